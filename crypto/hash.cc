@@ -1,0 +1,61 @@
+#include "common/strings.h"
+#include "crypto/hash.h"
+
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+
+#include "absl/strings/escaping.h"
+#include "crypto/openssl_util.h"
+
+namespace cdh::crypto {
+
+absl::StatusOr<HashAlgorithm> ParseHashAlgorithm(std::string_view name) {
+  std::string lower = AsciiToLower(name);
+  if (lower == "sha256") return HashAlgorithm::kSha256;
+  if (lower == "sha384") return HashAlgorithm::kSha384;
+  if (lower == "sha512") return HashAlgorithm::kSha512;
+  return absl::InvalidArgumentError(
+      StrCat("unsupported hash algorithm `", name, "` (expected sha256, sha384 or sha512)"));
+}
+
+std::string_view HashAlgorithmName(HashAlgorithm alg) {
+  switch (alg) {
+    case HashAlgorithm::kSha256: return "sha256";
+    case HashAlgorithm::kSha384: return "sha384";
+    case HashAlgorithm::kSha512: return "sha512";
+  }
+  return "sha384";
+}
+
+size_t HashSize(HashAlgorithm alg) {
+  switch (alg) {
+    case HashAlgorithm::kSha256: return 32;
+    case HashAlgorithm::kSha384: return 48;
+    case HashAlgorithm::kSha512: return 64;
+  }
+  return 0;
+}
+
+std::string Hash(HashAlgorithm alg, std::string_view data) {
+  const EVP_MD* md = alg == HashAlgorithm::kSha256   ? EVP_sha256()
+                     : alg == HashAlgorithm::kSha384 ? EVP_sha384()
+                                                     : EVP_sha512();
+  unsigned char out[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  EVP_Digest(data.data(), data.size(), out, &len, md, nullptr);
+  return std::string(reinterpret_cast<char*>(out), len);
+}
+
+std::string Sha256(std::string_view data) { return Hash(HashAlgorithm::kSha256, data); }
+
+std::string HexEncode(std::string_view bytes) { return absl::BytesToHexString(absl::string_view(bytes.data(), bytes.size())); }
+
+absl::StatusOr<SecretBytes> RandomBytes(size_t size) {
+  SecretBytes out(size);
+  if (size > 0 && RAND_bytes(out.RevealMutable().data(), static_cast<int>(size)) != 1) {
+    return OpenSslError("random generator failed");
+  }
+  return out;
+}
+
+}  // namespace cdh::crypto

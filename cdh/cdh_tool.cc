@@ -8,6 +8,7 @@
 #include <iostream>
 #include <iterator>
 
+#include "absl/status/status.h"
 #include "common/file_util.h"
 #include "proto/api.grpc.pb.h"
 
@@ -16,8 +17,9 @@ namespace {
 constexpr char kDefaultSocket[] = "unix:///run/confidential-containers/cdh-grpc.sock";
 
 int Fail(std::string_view what, const grpc::Status& status) {
-  std::cerr << "cdh-tool: " << what << " failed: " << status.error_code() << " (" << status.error_message() << ")"
-            << std::endl;
+  std::cerr << "cdh-tool: " << what << " failed: "
+            << absl::StatusCodeToString(static_cast<absl::StatusCode>(status.error_code())) << ": "
+            << status.error_message() << std::endl;
   return 1;
 }
 
@@ -60,6 +62,8 @@ int main(int argc, char** argv) {
   auto channel = grpc::CreateChannel(target, grpc::InsecureChannelCredentials());
   grpc::ClientContext ctx;
   ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(timeout_s));
+  // Wait for the socket to appear (a client started before the daemon, field case R4).
+  ctx.set_wait_for_ready(true);
 
   if (unseal->parsed()) {
     std::string sealed;

@@ -1,0 +1,52 @@
+#include "attestation/tpm_attester.h"
+
+#include "attestation/tpm/tpm_structures.h"
+#include "common/base64.h"
+#include "common/status_macros.h"
+#include "common/strings.h"
+#include "crypto/hash.h"
+#include "crypto/rsa_pkcs1.h"
+
+namespace cdh::attestation {
+
+absl::StatusOr<ConsistentQuote> QuoteWithPcrs(Tpm& tpm, uint32_t ak_handle, std::string_view qualifying_data) {
+  constexpr int kAttempts = 3;
+  for (int i = 0; i < kAttempts; ++i) {
+    ConsistentQuote out;
+    CDH_ASSIGN_OR_RETURN(out.quote, tpm.Quote(ak_handle, qualifying_data));
+    CDH_ASSIGN_OR_RETURN(out.pcrs, tpm.ReadPcrs());
+    CDH_ASSIGN_OR_RETURN(TpmQuoteAttest attest, ParseTpmQuoteAttest(out.quote.attest));
+    std::string concat;
+    for (const std::string& p : out.pcrs) concat += p;
+    if (crypto::Sha256(concat) == attest.pcr_digest) return out;
+  }
+  return absl::UnavailableError("TPM PCRs kept changing between the quote and the PCR read");
+}
+
+TpmAttester::TpmAttester(std::shared_ptr<Tpm> tpm, uint32_t ak_handle) : tpm_(std::move(tpm)), ak_handle_(ak_handle) {}
+
+absl::StatusOr<nlohmann::json> TpmAttester::GetEvidence(std::string_view report_data, const CallContext& ctx) {
+  if (report_data.size() > kMaxReportDataInput) {
+    return absl::InvalidArgumentError(StrCat("tpm: report data is ", report_data.size(), " bytes; at most ",
+                                             kMaxReportDataInput, " are accepted (resized to ", kReportDataSize,
+                                             " bytes of quote qualifying data)"));
+  }
+  if (ctx.Expired()) return absl::DeadlineExceededError("tpm: deadline exceeded");
+  std::string qualifying(report_data.substr(0, kReportDataSize));
+  qualifying.resize(kReportDataSize, '\0');
+  absl::StatusOr<ConsistentQuote> q = QuoteWithPcrs(*tpm_, ak_handle_, qualifying);
+  if (!q.ok()) return Annotate(q.status(), "tpm");
+  absl::StatusOr<TpmRsaPublic> ak = tpm_->ReadRsaPublic(ak_handle_);
+  if (!ak.ok()) return Annotate(ak.status(), "tpm: reading the AK public key");
+  CDH_ASSIGN_OR_RETURN(std::string spki, crypto::RsaSpkiFromModulusExponent(ak->modulus, ak->exponent));
+  nlohmann::json pcrs = nlohmann::json::array();
+  for (const std::string& p : q->pcrs) pcrs.push_back(crypto::HexEncode(p));
+  nlohmann::json evidence;
+  evidence["tpm_quote"] = {{"signature", Base64StdEncode(q->quote.signature)},
+                           {"message", Base64StdEncode(q->quote.attest)},
+                           {"pcrs", std::move(pcrs)}};
+  evidence["ak_public"] = Base64StdEncode(spki);
+  return evidence;
+}
+
+}  // namespace cdh::attestation

@@ -42,8 +42,17 @@ absl::StatusOr<AttesterChoice> ChooseAttester(std::string_view configured_tee, c
   }
   std::vector<std::string> probed;
   for (const TeeProbe& probe : probes) {
-    struct stat st;
-    if (::stat(probe.path.c_str(), &st) == 0) {
+    bool present = false;
+    std::string why_not;
+    if (probe.check) {
+      absl::StatusOr<bool> found = probe.check();
+      present = found.ok() && *found;
+      if (!found.ok()) why_not = StrCat(" (", ToStd(found.status().message()), ")");
+    } else {
+      struct stat st;
+      present = ::stat(probe.path.c_str(), &st) == 0;
+    }
+    if (present) {
       auto attester = registry.Create(probe.tee);
       if (!attester.ok()) {
         return absl::UnimplementedError(StrCat("detected TEE `", probe.tee, "` (", probe.path,
@@ -51,7 +60,7 @@ absl::StatusOr<AttesterChoice> ChooseAttester(std::string_view configured_tee, c
       }
       return AttesterChoice{std::move(attester).value(), StrCat("detected (", probe.path, ")")};
     }
-    probed.push_back(StrCat(probe.tee, ": ", probe.path));
+    probed.push_back(StrCat(probe.tee, ": ", probe.path, why_not));
   }
   return absl::FailedPreconditionError(
       StrCat("no TEE detected (probed ", StrJoin(probed, ", "),

@@ -42,10 +42,13 @@ class AttesterRegistry {
 // Registers the attesters this build has: "sample" (issue 5 adds the hardware ones).
 void RegisterBuiltinAttesters(AttesterRegistry& registry);
 
-// One hardware probe: the TEE is present when `path` exists (attesters.md §1.2).
+// One hardware probe (attesters.md §1.2): the TEE is present when `check` returns true, or, when
+// `check` is not set, when `path` exists. `path` names what is probed in messages (a path or a
+// short description). A failing check counts as "absent" and its message is reported.
 struct TeeProbe {
   std::string tee;
   std::string path;
+  std::function<absl::StatusOr<bool>()> check = nullptr;
 };
 
 // The probes of attesters.md §1.2 that need no device access beyond a stat(): tdx, snp, csv,

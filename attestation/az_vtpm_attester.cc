@@ -65,3 +65,17 @@ absl::StatusOr<nlohmann::json> AzVtpmAttester::GetEvidence(std::string_view repo
 }
 
 }  // namespace cdh::attestation
+
+namespace cdh::attestation {
+
+absl::Status AzVtpmAttester::BindInitData(std::string_view digest, const CallContext& ctx) {
+  return Annotate(BindInitDataToPcr8(*tpm_, digest), tee());
+}
+absl::Status AzVtpmAttester::ExtendRuntimeMeasurement(uint64_t pcr_index, std::string_view digest) {
+  return ExtendTpmPcr(*tpm_, pcr_index, digest);
+}
+absl::StatusOr<std::string> AzVtpmAttester::ReadRuntimeMeasurement(uint64_t pcr_index) {
+  return ReadTpmPcr(*tpm_, pcr_index);
+}
+
+}  // namespace cdh::attestation

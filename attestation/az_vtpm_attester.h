@@ -51,6 +51,14 @@ class AzVtpmAttester : public Attester {
   // the Tpm's and ImdsClient's codes otherwise.
   absl::StatusOr<nlohmann::json> GetEvidence(std::string_view report_data, const CallContext& ctx) override;
 
+  // PCR 8 binding and sha256 PCR runtime measurement, as the `tpm` attester (tpm_attester.h).
+  // (Upstream az-tdx-vtpm lacks the PCR read; this one has it.)
+  absl::Status BindInitData(std::string_view digest, const CallContext& ctx) override;
+  std::optional<int> RuntimeMeasurementDigestSize() const override { return static_cast<int>(kTpmSha256Size); }
+  std::string_view RuntimeMeasurementHash() const override { return "sha256"; }
+  absl::Status ExtendRuntimeMeasurement(uint64_t pcr_index, std::string_view digest) override;
+  absl::StatusOr<std::string> ReadRuntimeMeasurement(uint64_t pcr_index) override;
+
  private:
   const HclReportType type_;
   std::shared_ptr<Tpm> tpm_;

@@ -32,8 +32,15 @@ class SnpAttester : public Attester {
   // `report_data` 0..64 bytes, zero-padded to 64. INVALID_ARGUMENT when longer or when the report
   // does not parse; otherwise the codes of the report source.
   absl::StatusOr<nlohmann::json> GetEvidence(std::string_view report_data, const CallContext& ctx) override;
+  // HOST_DATA of a fresh report == digest zero-padded/truncated to 32, else PERMISSION_DENIED.
+  absl::Status BindInitData(std::string_view digest, const CallContext& ctx) override;
 
  private:
+  struct RawReport {
+    std::string report;
+    std::optional<std::string> certs;
+  };
+  absl::StatusOr<RawReport> FetchReport(const std::string& padded_report_data, const CallContext& ctx);
   std::unique_ptr<TsmReporter> reporter_;
   std::unique_ptr<SevGuestDevice> device_;
 };

@@ -19,8 +19,50 @@ absl::StatusOr<std::optional<std::string>> ReadOptional(const std::string& path,
 
 }  // namespace
 
-TdxAttester::TdxAttester(std::shared_ptr<TsmFs> tsm, TdxOptions options)
-    : reporter_(std::move(tsm)), options_(std::move(options)) {}
+TdxAttester::TdxAttester(std::shared_ptr<TsmFs> tsm, TdxOptions options, std::shared_ptr<TdxMeasurements> measurements)
+    : measurements_(std::move(measurements)), reporter_(std::move(tsm)), options_(std::move(options)) {}
+
+absl::Status TdxAttester::BindInitData(std::string_view digest, const CallContext& ctx) {
+  if (!measurements_) {
+    return absl::UnavailableError("tdx: MRCONFIGID is readable only through the tdx_guest measurements sysfs "
+                                  "(Linux 6.16+), which is absent");
+  }
+  CDH_ASSIGN_OR_RETURN(std::string mr, measurements_->ReadMrConfigId());
+  std::string expected(digest.substr(0, kTdxMrSize));
+  expected.resize(kTdxMrSize, '\0');
+  if (mr != expected) return absl::PermissionDeniedError("tdx: MRCONFIGID does not match the init data digest");
+  return absl::OkStatus();
+}
+
+std::optional<int> TdxAttester::RuntimeMeasurementDigestSize() const {
+  if (!measurements_) return std::nullopt;
+  return static_cast<int>(kTdxMrSize);
+}
+
+uint32_t TdxAttester::MrIndex(uint64_t pcr) const {
+  if (pcr == 1 || pcr == 7) return 1;
+  if (pcr >= 2 && pcr <= 6) return 2;
+  if (pcr >= 8 && pcr <= 15) return 3;
+  return 4;
+}
+
+absl::Status TdxAttester::CheckMeasurements(uint64_t pcr_index) const {
+  if (!measurements_) {
+    return absl::UnimplementedError("tdx: runtime measurement needs the tdx_guest measurements sysfs (Linux 6.16+)");
+  }
+  if (pcr_index > 23) return absl::InvalidArgumentError(StrCat("tdx: PCR index ", pcr_index, " is outside 0..23"));
+  return absl::OkStatus();
+}
+
+absl::Status TdxAttester::ExtendRuntimeMeasurement(uint64_t pcr_index, std::string_view digest) {
+  CDH_RETURN_IF_ERROR(CheckMeasurements(pcr_index));
+  return measurements_->ExtendRtmr(static_cast<int>(MrIndex(pcr_index)) - 1, digest);
+}
+
+absl::StatusOr<std::string> TdxAttester::ReadRuntimeMeasurement(uint64_t pcr_index) {
+  CDH_RETURN_IF_ERROR(CheckMeasurements(pcr_index));
+  return measurements_->ReadRtmr(static_cast<int>(MrIndex(pcr_index)) - 1);
+}
 
 absl::StatusOr<nlohmann::json> TdxAttester::GetEvidence(std::string_view report_data, const CallContext& ctx) {
   if (report_data.size() > kReportDataSize) {

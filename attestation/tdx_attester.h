@@ -14,6 +14,7 @@
 #include <string>
 
 #include "attestation/attester.h"
+#include "attestation/tdx_measurements.h"
 #include "attestation/tsm_report.h"
 
 namespace cdh::attestation {
@@ -31,7 +32,9 @@ class TdxAttester : public Attester {
   static constexpr size_t kReportDataSize = 64;  // TDX REPORTDATA
   static constexpr size_t kMaxEventlogSize = 16 << 20;  // bytes; the CCEL is 64 KiB..1 MiB
 
-  TdxAttester(std::shared_ptr<TsmFs> tsm, TdxOptions options);
+  // `measurements` may be null (no tdx_guest sysfs): init-data checks and runtime measurement
+  // then fail with UNAVAILABLE.
+  TdxAttester(std::shared_ptr<TsmFs> tsm, TdxOptions options, std::shared_ptr<TdxMeasurements> measurements = nullptr);
   TdxAttester(const TdxAttester&) = delete;
   TdxAttester& operator=(const TdxAttester&) = delete;
 
@@ -40,7 +43,19 @@ class TdxAttester : public Attester {
   // codes of TsmReporter::GetReport, and INVALID_ARGUMENT for a malformed CCEL table.
   absl::StatusOr<nlohmann::json> GetEvidence(std::string_view report_data, const CallContext& ctx) override;
 
+  // MRCONFIGID == digest zero-padded/truncated to 48, else PERMISSION_DENIED.
+  absl::Status BindInitData(std::string_view digest, const CallContext& ctx) override;
+  // RTMRs through sysfs: 48-byte digests exactly; PCR index 0..23 mapped as upstream's
+  // pcr_to_ccmr (PCR 1,7 → MR 1; 2-6 → 2; 8-15 → 3; others → 4), RTMR = MR - 1.
+  std::optional<int> RuntimeMeasurementDigestSize() const override;
+  std::string_view RuntimeMeasurementHash() const override { return "sha384"; }
+  uint32_t MrIndex(uint64_t pcr_index) const override;
+  absl::Status ExtendRuntimeMeasurement(uint64_t pcr_index, std::string_view digest) override;
+  absl::StatusOr<std::string> ReadRuntimeMeasurement(uint64_t pcr_index) override;
+
  private:
+  absl::Status CheckMeasurements(uint64_t pcr_index) const;
+  std::shared_ptr<TdxMeasurements> measurements_;
   TsmReporter reporter_;
   TdxOptions options_;
 };

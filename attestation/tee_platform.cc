@@ -90,8 +90,12 @@ std::vector<TeeProbe> DetectionProbes(const TeePlatform& platform) {
 
 void RegisterHardwareAttesters(AttesterRegistry& registry, const TeePlatform& platform) {
   registry.Register("tdx", [platform]() -> absl::StatusOr<std::unique_ptr<Attester>> {
-    return std::make_unique<TdxAttester>(platform.Tsm(), TdxOptions{platform.paths.ccel_path,
-                                                                     platform.paths.runtime_log_path});
+    std::shared_ptr<TdxMeasurements> measurements = platform.tdx_measurements;
+    if (!measurements && Exists(platform.paths.tdx_measurements_dir)) {
+      measurements = std::make_shared<SysfsTdxMeasurements>(platform.paths.tdx_measurements_dir);
+    }
+    return std::make_unique<TdxAttester>(
+        platform.Tsm(), TdxOptions{platform.paths.ccel_path, platform.paths.runtime_log_path}, std::move(measurements));
   });
   registry.Register("snp", [platform]() -> absl::StatusOr<std::unique_ptr<Attester>> {
     std::shared_ptr<TsmFs> tsm;

@@ -16,6 +16,7 @@
 
 #include "absl/time/time.h"
 #include "attestation/attester_factory.h"
+#include "attestation/tdx_measurements.h"
 #include "attestation/tpm/tpm.h"
 #include "attestation/tsm_report.h"
 
@@ -46,6 +47,8 @@ struct TeePlatform {
   TeePaths paths;
   // configfs-tsm access; null = PosixTsmFs(paths.tsm_report_root).
   std::shared_ptr<TsmFs> tsm;
+  // TDX MRCONFIGID/RTMRs; null = SysfsTdxMeasurements(paths.tdx_measurements_dir) when it exists.
+  std::shared_ptr<TdxMeasurements> tdx_measurements;
   // Opens a TPM for a TCTI string; null = EsysTpm::Open.
   std::function<absl::StatusOr<std::shared_ptr<Tpm>>(const std::string& tcti)> open_tpm;
 

@@ -40,6 +40,13 @@ class TpmAttester : public Attester {
   // codes otherwise; UNAVAILABLE when the PCRs kept changing between quote and PCR read.
   absl::StatusOr<nlohmann::json> GetEvidence(std::string_view report_data, const CallContext& ctx) override;
 
+  absl::Status BindInitData(std::string_view digest, const CallContext& ctx) override;
+  // sha256 PCR extend/read; PCR index 0..23, 32-byte digests.
+  std::optional<int> RuntimeMeasurementDigestSize() const override { return static_cast<int>(kTpmSha256Size); }
+  std::string_view RuntimeMeasurementHash() const override { return "sha256"; }
+  absl::Status ExtendRuntimeMeasurement(uint64_t pcr_index, std::string_view digest) override;
+  absl::StatusOr<std::string> ReadRuntimeMeasurement(uint64_t pcr_index) override;
+
  private:
   std::shared_ptr<Tpm> tpm_;
   uint32_t ak_handle_;
@@ -52,6 +59,14 @@ struct ConsistentQuote {
   TpmQuote quote;
   std::vector<std::string> pcrs;  // 24 × 32 bytes
 };
+// The PCR 8 init-data binding of the TPM-backed TEEs (attesters.md §5.2), idempotent: extends
+// only when PCR 8 is still all zero; OK when it already equals SHA256(0^32 ‖ digest);
+// PERMISSION_DENIED when it holds anything else; INVALID_ARGUMENT unless `digest` is 32 bytes.
+absl::Status BindInitDataToPcr8(Tpm& tpm, std::string_view digest);
+// sha256 PCR `pcr_index` (0..23) extend/read for runtime measurement.
+absl::Status ExtendTpmPcr(Tpm& tpm, uint64_t pcr_index, std::string_view digest);
+absl::StatusOr<std::string> ReadTpmPcr(Tpm& tpm, uint64_t pcr_index);
+
 absl::StatusOr<ConsistentQuote> QuoteWithPcrs(Tpm& tpm, uint32_t ak_handle, std::string_view qualifying_data);
 
 }  // namespace cdh::attestation

@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "absl/strings/escaping.h"
+#include "attestation/fake_imds.h"
 #include "attestation/fake_paravisor.h"
 #include "attestation/fake_tee_reports.h"
 #include "attestation/tpm/esys_tpm.h"
@@ -21,51 +22,6 @@
 
 namespace cdh::attestation {
 namespace {
-
-constexpr char kVcekPem[] = "-----BEGIN CERTIFICATE-----\nVkNFSy1ERVI=\n-----END CERTIFICATE-----\n";
-
-// A local IMDS: /acc/tdquote answers a fake v4 TD quote whose report_data is the TDREPORT's.
-class FakeImds {
- public:
-  FakeImds() {
-    server_.Post("/acc/tdquote", [this](const httplib::Request& req, httplib::Response& res) {
-      ++td_quote_calls;
-      if (req.get_header_value("Metadata") != "true") {
-        res.status = 400;
-        return;
-      }
-      auto body = ParseJson(req.body, "request");
-      auto report = Base64StdDecode(body.ok() ? body->value("report", "") : "");
-      if (!report.ok() || report->size() != kTdReportSize) {
-        res.status = 400;
-        return;
-      }
-      std::string quote = FakeTdxQuoteV4(report->substr(kTdReportReportDataOffset, 64), std::string(48, '\0'));
-      res.set_content(nlohmann::json{{"quote", Base64StdEncode(quote)}}.dump(), "application/json");
-    });
-    server_.Get("/metadata/THIM/amd/certification", [](const httplib::Request& req, httplib::Response& res) {
-      if (req.get_header_value("Metadata") != "true") {
-        res.status = 400;
-        return;
-      }
-      res.set_content(nlohmann::json{{"vcekCert", kVcekPem}, {"certificateChain", ""}}.dump(), "application/json");
-    });
-    port_ = server_.bind_to_any_port("127.0.0.1");
-    thread_ = std::thread([this] { server_.listen_after_bind(); });
-    while (!server_.is_running()) std::this_thread::yield();  // stop() must not race the start
-  }
-  ~FakeImds() {
-    server_.stop();
-    thread_.join();
-  }
-  std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
-  std::atomic<int> td_quote_calls{0};
-
- private:
-  httplib::Server server_;
-  int port_ = 0;
-  std::thread thread_;
-};
 
 class AzVtpmTest : public ::testing::Test {
  protected:
@@ -197,7 +153,7 @@ TEST(ImdsClientTest, UrlValidationAndPem) {
   EXPECT_FALSE(HttpImdsClient::New("https://169.254.169.254").ok());
   EXPECT_FALSE(HttpImdsClient::New("http://host:port").ok());
   EXPECT_TRUE(HttpImdsClient::New("http://169.254.169.254").ok());
-  EXPECT_EQ(*PemCertificateToDer(kVcekPem), "VCEK-DER");
+  EXPECT_EQ(*PemCertificateToDer(FakeImds::kVcekPem), "VCEK-DER");
   EXPECT_FALSE(PemCertificateToDer("-----BEGIN CERTIFICATE-----\n!!\n-----END CERTIFICATE-----").ok());
   EXPECT_FALSE(PemCertificateToDer("nothing").ok());
 }

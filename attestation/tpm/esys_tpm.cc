@@ -351,7 +351,8 @@ absl::Status EsysTpm::NvUndefine(uint32_t index) {
   return absl::OkStatus();
 }
 
-absl::Status EsysTpm::ProvisionRsaAk(uint32_t handle) {
+absl::Status EsysTpm::ProvisionRsaAk(uint32_t handle, std::string_view label) {
+  if (label.size() > 256) return absl::InvalidArgumentError("AK label longer than 256 bytes");
   std::lock_guard<std::mutex> lock(mu_);
   Impl& t = *impl_;
   absl::StatusOr<ESYS_TR> old = t.FromPublic(handle, "persistent key");
@@ -379,6 +380,8 @@ absl::Status EsysTpm::ProvisionRsaAk(uint32_t handle) {
   tmpl.publicArea.parameters.rsaDetail.scheme.details.rsassa.hashAlg = TPM2_ALG_SHA256;
   tmpl.publicArea.parameters.rsaDetail.keyBits = 2048;
   tmpl.publicArea.parameters.rsaDetail.exponent = 0;
+  tmpl.publicArea.unique.rsa.size = static_cast<UINT16>(label.size());
+  std::memcpy(tmpl.publicArea.unique.rsa.buffer, label.data(), label.size());
   TPM2B_DATA outside;
   std::memset(&outside, 0, sizeof outside);
   TPML_PCR_SELECTION creation_pcr;

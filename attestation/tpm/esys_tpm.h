@@ -34,8 +34,10 @@ class EsysTpm : public Tpm {
 
   // Provisioning, for test rigs and first-boot tooling: creates an RSA-2048 restricted signing
   // key (RSASSA/SHA-256) as a primary in the owner hierarchy, makes it persistent at `handle`
-  // (replacing what was there) and flushes the transient copy.
-  absl::Status ProvisionRsaAk(uint32_t handle);
+  // (replacing what was there) and flushes the transient copy. Primary keys are derived from the
+  // hierarchy seed and template: a different `label` (≤ 256 bytes, put in the template's unique
+  // field) gives a different key.
+  absl::Status ProvisionRsaAk(uint32_t handle, std::string_view label = "");
   // Removes an NV index if it exists.
   absl::Status NvUndefine(uint32_t index);
 

@@ -6,6 +6,7 @@
 #include "absl/time/clock.h"
 #include "common/status_macros.h"
 #include "common/strings.h"
+#include "kbs-client/curl_http_client.h"
 #include "kbs-client/jwe.h"
 #include "kbs-client/kbs_protocol.h"
 
@@ -291,6 +292,22 @@ absl::StatusOr<SecretBytes> KbsClient::GetResource(std::string_view plugin, std:
   }
   return absl::UnauthenticatedError(StrCat("KBS resource ", rel, ": request unauthorized after ",
                                            options_.max_attempts, " attempts (", last_refusal, ")"));
+}
+
+absl::StatusOr<std::unique_ptr<KbsClient>> NewCurlKbsClient(const KbsConnectionConfig& connection,
+                                                            KbsClientOptions options,
+                                                            std::unique_ptr<attestation::Attester> attester) {
+  if (!connection.kbs_cert_pem.empty() && connection.url.starts_with("http://")) {
+    return absl::InvalidArgumentError(
+        "kbc.kbs_cert is set but kbc.url is http://: the certificate would not be used; use https:// or drop kbs_cert");
+  }
+  CurlHttpClientOptions http_options;
+  http_options.ca_pem = connection.kbs_cert_pem;
+  http_options.request_timeout = connection.request_timeout;
+  http_options.max_response_bytes = connection.max_response_bytes;
+  CDH_ASSIGN_OR_RETURN(std::unique_ptr<CurlHttpClient> http, CurlHttpClient::New(std::move(http_options)));
+  options.url = connection.url;
+  return KbsClient::New(std::move(options), std::move(http), std::move(attester));
 }
 
 }  // namespace cdh::kbs

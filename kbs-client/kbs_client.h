@@ -124,6 +124,20 @@ class KbsClient {
   std::atomic<uint64_t> http_requests_{0};
 };
 
+// The broker connection as configured (`[kbc] url`, `kbs_cert`; cdh-api.md §5) plus client
+// tuning. Builds a KbsClient over libcurl. INVALID_ARGUMENT for an inconsistent configuration,
+// reported at startup (field case K6): a URL that is not http(s)://, a `kbs_cert` that holds no
+// certificate, or a `kbs_cert` given for an http:// URL (it would be silently unused).
+struct KbsConnectionConfig {
+  std::string url;
+  std::string kbs_cert_pem;  // trust anchor for this connection only; empty = system store
+  absl::Duration request_timeout = absl::Seconds(30);
+  size_t max_response_bytes = 16 << 20;
+};
+absl::StatusOr<std::unique_ptr<KbsClient>> NewCurlKbsClient(const KbsConnectionConfig& connection,
+                                                            KbsClientOptions options,
+                                                            std::unique_ptr<attestation::Attester> attester);
+
 }  // namespace cdh::kbs
 
 #endif  // CDH_KBS_CLIENT_KBS_CLIENT_H_

@@ -124,6 +124,10 @@ absl::StatusOr<std::unique_ptr<KbsDevServer>> KbsDevServer::Start(KbsDevOptions 
   }
   if (s->port_ <= 0) return absl::UnavailableError(StrCat("kbs-dev: cannot bind ", s->options_.host));
   s->thread_ = std::thread([self] { self->server_->listen_after_bind(); });
+  // httplib 0.11 has no wait_until_ready, and a stop() issued before the accept loop starts is
+  // lost: wait (bounded) until it runs.
+  for (int i = 0; i < 5000 && !s->server_->is_running(); ++i) absl::SleepFor(absl::Milliseconds(1));
+  if (!s->server_->is_running()) return absl::UnavailableError("kbs-dev: the HTTP server did not start");
   return s;
 }
 

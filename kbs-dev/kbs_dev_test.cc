@@ -415,3 +415,87 @@ TEST(CurlProxyTest, HttpProxyFromEnvironmentIsUsed) {
 
 }  // namespace
 }  // namespace cdh::kbsdev
+
+namespace cdh::kbsdev {
+namespace {
+
+// K6: HTTPS to the broker with a private CA. Certificates are made by the openssl CLI.
+class KbsDevTlsTest : public KbsDevTest {
+ protected:
+  void SetUp() override {
+    dir_ = TempDir("res");
+    pki_ = TempDir("pki");
+    std::string script = StrCat(
+        "set -e; cd '", pki_, "'; ",
+        "gen() { openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout $1.key -out $1.csr "
+        "-subj /CN=$1 2>/dev/null; }; ",
+        "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout ca.key -out ca.crt -days 2 "
+        "-subj /CN=test-ca 2>/dev/null; ",
+        "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout other.key -out other.crt "
+        "-days 2 -subj /CN=other-ca 2>/dev/null; ",
+        "gen leaf; printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\\n' > san.ext; ",
+        "openssl x509 -req -in leaf.csr -CA ca.crt -CAkey ca.key -CAcreateserial -out leaf.crt -days 2 "
+        "-extfile san.ext 2>/dev/null; ",
+        "gen wrong; printf 'subjectAltName=DNS:kbs.example.com\\n' > wrong.ext; ",
+        "openssl x509 -req -in wrong.csr -CA ca.crt -CAkey ca.key -CAcreateserial -out wrong.crt -days 2 "
+        "-extfile wrong.ext 2>/dev/null; ",
+        "cat leaf.crt ca.crt > chain.crt");
+    ASSERT_EQ(std::system(script.c_str()), 0);
+  }
+  void TearDown() override {
+    KbsDevTest::TearDown();
+    std::filesystem::remove_all(pki_);
+  }
+  void StartTls(const std::string& leaf) {
+    KbsDevOptions o;
+    o.tls_cert_file = StrCat(pki_, "/", leaf, ".crt");
+    o.tls_key_file = StrCat(pki_, "/", leaf, ".key");
+    StartServer(o);
+  }
+  std::string Pem(const std::string& name) { return *ReadFileBounded(StrCat(pki_, "/", name), 1 << 20); }
+  absl::StatusOr<SecretBytes> GetWith(const std::string& ca_pem) {
+    kbs::KbsConnectionConfig conn{server_->url(), ca_pem};
+    auto client = kbs::NewCurlKbsClient(conn, {}, std::make_unique<attestation::SampleAttester>());
+    if (!client.ok()) return client.status();
+    return (*client)->GetResource("resource", "default/key/1", std::nullopt, CallContext::WithTimeout(absl::Seconds(10)));
+  }
+  void Put2() {
+    ASSERT_TRUE(WriteFileAtomic(StrCat(dir_, "/repository/default\\x2Fkey\\x2F1"), "tls secret", 0600).ok());
+  }
+  std::string pki_;
+};
+
+TEST_F(KbsDevTlsTest, PrivateCaTrustAnchorForThisConnection) {
+  StartTls("leaf");
+  ASSERT_NE(server_->url().find("https://"), std::string::npos);
+  Put2();
+  auto ca = GetWith(Pem("ca.crt"));
+  ASSERT_TRUE(ca.ok()) << ca.status();
+  EXPECT_EQ(ca->RevealString(), "tls secret");
+  EXPECT_TRUE(GetWith(Pem("chain.crt")).ok());  // a two-certificate bundle
+  auto leaf_only = GetWith(Pem("leaf.crt"));   // the server's own certificate as the anchor
+  EXPECT_TRUE(leaf_only.ok()) << leaf_only.status();
+  auto other = GetWith(Pem("other.crt"));
+  EXPECT_EQ(other.status().code(), absl::StatusCode::kFailedPrecondition) << other.status();
+  // Without kbs_cert the system store is used, which does not know the private CA.
+  EXPECT_EQ(GetWith("").status().code(), absl::StatusCode::kFailedPrecondition);
+}
+
+TEST_F(KbsDevTlsTest, HostNameIsVerified) {
+  StartTls("wrong");  // SAN kbs.example.com, reached as 127.0.0.1
+  Put2();
+  auto r = GetWith(Pem("ca.crt"));
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kFailedPrecondition) << r.status();
+}
+
+TEST_F(KbsDevTlsTest, InconsistentConfigurationRejectedAtStartup) {
+  kbs::KbsConnectionConfig http_with_cert{"http://127.0.0.1:1", Pem("ca.crt")};
+  auto c = kbs::NewCurlKbsClient(http_with_cert, {}, std::make_unique<attestation::SampleAttester>());
+  EXPECT_EQ(c.status().code(), absl::StatusCode::kInvalidArgument);
+  kbs::KbsConnectionConfig junk{"https://127.0.0.1:1", "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n"};
+  EXPECT_EQ(kbs::NewCurlKbsClient(junk, {}, std::make_unique<attestation::SampleAttester>()).status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
+}  // namespace
+}  // namespace cdh::kbsdev

@@ -279,5 +279,66 @@ TEST_F(DaemonTest, SecretCliRoundTripsThroughTheDaemon) {
   EXPECT_EQ(stt.st_mode & 0777, 0600u);
 }
 
+// Issue 7: an envelope secret sealed with the CLI for the `kbs` provider unseals in the daemon.
+TEST_F(DaemonTest, EnvelopeSecretSealedWithTheCliUnsealsInTheDaemon) {
+  ASSERT_EQ(RunCommand({BinaryPath("cdh/secret"), "keygen", "--kid", "env", "--output-dir", dir_.path()}).exit_code, 0);
+  std::string kek(32, '\0');
+  for (int i = 0; i < 32; ++i) kek[i] = static_cast<char>(0xa0 + i);
+  std::string kek_path = dir_.Write("kek.bin", kek);
+  std::string secret_path = dir_.Write("db-password.txt", "correct horse battery staple\n");
+  nlohmann::json resources = nlohmann::json::parse(ReadFile(resource_file_));
+  resources["default/signing-key/env"] = Base64StdEncode(ReadFile(dir_.path() + "/env-public.json"));
+  resources["default/kek/1"] = Base64StdEncode(kek);
+  dir_.Write("resources.json", resources.dump());
+
+  auto seal = RunCommand({BinaryPath("cdh/secret"), "seal", "--signing-kid", "kbs:///default/signing-key/env",
+                          "--signing-jwk-path", dir_.path() + "/env-private.json", "envelope", "-k",
+                          "kbs:///default/kek/1", "-f", secret_path, "kbs", "--kek-path", kek_path});
+  ASSERT_EQ(seal.exit_code, 0) << seal.err;
+  EXPECT_EQ(seal.out.find("correct horse"), std::string::npos);
+  auto daemon = Start(config_);
+  std::string plaintext;
+  grpc::Status st = Unseal(seal.out, &plaintext);
+  ASSERT_TRUE(st.ok()) << st.error_message();
+  EXPECT_EQ(plaintext, "correct horse battery staple\n");
+
+  // The broker's KEK changed: authentication fails, nothing is returned.
+  resources["default/kek/1"] = Base64StdEncode(std::string(32, 'z'));
+  dir_.Write("resources.json", resources.dump());
+  st = Unseal(seal.out, &plaintext);
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::PERMISSION_DENIED) << st.error_message();
+  EXPECT_TRUE(plaintext.empty());
+}
+
+// Issue 7: UnWrapKey with a packet built by an independent implementation (python3-cryptography).
+TEST_F(DaemonTest, UnWrapKeyReturnsTheLayerKeyAsOcicryptParsesIt) {
+  std::string kek_hex = "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f";
+  nlohmann::json resources = nlohmann::json::parse(ReadFile(resource_file_));
+  std::string kek;
+  for (int i = 0; i < 32; ++i) kek.push_back(static_cast<char>(i));
+  resources["default/image-kek/layer"] = Base64StdEncode(kek);
+  dir_.Write("resources.json", resources.dump());
+  auto daemon = Start(config_);
+  std::string script = std::string(std::getenv("CDH_SOURCE_DIR")) + "/tests/tools/make_keyprovider_input.py";
+  for (const char* version : {"v1", "v2"}) {
+    auto made = RunCommand({"/usr/bin/python3", script, kek_hex, "ff00ab", "kbs:///default/image-kek/layer", version});
+    ASSERT_EQ(made.exit_code, 0) << made.err;
+    grpc::ClientContext ctx;
+    keyprovider::KeyProviderKeyWrapProtocolInput req;
+    req.set_keyproviderkeywrapprotocolinput(made.out);
+    keyprovider::KeyProviderKeyWrapProtocolOutput resp;
+    grpc::Status st = keyprovider::KeyProviderService::NewStub(Channel())->UnWrapKey(&ctx, req, &resp);
+    ASSERT_TRUE(st.ok()) << version << ": " << st.error_message();
+    EXPECT_EQ(resp.keyproviderkeywrapprotocoloutput(), R"({"keyunwrapresults":{"optsdata":[255,0,171]}})");
+  }
+  grpc::ClientContext ctx;
+  keyprovider::KeyProviderKeyWrapProtocolInput req;
+  req.set_keyproviderkeywrapprotocolinput(R"({"op":"keyunwrap","keywrapparams":{},"keyunwrapparams":{"dc":null}})");
+  keyprovider::KeyProviderKeyWrapProtocolOutput resp;
+  grpc::Status st = keyprovider::KeyProviderService::NewStub(Channel())->UnWrapKey(&ctx, req, &resp);
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_NE(st.error_message().find("no AnnotationPacket"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace cdh::testing

@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "common/base64.h"
+#include "tests/spec_vectors.h"
 #include "nlohmann/json.hpp"
 #include "proto/api.grpc.pb.h"
 #include "proto/keyprovider.grpc.pb.h"
@@ -18,14 +19,6 @@
 namespace cdh::testing {
 namespace {
 
-constexpr char kKataSealed[] =
-    "sealed.eyJiNjQiOnRydWUsImFsZyI6IkVTMjU2Iiwia2lkIjoia2JzOi8vL2RlZmF1bHQvc2lnbmluZy1rZXkvc2VhbGVkLXNlY3JldCJ9."
-    "eyJ2ZXJzaW9uIjoiMC4xLjAiLCJ0eXBlIjoidmF1bHQiLCJuYW1lIjoia2JzOi8vL2RlZmF1bHQvc2VhbGVkLXNlY3JldC90ZXN0Iiwic"
-    "HJvdmlkZXIiOiJrYnMiLCJwcm92aWRlcl9zZXR0aW5ncyI6e30sImFubm90YXRpb25zIjp7fX0."
-    "ZI2fTv5ramHqHQa9DKBFD5hlJ_Mjf6cEIcpsNGshpyhEiKklML0abfH600TD7LAFHf53oDIJmEcVsDtJ20UafQ";
-constexpr char kKataPublicJwk[] =
-    R"({"alg":"ES256","crv":"P-256","kid":"sealed-secret-test-key","kty":"EC","use":"sig",)"
-    R"("x":"4jH376AuwTUCIx65AJ_56D7SZzWf7sGcEA7_Csq21UM","y":"rjdceysnSa5ZfzWOPGCURMUuHndxBAGUu4ISTIVN0yA"})";
 
 class DaemonTest : public ::testing::Test {
  protected:
@@ -319,7 +312,7 @@ TEST_F(DaemonTest, UnWrapKeyReturnsTheLayerKeyAsOcicryptParsesIt) {
   resources["default/image-kek/layer"] = Base64StdEncode(kek);
   dir_.Write("resources.json", resources.dump());
   auto daemon = Start(config_);
-  std::string script = std::string(std::getenv("CDH_SOURCE_DIR")) + "/tests/tools/make_keyprovider_input.py";
+  std::string script = SourcePath("tests/tools/make_keyprovider_input.py");
   for (const char* version : {"v1", "v2"}) {
     auto made = RunCommand({"/usr/bin/python3", script, kek_hex, "ff00ab", "kbs:///default/image-kek/layer", version});
     ASSERT_EQ(made.exit_code, 0) << made.err;

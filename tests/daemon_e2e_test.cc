@@ -3,7 +3,12 @@
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <thread>
@@ -167,6 +172,29 @@ TEST_F(DaemonTest, EveryFailureGetsItsCodeAndANamedReason) {
   st = GetResource("kbs:///default/sealed-secret/test", &out);
   ASSERT_TRUE(st.ok());
   EXPECT_EQ(out, "unsealed_secret");
+}
+
+// Field case S4: a URI naming another host is answered from the configured provider; the
+// host is never contacted (a listener there would see no connection).
+TEST_F(DaemonTest, ForeignAuthorityInAResourceUriIsNeverContacted) {
+  int listener = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(bind(listener, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+  ASSERT_EQ(listen(listener, 4), 0);
+  socklen_t len = sizeof(addr);
+  getsockname(listener, reinterpret_cast<sockaddr*>(&addr), &len);
+  std::string authority = "127.0.0.1:" + std::to_string(ntohs(addr.sin_port));
+  auto daemon = Start(config_);
+  std::string out;
+  grpc::Status st = GetResource("kbs://" + authority + "/default/sealed-secret/test", &out);
+  ASSERT_TRUE(st.ok()) << st.error_message();
+  EXPECT_EQ(out, "unsealed_secret");
+  fcntl(listener, F_SETFL, O_NONBLOCK);
+  EXPECT_LT(accept(listener, nullptr, nullptr), 0) << "the daemon connected to the URI's host";
+  close(listener);
+  EXPECT_NE(ReadFile(dir_.path() + "/daemon.log").find("configured broker is used instead"), std::string::npos);
 }
 
 // Field case R4: socket file lifecycle.

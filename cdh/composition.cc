@@ -2,15 +2,46 @@
 
 #include <spdlog/spdlog.h>
 
+#include "attestation/attester_factory.h"
 #include "common/file_util.h"
 #include "common/status_macros.h"
 #include "common/strings.h"
+#include "kbs-client/kbs_client.h"
+#include "resources/cc_kbc_provider.h"
+#include "resources/kms/kbs_kms.h"
 #include "resources/offline_fs_provider.h"
+#include "resources/secret/envelope.h"
 
 namespace cdh {
 
+namespace {
+
+// cc_kbc: choose the attester (configured or detected, never a silent sample fallback, K7),
+// log the choice, and build the attested KBS client over libcurl.
+absl::StatusOr<std::unique_ptr<resources::ResourceProvider>> NewCcKbc(const CdhConfig& config) {
+  attestation::AttesterRegistry attesters;
+  attestation::RegisterBuiltinAttesters(attesters);
+  auto choice = attestation::ChooseAttester(config.attestation.tee, attesters, attestation::DefaultTeeProbes(""));
+  if (!choice.ok()) return Annotate(choice.status(), "cc_kbc attestation");
+  spdlog::info("attestation: TEE `{}`, {}", choice->attester->tee(), choice->how);
+  if (choice->attester->tee() == "sample") {
+    spdlog::warn("attestation: the `sample` attester produces evidence that is NOT hardware-backed; any "
+                 "broker that accepts it trusts whoever asks. Development and tests only.");
+  }
+  kbs::KbsConnectionConfig connection;
+  connection.url = config.kbc.url;
+  connection.kbs_cert_pem = config.kbc.kbs_cert.value_or("");
+  auto client = kbs::NewCurlKbsClient(connection, kbs::KbsClientOptions{}, std::move(choice->attester));
+  if (!client.ok()) return Annotate(client.status(), "cc_kbc");
+  spdlog::info("cc_kbc: KBS {} (protocol 0.4.0, TEE key EC P-256), token reused until expiry", config.kbc.url);
+  return std::make_unique<resources::CcKbcProvider>(std::move(client).value());
+}
+
+}  // namespace
+
 std::map<std::string, KbcFactory> BuiltinKbcFactories() {
   std::map<std::string, KbcFactory> factories;
+  factories["cc_kbc"] = NewCcKbc;
   factories["offline_fs_kbc"] =
       [](const CdhConfig& config) -> absl::StatusOr<std::unique_ptr<resources::ResourceProvider>> {
     return std::make_unique<resources::OfflineFsProvider>(config.offline_fs_files);
@@ -26,11 +57,21 @@ absl::StatusOr<std::unique_ptr<Hub>> BuildHub(const CdhConfig& config) {
   }
   HubComponents components;
   CDH_ASSIGN_OR_RETURN(components.resource_provider, it->second(config));
+  resources::ResourceProvider& provider = *components.resource_provider;
+
+  // KMS providers for envelope secrets and UnWrapKey: `kbs` (KEK held by the broker).
+  components.kms = std::make_unique<resources::KmsRegistry>();
+  components.kms->Register("kbs", [&provider](const nlohmann::json&) -> absl::StatusOr<std::unique_ptr<resources::KmsDecryptor>> {
+    return std::make_unique<resources::KbsKms>(provider);
+  });
+  components.envelope = std::make_unique<resources::KmsEnvelopeDecryptor>(*components.kms);
+
   std::map<std::string, std::unique_ptr<resources::SecretGetter>> getters;
-  getters["kbs"] = std::make_unique<resources::KbsSecretGetter>(*components.resource_provider);
+  getters["kbs"] = std::make_unique<resources::KbsSecretGetter>(provider);
   resources::SecretUnsealerOptions options{config.skip_sealed_secret_verification, config.SealedSecretKeyDir()};
-  components.unsealer = std::make_unique<resources::SecretUnsealer>(options, *components.resource_provider,
-                                                                    std::move(getters), /*envelope=*/nullptr);
+  components.unsealer = std::make_unique<resources::SecretUnsealer>(options, provider, std::move(getters),
+                                                                    components.envelope.get());
+  components.key_unwrapper = std::make_unique<resources::KeyUnwrapper>(provider, *components.kms);
   return Hub::New(std::move(components));
 }
 

@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include "attestation/attester_factory.h"
+#include "attestation/tee_platform.h"
 #include "common/file_util.h"
 #include "common/status_macros.h"
 #include "common/strings.h"
@@ -21,7 +22,13 @@ namespace {
 absl::StatusOr<std::unique_ptr<resources::ResourceProvider>> NewCcKbc(const CdhConfig& config) {
   attestation::AttesterRegistry attesters;
   attestation::RegisterBuiltinAttesters(attesters);
-  auto choice = attestation::ChooseAttester(config.attestation.tee, attesters, attestation::DefaultTeeProbes(""));
+  attestation::TeePlatform platform;  // issue 5: hardware attesters and upstream-order detection
+  if (!config.attestation.tpm_tcti.empty()) platform.paths.tpm_tcti = config.attestation.tpm_tcti;
+  if (config.attestation.tpm_ak_handle != 0) platform.paths.tpm_ak_handle = config.attestation.tpm_ak_handle;
+  if (!config.attestation.tsm_report_root.empty()) platform.paths.tsm_report_root = config.attestation.tsm_report_root;
+  if (!config.attestation.imds_url.empty()) platform.paths.imds_url = config.attestation.imds_url;
+  attestation::RegisterHardwareAttesters(attesters, platform);
+  auto choice = attestation::ChooseAttester(config.attestation.tee, attesters, attestation::DetectionProbes(platform));
   if (!choice.ok()) return Annotate(choice.status(), "cc_kbc attestation");
   spdlog::info("attestation: TEE `{}`, {}", choice->attester->tee(), choice->how);
   if (choice->attester->tee() == "sample") {

@@ -18,6 +18,7 @@
 namespace cdh::kbsdev {
 
 struct KbsDevServer::SessionState {
+  std::string tee;  // from /auth
   std::string nonce;
   absl::Time expires;
   std::string token;  // set once attested
@@ -231,6 +232,7 @@ void KbsDevServer::HandleAuth(const httplib::Request& req, httplib::Response& re
   std::string id = RandomHex(16);
   if (!nonce_bytes.ok() || id.empty()) return Problem(res, 401, "AttestationError", "Attestation error: no randomness");
   auto session = std::make_shared<SessionState>();
+  session->tee = parsed->tee;
   session->nonce = Base64StdEncode(nonce_bytes->Reveal());
   session->expires = absl::Now() + options_.session_lifetime;
   {
@@ -247,7 +249,8 @@ void KbsDevServer::HandleAuth(const httplib::Request& req, httplib::Response& re
   res.set_content(kbs::BuildChallenge(session->nonce), "application/json");
 }
 
-std::string KbsDevServer::IssueToken(const nlohmann::json& tee_pubkey, const nlohmann::json& evidence) {
+std::string KbsDevServer::IssueToken(std::string_view tee, const nlohmann::json& tee_pubkey,
+                                     const nlohmann::json& evidence) {
   int64_t now = absl::ToUnixSeconds(absl::Now());
   int64_t lifetime = absl::ToInt64Seconds(options_.token_lifetime);
   int64_t epoch = 0;
@@ -261,7 +264,7 @@ std::string KbsDevServer::IssueToken(const nlohmann::json& tee_pubkey, const nlo
   nlohmann::json claims = {{"iss", "kbs-dev"},
                            {"iat", now},
                            {"exp", expired ? now - 60 : now + lifetime},
-                           {"tee", "sample"},
+                           {"tee", std::string(tee)},
                            {"evidence", evidence},
                            {"tee-pubkey", tee_pubkey},
                            {"kbs-dev-epoch", epoch}};
@@ -310,13 +313,21 @@ void KbsDevServer::HandleAttest(const httplib::Request& req, httplib::Response& 
                                          attest->additional_evidence);
   if (!expected.ok()) return fail("runtime data cannot be canonicalised");
   const nlohmann::json& ev = attest->primary_evidence;
-  if (!ev.is_object() || !ev.contains("report_data") || !ev["report_data"].is_string() || !ev.contains("svn") ||
-      !ev["svn"].is_string()) {
-    return fail("evidence is not sample evidence");
+  if (session->tee != "sample") {
+    // Issue 5: a registered verifier for the TEE named in /auth (attestation/verifier).
+    auto verifier = options_.verifiers.find(session->tee);
+    if (verifier == options_.verifiers.end()) return fail(StrCat("no verifier for TEE ", session->tee));
+    auto claims = verifier->second->Verify(ev, *expected, std::nullopt);
+    if (!claims.ok()) return fail(ToStd(claims.status().message()));
+  } else {
+    if (!ev.is_object() || !ev.contains("report_data") || !ev["report_data"].is_string() || !ev.contains("svn") ||
+        !ev["svn"].is_string()) {
+      return fail("evidence is not sample evidence");
+    }
+    auto report_data = Base64StdDecode(ev["report_data"].get<std::string>());
+    if (!report_data.ok() || *report_data != *expected) return fail("report data does not match the runtime data");
   }
-  auto report_data = Base64StdDecode(ev["report_data"].get<std::string>());
-  if (!report_data.ok() || *report_data != *expected) return fail("report data does not match the runtime data");
-  std::string token = IssueToken(attest->tee_pubkey, ev);
+  std::string token = IssueToken(session->tee, attest->tee_pubkey, ev);
   {
     std::lock_guard<std::mutex> lock(mu_);
     session->token = token;

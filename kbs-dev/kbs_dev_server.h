@@ -33,6 +33,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "attestation/verifier/evidence_verifier.h"
 #include "crypto/ec_p256.h"
 #include "nlohmann/json.hpp"
 
@@ -55,6 +56,9 @@ struct KbsDevOptions {
   std::string tls_cert_file;           // HTTPS when both are set
   std::string tls_key_file;
   bool strict_not_found = false;       // 404 for a missing resource instead of Trustee's 401
+  // Issue 5: verifiers for TEEs other than `sample` (TEE name → verifier; see
+  // attestation/verifier/evidence_verifier.h). Evidence of a TEE without one is refused.
+  std::map<std::string, std::shared_ptr<attestation::EvidenceVerifier>> verifiers;
 };
 
 // Runtime knobs (POST /kbs-dev/v0/misbehave with any subset of these JSON members).
@@ -111,7 +115,7 @@ class KbsDevServer {
   absl::Status CheckAdmin(const httplib::Request& req) const;
   // The verified claims of the request's token (cookie session first, then Bearer).
   absl::StatusOr<nlohmann::json> VerifiedClaims(const httplib::Request& req, std::string* problem_type);
-  std::string IssueToken(const nlohmann::json& tee_pubkey, const nlohmann::json& evidence);
+  std::string IssueToken(std::string_view tee, const nlohmann::json& tee_pubkey, const nlohmann::json& evidence);
 
   const KbsDevOptions options_;
   const crypto::EcP256PrivateKey signer_;  // ephemeral token signing key

@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include "attestation/attester_factory.h"
+#include "attestation/init_data.h"
 #include "attestation/tee_platform.h"
 #include "common/file_util.h"
 #include "common/status_macros.h"
@@ -35,10 +36,24 @@ absl::StatusOr<std::unique_ptr<resources::ResourceProvider>> NewCcKbc(const CdhC
     spdlog::warn("attestation: the `sample` attester produces evidence that is NOT hardware-backed; any "
                  "broker that accepts it trusts whoever asks. Development and tests only.");
   }
+  // Init data (issue 5, attesters.md §5): bind it to the TEE before anything else, then send it.
+  kbs::KbsClientOptions client_options;
+  std::string init_path = config.attestation.init_data_path.empty() ? attestation::kDefaultInitDataPath
+                                                                      : config.attestation.init_data_path;
+  CDH_ASSIGN_OR_RETURN(std::optional<attestation::InitData> init_data, attestation::LoadInitData(init_path));
+  if (init_data.has_value()) {
+    bool bound = false;
+    absl::Status s = attestation::BindInitData(*choice->attester, *init_data, CallContext::WithTimeout(absl::Seconds(60)),
+                                               &bound);
+    if (!s.ok()) return Annotate(s, StrCat("init data ", init_path));
+    spdlog::info("init data: {} ({}), {}", init_path, crypto::HashAlgorithmName(init_data->algorithm),
+                 bound ? "bound to the TEE" : "this TEE has no init-data binding");
+    client_options.init_data = init_data->RcarValue();
+  }
   kbs::KbsConnectionConfig connection;
   connection.url = config.kbc.url;
   connection.kbs_cert_pem = config.kbc.kbs_cert.value_or("");
-  auto client = kbs::NewCurlKbsClient(connection, kbs::KbsClientOptions{}, std::move(choice->attester));
+  auto client = kbs::NewCurlKbsClient(connection, client_options, std::move(choice->attester));
   if (!client.ok()) return Annotate(client.status(), "cc_kbc");
   spdlog::info("cc_kbc: KBS {} (protocol 0.4.0, TEE key EC P-256), token reused until expiry", config.kbc.url);
   return std::make_unique<resources::CcKbcProvider>(std::move(client).value());

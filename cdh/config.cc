@@ -165,11 +165,12 @@ absl::Status ApplyFile(const json& doc, CdhConfig& cfg) {
   }
   CDH_ASSIGN_OR_RETURN(const json* att, r.Table(doc, "attestation"));
   if (att != nullptr) {
-    r.WarnUnknown(*att, {"tee", "tpm_tcti", "tpm_ak_handle", "tsm_report_root", "imds_url"}, "attestation.");
+    r.WarnUnknown(*att, {"tee", "tpm_tcti", "tpm_ak_handle", "tsm_report_root", "imds_url", "init_data_path"}, "attestation.");
     CDH_RETURN_IF_ERROR(r.String(*att, "tee", "attestation.tee", cfg.attestation.tee));
     CDH_RETURN_IF_ERROR(r.String(*att, "tpm_tcti", "attestation.tpm_tcti", cfg.attestation.tpm_tcti));
     CDH_RETURN_IF_ERROR(r.String(*att, "tsm_report_root", "attestation.tsm_report_root", cfg.attestation.tsm_report_root));
     CDH_RETURN_IF_ERROR(r.String(*att, "imds_url", "attestation.imds_url", cfg.attestation.imds_url));
+    CDH_RETURN_IF_ERROR(r.String(*att, "init_data_path", "attestation.init_data_path", cfg.attestation.init_data_path));
     std::string handle;
     CDH_RETURN_IF_ERROR(r.String(*att, "tpm_ak_handle", "attestation.tpm_ak_handle", handle));
     if (!handle.empty()) {

@@ -53,6 +53,9 @@ struct AttestationConfig {  // ext
   uint32_t tpm_ak_handle = 0;   // `tpm_ak_handle = "0x81010002"` (hex string) in the file
   std::string tsm_report_root;  // configfs-tsm report directory
   std::string imds_url;         // Azure IMDS base URL (http://)
+  // The init-data TOML (attesters.md §5); "" = kata's /run/confidential-containers/initdata/initdata.toml.
+  // When present it is bound to the TEE at startup (a mismatch stops the daemon) and sent to the KBS.
+  std::string init_data_path;
 };
 
 struct CdhConfig {

@@ -159,7 +159,7 @@ absl::StatusOr<std::shared_ptr<const KbsClient::Session>> KbsClient::Handshake(c
   if (!evidence.ok()) return Annotate(evidence.status(), StrCat("attester `", attester_->tee(), "`"));
 
   // 3. /attest -> token (§1.2).
-  AttestRequest attest_req{challenge->nonce, jwk, *evidence, "", nullptr};
+  AttestRequest attest_req{challenge->nonce, jwk, *evidence, "", options_.init_data};
   std::string cookie_header = StrCat(kSessionCookieName, "=", cookie->RevealString());
   HttpRequest attest{"POST", StrCat(options_.url, kApiPrefix, "/attest"),
                      {{"Content-Type", "application/json"}, {"Cookie", cookie_header}},

@@ -70,6 +70,9 @@ struct KbsClientOptions {
   // Upstream's behaviour: a full handshake with a new TEE key for every call, nothing cached.
   // For the benchmark's comparison only.
   bool reattest_every_call = false;
+  // Issue 5: the RCAR `init-data` value sent with every attestation, {"format":"toml","body":...}
+  // (attestation/init_data.h InitData::RcarValue()), or null when the guest has no init data.
+  nlohmann::json init_data;
   // Clock (seconds resolution is enough); tests may inject one.
   std::function<absl::Time()> clock = [] { return absl::Now(); };
 };

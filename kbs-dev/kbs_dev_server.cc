@@ -1,5 +1,7 @@
 #include "kbs-dev/kbs_dev_server.h"
 
+#include "attestation/init_data.h"
+
 #include <httplib.h>
 
 #include <regex>
@@ -317,7 +319,17 @@ void KbsDevServer::HandleAttest(const httplib::Request& req, httplib::Response& 
     // Issue 5: a registered verifier for the TEE named in /auth (attestation/verifier).
     auto verifier = options_.verifiers.find(session->tee);
     if (verifier == options_.verifiers.end()) return fail(StrCat("no verifier for TEE ", session->tee));
-    auto claims = verifier->second->Verify(ev, *expected, std::nullopt);
+    std::optional<std::string> init_digest;  // RCAR init-data: PCR 8 must hold its binding
+    if (!attest->init_data.is_null()) {
+      const nlohmann::json& init = attest->init_data;
+      if (!init.is_object() || init.value("format", "") != "toml" || !init.contains("body") || !init["body"].is_string()) {
+        return fail("init-data must be {\"format\":\"toml\",\"body\":...}");
+      }
+      auto parsed = attestation::ParseInitData(init["body"].get<std::string>());
+      if (!parsed.ok()) return fail(ToStd(parsed.status().message()));
+      init_digest = parsed->digest;
+    }
+    auto claims = verifier->second->Verify(ev, *expected, init_digest);
     if (!claims.ok()) return fail(ToStd(claims.status().message()));
   } else {
     if (!ev.is_object() || !ev.contains("report_data") || !ev["report_data"].is_string() || !ev.contains("svn") ||

@@ -74,14 +74,16 @@ class TpmKbsE2eTest : public ::testing::Test {
     ASSERT_TRUE(r.ok() && r->status == 200);
   }
 
-  absl::StatusOr<SecretBytes> FetchWith(TamperingAttester::Mode mode) {
+  absl::StatusOr<SecretBytes> FetchWith(TamperingAttester::Mode mode, nlohmann::json init_data = nullptr) {
     auto tpm = attestation::EsysTpm::Open(rig_->tcti());
     if (!tpm.ok()) return tpm.status();
     auto inner = std::make_unique<attestation::TpmAttester>(std::shared_ptr<attestation::Tpm>(std::move(tpm).value()),
                                                             attestation::kDefaultTpmAkHandle);
     kbs::KbsConnectionConfig connection;
     connection.url = kbs_->url();
-    auto client = kbs::NewCurlKbsClient(connection, kbs::KbsClientOptions{},
+    kbs::KbsClientOptions options;
+    options.init_data = std::move(init_data);
+    auto client = kbs::NewCurlKbsClient(connection, options,
                                         std::make_unique<TamperingAttester>(std::move(inner), mode));
     if (!client.ok()) return client.status();
     return (*client)->GetResource("resource", "default/key/1", std::nullopt, CallContext::WithTimeout(absl::Seconds(30)));
@@ -92,16 +94,26 @@ class TpmKbsE2eTest : public ::testing::Test {
   std::unique_ptr<kbsdev::KbsDevServer> kbs_;
 };
 
+constexpr char kInitDataSha256[] =
+    "version = \"0.1.0\"\nalgorithm = \"sha256\"\n[data]\n\"cdh.toml\" = '''\n[kbc]\nname = \"cc_kbc\"\n'''\n";
+
+std::string DaemonConfig(const TempDir& dir, const std::string& kbs_url, const std::string& tcti,
+                         const std::string& init_data_path) {
+  return dir.Write("cdh.toml", "socket = \"unix://" + dir.path() + "/run/ttrpc.sock\"\ngrpc_socket = \"unix://" +
+                                   dir.path() + "/run/grpc.sock\"\n[kbc]\nname = \"cc_kbc\"\nurl = \"" + kbs_url +
+                                   "\"\n[attestation]\ntee = \"tpm\"\ntpm_tcti = \"" + tcti +
+                                   "\"\ntpm_ak_handle = \"0x81010002\"\ninit_data_path = \"" + init_data_path +
+                                   "\"\n[paths]\nbase_dir = \"" + dir.path() + "/base\"\n");
+}
+
+// With init data (sha256): the daemon extends PCR 8 at startup and sends the TOML in the RCAR
+// `init-data` member; kbs-dev's verifier checks PCR 8 == SHA-256(0^32 ‖ digest).
 TEST_F(TpmKbsE2eTest, DaemonWithTpmAttesterFetchesAResource) {
   std::string grpc_socket = dir_.path() + "/run/grpc.sock";
-  std::string config = dir_.Write(
-      "cdh.toml", "socket = \"unix://" + dir_.path() + "/run/ttrpc.sock\"\ngrpc_socket = \"unix://" + grpc_socket +
-                      "\"\n[kbc]\nname = \"cc_kbc\"\nurl = \"" + kbs_->url() +
-                      "\"\n[attestation]\ntee = \"tpm\"\ntpm_tcti = \"" + rig_->tcti() +
-                      "\"\ntpm_ak_handle = \"0x81010002\"\n[paths]\nbase_dir = \"" + dir_.path() + "/base\"\n");
+  std::string config = DaemonConfig(dir_, kbs_->url(), rig_->tcti(), dir_.Write("initdata.toml", kInitDataSha256));
   std::string log = dir_.path() + "/daemon.log";
-  Daemon daemon(config, log);
-  ASSERT_TRUE(daemon.WaitForSocket(grpc_socket)) << ReadFile(log);
+  auto daemon = std::make_unique<Daemon>(config, log);
+  ASSERT_TRUE(daemon->WaitForSocket(grpc_socket)) << ReadFile(log);
   auto channel = grpc::CreateChannel("unix:" + grpc_socket, grpc::InsecureChannelCredentials());
   grpc::ClientContext ctx;
   ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
@@ -113,6 +125,33 @@ TEST_F(TpmKbsE2eTest, DaemonWithTpmAttesterFetchesAResource) {
   EXPECT_EQ(resp.resource(), "tpm-attested-key");
   EXPECT_EQ(kbs_->stats().attest, 1u);
   EXPECT_NE(ReadFile(log).find("attestation: TEE `tpm`"), std::string::npos) << ReadFile(log);
+  EXPECT_NE(ReadFile(log).find("bound to the TEE"), std::string::npos) << ReadFile(log);
+  daemon.reset();  // swtpm serves one connection at a time
+  auto tpm = attestation::EsysTpm::Open(rig_->tcti());
+  ASSERT_TRUE(tpm.ok());
+  EXPECT_EQ((*(*tpm)->ReadPcrs())[8],
+            crypto::Sha256(std::string(32, '\0') + crypto::Sha256(kInitDataSha256)));
+}
+
+// Init data whose algorithm cannot be bound to PCR 8 stops the daemon at startup, naming the file.
+TEST_F(TpmKbsE2eTest, UnbindableInitDataStopsTheDaemon) {
+  std::string toml = kInitDataSha256;
+  toml.replace(toml.find("sha256"), 6, "sha384");
+  std::string path = dir_.Write("initdata.toml", toml);
+  Daemon daemon(DaemonConfig(dir_, kbs_->url(), rig_->tcti(), path), dir_.path() + "/daemon.log");
+  EXPECT_NE(daemon.Wait(20), 0);
+  std::string log = ReadFile(dir_.path() + "/daemon.log");
+  EXPECT_NE(log.find(path), std::string::npos) << log;
+  EXPECT_NE(log.find("sha256"), std::string::npos) << log;
+  EXPECT_EQ(kbs_->stats().auth, 0u);
+}
+
+// A client claiming init data its TPM's PCR 8 does not hold is denied.
+TEST_F(TpmKbsE2eTest, UnboundInitDataDenied) {
+  nlohmann::json init = {{"format", "toml"}, {"body", kInitDataSha256}};
+  EXPECT_FALSE(FetchWith(TamperingAttester::Mode::kNone, init).ok());
+  EXPECT_EQ(kbs_->stats().attest, 0u);
+  EXPECT_GT(kbs_->stats().attest_failed, 0u);
 }
 
 TEST_F(TpmKbsE2eTest, GenuineClientSucceedsTamperedStaleOrWrongPcrsDenied) {

@@ -95,6 +95,9 @@ TEST_F(DetectionTest, BothInterfacesPlusRtmrSysfsPrefersConfigfs) {
   EXPECT_EQ(choice->attester->tee(), "tdx");
   EXPECT_NE(choice->how.find("configfs-tsm"), std::string::npos) << choice->how;
   EXPECT_TRUE(choice->attester->GetEvidence("x", CallContext{}).ok());
+  // The measurements sysfs makes runtime measurement available, with 48-byte digests.
+  EXPECT_EQ(choice->attester->RuntimeMeasurementDigestSize().value_or(0), 48);
+  EXPECT_EQ(choice->attester->RuntimeMeasurementHash(), "sha384");
 }
 
 TEST_F(DetectionTest, SevGuestProviderIsNotTdxAndSnpIsDetected) {

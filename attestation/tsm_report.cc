@@ -225,7 +225,7 @@ absl::StatusOr<TsmReport> TsmReporter::GetReport(std::string_view provider, std:
     return absl::UnavailableError(StrCat("configfs-tsm: the generation of every one of ", kMaxAttempts,
                                          " fresh report entries moved during the request (concurrent writer)"));
   };
-  return RunWithDeadline<TsmReport>(ctx, "configfs-tsm report", std::move(run));
+  return RunWithDeadline<TsmReport>(Bounded(ctx), "configfs-tsm report", std::move(run));
 }
 
 absl::StatusOr<std::string> TsmReporter::ProbeProvider(const CallContext& ctx) {
@@ -241,7 +241,7 @@ absl::StatusOr<std::string> TsmReporter::ProbeProvider(const CallContext& ctx) {
     if (!s.empty() && s.back() == '\n') s.pop_back();
     return s;
   };
-  return RunWithDeadline<std::string>(ctx, "configfs-tsm provider probe", std::move(run));
+  return RunWithDeadline<std::string>(Bounded(ctx), "configfs-tsm provider probe", std::move(run));
 }
 
 }  // namespace cdh::attestation

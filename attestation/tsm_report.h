@@ -92,7 +92,12 @@ class TsmReporter {
   // Attempts per request when the generation shows a concurrent writer.
   static constexpr int kMaxAttempts = 3;
 
-  explicit TsmReporter(std::shared_ptr<TsmFs> fs) : fs_(std::move(fs)) {}
+  // Used when the caller's context has no deadline: a quote service that never answers must not
+  // hang the caller forever (field case T4).
+  static constexpr absl::Duration kDefaultTimeout = absl::Seconds(60);
+
+  explicit TsmReporter(std::shared_ptr<TsmFs> fs, absl::Duration default_timeout = kDefaultTimeout)
+      : fs_(std::move(fs)), default_timeout_(default_timeout) {}
   TsmReporter(const TsmReporter&) = delete;
   TsmReporter& operator=(const TsmReporter&) = delete;
 
@@ -104,7 +109,7 @@ class TsmReporter {
   //                        service on the host, guest-components#823), or the generation kept
   //                        moving for kMaxAttempts attempts
   //   RESOURCE_EXHAUSTED   a blob larger than kTsmMaxBlobSize
-  //   DEADLINE_EXCEEDED    `ctx` expired before the report arrived
+  //   DEADLINE_EXCEEDED    `ctx` (or, without a deadline, the default timeout) expired first
   absl::StatusOr<TsmReport> GetReport(std::string_view provider, std::string_view inblob, bool want_auxblob,
                                       const CallContext& ctx);
 
@@ -115,7 +120,11 @@ class TsmReporter {
   TsmFs& fs() { return *fs_; }
 
  private:
+  CallContext Bounded(const CallContext& ctx) const {
+    return ctx.deadline == absl::InfiniteFuture() ? CallContext::WithTimeout(default_timeout_) : ctx;
+  }
   std::shared_ptr<TsmFs> fs_;
+  absl::Duration default_timeout_;
 };
 
 // Parses a configfs decimal attribute such as `generation` ("3\n"). INVALID_ARGUMENT otherwise.

@@ -131,6 +131,17 @@ TEST(TsmReporterTest, HungQuoteServiceTimesOutAndCleansUpLater) {
   EXPECT_TRUE(fs->WaitForNoEntries(absl::Seconds(10)));  // ...and removes it once the kernel answers
 }
 
+// T4 again: a caller without a deadline still gets an answer (the reporter's default timeout).
+TEST(TsmReporterTest, NoCallerDeadlineUsesTheDefaultTimeout) {
+  auto fs = EchoTdx();
+  fs->SetOutblobHangs(true);
+  TsmReporter reporter(fs, absl::Milliseconds(100));
+  EXPECT_EQ(reporter.GetReport("tdx_guest", Inblob('h'), false, CallContext{}).status().code(),
+            StatusCode::kDeadlineExceeded);
+  fs->ReleaseHangs();
+  EXPECT_TRUE(fs->WaitForNoEntries(absl::Seconds(10)));
+}
+
 // Field case T4: an absurd announced size is rejected before allocating.
 TEST(TsmReporterTest, AbsurdAnnouncedSizeRejected) {
   auto fs = EchoTdx();

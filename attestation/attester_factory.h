@@ -52,7 +52,8 @@ struct TeeProbe {
 };
 
 // The probes of attesters.md §1.2 that need no device access beyond a stat(): tdx, snp, csv,
-// tpm (upstream order). `root` is prepended to every path (tests use a temp dir; "" in production).
+// tpm (upstream order). `root` is prepended to every path. Superseded in the daemon by
+// DetectionProbes() (tee_platform.h), which also probes configfs-tsm and the Azure vTPM.
 std::vector<TeeProbe> DefaultTeeProbes(std::string_view root);
 
 // The result of choosing: the attester and how it was chosen, for the startup log line.

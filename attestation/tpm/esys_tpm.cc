@@ -63,8 +63,22 @@ struct EsysTpm::Impl {
     if (tcti != nullptr) Tss2_TctiLdr_Finalize(&tcti);
   }
 
+  // Whether a persistent object or NV index exists (TPM2_GetCapability, so that a missing handle
+  // is a quiet NOT_FOUND rather than an error logged by ESYS).
+  absl::StatusOr<bool> Exists(uint32_t handle) {
+    EsysFreer<TPMS_CAPABILITY_DATA> data;
+    TPMI_YES_NO more = TPM2_NO;
+    TSS2_RC rc = Esys_GetCapability(ctx, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, TPM2_CAP_HANDLES, handle, 1, &more,
+                                    &data.p);
+    if (rc != TSS2_RC_SUCCESS) return TpmError(rc, "TPM2_GetCapability(handles)");
+    return data.p->data.handles.count > 0 && data.p->data.handles.handle[0] == handle;
+  }
+
   // An ESYS_TR for a persistent object or NV index; Close() releases it without flushing.
   absl::StatusOr<ESYS_TR> FromPublic(uint32_t handle, std::string_view what) {
+    absl::StatusOr<bool> exists = Exists(handle);
+    if (!exists.ok()) return exists.status();
+    if (!*exists) return absl::NotFoundError(StrCat("no ", what, " at ", Hex32(handle)));
     ESYS_TR tr = ESYS_TR_NONE;
     TSS2_RC rc = Esys_TR_FromTPMPublic(ctx, handle, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, &tr);
     if (rc != TSS2_RC_SUCCESS) return TpmError(rc, StrCat(what, " at ", Hex32(handle)));

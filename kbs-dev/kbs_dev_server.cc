@@ -5,6 +5,7 @@
 #include <regex>
 
 #include "absl/time/clock.h"
+#include "attestation/tee_names.h"
 #include "common/base64.h"
 #include "common/file_util.h"
 #include "common/json.h"
@@ -30,9 +31,6 @@ constexpr size_t kMaxResourceSize = 16 << 20;
 constexpr size_t kPayloadLimit = 2 << 20;  // Trustee's default payload_request_size
 constexpr size_t kWorkerThreads = 64;
 
-// Tee names accepted at /auth (kbs-protocol.md §1.1).
-constexpr const char* kKnownTees[] = {"az-snp-vtpm", "az-tdx-vtpm", "nvidia", "sgx", "snp", "tdx", "cca",
-                                      "csv", "se", "hygondcu", "tpm", "sample", "sampledevice"};
 
 void Problem(httplib::Response& res, int status, std::string_view type, std::string_view detail) {
   res.status = status;
@@ -221,7 +219,7 @@ void KbsDevServer::HandleAuth(const httplib::Request& req, httplib::Response& re
                    StrCat("Attestation error: RCAR handshake Auth failed: KBS Client Protocol Version Mismatch: "
                           "expect =", required, " while the request is ", parsed->version));
   }
-  if (std::find(std::begin(kKnownTees), std::end(kKnownTees), parsed->tee) == std::end(kKnownTees)) {
+  if (!attestation::IsKbsTeeName(parsed->tee)) {
     return Problem(res, 401, "AttestationError",
                    StrCat("Attestation error: RCAR handshake Auth failed: unknown tee ", parsed->tee));
   }

@@ -98,6 +98,9 @@ absl::StatusOr<std::unique_ptr<KbsClient>> KbsClient::New(KbsClientOptions optio
   if (options.max_attempts < 1 || options.max_transport_tries < 1) {
     return absl::InvalidArgumentError("KBS client: max_attempts and max_transport_tries must be at least 1");
   }
+  if (options.call_budget <= absl::ZeroDuration()) {
+    return absl::InvalidArgumentError("KBS client: call_budget must be positive");
+  }
   if (!http || !attester) return absl::InvalidArgumentError("KBS client needs an HTTP client and an attester");
   return std::unique_ptr<KbsClient>(new KbsClient(std::move(options), std::move(http), std::move(attester)));
 }
@@ -229,10 +232,14 @@ void KbsClient::Invalidate(const Session* session) {
   if (session_.get() == session) session_.reset();
 }
 
-absl::Status KbsClient::Attest(const CallContext& ctx) { return AcquireSession(nullptr, ctx).status(); }
+absl::Status KbsClient::Attest(const CallContext& caller) {
+  CallContext ctx{std::min(caller.deadline, absl::Now() + options_.call_budget)};
+  return AcquireSession(nullptr, ctx).status();
+}
 
 absl::StatusOr<SecretBytes> KbsClient::GetResource(std::string_view plugin, std::string_view path,
-                                                   std::optional<std::string_view> query, const CallContext& ctx) {
+                                                   std::optional<std::string_view> query, const CallContext& caller) {
+  CallContext ctx{std::min(caller.deadline, absl::Now() + options_.call_budget)};
   if (!ValidPlugin(plugin)) return absl::InvalidArgumentError("KBS plugin name is malformed");
   if (!ValidPath(path)) return absl::InvalidArgumentError("KBS resource path is malformed");
   if (query && !ValidQuery(*query)) return absl::InvalidArgumentError("KBS resource query is malformed");

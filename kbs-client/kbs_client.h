@@ -67,6 +67,9 @@ struct KbsClientOptions {
   // Tries per HTTP exchange for transport failures and 5xx, and the first backoff (doubles).
   int max_transport_tries = 3;
   absl::Duration initial_backoff = absl::Milliseconds(100);
+  // Overall budget of one GetResource/Attest call when the caller's deadline is further away (or
+  // absent): bounds the worst case of attempts x transport tries x request timeouts.
+  absl::Duration call_budget = absl::Minutes(2);
   // Upstream's behaviour: a full handshake with a new TEE key for every call, nothing cached.
   // For the benchmark's comparison only.
   bool reattest_every_call = false;

@@ -53,6 +53,16 @@ TEST(KbsClientFakeTest, BackoffStopsAtTheCallersDeadline) {
   EXPECT_LT(absl::Now() - t0, absl::Milliseconds(120));
 }
 
+TEST(KbsClientFakeTest, CallBudgetBoundsACallWithoutDeadline) {
+  KbsClientOptions o;
+  o.call_budget = absl::Milliseconds(120);
+  Harness h(o);
+  h.http->Answer(absl::UnavailableError("connection refused"));
+  auto r = h.client->GetResource("resource", "default/key/1", std::nullopt, CallContext{});  // no deadline
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(h.http->requests().size(), 2u);
+}
+
 TEST(KbsClientFakeTest, RequestsHaveTheProtocolShapeAndCredentialsNeverReachMessages) {
   Harness h;
   int64_t exp = absl::ToUnixSeconds(absl::Now()) + 300;

@@ -197,6 +197,9 @@ absl::StatusOr<std::shared_ptr<const KbsClient::Session>> KbsClient::Handshake(c
     }
   }
   handshakes_.fetch_add(1);
+  if (options_.on_handshake) {
+    options_.on_handshake(claims->exp ? absl::FromUnixSeconds(*claims->exp) : absl::InfiniteFuture());
+  }
   auto session = std::make_shared<Session>(
       Session{std::move(*cookie), SecretBytes::TakeString(*token), std::move(key), now, refresh_at});
   return std::shared_ptr<const Session>(std::move(session));

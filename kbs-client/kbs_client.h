@@ -73,6 +73,9 @@ struct KbsClientOptions {
   // Upstream's behaviour: a full handshake with a new TEE key for every call, nothing cached.
   // For the benchmark's comparison only.
   bool reattest_every_call = false;
+  // Called after every completed handshake with the token's expiry (InfiniteFuture when it has
+  // no `exp`), for the daemon's log. Never receives credentials. May run on any caller's thread.
+  std::function<void(absl::Time token_exp)> on_handshake;
   // Clock (seconds resolution is enough); tests may inject one.
   std::function<absl::Time()> clock = [] { return absl::Now(); };
 };

@@ -148,6 +148,7 @@ TEST_F(KbsE2eTest, GetResourceAndUnsealWithKbsKidThroughOneHandshake) {
   EXPECT_EQ(Handshakes(), 1);
   std::string log = ReadFile(DaemonLog());
   EXPECT_NE(log.find("attestation: TEE `sample`, configured"), std::string::npos) << log;
+  EXPECT_NE(log.find("cc_kbc: attested to the KBS; token valid until"), std::string::npos) << log;
   // Neither the secrets nor the credentials are ever logged.
   for (const char* never : {"unsealed_secret", "dataset-key-bytes", "Bearer", "kbs-session-id=", "eyJhbGciOiJFUzI1NiIs"}) {
     EXPECT_EQ(log.find(never), std::string::npos) << never;

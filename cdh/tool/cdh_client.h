@@ -31,6 +31,10 @@ class CdhClient {
 // listens, INVALID_ARGUMENT for another scheme.
 absl::StatusOr<std::unique_ptr<CdhClient>> NewTtrpcCdhClient(std::string_view address);
 
+// A CdhClient over gRPC (cdh-api.md §3.5). `address` is "unix:///path". The connection is made
+// lazily, so an unreachable daemon shows up as UNAVAILABLE on the first call.
+absl::StatusOr<std::unique_ptr<CdhClient>> NewGrpcCdhClient(std::string_view address);
+
 }  // namespace cdh::tool
 
 #endif  // CDH_CDH_TOOL_CDH_CLIENT_H_

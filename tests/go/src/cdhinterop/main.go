@@ -168,7 +168,12 @@ func main() {
 	resourceURI := flag.String("resource-uri", "", "a resource URI the daemon serves")
 	resourceFile := flag.String("resource", "", "file holding that resource's bytes")
 	missingURI := flag.String("missing-uri", "", "a resource URI the daemon does not have")
-	failCode := flag.Int("fail-code", int(codes.Internal), "code of a failed CDH call (cdh-api.md §3.4)")
+	// Codes of failed CDH calls. Upstream answers every handler failure with INTERNAL (cdh-api.md
+	// §3.4); this daemon keeps the precise code and the same top-level text, so the defaults are
+	// its codes and the messages are checked for upstream's texts.
+	badMountCode := flag.Int("bad-mount-code", int(codes.Unimplemented), "code of SecureMount with an unknown volume type")
+	badUnsealCode := flag.Int("bad-unseal-code", int(codes.InvalidArgument), "code of UnsealSecret of a malformed secret")
+	missingCode := flag.Int("missing-code", int(codes.NotFound), "code of GetResource of a missing resource")
 	rounds := flag.Int("rounds", 8, "concurrent rounds of the whole check set")
 	flag.Parse()
 	if *sock == "" || *sealedFile == "" || *plaintextFile == "" || *resourceURI == "" || *resourceFile == "" {
@@ -187,7 +192,6 @@ func main() {
 	defer client.Close()
 
 	c := &checker{}
-	fc := codes.Code(*failCode)
 	var wg sync.WaitGroup
 	for r := 0; r < *rounds; r++ {
 		checks := []func(){
@@ -202,23 +206,24 @@ func main() {
 			func() {
 				// A bad SecureMount: a volume type nobody implements.
 				req := append(bytesField(1, []byte("no-such-volume-type")), bytesField(4, []byte("/tmp/cdhinterop-never-mounted"))...)
-				c.expectCode(client, "SecureMount(bad)", "api.SecureMountService", "SecureMount", req, fc, "")
+				c.expectCode(client, "SecureMount(bad)", "api.SecureMountService", "SecureMount", req,
+					codes.Code(*badMountCode), "Secure Mount failed")
 			},
 			func() {
 				c.expectCode(client, "UnsealSecret(junk)", "api.SealedSecretService", "UnsealSecret",
-					bytesField(1, []byte("sealed.not-a-jws")), fc, "")
+					bytesField(1, []byte("sealed.not-a-jws")), codes.Code(*badUnsealCode), "Unseal Secret failed")
 			},
 			func() {
-				c.expectCode(client, "unknown method", "api.GetResourceService", "NoSuchMethod", nil, codes.Unimplemented, "")
+				c.expectCode(client, "unknown method", "api.GetResourceService", "NoSuchMethod", nil, codes.Unimplemented, "NoSuchMethod")
 			},
 			func() {
-				c.expectCode(client, "unknown service", "api.NoSuchService", "GetResource", nil, codes.InvalidArgument, "")
+				c.expectCode(client, "unknown service", "api.NoSuchService", "GetResource", nil, codes.InvalidArgument, "api.NoSuchService")
 			},
 		}
 		if *missingURI != "" {
 			checks = append(checks, func() {
 				c.expectCode(client, "GetResource(missing)", "api.GetResourceService", "GetResource",
-					bytesField(1, []byte(*missingURI)), fc, "")
+					bytesField(1, []byte(*missingURI)), codes.Code(*missingCode), "Get Resource failed")
 			})
 		}
 		for _, f := range checks {

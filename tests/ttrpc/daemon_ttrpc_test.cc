@@ -1,0 +1,206 @@
+// End-to-end tests of the real confidential-data-hub binary over ttrpc: both transports from
+// one handler set, interop with Debian's Go ttrpc (a kata-agent-like client), cdh-tool's
+// unseal-dir on the scenario of ../shared/scenario.md, and the socket lifecycle (field case R4).
+#include <sys/stat.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "cdh/tool/cdh_client.h"
+#include "common/base64.h"
+#include "common/strings.h"
+#include "gtest/gtest.h"
+#include "tests/ttrpc/run_command.h"
+#include "tests/ttrpc/test_daemon.h"
+#include "ttrpc/client.h"
+
+namespace cdh::testing {
+namespace {
+namespace fs = std::filesystem;
+
+std::string ReadAll(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+std::unique_ptr<TestDaemon> StartOrDie(TestDaemonOptions o = {}) {
+  auto d = TestDaemon::Start(std::move(o));
+  EXPECT_TRUE(d.ok()) << d.status();
+  return d.ok() ? std::move(*d) : nullptr;
+}
+
+TEST(DaemonTtrpcTest, BothTransportsServeTheSameHandlers) {
+  auto d = StartOrDie();
+  ASSERT_NE(d, nullptr);
+  auto t = tool::NewTtrpcCdhClient(StrCat("unix://", d->ttrpc_socket()));
+  ASSERT_TRUE(t.ok()) << t.status();
+  auto g = tool::NewGrpcCdhClient(StrCat("unix://", d->grpc_socket()));
+  ASSERT_TRUE(g.ok()) << g.status();
+  for (tool::CdhClient* c : {t->get(), g->get()}) {
+    auto p = c->UnsealSecret(std::string(kFixtureSealedSecret) + "\n", absl::Seconds(50));
+    ASSERT_TRUE(p.ok()) << p.status();
+    EXPECT_EQ(p->RevealString(), kFixturePlaintext);
+    auto r = c->GetResource(kSmallResourceUri, absl::Seconds(50));
+    ASSERT_TRUE(r.ok()) << r.status();
+    EXPECT_EQ(r->RevealString(), kSmallResource);
+    // Same failure, same code and message on both wires.
+    auto missing = c->GetResource("kbs:///default/key/404", absl::Seconds(50));
+    EXPECT_EQ(missing.status().code(), absl::StatusCode::kNotFound);
+    EXPECT_TRUE(ToStd(missing.status().message()).starts_with("Get Resource failed")) << missing.status();
+  }
+  // WrapKey is registered but not implemented (cdh-api.md §3.3), on ttrpc too.
+  auto raw = ttrpc::Client::Connect(d->ttrpc_socket());
+  ASSERT_TRUE(raw.ok());
+  EXPECT_EQ((*raw)->Call("keyprovider.KeyProviderService", "WrapKey", "").status().code(),
+            absl::StatusCode::kUnimplemented);
+}
+
+// A 5 MiB resource cannot travel in one ttrpc frame: RESOURCE_EXHAUSTED, not a broken stream.
+TEST(DaemonTtrpcTest, OversizeReplyIsResourceExhaustedAndConnectionSurvives) {
+  auto d = StartOrDie(TestDaemonOptions{.big_resource = true});
+  ASSERT_NE(d, nullptr);
+  auto c = tool::NewTtrpcCdhClient(d->ttrpc_socket());
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ((*c)->GetResource(kBigResourceUri, absl::Seconds(50)).status().code(),
+            absl::StatusCode::kResourceExhausted);
+  auto small = (*c)->GetResource(kSmallResourceUri, absl::Seconds(50));
+  ASSERT_TRUE(small.ok());
+  EXPECT_EQ(small->RevealString(), kSmallResource);
+}
+
+TEST(DaemonTtrpcTest, SocketsAreOwnerOnly) {
+  auto d = StartOrDie();
+  ASSERT_NE(d, nullptr);
+  for (const std::string& s : {d->ttrpc_socket(), d->grpc_socket()}) {
+    struct stat st {};
+    ASSERT_EQ(::stat(s.c_str(), &st), 0) << s;
+    EXPECT_TRUE(S_ISSOCK(st.st_mode));
+    EXPECT_EQ(st.st_mode & 0777, 0600u) << s;
+  }
+}
+
+TEST(DaemonTtrpcTest, SigtermExitsCleanlyAndRemovesTheSocket) {
+  auto d = StartOrDie();
+  ASSERT_NE(d, nullptr);
+  EXPECT_EQ(d->Stop(), 0);
+  EXPECT_FALSE(fs::exists(d->ttrpc_socket()));
+}
+
+// Interop: Debian's containerd/ttrpc Go client, behaving like the kata agent (one connection,
+// concurrent calls, 50 s timeouts), checks codes and payloads (tests/go/src/cdhinterop).
+TEST(DaemonTtrpcTest, GoTtrpcClientInterop) {
+  auto d = StartOrDie();
+  ASSERT_NE(d, nullptr);
+  std::string plaintext = d->dir() + "/expected_plaintext";
+  std::string resource = d->dir() + "/expected_resource";
+  std::ofstream(plaintext, std::ios::binary) << kFixturePlaintext;
+  std::ofstream(resource, std::ios::binary) << kSmallResource;
+  CommandResult r = RunCommand(StrCat(CDH_GO_INTEROP_PATH, " -sock ", d->ttrpc_socket(), " -sealed ",
+                                      d->sealed_secret_path(), " -plaintext ", plaintext, " -resource-uri ",
+                                      kSmallResourceUri, " -resource ", resource,
+                                      " -missing-uri kbs:///default/key/404 -rounds 16"));
+  EXPECT_EQ(r.exit_code, 0) << r.output << "\ndaemon log:\n" << d->Log();
+  EXPECT_NE(r.output.find("all checks passed"), std::string::npos) << r.output;
+}
+
+// ../shared/scenario.md without Kubernetes: a pointer made with `secret seal` for
+// kbs:///default/fraud-dataset/dataset_key sits in a secret volume laid out as the kubelet does;
+// `cdh-tool --ttrpc unseal-dir` (speaking to the daemon as the kata agent does) leaves the key
+// at <volume>/dataset_key.
+TEST(DaemonTtrpcTest, UnsealDirReproducesTheScenario) {
+  std::string tmpl = (fs::temp_directory_path() / "cdh-scenario-XXXXXX").string();
+  ASSERT_NE(::mkdtemp(tmpl.data()), nullptr);
+  fs::path work = tmpl;
+  CommandResult keygen = RunCommand(StrCat(CDH_SECRET_PATH, " keygen --kid fraud --output-dir ", work.string()));
+  ASSERT_EQ(keygen.exit_code, 0) << keygen.output;
+  CommandResult seal = RunCommand(StrCat(CDH_SECRET_PATH, " seal --signing-kid kbs:///default/signing-key/fraud",
+                                         " --signing-jwk-path ", (work / "fraud-private.json").string(),
+                                         " vault --resource-uri kbs:///default/fraud-dataset/dataset_key --provider kbs"));
+  ASSERT_EQ(seal.exit_code, 0) << seal.output;
+  size_t at = seal.output.find("sealed.");  // the pointer line (a warning may come with it)
+  ASSERT_NE(at, std::string::npos) << seal.output;
+  std::string pointer = seal.output.substr(at, seal.output.find('\n', at) - at);
+  ASSERT_TRUE(pointer.starts_with("sealed.")) << seal.output;
+
+  // The broker holds the key and the pointer's verification key (offline_fs_kbc stands in for
+  // the KBS, which needs a TEE to attest).
+  const std::string key = "0123456789abcdef0123456789abcdef";  // the dataset's decryption key
+  auto d = StartOrDie(TestDaemonOptions{
+      .grpc = false,
+      .extra_resources_json =
+          StrCat(",\"default/fraud-dataset/dataset_key\":\"", Base64StdEncode(key), "\"",
+                 ",\"default/signing-key/fraud\":\"", Base64StdEncode(ReadAll(work / "fraud-public.json")), "\"")});
+  ASSERT_NE(d, nullptr);
+
+  // `oc create secret generic fraud-dataset-sealed --from-literal=dataset_key=$POINTER`, mounted.
+  fs::path volume = work / "downloaded_keys";
+  fs::create_directories(volume / "..2026_11_29_10_00_00.000000001");
+  std::ofstream(volume / "..2026_11_29_10_00_00.000000001" / "dataset_key", std::ios::binary) << pointer;
+  fs::create_directory_symlink("..2026_11_29_10_00_00.000000001", volume / "..data");
+  fs::create_symlink("..data/dataset_key", volume / "dataset_key");
+
+  CommandResult run = RunCommand(StrCat(CDH_TOOL_PATH, " --ttrpc --socket unix://", d->ttrpc_socket(),
+                                        " unseal-dir ", volume.string()));
+  EXPECT_EQ(run.exit_code, 0) << run.output << "\n" << d->Log();
+  EXPECT_EQ(ReadAll(volume / "dataset_key"), key);
+  EXPECT_EQ(fs::read_symlink(volume / "dataset_key"), "..2026_11_29_10_00_00.000000001/dataset_key.unsealed");
+  // The key never reaches the daemon's log or the tool's output.
+  EXPECT_EQ(d->Log().find(key), std::string::npos);
+  EXPECT_EQ(run.output.find(key), std::string::npos);
+
+  // A tampered pointer fails loudly and leaves the file alone.
+  fs::path bad = work / "bad";
+  fs::create_directory(bad);
+  std::string tampered = pointer;
+  tampered[tampered.size() - 5] = tampered[tampered.size() - 5] == 'A' ? 'B' : 'A';
+  std::ofstream(bad / "dataset_key", std::ios::binary) << tampered;
+  CommandResult fail = RunCommand(StrCat(CDH_TOOL_PATH, " --ttrpc --socket unix://", d->ttrpc_socket(),
+                                         " unseal-dir ", bad.string()));
+  EXPECT_EQ(fail.exit_code, 1) << fail.output;
+  EXPECT_NE(fail.output.find("Unseal Secret failed"), std::string::npos) << fail.output;
+  EXPECT_FALSE(fs::is_symlink(bad / "dataset_key"));
+  fs::remove_all(work);
+}
+
+TEST(DaemonTtrpcTest, CdhToolSpeaksBothTransports) {
+  auto d = StartOrDie();
+  ASSERT_NE(d, nullptr);
+  for (std::string transport : {StrCat("--ttrpc --socket unix://", d->ttrpc_socket()),
+                                StrCat("--socket unix://", d->grpc_socket())}) {
+    CommandResult u = RunCommand(StrCat(CDH_TOOL_PATH, " ", transport, " unseal -f ", d->sealed_secret_path()));
+    EXPECT_EQ(u.exit_code, 0) << u.output;
+    EXPECT_EQ(u.output, kFixturePlaintext);
+    CommandResult g = RunCommand(StrCat(CDH_TOOL_PATH, " ", transport, " get-resource ", kSmallResourceUri));
+    EXPECT_EQ(g.exit_code, 0) << g.output;
+    EXPECT_EQ(g.output, kSmallResource);
+    CommandResult m = RunCommand(StrCat(CDH_TOOL_PATH, " ", transport,
+                                        " secure-mount --volume-type no-such-type --mount-point ", d->dir(), "/mnt"));
+    EXPECT_EQ(m.exit_code, 1) << m.output;
+    EXPECT_NE(m.output.find("UNIMPLEMENTED"), std::string::npos) << m.output;
+    EXPECT_NE(m.output.find("Secure Mount failed"), std::string::npos) << m.output;
+  }
+}
+
+// R4: a live socket is never taken over; a stale one (kill -9) is replaced on restart.
+TEST(DaemonTtrpcTest, SocketLifecycle) {
+  auto d = StartOrDie(TestDaemonOptions{.grpc = false});
+  ASSERT_NE(d, nullptr);
+  int second = RunDaemonToExit(d->config_path(), d->dir() + "/second.log", absl::Seconds(20));
+  EXPECT_NE(second, 0);
+  EXPECT_TRUE(d->Alive());
+  auto c = ttrpc::Client::Connect(d->ttrpc_socket());
+  ASSERT_TRUE(c.ok()) << "the first daemon lost its socket";
+  c->reset();
+
+  d->Kill();
+  ASSERT_TRUE(fs::exists(d->ttrpc_socket()));  // a stale socket file is left behind
+  ASSERT_TRUE(d->Restart().ok());
+  auto t = tool::NewTtrpcCdhClient(d->ttrpc_socket());
+  ASSERT_TRUE(t.ok());
+  auto r = (*t)->GetResource(kSmallResourceUri, absl::Seconds(50));
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->RevealString(), kSmallResource);
+}
+
+}  // namespace
+}  // namespace cdh::testing

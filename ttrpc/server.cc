@@ -31,6 +31,8 @@ namespace {
 constexpr absl::Duration kLoopWriteTimeout = absl::Milliseconds(200);
 // Pause before retrying accept() after running out of descriptors, instead of spinning.
 constexpr absl::Duration kAcceptBackoff = absl::Milliseconds(100);
+// Connections accepted per loop iteration at most.
+constexpr int kAcceptBatch = 64;
 
 RpcStatus DefaultStatusMapper(const absl::Status& s) {
   return RpcStatus{static_cast<int32_t>(s.code()), std::string(ToStd(s.message()))};
@@ -203,7 +205,10 @@ class Server::Impl {
 
       fds.clear();
       fds.push_back(pollfd{wake_fd_, POLLIN, 0});
-      bool poll_listen = listen_fd >= 0 && absl::Now() >= accept_paused_until;
+      // At the connection limit new clients wait in the listen backlog (the kernel refuses
+      // them once it is full) until a connection ends.
+      bool poll_listen = listen_fd >= 0 && absl::Now() >= accept_paused_until &&
+                         static_cast<int>(conns.size()) < options_.max_connections;
       fds.push_back(pollfd{poll_listen ? listen_fd : -1, POLLIN, 0});
       for (auto& [fd, st] : conns) {
         bool readable = !draining && !st.eof && HasCapacity(*st.conn);
@@ -249,10 +254,12 @@ class Server::Impl {
     connections_ = n;
   }
 
-  // Accepts every pending connection. Returns when accepting may resume (now, or later after
-  // running out of descriptors).
+  // Accepts pending connections, up to the connection limit and kAcceptBatch at a time (so the
+  // reads of connections already open, including the hang-ups that free slots, are not starved
+  // by a burst of connects). Returns when accepting may resume (now, or later after running
+  // out of descriptors).
   absl::Time AcceptAll(int listen_fd, std::map<int, ConnState>& conns) {
-    for (;;) {
+    for (int i = 0; i < kAcceptBatch && static_cast<int>(conns.size()) < options_.max_connections; ++i) {
       int fd = ::accept4(listen_fd, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
       if (fd < 0) {
         if (errno == EINTR || errno == ECONNABORTED) continue;
@@ -262,13 +269,12 @@ class Server::Impl {
         }
         return absl::InfinitePast();  // EAGAIN or a transient error: wait for readiness again
       }
-      if (static_cast<int>(conns.size()) >= options_.max_connections) {
-        spdlog::warn("ttrpc server: {} connections open, refusing another", conns.size());
-        ::close(fd);
-        continue;
+      if (static_cast<int>(conns.size()) + 1 == options_.max_connections) {
+        spdlog::warn("ttrpc server: {} connections open; new clients wait until one ends", options_.max_connections);
       }
       conns.emplace(fd, ConnState{std::make_shared<Connection>(fd), false});
     }
+    return absl::InfinitePast();
   }
 
   // Reads from a readable connection and dispatches what it can. True to forget the connection.

@@ -17,7 +17,7 @@
 // Every status, handler or protocol, goes through ServerOptions::status_mapper to the wire.
 //
 // Resources are bounded: 1 + worker_threads threads whatever the load; at most max_connections
-// connections (more are accepted and closed at once); at most max_in_flight_per_connection
+// connections (further clients wait in the listen backlog until one ends); at most max_in_flight_per_connection
 // unfinished calls per connection and max_active_calls in total, beyond which the server stops
 // reading (TCP-style backpressure) instead of queueing.
 //

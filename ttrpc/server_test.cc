@@ -2,8 +2,10 @@
 #include "ttrpc/server.h"
 
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
+#include <cstring>
 #include <future>
 #include <latch>
 #include <thread>
@@ -359,6 +361,34 @@ TEST_F(ServerTest, PerConnectionLimitHoldsBackReading) {
   std::set<uint32_t> ids;
   for (int i = 0; i < 2; ++i) ids.insert(p.ReadReply()->stream_id);
   EXPECT_EQ(ids, (std::set<uint32_t>{1, 3}));
+}
+
+// Listen on an abstract unix socket (no filesystem): beyond max_connections, clients wait in
+// the backlog and are served once a connection ends.
+TEST_F(ServerTest, ClientsBeyondTheConnectionLimitWaitForASlot) {
+  ServerOptions o;
+  o.max_connections = 1;
+  StartServer(o);
+  std::string name = std::string(1, '\0') + "cdh-ttrpc-test-" + std::to_string(::getpid());
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  std::memcpy(addr.sun_path, name.data(), name.size());
+  int lfd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  ASSERT_EQ(::bind(lfd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+  ASSERT_EQ(::listen(lfd, 8), 0);
+  ASSERT_TRUE(server_->Listen(lfd).ok());
+
+  auto a = Client::Connect(name);
+  ASSERT_TRUE(a.ok()) << a.status();
+  ASSERT_TRUE((*a)->Call("test.Echo", "Echo", "a").ok());
+  auto b = Client::Connect(name);  // the kernel completes the connect from the backlog
+  ASSERT_TRUE(b.ok());
+  auto waiting = std::async(std::launch::async, [&] { return (*b)->Call("test.Echo", "Echo", "b"); });
+  EXPECT_EQ(waiting.wait_for(std::chrono::milliseconds(200)), std::future_status::timeout);
+  a->reset();  // a slot frees up
+  auto r = waiting.get();
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(*r, "echo:b");
 }
 
 TEST_F(ServerTest, RejectsNonPositiveLimits) {

@@ -42,8 +42,8 @@ pid_t SpawnDaemon(const std::string& config_path, const std::string& log_path) {
     ::dup2(log, 1);
     ::dup2(log, 2);
   }
-  int devnull = ::open("/dev/null", O_RDONLY);
-  if (devnull >= 0) ::dup2(devnull, 0);
+  int devnull = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+  if (devnull >= 0) ::dup2(devnull, 0);  // dup2 clears close-on-exec on 0 only
   const char* argv[] = {binary.c_str(), "-c", config_path.c_str(), "--kernel-cmdline", "/dev/null", nullptr};
   const char* envp[] = {"PATH=/usr/sbin:/usr/bin:/sbin:/bin", nullptr};
   ::execve(binary.c_str(), const_cast<char* const*>(argv), const_cast<char* const*>(envp));

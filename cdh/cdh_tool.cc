@@ -22,8 +22,8 @@ namespace {
 constexpr char kDefaultGrpcSocket[] = "unix:///run/confidential-containers/cdh-grpc.sock";
 
 int Fail(std::string_view what, const absl::Status& status) {
-  std::cerr << "cdh-tool: " << what << " failed: " << absl::StatusCodeToString(status.code()) << " ("
-            << cdh::ToStd(status.message()) << ")" << std::endl;
+  std::cerr << "cdh-tool: " << what << " failed: " << absl::StatusCodeToString(status.code()) << ": "
+            << cdh::ToStd(status.message()) << std::endl;
   return 1;
 }
 
@@ -80,7 +80,8 @@ int main(int argc, char** argv) {
   CLI11_PARSE(app, argc, argv);
   if (socket.empty()) socket = use_ttrpc ? cdh::kDefaultTtrpcSocket : kDefaultGrpcSocket;
   absl::Duration timeout = absl::Seconds(timeout_s);
-  auto client = use_ttrpc ? cdh::tool::NewTtrpcCdhClient(socket) : cdh::tool::NewGrpcCdhClient(socket);
+  // Both wait (within the timeout) for a daemon that is not listening yet (field case R4).
+  auto client = use_ttrpc ? cdh::tool::NewTtrpcCdhClient(socket, timeout) : cdh::tool::NewGrpcCdhClient(socket);
   if (!client.ok()) return Fail("connecting to the data hub", client.status());
 
   if (unseal->parsed()) {

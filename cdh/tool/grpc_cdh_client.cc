@@ -16,6 +16,8 @@ absl::Status FromGrpc(const grpc::Status& s) {
 }
 
 void SetDeadline(grpc::ClientContext& ctx, absl::Duration timeout) {
+  // Wait for a daemon that is not listening yet, within the deadline (field case R4).
+  ctx.set_wait_for_ready(true);
   if (timeout == absl::InfiniteDuration() || timeout <= absl::ZeroDuration()) return;
   ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::microseconds(absl::ToInt64Microseconds(timeout)));
 }

@@ -1,7 +1,9 @@
 // CdhClient over ttrpc (cdh-api.md §3.3), with the wire names the kata agent uses.
+#include <algorithm>
 #include <string>
 
 #include "cdh/tool/cdh_client.h"
+#include "absl/time/clock.h"
 #include "common/status_macros.h"
 #include "ttrpc/client.h"
 
@@ -50,10 +52,19 @@ class TtrpcCdhClient : public CdhClient {
 
 }  // namespace
 
-absl::StatusOr<std::unique_ptr<CdhClient>> NewTtrpcCdhClient(std::string_view address) {
+absl::StatusOr<std::unique_ptr<CdhClient>> NewTtrpcCdhClient(std::string_view address, absl::Duration connect_wait) {
   CDH_ASSIGN_OR_RETURN(std::string path, ttrpc::UnixSocketPath(address));
-  CDH_ASSIGN_OR_RETURN(std::unique_ptr<ttrpc::Client> client, ttrpc::Client::Connect(path));
-  return std::make_unique<TtrpcCdhClient>(std::move(client));
+  absl::Time deadline = absl::Now() + connect_wait;
+  absl::Duration backoff = absl::Milliseconds(50);
+  for (;;) {
+    absl::StatusOr<std::unique_ptr<ttrpc::Client>> client = ttrpc::Client::Connect(path);
+    if (client.ok()) return std::make_unique<TtrpcCdhClient>(std::move(*client));
+    if (client.status().code() != absl::StatusCode::kUnavailable || absl::Now() + backoff > deadline) {
+      return client.status();
+    }
+    absl::SleepFor(backoff);
+    backoff = std::min(backoff * 2, absl::Seconds(1));
+  }
 }
 
 }  // namespace cdh::tool

@@ -10,7 +10,7 @@
 #include "common/base64.h"
 #include "common/strings.h"
 #include "gtest/gtest.h"
-#include "tests/ttrpc/run_command.h"
+#include "tests/test_util.h"
 #include "tests/ttrpc/test_daemon.h"
 #include "ttrpc/client.h"
 
@@ -95,12 +95,11 @@ TEST(DaemonTtrpcTest, GoTtrpcClientInterop) {
   std::string resource = d->dir() + "/expected_resource";
   std::ofstream(plaintext, std::ios::binary) << kFixturePlaintext;
   std::ofstream(resource, std::ios::binary) << kSmallResource;
-  CommandResult r = RunCommand(StrCat(CDH_GO_INTEROP_PATH, " -sock ", d->ttrpc_socket(), " -sealed ",
-                                      d->sealed_secret_path(), " -plaintext ", plaintext, " -resource-uri ",
-                                      kSmallResourceUri, " -resource ", resource,
-                                      " -missing-uri kbs:///default/key/404 -rounds 16"));
-  EXPECT_EQ(r.exit_code, 0) << r.output << "\ndaemon log:\n" << d->Log();
-  EXPECT_NE(r.output.find("all checks passed"), std::string::npos) << r.output;
+  CommandResult r = RunCommand({CDH_GO_INTEROP_PATH, "-sock", d->ttrpc_socket(), "-sealed", d->sealed_secret_path(),
+                               "-plaintext", plaintext, "-resource-uri", kSmallResourceUri, "-resource", resource,
+                               "-missing-uri", "kbs:///default/key/404", "-rounds", "16"});
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err << "\ndaemon log:\n" << d->Log();
+  EXPECT_NE(r.out.find("all checks passed"), std::string::npos) << r.out << r.err;
 }
 
 // ../shared/scenario.md without Kubernetes: a pointer made with `secret seal` for
@@ -111,16 +110,15 @@ TEST(DaemonTtrpcTest, UnsealDirReproducesTheScenario) {
   std::string tmpl = (fs::temp_directory_path() / "cdh-scenario-XXXXXX").string();
   ASSERT_NE(::mkdtemp(tmpl.data()), nullptr);
   fs::path work = tmpl;
-  CommandResult keygen = RunCommand(StrCat(CDH_SECRET_PATH, " keygen --kid fraud --output-dir ", work.string()));
-  ASSERT_EQ(keygen.exit_code, 0) << keygen.output;
-  CommandResult seal = RunCommand(StrCat(CDH_SECRET_PATH, " seal --signing-kid kbs:///default/signing-key/fraud",
-                                         " --signing-jwk-path ", (work / "fraud-private.json").string(),
-                                         " vault --resource-uri kbs:///default/fraud-dataset/dataset_key --provider kbs"));
-  ASSERT_EQ(seal.exit_code, 0) << seal.output;
-  size_t at = seal.output.find("sealed.");  // the pointer line (a warning may come with it)
-  ASSERT_NE(at, std::string::npos) << seal.output;
-  std::string pointer = seal.output.substr(at, seal.output.find('\n', at) - at);
-  ASSERT_TRUE(pointer.starts_with("sealed.")) << seal.output;
+  CommandResult keygen = RunCommand({CDH_SECRET_PATH, "keygen", "--kid", "fraud", "--output-dir", work.string()});
+  ASSERT_EQ(keygen.exit_code, 0) << keygen.err;
+  CommandResult seal = RunCommand({CDH_SECRET_PATH, "seal", "--signing-kid", "kbs:///default/signing-key/fraud",
+                                   "--signing-jwk-path", (work / "fraud-private.json").string(), "vault",
+                                   "--resource-uri", "kbs:///default/fraud-dataset/dataset_key", "--provider", "kbs"});
+  ASSERT_EQ(seal.exit_code, 0) << seal.err;
+  size_t at = seal.out.find("sealed.");
+  ASSERT_NE(at, std::string::npos) << seal.out;
+  std::string pointer = seal.out.substr(at, seal.out.find('\n', at) - at);
 
   // The broker holds the key and the pointer's verification key (offline_fs_kbc stands in for
   // the KBS, which needs a TEE to attest).
@@ -139,14 +137,15 @@ TEST(DaemonTtrpcTest, UnsealDirReproducesTheScenario) {
   fs::create_directory_symlink("..2026_11_29_10_00_00.000000001", volume / "..data");
   fs::create_symlink("..data/dataset_key", volume / "dataset_key");
 
-  CommandResult run = RunCommand(StrCat(CDH_TOOL_PATH, " --ttrpc --socket unix://", d->ttrpc_socket(),
-                                        " unseal-dir ", volume.string()));
-  EXPECT_EQ(run.exit_code, 0) << run.output << "\n" << d->Log();
+  CommandResult run =
+      RunCommand({CDH_TOOL_PATH, "--ttrpc", "--socket", StrCat("unix://", d->ttrpc_socket()), "unseal-dir", volume.string()});
+  EXPECT_EQ(run.exit_code, 0) << run.out << run.err << "\n" << d->Log();
   EXPECT_EQ(ReadAll(volume / "dataset_key"), key);
   EXPECT_EQ(fs::read_symlink(volume / "dataset_key"), "..2026_11_29_10_00_00.000000001/dataset_key.unsealed");
   // The key never reaches the daemon's log or the tool's output.
   EXPECT_EQ(d->Log().find(key), std::string::npos);
-  EXPECT_EQ(run.output.find(key), std::string::npos);
+  EXPECT_EQ(run.out.find(key), std::string::npos);
+  EXPECT_EQ(run.err.find(key), std::string::npos);
 
   // A tampered pointer fails loudly and leaves the file alone.
   fs::path bad = work / "bad";
@@ -154,10 +153,10 @@ TEST(DaemonTtrpcTest, UnsealDirReproducesTheScenario) {
   std::string tampered = pointer;
   tampered[tampered.size() - 5] = tampered[tampered.size() - 5] == 'A' ? 'B' : 'A';
   std::ofstream(bad / "dataset_key", std::ios::binary) << tampered;
-  CommandResult fail = RunCommand(StrCat(CDH_TOOL_PATH, " --ttrpc --socket unix://", d->ttrpc_socket(),
-                                         " unseal-dir ", bad.string()));
-  EXPECT_EQ(fail.exit_code, 1) << fail.output;
-  EXPECT_NE(fail.output.find("Unseal Secret failed"), std::string::npos) << fail.output;
+  CommandResult fail =
+      RunCommand({CDH_TOOL_PATH, "--ttrpc", "--socket", StrCat("unix://", d->ttrpc_socket()), "unseal-dir", bad.string()});
+  EXPECT_EQ(fail.exit_code, 1) << fail.out << fail.err;
+  EXPECT_NE(fail.err.find("Unseal Secret failed"), std::string::npos) << fail.err;
   EXPECT_FALSE(fs::is_symlink(bad / "dataset_key"));
   fs::remove_all(work);
 }
@@ -165,19 +164,24 @@ TEST(DaemonTtrpcTest, UnsealDirReproducesTheScenario) {
 TEST(DaemonTtrpcTest, CdhToolSpeaksBothTransports) {
   auto d = StartOrDie();
   ASSERT_NE(d, nullptr);
-  for (std::string transport : {StrCat("--ttrpc --socket unix://", d->ttrpc_socket()),
-                                StrCat("--socket unix://", d->grpc_socket())}) {
-    CommandResult u = RunCommand(StrCat(CDH_TOOL_PATH, " ", transport, " unseal -f ", d->sealed_secret_path()));
-    EXPECT_EQ(u.exit_code, 0) << u.output;
-    EXPECT_EQ(u.output, kFixturePlaintext);
-    CommandResult g = RunCommand(StrCat(CDH_TOOL_PATH, " ", transport, " get-resource ", kSmallResourceUri));
-    EXPECT_EQ(g.exit_code, 0) << g.output;
-    EXPECT_EQ(g.output, kSmallResource);
-    CommandResult m = RunCommand(StrCat(CDH_TOOL_PATH, " ", transport,
-                                        " secure-mount --volume-type no-such-type --mount-point ", d->dir(), "/mnt"));
-    EXPECT_EQ(m.exit_code, 1) << m.output;
-    EXPECT_NE(m.output.find("UNIMPLEMENTED"), std::string::npos) << m.output;
-    EXPECT_NE(m.output.find("Secure Mount failed"), std::string::npos) << m.output;
+  const std::vector<std::vector<std::string>> transports = {
+      {CDH_TOOL_PATH, "--ttrpc", "--socket", StrCat("unix://", d->ttrpc_socket())},
+      {CDH_TOOL_PATH, "--socket", StrCat("unix://", d->grpc_socket())}};
+  auto with = [](std::vector<std::string> argv, std::initializer_list<std::string> more) {
+    argv.insert(argv.end(), more);
+    return argv;
+  };
+  for (const auto& t : transports) {
+    CommandResult u = RunCommand(with(t, {"unseal", "-f", d->sealed_secret_path()}));
+    EXPECT_EQ(u.exit_code, 0) << u.err;
+    EXPECT_EQ(u.out, kFixturePlaintext);
+    CommandResult g = RunCommand(with(t, {"get-resource", kSmallResourceUri}));
+    EXPECT_EQ(g.exit_code, 0) << g.err;
+    EXPECT_EQ(g.out, kSmallResource);
+    CommandResult m =
+        RunCommand(with(t, {"secure-mount", "--volume-type", "no-such-type", "--mount-point", d->dir() + "/mnt"}));
+    EXPECT_EQ(m.exit_code, 1) << m.err;
+    EXPECT_NE(m.err.find("UNIMPLEMENTED: Secure Mount failed"), std::string::npos) << m.err;
   }
 }
 

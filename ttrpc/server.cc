@@ -207,8 +207,9 @@ class Server::Impl {
       fds.push_back(pollfd{wake_fd_, POLLIN, 0});
       // At the connection limit new clients wait in the listen backlog (the kernel refuses
       // them once it is full) until a connection ends.
-      bool poll_listen = listen_fd >= 0 && absl::Now() >= accept_paused_until &&
-                         static_cast<int>(conns.size()) < options_.max_connections;
+      absl::Time now = absl::Now();
+      bool accept_paused = now < accept_paused_until;
+      bool poll_listen = listen_fd >= 0 && !accept_paused && static_cast<int>(conns.size()) < options_.max_connections;
       fds.push_back(pollfd{poll_listen ? listen_fd : -1, POLLIN, 0});
       for (auto& [fd, st] : conns) {
         bool readable = !draining && !st.eof && HasCapacity(*st.conn);
@@ -216,7 +217,8 @@ class Server::Impl {
         fds.push_back(pollfd{readable ? fd : -1, POLLIN, 0});
       }
       absl::Time wake_at = NextTimer();
-      if (listen_fd >= 0 && !poll_listen) wake_at = std::min(wake_at, accept_paused_until);
+      // Only an accept pause needs a timed wake-up; a full table waits for a hang-up (a read).
+      if (listen_fd >= 0 && accept_paused) wake_at = std::min(wake_at, accept_paused_until);
       int r = ::poll(fds.data(), fds.size(), PollTimeoutMs(wake_at));
       if (r < 0 && errno != EINTR) {
         spdlog::error("ttrpc server: poll failed (errno {})", errno);

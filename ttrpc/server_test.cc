@@ -1,6 +1,7 @@
 // Server tests over socketpairs (no filesystem sockets): real threads, real descriptors.
 #include "ttrpc/server.h"
 
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -18,6 +19,12 @@
 
 namespace cdh::ttrpc {
 namespace {
+
+double ProcessCpuSeconds() {
+  rusage u{};
+  ::getrusage(RUSAGE_SELF, &u);
+  return u.ru_utime.tv_sec + u.ru_stime.tv_sec + (u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
+}
 
 // A peer that speaks raw frames, to send what a well-behaved client never would.
 class RawPeer {
@@ -384,11 +391,28 @@ TEST_F(ServerTest, ClientsBeyondTheConnectionLimitWaitForASlot) {
   auto b = Client::Connect(name);  // the kernel completes the connect from the backlog
   ASSERT_TRUE(b.ok());
   auto waiting = std::async(std::launch::async, [&] { return (*b)->Call("test.Echo", "Echo", "b"); });
-  EXPECT_EQ(waiting.wait_for(std::chrono::milliseconds(200)), std::future_status::timeout);
+  double cpu_before = ProcessCpuSeconds();
+  EXPECT_EQ(waiting.wait_for(std::chrono::milliseconds(300)), std::future_status::timeout);
+  // While full, the server sleeps in poll() instead of spinning on the listening socket.
+  EXPECT_LT(ProcessCpuSeconds() - cpu_before, 0.1);
   a->reset();  // a slot frees up
   auto r = waiting.get();
   ASSERT_TRUE(r.ok()) << r.status();
   EXPECT_EQ(*r, "echo:b");
+}
+
+// A client that half-closes after its request (shutdown(SHUT_WR)) still gets its answer.
+TEST_F(ServerTest, HalfClosedPeerStillGetsItsAnswer) {
+  StartServer();
+  int fd = Connect();
+  RawPeer p(fd);
+  p.SendRequest(1, "test.Echo", "Echo", "half");
+  ASSERT_EQ(::shutdown(fd, SHUT_WR), 0);
+  auto r = p.ReadReply();
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(r->payload, "echo:half");
+  p.Close();
+  WaitForIdle();
 }
 
 TEST_F(ServerTest, RejectsNonPositiveLimits) {

@@ -5,6 +5,9 @@
 namespace cdh::ttrpc {
 namespace {
 
+// Buffer capacity kept between frames, in bytes; more is released once the buffer drains.
+constexpr size_t kKeepCapacity = 256 * 1024;
+
 void PutU32(std::string& out, uint32_t v) {
   out.push_back(static_cast<char>(v >> 24));
   out.push_back(static_cast<char>(v >> 16));
@@ -60,7 +63,13 @@ void FrameDecoder::Append(std::string_view bytes) {
 void FrameDecoder::Compact() {
   if (read_pos_ == 0) return;
   if (read_pos_ == buffer_.size()) {
-    buffer_.clear();
+    // Give back the memory of a large frame once it has been consumed, so an idle connection
+    // does not keep up to 4 MiB.
+    if (buffer_.capacity() > kKeepCapacity) {
+      std::string().swap(buffer_);
+    } else {
+      buffer_.clear();
+    }
     read_pos_ = 0;
   } else if (read_pos_ >= buffer_.size() / 2) {
     buffer_.erase(0, read_pos_);

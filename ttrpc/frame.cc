@@ -100,6 +100,7 @@ std::optional<Frame> FrameDecoder::Next() {
   frame.header = *header;
   frame.data.assign(unread.substr(kFrameHeaderSize, header->length));
   read_pos_ += kFrameHeaderSize + header->length;
+  if (read_pos_ == buffer_.size()) Compact();
   return frame;
 }
 

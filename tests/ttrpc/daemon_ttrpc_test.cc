@@ -5,11 +5,13 @@
 
 #include <filesystem>
 #include <fstream>
+#include <thread>
 
 #include "cdh/tool/cdh_client.h"
 #include "common/base64.h"
 #include "common/strings.h"
 #include "gtest/gtest.h"
+#include "proto/api.pb.h"
 #include "tests/test_util.h"
 #include "tests/ttrpc/test_daemon.h"
 #include "ttrpc/client.h"
@@ -79,11 +81,22 @@ TEST(DaemonTtrpcTest, SocketsAreOwnerOnly) {
   }
 }
 
+// An idle kata-agent-like connection does not hold up shutdown, and is closed by it.
 TEST(DaemonTtrpcTest, SigtermExitsCleanlyAndRemovesTheSocket) {
   auto d = StartOrDie();
   ASSERT_NE(d, nullptr);
+  auto idle = ttrpc::Client::Connect(d->ttrpc_socket());
+  ASSERT_TRUE(idle.ok());
+  ASSERT_TRUE((*idle)->Call("api.GetResourceService", "GetResource", [] {
+                       api::GetResourceRequest r;
+                       r.set_resourcepath(kSmallResourceUri);
+                       return r.SerializeAsString();
+                     }()).ok());
+  absl::Time before = absl::Now();
   EXPECT_EQ(d->Stop(), 0);
+  EXPECT_LT(absl::Now() - before, absl::Seconds(5));
   EXPECT_FALSE(fs::exists(d->ttrpc_socket()));
+  EXPECT_EQ((*idle)->Call("api.GetResourceService", "GetResource", "").status().code(), absl::StatusCode::kUnavailable);
 }
 
 // Interop: Debian's containerd/ttrpc Go client, behaving like the kata agent (one connection,
@@ -204,6 +217,25 @@ TEST(DaemonTtrpcTest, SocketLifecycle) {
   auto r = (*t)->GetResource(kSmallResourceUri, absl::Seconds(50));
   ASSERT_TRUE(r.ok()) << r.status();
   EXPECT_EQ(r->RevealString(), kSmallResource);
+}
+
+// R4: `cdh-tool --ttrpc` started while the daemon is down (a stale socket file, as after
+// kill -9) retries with backoff and succeeds once the daemon is back, within its --timeout.
+TEST(DaemonTtrpcTest, TtrpcClientStartedBeforeTheDaemonWaitsForIt) {
+  auto d = StartOrDie(TestDaemonOptions{.grpc = false});
+  ASSERT_NE(d, nullptr);
+  d->Kill();
+  CommandResult early;
+  std::thread client([&] {
+    early = RunCommand({CDH_TOOL_PATH, "--ttrpc", "--socket", StrCat("unix://", d->ttrpc_socket()), "--timeout", "20",
+                        "get-resource", kSmallResourceUri});
+  });
+  // Give the client time to find nobody listening (it must be waiting before the restart).
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  ASSERT_TRUE(d->Restart().ok());
+  client.join();
+  EXPECT_EQ(early.exit_code, 0) << early.err;
+  EXPECT_EQ(early.out, kSmallResource);
 }
 
 }  // namespace

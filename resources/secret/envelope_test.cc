@@ -5,6 +5,7 @@
 #include <filesystem>
 
 #include "common/base64.h"
+#include "tests/spec_vectors.h"
 #include "common/file_util.h"
 #include "crypto/aes.h"
 #include "resources/fake_resource_provider.h"
@@ -14,17 +15,8 @@
 namespace cdh::resources {
 namespace {
 
-// cdh-api.md §15 vector 3: envelope secret, mock KMS returning DEK = 0x00..0x1f.
-constexpr char kEnvelopeSealed[] =
-    "sealed.eyJiNjQiOnRydWUsImFsZyI6IkVTMjU2Iiwia2lkIjoidGVzdC1rZXkifQ."
-    "eyJ2ZXJzaW9uIjoiMC4xLjAiLCJ0eXBlIjoiZW52ZWxvcGUiLCJrZXlfaWQiOiJrZXktdGVzdCIsImVuY3J5cHRlZF9rZXkiOiJiM0JoY1hWb"
-    "ExXdHRjeTFqYVhCb1pYSjBaWGgwIiwiZW5jcnlwdGVkX2RhdGEiOiJMMmU2ZDZySW9YL2xNVDFqUEJFUXgzY3djdkQvaFpuSFpnPT0iLCJ3cm"
-    "FwX3R5cGUiOiJBMjU2R0NNIiwiaXYiOiJBQUVDQXdRRkJnY0lDUW9MIiwicHJvdmlkZXIiOiJhbGl5dW4iLCJwcm92aWRlcl9zZXR0aW5ncyI6"
-    "eyJjbGllbnRfdHlwZSI6ImNsaWVudF9rZXkiLCJjbGllbnRfa2V5X2lkIjoiS0FBUC50ZXN0Iiwia21zX2luc3RhbmNlX2lkIjoia3N0LXRlc3"
-    "QifSwiYW5ub3RhdGlvbnMiOnsiaXYiOiJhMjF6TFhOcFpHVXRhWFloIn19."
-    "ZsDWjgLcN3OMOQ7rVQYWBZrXeFFyNVyjKKLrv_LRUxp2D0aRLr45DZv48ylL04Ua7U-VOd8ovTmFTgYuhwLaOA";
-constexpr char kTestPublicJwk[] =
-    R"({"kty":"EC","crv":"P-256","x":"QT3_slJmispaOwnAo6hxebXGLRuiveFuRCLpS4j4S4k","y":"jcDn4N4nRBQ-a7_D3qjqtb6hwOAXh_ve1wvibPSi1G0"})";
+using namespace ::cdh::testing;  // NOLINT: the spec vectors
+
 
 std::string Dek0To31() {
   std::string k;

@@ -18,11 +18,6 @@ namespace cdh::testing {
 namespace fs = std::filesystem;
 namespace {
 
-// The public key of the kata CI fixture (cdh-api.md §15 vector 1).
-constexpr char kFixtureJwk[] =
-    R"({"alg":"ES256","crv":"P-256","kid":"sealed-secret-test-key","kty":"EC","use":"sig",)"
-    R"("x":"4jH376AuwTUCIx65AJ_56D7SZzWf7sGcEA7_Csq21UM","y":"rjdceysnSa5ZfzWOPGCURMUuHndxBAGUu4ISTIVN0yA"})";
-
 void WriteText(const std::string& path, std::string_view text) { std::ofstream(path, std::ios::binary) << text; }
 
 int CountEntries(const std::string& dir) {
@@ -60,7 +55,7 @@ absl::StatusOr<std::unique_ptr<TestDaemon>> TestDaemon::Start(TestDaemonOptions 
   if (::mkdtemp(tmpl.data()) == nullptr) return absl::UnavailableError("mkdtemp failed");
   d->dir_ = tmpl;
   std::string resources =
-      StrCat("{\"default/signing-key/sealed-secret\":\"", Base64StdEncode(kFixtureJwk), "\",",
+      StrCat("{\"default/signing-key/sealed-secret\":\"", Base64StdEncode(kKataPublicJwk), "\",",
              "\"default/sealed-secret/test\":\"", Base64StdEncode(kFixturePlaintext), "\",",
              "\"default/key/1\":\"", Base64StdEncode(kSmallResource), "\"",
              options.big_resource

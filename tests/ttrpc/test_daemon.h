@@ -19,14 +19,12 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "tests/spec_vectors.h"
 
 namespace cdh::testing {
 
-inline constexpr char kFixtureSealedSecret[] =
-    "sealed.eyJiNjQiOnRydWUsImFsZyI6IkVTMjU2Iiwia2lkIjoia2JzOi8vL2RlZmF1bHQvc2lnbmluZy1rZXkvc2VhbGVkLXNlY3JldCJ9."
-    "eyJ2ZXJzaW9uIjoiMC4xLjAiLCJ0eXBlIjoidmF1bHQiLCJuYW1lIjoia2JzOi8vL2RlZmF1bHQvc2VhbGVkLXNlY3JldC90ZXN0IiwicHJv"
-    "dmlkZXIiOiJrYnMiLCJwcm92aWRlcl9zZXR0aW5ncyI6e30sImFubm90YXRpb25zIjp7fX0."
-    "ZI2fTv5ramHqHQa9DKBFD5hlJ_Mjf6cEIcpsNGshpyhEiKklML0abfH600TD7LAFHf53oDIJmEcVsDtJ20UafQ";
+// cdh-api.md §15 vector 1 (tests/spec_vectors.h).
+inline constexpr const char* kFixtureSealedSecret = kKataSealed;
 inline constexpr char kFixturePlaintext[] = "unsealed_secret";
 inline constexpr char kSmallResourceUri[] = "kbs:///default/key/1";
 inline constexpr char kSmallResource[] = "key-one";

@@ -69,13 +69,11 @@ absl::Status Connection::WriteFrame(uint32_t stream_id, MessageType type, std::s
   absl::Time deadline = absl::Now() + timeout;
   std::string frame = EncodeFrame(stream_id, type, 0, data);
   absl::Status status;
-  {
-    std::unique_lock<std::timed_mutex> lock(write_mu_, std::defer_lock);
-    if (!lock.try_lock_for(std::chrono::microseconds(absl::ToInt64Microseconds(timeout)))) {
-      status = absl::DeadlineExceededError("ttrpc connection busy writing");
-    } else {
-      status = WriteAll(fd_, frame, deadline);
-    }
+  if (!AcquireWriteTurn(deadline)) {
+    status = absl::DeadlineExceededError("ttrpc connection busy writing");
+  } else {
+    status = WriteAll(fd_, frame, deadline);
+    ReleaseWriteTurn();
   }
   // Response frames carry plaintexts; do not leave them in freed memory.
   SecureWipe(frame.data(), frame.size());
@@ -86,5 +84,24 @@ absl::Status Connection::WriteFrame(uint32_t stream_id, MessageType type, std::s
 }
 
 void Connection::Shutdown() { ::shutdown(fd_, SHUT_RDWR); }
+
+bool Connection::AcquireWriteTurn(absl::Time deadline) {
+  std::unique_lock<std::mutex> lock(write_mu_);
+  while (writing_) {
+    absl::Duration left = deadline - absl::Now();
+    if (left <= absl::ZeroDuration()) return false;
+    write_cv_.wait_for(lock, std::chrono::microseconds(absl::ToInt64Microseconds(left) + 1));
+  }
+  writing_ = true;
+  return true;
+}
+
+void Connection::ReleaseWriteTurn() {
+  {
+    std::lock_guard<std::mutex> lock(write_mu_);
+    writing_ = false;
+  }
+  write_cv_.notify_one();
+}
 
 }  // namespace cdh::ttrpc

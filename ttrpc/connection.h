@@ -11,6 +11,7 @@
 #define CDH_TTRPC_CONNECTION_H_
 
 #include <atomic>
+#include <condition_variable>
 #include <cstdint>
 #include <mutex>
 #include <optional>
@@ -55,9 +56,16 @@ class Connection {
   std::atomic<int> in_flight{0};
 
  private:
+  // Exclusive right to write, taken with a deadline. A mutex and condition variable rather
+  // than std::timed_mutex, whose timed lock ThreadSanitizer cannot follow.
+  bool AcquireWriteTurn(absl::Time deadline);
+  void ReleaseWriteTurn();
+
   const int fd_;
   FrameDecoder decoder_;
-  std::timed_mutex write_mu_;
+  std::mutex write_mu_;
+  std::condition_variable write_cv_;
+  bool writing_ = false;  // guarded by write_mu_
 };
 
 }  // namespace cdh::ttrpc

@@ -100,7 +100,10 @@ class ServerTest : public ::testing::Test {
     ASSERT_TRUE(registry_
                     .Register("test.Echo", "Wait",
                               [this](std::string_view, const CallContext& ctx) -> absl::StatusOr<std::string> {
-                                seen_deadline_ = ctx.deadline;
+                                {
+                                  std::lock_guard<std::mutex> lock(seen_mu_);
+                                  seen_deadline_ = ctx.deadline;
+                                }
                                 entered_.Notify();
                                 release_.WaitForNotification();
                                 return std::string("waited");
@@ -149,7 +152,12 @@ class ServerTest : public ::testing::Test {
   std::unique_ptr<Server> server_;
   std::once_flag release_once_;
   absl::Notification entered_, release_;
-  absl::Time seen_deadline_;
+  absl::Time SeenDeadline() {
+    std::lock_guard<std::mutex> lock(seen_mu_);
+    return seen_deadline_;
+  }
+  std::mutex seen_mu_;
+  absl::Time seen_deadline_;  // guarded by seen_mu_
 };
 
 TEST_F(ServerTest, UnaryCall) {
@@ -231,8 +239,8 @@ TEST_F(ServerTest, TimeoutIsEnforcedAndVisibleToTheHandler) {
   EXPECT_EQ(r.status().message(), "timeout");  // the server's answer, not the client's own
   EXPECT_LT(took, absl::Seconds(1));  // answered at the deadline, not when the handler returned
   ASSERT_TRUE(entered_.HasBeenNotified());
-  EXPECT_GT(seen_deadline_, before);
-  EXPECT_LE(seen_deadline_, before + absl::Milliseconds(200) + absl::Milliseconds(100));
+  EXPECT_GT(SeenDeadline(), before);
+  EXPECT_LE(SeenDeadline(), before + absl::Milliseconds(200) + absl::Milliseconds(100));
   // The late reply of the handler is dropped; the connection still works.
   ReleaseOnce();
   auto after = c->Call("test.Echo", "Echo", "x");
@@ -244,7 +252,7 @@ TEST_F(ServerTest, NoTimeoutMeansNoDeadline) {
   auto c = Client::FromFd(Connect());
   auto waiting = std::async(std::launch::async, [&] { return c->Call("test.Echo", "Wait", ""); });
   entered_.WaitForNotification();
-  EXPECT_EQ(seen_deadline_, absl::InfiniteFuture());
+  EXPECT_EQ(SeenDeadline(), absl::InfiniteFuture());
   ReleaseOnce();
   EXPECT_TRUE(waiting.get().ok());
 }

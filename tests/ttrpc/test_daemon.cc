@@ -5,10 +5,12 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <thread>
+#include <vector>
 
 #include "common/base64.h"
 #include "common/strings.h"
@@ -29,6 +31,14 @@ int CountEntries(const std::string& dir) {
 
 pid_t SpawnDaemon(const std::string& config_path, const std::string& log_path) {
   std::string binary = TestDaemon::DaemonPath();
+  // A minimal environment, plus the sanitizers' options so sanitizer builds can be run.
+  std::vector<std::string> env = {"PATH=/usr/sbin:/usr/bin:/sbin:/bin"};
+  for (const char* name : {"TSAN_OPTIONS", "ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS"}) {
+    if (const char* v = std::getenv(name); v != nullptr) env.push_back(StrCat(name, "=", v));
+  }
+  std::vector<const char*> envp;
+  for (const std::string& e : env) envp.push_back(e.c_str());
+  envp.push_back(nullptr);
   pid_t pid = ::fork();
   if (pid != 0) return pid;
   // Child: only async-signal-safe calls until exec.
@@ -40,8 +50,7 @@ pid_t SpawnDaemon(const std::string& config_path, const std::string& log_path) {
   int devnull = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
   if (devnull >= 0) ::dup2(devnull, 0);  // dup2 clears close-on-exec on 0 only
   const char* argv[] = {binary.c_str(), "-c", config_path.c_str(), "--kernel-cmdline", "/dev/null", nullptr};
-  const char* envp[] = {"PATH=/usr/sbin:/usr/bin:/sbin:/bin", nullptr};
-  ::execve(binary.c_str(), const_cast<char* const*>(argv), const_cast<char* const*>(envp));
+  ::execve(binary.c_str(), const_cast<char* const*>(argv), const_cast<char* const*>(envp.data()));
   ::_exit(127);
 }
 

@@ -45,8 +45,7 @@ int PollTimeoutMs(absl::Time until) {
   return static_cast<int>(std::min<int64_t>(absl::ToInt64Milliseconds(d) + 1, 60'000));
 }
 
-}  // namespace
-
+// One request in flight: shared by the worker running it and the deadline timer.
 struct Call {
   std::shared_ptr<Connection> conn;
   uint32_t stream_id = 0;
@@ -58,6 +57,8 @@ struct Call {
   bool has_timer = false;
   std::multimap<absl::Time, std::shared_ptr<Call>>::iterator timer;
 };
+
+}  // namespace
 
 class Server::Impl {
  public:

@@ -1,6 +1,9 @@
 #include "ttrpc/frame.h"
 
+#include <algorithm>
+#include <random>
 #include <string>
+#include <vector>
 
 #include "gtest/gtest.h"
 
@@ -135,6 +138,62 @@ TEST(FrameDecoderTest, BufferStaysBoundedAcrossManyFrames) {
     ASSERT_TRUE(d.Next().has_value());
   }
   EXPECT_EQ(d.BufferedBytes(), 0u);
+}
+
+// Random frames (some over the limit) fed in random chunk sizes decode to exactly what was
+// encoded, in order; the buffer never exceeds header + limit + one chunk.
+TEST(FrameDecoderTest, RandomFramesInRandomChunks) {
+  std::mt19937 rng(12345);
+  constexpr uint32_t kLimit = 300;
+  for (int round = 0; round < 50; ++round) {
+    std::string stream;
+    std::vector<Frame> want;
+    for (int i = 0; i < 40; ++i) {
+      uint32_t len = rng() % 400;  // about a quarter are oversize
+      std::string data(len, static_cast<char>('a' + i % 26));
+      uint32_t id = rng();
+      uint8_t type = static_cast<uint8_t>(rng() % 5);
+      stream += EncodeHeader(FrameHeader{len, id, type, 0}) + data;
+      Frame f;
+      f.header = FrameHeader{len, id, type, 0};
+      f.oversize = len > kLimit;
+      if (!f.oversize) f.data = data;
+      want.push_back(f);
+    }
+    FrameDecoder d(kLimit);
+    std::vector<Frame> got;
+    size_t max_chunk = 1 + rng() % 64;
+    for (size_t pos = 0; pos < stream.size();) {
+      size_t n = std::min<size_t>(1 + rng() % max_chunk, stream.size() - pos);
+      d.Append(std::string_view(stream).substr(pos, n));
+      pos += n;
+      ASSERT_LE(d.BufferedBytes(), kFrameHeaderSize + kLimit + max_chunk);
+      while (auto f = d.Next()) got.push_back(std::move(*f));
+    }
+    ASSERT_EQ(got.size(), want.size());
+    for (size_t i = 0; i < want.size(); ++i) {
+      EXPECT_EQ(got[i].header.stream_id, want[i].header.stream_id);
+      EXPECT_EQ(got[i].header.length, want[i].header.length);
+      EXPECT_EQ(got[i].header.type, want[i].header.type);
+      EXPECT_EQ(got[i].oversize, want[i].oversize);
+      EXPECT_EQ(got[i].data, want[i].data);
+    }
+    EXPECT_TRUE(d.AtFrameBoundary());
+  }
+}
+
+// Garbage in: no crash, memory bounded by the limit.
+TEST(FrameDecoderTest, RandomBytesStayBounded) {
+  std::mt19937 rng(777);
+  FrameDecoder d(/*max_data_length=*/1000);
+  for (int i = 0; i < 20000; ++i) {
+    std::string chunk(1 + rng() % 100, '\0');
+    for (char& c : chunk) c = static_cast<char>(rng());
+    d.Append(chunk);
+    while (d.Next().has_value()) {
+    }
+    ASSERT_LE(d.BufferedBytes(), kFrameHeaderSize + 1000 + 100);
+  }
 }
 
 }  // namespace

@@ -286,11 +286,13 @@ absl::StatusOr<SecretBytes> KbsClient::GetResource(std::string_view plugin, std:
     if (fresh && denied) {
       return absl::PermissionDeniedError(StrCat("KBS resource ", rel, ": denied by the KBS resource policy"));
     }
-    if (fresh && type == "PluginInternalError") {
+    // Trustee reaches these only after the token verified and the policy allowed the request
+    // (kbs-protocol.md §1.3 steps 6-7): a new token cannot change the answer.
+    if (type == "PluginInternalError") {
       return absl::NotFoundError(
           StrCat("KBS resource ", rel, " not found or unreadable on the KBS (PluginInternalError)"));
     }
-    if (fresh && type == "JweError") {
+    if (type == "JweError") {
       return absl::FailedPreconditionError(StrCat("KBS resource ", rel, ": the KBS cannot encrypt to the TEE key (JweError)"));
     }
     // The token was refused (expired, revoked, unknown) or may carry stale claims: re-attest.

@@ -203,14 +203,18 @@ TEST_F(KbsDevTest, K2cNotFoundTriggersNoAttestation) {
   EXPECT_EQ(server_->stats().attest, 1u);
 }
 
-// Trustee's own answer for a missing resource is 401 PluginInternalError: with a fresh token
-// that is reported as NOT_FOUND without re-attesting in a loop.
+// Trustee's own answer for a missing resource is 401 PluginInternalError: reported as NOT_FOUND
+// without re-attesting (Trustee verified the token before looking for the resource).
 TEST_F(KbsDevTest, TrusteeStyleMissingResourceIsNotFound) {
   auto client = Client();
   auto r = Get(*client, "default/key/missing");
   EXPECT_EQ(r.status().code(), absl::StatusCode::kNotFound) << r.status();
   EXPECT_EQ(server_->stats().attest, 1u);
   EXPECT_EQ(server_->stats().resource_get, 1u);
+  // Warm: still one GET and no re-attestation (the token was fine; the resource is missing).
+  EXPECT_EQ(Get(*client, "default/key/missing").status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(server_->stats().attest, 1u);
+  EXPECT_EQ(server_->stats().resource_get, 2u);
 }
 
 // K2d: the KBS issues tokens whose exp is already past: never cached, bounded attempts.

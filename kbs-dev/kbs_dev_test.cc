@@ -366,6 +366,29 @@ TEST_F(KbsDevTest, AdminAuthWithEdDsaBearer) {
   EXPECT_EQ(KbsDevServer::Start(bad).status().code(), absl::StatusCode::kInvalidArgument);
 }
 
+// `kbs-client config set-resource-policy` bodies: base64url (no padding) rego; kbs-dev tells a
+// deny-all text from one with an allow rule, and rejects other encodings as Trustee does.
+TEST_F(KbsDevTest, ResourcePolicyUploadSwitchesAllowAndDeny) {
+  Put("default/key/1", "k");
+  auto http = std::move(kbs::CurlHttpClient::New({})).value();
+  auto post_policy = [&](const std::string& body) {
+    return http->Send({"POST", server_->url() + "/kbs/v0/resource-policy", {}, body}, absl::Now() + absl::Seconds(5))
+        ->status;
+  };
+  std::string deny = Base64UrlEncode(std::string("package policy\ndefault allow = false\n"));
+  std::string allow = Base64UrlEncode(std::string("package policy\ndefault allow = false\nallow if { data.plugin == \"resource\" }\n"));
+  auto client = Client();
+  ASSERT_EQ(post_policy(StrCat("{\"policy\":\"", deny, "\"}")), 200);
+  EXPECT_EQ(Get(*client).status().code(), absl::StatusCode::kPermissionDenied);
+  ASSERT_EQ(post_policy(StrCat("{\"policy\":\"", allow, "\"}")), 200);
+  EXPECT_TRUE(Get(*client).ok());
+  EXPECT_EQ(post_policy(StrCat("{\"policy\":\"", allow, "==\"}")), 401);  // padded: ParsePolicyError
+  EXPECT_EQ(post_policy("not json"), 401);
+  auto bad_knob = http->Send({"POST", server_->url() + "/kbs-dev/v0/misbehave", {}, R"({"fail_next":"x"})"},
+                             absl::Now() + absl::Seconds(5));
+  EXPECT_EQ(bad_knob->status, 400);
+}
+
 // kbs-dev's /attest checks the nonce and the report-data binding (it would otherwise hand out
 // secrets for any evidence).
 TEST_F(KbsDevTest, AttestRejectsWrongBinding) {

@@ -4,6 +4,7 @@
 #include "gtest/gtest.h"
 #include "attestation/attester_factory.h"
 #include "attestation/sample_attester.h"
+#include "attestation/tee_names.h"
 #include "absl/strings/escaping.h"
 #include "tests/kbs_kat_vectors.h"
 
@@ -76,6 +77,14 @@ TEST_F(ChooseAttesterTest, DetectionPicksRegisteredAttesterInProbeOrder) {
   auto choice = ChooseAttester("", registry_, DefaultTeeProbes(root_.string()));
   ASSERT_TRUE(choice.ok()) << choice.status();
   EXPECT_NE(choice->how.find("/dev/tpm0"), std::string::npos);
+}
+
+// K4: one table of wire names for protocol 0.4.0.
+TEST(TeeNamesTest, CurrentSpellingsOnly) {
+  for (const char* ok : {"sample", "tdx", "snp", "az-snp-vtpm", "az-tdx-vtpm", "tpm", "sampledevice"}) {
+    EXPECT_TRUE(IsKbsTeeName(ok)) << ok;
+  }
+  for (const char* bad : {"azsnpvtpm", "sev", "Sample", "", "tdx "}) EXPECT_FALSE(IsKbsTeeName(bad)) << bad;
 }
 
 TEST_F(ChooseAttesterTest, UnknownConfiguredTeeIsUnimplemented) {

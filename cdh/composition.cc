@@ -53,7 +53,11 @@ absl::StatusOr<std::unique_ptr<resources::ResourceProvider>> NewCcKbc(const CdhC
   kbs::KbsConnectionConfig connection;
   connection.url = config.kbc.url;
   connection.kbs_cert_pem = config.kbc.kbs_cert.value_or("");
-  auto client = kbs::NewCurlKbsClient(connection, client_options, std::move(choice->attester));
+  client_options.on_handshake = [](absl::Time token_exp) {
+    spdlog::info("cc_kbc: attested to the KBS; token valid until {}",
+                 cdh::ToStd(absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", token_exp, absl::UTCTimeZone())));
+  };
+  auto client = kbs::NewCurlKbsClient(connection, std::move(client_options), std::move(choice->attester));
   if (!client.ok()) return Annotate(client.status(), "cc_kbc");
   spdlog::info("cc_kbc: KBS {} (protocol 0.4.0, TEE key EC P-256), token reused until expiry", config.kbc.url);
   return std::make_unique<resources::CcKbcProvider>(std::move(client).value());

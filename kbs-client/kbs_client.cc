@@ -98,6 +98,9 @@ absl::StatusOr<std::unique_ptr<KbsClient>> KbsClient::New(KbsClientOptions optio
   if (options.max_attempts < 1 || options.max_transport_tries < 1) {
     return absl::InvalidArgumentError("KBS client: max_attempts and max_transport_tries must be at least 1");
   }
+  if (options.call_budget <= absl::ZeroDuration()) {
+    return absl::InvalidArgumentError("KBS client: call_budget must be positive");
+  }
   if (!http || !attester) return absl::InvalidArgumentError("KBS client needs an HTTP client and an attester");
   return std::unique_ptr<KbsClient>(new KbsClient(std::move(options), std::move(http), std::move(attester)));
 }
@@ -194,6 +197,9 @@ absl::StatusOr<std::shared_ptr<const KbsClient::Session>> KbsClient::Handshake(c
     }
   }
   handshakes_.fetch_add(1);
+  if (options_.on_handshake) {
+    options_.on_handshake(claims->exp ? absl::FromUnixSeconds(*claims->exp) : absl::InfiniteFuture());
+  }
   auto session = std::make_shared<Session>(
       Session{std::move(*cookie), SecretBytes::TakeString(*token), std::move(key), now, refresh_at});
   return std::shared_ptr<const Session>(std::move(session));
@@ -229,10 +235,14 @@ void KbsClient::Invalidate(const Session* session) {
   if (session_.get() == session) session_.reset();
 }
 
-absl::Status KbsClient::Attest(const CallContext& ctx) { return AcquireSession(nullptr, ctx).status(); }
+absl::Status KbsClient::Attest(const CallContext& caller) {
+  CallContext ctx{std::min(caller.deadline, absl::Now() + options_.call_budget)};
+  return AcquireSession(nullptr, ctx).status();
+}
 
 absl::StatusOr<SecretBytes> KbsClient::GetResource(std::string_view plugin, std::string_view path,
-                                                   std::optional<std::string_view> query, const CallContext& ctx) {
+                                                   std::optional<std::string_view> query, const CallContext& caller) {
+  CallContext ctx{std::min(caller.deadline, absl::Now() + options_.call_budget)};
   if (!ValidPlugin(plugin)) return absl::InvalidArgumentError("KBS plugin name is malformed");
   if (!ValidPath(path)) return absl::InvalidArgumentError("KBS resource path is malformed");
   if (query && !ValidQuery(*query)) return absl::InvalidArgumentError("KBS resource query is malformed");
@@ -276,11 +286,13 @@ absl::StatusOr<SecretBytes> KbsClient::GetResource(std::string_view plugin, std:
     if (fresh && denied) {
       return absl::PermissionDeniedError(StrCat("KBS resource ", rel, ": denied by the KBS resource policy"));
     }
-    if (fresh && type == "PluginInternalError") {
+    // Trustee reaches these only after the token verified and the policy allowed the request
+    // (kbs-protocol.md §1.3 steps 6-7): a new token cannot change the answer.
+    if (type == "PluginInternalError") {
       return absl::NotFoundError(
           StrCat("KBS resource ", rel, " not found or unreadable on the KBS (PluginInternalError)"));
     }
-    if (fresh && type == "JweError") {
+    if (type == "JweError") {
       return absl::FailedPreconditionError(StrCat("KBS resource ", rel, ": the KBS cannot encrypt to the TEE key (JweError)"));
     }
     // The token was refused (expired, revoked, unknown) or may carry stale claims: re-attest.

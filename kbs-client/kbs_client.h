@@ -12,14 +12,16 @@
 // token share one handshake (single flight). A token whose `exp` is already past when it arrives
 // is used for the request that obtained it but never cached (field case K2d).
 //
-// Per GetResource: at most `max_attempts` GETs (default 3). 401 -> re-attest and retry; if the
-// token was obtained during this call, a 401 PolicyDeny is final (PERMISSION_DENIED) and a 401
-// PluginInternalError (Trustee's answer for a missing resource) is NOT_FOUND. 404 -> NOT_FOUND
-// at once, with no attestation. Transport failures and HTTP 5xx are retried with exponential
+// Per GetResource: at most `max_attempts` GETs (default 3). 401 -> re-attest and retry, except:
+// 401 PluginInternalError (Trustee's answer for a missing resource) is NOT_FOUND and 401
+// JweError is FAILED_PRECONDITION at once (Trustee checks the token and the policy before those,
+// so a new token cannot help); 401 PolicyDeny is final (PERMISSION_DENIED) when the token was
+// obtained during this call, else it is retried once with a fresh token (the claims may have been
+// stale). 404 -> NOT_FOUND at once, with no attestation. Transport failures and HTTP 5xx are retried with exponential
 // backoff while the caller's deadline allows.
 //
 // Status codes (ResourceProvider contract, resources/resource_provider.h):
-//   NOT_FOUND           404, or Trustee's PluginInternalError on a fresh token
+//   NOT_FOUND           404, or Trustee's 401 PluginInternalError
 //   PERMISSION_DENIED   the KBS resource policy denied the request (PolicyDeny)
 //   UNAUTHENTICATED     /auth or /attest refused (attestation failed), or 401s on every attempt
 //   FAILED_PRECONDITION protocol version mismatch (K1), TLS verification failure, a KBS that
@@ -67,12 +69,18 @@ struct KbsClientOptions {
   // Tries per HTTP exchange for transport failures and 5xx, and the first backoff (doubles).
   int max_transport_tries = 3;
   absl::Duration initial_backoff = absl::Milliseconds(100);
+  // Overall budget of one GetResource/Attest call when the caller's deadline is further away (or
+  // absent): bounds the worst case of attempts x transport tries x request timeouts.
+  absl::Duration call_budget = absl::Minutes(2);
   // Upstream's behaviour: a full handshake with a new TEE key for every call, nothing cached.
   // For the benchmark's comparison only.
   bool reattest_every_call = false;
   // Issue 5: the RCAR `init-data` value sent with every attestation, {"format":"toml","body":...}
   // (attestation/init_data.h InitData::RcarValue()), or null when the guest has no init data.
   nlohmann::json init_data;
+  // Called after every completed handshake with the token's expiry (InfiniteFuture when it has
+  // no `exp`), for the daemon's log. Never receives credentials. May run on any caller's thread.
+  std::function<void(absl::Time token_exp)> on_handshake;
   // Clock (seconds resolution is enough); tests may inject one.
   std::function<absl::Time()> clock = [] { return absl::Now(); };
 };

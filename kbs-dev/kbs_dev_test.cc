@@ -3,6 +3,12 @@
 // The sample attester stands in for a TEE here: no TEE exists on the test machine, and kbs-dev
 // accepts sample evidence only (it checks the nonce and the report-data binding, as Trustee's
 // sample verifier does).
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -197,14 +203,18 @@ TEST_F(KbsDevTest, K2cNotFoundTriggersNoAttestation) {
   EXPECT_EQ(server_->stats().attest, 1u);
 }
 
-// Trustee's own answer for a missing resource is 401 PluginInternalError: with a fresh token
-// that is reported as NOT_FOUND without re-attesting in a loop.
+// Trustee's own answer for a missing resource is 401 PluginInternalError: reported as NOT_FOUND
+// without re-attesting (Trustee verified the token before looking for the resource).
 TEST_F(KbsDevTest, TrusteeStyleMissingResourceIsNotFound) {
   auto client = Client();
   auto r = Get(*client, "default/key/missing");
   EXPECT_EQ(r.status().code(), absl::StatusCode::kNotFound) << r.status();
   EXPECT_EQ(server_->stats().attest, 1u);
   EXPECT_EQ(server_->stats().resource_get, 1u);
+  // Warm: still one GET and no re-attestation (the token was fine; the resource is missing).
+  EXPECT_EQ(Get(*client, "default/key/missing").status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(server_->stats().attest, 1u);
+  EXPECT_EQ(server_->stats().resource_get, 2u);
 }
 
 // K2d: the KBS issues tokens whose exp is already past: never cached, bounded attempts.
@@ -356,6 +366,29 @@ TEST_F(KbsDevTest, AdminAuthWithEdDsaBearer) {
   EXPECT_EQ(KbsDevServer::Start(bad).status().code(), absl::StatusCode::kInvalidArgument);
 }
 
+// `kbs-client config set-resource-policy` bodies: base64url (no padding) rego; kbs-dev tells a
+// deny-all text from one with an allow rule, and rejects other encodings as Trustee does.
+TEST_F(KbsDevTest, ResourcePolicyUploadSwitchesAllowAndDeny) {
+  Put("default/key/1", "k");
+  auto http = std::move(kbs::CurlHttpClient::New({})).value();
+  auto post_policy = [&](const std::string& body) {
+    return http->Send({"POST", server_->url() + "/kbs/v0/resource-policy", {}, body}, absl::Now() + absl::Seconds(5))
+        ->status;
+  };
+  std::string deny = Base64UrlEncode(std::string("package policy\ndefault allow = false\n"));
+  std::string allow = Base64UrlEncode(std::string("package policy\ndefault allow = false\nallow if { data.plugin == \"resource\" }\n"));
+  auto client = Client();
+  ASSERT_EQ(post_policy(StrCat("{\"policy\":\"", deny, "\"}")), 200);
+  EXPECT_EQ(Get(*client).status().code(), absl::StatusCode::kPermissionDenied);
+  ASSERT_EQ(post_policy(StrCat("{\"policy\":\"", allow, "\"}")), 200);
+  EXPECT_TRUE(Get(*client).ok());
+  EXPECT_EQ(post_policy(StrCat("{\"policy\":\"", allow, "==\"}")), 401);  // padded: ParsePolicyError
+  EXPECT_EQ(post_policy("not json"), 401);
+  auto bad_knob = http->Send({"POST", server_->url() + "/kbs-dev/v0/misbehave", {}, R"({"fail_next":"x"})"},
+                             absl::Now() + absl::Seconds(5));
+  EXPECT_EQ(bad_knob->status, 400);
+}
+
 // kbs-dev's /attest checks the nonce and the report-data binding (it would otherwise hand out
 // secrets for any evidence).
 TEST_F(KbsDevTest, AttestRejectsWrongBinding) {
@@ -433,7 +466,7 @@ class KbsDevTlsTest : public KbsDevTest {
         "-subj /CN=test-ca 2>/dev/null; ",
         "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout other.key -out other.crt "
         "-days 2 -subj /CN=other-ca 2>/dev/null; ",
-        "gen leaf; printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\\n' > san.ext; ",
+        "gen leaf; printf 'subjectAltName=IP:127.0.0.1,DNS:localhost,DNS:kbs.test\\n' > san.ext; ",
         "openssl x509 -req -in leaf.csr -CA ca.crt -CAkey ca.key -CAcreateserial -out leaf.crt -days 2 "
         "-extfile san.ext 2>/dev/null; ",
         "gen wrong; printf 'subjectAltName=DNS:kbs.example.com\\n' > wrong.ext; ",
@@ -479,6 +512,100 @@ TEST_F(KbsDevTlsTest, PrivateCaTrustAnchorForThisConnection) {
   EXPECT_EQ(other.status().code(), absl::StatusCode::kFailedPrecondition) << other.status();
   // Without kbs_cert the system store is used, which does not know the private CA.
   EXPECT_EQ(GetWith("").status().code(), absl::StatusCode::kFailedPrecondition);
+}
+
+// A minimal HTTP CONNECT proxy on 127.0.0.1: tunnels to 127.0.0.1:<port of the CONNECT target>
+// whatever the host name, and records the CONNECT lines it saw.
+class ConnectProxy {
+ public:
+  ConnectProxy() {
+    listen_fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ::bind(listen_fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
+    socklen_t len = sizeof(addr);
+    ::getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&addr), &len);
+    port_ = ntohs(addr.sin_port);
+    ::listen(listen_fd_, 8);
+    thread_ = std::thread([this] { Serve(); });
+  }
+  ~ConnectProxy() {
+    ::shutdown(listen_fd_, SHUT_RDWR);
+    ::close(listen_fd_);
+    thread_.join();
+  }
+  int port() const { return port_; }
+  std::vector<std::string> connects() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return connects_;
+  }
+
+ private:
+  void Serve() {
+    while (true) {
+      int client = ::accept(listen_fd_, nullptr, nullptr);
+      if (client < 0) return;
+      std::string head;
+      char c;
+      while (head.find("\r\n\r\n") == std::string::npos && ::read(client, &c, 1) == 1) head.push_back(c);
+      std::string line = head.substr(0, head.find("\r\n"));
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        connects_.push_back(line);
+      }
+      int port = std::atoi(line.substr(line.rfind(':') + 1).c_str());
+      int upstream = ::socket(AF_INET, SOCK_STREAM, 0);
+      sockaddr_in addr{};
+      addr.sin_family = AF_INET;
+      addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+      addr.sin_port = htons(static_cast<uint16_t>(port));
+      if (!line.starts_with("CONNECT ") || ::connect(upstream, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
+        ::write(client, "HTTP/1.1 502 Bad Gateway\r\n\r\n", 28);
+      } else {
+        const char ok[] = "HTTP/1.1 200 Connection established\r\n\r\n";
+        ::write(client, ok, sizeof(ok) - 1);
+        Pump(client, upstream);
+      }
+      ::close(upstream);
+      ::close(client);
+    }
+  }
+  static void Pump(int a, int b) {
+    pollfd fds[2] = {{a, POLLIN, 0}, {b, POLLIN, 0}};
+    char buf[16384];
+    while (::poll(fds, 2, 5000) > 0) {
+      for (int i = 0; i < 2; ++i) {
+        if (fds[i].revents & (POLLIN | POLLHUP | POLLERR)) {
+          ssize_t n = ::read(fds[i].fd, buf, sizeof(buf));
+          if (n <= 0 || ::write(fds[1 - i].fd, buf, static_cast<size_t>(n)) != n) return;
+        }
+      }
+    }
+  }
+  int listen_fd_ = -1;
+  int port_ = 0;
+  std::thread thread_;
+  std::mutex mu_;
+  std::vector<std::string> connects_;
+};
+
+// HTTPS_PROXY from the environment is honoured: the TLS session to the broker goes through the
+// proxy's CONNECT tunnel (and is still verified against kbs_cert end to end).
+TEST_F(KbsDevTlsTest, HttpsProxyFromEnvironmentTunnelsTheBrokerConnection) {
+  StartTls("leaf");
+  Put2();
+  ConnectProxy proxy;
+  ::setenv("HTTPS_PROXY", StrCat("http://127.0.0.1:", proxy.port()).c_str(), 1);
+  kbs::KbsConnectionConfig conn{StrCat("https://kbs.test:", server_->port()), Pem("ca.crt")};
+  auto client = kbs::NewCurlKbsClient(conn, {}, std::make_unique<attestation::SampleAttester>());
+  ASSERT_TRUE(client.ok());
+  auto r = (*client)->GetResource("resource", "default/key/1", std::nullopt, CallContext::WithTimeout(absl::Seconds(10)));
+  ::unsetenv("HTTPS_PROXY");
+  ASSERT_TRUE(r.ok()) << r.status();  // kbs.test resolves nowhere: only the proxy could reach it
+  EXPECT_EQ(r->RevealString(), "tls secret");
+  ASSERT_FALSE(proxy.connects().empty());
+  EXPECT_EQ(proxy.connects()[0], StrCat("CONNECT kbs.test:", server_->port(), " HTTP/1.1"));
 }
 
 TEST_F(KbsDevTlsTest, HostNameIsVerified) {

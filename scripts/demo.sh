@@ -85,7 +85,7 @@ echo "== 6. the agent unseals the secret volume through the data hub's API"
   unseal -f secret-volume/dataset_key -o secret-volume/dataset_key.unsealed
 echo "   secret-volume/dataset_key now holds $(stat -c %s secret-volume/dataset_key.unsealed) bytes of key (not printed)"
 STATS=$(curl -fsS "$KBS_URL/kbs-dev/v0/stats")
-echo "   KBS: $(echo "$STATS" | python3 -c 'import json,sys; s=json.load(sys.stdin); print(f"{s[\"attest\"]} attestation handshake(s), {s[\"resource_ok\"]} encrypted resource responses")')"
+echo "   KBS: $(echo "$STATS" | python3 -c 'import json,sys; s=json.load(sys.stdin); print("%d attestation handshake(s), %d encrypted resource responses" % (s["attest"], s["resource_ok"]))')"
 
 echo "== 7. the application decrypts its dataset with the key from DECRYPTION_KEY_PATH"
 DECRYPTION_KEY_PATH=$WORK/secret-volume/dataset_key.unsealed

@@ -148,7 +148,11 @@ TEST_F(KbsE2eTest, GetResourceAndUnsealWithKbsKidThroughOneHandshake) {
   EXPECT_EQ(Handshakes(), 1);
   std::string log = ReadFile(DaemonLog());
   EXPECT_NE(log.find("attestation: TEE `sample`, configured"), std::string::npos) << log;
-  EXPECT_EQ(log.find(std::string("unsealed_secret")), std::string::npos);  // never logged
+  EXPECT_NE(log.find("cc_kbc: attested to the KBS; token valid until"), std::string::npos) << log;
+  // Neither the secrets nor the credentials are ever logged.
+  for (const char* never : {"unsealed_secret", "dataset-key-bytes", "Bearer", "kbs-session-id=", "eyJhbGciOiJFUzI1NiIs"}) {
+    EXPECT_EQ(log.find(never), std::string::npos) << never;
+  }
   // Codes through the API: missing resource -> NOT_FOUND.
   st = GetResource("kbs:///default/key/absent", &out);
   EXPECT_EQ(st.error_code(), grpc::StatusCode::NOT_FOUND) << st.error_message();
@@ -176,6 +180,24 @@ TEST_F(KbsE2eTest, ConcurrentCallsShareOneHandshakeAndExpiryCausesExactlyOneMore
   EXPECT_EQ(burst(), 32);
   EXPECT_EQ(Handshakes(), 2) << kbs_->log();
   EXPECT_EQ(kbs_->Stats().value("resource_get", -1), 64);  // no 401 round trips either
+}
+
+// The kata agent's path: ttrpc, through the same handlers, with the same attested client.
+TEST_F(KbsE2eTest, KataAgentPathOverTtrpc) {
+  StartKbs();
+  auto daemon = StartDaemon();
+  std::string tool = BinaryPath("cdh/cdh-tool");
+  std::string ttrpc = "unix://" + dir_.path() + "/run/ttrpc.sock";
+  CommandResult got = RunCommand({tool, "--ttrpc", "--socket", ttrpc, "get-resource", "kbs:///default/key/1"});
+  ASSERT_EQ(got.exit_code, 0) << got.err;
+  EXPECT_EQ(got.out, "dataset-key-bytes");
+  CommandResult unsealed = RunCommand({tool, "--ttrpc", "--socket", ttrpc, "unseal"}, kKataSealed);
+  ASSERT_EQ(unsealed.exit_code, 0) << unsealed.err;
+  EXPECT_EQ(unsealed.out, "unsealed_secret");
+  CommandResult missing = RunCommand({tool, "--ttrpc", "--socket", ttrpc, "get-resource", "kbs:///default/key/nope"});
+  EXPECT_NE(missing.exit_code, 0);
+  EXPECT_NE(missing.err.find("NOT_FOUND"), std::string::npos) << missing.err;
+  EXPECT_EQ(Handshakes(), 1);
 }
 
 // Field case K7: cc_kbc with no TEE on this machine and no `tee = "sample"` -> the daemon refuses

@@ -12,6 +12,8 @@
 #include "attestation/tpm/esys_tpm.h"
 #include "attestation/tpm/swtpm_rig.h"
 #include "attestation/tpm_attester.h"
+#include <cstring>
+
 #include "gtest/gtest.h"
 #include "tests/test_util.h"
 
@@ -82,6 +84,37 @@ TEST(InitDataBindingTest, TdxMrConfigId) {
   EXPECT_EQ(BindInitData(ok384, d256, CallContext{}, &bound).code(), StatusCode::kPermissionDenied);
   TdxAttester no_sysfs(tsm, {}, nullptr);
   EXPECT_EQ(BindInitData(no_sysfs, d384, CallContext{}, &bound).code(), StatusCode::kUnavailable);
+}
+
+// Older kernels: MRCONFIGID from a TDREPORT through the /dev/tdx_guest ioctl (fake kernel: no TDX
+// guest here); the RTMRs can be read but not extended.
+TEST(InitDataBindingTest, TdxMrConfigIdThroughTdReportIoctl) {
+  InitData d384 = *ParseInitData(Toml("sha384"));
+  testing::TempDir dir;
+  std::string dev = dir.Write("tdx_guest", "");
+  int calls = 0;
+  auto fake_kernel = [&](int, unsigned long request, void* arg) -> int {
+    ++calls;
+    if (request != TdxCmdGetReport0()) return errno = ENOTTY, -1;
+    auto* req = static_cast<TdxReportReqRaw*>(arg);
+    std::memcpy(req->tdreport + kTdReportMrConfigIdOffset, d384.digest.data(), 48);
+    std::memset(req->tdreport + kTdReportRtmrOffset + 48 * 2, 0x22, 48);
+    return 0;
+  };
+  EXPECT_EQ(TdxCmdGetReport0(), 0xC4405401ul);  // _IOWR('T', 1, 1088 bytes)
+  auto regs = std::make_shared<TdxGuestDeviceMeasurements>(dev, fake_kernel);
+  EXPECT_EQ(*regs->ReadRtmr(2), std::string(48, '\x22'));
+  EXPECT_EQ(regs->ExtendRtmr(2, std::string(48, 'x')).code(), StatusCode::kUnimplemented);
+  auto tsm = std::make_shared<FakeTsmFs>("tdx_guest", nullptr);
+  TdxAttester attester(tsm, {}, regs);
+  bool bound = false;
+  EXPECT_TRUE(BindInitData(attester, d384, CallContext{}, &bound).ok());
+  EXPECT_FALSE(attester.RuntimeMeasurementDigestSize().has_value());
+  EXPECT_EQ(attester.ExtendRuntimeMeasurement(17, std::string(48, 'x')).code(), StatusCode::kUnimplemented);
+  EXPECT_EQ(BindInitData(attester, *ParseInitData(Toml("sha512")), CallContext{}, &bound).code(),
+            StatusCode::kPermissionDenied);
+  TdxGuestDeviceMeasurements missing("/nonexistent/dev/tdx_guest");
+  EXPECT_EQ(missing.ReadMrConfigId().status().code(), StatusCode::kUnavailable);
 }
 
 // SNP: HOST_DATA through the configfs-tsm emulation (no SNP guest here).

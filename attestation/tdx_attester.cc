@@ -35,7 +35,7 @@ absl::Status TdxAttester::BindInitData(std::string_view digest, const CallContex
 }
 
 std::optional<int> TdxAttester::RuntimeMeasurementDigestSize() const {
-  if (!measurements_) return std::nullopt;
+  if (!measurements_ || !measurements_->CanExtend()) return std::nullopt;
   return static_cast<int>(kTdxMrSize);
 }
 
@@ -47,7 +47,7 @@ uint32_t TdxAttester::MrIndex(uint64_t pcr) const {
 }
 
 absl::Status TdxAttester::CheckMeasurements(uint64_t pcr_index) const {
-  if (!measurements_) {
+  if (!measurements_ || !measurements_->CanExtend()) {
     return absl::UnimplementedError("tdx: runtime measurement needs the tdx_guest measurements sysfs (Linux 6.16+)");
   }
   if (pcr_index > 23) return absl::InvalidArgumentError(StrCat("tdx: PCR index ", pcr_index, " is outside 0..23"));

@@ -3,7 +3,10 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
+
+#include <cstring>
 
 #include "common/strings.h"
 
@@ -57,6 +60,43 @@ absl::Status SysfsTdxMeasurements::ExtendRtmr(int index, std::string_view digest
     return absl::UnavailableError(StrCat("write ", path, ": ", n < 0 ? ::strerror(err) : "short write"));
   }
   return absl::OkStatus();
+}
+
+unsigned long TdxCmdGetReport0() { return _IOWR('T', 1, TdxReportReqRaw); }
+
+TdxGuestDeviceMeasurements::TdxGuestDeviceMeasurements(std::string device, IoctlFn ioctl_fn)
+    : device_(std::move(device)) {
+  ioctl_ = ioctl_fn ? std::move(ioctl_fn) : IoctlFn([](int fd, unsigned long r, void* a) { return ::ioctl(fd, r, a); });
+}
+
+absl::StatusOr<std::string> TdxGuestDeviceMeasurements::TdReport() {
+  int fd = ::open(device_.c_str(), O_RDWR | O_CLOEXEC);
+  if (fd < 0) return absl::UnavailableError(StrCat("open ", device_, ": ", ::strerror(errno)));
+  TdxReportReqRaw req;
+  std::memset(&req, 0, sizeof req);
+  int rc = ioctl_(fd, TdxCmdGetReport0(), &req);
+  int err = errno;
+  ::close(fd);
+  if (rc != 0) return absl::UnavailableError(StrCat("TDX_CMD_GET_REPORT0 on ", device_, ": ", ::strerror(err)));
+  return std::string(reinterpret_cast<const char*>(req.tdreport), sizeof req.tdreport);
+}
+
+absl::StatusOr<std::string> TdxGuestDeviceMeasurements::ReadMrConfigId() {
+  absl::StatusOr<std::string> r = TdReport();
+  if (!r.ok()) return r.status();
+  return r->substr(kTdReportMrConfigIdOffset, kTdxMrSize);
+}
+
+absl::StatusOr<std::string> TdxGuestDeviceMeasurements::ReadRtmr(int index) {
+  if (index < 0 || index >= kTdxRtmrCount) return absl::InvalidArgumentError(StrCat("RTMR index ", index, " is outside 0..3"));
+  absl::StatusOr<std::string> r = TdReport();
+  if (!r.ok()) return r.status();
+  return r->substr(kTdReportRtmrOffset + kTdxMrSize * static_cast<size_t>(index), kTdxMrSize);
+}
+
+absl::Status TdxGuestDeviceMeasurements::ExtendRtmr(int index, std::string_view digest) {
+  return absl::UnimplementedError(
+      StrCat("extending RTMRs needs the tdx_guest measurements sysfs (Linux 6.16+); ", device_, " can only read them"));
 }
 
 }  // namespace cdh::attestation

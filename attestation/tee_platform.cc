@@ -93,6 +93,10 @@ void RegisterHardwareAttesters(AttesterRegistry& registry, const TeePlatform& pl
     std::shared_ptr<TdxMeasurements> measurements = platform.tdx_measurements;
     if (!measurements && Exists(platform.paths.tdx_measurements_dir)) {
       measurements = std::make_shared<SysfsTdxMeasurements>(platform.paths.tdx_measurements_dir);
+    } else if (!measurements && Exists(platform.paths.tdx_guest_device)) {
+      // Older kernels: read-only access through the TDREPORT ioctl (init-data check works,
+      // runtime measurement does not).
+      measurements = std::make_shared<TdxGuestDeviceMeasurements>(platform.paths.tdx_guest_device);
     }
     return std::make_unique<TdxAttester>(
         platform.Tsm(), TdxOptions{platform.paths.ccel_path, platform.paths.runtime_log_path}, std::move(measurements));

@@ -4,7 +4,9 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstring>
 
+#include "common/secret_bytes.h"
 #include "common/strings.h"
 #include "crypto/x509.h"
 
@@ -52,8 +54,14 @@ size_t OnHeader(char* data, size_t size, size_t nmemb, void* user) {
   return n;
 }
 
+// Header lines may carry credentials (Cookie, Authorization): wiped before they are freed.
 struct SlistDeleter {
-  void operator()(curl_slist* l) const { curl_slist_free_all(l); }
+  void operator()(curl_slist* l) const {
+    for (curl_slist* node = l; node != nullptr; node = node->next) {
+      if (node->data != nullptr) SecureWipe(node->data, std::strlen(node->data));
+    }
+    curl_slist_free_all(l);
+  }
 };
 
 bool HeaderIsSafe(std::string_view s) {

@@ -9,6 +9,7 @@
 #include "crypto/ecdh_p256.h"
 #include "crypto/hash.h"
 #include "crypto/rsa_oaep.h"
+#include "kbs-client/kbs_protocol.h"
 
 namespace cdh::kbs {
 namespace {
@@ -69,7 +70,7 @@ absl::StatusOr<SecretBytes> UnwrapEcdh(const nlohmann::json& header, std::string
 
 absl::StatusOr<SecretBytes> DecryptJwe(std::string_view body, const TeeKey& key) {
   if (body.size() > kMaxJweBody) return absl::InvalidArgumentError("JWE: body too large");
-  CDH_ASSIGN_OR_RETURN(nlohmann::json jwe, ParseJson(body, "JWE"));
+  CDH_ASSIGN_OR_RETURN(nlohmann::json jwe, ParseProtocolJson(body, "JWE"));
   if (!jwe.is_object()) return absl::InvalidArgumentError("JWE must be a JSON object");
   CDH_ASSIGN_OR_RETURN(std::string protected_b64, Member(jwe, "protected"));
   CDH_ASSIGN_OR_RETURN(std::string ek_b64, Member(jwe, "encrypted_key"));
@@ -83,7 +84,7 @@ absl::StatusOr<SecretBytes> DecryptJwe(std::string_view body, const TeeKey& key)
   CDH_ASSIGN_OR_RETURN(std::string ciphertext, DecodeMember("ciphertext", ct_b64));
   CDH_ASSIGN_OR_RETURN(std::string tag, DecodeMember("tag", tag_b64));
 
-  CDH_ASSIGN_OR_RETURN(nlohmann::json header, ParseJson(header_text, "JWE protected header"));
+  CDH_ASSIGN_OR_RETURN(nlohmann::json header, ParseProtocolJson(header_text, "JWE protected header"));
   if (!header.is_object()) return absl::InvalidArgumentError("JWE protected header must be a JSON object");
   CDH_ASSIGN_OR_RETURN(std::string alg, GetString(header, "alg", "JWE protected header"));
   CDH_ASSIGN_OR_RETURN(std::string enc, GetString(header, "enc", "JWE protected header"));

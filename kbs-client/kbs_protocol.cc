@@ -25,6 +25,32 @@ absl::StatusOr<std::optional<int64_t>> IntClaim(const nlohmann::json& claims, co
 
 }  // namespace
 
+absl::StatusOr<nlohmann::json> ParseProtocolJson(std::string_view text, std::string_view what) {
+  int depth = 0;
+  bool in_string = false;
+  bool escaped = false;
+  for (char c : text) {
+    if (in_string) {
+      if (escaped) {
+        escaped = false;
+      } else if (c == '\\') {
+        escaped = true;
+      } else if (c == '"') {
+        in_string = false;
+      }
+      continue;
+    }
+    if (c == '"') {
+      in_string = true;
+    } else if (c == '[' || c == '{') {
+      if (++depth > kMaxJsonDepth) return absl::InvalidArgumentError(StrCat(what, " is nested too deeply"));
+    } else if (c == ']' || c == '}') {
+      --depth;
+    }
+  }
+  return ParseJson(text, what);
+}
+
 std::string BuildAuthRequest(std::string_view tee) {
   OrderedJson req;
   req["version"] = std::string(kProtocolVersion);
@@ -34,7 +60,7 @@ std::string BuildAuthRequest(std::string_view tee) {
 }
 
 absl::StatusOr<AuthRequest> ParseAuthRequest(std::string_view body) {
-  CDH_ASSIGN_OR_RETURN(nlohmann::json j, ParseJson(body, "auth request"));
+  CDH_ASSIGN_OR_RETURN(nlohmann::json j, ParseProtocolJson(body, "auth request"));
   AuthRequest req;
   CDH_ASSIGN_OR_RETURN(req.version, GetString(j, "version", "auth request"));
   CDH_ASSIGN_OR_RETURN(req.tee, GetString(j, "tee", "auth request"));
@@ -45,7 +71,7 @@ absl::StatusOr<AuthRequest> ParseAuthRequest(std::string_view body) {
 }
 
 absl::StatusOr<Challenge> ParseChallenge(std::string_view body) {
-  CDH_ASSIGN_OR_RETURN(nlohmann::json j, ParseJson(body, "KBS challenge"));
+  CDH_ASSIGN_OR_RETURN(nlohmann::json j, ParseProtocolJson(body, "KBS challenge"));
   Challenge c;
   CDH_ASSIGN_OR_RETURN(c.nonce, GetString(j, "nonce", "KBS challenge"));
   if (c.nonce.empty()) return absl::InvalidArgumentError("KBS challenge: empty nonce");
@@ -107,7 +133,7 @@ std::string BuildAttestRequest(const AttestRequest& r) {
 
 absl::StatusOr<AttestRequest> ParseAttestRequest(std::string_view body) {
   constexpr std::string_view kWhat = "attestation request";
-  CDH_ASSIGN_OR_RETURN(nlohmann::json j, ParseJson(body, kWhat));
+  CDH_ASSIGN_OR_RETURN(nlohmann::json j, ParseProtocolJson(body, kWhat));
   AttestRequest r;
   CDH_ASSIGN_OR_RETURN(nlohmann::json rd, GetObject(j, "runtime-data", kWhat));
   CDH_ASSIGN_OR_RETURN(r.nonce, GetString(rd, "nonce", "runtime-data"));
@@ -123,7 +149,7 @@ absl::StatusOr<AttestRequest> ParseAttestRequest(std::string_view body) {
 }
 
 absl::StatusOr<std::string> ParseAttestResponse(std::string_view body) {
-  CDH_ASSIGN_OR_RETURN(nlohmann::json j, ParseJson(body, "KBS attestation response"));
+  CDH_ASSIGN_OR_RETURN(nlohmann::json j, ParseProtocolJson(body, "KBS attestation response"));
   CDH_ASSIGN_OR_RETURN(std::string token, GetString(j, "token", "KBS attestation response"));
   if (token.empty()) return absl::InvalidArgumentError("KBS attestation response: empty token");
   return token;
@@ -134,7 +160,7 @@ absl::StatusOr<TokenClaims> ParseTokenClaims(std::string_view token) {
   if (parts.size() != 3) return absl::InvalidArgumentError("attestation token is not a compact JWT");
   auto payload = Base64UrlDecode(parts[1]);
   if (!payload.ok()) return absl::InvalidArgumentError("attestation token claims are not base64url");
-  CDH_ASSIGN_OR_RETURN(nlohmann::json claims, ParseJson(*payload, "attestation token claims"));
+  CDH_ASSIGN_OR_RETURN(nlohmann::json claims, ParseProtocolJson(*payload, "attestation token claims"));
   if (!claims.is_object()) return absl::InvalidArgumentError("attestation token claims must be a JSON object");
   TokenClaims c;
   CDH_ASSIGN_OR_RETURN(c.exp, IntClaim(claims, "exp"));
@@ -144,7 +170,7 @@ absl::StatusOr<TokenClaims> ParseTokenClaims(std::string_view token) {
 }
 
 std::optional<Problem> ParseProblem(std::string_view body) {
-  auto j = ParseJson(body, "problem");
+  auto j = ParseProtocolJson(body, "problem");
   if (!j.ok() || !j->is_object()) return std::nullopt;
   auto type = j->find("type");
   if (type == j->end() || !type->is_string()) return std::nullopt;

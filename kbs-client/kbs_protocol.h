@@ -23,6 +23,15 @@ inline constexpr std::string_view kSessionCookieName = "kbs-session-id";
 inline constexpr std::string_view kErrorTypePrefix = "https://github.com/confidential-containers/kbs/errors/";
 inline constexpr std::string_view kApiPrefix = "/kbs/v0";
 
+// ---- JSON from the other end ----
+
+// Deepest nesting of arrays/objects accepted in any protocol message. nlohmann-json copies and
+// serialises recursively, so unbounded nesting from a peer could exhaust the stack.
+inline constexpr int kMaxJsonDepth = 32;
+// ParseJson after checking the nesting depth. INVALID_ARGUMENT "<what> is nested too deeply" or
+// "<what> is not valid JSON".
+absl::StatusOr<nlohmann::json> ParseProtocolJson(std::string_view text, std::string_view what);
+
 // ---- /auth (§1.1) ----
 
 // {"version":"0.4.0","tee":"<tee>","extra-params":{"supported-hash-algorithms":["sha256","sha384","sha512"]}}

@@ -123,6 +123,18 @@ TEST(TokenTest, SpecTokenClaims) {
   EXPECT_FALSE(no_exp->exp.has_value());
 }
 
+TEST(ProtocolJsonTest, NestingIsBounded) {
+  std::string ok = std::string(kMaxJsonDepth, '[') + std::string(kMaxJsonDepth, ']');
+  EXPECT_TRUE(ParseProtocolJson(ok, "t").ok());
+  std::string deep = std::string(kMaxJsonDepth + 1, '[') + std::string(kMaxJsonDepth + 1, ']');
+  EXPECT_EQ(ParseProtocolJson(deep, "t").status().code(), absl::StatusCode::kInvalidArgument);
+  // Brackets inside strings (and escaped quotes) do not count.
+  EXPECT_TRUE(ParseProtocolJson(R"({"a":"[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[\"{{{{"})", "t").ok());
+  std::string huge(1 << 20, '[');  // a hostile challenge: rejected without recursion
+  EXPECT_EQ(ParseChallenge(huge).status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(ParseAttestRequest(huge).status().code(), absl::StatusCode::kInvalidArgument);
+}
+
 TEST(ProblemTest, ParsesTrusteeBodiesAndRejectsText) {
   auto p = ParseProblem(BuildProblem("PolicyDeny", "Access denied by policy"));
   ASSERT_TRUE(p.has_value());

@@ -373,7 +373,7 @@ absl::StatusOr<nlohmann::json> KbsDevServer::VerifiedClaims(const httplib::Reque
   }
   auto payload = Base64UrlDecode(parts[1]);
   if (!payload.ok()) return absl::UnauthenticatedError("Token Verifier error");
-  auto claims = ParseJson(*payload, "claims");
+  auto claims = kbs::ParseProtocolJson(*payload, "claims");
   if (!claims.ok() || !claims->is_object() || !(*claims)["exp"].is_number_integer()) {
     return absl::UnauthenticatedError("Token Verifier error");
   }
@@ -440,10 +440,10 @@ absl::Status KbsDevServer::CheckAdmin(const httplib::Request& req) const {
   auto payload = Base64UrlDecode(parts[1]);
   auto sig = Base64UrlDecode(parts[2]);
   if (!header.ok() || !payload.ok() || !sig.ok()) return absl::UnauthenticatedError("admin token malformed");
-  auto h = ParseJson(*header, "admin token header");
+  auto h = kbs::ParseProtocolJson(*header, "admin token header");
   if (!h.ok() || !h->is_object() || (*h)["alg"] != "EdDSA") return absl::UnauthenticatedError("admin token alg must be EdDSA");
   CDH_RETURN_IF_ERROR(crypto::VerifyEd25519(options_.admin_public_key_pem, StrCat(parts[0], ".", parts[1]), *sig));
-  auto claims = ParseJson(*payload, "admin token claims");
+  auto claims = kbs::ParseProtocolJson(*payload, "admin token claims");
   if (!claims.ok() || !claims->is_object() || !(*claims)["exp"].is_number_integer() ||
       (*claims)["exp"].get<int64_t>() <= absl::ToUnixSeconds(absl::Now())) {
     return absl::UnauthenticatedError("admin token expired or without exp");
@@ -477,7 +477,7 @@ void KbsDevServer::HandlePolicyPost(const httplib::Request& req, httplib::Respon
     return Problem(res, 401, "AdminAuthAccess", StrCat("admin access denied for endpoint resource-policy: ",
                                                         ToStd(s.message())));
   }
-  auto body = ParseJson(req.body, "policy request");
+  auto body = kbs::ParseProtocolJson(req.body, "policy request");
   std::optional<std::string> rego;
   if (body.ok() && body->is_object() && (*body)["policy"].is_string()) {
     auto decoded = Base64UrlDecode((*body)["policy"].get<std::string>());
@@ -497,7 +497,7 @@ void KbsDevServer::HandlePolicyPost(const httplib::Request& req, httplib::Respon
 
 void KbsDevServer::HandleMisbehave(const httplib::Request& req, httplib::Response& res) {
   if (auto s = CheckAdmin(req); !s.ok()) return Problem(res, 401, "AdminAuthAccess", ToStd(s.message()));
-  auto j = ParseJson(req.body, "misbehave request");
+  auto j = kbs::ParseProtocolJson(req.body, "misbehave request");
   if (!j.ok() || !j->is_object()) return Problem(res, 400, "SerdeError", "Serialize/Deserialize failed");
   std::lock_guard<std::mutex> lock(mu_);
   Misbehaviour& m = misbehaviour_;

@@ -366,6 +366,25 @@ TEST_F(KbsDevTest, AdminAuthWithEdDsaBearer) {
   EXPECT_EQ(KbsDevServer::Start(bad).status().code(), absl::StatusCode::kInvalidArgument);
 }
 
+// Hostile bodies never crash kbs-dev: deep nesting, junk, truncated JSON, wrong types.
+TEST_F(KbsDevTest, HostileBodiesAreRejectedAndTheServerStaysUp) {
+  auto http = std::move(kbs::CurlHttpClient::New({})).value();
+  auto deadline = [] { return absl::Now() + absl::Seconds(10); };
+  std::string nested = "{\"runtime-data\":" + std::string(500000, '[');
+  for (std::string path : {"/kbs/v0/auth", "/kbs/v0/attest", "/kbs/v0/resource-policy", "/kbs-dev/v0/misbehave"}) {
+    for (const std::string& body : {std::string(""), std::string("{"), std::string("[]"), std::string("null"), nested,
+                                    std::string(R"({"version":1,"tee":[],"extra-params":{}})"),
+                                    std::string(R"({"runtime-data":{"nonce":5,"tee-pubkey":"x"},"tee-evidence":{}})")}) {
+      auto r = http->Send({"POST", server_->url() + path, {{"Cookie", "kbs-session-id=zzz"}}, body}, deadline());
+      ASSERT_TRUE(r.ok()) << path << " " << r.status();
+      EXPECT_GE(r->status, 400) << path;
+    }
+  }
+  auto health = http->Send({"GET", server_->url() + "/healthz", {}, ""}, deadline());
+  ASSERT_TRUE(health.ok());
+  EXPECT_EQ(health->status, 200);
+}
+
 // `kbs-client config set-resource-policy` bodies: base64url (no padding) rego; kbs-dev tells a
 // deny-all text from one with an allow rule, and rejects other encodings as Trustee does.
 TEST_F(KbsDevTest, ResourcePolicyUploadSwitchesAllowAndDeny) {

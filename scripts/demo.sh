@@ -80,15 +80,14 @@ TOML
 "$BIN/confidential-data-hub" -c cdh.toml 2> daemon.log &
 DAEMON_PID=$!
 
-echo "== 6. the agent unseals the secret volume through the data hub's API"
-"$BIN/cdh-tool" --socket "unix://$WORK/run/cdh-grpc.sock" --timeout 20 \
-  unseal -f secret-volume/dataset_key -o secret-volume/dataset_key.unsealed
-echo "   secret-volume/dataset_key now holds $(stat -c %s secret-volume/dataset_key.unsealed) bytes of key (not printed)"
+echo "== 6. the kata agent unseals the secret volume through the data hub (ttrpc, as the agent speaks it)"
+"$BIN/cdh-tool" --ttrpc --socket "unix://$WORK/run/cdh.sock" --timeout 20 unseal-dir secret-volume
+echo "   secret-volume/dataset_key -> $(readlink secret-volume/dataset_key): $(stat -L -c %s secret-volume/dataset_key) bytes of key (not printed)"
 STATS=$(curl -fsS "$KBS_URL/kbs-dev/v0/stats")
 echo "   KBS: $(echo "$STATS" | python3 -c 'import json,sys; s=json.load(sys.stdin); print("%d attestation handshake(s), %d encrypted resource responses" % (s["attest"], s["resource_ok"]))')"
 
 echo "== 7. the application decrypts its dataset with the key from DECRYPTION_KEY_PATH"
-DECRYPTION_KEY_PATH=$WORK/secret-volume/dataset_key.unsealed
+DECRYPTION_KEY_PATH=$WORK/secret-volume/dataset_key
 openssl enc -d -aes-256-cbc -pbkdf2 -in transactions.csv.enc -out transactions.csv -pass "file:$DECRYPTION_KEY_PATH"
 ROWS=$(($(wc -l < transactions.csv) - 1))
 echo "   decrypted transactions.csv: $ROWS transactions"

@@ -2,17 +2,51 @@
 
 #include <spdlog/spdlog.h>
 
+#include "attestation/attester_factory.h"
 #include "common/file_util.h"
 #include "common/status_macros.h"
 #include "common/strings.h"
+#include "kbs-client/kbs_client.h"
+#include "resources/cc_kbc_provider.h"
 #include "resources/kms/kbs_kms.h"
 #include "resources/offline_fs_provider.h"
 #include "resources/secret/envelope.h"
 
 namespace cdh {
 
+namespace {
+
+// cc_kbc: choose the attester (configured or detected, never a silent sample fallback, K7),
+// log the choice, and build the attested KBS client over libcurl.
+absl::StatusOr<std::unique_ptr<resources::ResourceProvider>> NewCcKbc(const CdhConfig& config) {
+  attestation::AttesterRegistry attesters;
+  attestation::RegisterBuiltinAttesters(attesters);
+  auto choice = attestation::ChooseAttester(config.attestation.tee, attesters, attestation::DefaultTeeProbes(""));
+  if (!choice.ok()) return Annotate(choice.status(), "cc_kbc attestation");
+  spdlog::info("attestation: TEE `{}`, {}", choice->attester->tee(), choice->how);
+  if (choice->attester->tee() == "sample") {
+    spdlog::warn("attestation: the `sample` attester produces evidence that is NOT hardware-backed; any "
+                 "broker that accepts it trusts whoever asks. Development and tests only.");
+  }
+  kbs::KbsConnectionConfig connection;
+  connection.url = config.kbc.url;
+  connection.kbs_cert_pem = config.kbc.kbs_cert.value_or("");
+  kbs::KbsClientOptions options;
+  options.on_handshake = [](absl::Time token_exp) {
+    spdlog::info("cc_kbc: attested to the KBS; token valid until {}",
+                 cdh::ToStd(absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", token_exp, absl::UTCTimeZone())));
+  };
+  auto client = kbs::NewCurlKbsClient(connection, std::move(options), std::move(choice->attester));
+  if (!client.ok()) return Annotate(client.status(), "cc_kbc");
+  spdlog::info("cc_kbc: KBS {} (protocol 0.4.0, TEE key EC P-256), token reused until expiry", config.kbc.url);
+  return std::make_unique<resources::CcKbcProvider>(std::move(client).value());
+}
+
+}  // namespace
+
 std::map<std::string, KbcFactory> BuiltinKbcFactories() {
   std::map<std::string, KbcFactory> factories;
+  factories["cc_kbc"] = NewCcKbc;
   factories["offline_fs_kbc"] =
       [](const CdhConfig& config) -> absl::StatusOr<std::unique_ptr<resources::ResourceProvider>> {
     return std::make_unique<resources::OfflineFsProvider>(config.offline_fs_files);

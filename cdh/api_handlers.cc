@@ -10,7 +10,9 @@ namespace {
 // Prefixes the upstream top-level text (cdh-api.md §3.4) and logs the failure. The message
 // already comes free of secret bytes from every layer below.
 absl::Status Fail(const absl::Status& status, std::string_view rpc, std::string_view upstream_text) {
-  std::string message = StrCat(upstream_text, ": ", ToStd(status.message()));
+  // Every layer below already sanitizes the untrusted values it quotes; this is the last line
+  // of defence against forged log lines (control characters escaped, length bounded).
+  std::string message = Sanitize(StrCat(upstream_text, ": ", ToStd(status.message())), 2048);
   spdlog::warn("{} failed: code={} {}", rpc, absl::StatusCodeToString(status.code()), message);
   return absl::Status(status.code(), message);
 }

@@ -1,10 +1,12 @@
 #include "cdh/composition.h"
 
 #include <spdlog/spdlog.h>
+#include <unistd.h>
 
 #include "attestation/attester_factory.h"
 #include "attestation/init_data.h"
 #include "attestation/tee_platform.h"
+#include "cdh/authority_guard.h"
 #include "common/file_util.h"
 #include "common/status_macros.h"
 #include "common/strings.h"
@@ -70,6 +72,11 @@ std::map<std::string, KbcFactory> BuiltinKbcFactories() {
   factories["cc_kbc"] = NewCcKbc;
   factories["offline_fs_kbc"] =
       [](const CdhConfig& config) -> absl::StatusOr<std::unique_ptr<resources::ResourceProvider>> {
+    for (const std::string& file : config.offline_fs_files) {
+      if (access(file.c_str(), F_OK) != 0) {
+        spdlog::warn("offline_fs_kbc: resource file {} does not exist; it is skipped until it does", file);
+      }
+    }
     return std::make_unique<resources::OfflineFsProvider>(config.offline_fs_files);
   };
   return factories;
@@ -82,7 +89,8 @@ absl::StatusOr<std::unique_ptr<Hub>> BuildHub(const CdhConfig& config) {
     return absl::InvalidArgumentError(StrCat("kbc `", config.kbc.name, "` is not built into this data hub"));
   }
   HubComponents components;
-  CDH_ASSIGN_OR_RETURN(components.resource_provider, it->second(config));
+  CDH_ASSIGN_OR_RETURN(std::unique_ptr<resources::ResourceProvider> kbc, it->second(config));
+  components.resource_provider = std::make_unique<AuthorityGuard>(std::move(kbc));
   resources::ResourceProvider& provider = *components.resource_provider;
 
   // KMS providers for envelope secrets and UnWrapKey: `kbs` (KEK held by the broker).

@@ -97,14 +97,15 @@ bool IsKnownLogLevel(const std::string& level) {
   return false;
 }
 
-absl::Status CheckCredentialPath(const std::string& path, const std::string& credentials_dir) {
+// `source` names where the credential came from, for the message.
+absl::Status CheckCredentialPath(const std::string& path, const std::string& credentials_dir, std::string_view source) {
   if (!path.starts_with("/") || !path.starts_with(credentials_dir + "/")) {
     return absl::InvalidArgumentError(
-        StrCat("config key `credentials.path` (", path, ") must be under ", credentials_dir, "/"));
+        StrCat(source, " (", Sanitize(path), ") must be under ", credentials_dir, "/"));
   }
   for (std::string_view part : StrSplit(path, '/')) {
     if (part == "." || part == "..") {
-      return absl::InvalidArgumentError(StrCat("config key `credentials.path` (", path, ") must not contain `.` or `..`"));
+      return absl::InvalidArgumentError(StrCat(source, " (", Sanitize(path), ") must not contain `.` or `..`"));
     }
   }
   return absl::OkStatus();
@@ -238,7 +239,7 @@ absl::StatusOr<std::string> UnixSocketPath(std::string_view address, std::string
   constexpr std::string_view kScheme = "unix://";
   if (!address.starts_with(kScheme) || address.size() <= kScheme.size() || address[kScheme.size()] != '/') {
     return absl::InvalidArgumentError(
-        StrCat("config key `", key, "` must be `unix:///absolute/path.sock`, got `", address.substr(0, 64), "`"));
+        StrCat("config key `", key, "` must be `unix:///absolute/path.sock`, got `", Sanitize(address, 64), "`"));
   }
   std::string path(address.substr(kScheme.size()));
   if (path.size() >= 108) {  // sizeof(sockaddr_un::sun_path)
@@ -275,6 +276,7 @@ absl::StatusOr<CdhConfig> LoadConfig(const ConfigSources& sources) {
     cfg.kbc = *parsed;
   }
 
+  const size_t file_credentials = cfg.credentials.size();
   for (const std::string& list : CmdlineValues(sources.kernel_cmdline, "cdh.kbs_resources")) {
     for (std::string_view item : StrSplit(list, ',')) {
       if (item.empty()) continue;
@@ -303,10 +305,14 @@ absl::StatusOr<CdhConfig> LoadConfig(const ConfigSources& sources) {
   // Validation of the effective values.
   if (cfg.kbc.name != "cc_kbc" && cfg.kbc.name != "offline_fs_kbc") {
     return absl::InvalidArgumentError(
-        StrCat("config key `kbc.name`: unknown kbc `", cfg.kbc.name.substr(0, 32), "` (expected cc_kbc or offline_fs_kbc)"));
+        StrCat("config key `kbc.name`: unknown kbc `", Sanitize(cfg.kbc.name, 32), "` (expected cc_kbc or offline_fs_kbc)"));
   }
   if (cfg.kbc.name == "cc_kbc" && cfg.kbc.url.empty()) {
     return absl::InvalidArgumentError("config key `kbc.url` is required for cc_kbc (e.g. http://10.0.0.1:8080)");
+  }
+  if (cfg.kbc.name == "cc_kbc" && !cfg.kbc.url.starts_with("http://") && !cfg.kbc.url.starts_with("https://")) {
+    return absl::InvalidArgumentError(
+        StrCat("config key `kbc.url` must start with http:// or https://, got `", Sanitize(cfg.kbc.url, 64), "`"));
   }
   if (cfg.kbc.kbs_cert.has_value() && cfg.kbc.url.starts_with("http://")) {
     return absl::InvalidArgumentError("config key `kbc.kbs_cert` is set but `kbc.url` is plain http://; use https:// or drop kbs_cert");
@@ -331,10 +337,16 @@ absl::StatusOr<CdhConfig> LoadConfig(const ConfigSources& sources) {
           "config key `attestation.tee` must be one of sample, tdx, snp, tpm, az-tdx-vtpm, az-snp-vtpm (or absent to detect)");
     }
   }
-  for (const CredentialConfig& c : cfg.credentials) {
+  for (size_t i = 0; i < cfg.credentials.size(); ++i) {
+    const CredentialConfig& c = cfg.credentials[i];
+    const bool from_cmdline = i >= file_credentials;
     auto uri = resources::ResourceUri::Parse(c.resource_uri);
-    if (!uri.ok()) return Annotate(uri.status(), "config key `credentials.resource_uri`");
-    CDH_RETURN_IF_ERROR(CheckCredentialPath(c.path, cfg.CredentialsDir()));
+    if (!uri.ok()) {
+      return Annotate(uri.status(), from_cmdline ? "kernel command line cdh.kbs_resources: resource URI"
+                                                 : "config key `credentials.resource_uri`");
+    }
+    CDH_RETURN_IF_ERROR(CheckCredentialPath(
+        c.path, cfg.CredentialsDir(), from_cmdline ? "kernel command line cdh.kbs_resources: path" : "config key `credentials.path`"));
   }
   return cfg;
 }

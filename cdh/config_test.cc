@@ -141,6 +141,17 @@ TEST(ConfigFileTest, AttestationPlatformKeys) {
   }
 }
 
+TEST(ConfigPrecedenceTest, KernelCredentialProblemsNameTheKernelCommandLine) {
+  ConfigSources s;
+  s.kernel_cmdline = "cdh.kbs_resources=kbs:///a/b/c::/etc/shadow";
+  ExpectInvalid(s, "kernel command line cdh.kbs_resources");
+}
+
+TEST(ConfigFileTest, KbcUrlMustBeHttp) {
+  ExpectInvalid(File("/x/c.toml", "[kbc]\nname = \"cc_kbc\"\nurl = \"not a url\"\n"), "kbc.url");
+  ExpectInvalid(File("/x/c.toml", "[kbc]\nname = \"cc_kbc\"\nurl = \"ftp://kbs\"\n"), "kbc.url");
+}
+
 TEST(ConfigFileTest, JsonFilesWorkToo) {
   auto c = LoadConfig(File("/x/cdh.json", R"({"kbc":{"name":"offline_fs_kbc"},"socket":"unix:///tmp/a.sock"})"));
   ASSERT_TRUE(c.ok()) << c.status();

@@ -20,10 +20,7 @@ absl::StatusOr<SecretBytes> Hub::UnsealSecret(std::string_view secret, const Cal
 
 absl::StatusOr<SecretBytes> Hub::GetResource(std::string_view resource_uri, const CallContext& ctx) {
   CDH_ASSIGN_OR_RETURN(resources::ResourceUri uri, resources::ResourceUri::Parse(resource_uri));
-  if (!uri.authority().empty()) {
-    // Field case S4: the URI's host is never contacted; the configured broker is.
-    spdlog::warn("resource URI names host `{}`; the configured broker is used instead", uri.authority());
-  }
+  // A host named in the URI is never contacted (field case S4; see cdh/authority_guard.h).
   return components_.resource_provider->GetResource(uri, ctx);
 }
 
@@ -32,7 +29,7 @@ absl::Status Hub::SecureMount(const SecureMountParams& params, const CallContext
   if (it == components_.volume_drivers.end()) {
     std::vector<std::string> names;
     for (const auto& [name, driver] : components_.volume_drivers) names.push_back(name);
-    return absl::UnimplementedError(StrCat("volume type `", params.volume_type.substr(0, 64),
+    return absl::UnimplementedError(StrCat("volume type `", Sanitize(params.volume_type, 64),
                                            "` is not supported (available: ",
                                            names.empty() ? std::string("none") : StrJoin(names, ", "), ")"));
   }

@@ -14,6 +14,7 @@
 #include "cdh/composition.h"
 #include "cdh/config.h"
 #include "cdh/grpc_server.h"
+#include "cdh/unix_socket.h"
 #include "cdh/ttrpc_server.h"
 #include "common/file_util.h"
 
@@ -61,7 +62,7 @@ int main(int argc, char** argv) {
   CLI11_PARSE(app, argc, argv);
   if (show_version) {
     std::cout << "confidential-data-hub " << kVersion << " (cdh, C++)\n"
-              << "kbs: enabled\nkms plugins: none\n";
+              << "kbs: enabled\nkms plugins: kbs\n";
     return 0;
   }
 
@@ -93,6 +94,14 @@ int main(int argc, char** argv) {
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   signal(SIGPIPE, SIG_IGN);
 
+  // Refuse to start next to a live instance before doing anything with side effects (attesting,
+  // rewriting credentials); a stale socket file is removed here (field case R4).
+  for (const auto& [address, key] : {std::pair{config->socket, "socket"}, std::pair{config->grpc_socket, "grpc_socket"}}) {
+    if (address.empty()) continue;
+    auto path = cdh::UnixSocketPath(address, key);
+    if (!path.ok()) return Fail("invalid configuration", path.status());
+    if (auto s = cdh::PrepareSocketPath(*path); !s.ok()) return Fail("cannot use the socket", s);
+  }
   auto hub = cdh::BuildHub(*config);
   if (!hub.ok()) return Fail("cannot initialise the hub", hub.status());
   if (auto s = cdh::FetchCredentials(*config, **hub, cdh::CallContext::WithTimeout(absl::Seconds(60))); !s.ok()) {

@@ -23,7 +23,9 @@ absl::Status ErrnoStatus(int err, std::string_view what, const std::string& path
 }  // namespace
 
 absl::StatusOr<std::string> ReadFileBounded(const std::string& path, size_t max_bytes) {
-  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  // O_NONBLOCK: opening a FIFO (or a device) must not block the caller forever; such files are
+  // refused just below. It has no effect on reads of the regular files we accept.
+  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
   if (fd < 0) return ErrnoStatus(errno, "cannot open", path);
   struct stat st;
   if (fstat(fd, &st) != 0) {

@@ -34,5 +34,16 @@ TEST(FileUtilTest, ReadBoundedRefusesLargeAndMissingAndDirectories) {
   std::filesystem::remove_all(dir);
 }
 
+// A FIFO where a file is expected must be refused at once, not block the reader forever.
+TEST(FileUtilTest, FifoIsRefusedWithoutBlocking) {
+  std::string dir = TempDir();
+  std::string fifo = dir + "/fifo";
+  ASSERT_EQ(mkfifo(fifo.c_str(), 0600), 0);
+  auto r = ReadFileBounded(fifo, 100);
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(std::string(r.status().message()).find("not a regular file"), std::string::npos);
+  std::filesystem::remove_all(dir);
+}
+
 }  // namespace
 }  // namespace cdh

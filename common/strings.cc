@@ -33,4 +33,37 @@ std::string AsciiToLower(std::string_view s) {
   return out;
 }
 
+std::string Sanitize(std::string_view untrusted, size_t max_chars) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  size_t n = untrusted.size() < max_chars ? untrusted.size() : max_chars;
+  out.reserve(n + 8);
+  for (size_t i = 0; i < n; ++i) {
+    unsigned char c = static_cast<unsigned char>(untrusted[i]);
+    if (c == '\n') {
+      out.append("\\n");
+    } else if (c == '\r') {
+      out.append("\\r");
+    } else if (c == '\t') {
+      out.append("\\t");
+    } else if (c < 0x20 || c >= 0x7f) {
+      out.append("\\x");
+      out.push_back(kHex[c >> 4]);
+      out.push_back(kHex[c & 0xf]);
+    } else {
+      out.push_back(static_cast<char>(c));
+    }
+  }
+  if (untrusted.size() > max_chars) out.append("...");
+  return out;
+}
+
+bool HasControlChars(std::string_view s) {
+  for (char ch : s) {
+    unsigned char c = static_cast<unsigned char>(ch);
+    if (c < 0x20 || c == 0x7f) return true;
+  }
+  return false;
+}
+
 }  // namespace cdh

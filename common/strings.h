@@ -52,6 +52,13 @@ std::string StrJoin(const std::vector<std::string>& parts, std::string_view sep)
 std::string AsciiToLower(std::string_view s);
 inline std::string_view ToStd(absl::string_view s) { return std::string_view(s.data(), s.size()); }
 
+// Makes a value from untrusted input safe to put in an error message or a log line: control
+// characters and bytes >= 0x7f are escaped (\n, \xNN) so nobody can forge log lines, and the
+// result is cut at `max_chars` characters of input with "..." appended.
+std::string Sanitize(std::string_view untrusted, size_t max_chars = 96);
+// True when `s` has a control character (< 0x20 or 0x7f).
+bool HasControlChars(std::string_view s);
+
 }  // namespace cdh
 
 #endif  // CDH_COMMON_STRINGS_H_

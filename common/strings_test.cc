@@ -25,5 +25,15 @@ TEST(StringsTest, JoinAndLower) {
   EXPECT_EQ(AsciiToLower("KbS-Ä"), "kbs-Ä");
 }
 
+TEST(StringsTest, SanitizeEscapesControlBytesAndTruncates) {
+  EXPECT_EQ(Sanitize("k\n[info] FORGED"), "k\\n[info] FORGED");
+  EXPECT_EQ(Sanitize(std::string("a\0b\x1b\xff", 5)), "a\\x00b\\x1b\\xff");
+  // Idempotent on its own output, so two layers do not double-escape.
+  EXPECT_EQ(Sanitize(Sanitize("a\nb")), "a\\nb");
+  EXPECT_EQ(Sanitize(std::string(200, 'x'), 10), "xxxxxxxxxx...");
+  EXPECT_TRUE(HasControlChars("a\nb"));
+  EXPECT_FALSE(HasControlChars("kbs:///a/b/c"));
+}
+
 }  // namespace
 }  // namespace cdh

@@ -17,23 +17,26 @@ absl::StatusOr<SecretBytes> OfflineFsProvider::GetResource(const ResourceUri& ur
   for (const std::string& file : files_) {
     auto content = ReadFileBounded(file, kMaxFileSize);
     if (absl::IsNotFound(content.status())) continue;  // a missing file is only skipped
-    if (!content.ok()) return content.status();
+    if (!content.ok()) {
+      // The caller's request is fine; the daemon's own files are not.
+      return absl::FailedPreconditionError(StrCat("offline_fs_kbc: ", ToStd(content.status().message())));
+    }
     nlohmann::json doc = nlohmann::json::parse(*content, nullptr, /*allow_exceptions=*/false);
     SecureWipe(content->data(), content->size());
     if (doc.is_discarded() || !doc.is_object()) {
-      return absl::InvalidArgumentError(
+      return absl::FailedPreconditionError(
           StrCat("offline_fs_kbc: ", file, " is not a JSON object of \"<repository>/<type>/<tag>\": \"<base64>\""));
     }
     auto it = doc.find(key);
     if (it != doc.end()) {
       if (!it->is_string()) {
-        return absl::InvalidArgumentError(StrCat("offline_fs_kbc: value of ", key, " in ", file, " must be a string"));
+        return absl::FailedPreconditionError(StrCat("offline_fs_kbc: value of ", key, " in ", file, " must be a string"));
       }
       std::string& b64 = it->get_ref<std::string&>();
       auto bytes = Base64StdDecode(b64);
       SecureWipe(b64.data(), b64.size());
       if (!bytes.ok()) {
-        return absl::InvalidArgumentError(
+        return absl::FailedPreconditionError(
             StrCat("offline_fs_kbc: value of ", key, " in ", file, ": ", bytes.status().message()));
       }
       found = SecretBytes::TakeString(*bytes);  // later files win

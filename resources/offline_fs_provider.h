@@ -3,7 +3,8 @@
 //   {"default/key/1":"HUlOu8NWz8si11OZUzUJMnjiq/iZyHBJZMSD3BaqgMc="}
 //
 // The files are re-read on every call (as upstream does, so edits take effect at once). A missing
-// file is skipped; a malformed one fails the call with INVALID_ARGUMENT naming the file. With
+// file is skipped; an unreadable or malformed one fails the call with FAILED_PRECONDITION naming
+// the file (the request is fine; the daemon's own files are not). With
 // duplicate keys the later file wins. Plugin, authority and query of the URI are ignored.
 // Thread-safe (no mutable state). Neither copyable nor movable.
 #ifndef CDH_RESOURCES_OFFLINE_FS_PROVIDER_H_
@@ -27,7 +28,8 @@ class OfflineFsProvider : public ResourceProvider {
   OfflineFsProvider(const OfflineFsProvider&) = delete;
   OfflineFsProvider& operator=(const OfflineFsProvider&) = delete;
 
-  // NOT_FOUND when no file has the key; INVALID_ARGUMENT for a malformed file or value.
+  // NOT_FOUND when no file has the key; FAILED_PRECONDITION for an unreadable or malformed file
+  // or value.
   absl::StatusOr<SecretBytes> GetResource(const ResourceUri& uri, const CallContext& ctx) override;
   std::string_view name() const override { return "offline_fs_kbc"; }
 

@@ -47,17 +47,17 @@ TEST_F(OfflineFsProviderTest, MissingKeyIsNotFoundAndEditsApplyAtOnce) {
   EXPECT_EQ(Get(p, "kbs:///r/t/g")->RevealString(), "xyz");
 }
 
-TEST_F(OfflineFsProviderTest, MalformedFileOrValueIsInvalidArgument) {
+TEST_F(OfflineFsProviderTest, MalformedFileOrValueIsFailedPrecondition) {
   OfflineFsProvider bad_json({Write("bad.json", "{not json")});
-  EXPECT_EQ(Get(bad_json, "kbs:///r/t/g").status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(Get(bad_json, "kbs:///r/t/g").status().code(), absl::StatusCode::kFailedPrecondition);
   OfflineFsProvider array({Write("arr.json", "[1,2]")});
-  EXPECT_EQ(Get(array, "kbs:///r/t/g").status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(Get(array, "kbs:///r/t/g").status().code(), absl::StatusCode::kFailedPrecondition);
   OfflineFsProvider bad_value({Write("val.json", R"({"r/t/g":"not base64!"})")});
   auto r = Get(bad_value, "kbs:///r/t/g");
-  EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_EQ(std::string(r.status().message()).find("not base64!"), std::string::npos) << "value echoed";
   OfflineFsProvider number({Write("num.json", R"({"r/t/g":5})")});
-  EXPECT_EQ(Get(number, "kbs:///r/t/g").status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(Get(number, "kbs:///r/t/g").status().code(), absl::StatusCode::kFailedPrecondition);
 }
 
 }  // namespace

@@ -52,7 +52,7 @@ absl::StatusOr<ResourceUri> ResourceUri::Parse(std::string_view uri) {
     out.plugin_ = std::string(plugin);
   } else {
     return absl::InvalidArgumentError(
-        StrCat("resource URI scheme must be `kbs` or `kbs+<plugin>`, got `", scheme.substr(0, 16), "`"));
+        StrCat("resource URI scheme must be `kbs` or `kbs+<plugin>`, got `", Sanitize(scheme, 16), "`"));
   }
   std::string_view rest = uri.substr(sep + 3);
   if (rest.find('#') != std::string_view::npos) {

@@ -68,11 +68,11 @@ absl::StatusOr<SecretBytes> KeyUnwrapper::UnwrapLayerKey(std::string_view input_
   if (provider != "kbs") {
     CDH_ASSIGN_OR_RETURN(std::unique_ptr<KmsDecryptor> kms, kms_.Create(provider, settings));
     auto key = kms->Decrypt(wrapped, kid, annotations, ctx);
-    if (!key.ok()) return Annotate(key.status(), StrCat("unwrapping the layer key with `", kid, "`"));
+    if (!key.ok()) return Annotate(key.status(), StrCat("unwrapping the layer key with `", Sanitize(kid), "`"));
     return key;
   }
   if (version != "0.1.0") {
-    return absl::InvalidArgumentError(StrCat(kPacket, ": version `", version.substr(0, 16), "` not supported, only 0.1.0"));
+    return absl::InvalidArgumentError(StrCat(kPacket, ": version `", Sanitize(version, 16), "` not supported, only 0.1.0"));
   }
   auto uri = ResourceUri::Parse(kid);
   if (!uri.ok()) return Annotate(uri.status(), StrCat(kPacket, ": `kid` must be a KBS resource URI for provider kbs"));

@@ -12,7 +12,7 @@ absl::StatusOr<std::unique_ptr<KmsDecryptor>> KmsRegistry::Create(std::string_vi
   if (it == factories_.end()) {
     std::vector<std::string> names;
     for (const auto& [n, f] : factories_) names.push_back(n);
-    return absl::UnimplementedError(StrCat("KMS provider `", name.substr(0, 32), "` is not supported (available: ",
+    return absl::UnimplementedError(StrCat("KMS provider `", Sanitize(name, 32), "` is not supported (available: ",
                                            names.empty() ? std::string("none") : StrJoin(names, ", "), ")"));
   }
   return it->second(settings);

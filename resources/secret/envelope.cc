@@ -28,7 +28,7 @@ absl::StatusOr<SecretBytes> KmsEnvelopeDecryptor::Decrypt(const EnvelopeSecret& 
   const bool gcm = secret.wrap_type == "A256GCM";
   if (!gcm && secret.wrap_type != "A256CTR") {
     return absl::InvalidArgumentError(StrCat("envelope secret field `wrap_type` must be A256GCM or A256CTR, got `",
-                                             secret.wrap_type.substr(0, 16), "`"));
+                                             Sanitize(secret.wrap_type, 16), "`"));
   }
   if (iv.size() != (gcm ? 12u : 16u)) {
     return absl::InvalidArgumentError(
@@ -40,7 +40,7 @@ absl::StatusOr<SecretBytes> KmsEnvelopeDecryptor::Decrypt(const EnvelopeSecret& 
   if (wrapped_key.empty()) return absl::InvalidArgumentError("envelope secret field `encrypted_key` is empty");
   CDH_ASSIGN_OR_RETURN(std::unique_ptr<KmsDecryptor> kms, registry_.Create(secret.provider, secret.provider_settings));
   auto dek = kms->Decrypt(wrapped_key, secret.key_id, secret.annotations, ctx);
-  if (!dek.ok()) return Annotate(dek.status(), StrCat("envelope secret: unwrapping the data key with `", secret.key_id, "`"));
+  if (!dek.ok()) return Annotate(dek.status(), StrCat("envelope secret: unwrapping the data key with `", Sanitize(secret.key_id), "`"));
   if (dek->size() != crypto::kAes256KeySize) {
     return absl::InvalidArgumentError(StrCat("envelope secret: the KMS returned a ", dek->size(), "-byte data key, 32 expected"));
   }

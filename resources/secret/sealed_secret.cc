@@ -131,7 +131,7 @@ absl::StatusOr<SecretPayload> ParseSecretPayload(std::string_view payload_json) 
   CDH_ASSIGN_OR_RETURN(std::string version, GetString(p, "version", kWhat));
   if (version != kSealedSecretVersion) {
     return absl::InvalidArgumentError(
-        StrCat("sealed secret payload: version `", version.substr(0, 32), "` not supported, only 0.1.0"));
+        StrCat("sealed secret payload: version `", Sanitize(version, 32), "` not supported, only 0.1.0"));
   }
   CDH_ASSIGN_OR_RETURN(std::string type, GetString(p, "type", kWhat));
   if (type == "vault") {
@@ -157,7 +157,7 @@ absl::StatusOr<SecretPayload> ParseSecretPayload(std::string_view payload_json) 
     return SecretPayload(std::move(e));
   }
   return absl::InvalidArgumentError(
-      StrCat("sealed secret payload: type `", type.substr(0, 32), "` is not `vault` or `envelope`"));
+      StrCat("sealed secret payload: type `", Sanitize(type, 32), "` is not `vault` or `envelope`"));
 }
 
 std::string SerializeVaultPayload(const VaultSecret& v) {

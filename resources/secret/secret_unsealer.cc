@@ -13,7 +13,7 @@ namespace {
 
 // Resolves a local `kid` to a path inside `dir`, refusing every escape (cdh-api.md §7.2 step 5).
 absl::StatusOr<std::string> ResolveLocalKid(std::string_view kid, const std::string& dir) {
-  if (kid.find('\0') != std::string_view::npos || kid.starts_with("/")) {
+  if (HasControlChars(kid) || kid.starts_with("/")) {
     return absl::InvalidArgumentError("sealed secret `kid` must be a KBS resource URI or a key name relative to the key directory");
   }
   for (std::string_view part : StrSplit(kid, '/')) {
@@ -25,16 +25,16 @@ absl::StatusOr<std::string> ResolveLocalKid(std::string_view kid, const std::str
   char real_dir[PATH_MAX];
   if (realpath(dir.c_str(), real_dir) == nullptr) {
     return absl::FailedPreconditionError(StrCat(
-        "sealed secret `kid` `", kid, "` is not a KBS resource URI and the key directory ", dir, " does not exist"));
+        "sealed secret `kid` `", Sanitize(kid), "` is not a KBS resource URI and the key directory ", dir, " does not exist"));
   }
   std::string joined = StrCat(real_dir, "/", kid);
   char real_key[PATH_MAX];
   if (realpath(joined.c_str(), real_key) == nullptr) {
-    return absl::NotFoundError(StrCat("verification key `", kid, "` not found in ", dir));
+    return absl::NotFoundError(StrCat("verification key `", Sanitize(kid), "` not found in ", dir));
   }
   std::string_view resolved(real_key);
   if (!resolved.starts_with(StrCat(real_dir, "/"))) {
-    return absl::InvalidArgumentError(StrCat("sealed secret `kid` `", kid, "` resolves outside the key directory"));
+    return absl::InvalidArgumentError(StrCat("sealed secret `kid` `", Sanitize(kid), "` resolves outside the key directory"));
   }
   return std::string(resolved);
 }
@@ -98,10 +98,10 @@ absl::StatusOr<crypto::EcP256PublicKey> SecretUnsealer::VerificationKeyImpl(std:
   }
   auto jwk = ParseJson(key_bytes.RevealString(), "verification key");
   if (!jwk.ok()) {
-    return absl::InvalidArgumentError(StrCat("verification key `", kid, "` is not a JWK (JSON)"));
+    return absl::InvalidArgumentError(StrCat("verification key `", Sanitize(kid), "` is not a JWK (JSON)"));
   }
   auto key = crypto::EcP256PublicKey::FromJwk(*jwk);
-  if (!key.ok()) return Annotate(key.status(), StrCat("verification key `", kid, "`"));
+  if (!key.ok()) return Annotate(key.status(), StrCat("verification key `", Sanitize(kid), "`"));
   if (cacheable) {
     std::lock_guard<std::mutex> lock(kid_cache_mu_);
     absl::Time now = absl::Now();
@@ -122,7 +122,7 @@ absl::StatusOr<SecretBytes> SecretUnsealer::Unseal(std::string_view sealed_secre
   CDH_ASSIGN_OR_RETURN(SignedSealedSecret jws, ParseSignedSealedSecret(sealed_secret));
   if (jws.alg != "ES256") {
     return absl::InvalidArgumentError(
-        StrCat("sealed secret `alg` must be ES256, got `", jws.alg.substr(0, 16), "`"));
+        StrCat("sealed secret `alg` must be ES256, got `", Sanitize(jws.alg, 16), "`"));
   }
   if (jws.signature.size() != 64) {
     return absl::InvalidArgumentError(
@@ -136,7 +136,7 @@ absl::StatusOr<SecretBytes> SecretUnsealer::Unseal(std::string_view sealed_secre
   }
   if (!key.VerifyEs256(jws.signing_input, jws.signature).ok()) {
     return absl::PermissionDeniedError(
-        StrCat("sealed secret signature does not verify with key `", jws.kid, "`"));
+        StrCat("sealed secret signature does not verify with key `", Sanitize(jws.kid), "`"));
   }
   return UnsealPayload(jws.payload_json, ctx);
 }
@@ -148,7 +148,7 @@ absl::StatusOr<SecretBytes> SecretUnsealer::UnsealPayload(std::string_view paylo
     if (it == vault_getters_.end()) {
       std::vector<std::string> names;
       for (const auto& [name, getter] : vault_getters_) names.push_back(name);
-      return absl::UnimplementedError(StrCat("vault provider `", vault->provider.substr(0, 32),
+      return absl::UnimplementedError(StrCat("vault provider `", Sanitize(vault->provider, 32),
                                                    "` is not supported (available: ", StrJoin(names, ", "), ")"));
     }
     return it->second->GetSecret(*vault, ctx);

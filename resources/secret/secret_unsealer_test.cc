@@ -186,6 +186,21 @@ TEST_F(SecretUnsealerTest, EnvelopeVectorVerifiesThenNeedsADecryptor) {
   EXPECT_EQ(r.status().code(), absl::StatusCode::kUnimplemented) << r.status();
 }
 
+// Values from the untrusted sealed secret never reach a message (or the log) with control
+// characters: no forged log lines.
+TEST_F(SecretUnsealerTest, UntrustedHeaderValuesCannotForgeLogLines) {
+  auto u = Make();
+  auto kid = Unseal(*u, Seal(R"({"alg":"ES256","kid":"k\n[cdh] [info] FORGED"})", VaultPayload("kbs:///r/t/g")));
+  EXPECT_EQ(kid.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(std::string(kid.status().message()).find('\n'), std::string::npos) << kid.status();
+  auto alg = Unseal(*u, Seal(R"({"alg":"ES\n[cdh] FORGED","kid":"test-key"})", VaultPayload("kbs:///r/t/g")));
+  EXPECT_EQ(alg.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(std::string(alg.status().message()).find('\n'), std::string::npos) << alg.status();
+  auto long_kid = Unseal(*u, Seal(StrCat(R"({"alg":"ES256","kid":")", std::string(5000, 'k'), R"("})"),
+                                  VaultPayload("kbs:///r/t/g")));
+  EXPECT_LT(long_kid.status().message().size(), 400u) << "untrusted values are truncated";
+}
+
 TEST_F(SecretUnsealerTest, ErrorMessagesNeverContainThePlaintext) {
   provider_.Put("default/keys/junk", "TOP-SECRET-KEY-MATERIAL");
   auto u = Make();

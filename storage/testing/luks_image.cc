@@ -1,0 +1,135 @@
+#include "storage/testing/luks_image.h"
+
+#include <fcntl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <random>
+
+#include "common/status_macros.h"
+#include "common/strings.h"
+
+namespace cdh::storage::testutil {
+namespace {
+
+absl::Status WriteFile(const std::string& path, const void* data, size_t size) {
+  std::ofstream f(path, std::ios::binary | std::ios::trunc);
+  f.write(static_cast<const char*>(data), static_cast<std::streamsize>(size));
+  if (!f) return absl::InternalError(StrCat("cannot write ", path));
+  return absl::OkStatus();
+}
+
+absl::Status Run(const std::vector<std::string>& argv, const std::string& step) {
+  std::string out;
+  CDH_ASSIGN_OR_RETURN(int rc, RunProgram(argv, &out));
+  if (rc != 0) return absl::InternalError(StrCat(step, " failed (rc ", rc, "): ", out));
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<int> RunProgram(const std::vector<std::string>& argv, std::string* output) {
+  int pipefd[2];
+  if (pipe2(pipefd, O_CLOEXEC) != 0) return absl::InternalError("pipe failed");
+  pid_t pid = fork();
+  if (pid < 0) return absl::InternalError("fork failed");
+  if (pid == 0) {
+    dup2(pipefd[1], 1);
+    dup2(pipefd[1], 2);
+    std::vector<char*> args;
+    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+    args.push_back(nullptr);
+    execvp(args[0], args.data());
+    _exit(127);
+  }
+  close(pipefd[1]);
+  std::string out;
+  char buf[4096];
+  ssize_t n;
+  while ((n = read(pipefd[0], buf, sizeof(buf))) > 0) out.append(buf, static_cast<size_t>(n));
+  close(pipefd[0]);
+  int st = 0;
+  waitpid(pid, &st, 0);
+  if (output) *output = std::move(out);
+  return WIFEXITED(st) ? WEXITSTATUS(st) : 128;
+}
+
+TempDir::TempDir() {
+  std::string tmpl = (std::filesystem::temp_directory_path() / "cdh-storage-XXXXXX").string();
+  char* p = mkdtemp(tmpl.data());
+  path_ = p ? p : "";
+}
+
+TempDir::~TempDir() {
+  std::error_code ec;
+  if (!path_.empty()) std::filesystem::remove_all(path_, ec);
+}
+
+absl::StatusOr<std::vector<uint8_t>> ReadAt(const std::string& path, uint64_t offset, size_t size) {
+  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return absl::NotFoundError(StrCat("cannot open ", path));
+  std::vector<uint8_t> out(size);
+  ssize_t n = pread(fd, out.data(), size, static_cast<off_t>(offset));
+  close(fd);
+  if (n != static_cast<ssize_t>(size)) return absl::InternalError(StrCat("short read of ", path));
+  return out;
+}
+
+absl::StatusOr<LuksImage> MakeLuksImage(const TempDir& dir, const std::string& name, const LuksImageSpec& spec) {
+  LuksImage img;
+  img.path = dir.File(name);
+  std::mt19937_64 rng(spec.plaintext_bytes * 131 + spec.sector_size + spec.key_bits);
+  img.plaintext.resize(spec.plaintext_bytes);
+  for (auto& b : img.plaintext) b = static_cast<uint8_t>(rng() >> 11);
+  // The image is the plaintext followed by 32 MiB that reencrypt gives up for the header.
+  std::vector<uint8_t> file = img.plaintext;
+  file.resize(spec.plaintext_bytes + (32u << 20), 0);
+  CDH_RETURN_IF_ERROR(WriteFile(img.path, file.data(), file.size()));
+  const int slots = 1 + spec.extra_keyslots;
+  for (int i = 0; i < slots; ++i) img.passphrases.push_back(StrCat("test-passphrase-", name, "-", i));
+  img.passphrase = img.passphrases[0];
+  const std::string key0 = dir.File(name + ".key0");
+  CDH_RETURN_IF_ERROR(WriteFile(key0, img.passphrase.data(), img.passphrase.size()));
+
+  std::vector<std::string> kdf;
+  if (spec.pbkdf == "pbkdf2") {
+    kdf = {"--pbkdf", "pbkdf2", "--pbkdf-force-iterations", "1000", "--hash", "sha256"};
+  } else {
+    kdf = {"--pbkdf", spec.pbkdf, "--pbkdf-memory", "32768", "--pbkdf-parallel", "1",
+           "--pbkdf-force-iterations", "4"};
+  }
+  std::vector<std::string> argv = {"cryptsetup", "reencrypt", "--encrypt", "--type", "luks2",
+                                   "--reduce-device-size", "32M", "--batch-mode", "--key-file", key0,
+                                   "--sector-size", StrCat(spec.sector_size), "--key-size", StrCat(spec.key_bits),
+                                   "--cipher", "aes-xts-plain64"};
+  argv.insert(argv.end(), kdf.begin(), kdf.end());
+  argv.push_back(img.path);
+  CDH_RETURN_IF_ERROR(Run(argv, "cryptsetup reencrypt --encrypt"));
+  for (int i = 1; i < slots; ++i) {
+    const std::string ki = dir.File(StrCat(name, ".key", i));
+    CDH_RETURN_IF_ERROR(WriteFile(ki, img.passphrases[i].data(), img.passphrases[i].size()));
+    std::vector<std::string> add = {"cryptsetup", "luksAddKey", "--batch-mode", "--key-file", key0};
+    add.insert(add.end(), kdf.begin(), kdf.end());
+    add.push_back(img.path);
+    add.push_back(ki);
+    CDH_RETURN_IF_ERROR(Run(add, "cryptsetup luksAddKey"));
+  }
+  const std::string vk = dir.File(name + ".vk");
+  CDH_RETURN_IF_ERROR(Run({"cryptsetup", "luksDump", "--dump-volume-key", "--batch-mode", "--key-file", key0,
+                           "--volume-key-file", vk, img.path},
+                          "cryptsetup luksDump --dump-volume-key"));
+  CDH_ASSIGN_OR_RETURN(auto vk_bytes, ReadAt(vk, 0, spec.key_bits / 8));
+  img.volume_key = SecretBytes(vk_bytes);
+  std::string dump;
+  CDH_ASSIGN_OR_RETURN(int rc, RunProgram({"cryptsetup", "luksDump", img.path}, &dump));
+  if (rc != 0) return absl::InternalError("cryptsetup luksDump failed");
+  const auto pos = dump.find("offset: ");
+  if (pos == std::string::npos) return absl::InternalError("no data offset in luksDump");
+  img.data_offset = std::strtoull(dump.c_str() + pos + 8, nullptr, 10);
+  return img;
+}
+
+}  // namespace cdh::storage::testutil

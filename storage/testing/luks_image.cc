@@ -11,6 +11,7 @@
 
 #include "common/status_macros.h"
 #include "common/strings.h"
+#include "storage/process.h"
 
 namespace cdh::storage::testutil {
 namespace {
@@ -32,29 +33,7 @@ absl::Status Run(const std::vector<std::string>& argv, const std::string& step) 
 }  // namespace
 
 absl::StatusOr<int> RunProgram(const std::vector<std::string>& argv, std::string* output) {
-  int pipefd[2];
-  if (pipe2(pipefd, O_CLOEXEC) != 0) return absl::InternalError("pipe failed");
-  pid_t pid = fork();
-  if (pid < 0) return absl::InternalError("fork failed");
-  if (pid == 0) {
-    dup2(pipefd[1], 1);
-    dup2(pipefd[1], 2);
-    std::vector<char*> args;
-    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-    args.push_back(nullptr);
-    execvp(args[0], args.data());
-    _exit(127);
-  }
-  close(pipefd[1]);
-  std::string out;
-  char buf[4096];
-  ssize_t n;
-  while ((n = read(pipefd[0], buf, sizeof(buf))) > 0) out.append(buf, static_cast<size_t>(n));
-  close(pipefd[0]);
-  int st = 0;
-  waitpid(pid, &st, 0);
-  if (output) *output = std::move(out);
-  return WIFEXITED(st) ? WEXITSTATUS(st) : 128;
+  return storage::RunProgram(argv, output);
 }
 
 TempDir::TempDir() {

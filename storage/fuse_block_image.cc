@@ -64,7 +64,6 @@ void* OpInit(fuse_conn_info* conn, fuse_config* cfg) {
   cfg->attr_timeout = 3600;  // the size never changes while mounted
   cfg->entry_timeout = 3600;
   conn->max_write = kMaxIo;
-  conn->max_read = kMaxIo;
   conn->max_readahead = kMaxIo;
   return fuse_get_context()->private_data;
 }

@@ -52,27 +52,9 @@ class Luks2Test : public ::testing::Test {
     delete dir_;
   }
 
-  // The image's metadata region with `edit` applied to the JSON of the primary header, the
-  // secondary header or both, checksums recomputed: a consistent header a host could write.
   static std::string Edited(const Luks2Metadata& md, const std::function<void(json&)>& edit, bool primary = true,
                             bool secondary = true) {
-    std::string region = md.bytes;
-    const size_t hs = md.hdr_size;
-    for (size_t off : {size_t{0}, hs}) {
-      if ((off == 0 && !primary) || (off == hs && !secondary)) continue;
-      std::string area = region.substr(off + 4096, hs - 4096);
-      auto j = ParseJson(std::string_view(area.data(), area.find('\0')), "test");
-      EXPECT_TRUE(j.ok());
-      edit(*j);
-      std::string text = j->dump();
-      EXPECT_LT(text.size(), hs - 4096);
-      text.resize(hs - 4096, '\0');
-      region.replace(off + 4096, hs - 4096, text);
-      std::string copy = region.substr(off, hs);
-      std::memset(copy.data() + 448, 0, 64);
-      region.replace(off + 448, 32, crypto::Sha256(copy));
-    }
-    return region;
+    return testutil::EditLuks2Json(md.bytes, md.hdr_size, edit, primary, secondary);
   }
 
   static uint64_t DeviceSize(const LuksImage& img) {

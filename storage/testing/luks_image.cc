@@ -5,11 +5,15 @@
 #include <unistd.h>
 
 #include <cstdlib>
+#include <cstring>
+#include <iterator>
 #include <filesystem>
 #include <fstream>
 #include <random>
 
+#include "common/json.h"
 #include "common/status_macros.h"
+#include "crypto/hash.h"
 #include "common/strings.h"
 #include "storage/process.h"
 
@@ -47,6 +51,34 @@ TempDir::~TempDir() {
   if (!path_.empty()) std::filesystem::remove_all(path_, ec);
 }
 
+std::string EditLuks2Json(const std::string& region_in, size_t hs, const std::function<void(nlohmann::json&)>& edit,
+                          bool primary, bool secondary) {
+  std::string region = region_in;
+  for (size_t off : {size_t{0}, hs}) {
+    if ((off == 0 && !primary) || (off == hs && !secondary)) continue;
+    std::string area = region.substr(off + 4096, hs - 4096);
+    auto j = ParseJson(std::string_view(area.data(), area.find('\0')), "test");
+    if (!j.ok()) return region;
+    edit(*j);
+    std::string text = j->dump();
+    text.resize(hs - 4096, '\0');
+    region.replace(off + 4096, hs - 4096, text);
+    std::string copy = region.substr(off, hs);
+    std::memset(copy.data() + 448, 0, 64);
+    region.replace(off + 448, 32, crypto::Sha256(copy));
+  }
+  return region;
+}
+
+absl::Status WriteAt(const std::string& path, uint64_t offset, const std::string& bytes) {
+  int fd = open(path.c_str(), O_WRONLY | O_CLOEXEC);
+  if (fd < 0) return absl::NotFoundError(StrCat("cannot open ", path));
+  ssize_t n = pwrite(fd, bytes.data(), bytes.size(), static_cast<off_t>(offset));
+  close(fd);
+  if (n != static_cast<ssize_t>(bytes.size())) return absl::InternalError("short write");
+  return absl::OkStatus();
+}
+
 absl::StatusOr<std::vector<uint8_t>> ReadAt(const std::string& path, uint64_t offset, size_t size) {
   int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return absl::NotFoundError(StrCat("cannot open ", path));
@@ -61,11 +93,17 @@ absl::StatusOr<LuksImage> MakeLuksImage(const TempDir& dir, const std::string& n
   LuksImage img;
   img.path = dir.File(name);
   std::mt19937_64 rng(spec.plaintext_bytes * 131 + spec.sector_size + spec.key_bits);
-  img.plaintext.resize(spec.plaintext_bytes);
-  for (auto& b : img.plaintext) b = static_cast<uint8_t>(rng() >> 11);
+  if (!spec.plaintext_file.empty()) {
+    std::ifstream in(spec.plaintext_file, std::ios::binary);
+    img.plaintext.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+    if (img.plaintext.empty()) return absl::InternalError("cannot read the plaintext file");
+  } else {
+    img.plaintext.resize(spec.plaintext_bytes);
+    for (auto& b : img.plaintext) b = static_cast<uint8_t>(rng() >> 11);
+  }
   // The image is the plaintext followed by 32 MiB that reencrypt gives up for the header.
   std::vector<uint8_t> file = img.plaintext;
-  file.resize(spec.plaintext_bytes + (32u << 20), 0);
+  file.resize(img.plaintext.size() + (32u << 20), 0);
   CDH_RETURN_IF_ERROR(WriteFile(img.path, file.data(), file.size()));
   const int slots = 1 + spec.extra_keyslots;
   for (int i = 0; i < slots; ++i) img.passphrases.push_back(StrCat("test-passphrase-", name, "-", i));

@@ -8,12 +8,14 @@
 #define CDH_STORAGE_TESTING_LUKS_IMAGE_H_
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "common/secret_bytes.h"
+#include "nlohmann/json.hpp"
 
 namespace cdh::storage::testutil {
 
@@ -39,6 +41,7 @@ struct LuksImageSpec {
   std::string pbkdf = "pbkdf2";      // "pbkdf2" | "argon2id" | "argon2i", cheap parameters
   size_t key_bits = 512;             // 512 (AES-256-XTS) or 256 (AES-128-XTS)
   int extra_keyslots = 0;            // more passphrases added with luksAddKey
+  std::string plaintext_file;        // if set: the plaintext is this file's bytes (e.g. an ext4 image)
 };
 
 struct LuksImage {
@@ -52,6 +55,15 @@ struct LuksImage {
 
 // Makes `dir/name` per `spec`. INTERNAL naming the failing cryptsetup step.
 absl::StatusOr<LuksImage> MakeLuksImage(const TempDir& dir, const std::string& name, const LuksImageSpec& spec);
+
+// Returns `region` (a LUKS2 metadata region with headers of `hdr_size` bytes) with `edit`
+// applied to the JSON of the primary and/or secondary header and the checksums recomputed:
+// a self-consistent header such as a hostile host could write.
+std::string EditLuks2Json(const std::string& region, size_t hdr_size, const std::function<void(nlohmann::json&)>& edit,
+                          bool primary = true, bool secondary = true);
+
+// Writes `bytes` at `offset` of `path`.
+absl::Status WriteAt(const std::string& path, uint64_t offset, const std::string& bytes);
 
 // Reads `size` bytes at `offset` of `path`.
 absl::StatusOr<std::vector<uint8_t>> ReadAt(const std::string& path, uint64_t offset, size_t size);

@@ -75,14 +75,21 @@ absl::StatusOr<SignedSealedSecret> ParseSignedSealedSecret(std::string_view inpu
   std::vector<std::string_view> parts = StrSplit(jws, '.');
   if (parts.size() != 3) {
     return absl::InvalidArgumentError(StrCat(
-        "sealed secret must be `sealed.<header>.<payload>.<signature>` (3 JWS parts), got ", parts.size(),
-        parts.size() == 4 ? " parts (the legacy unsigned form is accepted only with "
-                            "skip_sealed_secret_verification = true)"
-                          : " parts"));
+        "sealed secret must be `sealed.<header>.<payload>.<signature>` (3 JWS parts), got ", parts.size(), " parts"));
   }
-  CDH_ASSIGN_OR_RETURN(std::string header_json, DecodePart(parts[0], "header"));
-  CDH_ASSIGN_OR_RETURN(nlohmann::json header, ParseJson(header_json, "sealed secret header"));
-  if (!header.is_object()) return absl::InvalidArgumentError("sealed secret header must be a JSON object");
+  // A header that is not base64url JSON is most often the legacy unsigned form
+  // (`sealed.fakejwsheader.<payload>.fakesignature`, cdh-api.md §7.3): say how to accept it.
+  constexpr std::string_view kLegacyHint =
+      " (a legacy unsigned secret is accepted only with skip_sealed_secret_verification = true)";
+  auto header_json = Base64UrlDecode(parts[0]);
+  if (!header_json.ok()) {
+    return absl::InvalidArgumentError(StrCat("sealed secret header: ", ToStd(header_json.status().message()), kLegacyHint));
+  }
+  auto header_or = ParseJson(*header_json, "sealed secret header");
+  if (!header_or.ok() || !header_or->is_object()) {
+    return absl::InvalidArgumentError(StrCat("sealed secret header is not a JSON object", kLegacyHint));
+  }
+  const nlohmann::json& header = *header_or;
   SignedSealedSecret out;
   auto alg = header.find("alg");
   if (alg == header.end() || !alg->is_string()) {

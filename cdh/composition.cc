@@ -1,0 +1,47 @@
+#include "cdh/composition.h"
+
+#include <spdlog/spdlog.h>
+
+#include "common/file_util.h"
+#include "common/status_macros.h"
+#include "common/strings.h"
+#include "resources/offline_fs_provider.h"
+
+namespace cdh {
+
+std::map<std::string, KbcFactory> BuiltinKbcFactories() {
+  std::map<std::string, KbcFactory> factories;
+  factories["offline_fs_kbc"] =
+      [](const CdhConfig& config) -> absl::StatusOr<std::unique_ptr<resources::ResourceProvider>> {
+    return std::make_unique<resources::OfflineFsProvider>(config.offline_fs_files);
+  };
+  return factories;
+}
+
+absl::StatusOr<std::unique_ptr<Hub>> BuildHub(const CdhConfig& config) {
+  auto factories = BuiltinKbcFactories();
+  auto it = factories.find(config.kbc.name);
+  if (it == factories.end()) {
+    return absl::InvalidArgumentError(StrCat("kbc `", config.kbc.name, "` is not built into this data hub"));
+  }
+  HubComponents components;
+  CDH_ASSIGN_OR_RETURN(components.resource_provider, it->second(config));
+  std::map<std::string, std::unique_ptr<resources::SecretGetter>> getters;
+  getters["kbs"] = std::make_unique<resources::KbsSecretGetter>(*components.resource_provider);
+  resources::SecretUnsealerOptions options{config.skip_sealed_secret_verification, config.SealedSecretKeyDir()};
+  components.unsealer = std::make_unique<resources::SecretUnsealer>(options, *components.resource_provider,
+                                                                    std::move(getters), /*envelope=*/nullptr);
+  return Hub::New(std::move(components));
+}
+
+absl::Status FetchCredentials(const CdhConfig& config, DataHub& hub, const CallContext& ctx) {
+  for (const CredentialConfig& cred : config.credentials) {
+    auto bytes = hub.GetResource(cred.resource_uri, ctx);
+    if (!bytes.ok()) return Annotate(bytes.status(), StrCat("credential ", cred.resource_uri));
+    CDH_RETURN_IF_ERROR(WriteFileAtomic(cred.path, bytes->RevealString(), 0600));
+    spdlog::info("credential {} written to {}", cred.resource_uri, cred.path);
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace cdh

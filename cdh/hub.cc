@@ -1,0 +1,50 @@
+#include "cdh/hub.h"
+
+#include <spdlog/spdlog.h>
+
+#include "common/status_macros.h"
+#include "common/strings.h"
+
+namespace cdh {
+
+absl::StatusOr<std::unique_ptr<Hub>> Hub::New(HubComponents components) {
+  if (components.resource_provider == nullptr || components.unsealer == nullptr) {
+    return absl::InvalidArgumentError("hub needs a resource provider and a secret unsealer");
+  }
+  return std::unique_ptr<Hub>(new Hub(std::move(components)));
+}
+
+absl::StatusOr<SecretBytes> Hub::UnsealSecret(std::string_view secret, const CallContext& ctx) {
+  return components_.unsealer->Unseal(secret, ctx);
+}
+
+absl::StatusOr<SecretBytes> Hub::GetResource(std::string_view resource_uri, const CallContext& ctx) {
+  CDH_ASSIGN_OR_RETURN(resources::ResourceUri uri, resources::ResourceUri::Parse(resource_uri));
+  if (!uri.authority().empty()) {
+    // Field case S4: the URI's host is never contacted; the configured broker is.
+    spdlog::warn("resource URI names host `{}`; the configured broker is used instead", uri.authority());
+  }
+  return components_.resource_provider->GetResource(uri, ctx);
+}
+
+absl::Status Hub::SecureMount(const SecureMountParams& params, const CallContext& ctx) {
+  auto it = components_.volume_drivers.find(params.volume_type);
+  if (it == components_.volume_drivers.end()) {
+    std::vector<std::string> names;
+    for (const auto& [name, driver] : components_.volume_drivers) names.push_back(name);
+    return absl::UnimplementedError(StrCat("volume type `", params.volume_type.substr(0, 64),
+                                           "` is not supported (available: ",
+                                           names.empty() ? std::string("none") : StrJoin(names, ", "), ")"));
+  }
+  return it->second->Mount(params, ctx);
+}
+
+absl::StatusOr<std::string> Hub::PullImage(std::string_view, std::string_view, const CallContext&) {
+  return absl::UnimplementedError("PullImage is not implemented by this data hub; the image is pulled by the agent");
+}
+
+absl::StatusOr<SecretBytes> Hub::UnwrapKey(std::string_view, const CallContext&) {
+  return absl::UnimplementedError("UnWrapKey (image-layer key unwrapping) is not implemented yet");
+}
+
+}  // namespace cdh

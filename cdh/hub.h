@@ -1,0 +1,54 @@
+// Hub: the DataHub implementation — routes each request to the component that owns it.
+// It owns its components; it does no parsing of its own beyond the resource URI.
+//
+// Thread-safe (components are); neither copyable nor movable.
+#ifndef CDH_CDH_HUB_H_
+#define CDH_CDH_HUB_H_
+
+#include <map>
+#include <memory>
+#include <string>
+
+#include "cdh/data_hub.h"
+#include "resources/resource_provider.h"
+#include "resources/secret/secret_unsealer.h"
+
+namespace cdh {
+
+// A SecureMount volume type (cdh-api.md §11): "block-device", ... Thread-safe.
+class VolumeDriver {
+ public:
+  virtual ~VolumeDriver() = default;
+  virtual absl::Status Mount(const SecureMountParams& params, const CallContext& ctx) = 0;
+};
+
+struct HubComponents {
+  std::unique_ptr<resources::ResourceProvider> resource_provider;  // required
+  std::unique_ptr<resources::SecretUnsealer> unsealer;             // required
+  std::map<std::string, std::unique_ptr<VolumeDriver>> volume_drivers;  // by volume_type
+};
+
+class Hub : public DataHub {
+ public:
+  // INVALID_ARGUMENT if a required component is missing.
+  static absl::StatusOr<std::unique_ptr<Hub>> New(HubComponents components);
+  Hub(const Hub&) = delete;
+  Hub& operator=(const Hub&) = delete;
+
+  absl::StatusOr<SecretBytes> UnsealSecret(std::string_view secret, const CallContext& ctx) override;
+  absl::StatusOr<SecretBytes> GetResource(std::string_view resource_uri, const CallContext& ctx) override;
+  absl::Status SecureMount(const SecureMountParams& params, const CallContext& ctx) override;
+  absl::StatusOr<std::string> PullImage(std::string_view image_url, std::string_view bundle_path,
+                                        const CallContext& ctx) override;
+  absl::StatusOr<SecretBytes> UnwrapKey(std::string_view input_json, const CallContext& ctx) override;
+
+  resources::ResourceProvider& resource_provider() { return *components_.resource_provider; }
+
+ private:
+  explicit Hub(HubComponents components) : components_(std::move(components)) {}
+  HubComponents components_;
+};
+
+}  // namespace cdh
+
+#endif  // CDH_CDH_HUB_H_

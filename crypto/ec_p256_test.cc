@@ -1,0 +1,113 @@
+#include "crypto/ec_p256.h"
+
+#include <gtest/gtest.h>
+
+#include "common/base64.h"
+
+namespace cdh::crypto {
+namespace {
+
+// cdh-api.md §15 vector 1: the kata CI fixture and its public key.
+constexpr char kKataJwk[] =
+    R"({"alg":"ES256","crv":"P-256","kid":"sealed-secret-test-key","kty":"EC","use":"sig",)"
+    R"("x":"4jH376AuwTUCIx65AJ_56D7SZzWf7sGcEA7_Csq21UM","y":"rjdceysnSa5ZfzWOPGCURMUuHndxBAGUu4ISTIVN0yA"})";
+constexpr char kKataSigningInput[] =
+    "eyJiNjQiOnRydWUsImFsZyI6IkVTMjU2Iiwia2lkIjoia2JzOi8vL2RlZmF1bHQvc2lnbmluZy1rZXkvc2VhbGVkLXNlY3JldCJ9."
+    "eyJ2ZXJzaW9uIjoiMC4xLjAiLCJ0eXBlIjoidmF1bHQiLCJuYW1lIjoia2JzOi8vL2RlZmF1bHQvc2VhbGVkLXNlY3JldC90ZXN0Iiwic"
+    "HJvdmlkZXIiOiJrYnMiLCJwcm92aWRlcl9zZXR0aW5ncyI6e30sImFubm90YXRpb25zIjp7fX0";
+constexpr char kKataSignature[] =
+    "ZI2fTv5ramHqHQa9DKBFD5hlJ_Mjf6cEIcpsNGshpyhEiKklML0abfH600TD7LAFHf53oDIJmEcVsDtJ20UafQ";
+
+// guest-components' unit-test key (cdh-api.md §15 vector 2).
+constexpr char kTestPrivateJwk[] =
+    R"({"kty":"EC","crv":"P-256","d":"7baJLiTk68NcLgYPv05jJvElqoAhbzi1ZWx4OyILUtA",)"
+    R"("x":"QT3_slJmispaOwnAo6hxebXGLRuiveFuRCLpS4j4S4k","y":"jcDn4N4nRBQ-a7_D3qjqtb6hwOAXh_ve1wvibPSi1G0"})";
+
+TEST(EcP256Test, VerifiesKataFixture) {
+  auto key = EcP256PublicKey::FromJwk(nlohmann::json::parse(kKataJwk));
+  ASSERT_TRUE(key.ok()) << key.status();
+  std::string sig = *Base64UrlDecode(kKataSignature);
+  EXPECT_TRUE(key->VerifyEs256(kKataSigningInput, sig).ok());
+}
+
+TEST(EcP256Test, RejectsTamperedMessageAndSignature) {
+  auto key = EcP256PublicKey::FromJwk(nlohmann::json::parse(kKataJwk));
+  ASSERT_TRUE(key.ok());
+  std::string sig = *Base64UrlDecode(kKataSignature);
+  std::string msg = kKataSigningInput;
+  for (size_t offset : {0ul, 50ul, 200ul, msg.size() - 1}) {
+    std::string m = msg;
+    m[offset] ^= 0x01;
+    EXPECT_EQ(key->VerifyEs256(m, sig).code(), absl::StatusCode::kPermissionDenied) << offset;
+  }
+  for (size_t offset : {0ul, 31ul, 32ul, 63ul}) {
+    std::string s = sig;
+    s[offset] ^= 0x80;
+    EXPECT_EQ(key->VerifyEs256(msg, s).code(), absl::StatusCode::kPermissionDenied) << offset;
+  }
+  EXPECT_EQ(key->VerifyEs256(msg, sig.substr(0, 63)).code(), absl::StatusCode::kInvalidArgument);
+}
+
+TEST(EcP256Test, SignVerifyRoundTripWithImportedKey) {
+  auto priv = EcP256PrivateKey::FromJwk(nlohmann::json::parse(kTestPrivateJwk));
+  ASSERT_TRUE(priv.ok()) << priv.status();
+  auto sig = priv->SignEs256("message");
+  ASSERT_TRUE(sig.ok());
+  EXPECT_EQ(sig->size(), 64u);
+  EXPECT_TRUE(priv->PublicKey().VerifyEs256("message", *sig).ok());
+  EXPECT_FALSE(priv->PublicKey().VerifyEs256("messagf", *sig).ok());
+  EXPECT_EQ(priv->ToPublicJwk()["x"], "QT3_slJmispaOwnAo6hxebXGLRuiveFuRCLpS4j4S4k");
+}
+
+TEST(EcP256Test, GeneratedKeyExportsAndReimports) {
+  auto key = EcP256PrivateKey::Generate();
+  ASSERT_TRUE(key.ok());
+  SecretBytes jwk_text = key->ToPrivateJwkString(nlohmann::json{{"kid", "k1"}});
+  auto jwk = nlohmann::json::parse(jwk_text.RevealString());
+  EXPECT_EQ(jwk["kid"], "k1");
+  auto again = EcP256PrivateKey::FromJwk(jwk);
+  ASSERT_TRUE(again.ok());
+  auto sig = again->SignEs256("x");
+  EXPECT_TRUE(key->PublicKey().VerifyEs256("x", *sig).ok());
+}
+
+TEST(EcP256Test, RejectsMalformedJwks) {
+  auto base = nlohmann::json::parse(kKataJwk);
+  struct Case {
+    const char* what;
+    nlohmann::json jwk;
+  };
+  std::vector<Case> cases;
+  auto with = [&](const char* k, nlohmann::json v) {
+    auto j = base;
+    j[k] = v;
+    return j;
+  };
+  auto without = [&](const char* k) {
+    auto j = base;
+    j.erase(k);
+    return j;
+  };
+  cases.push_back({"kty RSA", with("kty", "RSA")});
+  cases.push_back({"crv P-384", with("crv", "P-384")});
+  cases.push_back({"no x", without("x")});
+  cases.push_back({"short x", with("x", "4jH376AuwTUCIx65AJ_56D7SZzWf7sGcEA7_Csq21U")});
+  cases.push_back({"padded x", with("x", "4jH376AuwTUCIx65AJ_56D7SZzWf7sGcEA7_Csq21UM=")});
+  // Off-curve: y changed in its last byte.
+  cases.push_back({"off curve", with("y", "rjdceysnSa5ZfzWOPGCURMUuHndxBAGUu4ISTIVN0yE")});
+  cases.push_back({"not an object", nlohmann::json::array()});
+  for (const Case& c : cases) {
+    auto key = EcP256PublicKey::FromJwk(c.jwk);
+    EXPECT_EQ(key.status().code(), absl::StatusCode::kInvalidArgument) << c.what;
+  }
+}
+
+TEST(EcP256Test, RejectsPrivateKeyNotMatchingPublic) {
+  auto jwk = nlohmann::json::parse(kTestPrivateJwk);
+  jwk["x"] = "4jH376AuwTUCIx65AJ_56D7SZzWf7sGcEA7_Csq21UM";
+  jwk["y"] = "rjdceysnSa5ZfzWOPGCURMUuHndxBAGUu4ISTIVN0yA";
+  EXPECT_EQ(EcP256PrivateKey::FromJwk(jwk).status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+}  // namespace
+}  // namespace cdh::crypto

@@ -1,0 +1,27 @@
+#include "crypto/hash.h"
+
+#include <gtest/gtest.h>
+
+namespace cdh::crypto {
+namespace {
+
+TEST(HashTest, KnownDigests) {
+  EXPECT_EQ(HexEncode(Sha256("abc")), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  EXPECT_EQ(HexEncode(Hash(HashAlgorithm::kSha384, "abc")).substr(0, 16), "cb00753f45a35e8b");
+  EXPECT_EQ(Hash(HashAlgorithm::kSha512, "").size(), 64u);
+}
+
+TEST(HashTest, ParsesNamesCaseInsensitively) {
+  EXPECT_EQ(*ParseHashAlgorithm("SHA384"), HashAlgorithm::kSha384);
+  EXPECT_EQ(ParseHashAlgorithm("sm3").status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+TEST(HashTest, RandomBytesDiffer) {
+  auto a = RandomBytes(32);
+  auto b = RandomBytes(32);
+  ASSERT_TRUE(a.ok() && b.ok());
+  EXPECT_FALSE(a->Equals(b->Reveal()));
+}
+
+}  // namespace
+}  // namespace cdh::crypto

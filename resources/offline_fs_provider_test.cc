@@ -1,0 +1,64 @@
+#include "resources/offline_fs_provider.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "common/file_util.h"
+
+namespace cdh::resources {
+namespace {
+
+class OfflineFsProviderTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string tmpl = (std::filesystem::temp_directory_path() / "cdh-offline-XXXXXX").string();
+    dir_ = mkdtemp(tmpl.data());
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+  std::string Write(const std::string& name, const std::string& text) {
+    std::string path = dir_ + "/" + name;
+    EXPECT_TRUE(WriteFileAtomic(path, text, 0600).ok());
+    return path;
+  }
+  absl::StatusOr<SecretBytes> Get(OfflineFsProvider& p, const char* uri) {
+    return p.GetResource(*ResourceUri::Parse(uri), CallContext{});
+  }
+  std::string dir_;
+};
+
+TEST_F(OfflineFsProviderTest, ReadsUpstreamFormatAndLaterFileWins) {
+  std::string a = Write("a.json", R"({"default/key/1":"HUlOu8NWz8si11OZUzUJMnjiq/iZyHBJZMSD3BaqgMc=","r/t/x":"YQ=="})");
+  std::string b = Write("b.json", R"({"r/t/x":"Yg=="})");
+  OfflineFsProvider p({dir_ + "/missing.json", a, b});
+  auto key = Get(p, "kbs:///default/key/1");
+  ASSERT_TRUE(key.ok()) << key.status();
+  EXPECT_EQ(key->size(), 32u);
+  EXPECT_EQ(Get(p, "kbs:///r/t/x")->RevealString(), "b");
+  // Host, plugin and query are ignored for the lookup (cdh-api.md §9.4).
+  EXPECT_EQ(Get(p, "kbs+other://h:1/r/t/x?q=1")->RevealString(), "b");
+}
+
+TEST_F(OfflineFsProviderTest, MissingKeyIsNotFoundAndEditsApplyAtOnce) {
+  std::string a = Write("a.json", R"({})");
+  OfflineFsProvider p({a});
+  EXPECT_EQ(Get(p, "kbs:///r/t/g").status().code(), absl::StatusCode::kNotFound);
+  Write("a.json", R"({"r/t/g":"eHl6"})");
+  EXPECT_EQ(Get(p, "kbs:///r/t/g")->RevealString(), "xyz");
+}
+
+TEST_F(OfflineFsProviderTest, MalformedFileOrValueIsInvalidArgument) {
+  OfflineFsProvider bad_json({Write("bad.json", "{not json")});
+  EXPECT_EQ(Get(bad_json, "kbs:///r/t/g").status().code(), absl::StatusCode::kInvalidArgument);
+  OfflineFsProvider array({Write("arr.json", "[1,2]")});
+  EXPECT_EQ(Get(array, "kbs:///r/t/g").status().code(), absl::StatusCode::kInvalidArgument);
+  OfflineFsProvider bad_value({Write("val.json", R"({"r/t/g":"not base64!"})")});
+  auto r = Get(bad_value, "kbs:///r/t/g");
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(std::string(r.status().message()).find("not base64!"), std::string::npos) << "value echoed";
+  OfflineFsProvider number({Write("num.json", R"({"r/t/g":5})")});
+  EXPECT_EQ(Get(number, "kbs:///r/t/g").status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+}  // namespace
+}  // namespace cdh::resources

@@ -1,0 +1,58 @@
+#include "resources/resource_uri.h"
+
+#include <gtest/gtest.h>
+
+namespace cdh::resources {
+namespace {
+
+TEST(ResourceUriTest, ParsesUpstreamForms) {
+  auto a = ResourceUri::Parse("kbs:///default/key/1");
+  ASSERT_TRUE(a.ok()) << a.status();
+  EXPECT_EQ(a->plugin(), "resource");
+  EXPECT_EQ(a->authority(), "");
+  EXPECT_EQ(a->ResourcePath(), "default/key/1");
+  EXPECT_FALSE(a->query().has_value());
+  EXPECT_EQ(a->ToString(), "kbs:///default/key/1");
+
+  auto b = ResourceUri::Parse("kbs://10.0.0.1:8080/repo/type/tag?a=b&c=d");
+  ASSERT_TRUE(b.ok());
+  EXPECT_EQ(b->authority(), "10.0.0.1:8080");
+  EXPECT_EQ(b->ResourcePath(), "repo/type/tag");
+  EXPECT_EQ(*b->query(), "a=b&c=d");
+  EXPECT_EQ(b->ToString(), "kbs://10.0.0.1:8080/repo/type/tag?a=b&c=d");
+
+  auto c = ResourceUri::Parse("kbs+pkcs11:///repo/type/tag");
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(c->plugin(), "pkcs11");
+  EXPECT_EQ(c->ToString(), "kbs+pkcs11:///repo/type/tag");
+
+  auto d = ResourceUri::Parse("kbs:///vfio_ap/ab12/secret_id");
+  ASSERT_TRUE(d.ok());
+  EXPECT_EQ(d->segments().size(), 3u);
+}
+
+class ResourceUriRejectTest : public ::testing::TestWithParam<const char*> {};
+
+TEST_P(ResourceUriRejectTest, RejectsWithInvalidArgument) {
+  auto r = ResourceUri::Parse(GetParam());
+  ASSERT_FALSE(r.ok()) << GetParam();
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument) << GetParam();
+}
+
+INSTANTIATE_TEST_SUITE_P(Table, ResourceUriRejectTest,
+                         ::testing::Values("", "default/key/1", "file:///etc/passwd", "http://h/r/t/g", "kbs+:///r/t/g",
+                                           "kbs:///", "kbs://", "kbs:///r//g", "kbs:///r/t/", "kbs:///r/../g",
+                                           "kbs:///r/./g", "kbs:///r/t/g#frag", "kbs:///r/t/g h", "kbs:///r/t/\n",
+                                           "kbs+PK CS:///r/t/g", "kbs://host name/r/t/g", "sealed.abc.def.ghi",
+                                           "KBS:///r/t/g"));
+
+TEST(ResourceUriTest, HasKbsScheme) {
+  EXPECT_TRUE(ResourceUri::HasKbsScheme("kbs:///a/b/c"));
+  EXPECT_TRUE(ResourceUri::HasKbsScheme("kbs+x:///a"));
+  EXPECT_FALSE(ResourceUri::HasKbsScheme("kbs+://a"));
+  EXPECT_FALSE(ResourceUri::HasKbsScheme("test-key"));
+  EXPECT_FALSE(ResourceUri::HasKbsScheme("keys/kbs:///a"));
+}
+
+}  // namespace
+}  // namespace cdh::resources

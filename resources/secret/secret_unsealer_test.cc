@@ -1,0 +1,225 @@
+#include "resources/secret/secret_unsealer.h"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+
+#include "common/base64.h"
+#include "common/file_util.h"
+#include "resources/fake_resource_provider.h"
+
+namespace cdh::resources {
+namespace {
+
+// cdh-api.md §15 vector 1 (kata CI fixture) and its public key.
+constexpr char kKataSealed[] =
+    "sealed.eyJiNjQiOnRydWUsImFsZyI6IkVTMjU2Iiwia2lkIjoia2JzOi8vL2RlZmF1bHQvc2lnbmluZy1rZXkvc2VhbGVkLXNlY3JldCJ9."
+    "eyJ2ZXJzaW9uIjoiMC4xLjAiLCJ0eXBlIjoidmF1bHQiLCJuYW1lIjoia2JzOi8vL2RlZmF1bHQvc2VhbGVkLXNlY3JldC90ZXN0Iiwic"
+    "HJvdmlkZXIiOiJrYnMiLCJwcm92aWRlcl9zZXR0aW5ncyI6e30sImFubm90YXRpb25zIjp7fX0."
+    "ZI2fTv5ramHqHQa9DKBFD5hlJ_Mjf6cEIcpsNGshpyhEiKklML0abfH600TD7LAFHf53oDIJmEcVsDtJ20UafQ";
+constexpr char kKataPublicJwk[] =
+    R"({"alg":"ES256","crv":"P-256","kid":"sealed-secret-test-key","kty":"EC","use":"sig",)"
+    R"("x":"4jH376AuwTUCIx65AJ_56D7SZzWf7sGcEA7_Csq21UM","y":"rjdceysnSa5ZfzWOPGCURMUuHndxBAGUu4ISTIVN0yA"})";
+
+// cdh-api.md §15 vector 2: local kid "test-key", guest-components' unit-test key.
+constexpr char kLocalSealed[] =
+    "sealed.eyJiNjQiOnRydWUsImFsZyI6IkVTMjU2Iiwia2lkIjoidGVzdC1rZXkifQ."
+    "eyJ2ZXJzaW9uIjoiMC4xLjAiLCJ0eXBlIjoidmF1bHQiLCJuYW1lIjoia2JzOi8vL29uZS8yL3Ryb2lzIiwicHJvdmlkZXIiOiJrYnMi"
+    "LCJwcm92aWRlcl9zZXR0aW5ncyI6e30sImFubm90YXRpb25zIjp7fX0."
+    "Yktcx2fRWHvD9cV-2OqbwtaALJgaEfdLjGMkkeqvmAAR-pyqdPPnuIbeicCjnMRJRPIXGSl1IpUr-GRD5ZNbeg";
+constexpr char kTestPrivateJwk[] =
+    R"({"kty":"EC","crv":"P-256","d":"7baJLiTk68NcLgYPv05jJvElqoAhbzi1ZWx4OyILUtA",)"
+    R"("x":"QT3_slJmispaOwnAo6hxebXGLRuiveFuRCLpS4j4S4k","y":"jcDn4N4nRBQ-a7_D3qjqtb6hwOAXh_ve1wvibPSi1G0"})";
+
+// cdh-api.md §15 vector 3 (envelope) and vector 4 (legacy unsigned).
+constexpr char kEnvelopeSealed[] =
+    "sealed.eyJiNjQiOnRydWUsImFsZyI6IkVTMjU2Iiwia2lkIjoidGVzdC1rZXkifQ."
+    "eyJ2ZXJzaW9uIjoiMC4xLjAiLCJ0eXBlIjoiZW52ZWxvcGUiLCJrZXlfaWQiOiJrZXktdGVzdCIsImVuY3J5cHRlZF9rZXkiOiJiM0JoY1hWb"
+    "ExXdHRjeTFqYVhCb1pYSjBaWGgwIiwiZW5jcnlwdGVkX2RhdGEiOiJMMmU2ZDZySW9YL2xNVDFqUEJFUXgzY3djdkQvaFpuSFpnPT0iLCJ3cm"
+    "FwX3R5cGUiOiJBMjU2R0NNIiwiaXYiOiJBQUVDQXdRRkJnY0lDUW9MIiwicHJvdmlkZXIiOiJhbGl5dW4iLCJwcm92aWRlcl9zZXR0aW5ncyI6"
+    "eyJjbGllbnRfdHlwZSI6ImNsaWVudF9rZXkiLCJjbGllbnRfa2V5X2lkIjoiS0FBUC50ZXN0Iiwia21zX2luc3RhbmNlX2lkIjoia3N0LXRlc3"
+    "QifSwiYW5ub3RhdGlvbnMiOnsiaXYiOiJhMjF6TFhOcFpHVXRhWFloIn19."
+    "ZsDWjgLcN3OMOQ7rVQYWBZrXeFFyNVyjKKLrv_LRUxp2D0aRLr45DZv48ylL04Ua7U-VOd8ovTmFTgYuhwLaOA";
+constexpr char kLegacySealed[] =
+    "sealed.fakejwsheader.eyJ2ZXJzaW9uIjoiMC4xLjAiLCJ0eXBlIjoidmF1bHQiLCJuYW1lIjoia2JzOi8vL2RlZmF1bHQvc2VhbGVkLXNl"
+    "Y3JldC90ZXN0IiwicHJvdmlkZXIiOiJrYnMiLCJwcm92aWRlcl9zZXR0aW5ncyI6e30sImFubm90YXRpb25zIjp7fX0.fakesignature";
+
+class SecretUnsealerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string tmpl = (std::filesystem::temp_directory_path() / "cdh-unseal-XXXXXX").string();
+    root_ = mkdtemp(tmpl.data());
+    key_dir_ = root_ + "/sealed-secret";
+    std::filesystem::create_directories(key_dir_);
+    nlohmann::json pub = nlohmann::json::parse(kTestPrivateJwk);
+    pub.erase("d");
+    ASSERT_TRUE(WriteFileAtomic(key_dir_ + "/test-key", pub.dump(), 0644).ok());
+    provider_.Put("default/signing-key/sealed-secret", kKataPublicJwk);
+    provider_.Put("default/sealed-secret/test", "unsealed_secret");
+    provider_.Put("one/2/trois", "trois\n");
+  }
+  void TearDown() override { std::filesystem::remove_all(root_); }
+
+  std::unique_ptr<SecretUnsealer> Make(bool skip = false, std::string key_dir = "") {
+    std::map<std::string, std::unique_ptr<SecretGetter>> getters;
+    getters["kbs"] = std::make_unique<KbsSecretGetter>(provider_);
+    return std::make_unique<SecretUnsealer>(
+        SecretUnsealerOptions{skip, key_dir.empty() ? key_dir_ : key_dir}, provider_, std::move(getters), nullptr);
+  }
+
+  // Signs `payload` with the unit-test key under `header`.
+  static std::string Seal(const std::string& header, const std::string& payload) {
+    auto key = crypto::EcP256PrivateKey::FromJwk(nlohmann::json::parse(kTestPrivateJwk));
+    std::string input = Base64UrlEncode(header) + "." + Base64UrlEncode(payload);
+    return "sealed." + input + "." + Base64UrlEncode(*key->SignEs256(input));
+  }
+  static std::string VaultPayload(const std::string& name) {
+    return SerializeVaultPayload(VaultSecret{name, "kbs", nlohmann::json::object(), nlohmann::json::object()});
+  }
+
+  absl::StatusOr<SecretBytes> Unseal(SecretUnsealer& u, std::string_view s) { return u.Unseal(s, CallContext{}); }
+
+  std::string root_, key_dir_;
+  FakeResourceProvider provider_;
+};
+
+TEST_F(SecretUnsealerTest, KataFixtureUnsealsToResourceBytes) {
+  auto u = Make();
+  auto plaintext = Unseal(*u, kKataSealed);
+  ASSERT_TRUE(plaintext.ok()) << plaintext.status();
+  EXPECT_EQ(plaintext->RevealString(), "unsealed_secret");
+  // Two resource fetches: the verification key and the secret (cdh-api.md §7.4).
+  EXPECT_EQ(provider_.calls(), 2);
+}
+
+TEST_F(SecretUnsealerTest, LocalKidVectorUnsealsByteExact) {
+  auto u = Make();
+  auto plaintext = Unseal(*u, kLocalSealed);
+  ASSERT_TRUE(plaintext.ok()) << plaintext.status();
+  EXPECT_EQ(plaintext->RevealString(), "trois\n");  // no trimming of the plaintext
+}
+
+// cdh-api.md §15 vector 2 negative variants (guest-components' check_tampering).
+TEST_F(SecretUnsealerTest, TamperingAtAnyOffsetFails) {
+  auto u = Make();
+  std::string good = kLocalSealed;
+  for (size_t offset : {50ul, 200ul, 250ul, 10ul, good.size() - 2}) {
+    std::string bad = good;
+    bad[offset] = bad[offset] == 'A' ? 'B' : 'A';
+    auto r = Unseal(*u, bad);
+    EXPECT_FALSE(r.ok()) << offset;
+  }
+}
+
+// Field case S2 (a)-(g).
+TEST_F(SecretUnsealerTest, FieldCaseS2) {
+  auto verifying = Make(false);
+  auto skipping = Make(true);
+  // (a) legacy with verification on: rejected, and the message says how to accept it.
+  auto a = Unseal(*verifying, kLegacySealed);
+  EXPECT_EQ(a.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(std::string(a.status().message()).find("skip_sealed_secret_verification"), std::string::npos);
+  // (b) accepted with verification disabled.
+  auto b = Unseal(*skipping, kLegacySealed);
+  ASSERT_TRUE(b.ok()) << b.status();
+  EXPECT_EQ(b->RevealString(), "unsealed_secret");
+  // (c) valid ES256 with a kbs:/// kid.
+  provider_.Put("default/keys/signer", [] {
+    auto j = nlohmann::json::parse(kTestPrivateJwk);
+    j.erase("d");
+    return j.dump();
+  }());
+  std::string c = Seal(R"({"b64":true,"alg":"ES256","kid":"kbs:///default/keys/signer"})",
+                       VaultPayload("kbs:///default/sealed-secret/test"));
+  auto rc = Unseal(*verifying, c);
+  ASSERT_TRUE(rc.ok()) << rc.status();
+  EXPECT_EQ(rc->RevealString(), "unsealed_secret");
+  // (d) ES384.
+  auto d = Unseal(*verifying, Seal(R"({"alg":"ES384","kid":"test-key"})", VaultPayload("kbs:///r/t/g")));
+  EXPECT_EQ(d.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(std::string(d.status().message()).find("ES256"), std::string::npos);
+  // (e) no kid.
+  auto e = Unseal(*verifying, Seal(R"({"alg":"ES256"})", VaultPayload("kbs:///r/t/g")));
+  EXPECT_EQ(e.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(std::string(e.status().message()).find("kid"), std::string::npos);
+  // (f) one flipped signature byte.
+  std::string f = c;
+  std::string sig = *Base64UrlDecode(f.substr(f.rfind('.') + 1));
+  sig[10] ^= 0x01;
+  f = f.substr(0, f.rfind('.') + 1) + Base64UrlEncode(sig);
+  EXPECT_EQ(Unseal(*verifying, f).status().code(), absl::StatusCode::kPermissionDenied);
+  // (g) payload changed after signing.
+  std::string g = c;
+  size_t p1 = g.find('.', 7), p2 = g.rfind('.');
+  g = g.substr(0, p1 + 1) + Base64UrlEncode(VaultPayload("kbs:///default/other/secret")) + g.substr(p2);
+  auto rg = Unseal(*verifying, g);
+  EXPECT_EQ(rg.status().code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_NE(std::string(rg.status().message()).find("signature does not verify"), std::string::npos);
+}
+
+TEST_F(SecretUnsealerTest, TrailingNewlineFromSecretFileIsAccepted) {
+  auto u = Make();
+  auto r = Unseal(*u, std::string(kKataSealed) + "\r\n");
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->RevealString(), "unsealed_secret");
+}
+
+TEST_F(SecretUnsealerTest, KidPathEscapesAreRefused) {
+  std::filesystem::create_directories(root_ + "/outside");
+  ASSERT_TRUE(WriteFileAtomic(root_ + "/outside/evil", "{}", 0644).ok());
+  std::filesystem::create_symlink(root_ + "/outside/evil", key_dir_ + "/link");
+  auto u = Make();
+  for (const char* kid : {"../outside/evil", "/etc/passwd", "a/../../outside/evil", "link"}) {
+    auto r = Unseal(*u, Seal(StrCat(R"({"alg":"ES256","kid":")", kid, R"("})"), VaultPayload("kbs:///r/t/g")));
+    EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument) << kid << ": " << r.status();
+  }
+  auto missing = Unseal(*u, Seal(R"({"alg":"ES256","kid":"nope"})", VaultPayload("kbs:///r/t/g")));
+  EXPECT_EQ(missing.status().code(), absl::StatusCode::kNotFound);
+  auto no_dir = Make(false, root_ + "/does-not-exist");
+  auto r = Unseal(*no_dir, kLocalSealed);
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kFailedPrecondition);
+}
+
+TEST_F(SecretUnsealerTest, KeyOrSecretProblemsKeepTheirCodes) {
+  auto u = Make();
+  // Verification key is not a JWK.
+  provider_.Put("default/keys/junk", "not json");
+  auto junk = Unseal(*u, Seal(R"({"alg":"ES256","kid":"kbs:///default/keys/junk"})", VaultPayload("kbs:///r/t/g")));
+  EXPECT_EQ(junk.status().code(), absl::StatusCode::kInvalidArgument);
+  // Verification key missing at the broker.
+  auto missing = Unseal(*u, Seal(R"({"alg":"ES256","kid":"kbs:///default/keys/none"})", VaultPayload("kbs:///r/t/g")));
+  EXPECT_EQ(missing.status().code(), absl::StatusCode::kNotFound);
+  // The secret itself missing.
+  auto no_secret = Unseal(*u, Seal(R"({"alg":"ES256","kid":"test-key"})", VaultPayload("kbs:///r/t/none")));
+  EXPECT_EQ(no_secret.status().code(), absl::StatusCode::kNotFound);
+  // The vault name is not a resource URI.
+  auto bad_name = Unseal(*u, Seal(R"({"alg":"ES256","kid":"test-key"})", VaultPayload("default/r/t")));
+  EXPECT_EQ(bad_name.status().code(), absl::StatusCode::kInvalidArgument);
+  // Unknown vault provider.
+  auto aliyun = Unseal(*u, Seal(R"({"alg":"ES256","kid":"test-key"})",
+                                SerializeVaultPayload(VaultSecret{"n", "aliyun", nlohmann::json::object(),
+                                                                  nlohmann::json::object()})));
+  EXPECT_EQ(aliyun.status().code(), absl::StatusCode::kUnimplemented);
+  EXPECT_NE(std::string(aliyun.status().message()).find("aliyun"), std::string::npos);
+  // The broker is down: UNAVAILABLE reaches the caller unchanged.
+  provider_.FailWith(absl::UnavailableError("broker unreachable"));
+  EXPECT_EQ(Unseal(*u, kKataSealed).status().code(), absl::StatusCode::kUnavailable);
+}
+
+TEST_F(SecretUnsealerTest, EnvelopeVectorVerifiesThenNeedsADecryptor) {
+  auto u = Make();
+  auto r = Unseal(*u, kEnvelopeSealed);
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kUnimplemented) << r.status();
+}
+
+TEST_F(SecretUnsealerTest, ErrorMessagesNeverContainThePlaintext) {
+  provider_.Put("default/keys/junk", "TOP-SECRET-KEY-MATERIAL");
+  auto u = Make();
+  auto r = Unseal(*u, Seal(R"({"alg":"ES256","kid":"kbs:///default/keys/junk"})", VaultPayload("kbs:///r/t/g")));
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(std::string(r.status().message()).find("TOP-SECRET"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace cdh::resources

@@ -1,0 +1,283 @@
+// End-to-end tests of the real `confidential-data-hub` binary over gRPC on a unix socket
+// under a temp directory (issue 2: API, reflection, socket lifecycle, codes, CLI round trip).
+#include <grpcpp/grpcpp.h>
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/stat.h>
+
+#include <filesystem>
+#include <thread>
+
+#include "common/base64.h"
+#include "nlohmann/json.hpp"
+#include "proto/api.grpc.pb.h"
+#include "proto/keyprovider.grpc.pb.h"
+#include "tests/proto/reflection_client.grpc.pb.h"
+#include "tests/test_util.h"
+
+namespace cdh::testing {
+namespace {
+
+constexpr char kKataSealed[] =
+    "sealed.eyJiNjQiOnRydWUsImFsZyI6IkVTMjU2Iiwia2lkIjoia2JzOi8vL2RlZmF1bHQvc2lnbmluZy1rZXkvc2VhbGVkLXNlY3JldCJ9."
+    "eyJ2ZXJzaW9uIjoiMC4xLjAiLCJ0eXBlIjoidmF1bHQiLCJuYW1lIjoia2JzOi8vL2RlZmF1bHQvc2VhbGVkLXNlY3JldC90ZXN0Iiwic"
+    "HJvdmlkZXIiOiJrYnMiLCJwcm92aWRlcl9zZXR0aW5ncyI6e30sImFubm90YXRpb25zIjp7fX0."
+    "ZI2fTv5ramHqHQa9DKBFD5hlJ_Mjf6cEIcpsNGshpyhEiKklML0abfH600TD7LAFHf53oDIJmEcVsDtJ20UafQ";
+constexpr char kKataPublicJwk[] =
+    R"({"alg":"ES256","crv":"P-256","kid":"sealed-secret-test-key","kty":"EC","use":"sig",)"
+    R"("x":"4jH376AuwTUCIx65AJ_56D7SZzWf7sGcEA7_Csq21UM","y":"rjdceysnSa5ZfzWOPGCURMUuHndxBAGUu4ISTIVN0yA"})";
+
+class DaemonTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    nlohmann::json resources = {
+        {"default/signing-key/sealed-secret", Base64StdEncode(std::string(kKataPublicJwk))},
+        {"default/sealed-secret/test", Base64StdEncode(std::string("unsealed_secret"))},
+        {"default/creds/registry", Base64StdEncode(std::string("{\"auths\":{}}"))},
+    };
+    resource_file_ = dir_.Write("resources.json", resources.dump());
+    grpc_socket_ = dir_.path() + "/run/cdh/grpc.sock";
+    config_ = WriteConfig("cdh.toml", "");
+  }
+
+  std::string WriteConfig(const std::string& name, const std::string& extra) {
+    return dir_.Write(name, "socket = \"unix://" + dir_.path() + "/run/cdh/ttrpc.sock\"\n" +
+                                "grpc_socket = \"unix://" + grpc_socket_ + "\"\n" + extra +
+                                "[kbc]\nname = \"offline_fs_kbc\"\n"
+                                "[offline_fs_kbc]\nresource_files = [\"" + resource_file_ + "\"]\n"
+                                "[paths]\nbase_dir = \"" + dir_.path() + "/base\"\n");
+  }
+
+  std::unique_ptr<Daemon> Start(const std::string& config) {
+    auto d = std::make_unique<Daemon>(config, dir_.path() + "/daemon.log");
+    EXPECT_TRUE(d->WaitForSocket(grpc_socket_)) << ReadFile(dir_.path() + "/daemon.log");
+    return d;
+  }
+
+  std::shared_ptr<grpc::Channel> Channel() {
+    return grpc::CreateChannel("unix:" + grpc_socket_, grpc::InsecureChannelCredentials());
+  }
+
+  grpc::Status Unseal(const std::string& secret, std::string* plaintext) {
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(50));
+    api::UnsealSecretInput req;
+    req.set_secret(secret);
+    api::UnsealSecretOutput resp;
+    grpc::Status st = api::SealedSecretService::NewStub(Channel())->UnsealSecret(&ctx, req, &resp);
+    *plaintext = resp.plaintext();
+    return st;
+  }
+
+  grpc::Status GetResource(const std::string& uri, std::string* out) {
+    grpc::ClientContext ctx;
+    api::GetResourceRequest req;
+    req.set_resourcepath(uri);
+    api::GetResourceResponse resp;
+    grpc::Status st = api::GetResourceService::NewStub(Channel())->GetResource(&ctx, req, &resp);
+    *out = resp.resource();
+    return st;
+  }
+
+  TempDir dir_;
+  std::string resource_file_, grpc_socket_, config_;
+};
+
+TEST_F(DaemonTest, ReflectionListsAndDescribesTheFiveServices) {
+  auto daemon = Start(config_);
+  auto stub = grpc::reflection::v1alpha::ServerReflection::NewStub(Channel());
+  grpc::ClientContext ctx;
+  auto stream = stub->ServerReflectionInfo(&ctx);
+  grpc::reflection::v1alpha::ServerReflectionRequest req;
+  req.set_list_services("");
+  ASSERT_TRUE(stream->Write(req));
+  grpc::reflection::v1alpha::ServerReflectionResponse resp;
+  ASSERT_TRUE(stream->Read(&resp));
+  std::set<std::string> names;
+  for (const auto& s : resp.list_services_response().service()) names.insert(s.name());
+  for (const char* want : {"api.SealedSecretService", "api.GetResourceService", "api.SecureMountService",
+                           "api.ImagePullService", "keyprovider.KeyProviderService"}) {
+    EXPECT_TRUE(names.count(want)) << want;
+  }
+  // `describe`: the file that defines the symbol comes back with its methods.
+  req.set_file_containing_symbol("api.SealedSecretService");
+  ASSERT_TRUE(stream->Write(req));
+  ASSERT_TRUE(stream->Read(&resp));
+  ASSERT_GT(resp.file_descriptor_response().file_descriptor_proto_size(), 0);
+  EXPECT_NE(resp.file_descriptor_response().file_descriptor_proto(0).find("UnsealSecret"), std::string::npos);
+  stream->WritesDone();
+}
+
+TEST_F(DaemonTest, KataFixtureUnsealsToTheResourceBytes) {
+  auto daemon = Start(config_);
+  std::string plaintext;
+  grpc::Status st = Unseal(kKataSealed, &plaintext);
+  ASSERT_TRUE(st.ok()) << st.error_message();
+  EXPECT_EQ(plaintext, "unsealed_secret");
+  // The kata agent sends secret files untrimmed (field case S3).
+  st = Unseal(std::string(kKataSealed) + "\n", &plaintext);
+  ASSERT_TRUE(st.ok()) << st.error_message();
+  EXPECT_EQ(plaintext, "unsealed_secret");
+}
+
+TEST_F(DaemonTest, EveryFailureGetsItsCodeAndANamedReason) {
+  auto daemon = Start(config_);
+  std::string out;
+  grpc::Status st = GetResource("kbs:///default/missing/key", &out);
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::NOT_FOUND);
+  EXPECT_NE(st.error_message().find("Get Resource failed"), std::string::npos);
+  EXPECT_NE(st.error_message().find("kbs:///default/missing/key"), std::string::npos);
+
+  st = GetResource("file:///etc/passwd", &out);
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_NE(st.error_message().find("scheme"), std::string::npos);
+
+  std::string tampered = kKataSealed;
+  tampered[tampered.size() - 5] = tampered[tampered.size() - 5] == 'A' ? 'B' : 'A';
+  st = Unseal(tampered, &out);
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::PERMISSION_DENIED) << st.error_message();
+  EXPECT_NE(st.error_message().find("signature"), std::string::npos);
+
+  st = Unseal("sealed.YQ==.YQ.YQ", &out);
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_NE(st.error_message().find("base64url"), std::string::npos);
+
+  st = Unseal(std::string("\x00\xff\xfe", 3), &out);
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+
+  {
+    grpc::ClientContext ctx;
+    api::SecureMountRequest req;
+    req.set_volume_type("no-such-volume");
+    api::SecureMountResponse resp;
+    st = api::SecureMountService::NewStub(Channel())->SecureMount(&ctx, req, &resp);
+    EXPECT_EQ(st.error_code(), grpc::StatusCode::UNIMPLEMENTED);
+    EXPECT_NE(st.error_message().find("no-such-volume"), std::string::npos);
+  }
+  {
+    grpc::ClientContext ctx;
+    api::ImagePullRequest req;
+    api::ImagePullResponse resp;
+    st = api::ImagePullService::NewStub(Channel())->PullImage(&ctx, req, &resp);
+    EXPECT_EQ(st.error_code(), grpc::StatusCode::UNIMPLEMENTED);
+    EXPECT_NE(st.error_message().find("PullImage"), std::string::npos);
+  }
+  {
+    grpc::ClientContext ctx;
+    keyprovider::KeyProviderKeyWrapProtocolInput req;
+    keyprovider::KeyProviderKeyWrapProtocolOutput resp;
+    st = keyprovider::KeyProviderService::NewStub(Channel())->WrapKey(&ctx, req, &resp);
+    EXPECT_EQ(st.error_code(), grpc::StatusCode::UNIMPLEMENTED);
+    EXPECT_NE(st.error_message().find("WrapKey"), std::string::npos);
+  }
+  // The daemon is still alive and serving after all of that.
+  st = GetResource("kbs:///default/sealed-secret/test", &out);
+  ASSERT_TRUE(st.ok());
+  EXPECT_EQ(out, "unsealed_secret");
+}
+
+// Field case R4: socket file lifecycle.
+TEST_F(DaemonTest, SocketIsPrivateAndALiveOneIsNeverTakenOver) {
+  auto first = Start(config_);
+  struct stat st;
+  ASSERT_EQ(stat(grpc_socket_.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+  // A second daemon on the same path refuses to start and leaves the first one serving.
+  Daemon second(config_, dir_.path() + "/second.log");
+  EXPECT_EQ(second.Wait(20), 1);
+  EXPECT_NE(ReadFile(dir_.path() + "/second.log").find("already listening"), std::string::npos);
+  std::string out;
+  EXPECT_TRUE(GetResource("kbs:///default/sealed-secret/test", &out).ok());
+  // kill -9 leaves a stale socket file; a restart replaces it.
+  first->Signal(SIGKILL);
+  first->Wait();
+  ASSERT_TRUE(std::filesystem::exists(grpc_socket_));
+  auto third = Start(config_);
+  EXPECT_TRUE(GetResource("kbs:///default/sealed-secret/test", &out).ok());
+}
+
+// Field case R4: a client started before the server waits for it (within its deadline).
+TEST_F(DaemonTest, ClientStartedBeforeTheDaemonWaitsForIt) {
+  CommandResult early;
+  std::thread client([&] {
+    early = RunCommand({BinaryPath("cdh/cdh-tool"), "--socket", "unix://" + grpc_socket_, "--timeout", "20",
+                        "get-resource", "kbs:///default/sealed-secret/test"});
+  });
+  // The daemon starts only after the client is already waiting.
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  auto daemon = Start(config_);
+  client.join();
+  EXPECT_EQ(early.exit_code, 0) << early.err;
+  EXPECT_EQ(early.out, "unsealed_secret");
+}
+
+TEST_F(DaemonTest, SigtermShutsDownGracefullyAndRemovesTheSocket) {
+  auto daemon = Start(config_);
+  daemon->Signal(SIGTERM);
+  EXPECT_EQ(daemon->Wait(), 0);
+  EXPECT_FALSE(std::filesystem::exists(grpc_socket_));
+}
+
+TEST_F(DaemonTest, StartupCredentialsAreWrittenPrivately) {
+  std::string path = dir_.path() + "/base/kbs/registry/auth.json";
+  std::string config = WriteConfig("creds.toml", "");
+  std::string text = ReadFile(config) + "[[credentials]]\nresource_uri = \"kbs:///default/creds/registry\"\npath = \"" +
+                     path + "\"\n";
+  config = dir_.Write("creds.toml", text);
+  auto daemon = Start(config);
+  EXPECT_EQ(ReadFile(path), "{\"auths\":{}}");
+  struct stat st;
+  ASSERT_EQ(stat(path.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+}
+
+TEST_F(DaemonTest, BadConfigurationFailsAtStartupNamingTheKey) {
+  std::string config = dir_.Write("bad.toml", "[kbc]\nname = \"offline_fs_kbc\"\n[log]\nlevel = 3\n");
+  Daemon daemon(config, dir_.path() + "/bad.log");
+  EXPECT_EQ(daemon.Wait(), 1);
+  EXPECT_NE(ReadFile(dir_.path() + "/bad.log").find("log.level"), std::string::npos);
+  auto r = RunCommand({BinaryPath("cdh/confidential-data-hub"), "--no-such-flag"});
+  EXPECT_NE(r.exit_code, 0);
+  r = RunCommand({BinaryPath("cdh/confidential-data-hub"), "--version"});
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_NE(r.out.find("confidential-data-hub"), std::string::npos);
+}
+
+// The `secret` CLI's output unseals in the daemon, and the CLI unseals what the daemon would.
+TEST_F(DaemonTest, SecretCliRoundTripsThroughTheDaemon) {
+  auto keygen = RunCommand({BinaryPath("cdh/secret"), "keygen", "--kid", "demo", "--output-dir", dir_.path()});
+  ASSERT_EQ(keygen.exit_code, 0) << keygen.err;
+  // Publish the public key and the secret as broker resources.
+  nlohmann::json resources = nlohmann::json::parse(ReadFile(resource_file_));
+  resources["default/signing-key/demo"] = Base64StdEncode(ReadFile(dir_.path() + "/demo-public.json"));
+  resources["default/app/key"] = Base64StdEncode(std::string("dataset-key\x00\x01", 13));
+  dir_.Write("resources.json", resources.dump());
+
+  auto seal = RunCommand({BinaryPath("cdh/secret"), "seal", "--signing-kid", "kbs:///default/signing-key/demo",
+                          "--signing-jwk-path", dir_.path() + "/demo-private.json", "vault", "--resource-uri",
+                          "kbs:///default/app/key", "--provider", "kbs"});
+  ASSERT_EQ(seal.exit_code, 0) << seal.err;
+  std::string sealed = seal.out;
+  ASSERT_EQ(sealed.rfind("sealed.", 0), 0u) << sealed;
+  EXPECT_NE(seal.err.find("Warning: Secrets must be provisioned"), std::string::npos);
+
+  auto daemon = Start(config_);
+  std::string plaintext;
+  grpc::Status st = Unseal(sealed, &plaintext);  // with the CLI's trailing newline
+  ASSERT_TRUE(st.ok()) << st.error_message();
+  EXPECT_EQ(plaintext, std::string("dataset-key\x00\x01", 13));
+
+  std::string file = dir_.Write("pointer", sealed);
+  auto unseal = RunCommand({BinaryPath("cdh/secret"), "unseal", "-f", file, "-c", config_});
+  ASSERT_EQ(unseal.exit_code, 0) << unseal.err;
+  EXPECT_EQ(ReadFile(file + ".unsealed"), std::string("dataset-key\x00\x01", 13));
+  // It refuses to overwrite.
+  EXPECT_NE(RunCommand({BinaryPath("cdh/secret"), "unseal", "-f", file, "-c", config_}).exit_code, 0);
+  // The private key file is owner-only.
+  struct stat stt;
+  ASSERT_EQ(stat((dir_.path() + "/demo-private.json").c_str(), &stt), 0);
+  EXPECT_EQ(stt.st_mode & 0777, 0600u);
+}
+
+}  // namespace
+}  // namespace cdh::testing

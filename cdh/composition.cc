@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "cdh/block_device_volume.h"
 #include "common/file_util.h"
 #include "common/status_macros.h"
 #include "common/strings.h"
@@ -31,6 +32,8 @@ absl::StatusOr<std::unique_ptr<Hub>> BuildHub(const CdhConfig& config) {
   resources::SecretUnsealerOptions options{config.skip_sealed_secret_verification, config.SealedSecretKeyDir()};
   components.unsealer = std::make_unique<resources::SecretUnsealer>(options, *components.resource_provider,
                                                                     std::move(getters), /*envelope=*/nullptr);
+  CDH_ASSIGN_OR_RETURN(components.volume_drivers["block-device"],
+                       NewBlockDeviceVolumeDriver(config, *components.unsealer, *components.resource_provider));
   return Hub::New(std::move(components));
 }
 

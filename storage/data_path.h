@@ -61,7 +61,7 @@ std::unique_ptr<DataPath> NewUserspaceDataPath(UserspaceDataPathOptions options)
 // as detached header), so the kernel path also never re-reads a host-controlled header.
 // NOT TESTED on the build machines: they have no device-mapper (build-env.md §6).
 std::unique_ptr<DataPath> NewKernelDataPath();
-bool KernelDataPathAvailable();  // /dev/mapper/control exists
+bool KernelDataPathAvailable();  // /dev/mapper/control exists and opens (a driver is behind it)
 
 }  // namespace cdh::storage
 

@@ -226,11 +226,8 @@ absl::Status BlockDeviceDriver::MountLocked(const BlockDeviceOptions& opts, cons
     volume->symlinked = true;
   } else {
     if (opts.source_type == SourceType::kEmpty) {
-      std::vector<std::string> argv = {"mkfs.ext4", "-F", "-q"};
-      argv.insert(argv.end(), opts.mkfs_opts.begin(), opts.mkfs_opts.end());
-      argv.push_back(plain);
       std::string out;
-      CDH_ASSIGN_OR_RETURN(int rc, RunProgram(argv, &out));
+      CDH_ASSIGN_OR_RETURN(int rc, RunProgram(Ext4MkfsArgv(opts.mkfs_opts, opts.data_integrity, plain), &out));
       if (rc != 0) {
         while (!out.empty() && out.back() == '\n') out.pop_back();
         return absl::InvalidArgumentError(StrCat("block-device: mkfs.ext4 failed (rc ", rc, "; check `mkfsOpts`): ",

@@ -10,6 +10,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <thread>
 
 #include "crypto/xts_cipher.h"
 #include "gtest/gtest.h"
@@ -172,6 +173,26 @@ TEST_F(BlockDeviceDriverTest, FreshVolumeSurvivesUnmountAndRemount) {
   EXPECT_TRUE(ReadText(mnt_ + "/kept.bin") == body);
   ASSERT_TRUE(driver_->Unmount(mnt_, {}).ok());
   EXPECT_EQ(driver_->Unmount(mnt_, {}).code(), absl::StatusCode::kNotFound);
+}
+
+// R3: a caller that gave up and retried while the first call is still running: both calls
+// succeed, the volume is formatted and mounted once.
+TEST_F(BlockDeviceDriverTest, ConcurrentRetriesOnOneTargetFormatAndMountOnce) {
+  const std::string dev = dir_.File("conc.img");
+  { std::ofstream f(dev); }
+  ASSERT_EQ(truncate(dev.c_str(), 48 << 20), 0);
+  Options o = {{"devicePath", dev}, {"sourceType", "empty"}, {"encryptionType", "luks2"}, {"targetType", "fileSystem"}};
+  absl::Status a, b;
+  std::thread t1([&] { a = driver_->Mount(o, mnt_, {}); });
+  std::thread t2([&] { b = driver_->Mount(o, mnt_, CallContext::WithTimeout(absl::Seconds(60))); });
+  t1.join();
+  t2.join();
+  EXPECT_TRUE(a.ok()) << a;
+  EXPECT_TRUE(b.ok()) << b;
+  std::ifstream f("/proc/self/mountinfo");
+  int mounts = 0;
+  for (std::string line; std::getline(f, line);) mounts += line.find(" " + mnt_ + " ") != std::string::npos;
+  EXPECT_EQ(mounts, 1);
 }
 
 TEST_F(BlockDeviceDriverTest, TargetTypeDeviceGivesThePlaintextBlockDevice) {

@@ -124,4 +124,29 @@ absl::StatusOr<BlockDeviceOptions> ParseBlockDeviceOptions(const std::map<std::s
   return o;
 }
 
+std::vector<std::string> Ext4MkfsArgv(const std::vector<std::string>& mkfs_opts, bool data_integrity,
+                                      const std::string& device) {
+  std::vector<std::string> argv = {"mkfs.ext4", "-F", "-q"};
+  argv.insert(argv.end(), mkfs_opts.begin(), mkfs_opts.end());
+  if (data_integrity) {
+    bool set = false;
+    std::string* extended = nullptr;  // the value of the first -E
+    for (size_t i = 3; i < argv.size(); ++i) {
+      if (argv[i].find("lazy_itable_init") != std::string::npos) set = true;
+      if (extended == nullptr && argv[i] == "-E" && i + 1 < argv.size()) extended = &argv[i + 1];
+      if (extended == nullptr && argv[i].size() > 2 && argv[i].rfind("-E", 0) == 0) extended = &argv[i];
+    }
+    if (!set) {
+      if (extended != nullptr) {
+        extended->append(",lazy_itable_init=0");
+      } else {
+        argv.push_back("-E");
+        argv.push_back("lazy_itable_init=0");
+      }
+    }
+  }
+  argv.push_back(device);
+  return argv;
+}
+
 }  // namespace cdh::storage

@@ -50,6 +50,14 @@ struct BlockDeviceOptions {
 
 absl::StatusOr<BlockDeviceOptions> ParseBlockDeviceOptions(const std::map<std::string, std::string>& options);
 
+// argv for formatting `device` with ext4: `mkfs.ext4 -F -q <mkfs_opts...> <device>`. With
+// `data_integrity`, `lazy_itable_init=0` is merged into the (first) `-E` option unless the
+// caller already set lazy_itable_init, so mkfs never leaves never-written inode tables that
+// dm-integrity would fail to read (field case L5, upstream PR #1451); the caller's options are
+// kept otherwise.
+std::vector<std::string> Ext4MkfsArgv(const std::vector<std::string>& mkfs_opts, bool data_integrity,
+                                      const std::string& device);
+
 }  // namespace cdh::storage
 
 #endif  // CDH_STORAGE_BLOCK_DEVICE_OPTIONS_H_

@@ -100,5 +100,18 @@ TEST(BlockDeviceOptionsTest, KeyValueNeverEchoed) {
   EXPECT_EQ(std::string(r.status().message()).find("secret-material"), std::string::npos);
 }
 
+TEST(BlockDeviceOptionsTest, MkfsArgvMergesEagerInodeTablesWithIntegrity) {
+  using V = std::vector<std::string>;
+  EXPECT_EQ(Ext4MkfsArgv({"-m", "0"}, false, "/dev/x"), (V{"mkfs.ext4", "-F", "-q", "-m", "0", "/dev/x"}));
+  EXPECT_EQ(Ext4MkfsArgv({}, true, "/dev/x"), (V{"mkfs.ext4", "-F", "-q", "-E", "lazy_itable_init=0", "/dev/x"}));
+  EXPECT_EQ(Ext4MkfsArgv({"-E", "lazy_journal_init"}, true, "/dev/x"),
+            (V{"mkfs.ext4", "-F", "-q", "-E", "lazy_journal_init,lazy_itable_init=0", "/dev/x"}));
+  EXPECT_EQ(Ext4MkfsArgv({"-Elazy_journal_init"}, true, "/dev/x"),
+            (V{"mkfs.ext4", "-F", "-q", "-Elazy_journal_init,lazy_itable_init=0", "/dev/x"}));
+  // The caller's own choice is kept.
+  EXPECT_EQ(Ext4MkfsArgv({"-E", "lazy_itable_init=1"}, true, "/dev/x"),
+            (V{"mkfs.ext4", "-F", "-q", "-E", "lazy_itable_init=1", "/dev/x"}));
+}
+
 }  // namespace
 }  // namespace cdh::storage

@@ -63,6 +63,7 @@ absl::StatusOr<uint64_t> DeviceSize(int fd) {
 
 struct BlockDeviceDriver::Volume {
   std::string fingerprint;
+  std::string device;
   std::string mount_point;
   int device_fd = -1;
   std::unique_ptr<OpenVolume> open;
@@ -144,12 +145,17 @@ absl::Status BlockDeviceDriver::Mount(const std::map<std::string, std::string>& 
     return absl::FailedPreconditionError(
         StrCat("block-device: ", mount_point, " is already used by another secure mount"));
   }
-  return MountLocked(opts, fingerprint, mount_point, ctx);
+  for (const auto& [mp, v] : volumes_) {
+    if (v->device == device) {
+      return absl::FailedPreconditionError(StrCat("block-device: ", device, " is already mounted at ", mp));
+    }
+  }
+  return MountLocked(opts, device, fingerprint, mount_point, ctx);
 }
 
-absl::Status BlockDeviceDriver::MountLocked(const BlockDeviceOptions& opts, const std::string& fingerprint,
-                                            const std::string& mount_point, const CallContext& ctx) {
-  CDH_ASSIGN_OR_RETURN(std::string device, ResolveDevicePath(opts));
+absl::Status BlockDeviceDriver::MountLocked(const BlockDeviceOptions& opts, const std::string& device,
+                                            const std::string& fingerprint, const std::string& mount_point,
+                                            const CallContext& ctx) {
   struct stat st;
   if (opts.target_type == TargetType::kFileSystem) {
     if (stat(mount_point.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
@@ -163,6 +169,7 @@ absl::Status BlockDeviceDriver::MountLocked(const BlockDeviceOptions& opts, cons
   Rollback rollback;
   auto volume = std::make_unique<Volume>();
   volume->fingerprint = fingerprint;
+  volume->device = device;
   volume->mount_point = mount_point;
   volume->device_fd = open(device.c_str(), O_RDWR | O_CLOEXEC);
   if (volume->device_fd < 0) {

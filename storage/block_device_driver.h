@@ -10,8 +10,8 @@
 // Lifecycle (field case R3 and issue 6 §6):
 //  - Mounts are serialised; a call waits at most until its deadline (DEADLINE_EXCEEDED).
 //  - A retry for a mount point that is already mounted with the same device and options returns
-//    OK without touching anything (no second format); a different request for it is
-//    FAILED_PRECONDITION.
+//    OK without touching anything (no second format); a different request for it, or any request
+//    for a device that one of our volumes already uses, is FAILED_PRECONDITION.
 //  - Any failure undoes every step done so far (unmount, device removal, FUSE stop); nothing
 //    stays half-mounted. A header file this call created is removed again.
 //  - Unmount(mount_point) undoes one volume; UnmountAll() (daemon shutdown) undoes all, lazily
@@ -70,8 +70,8 @@ class BlockDeviceDriver {
  private:
   struct Volume;
   BlockDeviceDriver(BlockDeviceDriverConfig config, std::unique_ptr<DataPath> data_path, VolumeKeyResolver* resolver);
-  absl::Status MountLocked(const BlockDeviceOptions& opts, const std::string& fingerprint, const std::string& mount_point,
-                           const CallContext& ctx);
+  absl::Status MountLocked(const BlockDeviceOptions& opts, const std::string& device, const std::string& fingerprint,
+                           const std::string& mount_point, const CallContext& ctx);
   absl::StatusOr<std::string> ResolveDevicePath(const BlockDeviceOptions& opts) const;
   absl::StatusOr<SecretBytes> ResolveKey(const KeySource& key, const CallContext& ctx);
   absl::Status TearDown(Volume& v, bool lazy);

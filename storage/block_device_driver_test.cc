@@ -164,6 +164,12 @@ TEST_F(BlockDeviceDriverTest, FreshVolumeSurvivesUnmountAndRemount) {
   Options other = o;
   other["mkfsOpts"] = "-m 0";
   EXPECT_EQ(driver_->Mount(other, mnt_, {}).code(), absl::StatusCode::kFailedPrecondition);
+  // So is formatting the same device again at another target while it is mounted.
+  const std::string mnt2 = dir_.File("mnt2");
+  std::filesystem::create_directory(mnt2);
+  EXPECT_EQ(driver_->Mount(o, mnt2, {}).code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_FALSE(IsMounted(mnt2));
+  EXPECT_TRUE(ReadText(mnt_ + "/kept.bin") == body);
   ASSERT_TRUE(driver_->Unmount(mnt_, {}).ok());
   // The device holds ciphertext only: the body is not on it in the clear.
   EXPECT_EQ(ReadText(dev).find(body.substr(0, 4096)), std::string::npos);

@@ -97,7 +97,7 @@ absl::StatusOr<std::string> BlockDeviceDriver::ResolveDevicePath(const BlockDevi
   }
   for (std::string_view line : StrSplit(*text, '\n')) {
     if (line.rfind("DEVNAME=", 0) == 0 && line.size() > 8 && line.find("..") == std::string_view::npos) {
-      return StrCat("/dev/", line.substr(8));
+      return StrCat(config_.dev_dir, "/", line.substr(8));
     }
   }
   return absl::NotFoundError(StrCat("block-device: no DEVNAME for device ", major, ":", minor));

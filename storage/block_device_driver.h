@@ -43,7 +43,8 @@ namespace cdh::storage {
 struct BlockDeviceDriverConfig {
   std::string header_dir = "/run/confidential-containers/cdh/luks-headers";  // detached headers (§11.3)
   std::string runtime_dir = "/run/confidential-containers/cdh/storage";      // FUSE mounts
-  std::string sysfs_dir = "/sys";  // for deviceId → /sys/dev/block/MAJ:MIN/uevent
+  std::string sysfs_dir = "/sys";  // for deviceId → <sysfs_dir>/dev/block/MAJ:MIN/uevent
+  std::string dev_dir = "/dev";    // DEVNAME=x gives <dev_dir>/x
   Luks2Limits limits;
   uint64_t header_file_size = 16 << 20;  // bytes, as upstream
 };

@@ -259,6 +259,29 @@ TEST_F(BlockDeviceDriverTest, RefusalsLeaveNothingMounted) {
   EXPECT_EQ(ReadText(mnt_ + "/x"), "y");
 }
 
+// deviceId "MAJ:MIN" resolves through <sysfs>/dev/block/MAJ:MIN/uevent (DEVNAME=…) as upstream
+// does; a fake sysfs and dev directory stand in for the kernel's here.
+TEST_F(BlockDeviceDriverTest, DeviceIdResolvesThroughSysfs) {
+  auto img = Ext4LuksImage("byid", 4096, {{"id.txt", "by id\n"}});
+  ASSERT_TRUE(img.ok()) << img.status();
+  std::filesystem::create_directories(dir_.File("sys/dev/block/254:16"));
+  WriteText(dir_.File("sys/dev/block/254:16/uevent"), "MAJOR=254\nMINOR=16\nDEVNAME=byid\nDEVTYPE=disk\n");
+  auto d = BlockDeviceDriver::New({.header_dir = dir_.File("headers2"),
+                                   .runtime_dir = dir_.File("run2"),
+                                   .sysfs_dir = dir_.File("sys"),
+                                   .dev_dir = dir_.path()},
+                                  NewUserspaceDataPath({.runtime_dir = dir_.File("run2")}), nullptr);
+  ASSERT_TRUE(d.ok());
+  Options o = OpenOptions(*img);
+  o.erase("devicePath");
+  o["deviceId"] = "254:16";
+  ASSERT_TRUE((*d)->Mount(o, mnt_, {}).ok());
+  EXPECT_EQ(ReadText(mnt_ + "/id.txt"), "by id\n");
+  ASSERT_TRUE((*d)->Unmount(mnt_, {}).ok());
+  o["deviceId"] = "254:17";
+  EXPECT_EQ((*d)->Mount(o, mnt_, {}).code(), absl::StatusCode::kNotFound);
+}
+
 TEST_F(BlockDeviceDriverTest, UnmountAllTearsEverythingDown) {
   auto img = Ext4LuksImage("all", 4096, {{"f", "g"}});
   ASSERT_TRUE(img.ok()) << img.status();

@@ -3,8 +3,10 @@
 #include <climits>
 #include <cstring>
 
+#include <openssl/core_dispatch.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
+#include <openssl/provider.h>
 
 #include "common/strings.h"
 #include "crypto/openssl_util.h"
@@ -55,10 +57,76 @@ int InitKeyed(EVP_CIPHER_CTX* ctx, const EVP_CIPHER* cipher, const unsigned char
                                      : EVP_DecryptInit_ex(ctx, cipher, nullptr, key, nullptr);
 }
 
+// The AES-XTS implementation of the provider that EVP itself would use, called through its
+// dispatch table (OSSL_PROVIDER_query_operation, OpenSSL 3 public API). Same code as the EVP
+// path, without EVP_*Init_ex's per-call parameter lookups (an OSSL_PARAM query of the IV length
+// by name on every call: ~70 ns, a third of the time of a 512-byte sector). Resolved once per
+// process and immutable afterwards; the EVP path stays as the fallback and as the reference
+// the tests compare against.
+struct ProviderXts {
+  EVP_CIPHER* cipher = nullptr;  // keeps the provider loaded for the life of the process
+  void* provctx = nullptr;
+  OSSL_FUNC_cipher_newctx_fn* newctx = nullptr;
+  OSSL_FUNC_cipher_freectx_fn* freectx = nullptr;
+  OSSL_FUNC_cipher_encrypt_init_fn* einit = nullptr;
+  OSSL_FUNC_cipher_decrypt_init_fn* dinit = nullptr;
+  OSSL_FUNC_cipher_update_fn* update = nullptr;
+  bool ok() const { return newctx && freectx && einit && dinit && update && provctx; }
+};
+
+const ProviderXts* ResolveProviderXts(const char* name) {
+  ProviderXts p;
+  p.cipher = EVP_CIPHER_fetch(nullptr, name, nullptr);
+  if (p.cipher == nullptr) {
+    ClearOpenSslErrors();
+    return nullptr;
+  }
+  const OSSL_PROVIDER* prov = EVP_CIPHER_get0_provider(p.cipher);
+  p.provctx = prov ? OSSL_PROVIDER_get0_provider_ctx(prov) : nullptr;
+  int no_cache = 0;
+  const OSSL_ALGORITHM* algs = prov ? OSSL_PROVIDER_query_operation(prov, OSSL_OP_CIPHER, &no_cache) : nullptr;
+  const size_t name_len = std::strlen(name);
+  for (const OSSL_ALGORITHM* a = algs; a != nullptr && a->algorithm_names != nullptr; ++a) {
+    // algorithm_names is "AES-256-XTS:1.3.111.2.1619.0.1.2": the first name must match exactly.
+    if (std::strncmp(a->algorithm_names, name, name_len) != 0 ||
+        (a->algorithm_names[name_len] != '\0' && a->algorithm_names[name_len] != ':')) {
+      continue;
+    }
+    for (const OSSL_DISPATCH* d = a->implementation; d != nullptr && d->function_id != 0; ++d) {
+      switch (d->function_id) {
+        case OSSL_FUNC_CIPHER_NEWCTX: p.newctx = OSSL_FUNC_cipher_newctx(d); break;
+        case OSSL_FUNC_CIPHER_FREECTX: p.freectx = OSSL_FUNC_cipher_freectx(d); break;
+        case OSSL_FUNC_CIPHER_ENCRYPT_INIT: p.einit = OSSL_FUNC_cipher_encrypt_init(d); break;
+        case OSSL_FUNC_CIPHER_DECRYPT_INIT: p.dinit = OSSL_FUNC_cipher_decrypt_init(d); break;
+        case OSSL_FUNC_CIPHER_UPDATE: p.update = OSSL_FUNC_cipher_update(d); break;
+        default: break;
+      }
+    }
+    break;
+  }
+  if (algs != nullptr) OSSL_PROVIDER_unquery_operation(prov, OSSL_OP_CIPHER, algs);
+  if (!p.ok()) {
+    EVP_CIPHER_free(p.cipher);
+    return nullptr;
+  }
+  return new ProviderXts(p);  // lives for the process
+}
+
+const ProviderXts* ProviderXtsFor(size_t key_size) {
+  static const ProviderXts* const k256 = ResolveProviderXts("AES-256-XTS");
+  static const ProviderXts* const k128 = ResolveProviderXts("AES-128-XTS");
+  return key_size == 64 ? k256 : k128;
+}
+
 }  // namespace
 
 struct XtsSectorCipher::State {
-  EvpCipherCtxPtr ctx;
+  EvpCipherCtxPtr ctx;             // EVP path (fallback)
+  const ProviderXts* fast = nullptr;  // provider path, when resolved
+  void* algctx = nullptr;          // the provider's keyed context
+  ~State() {
+    if (algctx != nullptr) fast->freectx(algctx);  // the provider wipes the key schedule
+  }
 };
 
 XtsSectorCipher::XtsSectorCipher(std::unique_ptr<State> state, XtsDirection direction)
@@ -69,6 +137,21 @@ absl::StatusOr<std::unique_ptr<XtsSectorCipher>> XtsSectorCipher::New(const Secr
                                                                       XtsDirection direction) {
   if (auto s = CheckKey(key); !s.ok()) return s;
   auto state = std::make_unique<State>();
+  if (const ProviderXts* fast = ProviderXtsFor(key.size()); fast != nullptr) {
+    void* algctx = fast->newctx(fast->provctx);
+    if (algctx != nullptr) {
+      auto init = direction == XtsDirection::kEncrypt ? fast->einit : fast->dinit;
+      state->fast = fast;
+      state->algctx = algctx;
+      if (init(algctx, key.Reveal().data(), key.size(), nullptr, 0, nullptr) == 1) {
+        return std::unique_ptr<XtsSectorCipher>(new XtsSectorCipher(std::move(state), direction));
+      }
+      fast->freectx(algctx);
+      state->algctx = nullptr;
+      state->fast = nullptr;
+      ClearOpenSslErrors();
+    }
+  }
   state->ctx.reset(EVP_CIPHER_CTX_new());
   if (!state->ctx || InitKeyed(state->ctx.get(), CipherForKey(key.size()), key.Reveal().data(), direction) != 1) {
     return OpenSslError("AES-XTS key setup");
@@ -79,11 +162,26 @@ absl::StatusOr<std::unique_ptr<XtsSectorCipher>> XtsSectorCipher::New(const Secr
 absl::Status XtsSectorCipher::CryptSectors(std::span<const uint8_t> in, std::span<uint8_t> out,
                                            size_t sector_size, uint64_t first_tweak, uint64_t tweak_step) {
   if (auto s = CheckSizes(in, out, sector_size); !s.ok()) return s;
-  EVP_CIPHER_CTX* ctx = state_->ctx.get();
-  const int len = static_cast<int>(sector_size);
   const bool enc = direction_ == XtsDirection::kEncrypt;
   unsigned char iv[16];
   uint64_t tweak = first_tweak;
+  if (state_->fast != nullptr) {
+    const ProviderXts& f = *state_->fast;
+    auto init = enc ? f.einit : f.dinit;
+    for (size_t off = 0; off < in.size(); off += sector_size, tweak += tweak_step) {
+      TweakBytes(tweak, iv);
+      size_t outl = 0;
+      // Only the tweak changes: the key schedule stays as set in New().
+      if (init(state_->algctx, nullptr, 0, iv, sizeof(iv), nullptr) != 1 ||
+          f.update(state_->algctx, out.data() + off, &outl, sector_size, in.data() + off, sector_size) != 1 ||
+          outl != sector_size) {
+        return OpenSslError("AES-XTS sector");
+      }
+    }
+    return absl::OkStatus();
+  }
+  EVP_CIPHER_CTX* ctx = state_->ctx.get();
+  const int len = static_cast<int>(sector_size);
   for (size_t off = 0; off < in.size(); off += sector_size, tweak += tweak_step) {
     TweakBytes(tweak, iv);
     int outl = 0;
@@ -96,6 +194,8 @@ absl::Status XtsSectorCipher::CryptSectors(std::span<const uint8_t> in, std::spa
   }
   return absl::OkStatus();
 }
+
+bool XtsSectorCipher::uses_provider_dispatch() const { return state_->fast != nullptr; }
 
 absl::Status XtsCryptSectorsRekeyingEachSector(const SecretBytes& key, XtsDirection direction,
                                                std::span<const uint8_t> in, std::span<uint8_t> out,

@@ -2,7 +2,9 @@
 //
 // This is the inner loop of the userspace LUKS2 data path (cdh-api.md §11; issue 6). The key
 // schedule runs once in New(); each sector then only sets its 16-byte tweak and processes the
-// sector, so a run of N sectors costs N tweak setups and no key expansion.
+// sector, so a run of N sectors costs N tweak setups and no key expansion. The cipher is
+// OpenSSL's AES-XTS (AES-NI/VAES code), reached through the provider's dispatch table when
+// possible (skipping EVP's per-call parameter lookups) and through EVP otherwise.
 //
 // Tweak convention: sector i of a call (0-based) uses the 128-bit little-endian tweak
 //   first_tweak + i * tweak_step
@@ -46,6 +48,9 @@ class XtsSectorCipher {
                             uint64_t first_tweak, uint64_t tweak_step);
 
   XtsDirection direction() const { return direction_; }
+  // True when sectors go straight to the provider's AES-XTS (see xts_cipher.cc), false on the
+  // EVP fallback. Both give identical bytes; exposed for tests and the benchmark.
+  bool uses_provider_dispatch() const;
 
  private:
   struct State;

@@ -77,7 +77,9 @@ class BlockDeviceDriverTest : public ::testing::Test {
   void TearDown() override {
     if (driver_) driver_->UnmountAll();
     driver_.reset();
-    if (!mnt_.empty()) EXPECT_FALSE(IsMounted(mnt_));
+    if (!mnt_.empty()) {
+      EXPECT_FALSE(IsMounted(mnt_));
+    }
   }
 
   // An ext4 image (4096-byte blocks, so it also fits 4096-byte sectors) holding `files`,

@@ -70,7 +70,9 @@ class SecureMountE2eTest : public ::testing::Test {
       daemon_->Signal(SIGTERM);
       daemon_->Wait(30);
     }
-    if (!mnt_.empty()) EXPECT_FALSE(IsMounted(mnt_));
+    if (!mnt_.empty()) {
+      EXPECT_FALSE(IsMounted(mnt_));
+    }
   }
 
   std::shared_ptr<grpc::Channel> Channel() {

@@ -142,10 +142,29 @@ absl::StatusOr<json> ParseJsonArea(const std::string& region, size_t off, uint64
   if (nul == std::string::npos) return Bad("JSON area is not NUL-terminated");
   // The rest of the area must be zero padding: nothing hidden after the JSON text.
   if (area.find_first_not_of('\0', nul) != std::string::npos) return Bad("JSON area has bytes after the JSON text");
-  auto j = ParseJson(std::string_view(area.data(), nul), "LUKS2 JSON metadata");
-  if (!j.ok()) return Bad("JSON metadata is not valid JSON");
-  if (!j->is_object()) return Bad("JSON metadata is not an object");
-  return std::move(j).value();
+  // Duplicate keys are refused: parsers disagree on which copy wins, and libcryptsetup (json-c)
+  // must not see a different value from the one validated here.
+  std::vector<std::set<std::string>> keys;
+  bool duplicate = false;
+  auto callback = [&](int /*depth*/, json::parse_event_t event, json& parsed) {
+    switch (event) {
+      case json::parse_event_t::object_start: keys.emplace_back(); break;
+      case json::parse_event_t::object_end: if (!keys.empty()) keys.pop_back(); break;
+      case json::parse_event_t::key:
+        if (!keys.empty() && parsed.is_string() && !keys.back().insert(parsed.get<std::string>()).second) {
+          duplicate = true;
+        }
+        break;
+      default: break;
+    }
+    return true;
+  };
+  const std::string_view text(area.data(), nul);
+  json j = json::parse(text.begin(), text.end(), callback, /*allow_exceptions=*/false);
+  if (j.is_discarded()) return Bad("JSON metadata is not valid JSON");
+  if (duplicate) return Bad("JSON metadata has a duplicate key");
+  if (!j.is_object()) return Bad("JSON metadata is not an object");
+  return j;
 }
 
 struct Keyslot {

@@ -210,6 +210,25 @@ TEST_F(Luks2Test, MismatchedCopiesTruncationAndBitFlipsAreRefused) {
   std::string hidden = md->bytes;
   hidden[md->hdr_size - 10] = 'x';
   EXPECT_EQ(code(hidden).code(), absl::StatusCode::kInvalidArgument);
+  // A duplicate key (valid checksums): which copy wins differs between parsers.
+  {
+    const std::string from = "\"encryption\":\"aes-xts-plain64\",\"iv_tweak\"";
+    const std::string dup = "\"encryption\":\"cipher_null-ecb\",\"encryption\":\"aes-xts-plain64\",\"iv_tweak\"";
+    std::string edited = testutil::EditLuks2Json(md->bytes, md->hdr_size, [](json&) {});  // canonical text
+    for (size_t off : {size_t{0}, size_t{md->hdr_size}}) {
+      std::string area = edited.substr(off + 4096, md->hdr_size - 4096);
+      const size_t p = area.find(from);
+      ASSERT_NE(p, std::string::npos);
+      area.replace(p, from.size(), dup);
+      area.resize(md->hdr_size - 4096, '\0');
+      edited.replace(off + 4096, md->hdr_size - 4096, area);
+      std::string copy = edited.substr(off, md->hdr_size);
+      std::memset(copy.data() + 448, 0, 64);
+      edited.replace(off + 448, 32, crypto::Sha256(copy));
+    }
+    s = code(edited);
+    EXPECT_NE(std::string(s.message()).find("duplicate key"), std::string::npos) << s;
+  }
   // Not LUKS at all.
   s = code(std::string(64 << 10, 'A'));
   EXPECT_NE(std::string(s.message()).find("not a LUKS2"), std::string::npos) << s;

@@ -6,7 +6,9 @@
 #include "common/file_util.h"
 #include "common/status_macros.h"
 #include "common/strings.h"
+#include "resources/kms/kbs_kms.h"
 #include "resources/offline_fs_provider.h"
+#include "resources/secret/envelope.h"
 
 namespace cdh {
 
@@ -27,13 +29,23 @@ absl::StatusOr<std::unique_ptr<Hub>> BuildHub(const CdhConfig& config) {
   }
   HubComponents components;
   CDH_ASSIGN_OR_RETURN(components.resource_provider, it->second(config));
+  resources::ResourceProvider& provider = *components.resource_provider;
+
+  // KMS providers for envelope secrets and UnWrapKey: `kbs` (KEK held by the broker).
+  components.kms = std::make_unique<resources::KmsRegistry>();
+  components.kms->Register("kbs", [&provider](const nlohmann::json&) -> absl::StatusOr<std::unique_ptr<resources::KmsDecryptor>> {
+    return std::make_unique<resources::KbsKms>(provider);
+  });
+  components.envelope = std::make_unique<resources::KmsEnvelopeDecryptor>(*components.kms);
+
   std::map<std::string, std::unique_ptr<resources::SecretGetter>> getters;
-  getters["kbs"] = std::make_unique<resources::KbsSecretGetter>(*components.resource_provider);
+  getters["kbs"] = std::make_unique<resources::KbsSecretGetter>(provider);
   resources::SecretUnsealerOptions options{config.skip_sealed_secret_verification, config.SealedSecretKeyDir()};
-  components.unsealer = std::make_unique<resources::SecretUnsealer>(options, *components.resource_provider,
-                                                                    std::move(getters), /*envelope=*/nullptr);
+  components.unsealer = std::make_unique<resources::SecretUnsealer>(options, provider, std::move(getters),
+                                                                    components.envelope.get());
+  components.key_unwrapper = std::make_unique<resources::KeyUnwrapper>(provider, *components.kms);
   CDH_ASSIGN_OR_RETURN(components.volume_drivers["block-device"],
-                       NewBlockDeviceVolumeDriver(config, *components.unsealer, *components.resource_provider));
+                       NewBlockDeviceVolumeDriver(config, *components.unsealer, provider));
   return Hub::New(std::move(components));
 }
 

@@ -51,8 +51,11 @@ absl::StatusOr<std::string> Hub::PullImage(std::string_view, std::string_view, c
   return absl::UnimplementedError("PullImage is not implemented by this data hub; the image is pulled by the agent");
 }
 
-absl::StatusOr<SecretBytes> Hub::UnwrapKey(std::string_view, const CallContext&) {
-  return absl::UnimplementedError("UnWrapKey (image-layer key unwrapping) is not implemented yet");
+absl::StatusOr<SecretBytes> Hub::UnwrapKey(std::string_view input_json, const CallContext& ctx) {
+  if (components_.key_unwrapper == nullptr) {
+    return absl::UnimplementedError("UnWrapKey (image-layer key unwrapping) is not configured");
+  }
+  return components_.key_unwrapper->Unwrap(input_json, ctx);
 }
 
 }  // namespace cdh

@@ -2,7 +2,8 @@
 // subcommands and flags as upstream's `secret` tool). Differences from upstream, on purpose:
 // `seal vault` prints its provisioning reminder on stderr, so `$(secret seal …)` captures only
 // the sealed string; `unseal` can take the daemon's config (-c) to resolve KBS-URI kids and
-// vault names; envelope sealing is not available yet.
+// vault names; `seal envelope` has a `kbs` provider (the KEK is a broker resource; the person
+// sealing holds the same key in a file) instead of the cloud KMS clients.
 #include <sys/stat.h>
 
 #include <CLI/CLI.hpp>
@@ -15,8 +16,10 @@
 #include "common/base64.h"
 #include "common/file_util.h"
 #include "common/json.h"
+#include "common/status_macros.h"
 #include "common/strings.h"
 #include "crypto/ec_p256.h"
+#include "resources/secret/envelope.h"
 #include "resources/secret/sealed_secret.h"
 
 namespace {
@@ -52,32 +55,58 @@ absl::StatusOr<nlohmann::json> JsonObjectArg(const std::string& text, std::strin
   return *j;
 }
 
+absl::StatusOr<cdh::crypto::EcP256PrivateKey> LoadSigningKey(const std::string& jwk_path) {
+  auto jwk_text = cdh::ReadSecretFile(jwk_path, 64 << 10);
+  if (!jwk_text.ok()) return cdh::Annotate(jwk_text.status(), "cannot read --signing-jwk-path");
+  auto jwk = cdh::ParseJson(jwk_text->RevealString(), "signing JWK");
+  if (!jwk.ok()) return jwk.status();
+  auto key = cdh::crypto::EcP256PrivateKey::FromJwk(*jwk);
+  if (auto it = jwk->find("d"); it != jwk->end() && it->is_string()) {
+    std::string& d = it->get_ref<std::string&>();
+    cdh::SecureWipe(d.data(), d.size());
+  }
+  if (!key.ok()) return cdh::Annotate(key.status(), "signing JWK (an EC P-256 private JWK with `d` is needed)");
+  return key;
+}
+
+// Prints "sealed." + a compact ES256 JWS of `payload_json` (cdh-api.md §7.1).
+int PrintSealed(const cdh::crypto::EcP256PrivateKey& key, const std::string& kid, const std::string& payload_json) {
+  nlohmann::ordered_json header;  // member order as upstream's tool writes it
+  header["b64"] = true;
+  header["alg"] = "ES256";
+  header["kid"] = kid;
+  std::string signing_input = cdh::StrCat(cdh::Base64UrlEncode(header.dump()), ".", cdh::Base64UrlEncode(payload_json));
+  auto signature = key.SignEs256(signing_input);
+  if (!signature.ok()) return Fail("seal", signature.status());
+  std::cout << cdh::resources::kSealedPrefix << signing_input << "." << cdh::Base64UrlEncode(*signature) << std::endl;
+  return 0;
+}
+
+int SealEnvelope(const std::string& kid, const std::string& jwk_path, const std::string& key_id,
+                 const std::string& file_path, const std::string& kek_path) {
+  auto key = LoadSigningKey(jwk_path);
+  if (!key.ok()) return Fail("seal", key.status());
+  auto kek = cdh::ReadSecretFile(kek_path, 1024);
+  if (!kek.ok()) return Fail("cannot read --kek-path", kek.status());
+  auto plaintext = cdh::ReadSecretFile(file_path, 512 << 10);
+  if (!plaintext.ok()) return Fail("cannot read --file-path", plaintext.status());
+  auto envelope = cdh::resources::SealEnvelopeForKbs(plaintext->RevealString(), *kek, key_id);
+  if (!envelope.ok()) return Fail("seal envelope", envelope.status());
+  return PrintSealed(*key, kid, cdh::resources::SerializeEnvelopePayload(*envelope));
+}
+
 int SealVault(const std::string& kid, const std::string& jwk_path, const std::string& uri,
               const std::string& provider, const std::string& settings, const std::string& annotations) {
-  auto jwk_text = cdh::ReadSecretFile(jwk_path, 64 << 10);
-  if (!jwk_text.ok()) return Fail("cannot read --signing-jwk-path", jwk_text.status());
-  auto jwk = cdh::ParseJson(jwk_text->RevealString(), "signing JWK");
-  if (!jwk.ok()) return Fail("signing JWK", jwk.status());
-  auto key = cdh::crypto::EcP256PrivateKey::FromJwk(*jwk);
-  if (auto& d = (*jwk)["d"]; d.is_string()) cdh::SecureWipe(d.get_ref<std::string&>().data(), d.get_ref<std::string&>().size());
-  if (!key.ok()) return Fail("signing JWK (an EC P-256 private JWK with `d` is needed)", key.status());
+  auto key = LoadSigningKey(jwk_path);
+  if (!key.ok()) return Fail("seal", key.status());
   auto settings_json = JsonObjectArg(settings, "--provider-settings");
   if (!settings_json.ok()) return Fail("seal", settings_json.status());
   auto annotations_json = JsonObjectArg(annotations, "--annotations");
   if (!annotations_json.ok()) return Fail("seal", annotations_json.status());
 
   cdh::resources::VaultSecret vault{uri, cdh::AsciiToLower(provider), *settings_json, *annotations_json};
-  nlohmann::ordered_json header;  // member order as upstream's tool writes it (cdh-api.md §7.1)
-  header["b64"] = true;
-  header["alg"] = "ES256";
-  header["kid"] = kid;
-  std::string signing_input =
-      cdh::StrCat(cdh::Base64UrlEncode(header.dump()), ".", cdh::Base64UrlEncode(cdh::resources::SerializeVaultPayload(vault)));
-  auto signature = key->SignEs256(signing_input);
-  if (!signature.ok()) return Fail("seal", signature.status());
   std::cerr << "Warning: Secrets must be provisioned to provider separately." << std::endl;
-  std::cout << cdh::resources::kSealedPrefix << signing_input << "." << cdh::Base64UrlEncode(*signature) << std::endl;
-  return 0;
+  return PrintSealed(*key, kid, cdh::resources::SerializeVaultPayload(vault));
 }
 
 int Unseal(const std::string& file, const std::string& config_path, const std::string& kbc_params,
@@ -135,8 +164,13 @@ int main(int argc, char** argv) {
   vault->add_option("-p,--provider", provider, "Provider holding it: kbs")->required();
   vault->add_option("--provider-settings", provider_settings, "JSON object")->capture_default_str();
   vault->add_option("-a,--annotations", annotations, "JSON object")->capture_default_str();
-  auto* envelope = seal->add_subcommand("envelope", "The secret travels encrypted (not available yet)");
-  envelope->allow_extras();
+  auto* envelope = seal->add_subcommand("envelope", "The secret travels encrypted; a KMS key wraps its data key");
+  std::string key_id, plain_path, kek_path;
+  envelope->add_option("-k,--key-id", key_id, "KMS key id of the KEK; for kbs a resource URI, e.g. kbs:///default/kek/1")->required();
+  envelope->add_option("-f,--file-path", plain_path, "File holding the secret to seal")->required();
+  envelope->require_subcommand(1);
+  auto* env_kbs = envelope->add_subcommand("kbs", "KEK held by the KBS (ours; the sealer holds the same 32-byte key)");
+  env_kbs->add_option("--kek-path", kek_path, "File holding the raw 32-byte KEK")->required();
 
   auto* unseal = app.add_subcommand("unseal", "Verify and unseal a sealed secret file into <file>.unsealed");
   std::string file, config_path, kbc_params, kid_dir, key_path;
@@ -151,9 +185,7 @@ int main(int argc, char** argv) {
   CLI11_PARSE(app, argc, argv);
   if (keygen->parsed()) return Keygen(kid, out_dir);
   if (vault->parsed()) return SealVault(signing_kid, jwk_path, resource_uri, provider, provider_settings, annotations);
-  if (envelope->parsed()) {
-    return Fail("seal envelope", absl::UnimplementedError("envelope sealing is not available yet; use `vault`"));
-  }
+  if (env_kbs->parsed()) return SealEnvelope(signing_kid, jwk_path, key_id, plain_path, kek_path);
   if (unseal->parsed()) {
     return Unseal(file, config_path, kbc_params, kid_dir, skip);
   }

@@ -3,35 +3,27 @@
 #include <gtest/gtest.h>
 
 #include "common/base64.h"
+#include "tests/spec_vectors.h"
 
 namespace cdh::crypto {
 namespace {
 
-// cdh-api.md §15 vector 1: the kata CI fixture and its public key.
-constexpr char kKataJwk[] =
-    R"({"alg":"ES256","crv":"P-256","kid":"sealed-secret-test-key","kty":"EC","use":"sig",)"
-    R"("x":"4jH376AuwTUCIx65AJ_56D7SZzWf7sGcEA7_Csq21UM","y":"rjdceysnSa5ZfzWOPGCURMUuHndxBAGUu4ISTIVN0yA"})";
-constexpr char kKataSigningInput[] =
-    "eyJiNjQiOnRydWUsImFsZyI6IkVTMjU2Iiwia2lkIjoia2JzOi8vL2RlZmF1bHQvc2lnbmluZy1rZXkvc2VhbGVkLXNlY3JldCJ9."
-    "eyJ2ZXJzaW9uIjoiMC4xLjAiLCJ0eXBlIjoidmF1bHQiLCJuYW1lIjoia2JzOi8vL2RlZmF1bHQvc2VhbGVkLXNlY3JldC90ZXN0Iiwic"
-    "HJvdmlkZXIiOiJrYnMiLCJwcm92aWRlcl9zZXR0aW5ncyI6e30sImFubm90YXRpb25zIjp7fX0";
-constexpr char kKataSignature[] =
-    "ZI2fTv5ramHqHQa9DKBFD5hlJ_Mjf6cEIcpsNGshpyhEiKklML0abfH600TD7LAFHf53oDIJmEcVsDtJ20UafQ";
+using namespace ::cdh::testing;  // NOLINT: the spec vectors
 
-// guest-components' unit-test key (cdh-api.md §15 vector 2).
-constexpr char kTestPrivateJwk[] =
-    R"({"kty":"EC","crv":"P-256","d":"7baJLiTk68NcLgYPv05jJvElqoAhbzi1ZWx4OyILUtA",)"
-    R"("x":"QT3_slJmispaOwnAo6hxebXGLRuiveFuRCLpS4j4S4k","y":"jcDn4N4nRBQ-a7_D3qjqtb6hwOAXh_ve1wvibPSi1G0"})";
+// Signing input and signature of vector 1, split from the sealed string.
+const std::string kKataJws = std::string(kKataSealed).substr(7);
+const std::string kKataSigningInput = kKataJws.substr(0, kKataJws.rfind('.'));
+const std::string kKataSignature = kKataJws.substr(kKataJws.rfind('.') + 1);
 
 TEST(EcP256Test, VerifiesKataFixture) {
-  auto key = EcP256PublicKey::FromJwk(nlohmann::json::parse(kKataJwk));
+  auto key = EcP256PublicKey::FromJwk(nlohmann::json::parse(kKataPublicJwk));
   ASSERT_TRUE(key.ok()) << key.status();
   std::string sig = *Base64UrlDecode(kKataSignature);
   EXPECT_TRUE(key->VerifyEs256(kKataSigningInput, sig).ok());
 }
 
 TEST(EcP256Test, RejectsTamperedMessageAndSignature) {
-  auto key = EcP256PublicKey::FromJwk(nlohmann::json::parse(kKataJwk));
+  auto key = EcP256PublicKey::FromJwk(nlohmann::json::parse(kKataPublicJwk));
   ASSERT_TRUE(key.ok());
   std::string sig = *Base64UrlDecode(kKataSignature);
   std::string msg = kKataSigningInput;
@@ -72,7 +64,7 @@ TEST(EcP256Test, GeneratedKeyExportsAndReimports) {
 }
 
 TEST(EcP256Test, RejectsMalformedJwks) {
-  auto base = nlohmann::json::parse(kKataJwk);
+  auto base = nlohmann::json::parse(kKataPublicJwk);
   struct Case {
     const char* what;
     nlohmann::json jwk;

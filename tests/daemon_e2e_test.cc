@@ -3,12 +3,18 @@
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <thread>
 
 #include "common/base64.h"
+#include "tests/spec_vectors.h"
 #include "nlohmann/json.hpp"
 #include "proto/api.grpc.pb.h"
 #include "proto/keyprovider.grpc.pb.h"
@@ -18,14 +24,6 @@
 namespace cdh::testing {
 namespace {
 
-constexpr char kKataSealed[] =
-    "sealed.eyJiNjQiOnRydWUsImFsZyI6IkVTMjU2Iiwia2lkIjoia2JzOi8vL2RlZmF1bHQvc2lnbmluZy1rZXkvc2VhbGVkLXNlY3JldCJ9."
-    "eyJ2ZXJzaW9uIjoiMC4xLjAiLCJ0eXBlIjoidmF1bHQiLCJuYW1lIjoia2JzOi8vL2RlZmF1bHQvc2VhbGVkLXNlY3JldC90ZXN0Iiwic"
-    "HJvdmlkZXIiOiJrYnMiLCJwcm92aWRlcl9zZXR0aW5ncyI6e30sImFubm90YXRpb25zIjp7fX0."
-    "ZI2fTv5ramHqHQa9DKBFD5hlJ_Mjf6cEIcpsNGshpyhEiKklML0abfH600TD7LAFHf53oDIJmEcVsDtJ20UafQ";
-constexpr char kKataPublicJwk[] =
-    R"({"alg":"ES256","crv":"P-256","kid":"sealed-secret-test-key","kty":"EC","use":"sig",)"
-    R"("x":"4jH376AuwTUCIx65AJ_56D7SZzWf7sGcEA7_Csq21UM","y":"rjdceysnSa5ZfzWOPGCURMUuHndxBAGUu4ISTIVN0yA"})";
 
 class DaemonTest : public ::testing::Test {
  protected:
@@ -176,6 +174,29 @@ TEST_F(DaemonTest, EveryFailureGetsItsCodeAndANamedReason) {
   EXPECT_EQ(out, "unsealed_secret");
 }
 
+// Field case S4: a URI naming another host is answered from the configured provider; the
+// host is never contacted (a listener there would see no connection).
+TEST_F(DaemonTest, ForeignAuthorityInAResourceUriIsNeverContacted) {
+  int listener = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(bind(listener, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+  ASSERT_EQ(listen(listener, 4), 0);
+  socklen_t len = sizeof(addr);
+  getsockname(listener, reinterpret_cast<sockaddr*>(&addr), &len);
+  std::string authority = "127.0.0.1:" + std::to_string(ntohs(addr.sin_port));
+  auto daemon = Start(config_);
+  std::string out;
+  grpc::Status st = GetResource("kbs://" + authority + "/default/sealed-secret/test", &out);
+  ASSERT_TRUE(st.ok()) << st.error_message();
+  EXPECT_EQ(out, "unsealed_secret");
+  fcntl(listener, F_SETFL, O_NONBLOCK);
+  EXPECT_LT(accept(listener, nullptr, nullptr), 0) << "the daemon connected to the URI's host";
+  close(listener);
+  EXPECT_NE(ReadFile(dir_.path() + "/daemon.log").find("configured broker is used instead"), std::string::npos);
+}
+
 // Field case R4: socket file lifecycle.
 TEST_F(DaemonTest, SocketIsPrivateAndALiveOneIsNeverTakenOver) {
   auto first = Start(config_);
@@ -277,6 +298,67 @@ TEST_F(DaemonTest, SecretCliRoundTripsThroughTheDaemon) {
   struct stat stt;
   ASSERT_EQ(stat((dir_.path() + "/demo-private.json").c_str(), &stt), 0);
   EXPECT_EQ(stt.st_mode & 0777, 0600u);
+}
+
+// Issue 7: an envelope secret sealed with the CLI for the `kbs` provider unseals in the daemon.
+TEST_F(DaemonTest, EnvelopeSecretSealedWithTheCliUnsealsInTheDaemon) {
+  ASSERT_EQ(RunCommand({BinaryPath("cdh/secret"), "keygen", "--kid", "env", "--output-dir", dir_.path()}).exit_code, 0);
+  std::string kek(32, '\0');
+  for (int i = 0; i < 32; ++i) kek[i] = static_cast<char>(0xa0 + i);
+  std::string kek_path = dir_.Write("kek.bin", kek);
+  std::string secret_path = dir_.Write("db-password.txt", "correct horse battery staple\n");
+  nlohmann::json resources = nlohmann::json::parse(ReadFile(resource_file_));
+  resources["default/signing-key/env"] = Base64StdEncode(ReadFile(dir_.path() + "/env-public.json"));
+  resources["default/kek/1"] = Base64StdEncode(kek);
+  dir_.Write("resources.json", resources.dump());
+
+  auto seal = RunCommand({BinaryPath("cdh/secret"), "seal", "--signing-kid", "kbs:///default/signing-key/env",
+                          "--signing-jwk-path", dir_.path() + "/env-private.json", "envelope", "-k",
+                          "kbs:///default/kek/1", "-f", secret_path, "kbs", "--kek-path", kek_path});
+  ASSERT_EQ(seal.exit_code, 0) << seal.err;
+  EXPECT_EQ(seal.out.find("correct horse"), std::string::npos);
+  auto daemon = Start(config_);
+  std::string plaintext;
+  grpc::Status st = Unseal(seal.out, &plaintext);
+  ASSERT_TRUE(st.ok()) << st.error_message();
+  EXPECT_EQ(plaintext, "correct horse battery staple\n");
+
+  // The broker's KEK changed: authentication fails, nothing is returned.
+  resources["default/kek/1"] = Base64StdEncode(std::string(32, 'z'));
+  dir_.Write("resources.json", resources.dump());
+  st = Unseal(seal.out, &plaintext);
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::PERMISSION_DENIED) << st.error_message();
+  EXPECT_TRUE(plaintext.empty());
+}
+
+// Issue 7: UnWrapKey with a packet built by an independent implementation (python3-cryptography).
+TEST_F(DaemonTest, UnWrapKeyReturnsTheLayerKeyAsOcicryptParsesIt) {
+  std::string kek_hex = "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f";
+  nlohmann::json resources = nlohmann::json::parse(ReadFile(resource_file_));
+  std::string kek;
+  for (int i = 0; i < 32; ++i) kek.push_back(static_cast<char>(i));
+  resources["default/image-kek/layer"] = Base64StdEncode(kek);
+  dir_.Write("resources.json", resources.dump());
+  auto daemon = Start(config_);
+  std::string script = SourcePath("tests/tools/make_keyprovider_input.py");
+  for (const char* version : {"v1", "v2"}) {
+    auto made = RunCommand({"/usr/bin/python3", script, kek_hex, "ff00ab", "kbs:///default/image-kek/layer", version});
+    ASSERT_EQ(made.exit_code, 0) << made.err;
+    grpc::ClientContext ctx;
+    keyprovider::KeyProviderKeyWrapProtocolInput req;
+    req.set_keyproviderkeywrapprotocolinput(made.out);
+    keyprovider::KeyProviderKeyWrapProtocolOutput resp;
+    grpc::Status st = keyprovider::KeyProviderService::NewStub(Channel())->UnWrapKey(&ctx, req, &resp);
+    ASSERT_TRUE(st.ok()) << version << ": " << st.error_message();
+    EXPECT_EQ(resp.keyproviderkeywrapprotocoloutput(), R"({"keyunwrapresults":{"optsdata":[255,0,171]}})");
+  }
+  grpc::ClientContext ctx;
+  keyprovider::KeyProviderKeyWrapProtocolInput req;
+  req.set_keyproviderkeywrapprotocolinput(R"({"op":"keyunwrap","keywrapparams":{},"keyunwrapparams":{"dc":null}})");
+  keyprovider::KeyProviderKeyWrapProtocolOutput resp;
+  grpc::Status st = keyprovider::KeyProviderService::NewStub(Channel())->UnWrapKey(&ctx, req, &resp);
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_NE(st.error_message().find("no AnnotationPacket"), std::string::npos);
 }
 
 }  // namespace

@@ -38,9 +38,16 @@ std::string TempDir::Write(const std::string& name, const std::string& content) 
   return p;
 }
 
+// The build and source trees are compiled in (tests/CMakeLists.txt); the environment may
+// override them, e.g. to run an installed build.
 std::string BinaryPath(const std::string& relative) {
   const char* dir = std::getenv("CDH_BINARY_DIR");
-  return std::string(dir ? dir : ".") + "/" + relative;
+  return std::string(dir ? dir : CDH_TEST_BINARY_DIR) + "/" + relative;
+}
+
+std::string SourcePath(const std::string& relative) {
+  const char* dir = std::getenv("CDH_SOURCE_DIR");
+  return std::string(dir ? dir : CDH_TEST_SOURCE_DIR) + "/" + relative;
 }
 
 std::string ReadFile(const std::string& path) {

@@ -24,8 +24,9 @@ class TempDir {
   std::string path_;
 };
 
-// Absolute path of a built binary, from CDH_BINARY_DIR (set by ctest) + relative path.
+// Absolute path of a built binary (build tree + relative path) and of a source file.
 std::string BinaryPath(const std::string& relative);
+std::string SourcePath(const std::string& relative);
 
 struct CommandResult {
   int exit_code = -1;  // -1 if killed by a signal or timed out

@@ -6,44 +6,17 @@
 #include <filesystem>
 
 #include "common/base64.h"
+#include "tests/spec_vectors.h"
 #include "common/file_util.h"
 #include "resources/fake_resource_provider.h"
 
 namespace cdh::resources {
 namespace {
 
-// cdh-api.md §15 vector 1 (kata CI fixture) and its public key.
-constexpr char kKataSealed[] =
-    "sealed.eyJiNjQiOnRydWUsImFsZyI6IkVTMjU2Iiwia2lkIjoia2JzOi8vL2RlZmF1bHQvc2lnbmluZy1rZXkvc2VhbGVkLXNlY3JldCJ9."
-    "eyJ2ZXJzaW9uIjoiMC4xLjAiLCJ0eXBlIjoidmF1bHQiLCJuYW1lIjoia2JzOi8vL2RlZmF1bHQvc2VhbGVkLXNlY3JldC90ZXN0Iiwic"
-    "HJvdmlkZXIiOiJrYnMiLCJwcm92aWRlcl9zZXR0aW5ncyI6e30sImFubm90YXRpb25zIjp7fX0."
-    "ZI2fTv5ramHqHQa9DKBFD5hlJ_Mjf6cEIcpsNGshpyhEiKklML0abfH600TD7LAFHf53oDIJmEcVsDtJ20UafQ";
-constexpr char kKataPublicJwk[] =
-    R"({"alg":"ES256","crv":"P-256","kid":"sealed-secret-test-key","kty":"EC","use":"sig",)"
-    R"("x":"4jH376AuwTUCIx65AJ_56D7SZzWf7sGcEA7_Csq21UM","y":"rjdceysnSa5ZfzWOPGCURMUuHndxBAGUu4ISTIVN0yA"})";
+using namespace ::cdh::testing;  // NOLINT: the spec vectors
 
-// cdh-api.md §15 vector 2: local kid "test-key", guest-components' unit-test key.
-constexpr char kLocalSealed[] =
-    "sealed.eyJiNjQiOnRydWUsImFsZyI6IkVTMjU2Iiwia2lkIjoidGVzdC1rZXkifQ."
-    "eyJ2ZXJzaW9uIjoiMC4xLjAiLCJ0eXBlIjoidmF1bHQiLCJuYW1lIjoia2JzOi8vL29uZS8yL3Ryb2lzIiwicHJvdmlkZXIiOiJrYnMi"
-    "LCJwcm92aWRlcl9zZXR0aW5ncyI6e30sImFubm90YXRpb25zIjp7fX0."
-    "Yktcx2fRWHvD9cV-2OqbwtaALJgaEfdLjGMkkeqvmAAR-pyqdPPnuIbeicCjnMRJRPIXGSl1IpUr-GRD5ZNbeg";
-constexpr char kTestPrivateJwk[] =
-    R"({"kty":"EC","crv":"P-256","d":"7baJLiTk68NcLgYPv05jJvElqoAhbzi1ZWx4OyILUtA",)"
-    R"("x":"QT3_slJmispaOwnAo6hxebXGLRuiveFuRCLpS4j4S4k","y":"jcDn4N4nRBQ-a7_D3qjqtb6hwOAXh_ve1wvibPSi1G0"})";
 
-// cdh-api.md §15 vector 3 (envelope) and vector 4 (legacy unsigned).
-constexpr char kEnvelopeSealed[] =
-    "sealed.eyJiNjQiOnRydWUsImFsZyI6IkVTMjU2Iiwia2lkIjoidGVzdC1rZXkifQ."
-    "eyJ2ZXJzaW9uIjoiMC4xLjAiLCJ0eXBlIjoiZW52ZWxvcGUiLCJrZXlfaWQiOiJrZXktdGVzdCIsImVuY3J5cHRlZF9rZXkiOiJiM0JoY1hWb"
-    "ExXdHRjeTFqYVhCb1pYSjBaWGgwIiwiZW5jcnlwdGVkX2RhdGEiOiJMMmU2ZDZySW9YL2xNVDFqUEJFUXgzY3djdkQvaFpuSFpnPT0iLCJ3cm"
-    "FwX3R5cGUiOiJBMjU2R0NNIiwiaXYiOiJBQUVDQXdRRkJnY0lDUW9MIiwicHJvdmlkZXIiOiJhbGl5dW4iLCJwcm92aWRlcl9zZXR0aW5ncyI6"
-    "eyJjbGllbnRfdHlwZSI6ImNsaWVudF9rZXkiLCJjbGllbnRfa2V5X2lkIjoiS0FBUC50ZXN0Iiwia21zX2luc3RhbmNlX2lkIjoia3N0LXRlc3"
-    "QifSwiYW5ub3RhdGlvbnMiOnsiaXYiOiJhMjF6TFhOcFpHVXRhWFloIn19."
-    "ZsDWjgLcN3OMOQ7rVQYWBZrXeFFyNVyjKKLrv_LRUxp2D0aRLr45DZv48ylL04Ua7U-VOd8ovTmFTgYuhwLaOA";
-constexpr char kLegacySealed[] =
-    "sealed.fakejwsheader.eyJ2ZXJzaW9uIjoiMC4xLjAiLCJ0eXBlIjoidmF1bHQiLCJuYW1lIjoia2JzOi8vL2RlZmF1bHQvc2VhbGVkLXNl"
-    "Y3JldC90ZXN0IiwicHJvdmlkZXIiOiJrYnMiLCJwcm92aWRlcl9zZXR0aW5ncyI6e30sImFubm90YXRpb25zIjp7fX0.fakesignature";
+
 
 class SecretUnsealerTest : public ::testing::Test {
  protected:

@@ -6,6 +6,7 @@
 #include <CLI/CLI.hpp>
 #include <cstdlib>
 #include <iostream>
+#include <thread>
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
@@ -13,6 +14,7 @@
 #include "cdh/composition.h"
 #include "cdh/config.h"
 #include "cdh/grpc_server.h"
+#include "cdh/ttrpc_server.h"
 #include "common/file_util.h"
 
 namespace {
@@ -107,15 +109,30 @@ int main(int argc, char** argv) {
     grpc_server = std::move(*server);
     spdlog::info("serving gRPC on unix://{}", *path);
   }
-  if (grpc_server == nullptr) {
-    std::cerr << "confidential-data-hub: no transport configured (grpc_socket is empty)" << std::endl;
+  // ttrpc on `socket`: the kata agent's transport (cdh-api.md §3.3), same handlers as gRPC.
+  std::unique_ptr<cdh::TtrpcServer> ttrpc_server;
+  if (!config->socket.empty()) {
+    auto path = cdh::UnixSocketPath(config->socket, "socket");
+    if (!path.ok()) return Fail("invalid configuration", path.status());
+    auto server = cdh::TtrpcServer::Start(*path, handlers);
+    if (!server.ok()) return Fail("cannot serve ttrpc", server.status());
+    ttrpc_server = std::move(*server);
+    spdlog::info("serving ttrpc on unix://{}", *path);
+  }
+  if (grpc_server == nullptr && ttrpc_server == nullptr) {
+    std::cerr << "confidential-data-hub: no transport configured (socket and grpc_socket are empty)" << std::endl;
     return 1;
   }
 
   int sig = 0;
   sigwait(&signals, &sig);
   spdlog::info("received signal {}, shutting down", sig);
-  grpc_server->Shutdown(absl::Seconds(10));
+  // Both transports drain at the same time, each for at most the grace period.
+  std::thread grpc_stop([&] {
+    if (grpc_server != nullptr) grpc_server->Shutdown(absl::Seconds(10));
+  });
+  if (ttrpc_server != nullptr) ttrpc_server->Shutdown(absl::Seconds(10));
+  grpc_stop.join();
   spdlog::info("stopped");
   return 0;
 }

@@ -1,0 +1,91 @@
+// TestDaemon: runs the real confidential-data-hub binary for end-to-end tests, hermetically:
+// a fresh temp directory holds its config, its offline_fs_kbc resources and its sockets; the
+// kernel command line is /dev/null and the environment is minimal.
+//
+// Fixture data: the kata CI sealed secret of cdh-api.md §15 vector 1 (signed ES256, `kid`
+// kbs:///default/signing-key/sealed-secret, pointing at kbs:///default/sealed-secret/test, whose
+// value here is "unsealed_secret"), and resources kbs:///default/key/1 ("key-one", a small
+// resource for latency figures) and, on request, kbs:///default/big/1 (5 MiB, more than a ttrpc
+// frame holds; offline_fs_kbc re-reads its files on every call, so it slows every call down).
+//
+// Not copyable or movable; not thread-safe (one test thread drives it).
+#ifndef CDH_TESTS_TTRPC_TEST_DAEMON_H_
+#define CDH_TESTS_TTRPC_TEST_DAEMON_H_
+
+#include <sys/types.h>
+
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "tests/spec_vectors.h"
+
+namespace cdh::testing {
+
+// cdh-api.md §15 vector 1 (tests/spec_vectors.h).
+inline constexpr const char* kFixtureSealedSecret = kKataSealed;
+inline constexpr char kFixturePlaintext[] = "unsealed_secret";
+inline constexpr char kSmallResourceUri[] = "kbs:///default/key/1";
+inline constexpr char kSmallResource[] = "key-one";
+inline constexpr char kBigResourceUri[] = "kbs:///default/big/1";
+inline constexpr size_t kBigResourceSize = 5 << 20;
+
+struct TestDaemonOptions {
+  bool grpc = true;          // also serve gRPC (grpc_socket); off keeps thread counts steady
+  bool big_resource = false;  // add kbs:///default/big/1
+  std::string extra_resources_json;  // extra "key":"base64" members, comma-led (",\"a/b/c\":\"...\"")
+};
+
+class TestDaemon {
+ public:
+  // Writes the fixture, starts the daemon and waits (at most 20 s) until its ttrpc socket
+  // accepts connections. UNAVAILABLE with the daemon's log when it exits or never gets ready.
+  static absl::StatusOr<std::unique_ptr<TestDaemon>> Start(TestDaemonOptions options = {});
+  // Stops the daemon (SIGTERM, then SIGKILL after 15 s) and removes the directory.
+  ~TestDaemon();
+  TestDaemon(const TestDaemon&) = delete;
+  TestDaemon& operator=(const TestDaemon&) = delete;
+
+  pid_t pid() const { return pid_; }
+  const std::string& dir() const { return dir_; }
+  std::string ttrpc_socket() const { return dir_ + "/cdh.sock"; }
+  std::string grpc_socket() const { return dir_ + "/cdh-grpc.sock"; }
+  std::string config_path() const { return dir_ + "/cdh.toml"; }
+  // A file holding kFixtureSealedSecret followed by "\n", as a Kubernetes secret file may.
+  std::string sealed_secret_path() const { return dir_ + "/sealed_secret"; }
+
+  // Open descriptors and threads of the daemon, from /proc/<pid>/fd and /proc/<pid>/task.
+  int CountFds() const;
+  int CountThreads() const;
+  // Resident memory of the daemon in KiB (/proc/<pid>/status VmRSS).
+  long RssKib() const;
+  bool Alive();
+  // SIGTERM and wait up to `timeout`; returns the exit status (or -1 when killed/timed out).
+  int Stop(absl::Duration timeout = absl::Seconds(15));
+  // SIGKILL and reap (for the stale-socket case).
+  void Kill();
+  // Starts the daemon again on the same directory and config (after Stop or Kill).
+  absl::Status Restart() { return Spawn(); }
+  std::string Log() const;
+
+  // Path of the daemon binary (compiled in by CMake).
+  static std::string DaemonPath();
+
+ private:
+  TestDaemon() = default;
+  absl::Status Spawn();
+  absl::Status WaitReady(absl::Duration timeout);
+
+  std::string dir_;
+  pid_t pid_ = -1;
+};
+
+// Starts another daemon process with `config_path` and waits for it to exit within `timeout`
+// (for "a second daemon on a live socket must refuse"). Returns its exit status, or -1 if it was
+// still running (it is then killed).
+int RunDaemonToExit(const std::string& config_path, const std::string& log_path, absl::Duration timeout);
+
+}  // namespace cdh::testing
+
+#endif  // CDH_TESTS_TTRPC_TEST_DAEMON_H_

@@ -1,0 +1,50 @@
+// Client: a ttrpc client over one unix-socket connection (cdh-api.md §3.3), for cdh-tool, the
+// tests and the benchmark. Like the kata agent's client it multiplexes: any number of threads
+// may call at once; each call gets the next odd stream id and its answer is matched by id.
+//
+// Thread-safe. Neither copyable nor movable. Destroying it fails calls still waiting with
+// UNAVAILABLE.
+#ifndef CDH_TTRPC_CLIENT_H_
+#define CDH_TTRPC_CLIENT_H_
+
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+
+namespace cdh::ttrpc {
+
+class Client {
+ public:
+  // Connects to the unix socket at `path` (a filesystem path, no "unix://"). UNAVAILABLE when
+  // nothing listens there, INVALID_ARGUMENT when the path is too long for a socket address.
+  static absl::StatusOr<std::unique_ptr<Client>> Connect(const std::string& path);
+  // Uses an already-connected stream socket (takes ownership).
+  static std::unique_ptr<Client> FromFd(int fd);
+  ~Client();
+  Client(const Client&) = delete;
+  Client& operator=(const Client&) = delete;
+
+  // One unary call. `payload` is the serialized request message; returns the serialized reply.
+  // A finite `timeout` is sent as timeout_nano (the server enforces it) and also bounds the
+  // wait here. Codes: whatever status the server answered with; DEADLINE_EXCEEDED when no
+  // answer came in time; UNAVAILABLE when the connection is or becomes unusable;
+  // INVALID_ARGUMENT when the request is over the 4 MiB frame limit or the answer undecodable.
+  absl::StatusOr<std::string> Call(std::string_view service, std::string_view method, std::string_view payload,
+                                   absl::Duration timeout = absl::InfiniteDuration());
+
+ private:
+  class Impl;
+  explicit Client(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+// The filesystem path of a ttrpc address: "unix:///run/x.sock" -> "/run/x.sock"; a plain path
+// is returned as is. INVALID_ARGUMENT for other schemes (cdh-api.md §3.2).
+absl::StatusOr<std::string> UnixSocketPath(std::string_view address);
+
+}  // namespace cdh::ttrpc
+
+#endif  // CDH_TTRPC_CLIENT_H_

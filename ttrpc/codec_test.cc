@@ -1,0 +1,65 @@
+#include "ttrpc/codec.h"
+
+#include "gtest/gtest.h"
+
+namespace cdh::ttrpc {
+namespace {
+
+TEST(CodecTest, RequestRoundTrip) {
+  std::string data = EncodeRequest("api.GetResourceService", "GetResource", "\x0a\x03" "abc", 50'000'000'000);
+  auto r = DecodeRequest(data);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->service(), "api.GetResourceService");
+  EXPECT_EQ(r->method(), "GetResource");
+  EXPECT_EQ(r->payload(), "\x0a\x03" "abc");
+  EXPECT_EQ(r->timeout_nano(), 50'000'000'000);
+}
+
+// Field numbers of cdh-api.md §3.3, checked byte by byte: service=1, method=2, payload=3,
+// timeout_nano=4.
+TEST(CodecTest, RequestWireBytes) {
+  std::string data = EncodeRequest("s", "m", "p", 1);
+  EXPECT_EQ(data, std::string("\x0a\x01s\x12\x01m\x1a\x01p\x20\x01", 11));
+}
+
+// Response: status=1 {code=1, message=2}, payload=2.
+TEST(CodecTest, ResponseWireBytes) {
+  EXPECT_EQ(EncodeResponse(RpcStatus{0, ""}, "xy"), std::string("\x0a\x00\x12\x02xy", 6));
+  EXPECT_EQ(EncodeResponse(RpcStatus{5, "no"}, "ignored"), std::string("\x0a\x06\x08\x05\x12\x02no", 8));
+}
+
+TEST(CodecTest, ResponseRoundTripAndStatus) {
+  auto ok = DecodeResponse(EncodeResponse(RpcStatus{0, ""}, "payload"));
+  ASSERT_TRUE(ok.ok());
+  EXPECT_TRUE(ToAbslStatus(*ok).ok());
+  EXPECT_EQ(ok->payload(), "payload");
+  auto bad = DecodeResponse(EncodeResponse(RpcStatus{4, "timeout"}, ""));
+  ASSERT_TRUE(bad.ok());
+  absl::Status s = ToAbslStatus(*bad);
+  EXPECT_EQ(s.code(), absl::StatusCode::kDeadlineExceeded);
+  EXPECT_EQ(s.message(), "timeout");
+}
+
+TEST(CodecTest, OutOfRangeCodeIsUnknown) {
+  ::ttrpc::Response r;
+  r.mutable_status()->set_code(99);
+  EXPECT_EQ(ToAbslStatus(r).code(), absl::StatusCode::kUnknown);
+  r.mutable_status()->set_code(-1);
+  EXPECT_EQ(ToAbslStatus(r).code(), absl::StatusCode::kUnknown);
+}
+
+TEST(CodecTest, UndecodableRequestIsInvalidArgument) {
+  for (std::string junk : {std::string("\xff\xff\xff", 3), std::string("\x0a\x10short", 7), std::string("\x0b", 1)}) {
+    auto r = DecodeRequest(junk);
+    EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument);
+  }
+}
+
+TEST(CodecTest, EmptyRequestDecodesToEmptyNames) {
+  auto r = DecodeRequest("");
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->service(), "");
+}
+
+}  // namespace
+}  // namespace cdh::ttrpc

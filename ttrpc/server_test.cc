@@ -1,0 +1,433 @@
+// Server tests over socketpairs (no filesystem sockets): real threads, real descriptors.
+#include "ttrpc/server.h"
+
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <future>
+#include <latch>
+#include <thread>
+
+#include "absl/synchronization/notification.h"
+#include "gtest/gtest.h"
+#include "ttrpc/client.h"
+#include "ttrpc/codec.h"
+#include "ttrpc/frame.h"
+
+namespace cdh::ttrpc {
+namespace {
+
+double ProcessCpuSeconds() {
+  rusage u{};
+  ::getrusage(RUSAGE_SELF, &u);
+  return u.ru_utime.tv_sec + u.ru_stime.tv_sec + (u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
+}
+
+// A peer that speaks raw frames, to send what a well-behaved client never would.
+class RawPeer {
+ public:
+  explicit RawPeer(int fd) : fd_(fd) {}
+  ~RawPeer() { Close(); }
+  void Send(std::string_view bytes) {
+    while (!bytes.empty()) {
+      ssize_t n = ::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL);
+      ASSERT_GT(n, 0);
+      bytes.remove_prefix(static_cast<size_t>(n));
+    }
+  }
+  void SendRequest(uint32_t stream, std::string_view service, std::string_view method, std::string_view payload) {
+    Send(EncodeFrame(stream, MessageType::kRequest, 0, EncodeRequest(service, method, payload, 0)));
+  }
+  // Blocks for the next frame; nullopt on EOF.
+  std::optional<Frame> Read() {
+    for (;;) {
+      if (auto f = decoder_.Next()) return f;
+      char buf[65536];
+      ssize_t n = ::recv(fd_, buf, sizeof(buf), 0);
+      if (n <= 0) return std::nullopt;
+      decoder_.Append(std::string_view(buf, static_cast<size_t>(n)));
+    }
+  }
+  // The next response as {stream id, status, payload}.
+  struct Reply {
+    uint32_t stream_id;
+    absl::Status status;
+    std::string payload;
+  };
+  std::optional<Reply> ReadReply() {
+    auto f = Read();
+    if (!f) return std::nullopt;
+    EXPECT_EQ(f->header.type, static_cast<uint8_t>(MessageType::kResponse));
+    auto r = DecodeResponse(f->data);
+    EXPECT_TRUE(r.ok());
+    return Reply{f->header.stream_id, ToAbslStatus(*r), r->payload()};
+  }
+  void Close() {
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = -1;
+  }
+
+ private:
+  int fd_;
+  FrameDecoder decoder_;
+};
+
+class ServerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(registry_
+                    .Register("test.Echo", "Echo",
+                              [](std::string_view req, const CallContext&) -> absl::StatusOr<std::string> {
+                                return "echo:" + std::string(req);
+                              })
+                    .ok());
+    ASSERT_TRUE(registry_
+                    .Register("test.Echo", "Fail",
+                              [](std::string_view, const CallContext&) -> absl::StatusOr<std::string> {
+                                return absl::NotFoundError("no such thing");
+                              })
+                    .ok());
+    ASSERT_TRUE(registry_
+                    .Register("test.Echo", "Big",
+                              [](std::string_view, const CallContext&) -> absl::StatusOr<std::string> {
+                                return std::string(kMaxDataLength, 'B');
+                              })
+                    .ok());
+    // Blocks until Release() is called (or the test ends), recording the deadline it saw.
+    ASSERT_TRUE(registry_
+                    .Register("test.Echo", "Wait",
+                              [this](std::string_view, const CallContext& ctx) -> absl::StatusOr<std::string> {
+                                {
+                                  std::lock_guard<std::mutex> lock(seen_mu_);
+                                  seen_deadline_ = ctx.deadline;
+                                }
+                                entered_.Notify();
+                                release_.WaitForNotification();
+                                return std::string("waited");
+                              })
+                    .ok());
+    ASSERT_TRUE(registry_
+                    .Register("test.Echo", "Release",
+                              [this](std::string_view, const CallContext&) -> absl::StatusOr<std::string> {
+                                ReleaseOnce();
+                                return std::string("released");
+                              })
+                    .ok());
+  }
+  void TearDown() override {
+    ReleaseOnce();
+    if (server_) server_->Shutdown(absl::Seconds(5));
+  }
+
+  void StartServer(ServerOptions options = {}) {
+    auto s = Server::New(registry_, std::move(options));
+    ASSERT_TRUE(s.ok()) << s.status();
+    server_ = std::move(*s);
+  }
+  // A connected client end; the server serves the other end.
+  int Connect() {
+    int fds[2];
+    EXPECT_EQ(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds), 0);
+    EXPECT_TRUE(server_->AddConnection(fds[0]).ok());
+    return fds[1];
+  }
+  void WaitForIdle() {
+    // Polls the server's own counters; each step is bounded and the loop ends on success.
+    for (int i = 0; i < 500; ++i) {
+      auto st = server_->GetStats();
+      if (st.connections == 0 && st.active_calls == 0) return;
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    ADD_FAILURE() << "server did not return to idle";
+  }
+
+  void ReleaseOnce() {
+    std::call_once(release_once_, [this] { release_.Notify(); });
+  }
+
+  ServiceRegistry registry_;
+  std::unique_ptr<Server> server_;
+  std::once_flag release_once_;
+  absl::Notification entered_, release_;
+  absl::Time SeenDeadline() {
+    std::lock_guard<std::mutex> lock(seen_mu_);
+    return seen_deadline_;
+  }
+  std::mutex seen_mu_;
+  absl::Time seen_deadline_;  // guarded by seen_mu_
+};
+
+TEST_F(ServerTest, UnaryCall) {
+  StartServer();
+  auto c = Client::FromFd(Connect());
+  auto r = c->Call("test.Echo", "Echo", "hi");
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(*r, "echo:hi");
+}
+
+TEST_F(ServerTest, HandlerStatusReachesTheCaller) {
+  StartServer();
+  auto c = Client::FromFd(Connect());
+  auto r = c->Call("test.Echo", "Fail", "");
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(r.status().message(), "no such thing");
+}
+
+TEST_F(ServerTest, StatusMapperIsTheOnePathToTheWire) {
+  ServerOptions o;
+  o.status_mapper = [](const absl::Status& s) { return RpcStatus{13, "mapped"}; };
+  StartServer(o);
+  auto c = Client::FromFd(Connect());
+  auto r = c->Call("test.Echo", "Fail", "");
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kInternal);
+  EXPECT_EQ(r.status().message(), "mapped");
+  // Protocol errors go through it too.
+  EXPECT_EQ(c->Call("no.Such", "M", "").status().message(), "mapped");
+}
+
+TEST_F(ServerTest, UnknownServiceAndMethodCodes) {
+  StartServer();
+  auto c = Client::FromFd(Connect());
+  auto svc = c->Call("no.Such", "Echo", "");
+  EXPECT_EQ(svc.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(svc.status().message(), "no.Such service does not exist");
+  auto m = c->Call("test.Echo", "Nope", "");
+  EXPECT_EQ(m.status().code(), absl::StatusCode::kUnimplemented);
+  EXPECT_EQ(m.status().message(), "Nope method");
+}
+
+// Several calls in flight on one connection, answered by stream id: Wait cannot finish until
+// Release (sent after it, on the same connection) has been served.
+TEST_F(ServerTest, CallsOnOneConnectionAreMultiplexed) {
+  StartServer();
+  auto c = Client::FromFd(Connect());
+  auto waiting = std::async(std::launch::async, [&] { return c->Call("test.Echo", "Wait", ""); });
+  entered_.WaitForNotification();
+  auto rel = c->Call("test.Echo", "Release", "");
+  ASSERT_TRUE(rel.ok());
+  EXPECT_EQ(*rel, "released");
+  auto w = waiting.get();
+  ASSERT_TRUE(w.ok());
+  EXPECT_EQ(*w, "waited");
+}
+
+TEST_F(ServerTest, RepliesCarryTheRequestStreamId) {
+  StartServer();
+  RawPeer p(Connect());
+  p.SendRequest(101, "test.Echo", "Echo", "a");
+  p.SendRequest(7, "test.Echo", "Echo", "b");
+  std::map<uint32_t, std::string> got;
+  for (int i = 0; i < 2; ++i) {
+    auto r = p.ReadReply();
+    ASSERT_TRUE(r.has_value());
+    got[r->stream_id] = r->payload;
+  }
+  EXPECT_EQ(got[101], "echo:a");
+  EXPECT_EQ(got[7], "echo:b");
+}
+
+TEST_F(ServerTest, TimeoutIsEnforcedAndVisibleToTheHandler) {
+  StartServer();
+  auto c = Client::FromFd(Connect());
+  absl::Time before = absl::Now();
+  auto r = c->Call("test.Echo", "Wait", "", absl::Milliseconds(200));
+  absl::Duration took = absl::Now() - before;
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kDeadlineExceeded);
+  EXPECT_EQ(r.status().message(), "timeout");  // the server's answer, not the client's own
+  EXPECT_LT(took, absl::Seconds(1));  // answered at the deadline, not when the handler returned
+  ASSERT_TRUE(entered_.HasBeenNotified());
+  EXPECT_GT(SeenDeadline(), before);
+  EXPECT_LE(SeenDeadline(), before + absl::Milliseconds(200) + absl::Milliseconds(100));
+  // The late reply of the handler is dropped; the connection still works.
+  ReleaseOnce();
+  auto after = c->Call("test.Echo", "Echo", "x");
+  ASSERT_TRUE(after.ok());
+}
+
+TEST_F(ServerTest, NoTimeoutMeansNoDeadline) {
+  StartServer();
+  auto c = Client::FromFd(Connect());
+  auto waiting = std::async(std::launch::async, [&] { return c->Call("test.Echo", "Wait", ""); });
+  entered_.WaitForNotification();
+  EXPECT_EQ(SeenDeadline(), absl::InfiniteFuture());
+  ReleaseOnce();
+  EXPECT_TRUE(waiting.get().ok());
+}
+
+// R1: 4 MiB + 1, then a valid request on the same connection.
+TEST_F(ServerTest, OversizeRequestIsAnsweredAndConnectionStaysInSync) {
+  StartServer();
+  RawPeer p(Connect());
+  p.Send(EncodeHeader(FrameHeader{kMaxDataLength + 1, 1, 1, 0}));
+  auto over = p.ReadReply();  // answered before the body is sent
+  ASSERT_TRUE(over.has_value());
+  EXPECT_EQ(over->stream_id, 1u);
+  EXPECT_EQ(over->status.code(), absl::StatusCode::kResourceExhausted);
+  p.Send(std::string(kMaxDataLength + 1, 'o'));
+  p.SendRequest(3, "test.Echo", "Echo", "after");
+  auto next = p.ReadReply();
+  ASSERT_TRUE(next.has_value());
+  EXPECT_EQ(next->stream_id, 3u);
+  EXPECT_TRUE(next->status.ok());
+  EXPECT_EQ(next->payload, "echo:after");
+}
+
+TEST_F(ServerTest, OversizeReplyBecomesResourceExhausted) {
+  StartServer();
+  auto c = Client::FromFd(Connect());
+  auto r = c->Call("test.Echo", "Big", "");
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_TRUE(c->Call("test.Echo", "Echo", "").ok());
+}
+
+TEST_F(ServerTest, EvenStreamIdIsInvalidArgument) {
+  StartServer();
+  RawPeer p(Connect());
+  p.SendRequest(2, "test.Echo", "Echo", "x");
+  auto r = p.ReadReply();
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(r->stream_id, 2u);
+  EXPECT_EQ(r->status.code(), absl::StatusCode::kInvalidArgument);
+}
+
+TEST_F(ServerTest, UnknownMessageTypesAreIgnored) {
+  StartServer();
+  RawPeer p(Connect());
+  p.Send(EncodeFrame(1, MessageType::kData, 0, "data"));
+  p.Send(EncodeFrame(3, static_cast<MessageType>(0x7F), 0xFF, "junk"));
+  p.Send(EncodeFrame(5, MessageType::kResponse, 0, "resp"));
+  p.SendRequest(7, "test.Echo", "Echo", "ok");
+  auto r = p.ReadReply();
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(r->stream_id, 7u);  // nothing came back for the ignored frames
+  EXPECT_EQ(r->payload, "echo:ok");
+}
+
+TEST_F(ServerTest, UndecodableRequestIsInvalidArgumentOnItsStream) {
+  StartServer();
+  RawPeer p(Connect());
+  p.Send(EncodeFrame(9, MessageType::kRequest, 0, std::string("\xff\xff\xff\xff", 4)));
+  auto r = p.ReadReply();
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(r->stream_id, 9u);
+  EXPECT_EQ(r->status.code(), absl::StatusCode::kInvalidArgument);
+  p.SendRequest(11, "test.Echo", "Echo", "");
+  EXPECT_TRUE(p.ReadReply()->status.ok());
+}
+
+// R2: truncated frames and a peer that leaves: the server forgets the connection.
+TEST_F(ServerTest, TruncatedFramesThenCloseLeaveNothingBehind) {
+  StartServer();
+  for (int i = 0; i < 200; ++i) {
+    RawPeer p(Connect());
+    std::string frame = EncodeFrame(1, MessageType::kRequest, 0, std::string(100, 'x'));
+    p.Send(i % 2 ? frame.substr(0, 60) : frame.substr(0, 5));
+  }
+  WaitForIdle();
+}
+
+TEST_F(ServerTest, PeerLeavingMidCallIsCleanedUpWhenTheHandlerReturns) {
+  StartServer();
+  {
+    RawPeer p(Connect());
+    p.SendRequest(1, "test.Echo", "Wait", "");
+    entered_.WaitForNotification();
+  }
+  EXPECT_EQ(server_->GetStats().active_calls, 1);
+  ReleaseOnce();
+  WaitForIdle();
+}
+
+TEST_F(ServerTest, ShutdownLetsCallsInFlightFinish) {
+  StartServer();
+  auto c = Client::FromFd(Connect());
+  auto waiting = std::async(std::launch::async, [&] { return c->Call("test.Echo", "Wait", ""); });
+  entered_.WaitForNotification();
+  auto stopping = std::async(std::launch::async, [&] { server_->Shutdown(absl::Seconds(30)); });
+  // Shutdown waits for the call (it cannot complete while Wait is blocked).
+  EXPECT_EQ(stopping.wait_for(std::chrono::milliseconds(100)), std::future_status::timeout);
+  ReleaseOnce();
+  auto w = waiting.get();
+  ASSERT_TRUE(w.ok()) << w.status();
+  EXPECT_EQ(*w, "waited");
+  stopping.get();
+  // After shutdown no new connection is served.
+  int fds[2];
+  ASSERT_EQ(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds), 0);
+  EXPECT_EQ(server_->AddConnection(fds[0]).code(), absl::StatusCode::kFailedPrecondition);
+  ::close(fds[1]);
+}
+
+TEST_F(ServerTest, PerConnectionLimitHoldsBackReading) {
+  ServerOptions o;
+  o.max_in_flight_per_connection = 1;
+  StartServer(o);
+  RawPeer p(Connect());
+  p.SendRequest(1, "test.Echo", "Wait", "");
+  p.SendRequest(3, "test.Echo", "Release", "");
+  entered_.WaitForNotification();
+  // Release is not read while Wait is in flight, so Wait never returns on its own...
+  EXPECT_FALSE(release_.WaitForNotificationWithTimeout(absl::Milliseconds(200)));
+  EXPECT_EQ(server_->GetStats().active_calls, 1);
+  ReleaseOnce();  // ...until the test releases it; then Release is served.
+  std::set<uint32_t> ids;
+  for (int i = 0; i < 2; ++i) ids.insert(p.ReadReply()->stream_id);
+  EXPECT_EQ(ids, (std::set<uint32_t>{1, 3}));
+}
+
+// Listen on an abstract unix socket (no filesystem): beyond max_connections, clients wait in
+// the backlog and are served once a connection ends.
+TEST_F(ServerTest, ClientsBeyondTheConnectionLimitWaitForASlot) {
+  ServerOptions o;
+  o.max_connections = 1;
+  StartServer(o);
+  std::string name = std::string(1, '\0') + "cdh-ttrpc-test-" + std::to_string(::getpid());
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  std::memcpy(addr.sun_path, name.data(), name.size());
+  int lfd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  ASSERT_EQ(::bind(lfd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+  ASSERT_EQ(::listen(lfd, 8), 0);
+  ASSERT_TRUE(server_->Listen(lfd).ok());
+
+  auto a = Client::Connect(name);
+  ASSERT_TRUE(a.ok()) << a.status();
+  ASSERT_TRUE((*a)->Call("test.Echo", "Echo", "a").ok());
+  auto b = Client::Connect(name);  // the kernel completes the connect from the backlog
+  ASSERT_TRUE(b.ok());
+  auto waiting = std::async(std::launch::async, [&] { return (*b)->Call("test.Echo", "Echo", "b"); });
+  double cpu_before = ProcessCpuSeconds();
+  EXPECT_EQ(waiting.wait_for(std::chrono::milliseconds(300)), std::future_status::timeout);
+  // While full, the server sleeps in poll() instead of spinning on the listening socket.
+  EXPECT_LT(ProcessCpuSeconds() - cpu_before, 0.1);
+  a->reset();  // a slot frees up
+  auto r = waiting.get();
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(*r, "echo:b");
+}
+
+// A client that half-closes after its request (shutdown(SHUT_WR)) still gets its answer.
+TEST_F(ServerTest, HalfClosedPeerStillGetsItsAnswer) {
+  StartServer();
+  int fd = Connect();
+  RawPeer p(fd);
+  p.SendRequest(1, "test.Echo", "Echo", "half");
+  ASSERT_EQ(::shutdown(fd, SHUT_WR), 0);
+  auto r = p.ReadReply();
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(r->payload, "echo:half");
+  p.Close();
+  WaitForIdle();
+}
+
+TEST_F(ServerTest, RejectsNonPositiveLimits) {
+  ServerOptions o;
+  o.worker_threads = 0;
+  EXPECT_EQ(Server::New(registry_, o).status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+}  // namespace
+}  // namespace cdh::ttrpc

@@ -1,0 +1,58 @@
+#include "ttrpc/service_registry.h"
+
+#include "gtest/gtest.h"
+
+namespace cdh::ttrpc {
+namespace {
+
+Handler Echo() {
+  return [](std::string_view req, const CallContext&) -> absl::StatusOr<std::string> { return std::string(req); };
+}
+
+TEST(ServiceRegistryTest, FindsRegisteredMethod) {
+  ServiceRegistry r;
+  ASSERT_TRUE(r.Register("api.GetResourceService", "GetResource", Echo()).ok());
+  auto h = r.Find("api.GetResourceService", "GetResource");
+  ASSERT_TRUE(h.ok());
+  EXPECT_EQ(*(**h)("x", CallContext{}), "x");
+}
+
+TEST(ServiceRegistryTest, UnknownServiceIsInvalidArgumentLikeTtrpcRust) {
+  ServiceRegistry r;
+  ASSERT_TRUE(r.Register("api.GetResourceService", "GetResource", Echo()).ok());
+  auto h = r.Find("api.Nope", "GetResource");
+  EXPECT_EQ(h.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(h.status().message(), "api.Nope service does not exist");
+}
+
+TEST(ServiceRegistryTest, UnknownMethodIsUnimplementedLikeTtrpcRust) {
+  ServiceRegistry r;
+  ASSERT_TRUE(r.Register("api.GetResourceService", "GetResource", Echo()).ok());
+  auto h = r.Find("api.GetResourceService", "Nope");
+  EXPECT_EQ(h.status().code(), absl::StatusCode::kUnimplemented);
+  EXPECT_EQ(h.status().message(), "Nope method");
+}
+
+TEST(ServiceRegistryTest, RejectsDuplicatesAndEmpties) {
+  ServiceRegistry r;
+  ASSERT_TRUE(r.Register("s", "m", Echo()).ok());
+  EXPECT_EQ(r.Register("s", "m", Echo()).code(), absl::StatusCode::kAlreadyExists);
+  EXPECT_EQ(r.Register("", "m", Echo()).code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(r.Register("s", "", Echo()).code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(r.Register("s", "n", Handler()).code(), absl::StatusCode::kInvalidArgument);
+}
+
+TEST(ServiceRegistryTest, RegisterAllTakesAMethodTable) {
+  std::map<std::pair<std::string, std::string>, Handler, std::less<>> table;
+  table[{"a.S", "M1"}] = Echo();
+  table[{"a.S", "M2"}] = Echo();
+  table[{"b.T", "M1"}] = Echo();
+  ServiceRegistry r;
+  ASSERT_TRUE(r.RegisterAll(table).ok());
+  EXPECT_TRUE(r.Find("a.S", "M2").ok());
+  EXPECT_TRUE(r.Find("b.T", "M1").ok());
+  EXPECT_FALSE(r.Find("b.T", "M2").ok());
+}
+
+}  // namespace
+}  // namespace cdh::ttrpc

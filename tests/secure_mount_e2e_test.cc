@@ -17,6 +17,7 @@
 #include "storage/process.h"
 #include "storage/testing/luks_image.h"
 #include "tests/test_util.h"
+#include "ttrpc/client.h"
 
 namespace cdh::testing {
 namespace {
@@ -119,6 +120,26 @@ TEST_F(SecureMountE2eTest, MountReadRetryUnmount) {
   EXPECT_TRUE(st.ok()) << st.error_message();
   EXPECT_FALSE(IsMounted(mnt_));
   EXPECT_EQ(Unmount().error_code(), grpc::StatusCode::NOT_FOUND);
+}
+
+// The kata agent's transport: SecureMount and our Unmount over ttrpc (same handlers as gRPC).
+TEST_F(SecureMountE2eTest, MountAndUnmountOverTtrpc) {
+  const std::string sock = dir_.path() + "/run/ttrpc.sock";
+  ASSERT_TRUE(daemon_->WaitForSocket(sock));
+  auto client = ttrpc::Client::Connect(sock);
+  ASSERT_TRUE(client.ok()) << client.status();
+  api::SecureMountRequest req;
+  req.set_volume_type("block-device");
+  for (const auto& [k, v] : Options()) (*req.mutable_options())[k] = v;
+  req.set_mount_point(mnt_);
+  auto reply = (*client)->Call("api.SecureMountService", "SecureMount", req.SerializeAsString(), absl::Seconds(60));
+  ASSERT_TRUE(reply.ok()) << reply.status();
+  EXPECT_EQ(ReadFile(mnt_ + "/hello.txt"), "hello through the data hub\n");
+  ext::UnmountRequest un;
+  un.set_mount_point(mnt_);
+  reply = (*client)->Call("cdh.ext.SecureMountExtService", "Unmount", un.SerializeAsString(), absl::Seconds(60));
+  ASSERT_TRUE(reply.ok()) << reply.status();
+  EXPECT_FALSE(IsMounted(mnt_));
 }
 
 TEST_F(SecureMountE2eTest, BadRequestsAreRefusedWithTheirCodes) {

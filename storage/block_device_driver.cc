@@ -253,9 +253,20 @@ absl::Status BlockDeviceDriver::MountLocked(const BlockDeviceOptions& opts, cons
 
 absl::Status BlockDeviceDriver::TearDown(Volume& v, bool lazy) {
   if (v.mounted) {
-    if (umount2(v.mount_point.c_str(), lazy ? MNT_DETACH : 0) != 0 && errno != EINVAL && errno != ENOENT) {
-      if (!lazy && errno == EBUSY) return absl::FailedPreconditionError(StrCat(v.mount_point, " is busy"));
-      return absl::UnavailableError(StrCat("unmounting ", v.mount_point, " failed: ", std::strerror(errno)));
+    if (umount2(v.mount_point.c_str(), 0) != 0 && errno != EINVAL && errno != ENOENT) {
+      if (!lazy || errno != EBUSY) {
+        if (errno == EBUSY) return absl::FailedPreconditionError(StrCat(v.mount_point, " is busy"));
+        return absl::UnavailableError(StrCat("unmounting ", v.mount_point, " failed: ", std::strerror(errno)));
+      }
+      // Shutdown with files still open: detach lazily. The plaintext device stays in use until
+      // those files close, so it must not be stopped here (a FUSE loop cannot end while the
+      // loop device holds its file, and joining it would hang the daemon's exit). It is left to
+      // the process exit, which closes /dev/fuse and so aborts the connection.
+      umount2(v.mount_point.c_str(), MNT_DETACH);
+      v.mounted = false;
+      if (v.open) v.open.release()->Abandon();  // intentionally leaked; see above
+      v.device_fd = -1;        // likewise kept open until exit
+      return absl::OkStatus();
     }
     v.mounted = false;
   }

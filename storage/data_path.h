@@ -27,6 +27,10 @@ class OpenVolume {
   virtual const std::string& device_path() const = 0;
   // Removes the device. Whatever used it (a mount) must be gone. Idempotent.
   virtual absl::Status Close() = 0;
+  // Shutdown while the device is still in use (a lazily detached, busy mount): detach what can
+  // be detached without waiting and leave the rest to the process exit. The object must then be
+  // leaked, not destroyed.
+  virtual void Abandon() = 0;
 };
 
 struct DataPathRequest {

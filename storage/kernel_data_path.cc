@@ -23,6 +23,9 @@ class KernelVolume : public OpenVolume {
   explicit KernelVolume(std::string name) : name_(std::move(name)), path_(StrCat("/dev/mapper/", name_)) {}
   ~KernelVolume() override { (void)Close(); }
   const std::string& device_path() const override { return path_; }
+  void Abandon() override {
+    if (!name_.empty()) crypt_deactivate_by_name(nullptr, name_.c_str(), CRYPT_DEACTIVATE_DEFERRED);
+  }
   absl::Status Close() override {
     if (name_.empty()) return absl::OkStatus();
     const int r = crypt_deactivate(nullptr, name_.c_str());

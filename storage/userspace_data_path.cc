@@ -1,4 +1,5 @@
 // UserspaceDataPath: XtsEngine + FuseBlockImage + LoopDevice (see data_path.h).
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -25,6 +26,13 @@ class UserspaceVolume : public OpenVolume {
   ~UserspaceVolume() override { (void)Close(); }
 
   const std::string& device_path() const override { return device_path_; }
+
+  void Abandon() override {
+    // The FUSE mount leaves the namespace now; its connection lives on (served by our threads)
+    // until the process exits and closes /dev/fuse, and the autoclear loop device goes when its
+    // last user closes.
+    if (!fuse_dir_.empty()) umount2(fuse_dir_.c_str(), MNT_DETACH);
+  }
 
   absl::Status Close() override {
     if (loop_) {

@@ -164,5 +164,22 @@ TEST_F(SecureMountE2eTest, ShutdownTearsVolumesDown) {
   EXPECT_FALSE(IsMounted(mnt_));
 }
 
+// Shutdown with a file still open on the volume: the daemon must still exit promptly (the busy
+// mount is detached lazily), and no mount of ours stays in the mount table.
+TEST_F(SecureMountE2eTest, ShutdownWithABusyVolumeExitsAndDetaches) {
+  grpc::Status st = Mount(Options());
+  ASSERT_TRUE(st.ok()) << st.error_message();
+  std::ifstream held(mnt_ + "/hello.txt");  // keeps the ext4 mount busy
+  ASSERT_TRUE(held.good());
+  daemon_->Signal(SIGTERM);
+  EXPECT_EQ(daemon_->Wait(30), 0) << ReadFile(dir_.path() + "/daemon.log");
+  EXPECT_FALSE(IsMounted(mnt_));
+  std::ifstream f("/proc/self/mountinfo");
+  for (std::string line; std::getline(f, line);) {
+    EXPECT_EQ(line.find(dir_.path()), std::string::npos) << line;
+  }
+  held.close();
+}
+
 }  // namespace
 }  // namespace cdh::testing

@@ -165,8 +165,21 @@ absl::Status ApplyFile(const json& doc, CdhConfig& cfg) {
   }
   CDH_ASSIGN_OR_RETURN(const json* att, r.Table(doc, "attestation"));
   if (att != nullptr) {
-    r.WarnUnknown(*att, {"tee"}, "attestation.");
+    r.WarnUnknown(*att, {"tee", "tpm_tcti", "tpm_ak_handle", "tsm_report_root", "imds_url", "init_data_path"}, "attestation.");
     CDH_RETURN_IF_ERROR(r.String(*att, "tee", "attestation.tee", cfg.attestation.tee));
+    CDH_RETURN_IF_ERROR(r.String(*att, "tpm_tcti", "attestation.tpm_tcti", cfg.attestation.tpm_tcti));
+    CDH_RETURN_IF_ERROR(r.String(*att, "tsm_report_root", "attestation.tsm_report_root", cfg.attestation.tsm_report_root));
+    CDH_RETURN_IF_ERROR(r.String(*att, "imds_url", "attestation.imds_url", cfg.attestation.imds_url));
+    CDH_RETURN_IF_ERROR(r.String(*att, "init_data_path", "attestation.init_data_path", cfg.attestation.init_data_path));
+    std::string handle;
+    CDH_RETURN_IF_ERROR(r.String(*att, "tpm_ak_handle", "attestation.tpm_ak_handle", handle));
+    if (!handle.empty()) {
+      std::string_view h = handle;
+      if (h.starts_with("0x") || h.starts_with("0X")) h.remove_prefix(2);
+      bool ok = !h.empty() && h.size() <= 8 && h.find_first_not_of("0123456789abcdefABCDEF") == std::string_view::npos;
+      if (!ok) return absl::InvalidArgumentError("config key `attestation.tpm_ak_handle` must be a hex handle like \"0x81010002\"");
+      cfg.attestation.tpm_ak_handle = static_cast<uint32_t>(std::stoul(std::string(h), nullptr, 16));
+    }
   }
   CDH_ASSIGN_OR_RETURN(const json* paths, r.Table(doc, "paths"));
   if (paths != nullptr) {

@@ -48,6 +48,14 @@ struct CredentialConfig {
 struct AttestationConfig {  // ext
   // "" = detect the TEE; "sample" must be named explicitly (field case K7).
   std::string tee;
+  // Issue 5: where the TEE interfaces live ("" / 0 = the defaults of attestation/tee_platform.h).
+  std::string tpm_tcti;         // tpm2-tss TCTI, e.g. "device:/dev/tpmrm0", "swtpm:path=/run/tpm.sock"
+  uint32_t tpm_ak_handle = 0;   // `tpm_ak_handle = "0x81010002"` (hex string) in the file
+  std::string tsm_report_root;  // configfs-tsm report directory
+  std::string imds_url;         // Azure IMDS base URL (http://)
+  // The init-data TOML (attesters.md §5); "" = kata's /run/confidential-containers/initdata/initdata.toml.
+  // When present it is bound to the TEE at startup (a mismatch stops the daemon) and sent to the KBS.
+  std::string init_data_path;
 };
 
 struct CdhConfig {

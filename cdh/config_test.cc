@@ -121,6 +121,26 @@ resource_files = ["/tmp/t/r.json"]
   EXPECT_EQ(c->offline_fs_files, std::vector<std::string>{"/tmp/t/r.json"});
 }
 
+// Issue 5: where the TEE interfaces live and where the init data is.
+TEST(ConfigFileTest, AttestationPlatformKeys) {
+  auto c = LoadConfig(File("/x/c.toml", "[kbc]\nname = \"offline_fs_kbc\"\n[attestation]\ntee = \"tpm\"\n"
+                                        "tpm_tcti = \"swtpm:path=/run/tpm.sock\"\ntpm_ak_handle = \"0x81000003\"\n"
+                                        "tsm_report_root = \"/tmp/tsm\"\nimds_url = \"http://127.0.0.1:8080\"\n"
+                                        "init_data_path = \"/tmp/initdata.toml\"\n"));
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->attestation.tpm_tcti, "swtpm:path=/run/tpm.sock");
+  EXPECT_EQ(c->attestation.tpm_ak_handle, 0x81000003u);
+  EXPECT_EQ(c->attestation.tsm_report_root, "/tmp/tsm");
+  EXPECT_EQ(c->attestation.imds_url, "http://127.0.0.1:8080");
+  EXPECT_EQ(c->attestation.init_data_path, "/tmp/initdata.toml");
+  EXPECT_TRUE(c->warnings.empty());
+  for (const char* bad : {"\"xyz\"", "\"0x\"", "\"0x123456789\"", "\"81g\""}) {
+    ExpectInvalid(File("/x/c.toml", std::string("[kbc]\nname = \"offline_fs_kbc\"\n[attestation]\ntpm_ak_handle = ") +
+                                        bad + "\n"),
+                  "attestation.tpm_ak_handle");
+  }
+}
+
 TEST(ConfigFileTest, JsonFilesWorkToo) {
   auto c = LoadConfig(File("/x/cdh.json", R"({"kbc":{"name":"offline_fs_kbc"},"socket":"unix:///tmp/a.sock"})"));
   ASSERT_TRUE(c.ok()) << c.status();

@@ -3,7 +3,9 @@
 #   a dataset encrypted with `openssl enc`, its key held by the resource provider, a sealed
 #   pointer made with the `secret` CLI, unsealed by the running daemon through its API into a
 #   secret-volume directory, and the dataset decrypted with the unsealed key
-#   (../shared/scenario.md, with offline_fs_kbc standing in for the broker).
+#   (../shared/scenario.md). The key lives in a Key Broker Service: `kbs-dev`, a development KBS
+#   speaking Trustee's protocol, and the daemon gets it through a real attestation handshake
+#   (cc_kbc, with the `sample` attester standing in for the TEE this machine does not have).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -12,13 +14,15 @@ BUILD_DIR=${BUILD_DIR:-build}
 echo "== 1. dependencies and build"
 bash scripts/install-deps.sh
 cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-cmake --build "$BUILD_DIR" -j "$(nproc)" --target confidential-data-hub secret cdh-tool >/dev/null
+cmake --build "$BUILD_DIR" -j "$(nproc)" --target confidential-data-hub secret cdh-tool kbs-dev >/dev/null
 BIN=$ROOT/$BUILD_DIR/cdh
 
 WORK=$(mktemp -d /tmp/cdh-demo.XXXXXX)
 DAEMON_PID=""
+KBS_PID=""
 cleanup() {
   if [ -n "$DAEMON_PID" ] && kill -0 "$DAEMON_PID" 2>/dev/null; then kill -TERM "$DAEMON_PID"; wait "$DAEMON_PID" || true; fi
+  if [ -n "$KBS_PID" ] && kill -0 "$KBS_PID" 2>/dev/null; then kill -TERM "$KBS_PID"; wait "$KBS_PID" || true; fi
   rm -rf "$WORK"
 }
 trap cleanup EXIT
@@ -37,15 +41,20 @@ openssl enc -aes-256-cbc -pbkdf2 -salt -in transactions.csv -out transactions.cs
 echo "   transactions.csv.enc: $(stat -c %s transactions.csv.enc) bytes ($(head -c 8 transactions.csv.enc))"
 "$BIN/secret" keygen --kid demo-signer --output-dir . >/dev/null
 
-echo "== 3. the broker side (offline_fs_kbc here): holds the dataset key and the public signing key"
-python3 - <<'PY'
-import base64, json
-res = {
-  "default/fraud-dataset/dataset_key": base64.b64encode(open("dataset_key", "rb").read()).decode(),
-  "default/signing-key/demo-signer": base64.b64encode(open("demo-signer-public.json", "rb").read()).decode(),
-}
-json.dump(res, open("resources.json", "w"))
-PY
+echo "== 3. the broker side: a Key Broker Service holds the dataset key and the public signing key"
+# kbs-dev: development only (it trusts sample evidence); admin auth off, bound to 127.0.0.1.
+"$ROOT/$BUILD_DIR/kbs-dev/kbs-dev" --resource-dir "$WORK/kbs" --port-file "$WORK/kbs.port" \
+  --insecure-admin > kbs.log 2>&1 &
+KBS_PID=$!
+for _ in $(seq 200); do [ -s "$WORK/kbs.port" ] && break; sleep 0.05; done
+KBS_URL="http://127.0.0.1:$(cat "$WORK/kbs.port")"
+echo "   kbs-dev listening on $KBS_URL"
+# Uploads as Trustee's `kbs-client config set-resource` does: raw bytes to the admin endpoint.
+curl -fsS --data-binary @dataset_key -H 'Content-Type: application/octet-stream' \
+  "$KBS_URL/kbs/v0/resource/default/fraud-dataset/dataset_key"
+curl -fsS --data-binary @demo-signer-public.json -H 'Content-Type: application/octet-stream' \
+  "$KBS_URL/kbs/v0/resource/default/signing-key/demo-signer"
+echo "   uploaded default/fraud-dataset/dataset_key and default/signing-key/demo-signer"
 rm dataset_key transactions.csv   # only the broker has the key now
 
 echo "== 4. the developer: seal a pointer to the key (it holds no secret)"
@@ -56,27 +65,29 @@ echo "   ${POINTER:0:72}..."
 mkdir -p secret-volume
 printf '%s\n' "$POINTER" > secret-volume/dataset_key    # as `oc create secret` would mount it
 
-echo "== 5. inside the confidential VM: the data hub starts on the embedded default config"
+echo "== 5. inside the confidential VM: the data hub starts with cc_kbc (attested KBS access)"
 cat > cdh.toml <<TOML
 socket = "unix://$WORK/run/cdh.sock"
 grpc_socket = "unix://$WORK/run/cdh-grpc.sock"
 [kbc]
-name = "offline_fs_kbc"
-[offline_fs_kbc]
-resource_files = ["$WORK/resources.json"]
+name = "cc_kbc"
+url = "$KBS_URL"
+[attestation]
+tee = "sample"    # no TEE on this machine: sample evidence, asked for explicitly (never a fallback)
 [paths]
 base_dir = "$WORK/cdh"
 TOML
 "$BIN/confidential-data-hub" -c cdh.toml 2> daemon.log &
 DAEMON_PID=$!
 
-echo "== 6. the agent unseals the secret volume through the data hub's API"
-"$BIN/cdh-tool" --socket "unix://$WORK/run/cdh-grpc.sock" --timeout 20 \
-  unseal -f secret-volume/dataset_key -o secret-volume/dataset_key.unsealed
-echo "   secret-volume/dataset_key now holds $(stat -c %s secret-volume/dataset_key.unsealed) bytes of key (not printed)"
+echo "== 6. the kata agent unseals the secret volume through the data hub (ttrpc, as the agent speaks it)"
+"$BIN/cdh-tool" --ttrpc --socket "unix://$WORK/run/cdh.sock" --timeout 20 unseal-dir secret-volume
+echo "   secret-volume/dataset_key -> $(readlink secret-volume/dataset_key): $(stat -L -c %s secret-volume/dataset_key) bytes of key (not printed)"
+STATS=$(curl -fsS "$KBS_URL/kbs-dev/v0/stats")
+echo "   KBS: $(echo "$STATS" | python3 -c 'import json,sys; s=json.load(sys.stdin); print("%d attestation handshake(s), %d encrypted resource responses" % (s["attest"], s["resource_ok"]))')"
 
 echo "== 7. the application decrypts its dataset with the key from DECRYPTION_KEY_PATH"
-DECRYPTION_KEY_PATH=$WORK/secret-volume/dataset_key.unsealed
+DECRYPTION_KEY_PATH=$WORK/secret-volume/dataset_key
 openssl enc -d -aes-256-cbc -pbkdf2 -in transactions.csv.enc -out transactions.csv -pass "file:$DECRYPTION_KEY_PATH"
 ROWS=$(($(wc -l < transactions.csv) - 1))
 echo "   decrypted transactions.csv: $ROWS transactions"
@@ -87,6 +98,9 @@ printf '%s' "${POINTER%?}$( [ "${POINTER: -1}" = A ] && echo B || echo A )" > ta
 "$BIN/cdh-tool" --socket "unix://$WORK/run/cdh-grpc.sock" unseal -f tampered -o /dev/null || true
 
 kill -TERM "$DAEMON_PID"; wait "$DAEMON_PID"; DAEMON_PID=""
+kill -TERM "$KBS_PID"; wait "$KBS_PID" || true; KBS_PID=""
 echo "== daemon log"
 sed 's/^/   /' daemon.log
+echo "== kbs-dev log"
+sed 's/^/   /' kbs.log
 if [ "$ROWS" -eq 200000 ]; then echo "OK: the sealed pointer unsealed through the data hub and the dataset decrypted"; else exit 1; fi

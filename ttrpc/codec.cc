@@ -3,6 +3,17 @@
 #include "common/strings.h"
 
 namespace cdh::ttrpc {
+namespace {
+
+void AppendVarint(std::string& out, uint64_t v) {
+  while (v >= 0x80) {
+    out.push_back(static_cast<char>((v & 0x7f) | 0x80));
+    v >>= 7;
+  }
+  out.push_back(static_cast<char>(v));
+}
+
+}  // namespace
 
 absl::StatusOr<::ttrpc::Request> DecodeRequest(std::string_view data) {
   ::ttrpc::Request request;
@@ -23,12 +34,25 @@ std::string EncodeRequest(std::string_view service, std::string_view method, std
 }
 
 std::string EncodeResponse(const RpcStatus& status, std::string_view payload) {
-  ::ttrpc::Response response;
-  // Like upstream servers, always send a status, code 0 on success.
-  response.mutable_status()->set_code(status.code);
-  response.mutable_status()->set_message(status.message);
-  if (status.code == 0) response.set_payload(std::string(payload));
-  return response.SerializeAsString();
+  // Like upstream servers, always send a status, code 0 on success. Encoded by hand (the bytes
+  // protobuf would produce: status=1, payload=2) so the payload, often a plaintext, is copied
+  // once, into the buffer the caller wipes, and never into a message object freed unwiped.
+  ::ttrpc::Status wire_status;
+  wire_status.set_code(status.code);
+  wire_status.set_message(status.message);
+  std::string status_bytes = wire_status.SerializeAsString();
+  if (status.code != 0) payload = {};
+  std::string out;
+  out.reserve(2 * 10 + status_bytes.size() + payload.size() + 2);
+  out.push_back(0x0a);  // field 1, length-delimited
+  AppendVarint(out, status_bytes.size());
+  out.append(status_bytes);
+  if (!payload.empty()) {
+    out.push_back(0x12);  // field 2, length-delimited
+    AppendVarint(out, payload.size());
+    out.append(payload);
+  }
+  return out;
 }
 
 absl::StatusOr<::ttrpc::Response> DecodeResponse(std::string_view data) {

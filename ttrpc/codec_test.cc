@@ -28,6 +28,20 @@ TEST(CodecTest, ResponseWireBytes) {
   EXPECT_EQ(EncodeResponse(RpcStatus{5, "no"}, "ignored"), std::string("\x0a\x06\x08\x05\x12\x02no", 8));
 }
 
+// The hand encoding equals protobuf's own serialization, payload sizes across varint widths.
+TEST(CodecTest, ResponseEncodingMatchesProtobuf) {
+  for (size_t n : {0u, 1u, 127u, 128u, 16383u, 16384u, 1u << 20}) {
+    for (RpcStatus st : {RpcStatus{0, ""}, RpcStatus{13, "Unseal Secret failed: x"}}) {
+      std::string payload(n, 'p');
+      ::ttrpc::Response r;
+      r.mutable_status()->set_code(st.code);
+      r.mutable_status()->set_message(st.message);
+      if (st.code == 0) r.set_payload(payload);
+      EXPECT_EQ(EncodeResponse(st, payload), r.SerializeAsString()) << n << " " << st.code;
+    }
+  }
+}
+
 TEST(CodecTest, ResponseRoundTripAndStatus) {
   auto ok = DecodeResponse(EncodeResponse(RpcStatus{0, ""}, "payload"));
   ASSERT_TRUE(ok.ok());

@@ -361,6 +361,21 @@ TEST_F(ServerTest, ShutdownLetsCallsInFlightFinish) {
   ::close(fds[1]);
 }
 
+// Past the grace period, connections are closed (the caller sees UNAVAILABLE) while a handler
+// that ignores its deadline is still waited for before Shutdown returns.
+TEST_F(ServerTest, ShutdownClosesConnectionsAfterTheGracePeriod) {
+  StartServer();
+  auto c = Client::FromFd(Connect());
+  auto waiting = std::async(std::launch::async, [&] { return c->Call("test.Echo", "Wait", ""); });
+  entered_.WaitForNotification();
+  auto stopping = std::async(std::launch::async, [&] { server_->Shutdown(absl::Milliseconds(50)); });
+  auto w = waiting.get();  // returns once the grace period is over, without Release
+  EXPECT_EQ(w.status().code(), absl::StatusCode::kUnavailable) << w.status();
+  EXPECT_EQ(stopping.wait_for(std::chrono::milliseconds(0)), std::future_status::timeout);
+  ReleaseOnce();
+  stopping.get();
+}
+
 TEST_F(ServerTest, PerConnectionLimitHoldsBackReading) {
   ServerOptions o;
   o.max_in_flight_per_connection = 1;

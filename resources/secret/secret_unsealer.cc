@@ -59,13 +59,37 @@ SecretUnsealer::SecretUnsealer(SecretUnsealerOptions options, ResourceProvider& 
       envelope_(envelope) {}
 
 absl::StatusOr<crypto::EcP256PublicKey> SecretUnsealer::VerificationKey(std::string_view kid, const CallContext& ctx) {
+  bool from_cache = false;
+  return VerificationKeyImpl(kid, ctx, /*use_cache=*/true, &from_cache);
+}
+
+absl::StatusOr<crypto::EcP256PublicKey> SecretUnsealer::VerificationKeyImpl(std::string_view kid,
+                                                                            const CallContext& ctx, bool use_cache,
+                                                                            bool* from_cache) {
+  *from_cache = false;
   SecretBytes key_bytes;
+  bool cacheable = false;
   if (ResourceUri::HasKbsScheme(kid)) {
+    if (use_cache && options_.kid_cache_ttl > absl::ZeroDuration()) {
+      std::lock_guard<std::mutex> lock(kid_cache_mu_);
+      auto it = kid_cache_.find(kid);
+      if (it != kid_cache_.end() && absl::Now() < it->second.expires) {
+        auto jwk = ParseJson(it->second.jwk, "verification key");
+        if (jwk.ok()) {
+          auto key = crypto::EcP256PublicKey::FromJwk(*jwk);
+          if (key.ok()) {
+            *from_cache = true;
+            return key;
+          }
+        }
+      }
+    }
     auto uri = ResourceUri::Parse(kid);
     if (!uri.ok()) return Annotate(uri.status(), "sealed secret `kid`");
     auto fetched = kid_provider_.GetResource(*uri, ctx);
     if (!fetched.ok()) return Annotate(fetched.status(), "fetching the verification key");
     key_bytes = std::move(*fetched);
+    cacheable = options_.kid_cache_ttl > absl::ZeroDuration();
   } else {
     CDH_ASSIGN_OR_RETURN(std::string path, ResolveLocalKid(kid, options_.key_dir));
     auto read = ReadSecretFile(path, kMaxKeyFileSize);
@@ -78,6 +102,15 @@ absl::StatusOr<crypto::EcP256PublicKey> SecretUnsealer::VerificationKey(std::str
   }
   auto key = crypto::EcP256PublicKey::FromJwk(*jwk);
   if (!key.ok()) return Annotate(key.status(), StrCat("verification key `", kid, "`"));
+  if (cacheable) {
+    std::lock_guard<std::mutex> lock(kid_cache_mu_);
+    absl::Time now = absl::Now();
+    if (kid_cache_.size() >= kMaxCachedKids) {
+      std::erase_if(kid_cache_, [now](const auto& kv) { return kv.second.expires <= now; });
+      if (kid_cache_.size() >= kMaxCachedKids) kid_cache_.clear();
+    }
+    kid_cache_[std::string(kid)] = CachedKid{std::string(key_bytes.RevealString()), now + options_.kid_cache_ttl};
+  }
   return key;
 }
 
@@ -95,7 +128,12 @@ absl::StatusOr<SecretBytes> SecretUnsealer::Unseal(std::string_view sealed_secre
     return absl::InvalidArgumentError(
         StrCat("sealed secret signature must be 64 bytes (ES256 r||s), got ", jws.signature.size()));
   }
-  CDH_ASSIGN_OR_RETURN(crypto::EcP256PublicKey key, VerificationKey(jws.kid, ctx));
+  bool from_cache = false;
+  CDH_ASSIGN_OR_RETURN(crypto::EcP256PublicKey key, VerificationKeyImpl(jws.kid, ctx, /*use_cache=*/true, &from_cache));
+  if (from_cache && !key.VerifyEs256(jws.signing_input, jws.signature).ok()) {
+    // The key may have been rotated on the broker since it was cached: check the current one.
+    CDH_ASSIGN_OR_RETURN(key, VerificationKeyImpl(jws.kid, ctx, /*use_cache=*/false, &from_cache));
+  }
   if (!key.VerifyEs256(jws.signing_input, jws.signature).ok()) {
     return absl::PermissionDeniedError(
         StrCat("sealed secret signature does not verify with key `", jws.kid, "`"));

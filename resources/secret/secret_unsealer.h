@@ -17,10 +17,12 @@
 
 #include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
 
 #include "absl/status/statusor.h"
+#include "absl/time/time.h"
 #include "common/call_context.h"
 #include "common/secret_bytes.h"
 #include "crypto/ec_p256.h"
@@ -60,6 +62,12 @@ struct SecretUnsealerOptions {
   // Directory of local verification keys (`kid` that is not a URI), upstream
   // /run/confidential-containers/cdh/sealed-secret.
   std::string key_dir;
+  // How long a verification key fetched from the broker (a KBS-URI `kid`; a public key) is
+  // reused, so that a warm UnsealSecret costs one broker round trip (the secret) instead of two.
+  // A signature that fails with a cached key is checked once more against a freshly fetched key,
+  // so a rotated key takes effect at once; a key removed from the broker stays usable for at
+  // most this long. Zero disables the cache (upstream fetches the key every time).
+  absl::Duration kid_cache_ttl = absl::Minutes(5);
 };
 
 class SecretUnsealer {
@@ -77,10 +85,23 @@ class SecretUnsealer {
 
   absl::StatusOr<SecretBytes> Unseal(std::string_view sealed_secret, const CallContext& ctx);
 
-  // The verification key named by `kid` (KBS URI or file under the key directory).
+  // The verification key named by `kid` (KBS URI or file under the key directory); KBS-URI
+  // keys may come from the cache (SecretUnsealerOptions::kid_cache_ttl).
   absl::StatusOr<crypto::EcP256PublicKey> VerificationKey(std::string_view kid, const CallContext& ctx);
 
  private:
+  // `use_cache`: may answer from the cache; `*from_cache` says whether it did.
+  absl::StatusOr<crypto::EcP256PublicKey> VerificationKeyImpl(std::string_view kid, const CallContext& ctx,
+                                                              bool use_cache, bool* from_cache);
+  // Largest number of cached verification keys.
+  static constexpr size_t kMaxCachedKids = 256;
+  struct CachedKid {
+    std::string jwk;  // public key JSON as fetched
+    absl::Time expires;
+  };
+  std::mutex kid_cache_mu_;
+  std::map<std::string, CachedKid, std::less<>> kid_cache_;  // guarded by kid_cache_mu_
+
   absl::StatusOr<SecretBytes> UnsealPayload(std::string_view payload_json, const CallContext& ctx);
 
   const SecretUnsealerOptions options_;

@@ -123,6 +123,13 @@ TEST(DaemonTtrpcTest, UnsealDirReproducesTheScenario) {
   std::string tmpl = (fs::temp_directory_path() / "cdh-scenario-XXXXXX").string();
   ASSERT_NE(::mkdtemp(tmpl.data()), nullptr);
   fs::path work = tmpl;
+  struct RemoveOnExit {
+    fs::path dir;
+    ~RemoveOnExit() {
+      std::error_code ec;
+      fs::remove_all(dir, ec);
+    }
+  } cleanup{work};
   CommandResult keygen = RunCommand({CDH_SECRET_PATH, "keygen", "--kid", "fraud", "--output-dir", work.string()});
   ASSERT_EQ(keygen.exit_code, 0) << keygen.err;
   CommandResult seal = RunCommand({CDH_SECRET_PATH, "seal", "--signing-kid", "kbs:///default/signing-key/fraud",
@@ -171,7 +178,6 @@ TEST(DaemonTtrpcTest, UnsealDirReproducesTheScenario) {
   EXPECT_EQ(fail.exit_code, 1) << fail.out << fail.err;
   EXPECT_NE(fail.err.find("Unseal Secret failed"), std::string::npos) << fail.err;
   EXPECT_FALSE(fs::is_symlink(bad / "dataset_key"));
-  fs::remove_all(work);
 }
 
 TEST(DaemonTtrpcTest, CdhToolSpeaksBothTransports) {

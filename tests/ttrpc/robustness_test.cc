@@ -202,6 +202,26 @@ TEST_F(RobustnessTest, UndecodablePayloadsGetInvalidArgument) {
   ExpectGoodCall(*c, 9);
 }
 
+// timeout_nano is honoured by the real daemon: a deadline that has passed before the call can
+// run is answered DEADLINE_EXCEEDED "timeout" (ttrpc-rust's answer); the connection goes on.
+TEST_F(RobustnessTest, ExpiredTimeoutNanoIsDeadlineExceeded) {
+  auto c = Connect();
+  ASSERT_TRUE(c->SendRequest(1, "api.GetResourceService", "GetResource", GetResourcePayload(kSmallResourceUri),
+                             /*timeout_nano=*/1));
+  auto r = c->ReadReply();
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(r->stream_id, 1u);
+  EXPECT_EQ(r->status.code(), absl::StatusCode::kDeadlineExceeded);
+  EXPECT_EQ(r->status.message(), "timeout");
+  // The kata agent's 50 s timeout leaves plenty of room.
+  ASSERT_TRUE(c->SendRequest(3, "api.GetResourceService", "GetResource", GetResourcePayload(kSmallResourceUri),
+                             /*timeout_nano=*/50'000'000'000));
+  auto ok = c->ReadReply();
+  ASSERT_TRUE(ok.has_value());
+  EXPECT_TRUE(ok->status.ok()) << ok->status;
+  EXPECT_EQ(ResourceOf(ok->payload), kSmallResource);
+}
+
 // Clients that send calls and leave before the answers: the replies fail to write, nothing
 // leaks.
 TEST_F(RobustnessTest, ClientsDisconnectingMidCall) {

@@ -1,0 +1,162 @@
+// az-tdx-vtpm / az-snp-vtpm on a real swtpm. The Azure paravisor is played by FakeParavisorTpm
+// and IMDS by a local HTTP server on 127.0.0.1:0; both stand in for Azure services that cannot
+// run here.
+#include "attestation/az_vtpm_attester.h"
+
+#include <httplib.h>
+
+#include <thread>
+
+#include "absl/strings/escaping.h"
+#include "attestation/fake_imds.h"
+#include "attestation/fake_paravisor.h"
+#include "attestation/fake_tee_reports.h"
+#include "attestation/tpm/esys_tpm.h"
+#include "attestation/tpm/swtpm_rig.h"
+#include "attestation/tpm/tpm_structures.h"
+#include "common/base64.h"
+#include "common/json.h"
+#include "crypto/hash.h"
+#include "crypto/rsa_pkcs1.h"
+#include "gtest/gtest.h"
+
+namespace cdh::attestation {
+namespace {
+
+class AzVtpmTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto rig = SwtpmRig::Start();
+    ASSERT_TRUE(rig.ok()) << rig.status();
+    rig_ = std::move(rig).value();
+    auto tpm = EsysTpm::Open(rig_->tcti());
+    ASSERT_TRUE(tpm.ok()) << tpm.status();
+    ASSERT_TRUE((*tpm)->ProvisionRsaAk(kAzureVtpmAkHandle).ok());
+    tpm_ = std::move(tpm).value();
+    auto imds = HttpImdsClient::New(imds_.url());
+    ASSERT_TRUE(imds.ok());
+    imds_client_ = std::move(imds).value();
+  }
+  std::shared_ptr<FakeParavisorTpm> Paravisor(HclReportType type) {
+    std::string hw = type == HclReportType::kSnp ? FakeSnpReport(std::string(64, '\0'), std::string(32, '\0'))
+                                                 : std::string(kTdReportSize, '\x01');
+    auto p = std::make_shared<FakeParavisorTpm>(tpm_, type, hw);
+    EXPECT_TRUE(p->Boot().ok());
+    return p;
+  }
+
+  FakeImds imds_;
+  std::unique_ptr<SwtpmRig> rig_;
+  std::shared_ptr<EsysTpm> tpm_;
+  std::shared_ptr<ImdsClient> imds_client_;
+};
+
+// The checks of the Trustee az-*-vtpm verifiers that need no vendor root (attesters.md §7).
+void ExpectVerifies(const nlohmann::json& ev, std::string_view report_data, HclReportType type) {
+  ASSERT_EQ(ev.at("version"), 2);
+  auto hcl = Base64UrlDecode(std::string(ev.at("hcl_report").get<std::string>()).substr(
+      0, ev.at("hcl_report").get<std::string>().find('=')));
+  ASSERT_TRUE(hcl.ok());
+  auto parsed = ParseHclReport(*hcl);
+  ASSERT_TRUE(parsed.ok()) << parsed.status();
+  auto ak = HclAkPublicSpki(parsed->var_data);
+  ASSERT_TRUE(ak.ok()) << ak.status();
+  std::string msg = absl::HexStringToBytes(ev["tpm_quote"]["message"].get<std::string>());
+  std::string sig = absl::HexStringToBytes(ev["tpm_quote"]["signature"].get<std::string>());
+  EXPECT_TRUE(crypto::VerifyRsaPkcs1Sha256(*ak, msg, sig).ok());                     // (1)
+  auto attest = ParseTpmQuoteAttest(msg);
+  ASSERT_TRUE(attest.ok());
+  EXPECT_EQ(attest->extra_data, report_data);                                          // (2) unpadded
+  std::string concat;
+  ASSERT_EQ(ev["tpm_quote"]["pcrs"].size(), 24u);
+  for (const auto& p : ev["tpm_quote"]["pcrs"]) concat += absl::HexStringToBytes(p.get<std::string>());
+  EXPECT_EQ(crypto::Sha256(concat), attest->pcr_digest);                               // (3)
+  EXPECT_EQ(parsed->hardware_report_data.substr(0, 32), crypto::Sha256(parsed->var_data));  // (4)
+  auto var = ParseJson(parsed->var_data, "var data");
+  std::string user = absl::HexStringToBytes((*var)["user-data"].get<std::string>());
+  EXPECT_EQ(user.substr(0, report_data.size()), report_data);                          // (5)
+  if (type == HclReportType::kTdx) {
+    std::string q = ev.at("td_quote").get<std::string>();
+    auto quote = Base64UrlDecode(q.substr(0, q.find('=')));
+    ASSERT_TRUE(quote.ok());
+    EXPECT_EQ(quote->substr(kTdxQuoteV4ReportDataOffset, 32), crypto::Sha256(parsed->var_data));
+  }
+}
+
+TEST_F(AzVtpmTest, TdxEvidenceShapeAndBindings) {
+  AzVtpmAttester attester(HclReportType::kTdx, Paravisor(HclReportType::kTdx), imds_client_, absl::ZeroDuration());
+  EXPECT_EQ(attester.tee(), "az-tdx-vtpm");
+  for (size_t n : {1, 11, 12, 32, 48, 64}) {
+    std::string rd(n, static_cast<char>(0x30 + n));
+    auto ev = attester.GetEvidence(rd, CallContext{});
+    ASSERT_TRUE(ev.ok()) << n << ": " << ev.status();
+    EXPECT_EQ(ev->size(), 4u);
+    for (const char* k : {"version", "tpm_quote", "hcl_report", "td_quote"}) EXPECT_TRUE(ev->contains(k)) << k;
+    EXPECT_EQ(ev->at("hcl_report").get<std::string>().size() % 4, 0u);  // base64url with padding
+    ExpectVerifies(*ev, rd, HclReportType::kTdx);
+  }
+}
+
+TEST_F(AzVtpmTest, SnpEvidenceShapeAndBindings) {
+  AzVtpmAttester attester(HclReportType::kSnp, Paravisor(HclReportType::kSnp), imds_client_, absl::ZeroDuration());
+  EXPECT_EQ(attester.tee(), "az-snp-vtpm");
+  std::string rd(48, '\x5a');
+  auto ev = attester.GetEvidence(rd, CallContext{});
+  ASSERT_TRUE(ev.ok()) << ev.status();
+  EXPECT_EQ(ev->size(), 4u);
+  EXPECT_EQ(ev->at("vcek"), Base64UrlPaddedEncode("VCEK-DER"));
+  ExpectVerifies(*ev, rd, HclReportType::kSnp);
+}
+
+TEST_F(AzVtpmTest, ReportDataSizesAndWrongHclType) {
+  AzVtpmAttester attester(HclReportType::kTdx, Paravisor(HclReportType::kSnp), imds_client_, absl::ZeroDuration());
+  EXPECT_EQ(attester.GetEvidence("", CallContext{}).status().code(), absl::StatusCode::kInvalidArgument);
+  auto big = attester.GetEvidence(std::string(65, 'x'), CallContext{});
+  EXPECT_EQ(big.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(big.status().message().find("65 bytes"), absl::string_view::npos);
+  EXPECT_EQ(attester.GetEvidence("x", CallContext{}).status().code(), absl::StatusCode::kFailedPrecondition);
+}
+
+TEST_F(AzVtpmTest, ImdsDownIsUnavailableNamingTheUrl) {
+  auto dead = HttpImdsClient::New("http://127.0.0.1:1");
+  ASSERT_TRUE(dead.ok());
+  AzVtpmAttester attester(HclReportType::kTdx, Paravisor(HclReportType::kTdx), std::move(dead).value(),
+                          absl::ZeroDuration());
+  auto ev = attester.GetEvidence("x", CallContext::WithTimeout(absl::Seconds(10)));
+  EXPECT_EQ(ev.status().code(), absl::StatusCode::kUnavailable) << ev.status();
+  EXPECT_NE(ev.status().message().find("127.0.0.1:1/acc/tdquote"), absl::string_view::npos) << ev.status();
+}
+
+TEST(HclReportTest, NegativeTable) {
+  std::string good = BuildFakeHclReport(HclReportType::kSnp, std::string(1184, '\0'), std::string(256, '\x80'),
+                                        std::string("\x01\x00\x01", 3), "ud");
+  ASSERT_TRUE(ParseHclReport(good).ok());
+  EXPECT_LE(good.size(), 2048u);  // fits swtpm's NV index limit
+  EXPECT_FALSE(ParseHclReport(good.substr(0, 1000)).ok());
+  std::string bad_sig = good;
+  bad_sig[0] = 'X';
+  EXPECT_FALSE(ParseHclReport(bad_sig).ok());
+  std::string bad_type = good;
+  bad_type[1224] = 3;
+  EXPECT_FALSE(ParseHclReport(bad_type).ok());
+  std::string bad_hash = good;
+  bad_hash[1228] = 2;
+  EXPECT_FALSE(ParseHclReport(bad_hash).ok());
+  std::string overrun = good;
+  overrun[1233] = 0x7f;
+  EXPECT_FALSE(ParseHclReport(overrun).ok());
+  EXPECT_FALSE(HclAkPublicSpki("{}").ok());
+  EXPECT_FALSE(HclAkPublicSpki("not json").ok());
+}
+
+TEST(ImdsClientTest, UrlValidationAndPem) {
+  EXPECT_FALSE(HttpImdsClient::New("https://169.254.169.254").ok());
+  EXPECT_FALSE(HttpImdsClient::New("http://host:port").ok());
+  EXPECT_TRUE(HttpImdsClient::New("http://169.254.169.254").ok());
+  EXPECT_EQ(*PemCertificateToDer(FakeImds::kVcekPem), "VCEK-DER");
+  EXPECT_FALSE(PemCertificateToDer("-----BEGIN CERTIFICATE-----\n!!\n-----END CERTIFICATE-----").ok());
+  EXPECT_FALSE(PemCertificateToDer("nothing").ok());
+}
+
+}  // namespace
+}  // namespace cdh::attestation

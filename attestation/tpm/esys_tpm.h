@@ -1,0 +1,53 @@
+// EsysTpm: Tpm over tpm2-tss ESAPI with a configurable TCTI (attesters.md §4.3; build-env.md §5).
+// TCTI strings as tpm2-tss's loader takes them: "device:/dev/tpmrm0", "swtpm:path=/run/x.sock"
+// (the swtpm TCTI needs its control socket at "<path>.ctrl"), "mssim:host=...,port=...".
+//
+// There may be no resource manager in between (swtpm, /dev/tpm0), so every transient object and
+// session this class creates is flushed before the call returns, error or not.
+//
+// Thread-safe (one mutex around the ESYS context); neither copyable nor movable.
+#ifndef CDH_ATTESTATION_TPM_ESYS_TPM_H_
+#define CDH_ATTESTATION_TPM_ESYS_TPM_H_
+
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "attestation/tpm/tpm.h"
+
+namespace cdh::attestation {
+
+class EsysTpm : public Tpm {
+ public:
+  // Connects through `tcti` (see above). UNAVAILABLE naming the TCTI when it cannot connect.
+  static absl::StatusOr<std::unique_ptr<EsysTpm>> Open(const std::string& tcti);
+  ~EsysTpm() override;
+  EsysTpm(const EsysTpm&) = delete;
+  EsysTpm& operator=(const EsysTpm&) = delete;
+
+  absl::StatusOr<TpmQuote> Quote(uint32_t ak_handle, std::string_view qualifying_data) override;
+  absl::StatusOr<std::vector<std::string>> ReadPcrs() override;
+  absl::Status ExtendPcr(int index, std::string_view digest) override;
+  absl::StatusOr<TpmRsaPublic> ReadRsaPublic(uint32_t handle) override;
+  absl::StatusOr<std::string> NvRead(uint32_t index) override;
+  absl::Status NvWriteDefining(uint32_t index, std::string_view data) override;
+
+  // Provisioning, for test rigs and first-boot tooling: creates an RSA-2048 restricted signing
+  // key (RSASSA/SHA-256) as a primary in the owner hierarchy, makes it persistent at `handle`
+  // (replacing what was there) and flushes the transient copy. Primary keys are derived from the
+  // hierarchy seed and template: a different `label` (≤ 256 bytes, put in the template's unique
+  // field) gives a different key.
+  absl::Status ProvisionRsaAk(uint32_t handle, std::string_view label = "");
+  // Removes an NV index if it exists.
+  absl::Status NvUndefine(uint32_t index);
+
+ private:
+  struct Impl;
+  explicit EsysTpm(std::unique_ptr<Impl> impl);
+  std::mutex mu_;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace cdh::attestation
+
+#endif  // CDH_ATTESTATION_TPM_ESYS_TPM_H_

@@ -1,0 +1,40 @@
+// SwtpmRig: a real swtpm (TPM 2.0 emulator) started for one test on unix sockets under a fresh
+// temp directory (build-env.md §5; attesters.md §4.5-4.6), killed and removed on destruction.
+// No ports, no shared state with other engineers' instances. Test-only library code.
+//
+// Not thread-safe; neither copyable nor movable.
+#ifndef CDH_ATTESTATION_TPM_SWTPM_RIG_H_
+#define CDH_ATTESTATION_TPM_SWTPM_RIG_H_
+
+#include <sys/types.h>
+
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+
+namespace cdh::attestation {
+
+class SwtpmRig {
+ public:
+  // Starts `swtpm socket --tpm2` with startup-clear and waits (up to 20 s) for its socket.
+  // UNAVAILABLE when swtpm is missing or does not come up.
+  static absl::StatusOr<std::unique_ptr<SwtpmRig>> Start();
+  ~SwtpmRig();
+  SwtpmRig(const SwtpmRig&) = delete;
+  SwtpmRig& operator=(const SwtpmRig&) = delete;
+
+  // "swtpm:path=<dir>/tpm.sock" (the control socket is "<dir>/tpm.sock.ctrl").
+  std::string tcti() const { return "swtpm:path=" + socket_; }
+  const std::string& dir() const { return dir_; }
+
+ private:
+  SwtpmRig() = default;
+  std::string dir_;
+  std::string socket_;
+  pid_t pid_ = -1;
+};
+
+}  // namespace cdh::attestation
+
+#endif  // CDH_ATTESTATION_TPM_SWTPM_RIG_H_

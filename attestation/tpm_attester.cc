@@ -1,0 +1,94 @@
+#include "attestation/tpm_attester.h"
+
+#include "attestation/tpm/tpm_structures.h"
+#include "common/base64.h"
+#include "common/status_macros.h"
+#include "common/strings.h"
+#include "crypto/hash.h"
+#include "crypto/rsa_pkcs1.h"
+
+namespace cdh::attestation {
+
+absl::StatusOr<ConsistentQuote> QuoteWithPcrs(Tpm& tpm, uint32_t ak_handle, std::string_view qualifying_data) {
+  constexpr int kAttempts = 3;
+  for (int i = 0; i < kAttempts; ++i) {
+    ConsistentQuote out;
+    CDH_ASSIGN_OR_RETURN(out.quote, tpm.Quote(ak_handle, qualifying_data));
+    CDH_ASSIGN_OR_RETURN(out.pcrs, tpm.ReadPcrs());
+    CDH_ASSIGN_OR_RETURN(TpmQuoteAttest attest, ParseTpmQuoteAttest(out.quote.attest));
+    std::string concat;
+    for (const std::string& p : out.pcrs) concat += p;
+    if (crypto::Sha256(concat) == attest.pcr_digest) return out;
+  }
+  return absl::UnavailableError("TPM PCRs kept changing between the quote and the PCR read");
+}
+
+absl::Status BindInitDataToPcr8(Tpm& tpm, std::string_view digest) {
+  constexpr int kInitDataPcr = 8;
+  if (digest.size() != kTpmSha256Size) {
+    return absl::InvalidArgumentError(StrCat("the init data digest is ", digest.size(),
+                                             " bytes; binding it to PCR 8 needs a 32-byte digest "
+                                             "(init data `algorithm = \"sha256\"`)"));
+  }
+  CDH_ASSIGN_OR_RETURN(std::vector<std::string> pcrs, tpm.ReadPcrs());
+  std::string bound = crypto::Sha256(std::string(kTpmSha256Size, '\0') + std::string(digest));
+  if (pcrs[kInitDataPcr] == bound) return absl::OkStatus();  // already bound (e.g. daemon restart)
+  if (pcrs[kInitDataPcr] != std::string(kTpmSha256Size, '\0')) {
+    return absl::PermissionDeniedError("PCR 8 already holds a value other than this init data's binding");
+  }
+  CDH_RETURN_IF_ERROR(tpm.ExtendPcr(kInitDataPcr, digest));
+  return absl::OkStatus();
+}
+
+absl::Status ExtendTpmPcr(Tpm& tpm, uint64_t pcr_index, std::string_view digest) {
+  if (pcr_index >= static_cast<uint64_t>(kTpmPcrCount)) {
+    return absl::InvalidArgumentError(StrCat("PCR index ", pcr_index, " is outside 0..23"));
+  }
+  return tpm.ExtendPcr(static_cast<int>(pcr_index), digest);
+}
+
+absl::StatusOr<std::string> ReadTpmPcr(Tpm& tpm, uint64_t pcr_index) {
+  if (pcr_index >= static_cast<uint64_t>(kTpmPcrCount)) {
+    return absl::InvalidArgumentError(StrCat("PCR index ", pcr_index, " is outside 0..23"));
+  }
+  CDH_ASSIGN_OR_RETURN(std::vector<std::string> pcrs, tpm.ReadPcrs());
+  return pcrs[pcr_index];
+}
+
+absl::Status TpmAttester::BindInitData(std::string_view digest, const CallContext& ctx) {
+  return Annotate(BindInitDataToPcr8(*tpm_, digest), "tpm");
+}
+absl::Status TpmAttester::ExtendRuntimeMeasurement(uint64_t pcr_index, std::string_view digest) {
+  return ExtendTpmPcr(*tpm_, pcr_index, digest);
+}
+absl::StatusOr<std::string> TpmAttester::ReadRuntimeMeasurement(uint64_t pcr_index) {
+  return ReadTpmPcr(*tpm_, pcr_index);
+}
+
+TpmAttester::TpmAttester(std::shared_ptr<Tpm> tpm, uint32_t ak_handle) : tpm_(std::move(tpm)), ak_handle_(ak_handle) {}
+
+absl::StatusOr<nlohmann::json> TpmAttester::GetEvidence(std::string_view report_data, const CallContext& ctx) {
+  if (report_data.size() > kMaxReportDataInput) {
+    return absl::InvalidArgumentError(StrCat("tpm: report data is ", report_data.size(), " bytes; at most ",
+                                             kMaxReportDataInput, " are accepted (resized to ", kReportDataSize,
+                                             " bytes of quote qualifying data)"));
+  }
+  if (ctx.Expired()) return absl::DeadlineExceededError("tpm: deadline exceeded");
+  std::string qualifying(report_data.substr(0, kReportDataSize));
+  qualifying.resize(kReportDataSize, '\0');
+  absl::StatusOr<ConsistentQuote> q = QuoteWithPcrs(*tpm_, ak_handle_, qualifying);
+  if (!q.ok()) return Annotate(q.status(), "tpm");
+  absl::StatusOr<TpmRsaPublic> ak = tpm_->ReadRsaPublic(ak_handle_);
+  if (!ak.ok()) return Annotate(ak.status(), "tpm: reading the AK public key");
+  CDH_ASSIGN_OR_RETURN(std::string spki, crypto::RsaSpkiFromModulusExponent(ak->modulus, ak->exponent));
+  nlohmann::json pcrs = nlohmann::json::array();
+  for (const std::string& p : q->pcrs) pcrs.push_back(crypto::HexEncode(p));
+  nlohmann::json evidence;
+  evidence["tpm_quote"] = {{"signature", Base64StdEncode(q->quote.signature)},
+                           {"message", Base64StdEncode(q->quote.attest)},
+                           {"pcrs", std::move(pcrs)}};
+  evidence["ak_public"] = Base64StdEncode(spki);
+  return evidence;
+}
+
+}  // namespace cdh::attestation

@@ -1,0 +1,127 @@
+// The `tpm` attester and EsysTpm against a real swtpm started by the test (unix sockets in a temp
+// dir; the AK is provisioned by the test through ESAPI). Field case T1.
+#include "attestation/tpm_attester.h"
+
+#include "attestation/tpm/esys_tpm.h"
+#include "attestation/tpm/swtpm_rig.h"
+#include "attestation/tpm/tpm_structures.h"
+#include "common/base64.h"
+#include "crypto/hash.h"
+#include "crypto/rsa_pkcs1.h"
+#include "absl/strings/escaping.h"
+#include "gtest/gtest.h"
+
+namespace cdh::attestation {
+namespace {
+
+using absl::StatusCode;
+
+class TpmTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto rig = SwtpmRig::Start();
+    ASSERT_TRUE(rig.ok()) << rig.status();
+    rig_ = std::move(rig).value();
+    auto tpm = EsysTpm::Open(rig_->tcti());
+    ASSERT_TRUE(tpm.ok()) << tpm.status();
+    tpm_ = std::move(tpm).value();
+    ASSERT_TRUE(tpm_->ProvisionRsaAk(kDefaultTpmAkHandle).ok());
+  }
+  void TearDown() override {
+    tpm_.reset();
+    rig_.reset();
+  }
+  std::unique_ptr<SwtpmRig> rig_;
+  std::shared_ptr<EsysTpm> tpm_;
+};
+
+// T1: report data of every length a caller may pass, checked the way the Trustee verifier does.
+TEST_F(TpmTest, EvidenceVerifiesForEveryReportDataLength) {
+  TpmAttester attester(tpm_, kDefaultTpmAkHandle);
+  EXPECT_EQ(attester.tee(), "tpm");
+  for (size_t n : {0, 11, 12, 32, 48, 64}) {
+    std::string rd;
+    for (size_t i = 0; i < n; ++i) rd.push_back(static_cast<char>(i + 1));
+    auto ev = attester.GetEvidence(rd, CallContext{});
+    ASSERT_TRUE(ev.ok()) << n << ": " << ev.status();
+    ASSERT_EQ(ev->size(), 2u);
+    const auto& q = ev->at("tpm_quote");
+    ASSERT_EQ(q.size(), 3u);
+    auto sig = Base64StdDecode(q.at("signature").get<std::string>());
+    auto msg = Base64StdDecode(q.at("message").get<std::string>());
+    auto ak = Base64StdDecode(ev->at("ak_public").get<std::string>());
+    ASSERT_TRUE(sig.ok() && msg.ok() && ak.ok());
+    EXPECT_EQ(sig->substr(0, 4), std::string("\x00\x14\x00\x0b", 4));  // TPMT_SIGNATURE RSASSA/SHA-256
+    auto raw_sig = ParseTpmRsassaSha256Signature(*sig);
+    ASSERT_TRUE(raw_sig.ok());
+    EXPECT_TRUE(crypto::VerifyRsaPkcs1Sha256(*ak, *msg, *raw_sig).ok());
+    auto attest = ParseTpmQuoteAttest(*msg);
+    ASSERT_TRUE(attest.ok()) << attest.status();
+    std::string expected = rd.substr(0, 32);
+    expected.resize(32, '\0');
+    EXPECT_EQ(attest->extra_data, expected) << n;
+    EXPECT_TRUE(SelectsAllSha256Pcrs(attest->pcr_select));
+    ASSERT_EQ(q.at("pcrs").size(), 24u);
+    std::string concat;
+    for (const auto& p : q.at("pcrs")) {
+      std::string hex = p.get<std::string>();
+      ASSERT_EQ(hex.size(), 64u);
+      concat += absl::HexStringToBytes(hex);
+    }
+    EXPECT_EQ(crypto::Sha256(concat), attest->pcr_digest);
+  }
+}
+
+TEST_F(TpmTest, OversizeReportDataIsAClearError) {
+  TpmAttester attester(tpm_, kDefaultTpmAkHandle);
+  auto ev = attester.GetEvidence(std::string(65, 'x'), CallContext{});
+  EXPECT_EQ(ev.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(ev.status().message().find("65 bytes"), absl::string_view::npos) << ev.status();
+  // Straight to the TPM: TPM2B_DATA cannot hold it; checked before the TPM sees it.
+  auto q = tpm_->Quote(kDefaultTpmAkHandle, std::string(65, 'x'));
+  EXPECT_EQ(q.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(q.status().message().find("qualifying data"), absl::string_view::npos);
+}
+
+TEST_F(TpmTest, MissingAkIsNotFoundNamingTheHandle) {
+  TpmAttester attester(tpm_, 0x81010077);
+  auto ev = attester.GetEvidence("x", CallContext{});
+  EXPECT_EQ(ev.status().code(), StatusCode::kNotFound) << ev.status();
+  EXPECT_NE(ev.status().message().find("0x81010077"), absl::string_view::npos) << ev.status();
+}
+
+TEST_F(TpmTest, PcrExtendFollowsTheVerifierRule) {
+  std::string d = crypto::Sha256("init data");
+  ASSERT_TRUE(tpm_->ExtendPcr(8, d).ok());
+  auto pcrs = tpm_->ReadPcrs();
+  ASSERT_TRUE(pcrs.ok());
+  EXPECT_EQ((*pcrs)[8], crypto::Sha256(std::string(32, '\0') + d));
+  EXPECT_EQ(tpm_->ExtendPcr(24, d).code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(tpm_->ExtendPcr(-1, d).code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(tpm_->ExtendPcr(8, d.substr(0, 31)).code(), StatusCode::kInvalidArgument);
+  absl::Status pcr17 = tpm_->ExtendPcr(17, d);  // not extendable at locality 0 (§4.6)
+  EXPECT_FALSE(pcr17.ok());
+  EXPECT_NE(pcr17.message().find("locality"), absl::string_view::npos) << pcr17;
+}
+
+TEST_F(TpmTest, NvWriteDefiningAndChunkedRead) {
+  std::string big(1900, '\0');
+  for (size_t i = 0; i < big.size(); ++i) big[i] = static_cast<char>(i * 7);
+  ASSERT_TRUE(tpm_->NvWriteDefining(0x01400001, big).ok());
+  EXPECT_EQ(*tpm_->NvRead(0x01400001), big);
+  ASSERT_TRUE(tpm_->NvWriteDefining(0x01400002, std::string(48, 'a')).ok());
+  ASSERT_TRUE(tpm_->NvWriteDefining(0x01400002, std::string(32, 'b')).ok());  // redefined with the new size
+  EXPECT_EQ(*tpm_->NvRead(0x01400002), std::string(32, 'b'));
+  EXPECT_EQ(tpm_->NvRead(0x01400009).status().code(), StatusCode::kNotFound);
+  EXPECT_TRUE(tpm_->NvUndefine(0x01400002).ok());
+  EXPECT_EQ(tpm_->NvRead(0x01400002).status().code(), StatusCode::kNotFound);
+}
+
+TEST(EsysTpmTest, UnreachableTctiIsUnavailable) {
+  auto tpm = EsysTpm::Open("swtpm:path=/nonexistent/tpm.sock");
+  EXPECT_EQ(tpm.status().code(), StatusCode::kUnavailable);
+  EXPECT_NE(tpm.status().message().find("/nonexistent/tpm.sock"), absl::string_view::npos);
+}
+
+}  // namespace
+}  // namespace cdh::attestation

@@ -1,0 +1,54 @@
+#include "crypto/ecdh_p256.h"
+
+#include <openssl/evp.h>
+
+#include "common/strings.h"
+#include "crypto/hash.h"
+#include "crypto/openssl_util.h"
+
+namespace cdh::crypto {
+namespace {
+
+void AppendBe32(std::string& out, uint32_t v) {
+  out.push_back(static_cast<char>(v >> 24));
+  out.push_back(static_cast<char>(v >> 16));
+  out.push_back(static_cast<char>(v >> 8));
+  out.push_back(static_cast<char>(v));
+}
+
+}  // namespace
+
+absl::StatusOr<SecretBytes> EcdhP256(const EcP256PrivateKey& priv, const EcP256PublicKey& peer) {
+  EvpPkeyCtxPtr ctx(EVP_PKEY_CTX_new_from_pkey(nullptr, static_cast<EVP_PKEY*>(priv.native()), nullptr));
+  size_t len = 0;
+  if (!ctx || EVP_PKEY_derive_init(ctx.get()) != 1 ||
+      EVP_PKEY_derive_set_peer(ctx.get(), static_cast<EVP_PKEY*>(peer.native())) != 1 ||
+      EVP_PKEY_derive(ctx.get(), nullptr, &len) != 1) {
+    return OpenSslError("ECDH P-256");
+  }
+  SecretBytes z(len);
+  if (EVP_PKEY_derive(ctx.get(), z.RevealMutable().data(), &len) != 1) return OpenSslError("ECDH P-256");
+  if (len != 32) return absl::InternalError("ECDH P-256: unexpected shared secret size");
+  return z;
+}
+
+absl::StatusOr<SecretBytes> ConcatKdfSha256(const SecretBytes& z, std::string_view algorithm_id,
+                                            size_t keydatalen_bits) {
+  if (keydatalen_bits == 0 || keydatalen_bits > 256 || keydatalen_bits % 8 != 0) {
+    return absl::InvalidArgumentError("Concat KDF: key length must be 8..256 bits, a multiple of 8");
+  }
+  std::string input;
+  AppendBe32(input, 1);
+  input.append(z.RevealString());
+  AppendBe32(input, static_cast<uint32_t>(algorithm_id.size()));
+  input.append(algorithm_id);
+  AppendBe32(input, 0);  // PartyUInfo: empty (no apu)
+  AppendBe32(input, 0);  // PartyVInfo: empty (no apv)
+  AppendBe32(input, static_cast<uint32_t>(keydatalen_bits));
+  std::string digest = Sha256(input);
+  SecureWipe(input.data(), input.size());
+  digest.resize(keydatalen_bits / 8);
+  return SecretBytes::TakeString(digest);
+}
+
+}  // namespace cdh::crypto

@@ -1,0 +1,66 @@
+// Known-answer tests for ECDH P-256 and the Concat KDF from kbs-protocol.md §3.6.
+#include "crypto/ecdh_p256.h"
+
+#include "absl/strings/escaping.h"
+#include "gtest/gtest.h"
+#include "common/base64.h"
+#include "crypto/hash.h"
+
+namespace cdh::crypto {
+namespace {
+
+// §2.5 / §3.6: TEE private key d = SHA-256("kbs-kat tee key").
+nlohmann::json TeeJwk() {
+  return {{"kty", "EC"}, {"crv", "P-256"},
+          {"x", "OyWymcN15Jx3ZLYFXK3BJhycILN_Zy5HEOYW7o1Urvc"},
+          {"y", "g7rP1SDvHYqatF9tvKiKxo9f84G93qY8I_rDE0Otgjk"},
+          {"d", Base64UrlEncode(Sha256("kbs-kat tee key"))}};
+}
+// §3.6: the KBS ephemeral public key (epk of the protected header).
+nlohmann::json EpkJwk() {
+  return {{"kty", "EC"}, {"crv", "P-256"},
+          {"x", "6Vy4XDSbqb0-rv9_hSvTIyc5oZ133CWibCBqHSvxzgA"},
+          {"y", "nhogQ99KfU7kyyZOAqDwXuC7qa08UcmqkLkqlu4Qhh8"}};
+}
+
+TEST(EcdhP256Test, SharedSecretAndKekMatchSpecVector) {
+  auto tee = EcP256PrivateKey::FromJwk(TeeJwk());
+  ASSERT_TRUE(tee.ok()) << tee.status();
+  auto epk = EcP256PublicKey::FromJwk(EpkJwk());
+  ASSERT_TRUE(epk.ok()) << epk.status();
+  auto z = EcdhP256(*tee, *epk);
+  ASSERT_TRUE(z.ok()) << z.status();
+  EXPECT_EQ(HexEncode(std::string(z->RevealString())),
+            "e46bf65496a96cd9a5df83634954d75eb0248bfba2314e9fcd45e10155a505da");
+  auto kek = ConcatKdfSha256(*z, "ECDH-ES+A256KW", 256);
+  ASSERT_TRUE(kek.ok()) << kek.status();
+  EXPECT_EQ(HexEncode(std::string(kek->RevealString())),
+            "31291d89a2aeda8f1a456d2624d1b69dc103de0fb4168c4ebba6cab56d0b389d");
+}
+
+TEST(EcdhP256Test, EphemeralSideDerivesTheSameSecret) {
+  // d of the KBS ephemeral key = SHA-256("kbs-kat kbs ephemeral key") (§3.6).
+  nlohmann::json eph = EpkJwk();
+  eph["d"] = Base64UrlEncode(Sha256("kbs-kat kbs ephemeral key"));
+  auto eph_key = EcP256PrivateKey::FromJwk(eph);
+  ASSERT_TRUE(eph_key.ok()) << eph_key.status();
+  auto tee_pub = EcP256PublicKey::FromJwk(TeeJwk());
+  ASSERT_TRUE(tee_pub.ok());
+  auto z = EcdhP256(*eph_key, *tee_pub);
+  ASSERT_TRUE(z.ok());
+  EXPECT_EQ(HexEncode(std::string(z->RevealString())),
+            "e46bf65496a96cd9a5df83634954d75eb0248bfba2314e9fcd45e10155a505da");
+}
+
+TEST(ConcatKdfTest, RejectsBadLengths) {
+  SecretBytes z(32);
+  EXPECT_EQ(ConcatKdfSha256(z, "A", 0).status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(ConcatKdfSha256(z, "A", 512).status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(ConcatKdfSha256(z, "A", 12).status().code(), absl::StatusCode::kInvalidArgument);
+  auto k128 = ConcatKdfSha256(z, "A", 128);
+  ASSERT_TRUE(k128.ok());
+  EXPECT_EQ(k128->size(), 16u);
+}
+
+}  // namespace
+}  // namespace cdh::crypto

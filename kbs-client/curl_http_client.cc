@@ -1,0 +1,212 @@
+#include "kbs-client/curl_http_client.h"
+
+#include <curl/curl.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cstring>
+
+#include "common/secret_bytes.h"
+#include "common/strings.h"
+#include "crypto/x509.h"
+
+namespace cdh::kbs {
+namespace {
+
+constexpr size_t kMaxIdleHandles = 8;
+constexpr size_t kMaxHeaderBytes = 64 << 10;
+
+struct Sink {
+  HttpResponse* response;
+  size_t max_body;
+  size_t header_bytes = 0;
+  bool body_too_large = false;
+};
+
+size_t OnBody(char* data, size_t size, size_t nmemb, void* user) {
+  auto* sink = static_cast<Sink*>(user);
+  size_t n = size * nmemb;
+  if (sink->response->body.size() + n > sink->max_body) {
+    sink->body_too_large = true;
+    return 0;  // aborts the transfer with CURLE_WRITE_ERROR
+  }
+  sink->response->body.append(data, n);
+  return n;
+}
+
+size_t OnHeader(char* data, size_t size, size_t nmemb, void* user) {
+  auto* sink = static_cast<Sink*>(user);
+  size_t n = size * nmemb;
+  sink->header_bytes += n;
+  if (sink->header_bytes > kMaxHeaderBytes) return 0;
+  std::string_view line(data, n);
+  while (!line.empty() && (line.back() == '\n' || line.back() == '\r')) line.remove_suffix(1);
+  if (line.starts_with("HTTP/")) {  // a new response (after 100-continue or a proxy CONNECT)
+    sink->response->headers.clear();
+    return n;
+  }
+  size_t colon = line.find(':');
+  if (colon == std::string_view::npos) return n;
+  std::string name = AsciiToLower(line.substr(0, colon));
+  std::string_view value = line.substr(colon + 1);
+  while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.remove_prefix(1);
+  sink->response->headers.emplace_back(std::move(name), std::string(value));
+  return n;
+}
+
+// Header lines may carry credentials (Cookie, Authorization): wiped before they are freed.
+struct SlistDeleter {
+  void operator()(curl_slist* l) const {
+    for (curl_slist* node = l; node != nullptr; node = node->next) {
+      if (node->data != nullptr) SecureWipe(node->data, std::strlen(node->data));
+    }
+    curl_slist_free_all(l);
+  }
+};
+
+bool HeaderIsSafe(std::string_view s) {
+  return std::none_of(s.begin(), s.end(), [](char c) { return c == '\r' || c == '\n' || c == '\0'; });
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<CurlHttpClient>> CurlHttpClient::New(CurlHttpClientOptions options) {
+  static const CURLcode global = curl_global_init(CURL_GLOBAL_DEFAULT);
+  if (global != CURLE_OK) return absl::InternalError("libcurl initialisation failed");
+  if (!options.ca_pem.empty()) {
+    auto count = crypto::CountPemCertificates(options.ca_pem);
+    if (!count.ok()) return absl::InvalidArgumentError(StrCat("kbs_cert: ", ToStd(count.status().message())));
+  }
+  return std::unique_ptr<CurlHttpClient>(new CurlHttpClient(std::move(options)));
+}
+
+CurlHttpClient::~CurlHttpClient() {
+  for (void* h : idle_) curl_easy_cleanup(static_cast<CURL*>(h));
+}
+
+void* CurlHttpClient::TakeHandle() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!idle_.empty()) {
+      void* h = idle_.back();
+      idle_.pop_back();
+      return h;
+    }
+  }
+  return curl_easy_init();
+}
+
+void CurlHttpClient::ReturnHandle(void* handle) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (idle_.size() < kMaxIdleHandles) {
+    idle_.push_back(handle);
+  } else {
+    curl_easy_cleanup(static_cast<CURL*>(handle));
+  }
+}
+
+absl::StatusOr<HttpResponse> CurlHttpClient::Send(const HttpRequest& request, absl::Time deadline) {
+  if (request.method != "GET" && request.method != "POST") {
+    return absl::InvalidArgumentError("HTTP method must be GET or POST");
+  }
+  if (!request.url.starts_with("http://") && !request.url.starts_with("https://")) {
+    return absl::InvalidArgumentError("KBS URL must start with http:// or https://");
+  }
+  absl::Duration remaining = deadline - absl::Now();
+  if (remaining <= absl::ZeroDuration()) return absl::DeadlineExceededError("deadline exceeded before the KBS request");
+  bool deadline_bound = remaining < options_.request_timeout;
+  absl::Duration timeout = std::min(remaining, options_.request_timeout);
+
+  CURL* curl = static_cast<CURL*>(TakeHandle());
+  if (curl == nullptr) return absl::InternalError("curl_easy_init failed");
+  curl_easy_reset(curl);  // keeps the connection cache
+
+  std::unique_ptr<curl_slist, SlistDeleter> headers;
+  for (const auto& [name, value] : request.headers) {
+    if (!HeaderIsSafe(name) || !HeaderIsSafe(value)) {
+      ReturnHandle(curl);
+      return absl::InvalidArgumentError("HTTP header contains a line break");
+    }
+    std::string line = StrCat(name, ": ", value);
+    curl_slist* appended = curl_slist_append(headers.get(), line.c_str());
+    std::fill(line.begin(), line.end(), '\0');  // may hold a credential
+    if (appended == nullptr) {
+      ReturnHandle(curl);
+      return absl::InternalError("curl_slist_append failed");
+    }
+    headers.release();
+    headers.reset(appended);
+  }
+  // No "Expect: 100-continue" round trip for POST bodies.
+  headers.reset(curl_slist_append(headers.release(), "Expect:"));
+
+  HttpResponse response;
+  Sink sink{&response, options_.max_response_bytes};
+  curl_easy_setopt(curl, CURLOPT_URL, request.url.c_str());
+  curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
+  curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 0L);
+  curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers.get());
+  curl_easy_setopt(curl, CURLOPT_USERAGENT, options_.user_agent.c_str());
+  curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS,
+                   static_cast<long>(absl::ToInt64Milliseconds(std::min(options_.connect_timeout, timeout))));
+  curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, std::max(1L, static_cast<long>(absl::ToInt64Milliseconds(timeout))));
+  curl_easy_setopt(curl, CURLOPT_MAXFILESIZE_LARGE, static_cast<curl_off_t>(options_.max_response_bytes));
+  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, OnBody);
+  curl_easy_setopt(curl, CURLOPT_WRITEDATA, &sink);
+  curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, OnHeader);
+  curl_easy_setopt(curl, CURLOPT_HEADERDATA, &sink);
+  curl_easy_setopt(curl, CURLOPT_SSL_VERIFYPEER, 1L);
+  curl_easy_setopt(curl, CURLOPT_SSL_VERIFYHOST, 2L);
+  if (!options_.ca_pem.empty()) {
+    curl_blob blob{const_cast<char*>(options_.ca_pem.data()), options_.ca_pem.size(), CURL_BLOB_COPY};
+    curl_easy_setopt(curl, CURLOPT_CAINFO_BLOB, &blob);
+    curl_easy_setopt(curl, CURLOPT_CAPATH, nullptr);  // only the configured anchor
+  }
+  if (request.method == "POST") {
+    curl_easy_setopt(curl, CURLOPT_POST, 1L);
+    curl_easy_setopt(curl, CURLOPT_POSTFIELDS, request.body.data());
+    curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(request.body.size()));
+  } else {
+    curl_easy_setopt(curl, CURLOPT_HTTPGET, 1L);
+  }
+
+  CURLcode rc = curl_easy_perform(curl);
+  long status = 0;
+  curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
+  curl_easy_setopt(curl, CURLOPT_HTTPHEADER, nullptr);
+  if (rc != CURLE_OK) {
+    curl_easy_cleanup(curl);  // do not reuse a connection in an unknown state
+  } else {
+    ReturnHandle(curl);
+  }
+  std::string what = StrCat(request.method, " ", request.url.substr(0, request.url.find('?')));
+  switch (rc) {
+    case CURLE_OK:
+      response.status = static_cast<int>(status);
+      return response;
+    case CURLE_WRITE_ERROR:
+    case CURLE_FILESIZE_EXCEEDED:
+      if (sink.body_too_large || rc == CURLE_FILESIZE_EXCEEDED) {
+        return absl::ResourceExhaustedError(
+            StrCat(what, ": response body exceeds ", options_.max_response_bytes, " bytes"));
+      }
+      return absl::UnavailableError(StrCat(what, ": response headers too large"));
+    case CURLE_OPERATION_TIMEDOUT:
+      if (deadline_bound) return absl::DeadlineExceededError(StrCat(what, ": deadline exceeded"));
+      return absl::UnavailableError(StrCat(what, ": timed out after ", absl::FormatDuration(timeout)));
+    case CURLE_PEER_FAILED_VERIFICATION:
+    case CURLE_SSL_CACERT_BADFILE:
+    case CURLE_SSL_CERTPROBLEM:
+      return absl::FailedPreconditionError(
+          StrCat(what, ": TLS verification of the KBS failed (", curl_easy_strerror(rc),
+                 "); check kbc.kbs_cert and that the URL host matches the certificate"));
+    case CURLE_URL_MALFORMAT:
+    case CURLE_UNSUPPORTED_PROTOCOL:
+      return absl::InvalidArgumentError(StrCat(what, ": ", curl_easy_strerror(rc)));
+    default:
+      return absl::UnavailableError(StrCat(what, ": ", curl_easy_strerror(rc)));
+  }
+}
+
+}  // namespace cdh::kbs

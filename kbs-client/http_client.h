@@ -1,0 +1,60 @@
+// HttpClient: one HTTP exchange with the KBS. The KBS client talks HTTP only through this
+// interface (../shared/STYLE.md: collaborators injected), so tests can substitute it; the
+// production implementation is CurlHttpClient (kbs-client/curl_http_client.h).
+//
+// Contract: thread-safe (Send may run concurrently); neither copyable nor movable. Redirects are
+// never followed (the broker is the configured URL, field case S4). Request headers may carry
+// credentials (Cookie, Authorization): implementations never log headers or bodies.
+// Status codes of Send (an HTTP error status is NOT an error here: it is in the response):
+//   INVALID_ARGUMENT    the URL or method is malformed
+//   UNAVAILABLE         connection refused/reset, DNS failure, truncated response (retryable)
+//   FAILED_PRECONDITION TLS verification of the server failed (untrusted certificate, host
+//                       name mismatch): retrying cannot help
+//   RESOURCE_EXHAUSTED  the response body exceeds the configured limit
+//   DEADLINE_EXCEEDED   `deadline` passed before the exchange completed
+#ifndef CDH_KBS_CLIENT_HTTP_CLIENT_H_
+#define CDH_KBS_CLIENT_HTTP_CLIENT_H_
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+
+namespace cdh::kbs {
+
+struct HttpRequest {
+  std::string method;  // "GET" | "POST"
+  std::string url;     // absolute http:// or https:// URL
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::string body;
+};
+
+struct HttpResponse {
+  int status = 0;
+  // Header names lower-cased, in the order received; repeated headers appear repeatedly.
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::string body;
+
+  // All values of header `name` (lower-case).
+  std::vector<std::string> HeaderValues(std::string_view name) const {
+    std::vector<std::string> out;
+    for (const auto& [k, v] : headers) {
+      if (k == name) out.push_back(v);
+    }
+    return out;
+  }
+};
+
+class HttpClient {
+ public:
+  virtual ~HttpClient() = default;
+  virtual absl::StatusOr<HttpResponse> Send(const HttpRequest& request, absl::Time deadline) = 0;
+};
+
+}  // namespace cdh::kbs
+
+#endif  // CDH_KBS_CLIENT_HTTP_CLIENT_H_

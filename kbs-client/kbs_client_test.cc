@@ -1,0 +1,148 @@
+// KbsClient against a scripted HTTP fake: what real servers rarely produce on demand (backoff
+// against the deadline, odd /auth and /attest answers) and what must never leak (credentials in
+// messages). The sample attester stands in for a TEE.
+#include "kbs-client/kbs_client.h"
+
+#include "gtest/gtest.h"
+#include "attestation/sample_attester.h"
+#include "common/base64.h"
+#include "common/strings.h"
+#include "kbs-client/fake_http_client.h"
+#include "kbs-client/kbs_protocol.h"
+
+namespace cdh::kbs {
+namespace {
+
+HttpResponse Resp(int status, std::string body, std::vector<std::pair<std::string, std::string>> headers = {}) {
+  HttpResponse r;
+  r.status = status;
+  r.body = std::move(body);
+  r.headers = std::move(headers);
+  return r;
+}
+HttpResponse Challenge() {
+  return Resp(200, BuildChallenge("bm9uY2U="), {{"set-cookie", "kbs-session-id=c0ffee; Expires=Sun, 29 Nov 2026 10:00:00 GMT"}});
+}
+std::string Token(int64_t exp) {
+  return StrCat("eyJhbGciOiJFUzI1NiJ9.", Base64UrlEncode(StrCat("{\"exp\":", exp, "}")), ".c2ln");
+}
+
+struct Harness {
+  explicit Harness(KbsClientOptions o = {}) {
+    auto owned = std::make_unique<FakeHttpClient>();
+    http = owned.get();
+    o.url = "http://kbs.test:8080/";
+    o.initial_backoff = absl::Milliseconds(50);
+    client = std::move(KbsClient::New(o, std::move(owned), std::make_unique<attestation::SampleAttester>())).value();
+  }
+  absl::StatusOr<SecretBytes> Get(absl::Duration timeout = absl::Seconds(10)) {
+    return client->GetResource("resource", "default/key/1", std::nullopt, CallContext::WithTimeout(timeout));
+  }
+  FakeHttpClient* http;
+  std::unique_ptr<KbsClient> client;
+};
+
+TEST(KbsClientFakeTest, BackoffStopsAtTheCallersDeadline) {
+  Harness h;
+  h.http->Answer(absl::UnavailableError("connection refused"));
+  absl::Time t0 = absl::Now();
+  auto r = h.Get(absl::Milliseconds(120));
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kUnavailable);
+  // Tries at 0 ms and 50 ms; the next backoff (100 ms) would pass the 120 ms deadline.
+  EXPECT_EQ(h.http->requests().size(), 2u);
+  EXPECT_LT(absl::Now() - t0, absl::Milliseconds(120));
+}
+
+TEST(KbsClientFakeTest, CallBudgetBoundsACallWithoutDeadline) {
+  KbsClientOptions o;
+  o.call_budget = absl::Milliseconds(120);
+  Harness h(o);
+  h.http->Answer(absl::UnavailableError("connection refused"));
+  auto r = h.client->GetResource("resource", "default/key/1", std::nullopt, CallContext{});  // no deadline
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(h.http->requests().size(), 2u);
+}
+
+TEST(KbsClientFakeTest, RequestsHaveTheProtocolShapeAndCredentialsNeverReachMessages) {
+  Harness h;
+  int64_t exp = absl::ToUnixSeconds(absl::Now()) + 300;
+  h.http->Answer(Challenge());
+  h.http->Answer(Resp(200, StrCat("{\"token\":\"", Token(exp), "\"}")));
+  h.http->Answer(Resp(401, BuildProblem("PolicyDeny", "Access denied by policy")));
+  auto r = h.Get();
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kPermissionDenied);
+  std::string msg(r.status().message());
+  EXPECT_EQ(msg.find("c0ffee"), std::string::npos) << msg;
+  EXPECT_EQ(msg.find(Token(exp)), std::string::npos) << msg;
+  auto reqs = h.http->requests();
+  ASSERT_EQ(reqs.size(), 3u);
+  EXPECT_EQ(reqs[0].url, "http://kbs.test:8080/kbs/v0/auth");  // trailing '/' of the base URL dropped
+  EXPECT_EQ(reqs[0].body, BuildAuthRequest("sample"));
+  EXPECT_EQ(reqs[1].url, "http://kbs.test:8080/kbs/v0/attest");
+  auto attest = ParseAttestRequest(reqs[1].body);
+  ASSERT_TRUE(attest.ok());
+  EXPECT_EQ(attest->nonce, "bm9uY2U=");
+  EXPECT_EQ(attest->tee_pubkey.size(), 5u);
+  EXPECT_EQ(reqs[2].url, "http://kbs.test:8080/kbs/v0/resource/default/key/1");
+  bool cookie = false, bearer = false;
+  for (const auto& [k, v] : reqs[2].headers) {
+    cookie |= k == "Cookie" && v == "kbs-session-id=c0ffee";
+    bearer |= k == "Authorization" && v == "Bearer " + Token(exp);
+  }
+  EXPECT_TRUE(cookie);
+  EXPECT_TRUE(bearer);
+}
+
+TEST(KbsClientFakeTest, MalformedHandshakeAnswersAreCleanErrors) {
+  struct Case {
+    const char* name;
+    std::vector<HttpResponse> answers;
+    absl::StatusCode code;
+  };
+  std::vector<Case> cases = {
+      {"auth without cookie", {Resp(200, BuildChallenge("n"))}, absl::StatusCode::kUnavailable},
+      {"auth 401 non-version", {Resp(401, BuildProblem("AttestationError", "unknown tee"))},
+       absl::StatusCode::kUnauthenticated},
+      {"auth 404", {Resp(404, "")}, absl::StatusCode::kFailedPrecondition},
+      {"attest 401", {Challenge(), Resp(401, BuildProblem("AttestationError", "RCAR handshake Attest failed"))},
+       absl::StatusCode::kUnauthenticated},
+      {"attest not JSON", {Challenge(), Resp(200, "token")}, absl::StatusCode::kUnavailable},
+      {"token not a JWT", {Challenge(), Resp(200, R"({"token":"abc"})")}, absl::StatusCode::kUnavailable},
+      {"token exp not a number",
+       {Challenge(), Resp(200, StrCat("{\"token\":\"a.", Base64UrlEncode(std::string(R"({"exp":"x"})")), ".c\"}"))},
+       absl::StatusCode::kUnavailable},
+      {"GET 401 without a problem body", {Challenge(), Resp(200, StrCat("{\"token\":\"", Token(4102444800), "\"}")),
+                                          Resp(401, "Unauthorized")},
+       absl::StatusCode::kUnauthenticated},
+      {"GET 200 not a JWE", {Challenge(), Resp(200, StrCat("{\"token\":\"", Token(4102444800), "\"}")),
+                             Resp(200, "<html>")},
+       absl::StatusCode::kInvalidArgument},
+      {"GET 413", {Challenge(), Resp(200, StrCat("{\"token\":\"", Token(4102444800), "\"}")), Resp(413, "too big")},
+       absl::StatusCode::kFailedPrecondition},
+  };
+  for (auto& c : cases) {
+    Harness h;
+    for (auto& a : c.answers) h.http->Answer(a);
+    auto r = h.Get();
+    EXPECT_EQ(r.status().code(), c.code) << c.name << ": " << r.status();
+    EXPECT_LE(h.http->requests().size(), 9u) << c.name;  // bounded, whatever the answers
+  }
+}
+
+TEST(KbsClientFakeTest, RejectsBadConfiguration) {
+  auto make = [](std::string url, int attempts) {
+    KbsClientOptions o;
+    o.url = url;
+    o.max_attempts = attempts;
+    return KbsClient::New(o, std::make_unique<FakeHttpClient>(), std::make_unique<attestation::SampleAttester>())
+        .status()
+        .code();
+  };
+  EXPECT_EQ(make("ftp://kbs", 3), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(make("http://kbs?x=1", 3), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(make("http://kbs", 0), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(make("https://kbs:8080", 3), absl::StatusCode::kOk);
+}
+
+}  // namespace
+}  // namespace cdh::kbs

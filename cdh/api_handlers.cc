@@ -87,6 +87,12 @@ absl::StatusOr<api::SecureMountResponse> ApiHandlers::SecureMount(const api::Sec
   return api::SecureMountResponse();
 }
 
+absl::StatusOr<ext::UnmountResponse> ApiHandlers::Unmount(const ext::UnmountRequest& req, const CallContext& ctx) {
+  auto status = hub_.SecureUnmount(req.mount_point(), ctx);
+  if (!status.ok()) return Fail(status, "Unmount", "Secure Unmount failed");
+  return ext::UnmountResponse();
+}
+
 absl::StatusOr<api::ImagePullResponse> ApiHandlers::PullImage(const api::ImagePullRequest& req,
                                                               const CallContext& ctx) {
   auto digest = hub_.PullImage(req.image_url(), req.bundle_path(), ctx);
@@ -116,6 +122,7 @@ ApiHandlers::MethodTable ApiHandlers::BuildMethodTable() {
   table[{"api.SealedSecretService", "UnsealSecret"}] = Raw(this, &ApiHandlers::UnsealSecret, "UnsealSecret");
   table[{"api.GetResourceService", "GetResource"}] = Raw(this, &ApiHandlers::GetResource, "GetResource");
   table[{"api.SecureMountService", "SecureMount"}] = Raw(this, &ApiHandlers::SecureMount, "SecureMount");
+  table[{"cdh.ext.SecureMountExtService", "Unmount"}] = Raw(this, &ApiHandlers::Unmount, "Unmount");
   table[{"api.ImagePullService", "PullImage"}] = Raw(this, &ApiHandlers::PullImage, "PullImage");
   table[{"keyprovider.KeyProviderService", "UnWrapKey"}] = Raw(this, &ApiHandlers::UnWrapKey, "UnWrapKey");
   table[{"keyprovider.KeyProviderService", "WrapKey"}] = Raw(this, &ApiHandlers::WrapKey, "WrapKey");

@@ -19,6 +19,7 @@
 #include "cdh/data_hub.h"
 #include "common/call_context.h"
 #include "proto/api.pb.h"
+#include "proto/cdh_ext.pb.h"
 #include "proto/keyprovider.pb.h"
 
 namespace cdh {
@@ -32,6 +33,8 @@ class ApiHandlers {
   absl::StatusOr<api::UnsealSecretOutput> UnsealSecret(const api::UnsealSecretInput& req, const CallContext& ctx);
   absl::StatusOr<api::GetResourceResponse> GetResource(const api::GetResourceRequest& req, const CallContext& ctx);
   absl::StatusOr<api::SecureMountResponse> SecureMount(const api::SecureMountRequest& req, const CallContext& ctx);
+  // Our extension (proto/cdh_ext.proto): cdh.ext.SecureMountExtService/Unmount.
+  absl::StatusOr<ext::UnmountResponse> Unmount(const ext::UnmountRequest& req, const CallContext& ctx);
   absl::StatusOr<api::ImagePullResponse> PullImage(const api::ImagePullRequest& req, const CallContext& ctx);
   absl::StatusOr<keyprovider::KeyProviderKeyWrapProtocolOutput> UnWrapKey(
       const keyprovider::KeyProviderKeyWrapProtocolInput& req, const CallContext& ctx);

@@ -7,6 +7,7 @@
 #include "attestation/init_data.h"
 #include "attestation/tee_platform.h"
 #include "cdh/authority_guard.h"
+#include "cdh/block_device_volume.h"
 #include "common/file_util.h"
 #include "common/status_macros.h"
 #include "common/strings.h"
@@ -106,6 +107,8 @@ absl::StatusOr<std::unique_ptr<Hub>> BuildHub(const CdhConfig& config) {
   components.unsealer = std::make_unique<resources::SecretUnsealer>(options, provider, std::move(getters),
                                                                     components.envelope.get());
   components.key_unwrapper = std::make_unique<resources::KeyUnwrapper>(provider, *components.kms);
+  CDH_ASSIGN_OR_RETURN(components.volume_drivers["block-device"],
+                       NewBlockDeviceVolumeDriver(config, *components.unsealer, provider));
   return Hub::New(std::move(components));
 }
 

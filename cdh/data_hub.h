@@ -41,6 +41,11 @@ class DataHub {
   // `resource_uri` is a KBS resource URI (cdh-api.md §9.1).
   virtual absl::StatusOr<SecretBytes> GetResource(std::string_view resource_uri, const CallContext& ctx) = 0;
   virtual absl::Status SecureMount(const SecureMountParams& params, const CallContext& ctx) = 0;
+  // Undoes a SecureMount at `mount_point` (our extension, proto/cdh_ext.proto). NOT_FOUND if
+  // nothing of ours is mounted there; UNIMPLEMENTED by default.
+  virtual absl::Status SecureUnmount(const std::string& mount_point, const CallContext& ctx) {
+    return absl::UnimplementedError("SecureUnmount is not supported");
+  }
   // Returns the manifest digest (cdh-api.md §12).
   virtual absl::StatusOr<std::string> PullImage(std::string_view image_url, std::string_view bundle_path,
                                                 const CallContext& ctx) = 0;

@@ -10,6 +10,7 @@
 #include "common/status_macros.h"
 #include "common/strings.h"
 #include "proto/api.grpc.pb.h"
+#include "proto/cdh_ext.grpc.pb.h"
 #include "proto/keyprovider.grpc.pb.h"
 
 namespace cdh {
@@ -92,6 +93,17 @@ class KeyProviderService final : public keyprovider::KeyProviderService::Service
   ApiHandlers& h_;
 };
 
+class SecureMountExtService final : public ext::SecureMountExtService::Service {
+ public:
+  explicit SecureMountExtService(ApiHandlers& h) : h_(h) {}
+  grpc::Status Unmount(grpc::ServerContext* c, const ext::UnmountRequest* req, ext::UnmountResponse* resp) override {
+    return Reply(h_.Unmount(*req, ContextOf(c)), resp);
+  }
+
+ private:
+  ApiHandlers& h_;
+};
+
 }  // namespace
 
 struct GrpcServer::Impl {
@@ -99,13 +111,14 @@ struct GrpcServer::Impl {
   SealedSecretService sealed;
   GetResourceService resource;
   SecureMountService mount;
+  SecureMountExtService mount_ext;
   ImagePullService image;
   KeyProviderService keyprovider;
   std::unique_ptr<grpc::Server> server;
   bool stopped = false;
 
   Impl(std::string path, ApiHandlers& h)
-      : socket_path(std::move(path)), sealed(h), resource(h), mount(h), image(h), keyprovider(h) {}
+      : socket_path(std::move(path)), sealed(h), resource(h), mount(h), mount_ext(h), image(h), keyprovider(h) {}
 };
 
 GrpcServer::GrpcServer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -122,6 +135,7 @@ absl::StatusOr<std::unique_ptr<GrpcServer>> GrpcServer::Start(const std::string&
   builder.RegisterService(&impl->sealed);
   builder.RegisterService(&impl->resource);
   builder.RegisterService(&impl->mount);
+  builder.RegisterService(&impl->mount_ext);
   builder.RegisterService(&impl->image);
   builder.RegisterService(&impl->keyprovider);
   // The ttrpc limit (cdh-api.md §3.3) also bounds gRPC messages, so both transports agree.

@@ -36,6 +36,14 @@ absl::Status Hub::SecureMount(const SecureMountParams& params, const CallContext
   return it->second->Mount(params, ctx);
 }
 
+absl::Status Hub::SecureUnmount(const std::string& mount_point, const CallContext& ctx) {
+  for (const auto& [name, driver] : components_.volume_drivers) {
+    absl::Status s = driver->Unmount(mount_point, ctx);
+    if (s.code() != absl::StatusCode::kNotFound) return s;
+  }
+  return absl::NotFoundError(StrCat("no secure mount at ", mount_point.substr(0, 256)));
+}
+
 absl::StatusOr<std::string> Hub::PullImage(std::string_view, std::string_view, const CallContext&) {
   return absl::UnimplementedError("PullImage is not implemented by this data hub; the image is pulled by the agent");
 }

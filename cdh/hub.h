@@ -22,6 +22,10 @@ class VolumeDriver {
  public:
   virtual ~VolumeDriver() = default;
   virtual absl::Status Mount(const SecureMountParams& params, const CallContext& ctx) = 0;
+  // NOT_FOUND when this driver has nothing mounted at `mount_point`.
+  virtual absl::Status Unmount(const std::string& mount_point, const CallContext& ctx) {
+    return absl::NotFoundError("volume driver does not unmount");
+  }
 };
 
 // Declared in dependency order: later members refer to earlier ones and are destroyed first.
@@ -44,6 +48,7 @@ class Hub : public DataHub {
   absl::StatusOr<SecretBytes> UnsealSecret(std::string_view secret, const CallContext& ctx) override;
   absl::StatusOr<SecretBytes> GetResource(std::string_view resource_uri, const CallContext& ctx) override;
   absl::Status SecureMount(const SecureMountParams& params, const CallContext& ctx) override;
+  absl::Status SecureUnmount(const std::string& mount_point, const CallContext& ctx) override;
   absl::StatusOr<std::string> PullImage(std::string_view image_url, std::string_view bundle_path,
                                         const CallContext& ctx) override;
   absl::StatusOr<SecretBytes> UnwrapKey(std::string_view input_json, const CallContext& ctx) override;

@@ -1,0 +1,306 @@
+#include "storage/block_device_driver.h"
+
+#include <fcntl.h>
+#include <linux/fs.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <functional>
+#include <vector>
+
+#include "common/base64.h"
+#include "common/file_util.h"
+#include "common/status_macros.h"
+#include "common/strings.h"
+#include "crypto/hash.h"
+#include "storage/luks2_keyslots.h"
+#include "storage/process.h"
+
+namespace cdh::storage {
+namespace {
+
+constexpr size_t kRandomKeyBytes = 4096;   // upstream's ephemeral key size (cdh-api.md §11.2)
+constexpr size_t kMaxKeyFileBytes = 1 << 20;
+
+// Undo steps run in reverse unless dismissed: no half-mounted state after a failure.
+class Rollback {
+ public:
+  ~Rollback() {
+    for (auto it = steps_.rbegin(); it != steps_.rend(); ++it) (*it)();
+  }
+  void Add(std::function<void()> f) { steps_.push_back(std::move(f)); }
+  void Dismiss() { steps_.clear(); }
+
+ private:
+  std::vector<std::function<void()>> steps_;
+};
+
+std::string Fingerprint(const BlockDeviceOptions& o, const std::string& device) {
+  std::string s = StrCat(device, "|", static_cast<int>(o.source_type), "|", static_cast<int>(o.target_type), "|",
+                         o.filesystem_type, "|", o.data_integrity, "|", static_cast<int>(o.key.kind), "|",
+                         crypto::HexEncode(crypto::Sha256(o.key.uri)), "|", o.mapper_name);
+  for (const auto& m : o.mkfs_opts) StrAppend(&s, "|", m);
+  return s;
+}
+
+absl::StatusOr<uint64_t> DeviceSize(int fd) {
+  struct stat st;
+  if (fstat(fd, &st) != 0) return absl::UnavailableError("cannot stat the device");
+  if (S_ISREG(st.st_mode)) return static_cast<uint64_t>(st.st_size);
+  if (S_ISBLK(st.st_mode)) {
+    uint64_t size = 0;
+    if (ioctl(fd, BLKGETSIZE64, &size) != 0) return absl::UnavailableError("cannot get the device size");
+    return size;
+  }
+  return absl::InvalidArgumentError("block-device: the device is neither a block device nor a regular file");
+}
+
+}  // namespace
+
+struct BlockDeviceDriver::Volume {
+  std::string fingerprint;
+  std::string device;
+  std::string mount_point;
+  int device_fd = -1;
+  std::unique_ptr<OpenVolume> open;
+  bool mounted = false;
+  bool symlinked = false;
+};
+
+absl::StatusOr<std::unique_ptr<BlockDeviceDriver>> BlockDeviceDriver::New(BlockDeviceDriverConfig config,
+                                                                          std::unique_ptr<DataPath> data_path,
+                                                                          VolumeKeyResolver* resolver) {
+  if (!data_path) return absl::InvalidArgumentError("block-device driver needs a data path");
+  if (config.header_dir.empty() || config.runtime_dir.empty()) {
+    return absl::InvalidArgumentError("block-device driver needs header and runtime directories");
+  }
+  return std::unique_ptr<BlockDeviceDriver>(new BlockDeviceDriver(std::move(config), std::move(data_path), resolver));
+}
+
+BlockDeviceDriver::BlockDeviceDriver(BlockDeviceDriverConfig config, std::unique_ptr<DataPath> data_path,
+                                     VolumeKeyResolver* resolver)
+    : config_(std::move(config)), data_path_(std::move(data_path)), resolver_(resolver) {}
+
+BlockDeviceDriver::~BlockDeviceDriver() { UnmountAll(); }
+
+absl::StatusOr<std::string> BlockDeviceDriver::ResolveDevicePath(const BlockDeviceOptions& opts) const {
+  if (!opts.device_id) return opts.device_path;
+  const auto [major, minor] = *opts.device_id;
+  const std::string uevent = StrCat(config_.sysfs_dir, "/dev/block/", major, ":", minor, "/uevent");
+  auto text = ReadFileBounded(uevent, 64 << 10);
+  if (!text.ok()) {
+    return absl::NotFoundError(StrCat("block-device: failed to get device path with major ", major, " minor ", minor));
+  }
+  for (std::string_view line : StrSplit(*text, '\n')) {
+    if (line.rfind("DEVNAME=", 0) == 0 && line.size() > 8 && line.find("..") == std::string_view::npos) {
+      return StrCat(config_.dev_dir, "/", line.substr(8));
+    }
+  }
+  return absl::NotFoundError(StrCat("block-device: no DEVNAME for device ", major, ":", minor));
+}
+
+absl::StatusOr<SecretBytes> BlockDeviceDriver::ResolveKey(const KeySource& key, const CallContext& ctx) {
+  absl::StatusOr<SecretBytes> out = absl::InternalError("unreachable");
+  switch (key.kind) {
+    case KeySourceKind::kRandom:
+      out = crypto::RandomBytes(kRandomKeyBytes);
+      break;
+    case KeySourceKind::kFile:
+      out = ReadSecretFile(key.uri, kMaxKeyFileBytes);
+      break;
+    case KeySourceKind::kSealed:
+    case KeySourceKind::kKbs:
+      if (resolver_ == nullptr) return absl::FailedPreconditionError("block-device: no key resolver configured");
+      out = key.kind == KeySourceKind::kSealed ? resolver_->Unseal(key.uri, ctx) : resolver_->GetResource(key.uri, ctx);
+      break;
+  }
+  if (!out.ok()) return Annotate(out.status(), "block-device option `key`");
+  if (out->empty()) return absl::InvalidArgumentError("block-device option `key`: the key is empty");
+  return out;
+}
+
+absl::Status BlockDeviceDriver::Mount(const std::map<std::string, std::string>& options,
+                                      const std::string& mount_point, const CallContext& ctx) {
+  CDH_ASSIGN_OR_RETURN(BlockDeviceOptions opts, ParseBlockDeviceOptions(options));
+  if (mount_point.empty() || mount_point[0] != '/') {
+    return absl::InvalidArgumentError("block-device: mount_point must be an absolute path");
+  }
+  if (opts.data_integrity && !data_path_->SupportsIntegrity()) {
+    return absl::FailedPreconditionError(StrCat("block-device: dataIntegrity=true is not available on the ",
+                                                data_path_->name(), " data path; refusing to mount without it"));
+  }
+  std::unique_lock<std::timed_mutex> lock(mu_, std::defer_lock);
+  const bool locked = ctx.deadline == absl::InfiniteFuture()
+                          ? (lock.lock(), true)
+                          : lock.try_lock_until(absl::ToChronoTime(ctx.deadline));
+  if (!locked) return absl::DeadlineExceededError("block-device: another mount is still running");
+  CDH_ASSIGN_OR_RETURN(std::string device, ResolveDevicePath(opts));
+  const std::string fingerprint = Fingerprint(opts, device);
+  if (auto it = volumes_.find(mount_point); it != volumes_.end()) {
+    if (it->second->fingerprint == fingerprint) return absl::OkStatus();  // R3: idempotent retry
+    return absl::FailedPreconditionError(
+        StrCat("block-device: ", mount_point, " is already used by another secure mount"));
+  }
+  for (const auto& [mp, v] : volumes_) {
+    if (v->device == device) {
+      return absl::FailedPreconditionError(StrCat("block-device: ", device, " is already mounted at ", mp));
+    }
+  }
+  return MountLocked(opts, device, fingerprint, mount_point, ctx);
+}
+
+absl::Status BlockDeviceDriver::MountLocked(const BlockDeviceOptions& opts, const std::string& device,
+                                            const std::string& fingerprint, const std::string& mount_point,
+                                            const CallContext& ctx) {
+  struct stat st;
+  if (opts.target_type == TargetType::kFileSystem) {
+    if (stat(mount_point.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
+      return absl::FailedPreconditionError(StrCat("block-device: mount point ", mount_point, " is not a directory"));
+    }
+  } else if (lstat(mount_point.c_str(), &st) == 0) {
+    return absl::FailedPreconditionError(StrCat("block-device: ", mount_point, " already exists (targetType=device)"));
+  }
+  CDH_ASSIGN_OR_RETURN(SecretBytes key, ResolveKey(opts.key, ctx));
+
+  Rollback rollback;
+  auto volume = std::make_unique<Volume>();
+  volume->fingerprint = fingerprint;
+  volume->device = device;
+  volume->mount_point = mount_point;
+  volume->device_fd = open(device.c_str(), O_RDWR | O_CLOEXEC);
+  if (volume->device_fd < 0) {
+    return errno == ENOENT ? absl::NotFoundError(StrCat("block-device: device ", device, " does not exist"))
+                           : absl::UnavailableError(StrCat("block-device: cannot open ", device, ": ", std::strerror(errno)));
+  }
+  const int device_fd = volume->device_fd;
+  rollback.Add([device_fd] { close(device_fd); });
+  CDH_ASSIGN_OR_RETURN(uint64_t device_size, DeviceSize(device_fd));
+
+  // Detached header: created by sourceType=empty (as upstream §11.3), reused by encrypted.
+  CDH_RETURN_IF_ERROR(MakeDirs(config_.header_dir, 0700));
+  const std::string header_path = StrCat(config_.header_dir, "/", Base64UrlEncode(device), ".header");
+  bool detached = false;
+  if (opts.source_type == SourceType::kEmpty) {
+    unlink(header_path.c_str());  // a new format replaces a previous ephemeral volume's header
+    const int hfd = open(header_path.c_str(), O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0600);
+    if (hfd < 0) return absl::UnavailableError(StrCat("block-device: cannot create the LUKS2 header file"));
+    const bool sized = ftruncate(hfd, static_cast<off_t>(config_.header_file_size)) == 0;
+    close(hfd);
+    rollback.Add([header_path] { unlink(header_path.c_str()); });
+    if (!sized) return absl::UnavailableError("block-device: cannot size the LUKS2 header file");
+    CDH_RETURN_IF_ERROR(Annotate(FormatLuks2Detached(header_path, device, key, {}), "luks2 format"));
+    detached = true;
+  } else {
+    detached = access(header_path.c_str(), F_OK) == 0;
+  }
+
+  absl::StatusOr<Luks2Metadata> md;
+  if (detached) {
+    const int hfd = open(header_path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (hfd < 0) return absl::UnavailableError("block-device: cannot open the LUKS2 header file");
+    md = ReadLuks2Metadata(hfd, device_size, /*detached=*/true, config_.limits);
+    close(hfd);
+  } else {
+    md = ReadLuks2Metadata(device_fd, device_size, /*detached=*/false, config_.limits);
+  }
+  if (!md.ok()) return Annotate(md.status(), "luks2 header");
+  CDH_ASSIGN_OR_RETURN(SecretBytes volume_key, RecoverVolumeKey(*md, key));
+  key.Clear();
+
+  const std::string name = opts.mapper_name.empty() ? StrCat("cdh-", getpid(), "-", next_id_++) : opts.mapper_name;
+  DataPathRequest req{.device_fd = device_fd,
+                      .device_path = device,
+                      .device_size = device_size,
+                      .metadata = &*md,
+                      .header_path = detached ? header_path : "",
+                      .name = name};
+  auto opened = data_path_->Open(req, volume_key);
+  volume_key.Clear();
+  if (!opened.ok()) return Annotate(opened.status(), StrCat(data_path_->name(), " data path"));
+  volume->open = std::move(*opened);
+  OpenVolume* open_volume = volume->open.get();
+  rollback.Add([open_volume] { (void)open_volume->Close(); });
+  const std::string& plain = volume->open->device_path();
+
+  if (opts.target_type == TargetType::kDevice) {
+    if (symlink(plain.c_str(), mount_point.c_str()) != 0) {
+      return absl::UnavailableError(StrCat("block-device: cannot create the symlink ", mount_point));
+    }
+    volume->symlinked = true;
+  } else {
+    if (opts.source_type == SourceType::kEmpty) {
+      std::string out;
+      CDH_ASSIGN_OR_RETURN(int rc, RunProgram(Ext4MkfsArgv(opts.mkfs_opts, opts.data_integrity, plain), &out));
+      if (rc != 0) {
+        while (!out.empty() && out.back() == '\n') out.pop_back();
+        return absl::InvalidArgumentError(StrCat("block-device: mkfs.ext4 failed (rc ", rc, "; check `mkfsOpts`): ",
+                                                 out.substr(0, 512)));
+      }
+    }
+    if (mount(plain.c_str(), mount_point.c_str(), "ext4", MS_NOATIME, "") != 0) {
+      return absl::UnavailableError(StrCat("block-device: mounting ext4 on ", mount_point, " failed: ", std::strerror(errno)));
+    }
+    volume->mounted = true;
+  }
+  rollback.Dismiss();
+  volumes_[mount_point] = std::move(volume);
+  return absl::OkStatus();
+}
+
+absl::Status BlockDeviceDriver::TearDown(Volume& v, bool lazy) {
+  if (v.mounted) {
+    if (umount2(v.mount_point.c_str(), 0) != 0 && errno != EINVAL && errno != ENOENT) {
+      if (!lazy || errno != EBUSY) {
+        if (errno == EBUSY) return absl::FailedPreconditionError(StrCat(v.mount_point, " is busy"));
+        return absl::UnavailableError(StrCat("unmounting ", v.mount_point, " failed: ", std::strerror(errno)));
+      }
+      // Shutdown with files still open: detach lazily. The plaintext device stays in use until
+      // those files close, so it must not be stopped here (a FUSE loop cannot end while the
+      // loop device holds its file, and joining it would hang the daemon's exit). It is left to
+      // the process exit, which closes /dev/fuse and so aborts the connection.
+      umount2(v.mount_point.c_str(), MNT_DETACH);
+      v.mounted = false;
+      if (v.open) v.open.release()->Abandon();  // intentionally leaked; see above
+      v.device_fd = -1;        // likewise kept open until exit
+      return absl::OkStatus();
+    }
+    v.mounted = false;
+  }
+  if (v.symlinked) {
+    unlink(v.mount_point.c_str());
+    v.symlinked = false;
+  }
+  if (v.open) {
+    CDH_RETURN_IF_ERROR(v.open->Close());
+    v.open.reset();
+  }
+  if (v.device_fd >= 0) {
+    close(v.device_fd);
+    v.device_fd = -1;
+  }
+  return absl::OkStatus();
+}
+
+absl::Status BlockDeviceDriver::Unmount(const std::string& mount_point, const CallContext& ctx) {
+  std::unique_lock<std::timed_mutex> lock(mu_, std::defer_lock);
+  const bool locked = ctx.deadline == absl::InfiniteFuture() ? (lock.lock(), true)
+                                                             : lock.try_lock_until(absl::ToChronoTime(ctx.deadline));
+  if (!locked) return absl::DeadlineExceededError("block-device: another mount is still running");
+  auto it = volumes_.find(mount_point);
+  if (it == volumes_.end()) return absl::NotFoundError(StrCat("no secure mount at ", mount_point));
+  CDH_RETURN_IF_ERROR(TearDown(*it->second, /*lazy=*/false));
+  volumes_.erase(it);
+  return absl::OkStatus();
+}
+
+void BlockDeviceDriver::UnmountAll() {
+  std::lock_guard<std::timed_mutex> lock(mu_);
+  for (auto& [mp, v] : volumes_) (void)TearDown(*v, /*lazy=*/true);
+  volumes_.clear();
+}
+
+}  // namespace cdh::storage

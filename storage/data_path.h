@@ -1,0 +1,72 @@
+// DataPath: turns an unlocked LUKS2 volume into a plaintext block device (cdh-api.md §11;
+// issue 6 "two data paths behind one interface").
+//
+//  - UserspaceDataPath: our XtsEngine behind a FUSE image file, loop-attached (no
+//    device-mapper needed; the build machines' path).
+//  - KernelDataPath: dm-crypt through libcryptsetup, when /dev/mapper/control exists.
+//
+// Implementations are thread-safe; OpenVolume objects are not (the driver serialises them).
+#ifndef CDH_STORAGE_DATA_PATH_H_
+#define CDH_STORAGE_DATA_PATH_H_
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "common/secret_bytes.h"
+#include "storage/luks2_metadata.h"
+
+namespace cdh::storage {
+
+// A plaintext block device that exists until Close() (or destruction).
+class OpenVolume {
+ public:
+  virtual ~OpenVolume() = default;
+  // "/dev/loopN" or "/dev/mapper/<name>".
+  virtual const std::string& device_path() const = 0;
+  // Removes the device. Whatever used it (a mount) must be gone. Idempotent.
+  virtual absl::Status Close() = 0;
+  // Shutdown while the device is still in use (a lazily detached, busy mount): detach what can
+  // be detached without waiting and leave the rest to the process exit. The object must then be
+  // leaked, not destroyed.
+  virtual void Abandon() = 0;
+};
+
+struct DataPathRequest {
+  int device_fd = -1;           // the encrypted device, O_RDWR; stays owned by the caller and
+                                // open at least as long as the OpenVolume
+  std::string device_path;      // its path
+  uint64_t device_size = 0;     // bytes
+  const Luks2Metadata* metadata = nullptr;  // validated; must outlive the call
+  std::string header_path;      // detached header file, empty if the header is on the device
+  std::string name;             // volume name (mapperName)
+};
+
+class DataPath {
+ public:
+  virtual ~DataPath() = default;
+  // Whether `dataIntegrity=true` can be honoured on this path.
+  virtual bool SupportsIntegrity() const = 0;
+  virtual std::string_view name() const = 0;
+  // UNAVAILABLE when the mechanism is missing (FUSE, loop, dm); INTERNAL otherwise.
+  virtual absl::StatusOr<std::unique_ptr<OpenVolume>> Open(const DataPathRequest& request,
+                                                           const SecretBytes& volume_key) = 0;
+};
+
+struct UserspaceDataPathOptions {
+  std::string runtime_dir;    // private directory for the FUSE mounts (created 0700)
+  unsigned engine_threads = 2;
+};
+
+std::unique_ptr<DataPath> NewUserspaceDataPath(UserspaceDataPathOptions options);
+
+// dm-crypt through libcryptsetup, activating from the validated metadata copy (a sealed memfd
+// as detached header), so the kernel path also never re-reads a host-controlled header.
+// NOT TESTED on the build machines: they have no device-mapper (build-env.md §6).
+std::unique_ptr<DataPath> NewKernelDataPath();
+bool KernelDataPathAvailable();  // /dev/mapper/control exists and opens (a driver is behind it)
+
+}  // namespace cdh::storage
+
+#endif  // CDH_STORAGE_DATA_PATH_H_

@@ -1,0 +1,44 @@
+// Keyslot operations through libcryptsetup, without device-mapper (cdh-api.md §11.3).
+//
+// Volume-key recovery never lets libcryptsetup read the disk: the validated metadata copy
+// (Luks2Metadata::bytes) is written to a sealed, private memfd and loaded from there as the
+// header device, so the bytes that were validated are the bytes that are used (field case L2).
+// libcryptsetup re-checks the JSON and the keyslot digest on top of our allow-list.
+//
+// Thread-safe (each call has its own crypt_device). Keys and passphrases stay in SecretBytes and
+// go to libcryptsetup through its API, never through argv or the environment.
+#ifndef CDH_STORAGE_LUKS2_KEYSLOTS_H_
+#define CDH_STORAGE_LUKS2_KEYSLOTS_H_
+
+#include <cstdint>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "common/secret_bytes.h"
+#include "storage/luks2_metadata.h"
+
+namespace cdh::storage {
+
+// Derives the volume key (md.key_size bytes) from `passphrase` through any keyslot of the
+// validated `md`. PERMISSION_DENIED when no keyslot opens with it; INVALID_ARGUMENT if
+// libcryptsetup refuses the metadata or disagrees with our reading of it; INTERNAL otherwise.
+absl::StatusOr<SecretBytes> RecoverVolumeKey(const Luks2Metadata& md, const SecretBytes& passphrase);
+
+struct Luks2FormatOptions {
+  uint32_t sector_size = 4096;  // bytes, as upstream formats (cdh-api.md §11.3)
+  uint32_t key_bits = 512;      // aes-xts-plain64 with a 512-bit volume key
+  // The daemon's passphrases are high-entropy random or broker keys, so the KDF is cheap on
+  // purpose (field case L3): pbkdf2-sha256 with the minimum 1000 iterations.
+  uint32_t pbkdf2_iterations = 1000;
+};
+
+// Formats a new LUKS2 volume whose data segment starts at byte 0 of `data_device` and whose
+// header is the existing, empty-or-zeroed file `header_path` (detached header as upstream,
+// cdh-api.md §11.3), with a fresh random volume key in keyslot 0 opened by `passphrase`.
+// Touches only the header file. INTERNAL naming the libcryptsetup step that failed.
+absl::Status FormatLuks2Detached(const std::string& header_path, const std::string& data_device,
+                                 const SecretBytes& passphrase, const Luks2FormatOptions& options);
+
+}  // namespace cdh::storage
+
+#endif  // CDH_STORAGE_LUKS2_KEYSLOTS_H_

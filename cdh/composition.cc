@@ -59,6 +59,10 @@ absl::StatusOr<std::unique_ptr<resources::ResourceProvider>> NewCcKbc(const CdhC
   client_options.on_handshake = [](absl::Time token_exp) {
     spdlog::info("cc_kbc: attested to the KBS; token valid until {}",
                  cdh::ToStd(absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", token_exp, absl::UTCTimeZone())));
+    if (token_exp <= absl::Now()) {
+      spdlog::warn("cc_kbc: the KBS issued a token that has already expired by this guest's clock; "
+                   "check the guest clock (or the broker's token lifetime)");
+    }
   };
   auto client = kbs::NewCurlKbsClient(connection, std::move(client_options), std::move(choice->attester));
   if (!client.ok()) return Annotate(client.status(), "cc_kbc");

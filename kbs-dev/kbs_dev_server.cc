@@ -116,6 +116,12 @@ absl::StatusOr<std::unique_ptr<KbsDevServer>> KbsDevServer::Start(KbsDevOptions 
   // httplib writes headers and body separately: without TCP_NODELAY, Nagle plus delayed ACKs add
   // ~40 ms to every answer.
   s->server_->set_tcp_nodelay(true);
+  // An access log like Trustee's: method, path and status of every request (no bodies, no
+  // headers: they carry tokens and secrets).
+  s->server_->set_logger([](const httplib::Request& req, const httplib::Response& res) {
+    std::string path = cdh::Sanitize(req.path, 256);
+    std::fprintf(stderr, "kbs-dev: %s %s %d\n", req.method.c_str(), path.c_str(), res.status);
+  });
   auto handler = [self](const httplib::Request& req, httplib::Response& res) { self->Route(req, res); };
   s->server_->Get(".*", handler);
   s->server_->Post(".*", handler);

@@ -14,8 +14,10 @@ BUILD_DIR=${BUILD_DIR:-build}
 echo "== 1. dependencies and build"
 bash scripts/install-deps.sh
 cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+echo "   building the daemon, the CLIs and kbs-dev (the first build on a fresh machine takes several minutes)"
 cmake --build "$BUILD_DIR" -j "$(nproc)" --target confidential-data-hub secret cdh-tool kbs-dev >/dev/null
-BIN=$ROOT/$BUILD_DIR/cdh
+case "$BUILD_DIR" in /*) BUILD_ABS=$BUILD_DIR ;; *) BUILD_ABS=$ROOT/$BUILD_DIR ;; esac
+BIN=$BUILD_ABS/cdh
 
 WORK=$(mktemp -d /tmp/cdh-demo.XXXXXX)
 DAEMON_PID=""
@@ -43,7 +45,7 @@ echo "   transactions.csv.enc: $(stat -c %s transactions.csv.enc) bytes ($(head 
 
 echo "== 3. the broker side: a Key Broker Service holds the dataset key and the public signing key"
 # kbs-dev: development only (it trusts sample evidence); admin auth off, bound to 127.0.0.1.
-"$ROOT/$BUILD_DIR/kbs-dev/kbs-dev" --resource-dir "$WORK/kbs" --port-file "$WORK/kbs.port" \
+"$BUILD_ABS/kbs-dev/kbs-dev" --resource-dir "$WORK/kbs" --port-file "$WORK/kbs.port" \
   --insecure-admin > kbs.log 2>&1 &
 KBS_PID=$!
 for _ in $(seq 200); do [ -s "$WORK/kbs.port" ] && break; sleep 0.05; done
@@ -84,7 +86,7 @@ echo "== 6. the kata agent unseals the secret volume through the data hub (ttrpc
 "$BIN/cdh-tool" --ttrpc --socket "unix://$WORK/run/cdh.sock" --timeout 20 unseal-dir secret-volume
 echo "   secret-volume/dataset_key -> $(readlink secret-volume/dataset_key): $(stat -L -c %s secret-volume/dataset_key) bytes of key (not printed)"
 STATS=$(curl -fsS "$KBS_URL/kbs-dev/v0/stats")
-echo "   KBS: $(echo "$STATS" | python3 -c 'import json,sys; s=json.load(sys.stdin); print("%d attestation handshake(s), %d encrypted resource responses" % (s["attest"], s["resource_ok"]))')"
+echo "   KBS: $(echo "$STATS" | python3 -c 'import json,sys; s=json.load(sys.stdin); print("%d attestation handshake(s); %d encrypted resource responses (the signing key and the dataset key)" % (s["attest"], s["resource_ok"]))')"
 
 echo "== 7. the application decrypts its dataset with the key from DECRYPTION_KEY_PATH"
 DECRYPTION_KEY_PATH=$WORK/secret-volume/dataset_key
@@ -93,8 +95,13 @@ ROWS=$(($(wc -l < transactions.csv) - 1))
 echo "   decrypted transactions.csv: $ROWS transactions"
 head -4 transactions.csv | sed 's/^/   | /'
 
-echo "== 8. a tampered pointer fails loudly"
-printf '%s' "${POINTER%?}$( [ "${POINTER: -1}" = A ] && echo B || echo A )" > tampered
+echo "== 8. a tampered pointer fails loudly: its payload is edited to name another resource"
+POINTER="$POINTER" python3 - > tampered <<'PY'
+import base64, os
+head, payload, sig = os.environ["POINTER"].split(".")[1:]
+body = base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)).replace(b"dataset_key", b"other_key__")
+print("sealed." + head + "." + base64.urlsafe_b64encode(body).decode().rstrip("=") + "." + sig, end="")
+PY
 "$BIN/cdh-tool" --socket "unix://$WORK/run/cdh-grpc.sock" unseal -f tampered -o /dev/null || true
 
 kill -TERM "$DAEMON_PID"; wait "$DAEMON_PID"; DAEMON_PID=""

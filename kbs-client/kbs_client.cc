@@ -159,7 +159,16 @@ absl::StatusOr<std::shared_ptr<const KbsClient::Session>> KbsClient::Handshake(c
   nlohmann::json jwk = key.PublicJwk();
   CDH_ASSIGN_OR_RETURN(std::string report_data, RuntimeDataDigest(challenge->hash, challenge->nonce, jwk, ""));
   auto evidence = attester_->GetEvidence(report_data, ctx);
-  if (!evidence.ok()) return Annotate(evidence.status(), StrCat("attester `", attester_->tee(), "`"));
+  if (!evidence.ok()) {
+    // A missing TEE device or key is a problem of this guest, not a missing resource: NOT_FOUND
+    // (and INVALID_ARGUMENT) from the attester must not reach the caller as if the resource, or
+    // the caller's request, were at fault.
+    absl::Status st = evidence.status();
+    if (absl::IsNotFound(st) || absl::IsInvalidArgument(st)) {
+      st = absl::FailedPreconditionError(std::string(ToStd(st.message())));
+    }
+    return Annotate(st, StrCat("attester `", attester_->tee(), "`"));
+  }
 
   // 3. /attest -> token (§1.2).
   AttestRequest attest_req{challenge->nonce, jwk, *evidence, "", options_.init_data};

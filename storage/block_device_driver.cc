@@ -5,6 +5,9 @@
 #include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+
+#include <climits>
+#include <filesystem>
 #include <unistd.h>
 
 #include <cerrno>
@@ -59,10 +62,52 @@ absl::StatusOr<uint64_t> DeviceSize(int fd) {
   return absl::InvalidArgumentError("block-device: the device is neither a block device nor a regular file");
 }
 
+// The mount point with every symlink resolved, so that the path the daemon records is the path
+// it mounted on and unmounts later, whatever happens to symlinks in between. For targetType=device
+// the last component (the symlink to create) is kept and only its directory is resolved.
+// Kernel pseudo-filesystems are refused as targets.
+absl::StatusOr<std::string> CanonicalMountPoint(const std::string& requested, bool resolve_last) {
+  std::filesystem::path p(requested);
+  std::string canonical;
+  if (resolve_last) {
+    char buf[PATH_MAX];
+    if (realpath(requested.c_str(), buf) == nullptr) {
+      return absl::FailedPreconditionError(StrCat("block-device: mount point ", Sanitize(requested), " does not exist"));
+    }
+    canonical = buf;
+  } else {
+    std::string name = p.filename().string();
+    if (name.empty() || name == "." || name == "..") {
+      return absl::InvalidArgumentError("block-device: mount_point must name a file for targetType=device");
+    }
+    char buf[PATH_MAX];
+    if (realpath(p.parent_path().c_str(), buf) == nullptr) {
+      return absl::FailedPreconditionError(
+          StrCat("block-device: the directory of ", Sanitize(requested), " does not exist"));
+    }
+    canonical = StrCat(buf, std::string_view(buf) == "/" ? "" : "/", name);
+  }
+  for (const char* forbidden : {"/proc", "/sys", "/dev"}) {
+    if (canonical == forbidden || canonical.starts_with(StrCat(forbidden, "/"))) {
+      return absl::InvalidArgumentError(
+          StrCat("block-device: mount_point ", Sanitize(requested), " resolves into ", forbidden, ", which is refused"));
+    }
+  }
+  return canonical;
+}
+
+// What identifies the device itself, whatever path names it: the device number of a block
+// device, the inode of a regular file.
+std::string DeviceIdentity(const struct stat& st) {
+  if (S_ISBLK(st.st_mode)) return StrCat("blk:", static_cast<uint64_t>(st.st_rdev));
+  return StrCat("file:", static_cast<uint64_t>(st.st_dev), ":", static_cast<uint64_t>(st.st_ino));
+}
+
 }  // namespace
 
 struct BlockDeviceDriver::Volume {
   std::string fingerprint;
+  std::string identity;  // DeviceIdentity of the opened device
   std::string device;
   std::string mount_point;
   int device_fd = -1;
@@ -124,11 +169,13 @@ absl::StatusOr<SecretBytes> BlockDeviceDriver::ResolveKey(const KeySource& key, 
 }
 
 absl::Status BlockDeviceDriver::Mount(const std::map<std::string, std::string>& options,
-                                      const std::string& mount_point, const CallContext& ctx) {
+                                      const std::string& requested_mount_point, const CallContext& ctx) {
   CDH_ASSIGN_OR_RETURN(BlockDeviceOptions opts, ParseBlockDeviceOptions(options));
-  if (mount_point.empty() || mount_point[0] != '/') {
+  if (requested_mount_point.empty() || requested_mount_point[0] != '/') {
     return absl::InvalidArgumentError("block-device: mount_point must be an absolute path");
   }
+  CDH_ASSIGN_OR_RETURN(const std::string mount_point,
+                       CanonicalMountPoint(requested_mount_point, opts.target_type == TargetType::kFileSystem));
   if (opts.data_integrity && !data_path_->SupportsIntegrity()) {
     return absl::FailedPreconditionError(StrCat("block-device: dataIntegrity=true is not available on the ",
                                                 data_path_->name(), " data path; refusing to mount without it"));
@@ -166,18 +213,36 @@ absl::Status BlockDeviceDriver::MountLocked(const BlockDeviceOptions& opts, cons
   }
   CDH_ASSIGN_OR_RETURN(SecretBytes key, ResolveKey(opts.key, ctx));
 
-  Rollback rollback;
+  // `volume` is declared before `rollback`, so the undo steps (which point into it) run while it
+  // still exists.
   auto volume = std::make_unique<Volume>();
+  Rollback rollback;
   volume->fingerprint = fingerprint;
   volume->device = device;
   volume->mount_point = mount_point;
-  volume->device_fd = open(device.c_str(), O_RDWR | O_CLOEXEC);
+  // A block device is opened exclusively: the same disk cannot be opened twice (through another
+  // path, a symlink or a device number), nor while something has it mounted — as dm-crypt refuses.
+  struct stat dst;
+  // (Not on the kernel path: libcryptsetup opens the device itself there and dm-crypt holds it.)
+  const bool is_block = stat(device.c_str(), &dst) == 0 && S_ISBLK(dst.st_mode);
+  const bool exclusive = is_block && data_path_->name() != std::string_view("kernel");
+  volume->device_fd = open(device.c_str(), O_RDWR | O_CLOEXEC | (exclusive ? O_EXCL : 0));
   if (volume->device_fd < 0) {
+    if (errno == EBUSY) {
+      return absl::FailedPreconditionError(StrCat("block-device: device ", device, " is in use (mounted or open elsewhere)"));
+    }
     return errno == ENOENT ? absl::NotFoundError(StrCat("block-device: device ", device, " does not exist"))
                            : absl::UnavailableError(StrCat("block-device: cannot open ", device, ": ", std::strerror(errno)));
   }
   const int device_fd = volume->device_fd;
   rollback.Add([device_fd] { close(device_fd); });
+  if (fstat(device_fd, &dst) != 0) return absl::UnavailableError("block-device: cannot stat the device");
+  volume->identity = DeviceIdentity(dst);
+  for (const auto& [mp, v] : volumes_) {
+    if (v->identity == volume->identity) {
+      return absl::FailedPreconditionError(StrCat("block-device: ", device, " is the device already mounted at ", mp));
+    }
+  }
   CDH_ASSIGN_OR_RETURN(uint64_t device_size, DeviceSize(device_fd));
 
   // Detached header: created by sourceType=empty (as upstream §11.3), reused by encrypted.
@@ -290,8 +355,13 @@ absl::Status BlockDeviceDriver::Unmount(const std::string& mount_point, const Ca
   const bool locked = ctx.deadline == absl::InfiniteFuture() ? (lock.lock(), true)
                                                              : lock.try_lock_until(absl::ToChronoTime(ctx.deadline));
   if (!locked) return absl::DeadlineExceededError("block-device: another mount is still running");
+  // The volume is recorded under its canonical mount point (CanonicalMountPoint).
   auto it = volumes_.find(mount_point);
-  if (it == volumes_.end()) return absl::NotFoundError(StrCat("no secure mount at ", mount_point));
+  for (bool resolve_last : {false, true}) {
+    if (it != volumes_.end()) break;
+    if (auto canonical = CanonicalMountPoint(mount_point, resolve_last); canonical.ok()) it = volumes_.find(*canonical);
+  }
+  if (it == volumes_.end()) return absl::NotFoundError(StrCat("no secure mount at ", Sanitize(mount_point)));
   CDH_RETURN_IF_ERROR(TearDown(*it->second, /*lazy=*/false));
   volumes_.erase(it);
   return absl::OkStatus();

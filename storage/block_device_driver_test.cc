@@ -261,6 +261,59 @@ TEST_F(BlockDeviceDriverTest, RefusalsLeaveNothingMounted) {
   EXPECT_EQ(ReadText(mnt_ + "/x"), "y");
 }
 
+// A failure after the data path is open (here: mkfs.ext4 rejects the caller's mkfsOpts, and a
+// LUKS2 volume whose plaintext is no filesystem fails to mount) is rolled back without crashing
+// the daemon: the undo steps ran after the volume they point into had been freed (review).
+TEST_F(BlockDeviceDriverTest, FailuresAfterTheDataPathIsOpenRollBackCleanly) {
+  const std::string dev = dir_.File("late.img");
+  { std::ofstream f(dev); }
+  ASSERT_EQ(truncate(dev.c_str(), 64 << 20), 0);
+  const std::string keyfile = dir_.File("late.key");
+  WriteText(keyfile, Body(64, 5));
+  Options o = {{"devicePath", dev}, {"sourceType", "empty"}, {"encryptionType", "luks2"},
+               {"targetType", "fileSystem"}, {"key", "file://" + keyfile}, {"mkfsOpts", "-b 999"}};
+  auto s = driver_->Mount(o, mnt_, {});
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << s;
+  EXPECT_FALSE(IsMounted(mnt_));
+  // A valid LUKS2 volume whose plaintext holds no filesystem: unlocks, then the mount fails.
+  o["mkfsOpts"] = "-n";  // mkfs.ext4 -n: a dry run that writes nothing
+  s = driver_->Mount(o, mnt_, {});
+  EXPECT_FALSE(s.ok());
+  EXPECT_FALSE(IsMounted(mnt_));
+  EXPECT_TRUE(!std::filesystem::exists(dir_.File("run")) || std::filesystem::is_empty(dir_.File("run")));
+  // And the driver still works afterwards.
+  o["mkfsOpts"] = "";
+  ASSERT_TRUE(driver_->Mount(o, mnt_, {}).ok());
+  ASSERT_TRUE(driver_->Unmount(mnt_, {}).ok());
+}
+
+// Mount points are recorded with symlinks resolved: swapping a symlink between mount and
+// unmount cannot make the daemon unmount one volume while it thinks it unmounted another, and the
+// same device cannot be mounted twice through another path.
+TEST_F(BlockDeviceDriverTest, SymlinkedMountPointsAndDevicePathsAreResolved) {
+  auto img = Ext4LuksImage("sym", 512, {{"f", "data"}});
+  ASSERT_TRUE(img.ok()) << img.status();
+  const std::string link = dir_.File("link");
+  std::filesystem::create_directory_symlink(mnt_, link);
+  ASSERT_TRUE(driver_->Mount(OpenOptions(*img), link, {}).ok());
+  EXPECT_TRUE(IsMounted(mnt_));
+  // The same image through a symlinked device path is the same device: refused.
+  const std::string other = dir_.File("mnt-other");
+  std::filesystem::create_directory(other);
+  const std::string dev_link = dir_.File("dev-link");
+  std::filesystem::create_symlink(img->path, dev_link);
+  Options again = OpenOptions(*img);
+  again["devicePath"] = dev_link;
+  EXPECT_EQ(driver_->Mount(again, other, {}).code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_FALSE(IsMounted(other));
+  // Kernel pseudo-filesystems are refused as targets.
+  EXPECT_EQ(driver_->Mount(OpenOptions(*img), "/proc/self", {}).code(), absl::StatusCode::kInvalidArgument);
+  // Unmount through the canonical path works even after the symlink moved away.
+  std::filesystem::remove(link);
+  ASSERT_TRUE(driver_->Unmount(mnt_, {}).ok());
+  EXPECT_FALSE(IsMounted(mnt_));
+}
+
 // deviceId "MAJ:MIN" resolves through <sysfs>/dev/block/MAJ:MIN/uevent (DEVNAME=…) as upstream
 // does; a fake sysfs and dev directory stand in for the kernel's here.
 TEST_F(BlockDeviceDriverTest, DeviceIdResolvesThroughSysfs) {

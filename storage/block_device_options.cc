@@ -72,6 +72,9 @@ absl::StatusOr<BlockDeviceOptions> ParseBlockDeviceOptions(const std::map<std::s
     } else {
       return BadOption("key", "the scheme of the key URI should be `kbs`, `file` or `sealed`");
     }
+  } else if (o.source_type == SourceType::kEncrypted) {
+    // Without a key the volume would get a fresh random one, which cannot open an existing volume.
+    return BadOption("key", "is required for sourceType=encrypted (an absent key means a new random key)");
   }
 
   const std::string* enc = Find(options, "encryptionType");

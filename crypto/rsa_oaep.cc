@@ -1,5 +1,7 @@
 #include "crypto/rsa_oaep.h"
 
+#include <openssl/x509.h>
+
 #include <openssl/bio.h>
 #include <openssl/core_names.h>
 #include <openssl/evp.h>
@@ -64,6 +66,16 @@ absl::StatusOr<RsaPublicKey> RsaPublicKey::FromModulusExponent(std::string_view 
     return absl::InvalidArgumentError("RSA public key does not load");
   }
   return RsaPublicKey(raw);
+}
+
+absl::StatusOr<std::string> RsaPublicKey::SpkiDer() const {
+  EVP_PKEY* pkey = static_cast<EVP_PKEY*>(pkey_);
+  int len = i2d_PUBKEY(pkey, nullptr);
+  if (len <= 0) return OpenSslError("i2d_PUBKEY");
+  std::string der(static_cast<size_t>(len), '\0');
+  unsigned char* p = reinterpret_cast<unsigned char*>(der.data());
+  if (i2d_PUBKEY(pkey, &p) != len) return OpenSslError("i2d_PUBKEY");
+  return der;
 }
 
 RsaPublicKey::RsaPublicKey(RsaPublicKey&& o) noexcept : pkey_(o.pkey_) { o.pkey_ = nullptr; }

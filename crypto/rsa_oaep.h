@@ -26,6 +26,8 @@ class RsaPublicKey {
 
   // RSAES-OAEP-SHA256/MGF1-SHA256 ciphertext of `plaintext` (modulus-size bytes).
   absl::StatusOr<std::string> EncryptOaepSha256(const SecretBytes& plaintext) const;
+  // The DER SubjectPublicKeyInfo. INTERNAL if OpenSSL cannot encode it.
+  absl::StatusOr<std::string> SpkiDer() const;
 
  private:
   explicit RsaPublicKey(void* pkey) : pkey_(pkey) {}

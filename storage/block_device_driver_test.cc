@@ -25,21 +25,6 @@ using testutil::MakeLuksImage;
 using testutil::TempDir;
 using Options = std::map<std::string, std::string>;
 
-std::string Skip() {
-  if (geteuid() != 0) return "needs root (mount, loop devices)";
-  if (access("/dev/fuse", R_OK | W_OK) != 0) return "needs /dev/fuse";
-  if (access("/dev/loop-control", R_OK | W_OK) != 0) return "needs /dev/loop-control";
-  return "";
-}
-
-bool IsMounted(const std::string& path) {
-  std::ifstream f("/proc/self/mountinfo");
-  std::string line;
-  while (std::getline(f, line)) {
-    if (line.find(" " + path + " ") != std::string::npos) return true;
-  }
-  return false;
-}
 
 std::string ReadText(const std::string& path) {
   std::ifstream f(path, std::ios::binary);
@@ -65,7 +50,7 @@ std::string Body(size_t n, int seed) {
 class BlockDeviceDriverTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    if (std::string why = Skip(); !why.empty()) GTEST_SKIP() << why;
+    if (std::string why = testutil::MountTestSkipReason(); !why.empty()) GTEST_SKIP() << why;
     mnt_ = dir_.File("mnt");
     std::filesystem::create_directory(mnt_);
     auto d = BlockDeviceDriver::New({.header_dir = dir_.File("headers"), .runtime_dir = dir_.File("run")},
@@ -78,7 +63,7 @@ class BlockDeviceDriverTest : public ::testing::Test {
     if (driver_) driver_->UnmountAll();
     driver_.reset();
     if (!mnt_.empty()) {
-      EXPECT_FALSE(IsMounted(mnt_));
+      EXPECT_FALSE(testutil::IsMountPoint(mnt_));
     }
   }
 
@@ -114,10 +99,10 @@ TEST_F(BlockDeviceDriverTest, CryptsetupImagesMountAndFilesReadBackExactly) {
     auto img = Ext4LuksImage("img" + std::to_string(sector), sector, files);
     ASSERT_TRUE(img.ok()) << img.status();
     ASSERT_TRUE(driver_->Mount(OpenOptions(*img), mnt_, {}).ok());
-    EXPECT_TRUE(IsMounted(mnt_));
+    EXPECT_TRUE(testutil::IsMountPoint(mnt_));
     for (const auto& [f, body] : files) EXPECT_TRUE(ReadText(mnt_ + "/" + f) == body) << f;
     ASSERT_TRUE(driver_->Unmount(mnt_, {}).ok());
-    EXPECT_FALSE(IsMounted(mnt_));
+    EXPECT_FALSE(testutil::IsMountPoint(mnt_));
   }
 }
 
@@ -170,7 +155,7 @@ TEST_F(BlockDeviceDriverTest, FreshVolumeSurvivesUnmountAndRemount) {
   const std::string mnt2 = dir_.File("mnt2");
   std::filesystem::create_directory(mnt2);
   EXPECT_EQ(driver_->Mount(o, mnt2, {}).code(), absl::StatusCode::kFailedPrecondition);
-  EXPECT_FALSE(IsMounted(mnt2));
+  EXPECT_FALSE(testutil::IsMountPoint(mnt2));
   EXPECT_TRUE(ReadText(mnt_ + "/kept.bin") == body);
   ASSERT_TRUE(driver_->Unmount(mnt_, {}).ok());
   // The device holds ciphertext only: the body is not on it in the clear.
@@ -224,7 +209,7 @@ TEST_F(BlockDeviceDriverTest, RefusalsLeaveNothingMounted) {
   auto expect_refused = [&](const Options& o, absl::StatusCode code, const char* what) {
     auto s = driver_->Mount(o, mnt_, {});
     EXPECT_EQ(s.code(), code) << what << ": " << s;
-    EXPECT_FALSE(IsMounted(mnt_)) << what;
+    EXPECT_FALSE(testutil::IsMountPoint(mnt_)) << what;
     EXPECT_TRUE(!std::filesystem::exists(dir_.File("run")) || std::filesystem::is_empty(dir_.File("run"))) << what;
   };
   Options wrong_key = OpenOptions(*img);
@@ -274,12 +259,12 @@ TEST_F(BlockDeviceDriverTest, FailuresAfterTheDataPathIsOpenRollBackCleanly) {
                {"targetType", "fileSystem"}, {"key", "file://" + keyfile}, {"mkfsOpts", "-b 999"}};
   auto s = driver_->Mount(o, mnt_, {});
   EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << s;
-  EXPECT_FALSE(IsMounted(mnt_));
+  EXPECT_FALSE(testutil::IsMountPoint(mnt_));
   // A valid LUKS2 volume whose plaintext holds no filesystem: unlocks, then the mount fails.
   o["mkfsOpts"] = "-n";  // mkfs.ext4 -n: a dry run that writes nothing
   s = driver_->Mount(o, mnt_, {});
   EXPECT_FALSE(s.ok());
-  EXPECT_FALSE(IsMounted(mnt_));
+  EXPECT_FALSE(testutil::IsMountPoint(mnt_));
   EXPECT_TRUE(!std::filesystem::exists(dir_.File("run")) || std::filesystem::is_empty(dir_.File("run")));
   // And the driver still works afterwards.
   o["mkfsOpts"] = "";
@@ -296,7 +281,7 @@ TEST_F(BlockDeviceDriverTest, SymlinkedMountPointsAndDevicePathsAreResolved) {
   const std::string link = dir_.File("link");
   std::filesystem::create_directory_symlink(mnt_, link);
   ASSERT_TRUE(driver_->Mount(OpenOptions(*img), link, {}).ok());
-  EXPECT_TRUE(IsMounted(mnt_));
+  EXPECT_TRUE(testutil::IsMountPoint(mnt_));
   // The same image through a symlinked device path is the same device: refused.
   const std::string other = dir_.File("mnt-other");
   std::filesystem::create_directory(other);
@@ -305,13 +290,13 @@ TEST_F(BlockDeviceDriverTest, SymlinkedMountPointsAndDevicePathsAreResolved) {
   Options again = OpenOptions(*img);
   again["devicePath"] = dev_link;
   EXPECT_EQ(driver_->Mount(again, other, {}).code(), absl::StatusCode::kFailedPrecondition);
-  EXPECT_FALSE(IsMounted(other));
+  EXPECT_FALSE(testutil::IsMountPoint(other));
   // Kernel pseudo-filesystems are refused as targets.
   EXPECT_EQ(driver_->Mount(OpenOptions(*img), "/proc/self", {}).code(), absl::StatusCode::kInvalidArgument);
   // Unmount through the canonical path works even after the symlink moved away.
   std::filesystem::remove(link);
   ASSERT_TRUE(driver_->Unmount(mnt_, {}).ok());
-  EXPECT_FALSE(IsMounted(mnt_));
+  EXPECT_FALSE(testutil::IsMountPoint(mnt_));
 }
 
 // deviceId "MAJ:MIN" resolves through <sysfs>/dev/block/MAJ:MIN/uevent (DEVNAME=…) as upstream
@@ -342,7 +327,7 @@ TEST_F(BlockDeviceDriverTest, UnmountAllTearsEverythingDown) {
   ASSERT_TRUE(img.ok()) << img.status();
   ASSERT_TRUE(driver_->Mount(OpenOptions(*img), mnt_, {}).ok());
   driver_->UnmountAll();
-  EXPECT_FALSE(IsMounted(mnt_));
+  EXPECT_FALSE(testutil::IsMountPoint(mnt_));
   EXPECT_TRUE(std::filesystem::is_empty(dir_.File("run")));
 }
 

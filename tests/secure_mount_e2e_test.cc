@@ -22,26 +22,11 @@
 namespace cdh::testing {
 namespace {
 
-std::string SkipReason() {
-  if (geteuid() != 0) return "needs root (mount, loop devices)";
-  if (access("/dev/fuse", R_OK | W_OK) != 0) return "needs /dev/fuse";
-  if (access("/dev/loop-control", R_OK | W_OK) != 0) return "needs /dev/loop-control";
-  return "";
-}
-
-bool IsMounted(const std::string& path) {
-  std::ifstream f("/proc/self/mountinfo");
-  std::string line;
-  while (std::getline(f, line)) {
-    if (line.find(" " + path + " ") != std::string::npos) return true;
-  }
-  return false;
-}
 
 class SecureMountE2eTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    if (std::string why = SkipReason(); !why.empty()) GTEST_SKIP() << why;
+    if (std::string why = storage::testutil::MountTestSkipReason(); !why.empty()) GTEST_SKIP() << why;
     // The plaintext: an ext4 filesystem holding hello.txt, made without mounting.
     const std::string src = dir_.path() + "/src";
     std::filesystem::create_directory(src);
@@ -72,7 +57,7 @@ class SecureMountE2eTest : public ::testing::Test {
       daemon_->Wait(30);
     }
     if (!mnt_.empty()) {
-      EXPECT_FALSE(IsMounted(mnt_));
+      EXPECT_FALSE(storage::testutil::IsMountPoint(mnt_));
     }
   }
 
@@ -118,7 +103,7 @@ TEST_F(SecureMountE2eTest, MountReadRetryUnmount) {
   EXPECT_TRUE(st.ok()) << st.error_message();
   st = Unmount();
   EXPECT_TRUE(st.ok()) << st.error_message();
-  EXPECT_FALSE(IsMounted(mnt_));
+  EXPECT_FALSE(storage::testutil::IsMountPoint(mnt_));
   EXPECT_EQ(Unmount().error_code(), grpc::StatusCode::NOT_FOUND);
 }
 
@@ -139,7 +124,7 @@ TEST_F(SecureMountE2eTest, MountAndUnmountOverTtrpc) {
   un.set_mount_point(mnt_);
   reply = (*client)->Call("cdh.ext.SecureMountExtService", "Unmount", un.SerializeAsString(), absl::Seconds(60));
   ASSERT_TRUE(reply.ok()) << reply.status();
-  EXPECT_FALSE(IsMounted(mnt_));
+  EXPECT_FALSE(storage::testutil::IsMountPoint(mnt_));
 }
 
 TEST_F(SecureMountE2eTest, BadRequestsAreRefusedWithTheirCodes) {
@@ -152,16 +137,16 @@ TEST_F(SecureMountE2eTest, BadRequestsAreRefusedWithTheirCodes) {
   o = Options();
   o["key"] = "kbs:///default/luks/missing";
   EXPECT_NE(Mount(o).error_code(), grpc::StatusCode::OK);
-  EXPECT_FALSE(IsMounted(mnt_));
+  EXPECT_FALSE(storage::testutil::IsMountPoint(mnt_));
 }
 
 TEST_F(SecureMountE2eTest, ShutdownTearsVolumesDown) {
   grpc::Status st = Mount(Options());
   ASSERT_TRUE(st.ok()) << st.error_message();
-  ASSERT_TRUE(IsMounted(mnt_));
+  ASSERT_TRUE(storage::testutil::IsMountPoint(mnt_));
   daemon_->Signal(SIGTERM);
   EXPECT_EQ(daemon_->Wait(30), 0);
-  EXPECT_FALSE(IsMounted(mnt_));
+  EXPECT_FALSE(storage::testutil::IsMountPoint(mnt_));
 }
 
 // Shutdown with a file still open on the volume: the daemon must still exit promptly (the busy
@@ -173,7 +158,7 @@ TEST_F(SecureMountE2eTest, ShutdownWithABusyVolumeExitsAndDetaches) {
   ASSERT_TRUE(held.good());
   daemon_->Signal(SIGTERM);
   EXPECT_EQ(daemon_->Wait(30), 0) << ReadFile(dir_.path() + "/daemon.log");
-  EXPECT_FALSE(IsMounted(mnt_));
+  EXPECT_FALSE(storage::testutil::IsMountPoint(mnt_));
   std::ifstream f("/proc/self/mountinfo");
   for (std::string line; std::getline(f, line);) {
     EXPECT_EQ(line.find(dir_.path()), std::string::npos) << line;

@@ -18,6 +18,22 @@
 #include "storage/process.h"
 
 namespace cdh::storage::testutil {
+
+std::string MountTestSkipReason() {
+  if (geteuid() != 0) return "needs root (mount, loop devices)";
+  if (access("/dev/fuse", R_OK | W_OK) != 0) return "needs /dev/fuse";
+  if (access("/dev/loop-control", R_OK | W_OK) != 0) return "needs /dev/loop-control";
+  return "";
+}
+
+bool IsMountPoint(const std::string& path) {
+  std::ifstream f("/proc/self/mountinfo");
+  std::string line;
+  while (std::getline(f, line)) {
+    if (line.find(" " + path + " ") != std::string::npos) return true;
+  }
+  return false;
+}
 namespace {
 
 absl::Status WriteFile(const std::string& path, const void* data, size_t size) {

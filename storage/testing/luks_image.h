@@ -21,6 +21,11 @@ namespace cdh::storage::testutil {
 
 // Runs argv[0] with `argv` (no shell); returns its exit code, stdout+stderr in `*output` if
 // non-null. INTERNAL if it cannot be started.
+// Why a test that mounts (root, /dev/fuse, loop devices) cannot run here; "" when it can.
+std::string MountTestSkipReason();
+// True when `path` is a mount point of this process's mount namespace.
+bool IsMountPoint(const std::string& path);
+
 absl::StatusOr<int> RunProgram(const std::vector<std::string>& argv, std::string* output = nullptr);
 
 // A fresh temp directory removed (recursively) by the destructor.

@@ -43,8 +43,8 @@ is_mounted /run/mnt/fs && mounted=yes || mounted=no
 # The plaintext is no ext4: the mount fails after dm-crypt was activated, which is rolled back.
 check failed_mount_leaves_no_mapping "rc $rc ($(last_code)), mounted $mounted, left: [$left]" \
   test $rc -ne 0 -a -z "$left" -a $mounted = no
-mount_vol /run/mnt/fs devicePath="$IMG512" sourceType=encrypted targetType=device key="file://$D/k4096"
-check wrong_key_refused "$(last_code)" test "$(last_code)" = PERMISSION_DENIED -a -z "$(dm_names)"
+mount_vol /run/mnt/wrong devicePath="$IMG512" sourceType=encrypted targetType=device key="file://$D/k4096"
+check wrong_key_refused "$(last_code)" test "$(last_code)" = PERMISSION_DENIED -a -z "$(dm_names)" -a ! -e /run/mnt/wrong
 mount_vol /run/mnt/v512 devicePath="$IMG512" sourceType=encrypted targetType=device key="file://$D/k512" \
   dataIntegrity=true
 check integrity_asked_on_plain_volume_refused "$(last_code)" \

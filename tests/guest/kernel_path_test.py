@@ -110,7 +110,7 @@ def run(a, work):
         env[role] = "/dev/vd" + chr(ord("a") + i)
     print(f"boot 1: {len(roles)} disks", flush=True)
     first = guest_rig.run_guest(os.path.join(HERE, "kernel_path.sh"), os.path.join(work, "boot1"),
-                                disks=[disks[r] for r in roles], env=env, timeout=420)
+                                disks=[disks[r] for r in roles], env=env, timeout=900)
     expected1 = FIRST_BOOT_CHECKS + [f"hostile_header_refused_{h}" for h in HOSTILE]
     rc1 = guest_rig.report(first, expected1)
 
@@ -130,7 +130,7 @@ def run(a, work):
         env2[role] = "/dev/vd" + chr(ord("a") + i)
     print("boot 2", flush=True)
     second = guest_rig.run_guest(os.path.join(HERE, "kernel_path_reboot.sh"), os.path.join(work, "boot2"),
-                                 disks=[disks2[r] for r in roles2], env=env2, timeout=420)
+                                 disks=[disks2[r] for r in roles2], env=env2, timeout=900)
     rc2 = guest_rig.report(second, SECOND_BOOT_CHECKS)
     print(f"guest wall time: {first.seconds + second.seconds:.1f} s (boot 1 {first.seconds:.1f} s, "
           f"boot 2 {second.seconds:.1f} s)")

@@ -1,5 +1,6 @@
 #include "storage/xts_engine.h"
 
+#include <atomic>
 #include <utility>
 
 #include "common/status_macros.h"
@@ -21,6 +22,10 @@ absl::StatusOr<std::unique_ptr<XtsEngine>> XtsEngine::New(const SecretBytes& vol
   if (options.threads < 1 || options.threads > 64) {
     return absl::InvalidArgumentError(StrCat("XTS engine threads must be 1..64, got ", options.threads));
   }
+  if (options.pipeline_chunk_bytes == 0 || options.pipeline_chunk_bytes % options.sector_size != 0) {
+    return absl::InvalidArgumentError(StrCat("XTS engine pipeline chunk must be whole sectors, got ",
+                                             options.pipeline_chunk_bytes, " bytes"));
+  }
   std::unique_ptr<XtsEngine> engine(new XtsEngine(volume_key.Clone(), options));
   // Key every context up front so a bad key fails here, not on the first read.
   for (unsigned i = 0; i + 1 < options.threads; ++i) {
@@ -41,10 +46,9 @@ XtsEngine::XtsEngine(SecretBytes key, XtsEngineOptions options) : key_(std::move
 
 XtsEngine::~XtsEngine() {
   {
-    std::lock_guard<std::mutex> l(queue_mu_);
+    absl::MutexLock l(&queue_mu_);
     stopping_ = true;
   }
-  queue_cv_.notify_all();
   for (auto& t : workers_) t.join();
 }
 
@@ -53,8 +57,8 @@ void XtsEngine::WorkerLoop(unsigned index) {
   for (;;) {
     std::function<void(CipherPair&)> job;
     {
-      std::unique_lock<std::mutex> l(queue_mu_);
-      queue_cv_.wait(l, [this] { return stopping_ || !queue_.empty(); });
+      absl::MutexLock l(&queue_mu_);
+      queue_mu_.Await(absl::Condition(this, &XtsEngine::WorkerShouldWake));
       if (queue_.empty()) return;  // stopping and drained
       job = std::move(queue_.front());
       queue_.pop_front();
@@ -63,9 +67,16 @@ void XtsEngine::WorkerLoop(unsigned index) {
   }
 }
 
+bool XtsEngine::WorkerShouldWake() const { return stopping_ || !queue_.empty(); }
+
+void XtsEngine::Enqueue(std::function<void(CipherPair&)> job) {
+  absl::MutexLock l(&queue_mu_);
+  queue_.push_back(std::move(job));
+}
+
 absl::StatusOr<std::unique_ptr<XtsEngine::CipherPair>> XtsEngine::LeasePair() {
   {
-    std::lock_guard<std::mutex> l(pool_mu_);
+    absl::MutexLock l(&pool_mu_);
     if (!free_pairs_.empty()) {
       auto p = std::move(free_pairs_.back());
       free_pairs_.pop_back();
@@ -79,7 +90,7 @@ absl::StatusOr<std::unique_ptr<XtsEngine::CipherPair>> XtsEngine::LeasePair() {
 }
 
 void XtsEngine::ReturnPair(std::unique_ptr<CipherPair> pair) {
-  std::lock_guard<std::mutex> l(pool_mu_);
+  absl::MutexLock l(&pool_mu_);
   free_pairs_.push_back(std::move(pair));
 }
 
@@ -98,15 +109,21 @@ absl::Status XtsEngine::CryptSlice(CipherPair& pair, crypto::XtsDirection dir, u
   return c.CryptSectors(in, out, options_.sector_size, first_sector * step, step);
 }
 
+absl::Status XtsEngine::CheckRequest(uint64_t first_sector, size_t in_size, size_t out_size) const {
+  const size_t ss = options_.sector_size;
+  if (in_size != out_size || in_size % ss != 0) {
+    return absl::InvalidArgumentError(StrCat("XTS request of ", in_size, "/", out_size,
+                                             " bytes is not whole ", ss, "-byte sectors"));
+  }
+  if (first_sector > (UINT64_MAX / 8) - in_size / ss) return absl::InvalidArgumentError("sector number overflows");
+  return absl::OkStatus();
+}
+
 absl::Status XtsEngine::Crypt(crypto::XtsDirection dir, uint64_t first_sector, std::span<const uint8_t> in,
                               std::span<uint8_t> out) {
   const size_t ss = options_.sector_size;
-  if (in.size() != out.size() || in.size() % ss != 0) {
-    return absl::InvalidArgumentError(StrCat("XTS request of ", in.size(), "/", out.size(),
-                                             " bytes is not whole ", ss, "-byte sectors"));
-  }
+  CDH_RETURN_IF_ERROR(CheckRequest(first_sector, in.size(), out.size()));
   const uint64_t sectors = in.size() / ss;
-  if (first_sector > (UINT64_MAX / 8) - sectors) return absl::InvalidArgumentError("sector number overflows");
   CDH_ASSIGN_OR_RETURN(auto pair, LeasePair());
   const unsigned slices = (workers_.empty() || in.size() < options_.min_parallel_bytes)
                               ? 1
@@ -116,31 +133,90 @@ absl::Status XtsEngine::Crypt(crypto::XtsDirection dir, uint64_t first_sector, s
     status = CryptSlice(*pair, dir, first_sector, in, out);
   } else {
     // Slice i covers sectors [sectors*i/slices, sectors*(i+1)/slices). Slices 1.. go to workers.
-    std::mutex done_mu;
-    std::condition_variable done_cv;
-    unsigned pending = slices - 1;
+    absl::Mutex done_mu;
+    unsigned pending = slices - 1;  // guarded by done_mu
     std::vector<absl::Status> results(slices);
     auto bounds = [&](unsigned i) { return sectors * i / slices; };
-    {
-      std::lock_guard<std::mutex> l(queue_mu_);
-      for (unsigned i = 1; i < slices; ++i) {
-        const uint64_t b = bounds(i), e = bounds(i + 1);
-        queue_.push_back([&, i, b, e](CipherPair& wp) {
-          results[i] = CryptSlice(wp, dir, first_sector + b, in.subspan(b * ss, (e - b) * ss),
-                                  out.subspan(b * ss, (e - b) * ss));
-          std::lock_guard<std::mutex> dl(done_mu);
-          if (--pending == 0) done_cv.notify_one();
-        });
-      }
+    for (unsigned i = 1; i < slices; ++i) {
+      const uint64_t b = bounds(i), e = bounds(i + 1);
+      Enqueue([&, i, b, e](CipherPair& wp) {
+        results[i] = CryptSlice(wp, dir, first_sector + b, in.subspan(b * ss, (e - b) * ss),
+                                out.subspan(b * ss, (e - b) * ss));
+        absl::MutexLock dl(&done_mu);
+        --pending;
+      });
     }
-    queue_cv_.notify_all();
     const uint64_t e0 = bounds(1);
     results[0] = CryptSlice(*pair, dir, first_sector, in.subspan(0, e0 * ss), out.subspan(0, e0 * ss));
-    std::unique_lock<std::mutex> dl(done_mu);
-    done_cv.wait(dl, [&] { return pending == 0; });
+    {
+      absl::MutexLock dl(&done_mu);
+      done_mu.Await(absl::Condition(+[](unsigned* p) { return *p == 0; }, &pending));
+    }
     for (auto& r : results) status.Update(r);
   }
   ReturnPair(std::move(pair));
+  return status;
+}
+
+absl::Status XtsEngine::FillAndDecrypt(uint64_t first_sector, std::span<uint8_t> buf,
+                                       absl::FunctionRef<absl::Status(size_t, std::span<uint8_t>)> fill) {
+  CDH_RETURN_IF_ERROR(CheckRequest(first_sector, buf.size(), buf.size()));
+  const size_t ss = options_.sector_size, chunk = options_.pipeline_chunk_bytes;
+  if (workers_.empty() || buf.size() < 2 * chunk) {
+    CDH_RETURN_IF_ERROR(fill(0, buf));
+    return Decrypt(first_sector, buf, buf);
+  }
+  // Chunk k covers bytes [k*chunk, min((k+1)*chunk, size)). Each one filled except the last is
+  // queued for the workers; whoever claims it first decrypts it (a worker, or the caller once it
+  // has nothing left to fill). Every queued job runs to its end (a no-op when already claimed)
+  // before this returns, since the jobs point at this frame.
+  struct Chunk {
+    std::atomic<bool> claimed{false};
+    absl::Status status;
+  };
+  const size_t chunks = (buf.size() + chunk - 1) / chunk;
+  std::vector<Chunk> state(chunks);
+  absl::Mutex done_mu;
+  size_t queued = 0;  // jobs in the queue or running; guarded by done_mu
+  CDH_ASSIGN_OR_RETURN(auto pair, LeasePair());
+  auto decrypt = [&](CipherPair& p, size_t k) {
+    const size_t off = k * chunk, len = std::min(chunk, buf.size() - off);
+    state[k].status = CryptSlice(p, crypto::XtsDirection::kDecrypt, first_sector + off / ss, buf.subspan(off, len),
+                                 buf.subspan(off, len));
+  };
+  absl::Status fill_status;
+  size_t filled = 0;
+  for (; filled < chunks; ++filled) {
+    const size_t off = filled * chunk, len = std::min(chunk, buf.size() - off);
+    fill_status = fill(off, buf.subspan(off, len));
+    if (!fill_status.ok()) break;
+    if (filled + 1 == chunks) break;  // the last chunk: the caller decrypts it below
+    {
+      absl::MutexLock dl(&done_mu);
+      ++queued;
+    }
+    Enqueue([&, k = filled](CipherPair& wp) {
+      if (!state[k].claimed.exchange(true)) decrypt(wp, k);
+      absl::MutexLock dl(&done_mu);
+      --queued;
+    });
+  }
+  if (fill_status.ok()) {
+    // Newest first: the oldest chunks are the ones a worker is most likely to be running.
+    for (size_t k = chunks; k-- > 0;) {
+      if (!state[k].claimed.exchange(true)) decrypt(*pair, k);
+    }
+  } else {
+    for (auto& c : state) c.claimed.store(true);  // nothing more to decrypt
+  }
+  {
+    absl::MutexLock dl(&done_mu);
+    done_mu.Await(absl::Condition(+[](size_t* q) { return *q == 0; }, &queued));
+  }
+  ReturnPair(std::move(pair));
+  if (!fill_status.ok()) return fill_status;
+  absl::Status status;
+  for (auto& c : state) status.Update(c.status);
   return status;
 }
 

@@ -55,7 +55,7 @@ XtsEngine::~XtsEngine() {
 void XtsEngine::WorkerLoop(unsigned index) {
   CipherPair& pair = *worker_pairs_[index];
   for (;;) {
-    std::function<void(CipherPair&)> job;
+    Job job;
     {
       absl::MutexLock l(&queue_mu_);
       queue_mu_.Await(absl::Condition(this, &XtsEngine::WorkerShouldWake));
@@ -63,15 +63,20 @@ void XtsEngine::WorkerLoop(unsigned index) {
       job = std::move(queue_.front());
       queue_.pop_front();
     }
-    job(pair);
+    job.run(pair);
   }
 }
 
 bool XtsEngine::WorkerShouldWake() const { return stopping_ || !queue_.empty(); }
 
-void XtsEngine::Enqueue(std::function<void(CipherPair&)> job) {
+void XtsEngine::Enqueue(const void* owner, std::function<void(CipherPair&)> run) {
   absl::MutexLock l(&queue_mu_);
-  queue_.push_back(std::move(job));
+  queue_.push_back({owner, std::move(run)});
+}
+
+size_t XtsEngine::RemoveQueued(const void* owner) {
+  absl::MutexLock l(&queue_mu_);
+  return std::erase_if(queue_, [owner](const Job& j) { return j.owner == owner; });
 }
 
 absl::StatusOr<std::unique_ptr<XtsEngine::CipherPair>> XtsEngine::LeasePair() {
@@ -119,6 +124,53 @@ absl::Status XtsEngine::CheckRequest(uint64_t first_sector, size_t in_size, size
   return absl::OkStatus();
 }
 
+// The tasks of one request, shared between the caller and the workers: each task runs exactly
+// once, on whichever thread claims it first. Offer() queues a task for the workers; Finish()
+// takes back the jobs no worker has started (waiting for a busy or descheduled worker would cost
+// more than running them here), runs every unclaimed task on the caller's thread, newest first,
+// and waits for the tasks workers are running (their jobs point at this object). `task` is
+// referenced, not copied: it must outlive the object.
+class XtsEngine::SharedTasks {
+ public:
+  SharedTasks(XtsEngine& engine, size_t n, absl::FunctionRef<void(CipherPair&, size_t)> task)
+      : engine_(engine), claimed_(n), task_(task) {}
+  SharedTasks(const SharedTasks&) = delete;
+  SharedTasks& operator=(const SharedTasks&) = delete;
+
+  void Offer(size_t i) {
+    {
+      absl::MutexLock l(&mu_);
+      ++queued_;
+    }
+    engine_.Enqueue(this, [this, i](CipherPair& p) {
+      if (!claimed_[i].exchange(true)) task_(p, i);
+      absl::MutexLock l(&mu_);
+      --queued_;
+    });
+  }
+  // Runs task i here unless a worker claimed it.
+  void RunHere(CipherPair& own, size_t i) {
+    if (!claimed_[i].exchange(true)) task_(own, i);
+  }
+  // `run_unclaimed` false (after an error): tasks nobody started are dropped.
+  void Finish(CipherPair& own, bool run_unclaimed) {
+    const size_t taken_back = engine_.RemoveQueued(this);
+    for (size_t i = claimed_.size(); i-- > 0;) {
+      if (!claimed_[i].exchange(true) && run_unclaimed) task_(own, i);
+    }
+    absl::MutexLock l(&mu_);
+    queued_ -= taken_back;
+    mu_.Await(absl::Condition(+[](size_t* q) { return *q == 0; }, &queued_));
+  }
+
+ private:
+  XtsEngine& engine_;
+  std::vector<std::atomic<bool>> claimed_;
+  const absl::FunctionRef<void(CipherPair&, size_t)> task_;
+  absl::Mutex mu_;
+  size_t queued_ ABSL_GUARDED_BY(mu_) = 0;  // jobs in the queue or running
+};
+
 absl::Status XtsEngine::Crypt(crypto::XtsDirection dir, uint64_t first_sector, std::span<const uint8_t> in,
                               std::span<uint8_t> out) {
   const size_t ss = options_.sector_size;
@@ -132,26 +184,19 @@ absl::Status XtsEngine::Crypt(crypto::XtsDirection dir, uint64_t first_sector, s
   if (slices == 1) {
     status = CryptSlice(*pair, dir, first_sector, in, out);
   } else {
-    // Slice i covers sectors [sectors*i/slices, sectors*(i+1)/slices). Slices 1.. go to workers.
-    absl::Mutex done_mu;
-    unsigned pending = slices - 1;  // guarded by done_mu
+    // Slice i covers sectors [sectors*i/slices, sectors*(i+1)/slices). Slices 1.. are offered
+    // to the workers; the caller runs slice 0, then whatever no worker has started.
     std::vector<absl::Status> results(slices);
-    auto bounds = [&](unsigned i) { return sectors * i / slices; };
-    for (unsigned i = 1; i < slices; ++i) {
+    auto bounds = [&](size_t i) { return sectors * i / slices; };
+    auto slice = [&](CipherPair& p, size_t i) {
       const uint64_t b = bounds(i), e = bounds(i + 1);
-      Enqueue([&, i, b, e](CipherPair& wp) {
-        results[i] = CryptSlice(wp, dir, first_sector + b, in.subspan(b * ss, (e - b) * ss),
-                                out.subspan(b * ss, (e - b) * ss));
-        absl::MutexLock dl(&done_mu);
-        --pending;
-      });
-    }
-    const uint64_t e0 = bounds(1);
-    results[0] = CryptSlice(*pair, dir, first_sector, in.subspan(0, e0 * ss), out.subspan(0, e0 * ss));
-    {
-      absl::MutexLock dl(&done_mu);
-      done_mu.Await(absl::Condition(+[](unsigned* p) { return *p == 0; }, &pending));
-    }
+      results[i] = CryptSlice(p, dir, first_sector + b, in.subspan(b * ss, (e - b) * ss),
+                              out.subspan(b * ss, (e - b) * ss));
+    };
+    SharedTasks tasks(*this, slices, slice);
+    for (unsigned i = 1; i < slices; ++i) tasks.Offer(i);
+    tasks.RunHere(*pair, 0);
+    tasks.Finish(*pair, /*run_unclaimed=*/true);
     for (auto& r : results) status.Update(r);
   }
   ReturnPair(std::move(pair));
@@ -166,57 +211,30 @@ absl::Status XtsEngine::FillAndDecrypt(uint64_t first_sector, std::span<uint8_t>
     CDH_RETURN_IF_ERROR(fill(0, buf));
     return Decrypt(first_sector, buf, buf);
   }
-  // Chunk k covers bytes [k*chunk, min((k+1)*chunk, size)). Each one filled except the last is
-  // queued for the workers; whoever claims it first decrypts it (a worker, or the caller once it
-  // has nothing left to fill). Every queued job runs to its end (a no-op when already claimed)
-  // before this returns, since the jobs point at this frame.
-  struct Chunk {
-    std::atomic<bool> claimed{false};
-    absl::Status status;
-  };
+  // Chunk k covers bytes [k*chunk, min((k+1)*chunk, size)). Each chunk but the last is offered
+  // to the workers as soon as it is filled; the caller decrypts the last one and whatever no
+  // worker has started.
   const size_t chunks = (buf.size() + chunk - 1) / chunk;
-  std::vector<Chunk> state(chunks);
-  absl::Mutex done_mu;
-  size_t queued = 0;  // jobs in the queue or running; guarded by done_mu
+  std::vector<absl::Status> results(chunks);
   CDH_ASSIGN_OR_RETURN(auto pair, LeasePair());
-  auto decrypt = [&](CipherPair& p, size_t k) {
+  auto decrypt_chunk = [&](CipherPair& p, size_t k) {
     const size_t off = k * chunk, len = std::min(chunk, buf.size() - off);
-    state[k].status = CryptSlice(p, crypto::XtsDirection::kDecrypt, first_sector + off / ss, buf.subspan(off, len),
-                                 buf.subspan(off, len));
+    results[k] = CryptSlice(p, crypto::XtsDirection::kDecrypt, first_sector + off / ss, buf.subspan(off, len),
+                            buf.subspan(off, len));
   };
+  SharedTasks tasks(*this, chunks, decrypt_chunk);
   absl::Status fill_status;
-  size_t filled = 0;
-  for (; filled < chunks; ++filled) {
-    const size_t off = filled * chunk, len = std::min(chunk, buf.size() - off);
+  for (size_t k = 0; k < chunks; ++k) {
+    const size_t off = k * chunk, len = std::min(chunk, buf.size() - off);
     fill_status = fill(off, buf.subspan(off, len));
     if (!fill_status.ok()) break;
-    if (filled + 1 == chunks) break;  // the last chunk: the caller decrypts it below
-    {
-      absl::MutexLock dl(&done_mu);
-      ++queued;
-    }
-    Enqueue([&, k = filled](CipherPair& wp) {
-      if (!state[k].claimed.exchange(true)) decrypt(wp, k);
-      absl::MutexLock dl(&done_mu);
-      --queued;
-    });
+    if (k + 1 < chunks) tasks.Offer(k);
   }
-  if (fill_status.ok()) {
-    // Newest first: the oldest chunks are the ones a worker is most likely to be running.
-    for (size_t k = chunks; k-- > 0;) {
-      if (!state[k].claimed.exchange(true)) decrypt(*pair, k);
-    }
-  } else {
-    for (auto& c : state) c.claimed.store(true);  // nothing more to decrypt
-  }
-  {
-    absl::MutexLock dl(&done_mu);
-    done_mu.Await(absl::Condition(+[](size_t* q) { return *q == 0; }, &queued));
-  }
+  tasks.Finish(*pair, /*run_unclaimed=*/fill_status.ok());
   ReturnPair(std::move(pair));
   if (!fill_status.ok()) return fill_status;
   absl::Status status;
-  for (auto& c : state) status.Update(c.status);
+  for (auto& r : results) status.Update(r);
   return status;
 }
 

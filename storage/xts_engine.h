@@ -80,7 +80,15 @@ class XtsEngine {
   absl::Status CheckRequest(uint64_t first_sector, size_t in_size, size_t out_size) const;
   absl::Status Crypt(crypto::XtsDirection dir, uint64_t first_sector, std::span<const uint8_t> in,
                      std::span<uint8_t> out);
-  void Enqueue(std::function<void(CipherPair&)> job) ABSL_LOCKS_EXCLUDED(queue_mu_);
+  class SharedTasks;
+  // A job of request `owner` (any address unique to the request while it runs).
+  struct Job {
+    const void* owner;
+    std::function<void(CipherPair&)> run;
+  };
+  void Enqueue(const void* owner, std::function<void(CipherPair&)> run) ABSL_LOCKS_EXCLUDED(queue_mu_);
+  // Takes `owner`'s jobs that no worker has started out of the queue; returns how many.
+  size_t RemoveQueued(const void* owner) ABSL_LOCKS_EXCLUDED(queue_mu_);
   bool WorkerShouldWake() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(queue_mu_);
   absl::Status CryptSlice(CipherPair& pair, crypto::XtsDirection dir, uint64_t first_sector,
                           std::span<const uint8_t> in, std::span<uint8_t> out);
@@ -95,7 +103,7 @@ class XtsEngine {
   std::vector<std::unique_ptr<CipherPair>> free_pairs_ ABSL_GUARDED_BY(pool_mu_);
 
   absl::Mutex queue_mu_;
-  std::deque<std::function<void(CipherPair&)>> queue_ ABSL_GUARDED_BY(queue_mu_);
+  std::deque<Job> queue_ ABSL_GUARDED_BY(queue_mu_);
   bool stopping_ ABSL_GUARDED_BY(queue_mu_) = false;
   std::vector<std::unique_ptr<CipherPair>> worker_pairs_;
   std::vector<std::thread> workers_;

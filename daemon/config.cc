@@ -115,7 +115,7 @@ absl::Status ApplyFile(const json& doc, CdhConfig& cfg) {
   if (!doc.is_object()) return absl::InvalidArgumentError("config file must be a table of keys");
   Reader r(cfg.warnings);
   r.WarnUnknown(doc, {"socket", "grpc_socket", "skip_sealed_secret_verification", "kbc", "credentials", "log", "aa",
-                      "image", "attestation", "paths", "offline_fs_kbc"},
+                      "image", "attestation", "paths", "offline_fs_kbc", "secure_mount"},
                 "");
   CDH_RETURN_IF_ERROR(r.String(doc, "socket", "socket", cfg.socket));
   CDH_RETURN_IF_ERROR(r.String(doc, "grpc_socket", "grpc_socket", cfg.grpc_socket));
@@ -186,6 +186,22 @@ absl::Status ApplyFile(const json& doc, CdhConfig& cfg) {
   if (paths != nullptr) {
     r.WarnUnknown(*paths, {"base_dir"}, "paths.");
     CDH_RETURN_IF_ERROR(r.String(*paths, "base_dir", "paths.base_dir", cfg.base_dir));
+  }
+  CDH_ASSIGN_OR_RETURN(const json* secure_mount, r.Table(doc, "secure_mount"));
+  if (secure_mount != nullptr) {
+    r.WarnUnknown(*secure_mount, {"data_path"}, "secure_mount.");
+    std::string choice = "auto";
+    CDH_RETURN_IF_ERROR(r.String(*secure_mount, "data_path", "secure_mount.data_path", choice));
+    if (choice == "auto") {
+      cfg.secure_mount_data_path = DataPathChoice::kAuto;
+    } else if (choice == "kernel") {
+      cfg.secure_mount_data_path = DataPathChoice::kKernel;
+    } else if (choice == "userspace") {
+      cfg.secure_mount_data_path = DataPathChoice::kUserspace;
+    } else {
+      return absl::InvalidArgumentError(StrCat("config key `secure_mount.data_path`: unknown value `",
+                                               Sanitize(choice, 32), "` (expected auto, kernel or userspace)"));
+    }
   }
   CDH_ASSIGN_OR_RETURN(const json* offline, r.Table(doc, "offline_fs_kbc"));
   if (offline != nullptr) {
@@ -349,6 +365,15 @@ absl::StatusOr<CdhConfig> LoadConfig(const ConfigSources& sources) {
         c.path, cfg.CredentialsDir(), from_cmdline ? "kernel command line cdh.kbs_resources: path" : "config key `credentials.path`"));
   }
   return cfg;
+}
+
+std::string_view DataPathChoiceName(DataPathChoice choice) {
+  switch (choice) {
+    case DataPathChoice::kKernel: return "kernel";
+    case DataPathChoice::kUserspace: return "userspace";
+    case DataPathChoice::kAuto: break;
+  }
+  return "auto";
 }
 
 }  // namespace cdh

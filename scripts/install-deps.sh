@@ -2,7 +2,9 @@
 # Installs every Debian 12 package the build, the tests and the demo need.
 # Idempotent: apt-get skips what is already installed. Needs root (or sudo).
 # Package list: ../shared/spec/build-env.md §1, plus CLI11/spdlog (our CLI and logging),
-# libcryptsetup/fuse3 (SecureMount), and the Go ttrpc packages (interop tests, build-env.md §3).
+# libcryptsetup/fuse3 (SecureMount), the Go ttrpc packages (interop tests, build-env.md §3), and
+# for PullImage libarchive/zstd/zlib plus a real registry and image tools for the tests
+# (docker-registry, skopeo, umoci, htpasswd from apache2-utils).
 set -euo pipefail
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
@@ -15,6 +17,7 @@ PACKAGES=(
   swtpm swtpm-tools tpm2-tools cryptsetup-bin libcryptsetup-dev fuse3 libfuse3-dev e2fsprogs
   golang-go golang-github-containerd-ttrpc-dev golang-github-gogo-protobuf-dev golang-google-protobuf-dev
   python3 python3-cryptography curl gnuplot-nox
+  docker-registry skopeo umoci apache2-utils libarchive-dev libzstd-dev zlib1g-dev
 )
 missing=()
 for p in "${PACKAGES[@]}"; do

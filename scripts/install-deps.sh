@@ -3,7 +3,9 @@
 # Idempotent: apt-get skips what is already installed. Needs root (or sudo).
 # Package list: ../shared/spec/build-env.md §1, plus CLI11/spdlog (our CLI and logging),
 # libcryptsetup/fuse3 (SecureMount), the Go ttrpc packages (interop tests, build-env.md §3), and
-# GPGME + GnuPG (signedBy image signatures) and libyaml (registries.d sigstore configuration).
+# for PullImage libarchive/zstd/zlib plus a real registry and image tools for the tests
+# (docker-registry, skopeo, umoci, htpasswd from apache2-utils), GPGME + GnuPG (signedBy image
+# signatures) and libyaml (registries.d sigstore configuration).
 set -euo pipefail
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
@@ -16,6 +18,7 @@ PACKAGES=(
   swtpm swtpm-tools tpm2-tools cryptsetup-bin libcryptsetup-dev fuse3 libfuse3-dev e2fsprogs
   golang-go golang-github-containerd-ttrpc-dev golang-github-gogo-protobuf-dev golang-google-protobuf-dev
   python3 python3-cryptography curl gnuplot-nox
+  docker-registry skopeo umoci apache2-utils libarchive-dev libzstd-dev zlib1g-dev
   libgpgme-dev gnupg libyaml-dev
 )
 missing=()

@@ -7,8 +7,9 @@ skopeo refuses sigstore signing).
       (SubjectPublicKeyInfo PEM, what a policy's keyPath names).
   cosign_sign.py sign REGISTRY_URL REPO TAG_OR_DIGEST KEY [--identity REF] [--digest D]
                        [--type T] [--creds user:pass]
-      signs the manifest that TAG_OR_DIGEST resolves to (or --digest D, to forge a signature
-      for another digest) and attaches the signature to REPO exactly as cosign does
+      signs the manifest that TAG_OR_DIGEST resolves to and attaches the signature to it in REPO
+      exactly as cosign does (--digest D puts another digest in the payload: a valid signature
+      of another image attached to this one, as re-tagging would produce)
       (sigstore/cosign specs/SIGNATURE_SPEC.md; containers/image with
       use-sigstore-attachments): tag `sha256-<hex>.sig`, an OCI image manifest whose config is
       {"architecture":"","os":"","config":{},"rootfs":{"type":"layers","diff_ids":[…]}} and
@@ -50,13 +51,11 @@ def keygen(prefix):
 
 def sign(args):
     reg = Registry(args.registry, args.creds)
-    if args.digest:
-        digest = args.digest
-    else:
-        got = reg.get_manifest(args.repo, args.tag_or_digest)
-        if got is None:
-            sys.exit(f"manifest {args.repo}:{args.tag_or_digest} not found")
-        digest = got[2]
+    got = reg.get_manifest(args.repo, args.tag_or_digest)
+    if got is None:
+        sys.exit(f"manifest {args.repo}:{args.tag_or_digest} not found")
+    attached_to = got[2]
+    digest = args.digest or attached_to
     host = urllib.parse.urlparse(args.registry).netloc
     identity = args.identity or f"{host}/{args.repo}"
     payload = canonical_json({"critical": {"identity": {"docker-reference": identity},
@@ -69,7 +68,7 @@ def sign(args):
     payload_digest = reg.push_blob(args.repo, payload)
     layer = {"mediaType": SIMPLESIGNING, "digest": payload_digest, "size": len(payload),
              "annotations": {"dev.cosignproject.cosign/signature": base64.b64encode(signature).decode()}}
-    tag = digest.replace(":", "-", 1) + ".sig"
+    tag = attached_to.replace(":", "-", 1) + ".sig"
     existing = reg.get_manifest(args.repo, tag)
     layers = json.loads(existing[0])["layers"] if existing else []
     layers.append(layer)

@@ -2,7 +2,10 @@
 # Installs every Debian 12 package the build, the tests and the demo need.
 # Idempotent: apt-get skips what is already installed. Needs root (or sudo).
 # Package list: ../shared/spec/build-env.md §1, plus CLI11/spdlog (our CLI and logging),
-# libcryptsetup/fuse3 (SecureMount), and the Go ttrpc packages (interop tests, build-env.md §3).
+# libcryptsetup/fuse3 (SecureMount), the Go ttrpc packages (interop tests, build-env.md §3), and
+# for PullImage libarchive/zstd/zlib plus a real registry and image tools for the tests
+# (docker-registry, skopeo, umoci, htpasswd from apache2-utils), GPGME + GnuPG (signedBy image
+# signatures) and libyaml (registries.d sigstore configuration).
 # NO_RECOMMENDS: the guest-kernel tests (tests/guest): qemu, Debian's kernel and a static busybox
 # for the initramfs, installed without recommends (qemu's pull in a desktop's worth).
 set -euo pipefail
@@ -17,6 +20,8 @@ PACKAGES=(
   swtpm swtpm-tools tpm2-tools cryptsetup-bin libcryptsetup-dev fuse3 libfuse3-dev e2fsprogs
   golang-go golang-github-containerd-ttrpc-dev golang-github-gogo-protobuf-dev golang-google-protobuf-dev
   python3 python3-cryptography curl gnuplot-nox dmsetup
+  docker-registry skopeo umoci apache2-utils libarchive-dev libzstd-dev zlib1g-dev
+  libgpgme-dev gnupg libyaml-dev
 )
 NO_RECOMMENDS=(qemu-system-x86 linux-image-amd64 busybox-static)
 missing=() missing_nr=()

@@ -122,7 +122,7 @@ def run(a, work):
     print(f"host: flipped bytes at {offsets} of {os.path.basename(disks['TAMPER'])}", flush=True)
 
     disks2 = {"TAMPER": disks["TAMPER"], "CARRY": disks["CARRY"],
-              "STORE": li.blank(os.path.join(work, "store.img"), 24 * MiB),
+              "STORE": li.blank(os.path.join(work, "store.img"), 16 * MiB),
               "EMPTYDIR": li.blank(os.path.join(work, "emptydir.img"), 16 * MiB)}
     env2 = {k: v for k, v in env.items() if not k.startswith("HOSTILE") and k not in disks}
     roles2 = list(disks2)

@@ -30,7 +30,7 @@ FIRST_BOOT_CHECKS = [
     "cryptsetup_4096_argon2id_reads_back", "mapper_name_honoured", "sector_size_4096_in_table",
     "unmount_removes_mapping", "failed_mount_leaves_no_mapping", "wrong_key_refused",
     "integrity_asked_on_plain_volume_refused", "empty_plain_format_write_reopen", "empty_plain_has_no_integrity",
-    "empty_integrity_format_write_reopen", "empty_integrity_uses_dm_integrity", "integrity_ext4_without_lazy_init",
+    "empty_integrity_format_write_reopen", "empty_integrity_uses_dm_integrity",
     "integrity_format_target_device", "integrity_unwritten_sectors_read", "integrity_pattern_written",
     "header_carried", "shutdown_tears_down",
 ]

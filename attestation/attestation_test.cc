@@ -43,7 +43,7 @@ class ChooseAttesterTest : public ::testing::Test {
   AttesterRegistry registry_;
 };
 
-// Field case K7: no TEE and nothing configured -> an error naming what was probed, not sample.
+// No TEE and nothing configured -> an error naming what was probed, not sample.
 TEST_F(ChooseAttesterTest, NoTeeAndAutoIsFailedPreconditionNotSample) {
   auto choice = ChooseAttester("", registry_, DefaultTeeProbes(root_.string()));
   ASSERT_FALSE(choice.ok());
@@ -79,7 +79,7 @@ TEST_F(ChooseAttesterTest, DetectionPicksRegisteredAttesterInProbeOrder) {
   EXPECT_NE(choice->how.find("/dev/tpm0"), std::string::npos);
 }
 
-// K4: one table of wire names for protocol 0.4.0.
+// One table of wire names for protocol 0.4.0.
 TEST(TeeNamesTest, CurrentSpellingsOnly) {
   for (const char* ok : {"sample", "tdx", "snp", "az-snp-vtpm", "az-tdx-vtpm", "tpm", "sampledevice"}) {
     EXPECT_TRUE(IsKbsTeeName(ok)) << ok;

@@ -1,4 +1,4 @@
-// TEE detection in upstream's order (attesters.md §1.2) over fake trees (field case T2), the
+// TEE detection in upstream's order (attesters.md §1.2) over fake trees, the
 // configfs-tsm emulation (no TDX/SNP guest here) and a real swtpm for the TPM-backed probes.
 #include <fstream>
 
@@ -12,7 +12,7 @@
 #include "attestation/tpm/swtpm_rig.h"
 #include "common/base64.h"
 #include "gtest/gtest.h"
-#include "tests/test_util.h"
+#include "common/testing/temp_dir.h"
 
 namespace cdh::attestation {
 namespace {

@@ -15,7 +15,7 @@
 #include <cstring>
 
 #include "gtest/gtest.h"
-#include "tests/test_util.h"
+#include "common/testing/temp_dir.h"
 
 namespace cdh::attestation {
 namespace {

@@ -1,4 +1,4 @@
-// Negative tables for every parser of untrusted TEE/TPM bytes (../shared/STYLE.md "Tests"):
+// Negative tables for every parser of untrusted TEE/TPM bytes:
 // truncation at every length and single-bit flips must give an error or a value, never a crash or
 // an out-of-bounds read (run under ASan to check the latter).
 #include "attestation/cc_eventlog.h"

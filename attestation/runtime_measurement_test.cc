@@ -1,4 +1,4 @@
-// Runtime measurement and its event log (attesters.md §6), field case T3: crash at every step
+// Runtime measurement and its event log (attesters.md §6): crash at every step
 // (injected) over emulated TDX RTMRs, and a real SIGKILL of a process measuring into a real
 // swtpm PCR.
 #include "attestation/runtime_measurement.h"
@@ -17,7 +17,7 @@
 #include "attestation/tpm/swtpm_rig.h"
 #include "attestation/tpm_attester.h"
 #include "gtest/gtest.h"
-#include "tests/test_util.h"
+#include "common/testing/temp_dir.h"
 
 namespace cdh::attestation {
 namespace {
@@ -79,7 +79,7 @@ TEST_F(TdxRuntimeTest, MeasuresIntoMappedRtmrsAndChecksInput) {
   EXPECT_EQ((*m)->Measure("has space", "o", "c").code(), StatusCode::kInvalidArgument);
   EXPECT_EQ((*m)->Measure("", "o", "c").code(), StatusCode::kInvalidArgument);
   ExpectLogReplaysToRtmrs();
-  // RTMR writes take exactly 48 bytes and indices 0..3 (T2).
+  // RTMR writes take exactly 48 bytes and indices 0..3.
   EXPECT_EQ(attester_.ExtendRuntimeMeasurement(17, std::string(32, 'x')).code(), StatusCode::kInvalidArgument);
   EXPECT_EQ(regs_->ExtendRtmr(4, std::string(48, 'x')).code(), StatusCode::kInvalidArgument);
 }
@@ -89,7 +89,7 @@ TEST_F(TdxRuntimeTest, UnsupportedWithoutSysfs) {
   EXPECT_EQ(RuntimeMeasurer::Open(bare, Opts()).status().code(), StatusCode::kUnimplemented);
 }
 
-// T3: crash after each step, restart, measure again: no double extension, log replays.
+// Crash after each step, restart, measure again: no double extension, log replays.
 TEST_F(TdxRuntimeTest, CrashAtEveryStepRecovers) {
   for (auto step : {RuntimeMeasurer::Step::kWalWritten, RuntimeMeasurer::Step::kExtended,
                     RuntimeMeasurer::Step::kLogAppended}) {
@@ -126,7 +126,7 @@ TEST_F(TdxRuntimeTest, RegisterMovedElsewhereIsFailedPrecondition) {
   EXPECT_EQ(RuntimeMeasurer::Open(attester_, Opts()).status().code(), StatusCode::kFailedPrecondition);
 }
 
-// T3 with a real process kill: a child measures into swtpm PCR 23 in a loop and is SIGKILLed.
+// The same with a real process kill: a child measures into swtpm PCR 23 in a loop and is SIGKILLed.
 TEST(TpmRuntimeTest, KilledMidStreamThenRestartedReplays) {
   auto rig = SwtpmRig::Start();
   ASSERT_TRUE(rig.ok()) << rig.status();

@@ -8,7 +8,7 @@
 #include "attestation/fake_tsm_fs.h"
 #include "attestation/snp_report.h"
 #include "gtest/gtest.h"
-#include "tests/test_util.h"
+#include "common/testing/temp_dir.h"
 
 namespace cdh::attestation {
 namespace {
@@ -194,7 +194,7 @@ TEST(SevGuestDeviceTest, RetriesWithAnnouncedCertBuffer) {
   EXPECT_EQ((*ev)["cert_chain"][0]["data"], Ints("VCEK"));
 }
 
-TEST(SevGuestDeviceTest, AbsurdAnnouncedCertSizeRejectedBeforeAllocating) {  // field case T4
+TEST(SevGuestDeviceTest, AbsurdAnnouncedCertSizeRejectedBeforeAllocating) {
   testing::TempDir dir;
   std::string dev = dir.Write("sev-guest", "");
   auto kernel = std::make_shared<FakeSevKernel>();

@@ -7,7 +7,7 @@
 #include "attestation/fake_tsm_fs.h"
 #include "common/base64.h"
 #include "gtest/gtest.h"
-#include "tests/test_util.h"
+#include "common/testing/temp_dir.h"
 
 namespace cdh::attestation {
 namespace {
@@ -57,7 +57,7 @@ TEST(TdxAttesterTest, EventlogFromCcelAndRuntimeLog) {
   EXPECT_EQ(*log, events + "RUNTIME-EVENTS" + std::string(8, '\xff'));
 }
 
-TEST(TdxAttesterTest, OnlyDevTdxGuestFailsNamingConfigfs) {  // field case T2
+TEST(TdxAttesterTest, OnlyDevTdxGuestFailsNamingConfigfs) {
   auto tsm = std::make_shared<PosixTsmFs>("/nonexistent/sys/kernel/config/tsm/report");
   TdxAttester attester(tsm, {});
   auto ev = attester.GetEvidence("rd", CallContext{});

@@ -1,5 +1,5 @@
 // The `tpm` attester and EsysTpm against a real swtpm started by the test (unix sockets in a temp
-// dir; the AK is provisioned by the test through ESAPI). Field case T1.
+// dir; the AK is provisioned by the test through ESAPI).
 #include "attestation/tpm_attester.h"
 
 #include "attestation/tpm/esys_tpm.h"
@@ -35,7 +35,7 @@ class TpmTest : public ::testing::Test {
   std::shared_ptr<EsysTpm> tpm_;
 };
 
-// T1: report data of every length a caller may pass, checked the way the Trustee verifier does.
+// Report data of every length a caller may pass, checked the way the Trustee verifier does.
 TEST_F(TpmTest, EvidenceVerifiesForEveryReportDataLength) {
   TpmAttester attester(tpm_, kDefaultTpmAkHandle);
   EXPECT_EQ(attester.tee(), "tpm");

@@ -1,5 +1,5 @@
 // configfs-tsm: the kernel's semantics are emulated by FakeTsmFs (no TDX/SNP guest kernel here);
-// PosixTsmFs is exercised on a real temp directory for the file-level failure cases of T4.
+// PosixTsmFs is exercised on a real temp directory for the file-level failure cases.
 #include "attestation/tsm_report.h"
 
 #include <sys/stat.h>
@@ -11,7 +11,7 @@
 
 #include "attestation/fake_tsm_fs.h"
 #include "gtest/gtest.h"
-#include "tests/test_util.h"
+#include "common/testing/temp_dir.h"
 
 namespace cdh::attestation {
 namespace {
@@ -117,7 +117,7 @@ TEST(TsmReporterTest, ConcurrentRequestsGetTheirOwnQuotes) {
   EXPECT_TRUE(fs->WaitForNoEntries(absl::Seconds(5)));
 }
 
-// Field case T4: a quote source that never answers.
+// A quote source that never answers.
 TEST(TsmReporterTest, HungQuoteServiceTimesOutAndCleansUpLater) {
   auto fs = EchoTdx();
   fs->SetOutblobHangs(true);
@@ -131,7 +131,7 @@ TEST(TsmReporterTest, HungQuoteServiceTimesOutAndCleansUpLater) {
   EXPECT_TRUE(fs->WaitForNoEntries(absl::Seconds(10)));  // ...and removes it once the kernel answers
 }
 
-// T4 again: a caller without a deadline still gets an answer (the reporter's default timeout).
+// A caller without a deadline still gets an answer (the reporter's default timeout).
 TEST(TsmReporterTest, NoCallerDeadlineUsesTheDefaultTimeout) {
   auto fs = EchoTdx();
   fs->SetOutblobHangs(true);
@@ -142,7 +142,7 @@ TEST(TsmReporterTest, NoCallerDeadlineUsesTheDefaultTimeout) {
   EXPECT_TRUE(fs->WaitForNoEntries(absl::Seconds(10)));
 }
 
-// Field case T4: an absurd announced size is rejected before allocating.
+// An absurd announced size is rejected before allocating.
 TEST(TsmReporterTest, AbsurdAnnouncedSizeRejected) {
   auto fs = EchoTdx();
   fs->SetAnnouncedOutblobSize(0x81000000);
@@ -153,7 +153,7 @@ TEST(TsmReporterTest, AbsurdAnnouncedSizeRejected) {
   EXPECT_EQ(fs->EntryCount(), 0u);
 }
 
-// Field case T4: EIO from outblob names the path.
+// EIO from outblob names the path.
 TEST(TsmReporterTest, OutblobEioNamesThePath) {
   auto fs = EchoTdx();
   fs->SetOutblobEio(true);
@@ -203,7 +203,7 @@ TEST(ParseTsmDecimalTest, Table) {
   for (const char* bad : {"", "\n", "-1", "1x", "99999999999999999999"}) EXPECT_FALSE(ParseTsmDecimal(bad).ok()) << bad;
 }
 
-// PosixTsmFs on a real directory: the file-level T4 cases (configfs itself needs a TEE kernel).
+// PosixTsmFs on a real directory: the file-level failure cases (configfs itself needs a TEE kernel).
 TEST(PosixTsmFsTest, AnnouncedSizeCheckedBeforeReading) {
   testing::TempDir dir;
   PosixTsmFs fs(dir.path());

@@ -20,7 +20,7 @@ struct BadInput {
   std::string message_part;
 };
 
-// Field case S1: the error names the encoding the caller must use.
+// The error names the encoding the caller must use.
 class Base64UrlRejectTest : public ::testing::TestWithParam<BadInput> {};
 
 TEST_P(Base64UrlRejectTest, RejectsWithClearMessage) {

@@ -1,10 +1,10 @@
-#include "common/strings.h"
 #include "crypto/hash.h"
 
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 
 #include "absl/strings/escaping.h"
+#include "common/strings.h"
 #include "crypto/openssl_util.h"
 
 namespace cdh::crypto {

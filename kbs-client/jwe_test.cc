@@ -1,5 +1,5 @@
 // JWE of the KBS resource response: the §3.6 known-answer vectors (both directions for EC), the
-// negative table of issue 3, and field case K5.
+// negative table (truncation, bit flips, wrong algorithms), and
 #include "kbs-client/jwe.h"
 
 #include "absl/strings/escaping.h"
@@ -77,7 +77,7 @@ TEST(JweRoundTripTest, GeneratedKeysBothAlgorithms) {
   }
 }
 
-// Field case K5: the AAD is the received `protected` string, whatever JSON text it encodes.
+// The AAD is the received `protected` string, whatever JSON text it encodes.
 TEST(JweK5Test, HeaderWithSpacesUnsortedKeysOrNewlineDecrypts) {
   auto rewrites = std::vector<std::function<std::string(const std::string&)>>{
       [](const std::string& h) {

@@ -7,20 +7,20 @@
 #include "attestation/sample_attester.h"
 #include "common/base64.h"
 #include "common/strings.h"
-#include "kbs-client/fake_http_client.h"
+#include "http/fake_http_client.h"
 #include "kbs-client/kbs_protocol.h"
 
 namespace cdh::kbs {
 namespace {
 
-HttpResponse Resp(int status, std::string body, std::vector<std::pair<std::string, std::string>> headers = {}) {
-  HttpResponse r;
+http::HttpResponse Resp(int status, std::string body, std::vector<std::pair<std::string, std::string>> headers = {}) {
+  http::HttpResponse r;
   r.status = status;
   r.body = std::move(body);
   r.headers = std::move(headers);
   return r;
 }
-HttpResponse Challenge() {
+http::HttpResponse Challenge() {
   return Resp(200, BuildChallenge("bm9uY2U="), {{"set-cookie", "kbs-session-id=c0ffee; Expires=Sun, 29 Nov 2026 10:00:00 GMT"}});
 }
 std::string Token(int64_t exp) {
@@ -29,7 +29,7 @@ std::string Token(int64_t exp) {
 
 struct Harness {
   explicit Harness(KbsClientOptions o = {}) {
-    auto owned = std::make_unique<FakeHttpClient>();
+    auto owned = std::make_unique<http::FakeHttpClient>();
     http = owned.get();
     o.url = "http://kbs.test:8080/";
     o.initial_backoff = absl::Milliseconds(50);
@@ -38,7 +38,7 @@ struct Harness {
   absl::StatusOr<SecretBytes> Get(absl::Duration timeout = absl::Seconds(10)) {
     return client->GetResource("resource", "default/key/1", std::nullopt, CallContext::WithTimeout(timeout));
   }
-  FakeHttpClient* http;
+  http::FakeHttpClient* http;
   std::unique_ptr<KbsClient> client;
 };
 
@@ -96,7 +96,7 @@ TEST(KbsClientFakeTest, RequestsHaveTheProtocolShapeAndCredentialsNeverReachMess
 TEST(KbsClientFakeTest, MalformedHandshakeAnswersAreCleanErrors) {
   struct Case {
     const char* name;
-    std::vector<HttpResponse> answers;
+    std::vector<http::HttpResponse> answers;
     absl::StatusCode code;
   };
   std::vector<Case> cases = {
@@ -134,7 +134,7 @@ TEST(KbsClientFakeTest, RejectsBadConfiguration) {
     KbsClientOptions o;
     o.url = url;
     o.max_attempts = attempts;
-    return KbsClient::New(o, std::make_unique<FakeHttpClient>(), std::make_unique<attestation::SampleAttester>())
+    return KbsClient::New(o, std::make_unique<http::FakeHttpClient>(), std::make_unique<attestation::SampleAttester>())
         .status()
         .code();
   };

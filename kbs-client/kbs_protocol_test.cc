@@ -1,5 +1,5 @@
-// Wire messages of KBS protocol 0.4.0: the §2.5 known-answer vector (field case K3), the
-// tolerant parsing of field case K4, tokens and problem bodies.
+// Wire messages of KBS protocol 0.4.0: the §2.5 known-answer vector, the
+// tolerant parsing of, tokens and problem bodies.
 #include "kbs-client/kbs_protocol.h"
 
 #include "absl/strings/escaping.h"
@@ -32,7 +32,7 @@ TEST(RuntimeDataTest, DeviceRuntimeDataMatchesSpecVector) {
   EXPECT_EQ(Base64StdEncode(crypto::Hash(crypto::HashAlgorithm::kSha384, *canonical)), kat::kDeviceReportData);
 }
 
-// K3: any difference in the bytes hashed changes the digest (an extra JWK member here).
+// Any difference in the bytes hashed changes the digest (an extra JWK member here).
 TEST(RuntimeDataTest, ExtraJwkMemberChangesDigest) {
   nlohmann::json jwk = KatJwk();
   jwk["use"] = "enc";
@@ -64,7 +64,7 @@ TEST(AuthRequestTest, ExactBytes) {
             absl::StatusCode::kInvalidArgument);
 }
 
-// K4: extra-params as "", null, absent or an object.
+// Extra-params as "", null, absent or an object.
 TEST(ChallengeTest, TolerantExtraParams) {
   for (const char* body : {R"({"nonce":"n","extra-params":""})", R"({"nonce":"n","extra-params":null})",
                            R"({"nonce":"n"})", R"({"nonce":"n","extra-params":{}})"}) {

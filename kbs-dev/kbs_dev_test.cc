@@ -1,5 +1,6 @@
-// KbsClient against kbs-dev over real sockets: token reuse, single flight, expiry, and the field
-// cases K1, K2, K4 (tolerant parsing is in kbs_protocol_test), K6 (HTTPS with a private CA).
+// KbsClient against kbs-dev over real sockets: token reuse, single flight, expiry, a rejected
+// protocol version, 401/403/404 handling, HTTPS with a private CA (tolerant parsing is in
+// kbs_protocol_test).
 // The sample attester stands in for a TEE here: no TEE exists on the test machine, and kbs-dev
 // accepts sample evidence only (it checks the nonce and the report-data binding, as Trustee's
 // sample verifier does).
@@ -22,7 +23,7 @@
 #include "common/base64.h"
 #include "common/json.h"
 #include "common/strings.h"
-#include "kbs-client/curl_http_client.h"
+#include "http/curl_http_client.h"
 #include "kbs-client/kbs_client.h"
 #include "kbs-client/kbs_protocol.h"
 #include "kbs-dev/kbs_dev_server.h"
@@ -62,17 +63,17 @@ class KbsDevTest : public ::testing::Test {
   }
   // Stores a resource through the admin endpoint, as `kbs-client config set-resource` would.
   void Put(const std::string& path, const std::string& bytes) {
-    auto http = kbs::CurlHttpClient::New({});
+    auto http = http::CurlHttpClient::New({});
     auto r = (*http)->Send({"POST", StrCat(server_->url(), "/kbs/v0/resource/", path),
                             {{"Content-Type", "application/octet-stream"}}, bytes},
                            absl::Now() + absl::Seconds(10));
     ASSERT_TRUE(r.ok()) << r.status();
     ASSERT_EQ(r->status, 200) << r->body;
   }
-  std::unique_ptr<KbsClient> Client(KbsClientOptions o = {}, kbs::CurlHttpClientOptions h = {}) {
+  std::unique_ptr<KbsClient> Client(KbsClientOptions o = {}, http::CurlHttpClientOptions h = {}) {
     o.url = server_->url();
     if (o.initial_backoff == absl::Milliseconds(100)) o.initial_backoff = absl::Milliseconds(10);
-    auto http = kbs::CurlHttpClient::New(h);
+    auto http = http::CurlHttpClient::New(h);
     EXPECT_TRUE(http.ok());
     auto c = KbsClient::New(o, std::move(http).value(), std::make_unique<attestation::SampleAttester>());
     EXPECT_TRUE(c.ok()) << c.status();
@@ -154,7 +155,7 @@ TEST_F(KbsDevTest, RefreshBeforeExpiryExactlyOnce) {
   EXPECT_EQ(server_->stats().resource_get, 17u);  // never a 401 round trip
 }
 
-// K2a: the first GET gets 401 (token revoked), one re-attestation, the second GET succeeds.
+// The first GET gets 401 (token revoked), one re-attestation, the second GET succeeds.
 TEST_F(KbsDevTest, K2aRevokedTokenExactlyOneReattestation) {
   Put("default/key/1", "k");
   auto client = Client();
@@ -166,7 +167,7 @@ TEST_F(KbsDevTest, K2aRevokedTokenExactlyOneReattestation) {
   EXPECT_EQ(server_->stats().resource_get, 3u);
 }
 
-// K2b: policy always denies -> PERMISSION_DENIED naming the policy, after a bounded number of tries.
+// Policy always denies -> PERMISSION_DENIED naming the policy, after a bounded number of tries.
 TEST_F(KbsDevTest, K2bPolicyDenialIsPermissionDeniedAndBounded) {
   Put("default/key/1", "k");
   auto client = Client();
@@ -186,7 +187,7 @@ TEST_F(KbsDevTest, K2bPolicyDenialIsPermissionDeniedAndBounded) {
   EXPECT_EQ(server_->stats().attest, 3u);  // a fresh token's denial is final at once
 }
 
-// K2c: 404 -> NOT_FOUND at once, with no attestation.
+// 404 -> NOT_FOUND at once, with no attestation.
 TEST_F(KbsDevTest, K2cNotFoundTriggersNoAttestation) {
   KbsDevOptions o;
   o.strict_not_found = true;
@@ -217,7 +218,7 @@ TEST_F(KbsDevTest, TrusteeStyleMissingResourceIsNotFound) {
   EXPECT_EQ(server_->stats().resource_get, 2u);
 }
 
-// K2d: the KBS issues tokens whose exp is already past: never cached, bounded attempts.
+// The KBS issues tokens whose exp is already past: never cached, bounded attempts.
 TEST_F(KbsDevTest, K2dAlreadyExpiredTokenNeverCachedNoSpin) {
   Put("default/key/1", "k");
   Misbehaviour m;
@@ -246,7 +247,7 @@ TEST_F(KbsDevTest, TokenRejectedEveryTimeGivesUpAfterThreeAttempts) {
   EXPECT_EQ(server_->stats().attest, 3u);
 }
 
-// K1: protocol version rejected at /auth -> non-retryable, says so.
+// Protocol version rejected at /auth -> non-retryable, says so.
 TEST_F(KbsDevTest, K1VersionMismatchIsReportedAndNotRetried) {
   Misbehaviour m;
   m.required_version = "0.5.0";
@@ -310,7 +311,7 @@ TEST_F(KbsDevTest, TruncatedBodyIsRetriedThenUnavailable) {
 
 TEST_F(KbsDevTest, ResponseBodyLimit) {
   Put("default/key/big", std::string(20000, 'b'));
-  kbs::CurlHttpClientOptions h;
+  http::CurlHttpClientOptions h;
   h.max_response_bytes = 4096;
   auto client = Client({}, h);
   EXPECT_EQ(Get(*client, "default/key/big").status().code(), absl::StatusCode::kResourceExhausted);
@@ -326,7 +327,7 @@ TEST_F(KbsDevTest, DeadlineAndUnreachableBroker) {
   KbsClientOptions o;
   o.url = StrCat("http://127.0.0.1:", port);
   o.initial_backoff = absl::Milliseconds(10);
-  auto c = KbsClient::New(o, std::move(kbs::CurlHttpClient::New({})).value(),
+  auto c = KbsClient::New(o, std::move(http::CurlHttpClient::New({})).value(),
                           std::make_unique<attestation::SampleAttester>());
   auto r = (*c)->GetResource("resource", "a/b/c", std::nullopt, CallContext::WithTimeout(absl::Seconds(5)));
   EXPECT_EQ(r.status().code(), absl::StatusCode::kUnavailable) << r.status();
@@ -347,9 +348,9 @@ TEST_F(KbsDevTest, AdminAuthWithEdDsaBearer) {
   KbsDevOptions o;
   o.admin_public_key_pem = kat::kAdminPublicKeyPem;
   StartServer(o);
-  auto http = std::move(kbs::CurlHttpClient::New({})).value();
+  auto http = std::move(http::CurlHttpClient::New({})).value();
   auto post = [&](std::string auth) {
-    kbs::HttpRequest req{"POST", StrCat(server_->url(), "/kbs/v0/resource/default/key/1"), {}, "v"};
+    http::HttpRequest req{"POST", StrCat(server_->url(), "/kbs/v0/resource/default/key/1"), {}, "v"};
     if (!auth.empty()) req.headers.push_back({"Authorization", "Bearer " + auth});
     return std::move(http->Send(req, absl::Now() + absl::Seconds(5))).value();
   };
@@ -368,7 +369,7 @@ TEST_F(KbsDevTest, AdminAuthWithEdDsaBearer) {
 
 // Hostile bodies never crash kbs-dev: deep nesting, junk, truncated JSON, wrong types.
 TEST_F(KbsDevTest, HostileBodiesAreRejectedAndTheServerStaysUp) {
-  auto http = std::move(kbs::CurlHttpClient::New({})).value();
+  auto http = std::move(http::CurlHttpClient::New({})).value();
   auto deadline = [] { return absl::Now() + absl::Seconds(10); };
   std::string nested = "{\"runtime-data\":" + std::string(500000, '[');
   for (std::string path : {"/kbs/v0/auth", "/kbs/v0/attest", "/kbs/v0/resource-policy", "/kbs-dev/v0/misbehave"}) {
@@ -389,7 +390,7 @@ TEST_F(KbsDevTest, HostileBodiesAreRejectedAndTheServerStaysUp) {
 // deny-all text from one with an allow rule, and rejects other encodings as Trustee does.
 TEST_F(KbsDevTest, ResourcePolicyUploadSwitchesAllowAndDeny) {
   Put("default/key/1", "k");
-  auto http = std::move(kbs::CurlHttpClient::New({})).value();
+  auto http = std::move(http::CurlHttpClient::New({})).value();
   auto post_policy = [&](const std::string& body) {
     return http->Send({"POST", server_->url() + "/kbs/v0/resource-policy", {}, body}, absl::Now() + absl::Seconds(5))
         ->status;
@@ -411,7 +412,7 @@ TEST_F(KbsDevTest, ResourcePolicyUploadSwitchesAllowAndDeny) {
 // kbs-dev's /attest checks the nonce and the report-data binding (it would otherwise hand out
 // secrets for any evidence).
 TEST_F(KbsDevTest, AttestRejectsWrongBinding) {
-  auto http = std::move(kbs::CurlHttpClient::New({})).value();
+  auto http = std::move(http::CurlHttpClient::New({})).value();
   auto deadline = absl::Now() + absl::Seconds(5);
   auto auth = http->Send({"POST", server_->url() + "/kbs/v0/auth", {}, kbs::BuildAuthRequest("sample")}, deadline);
   ASSERT_TRUE(auth.ok());
@@ -451,7 +452,7 @@ TEST(CurlProxyTest, HttpProxyFromEnvironmentIsUsed) {
   int port = proxy.bind_to_any_port("127.0.0.1");
   std::thread t([&] { proxy.listen_after_bind(); });
   ::setenv("http_proxy", StrCat("http://127.0.0.1:", port).c_str(), 1);
-  auto http = std::move(kbs::CurlHttpClient::New({})).value();
+  auto http = std::move(http::CurlHttpClient::New({})).value();
   auto r = http->Send({"GET", "http://kbs.invalid:8080/kbs/v0/resource/a/b/c", {}, ""}, absl::Now() + absl::Seconds(5));
   ASSERT_TRUE(r.ok()) << r.status();
   EXPECT_EQ(r->status, 204);
@@ -471,7 +472,7 @@ TEST(CurlProxyTest, HttpProxyFromEnvironmentIsUsed) {
 namespace cdh::kbsdev {
 namespace {
 
-// K6: HTTPS to the broker with a private CA. Certificates are made by the openssl CLI.
+// HTTPS to the broker with a private CA. Certificates are made by the openssl CLI.
 class KbsDevTlsTest : public KbsDevTest {
  protected:
   void SetUp() override {

@@ -4,18 +4,14 @@
 
 #include <filesystem>
 
-#include "common/file_util.h"
+include "common/file_util.h"
+#include "common/testing/temp_dir.h"
 
 namespace cdh::resources {
 namespace {
 
 class OfflineFsProviderTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    std::string tmpl = (std::filesystem::temp_directory_path() / "cdh-offline-XXXXXX").string();
-    dir_ = mkdtemp(tmpl.data());
-  }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
   std::string Write(const std::string& name, const std::string& text) {
     std::string path = dir_ + "/" + name;
     EXPECT_TRUE(WriteFileAtomic(path, text, 0600).ok());
@@ -24,7 +20,8 @@ class OfflineFsProviderTest : public ::testing::Test {
   absl::StatusOr<SecretBytes> Get(OfflineFsProvider& p, const char* uri) {
     return p.GetResource(*ResourceUri::Parse(uri), CallContext{});
   }
-  std::string dir_;
+  testing::TempDir tmp_{"cdh-offline"};
+  std::string dir_ = tmp_.path();
 };
 
 TEST_F(OfflineFsProviderTest, ReadsUpstreamFormatAndLaterFileWins) {

@@ -144,7 +144,7 @@ TEST_F(BlockDeviceDriverTest, FreshVolumeSurvivesUnmountAndRemount) {
   ASSERT_TRUE(driver_->Mount(o, mnt_, {}).ok());
   const std::string body = Body(2 << 20, 9);
   WriteText(mnt_ + "/kept.bin", body);
-  // R3: the same request again while mounted is OK and does not format a second time.
+  // The same request again while mounted is OK and does not format a second time.
   ASSERT_TRUE(driver_->Mount(o, mnt_, {}).ok());
   EXPECT_TRUE(ReadText(mnt_ + "/kept.bin") == body);
   // A different request for the same target is refused.
@@ -168,7 +168,7 @@ TEST_F(BlockDeviceDriverTest, FreshVolumeSurvivesUnmountAndRemount) {
   EXPECT_EQ(driver_->Unmount(mnt_, {}).code(), absl::StatusCode::kNotFound);
 }
 
-// R3: a caller that gave up and retried while the first call is still running: both calls
+// A caller that gave up and retried while the first call is still running: both calls
 // succeed, the volume is formatted and mounted once.
 TEST_F(BlockDeviceDriverTest, ConcurrentRetriesOnOneTargetFormatAndMountOnce) {
   const std::string dev = dir_.File("conc.img");
@@ -226,7 +226,7 @@ TEST_F(BlockDeviceDriverTest, RefusalsLeaveNothingMounted) {
   no_key["key"] = "kbs:///default/k/1";  // no resolver configured
   expect_refused(no_key, absl::StatusCode::kFailedPrecondition, "no resolver");
 
-  // Hostile header written onto the device by the host: null cipher (L1). Refused, not mounted.
+  // Hostile header written onto the device by the host: null cipher. Refused, not mounted.
   auto region = testutil::ReadAt(img->path, 0, 16 << 20);
   ASSERT_TRUE(region.ok());
   const std::string original(region->begin(), region->end());

@@ -1,5 +1,5 @@
-// DataPath: turns an unlocked LUKS2 volume into a plaintext block device (cdh-api.md §11;
-// issue 6 "two data paths behind one interface").
+// DataPath: turns an unlocked LUKS2 volume into a plaintext block device (cdh-api.md §11): two
+// data paths behind one interface.
 //
 //  - UserspaceDataPath: our XtsEngine behind a FUSE image file, loop-attached (no
 //    device-mapper needed; the build machines' path).
@@ -63,7 +63,7 @@ std::unique_ptr<DataPath> NewUserspaceDataPath(UserspaceDataPathOptions options)
 
 // dm-crypt through libcryptsetup, activating from the validated metadata copy (a sealed memfd
 // as detached header), so the kernel path also never re-reads a host-controlled header.
-// NOT TESTED on the build machines: they have no device-mapper (build-env.md §6).
+// NOT TESTED on the build machines: they have no device-mapper.
 std::unique_ptr<DataPath> NewKernelDataPath();
 bool KernelDataPathAvailable();  // /dev/mapper/control exists and opens (a driver is behind it)
 

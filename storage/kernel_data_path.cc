@@ -1,6 +1,6 @@
 // KernelDataPath: dm-crypt through libcryptsetup (see data_path.h).
 //
-// NOT TESTED HERE: the build machines' kernel has no device-mapper (build-env.md §6), so no
+// NOT TESTED HERE: the build machines' kernel has no device-mapper, so no
 // test can activate a mapping; this file is kept small on purpose. It activates from the
 // validated metadata copy (sealed memfd as the detached header) with the volume key we already
 // recovered, never re-reading the on-disk header.
@@ -78,7 +78,7 @@ std::unique_ptr<DataPath> NewKernelDataPath() { return std::make_unique<KernelDa
 
 bool KernelDataPathAvailable() {
   // The node alone proves nothing: libdevmapper creates it on first use even when the kernel
-  // has no device-mapper (then opening it fails with ENODEV, build-env.md §6).
+  // has no device-mapper (then opening it fails with ENODEV).
   const int fd = open("/dev/mapper/control", O_RDWR | O_CLOEXEC);
   if (fd < 0) return false;
   close(fd);

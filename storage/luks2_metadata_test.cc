@@ -1,5 +1,7 @@
 // LUKS2 metadata validation and volume-key recovery against real `cryptsetup`-made images, and
 // hostile headers made by editing those images' JSON (with valid checksums, as a host would).
+#include "storage/luks2_metadata.h"
+
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -10,7 +12,6 @@
 #include "crypto/hash.h"
 #include "gtest/gtest.h"
 #include "storage/luks2_keyslots.h"
-#include "storage/luks2_metadata.h"
 #include "storage/testing/luks_image.h"
 
 namespace cdh::storage {
@@ -93,7 +94,7 @@ TEST_F(Luks2Test, ReadsCryptsetupImagesAndRecoversTheDumpedVolumeKey) {
   }
 }
 
-// L2: after validation, the disk changes under us (here: the header is wiped); the key still comes
+// After validation, the disk changes under us (here: the header is wiped); the key still comes
 // from the validated copy, and a fresh read refuses the disk.
 TEST_F(Luks2Test, UsesTheValidatedCopyNotTheDisk) {
   TempDir dir;
@@ -136,7 +137,7 @@ TEST_F(Luks2Test, HostileHeadersAreRefused) {
   ASSERT_TRUE(md.ok());
   const uint64_t dev = DeviceSize(*argon_);
   const std::vector<Hostile> cases = {
-      // L1: null cipher on the data segment or on a keyslot.
+      // Null cipher on the data segment or on a keyslot.
       {"null segment cipher", [](json& j) { j["segments"]["0"]["encryption"] = "cipher_null-ecb"; }, "segments.0.encryption"},
       {"aes-cbc segment", [](json& j) { j["segments"]["0"]["encryption"] = "aes-cbc-essiv:sha256"; }, "segments.0.encryption"},
       {"null keyslot cipher", [](json& j) { j["keyslots"]["1"]["area"]["encryption"] = "cipher_null-ecb"; }, "keyslots.1.area.encryption"},
@@ -151,14 +152,14 @@ TEST_F(Luks2Test, HostileHeadersAreRefused) {
       {"segment size overflowing u64", [](json& j) { j["segments"]["0"]["size"] = "99999999999999999999"; }, "segments.0.size"},
       {"segment offset in metadata", [](json& j) { j["segments"]["0"]["offset"] = "4096"; }, "overlaps the metadata"},
       {"segment offset past end", [dev](json& j) { j["segments"]["0"]["offset"] = std::to_string(dev + 4096); }, "past the end"},
-      // L4: keyslot area bounds.
+      // Keyslot area bounds.
       {"area offset 0", [](json& j) { j["keyslots"]["0"]["area"]["offset"] = "0"; }, "outside the keyslot region"},
       {"area past region", [](json& j) { j["keyslots"]["0"]["area"]["offset"] = "536870912"; }, "outside the keyslot region"},
       {"area size huge", [](json& j) { j["keyslots"]["0"]["area"]["size"] = "18446744073709547520"; }, "outside the keyslot region"},
       {"area too small for stripes", [](json& j) { j["keyslots"]["0"]["area"]["size"] = "4096"; }, "key_size * stripes"},
       {"stripes changed", [](json& j) { j["keyslots"]["0"]["af"]["stripes"] = 1; }, "stripes"},
       {"areas overlap", [](json& j) { j["keyslots"]["1"]["area"]["offset"] = j["keyslots"]["0"]["area"]["offset"]; }, "overlap"},
-      // L3: KDF cost bombs.
+      // KDF cost bombs.
       {"argon2 4 GiB", [](json& j) { j["keyslots"]["0"]["kdf"]["memory"] = 4194304; }, "memory"},
       {"argon2 time 1000", [](json& j) { j["keyslots"]["0"]["kdf"]["time"] = 1000; }, "time"},
       {"argon2 cpus 64", [](json& j) { j["keyslots"]["0"]["kdf"]["cpus"] = 64; }, "cpus"},
@@ -235,7 +236,7 @@ TEST_F(Luks2Test, MismatchedCopiesTruncationAndBitFlipsAreRefused) {
 }
 
 TEST_F(Luks2Test, LimitsAreConfigurable) {
-  // The argon2id image (32 MiB, 4 iterations) is refused under a tighter memory limit (L3).
+  // The argon2id image (32 MiB, 4 iterations) is refused under a tighter memory limit.
   Luks2Limits tight;
   tight.max_argon2_memory_kib = 16 * 1024;
   auto r = ReadFromFile(argon_->path, tight);

@@ -1,5 +1,5 @@
 // End-to-end tests of the real `confidential-data-hub` binary over gRPC on a unix socket
-// under a temp directory (issue 2: API, reflection, socket lifecycle, codes, CLI round trip).
+// under a temp directory: API, reflection, socket lifecycle, codes, CLI round trip.
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
 #include <signal.h>
@@ -19,6 +19,7 @@
 #include "proto/api.grpc.pb.h"
 #include "proto/keyprovider.grpc.pb.h"
 #include "tests/proto/reflection_client.grpc.pb.h"
+#include "tests/daemon_fixture.h"
 #include "tests/test_util.h"
 
 namespace cdh::testing {
@@ -112,7 +113,7 @@ TEST_F(DaemonTest, KataFixtureUnsealsToTheResourceBytes) {
   grpc::Status st = Unseal(kKataSealed, &plaintext);
   ASSERT_TRUE(st.ok()) << st.error_message();
   EXPECT_EQ(plaintext, "unsealed_secret");
-  // The kata agent sends secret files untrimmed (field case S3).
+  // The kata agent sends secret files untrimmed.
   st = Unseal(std::string(kKataSealed) + "\n", &plaintext);
   ASSERT_TRUE(st.ok()) << st.error_message();
   EXPECT_EQ(plaintext, "unsealed_secret");
@@ -174,7 +175,7 @@ TEST_F(DaemonTest, EveryFailureGetsItsCodeAndANamedReason) {
   EXPECT_EQ(out, "unsealed_secret");
 }
 
-// Field case S4: a URI naming another host is answered from the configured provider; the
+// A URI naming another host is answered from the configured provider; the
 // host is never contacted (a listener there would see no connection).
 TEST_F(DaemonTest, ForeignAuthorityInAResourceUriIsNeverContacted) {
   int listener = socket(AF_INET, SOCK_STREAM, 0);
@@ -197,7 +198,7 @@ TEST_F(DaemonTest, ForeignAuthorityInAResourceUriIsNeverContacted) {
   EXPECT_NE(ReadFile(dir_.path() + "/daemon.log").find("configured broker is used instead"), std::string::npos);
 }
 
-// Field case R4: socket file lifecycle.
+// Socket file lifecycle.
 TEST_F(DaemonTest, SocketIsPrivateAndALiveOneIsNeverTakenOver) {
   auto first = Start(config_);
   struct stat st;
@@ -205,7 +206,7 @@ TEST_F(DaemonTest, SocketIsPrivateAndALiveOneIsNeverTakenOver) {
   EXPECT_EQ(st.st_mode & 0777, 0600u);
   // A second daemon on the same path refuses to start and leaves the first one serving.
   Daemon second(config_, dir_.path() + "/second.log");
-  EXPECT_EQ(second.Wait(20), 1);
+  EXPECT_EQ(second.Wait(absl::Seconds(20)), 1);
   EXPECT_NE(ReadFile(dir_.path() + "/second.log").find("already listening"), std::string::npos);
   std::string out;
   EXPECT_TRUE(GetResource("kbs:///default/sealed-secret/test", &out).ok());
@@ -217,11 +218,11 @@ TEST_F(DaemonTest, SocketIsPrivateAndALiveOneIsNeverTakenOver) {
   EXPECT_TRUE(GetResource("kbs:///default/sealed-secret/test", &out).ok());
 }
 
-// Field case R4: a client started before the server waits for it (within its deadline).
+// A client started before the server waits for it (within its deadline).
 TEST_F(DaemonTest, ClientStartedBeforeTheDaemonWaitsForIt) {
   CommandResult early;
   std::thread client([&] {
-    early = RunCommand({BinaryPath("tools/cdh-tool"), "--socket", "unix://" + grpc_socket_, "--timeout", "20",
+    early = RunCommand({CdhToolBinary(), "--socket", "unix://" + grpc_socket_, "--timeout", "20",
                         "get-resource", "kbs:///default/sealed-secret/test"});
   });
   // The daemon starts only after the client is already waiting.
@@ -257,16 +258,16 @@ TEST_F(DaemonTest, BadConfigurationFailsAtStartupNamingTheKey) {
   Daemon daemon(config, dir_.path() + "/bad.log");
   EXPECT_EQ(daemon.Wait(), 1);
   EXPECT_NE(ReadFile(dir_.path() + "/bad.log").find("log.level"), std::string::npos);
-  auto r = RunCommand({BinaryPath("daemon/confidential-data-hub"), "--no-such-flag"});
+  auto r = RunCommand({DaemonBinary(), "--no-such-flag"});
   EXPECT_NE(r.exit_code, 0);
-  r = RunCommand({BinaryPath("daemon/confidential-data-hub"), "--version"});
+  r = RunCommand({DaemonBinary(), "--version"});
   EXPECT_EQ(r.exit_code, 0);
   EXPECT_NE(r.out.find("confidential-data-hub"), std::string::npos);
 }
 
 // The `secret` CLI's output unseals in the daemon, and the CLI unseals what the daemon would.
 TEST_F(DaemonTest, SecretCliRoundTripsThroughTheDaemon) {
-  auto keygen = RunCommand({BinaryPath("tools/secret"), "keygen", "--kid", "demo", "--output-dir", dir_.path()});
+  auto keygen = RunCommand({SecretBinary(), "keygen", "--kid", "demo", "--output-dir", dir_.path()});
   ASSERT_EQ(keygen.exit_code, 0) << keygen.err;
   // Publish the public key and the secret as broker resources.
   nlohmann::json resources = nlohmann::json::parse(ReadFile(resource_file_));
@@ -274,7 +275,7 @@ TEST_F(DaemonTest, SecretCliRoundTripsThroughTheDaemon) {
   resources["default/app/key"] = Base64StdEncode(std::string("dataset-key\x00\x01", 13));
   dir_.Write("resources.json", resources.dump());
 
-  auto seal = RunCommand({BinaryPath("tools/secret"), "seal", "--signing-kid", "kbs:///default/signing-key/demo",
+  auto seal = RunCommand({SecretBinary(), "seal", "--signing-kid", "kbs:///default/signing-key/demo",
                           "--signing-jwk-path", dir_.path() + "/demo-private.json", "vault", "--resource-uri",
                           "kbs:///default/app/key", "--provider", "kbs"});
   ASSERT_EQ(seal.exit_code, 0) << seal.err;
@@ -289,20 +290,20 @@ TEST_F(DaemonTest, SecretCliRoundTripsThroughTheDaemon) {
   EXPECT_EQ(plaintext, std::string("dataset-key\x00\x01", 13));
 
   std::string file = dir_.Write("pointer", sealed);
-  auto unseal = RunCommand({BinaryPath("tools/secret"), "unseal", "-f", file, "-c", config_});
+  auto unseal = RunCommand({SecretBinary(), "unseal", "-f", file, "-c", config_});
   ASSERT_EQ(unseal.exit_code, 0) << unseal.err;
   EXPECT_EQ(ReadFile(file + ".unsealed"), std::string("dataset-key\x00\x01", 13));
   // It refuses to overwrite.
-  EXPECT_NE(RunCommand({BinaryPath("tools/secret"), "unseal", "-f", file, "-c", config_}).exit_code, 0);
+  EXPECT_NE(RunCommand({SecretBinary(), "unseal", "-f", file, "-c", config_}).exit_code, 0);
   // The private key file is owner-only.
   struct stat stt;
   ASSERT_EQ(stat((dir_.path() + "/demo-private.json").c_str(), &stt), 0);
   EXPECT_EQ(stt.st_mode & 0777, 0600u);
 }
 
-// Issue 7: an envelope secret sealed with the CLI for the `kbs` provider unseals in the daemon.
+// An envelope secret sealed with the CLI for the `kbs` provider unseals in the daemon.
 TEST_F(DaemonTest, EnvelopeSecretSealedWithTheCliUnsealsInTheDaemon) {
-  ASSERT_EQ(RunCommand({BinaryPath("tools/secret"), "keygen", "--kid", "env", "--output-dir", dir_.path()}).exit_code, 0);
+  ASSERT_EQ(RunCommand({SecretBinary(), "keygen", "--kid", "env", "--output-dir", dir_.path()}).exit_code, 0);
   std::string kek(32, '\0');
   for (int i = 0; i < 32; ++i) kek[i] = static_cast<char>(0xa0 + i);
   std::string kek_path = dir_.Write("kek.bin", kek);
@@ -312,7 +313,7 @@ TEST_F(DaemonTest, EnvelopeSecretSealedWithTheCliUnsealsInTheDaemon) {
   resources["default/kek/1"] = Base64StdEncode(kek);
   dir_.Write("resources.json", resources.dump());
 
-  auto seal = RunCommand({BinaryPath("tools/secret"), "seal", "--signing-kid", "kbs:///default/signing-key/env",
+  auto seal = RunCommand({SecretBinary(), "seal", "--signing-kid", "kbs:///default/signing-key/env",
                           "--signing-jwk-path", dir_.path() + "/env-private.json", "envelope", "-k",
                           "kbs:///default/kek/1", "-f", secret_path, "kbs", "--kek-path", kek_path});
   ASSERT_EQ(seal.exit_code, 0) << seal.err;
@@ -331,7 +332,7 @@ TEST_F(DaemonTest, EnvelopeSecretSealedWithTheCliUnsealsInTheDaemon) {
   EXPECT_TRUE(plaintext.empty());
 }
 
-// Issue 7: UnWrapKey with a packet built by an independent implementation (python3-cryptography).
+// UnWrapKey with a packet built by an independent implementation (python3-cryptography).
 TEST_F(DaemonTest, UnWrapKeyReturnsTheLayerKeyAsOcicryptParsesIt) {
   std::string kek_hex = "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f";
   nlohmann::json resources = nlohmann::json::parse(ReadFile(resource_file_));

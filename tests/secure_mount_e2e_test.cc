@@ -16,6 +16,7 @@
 #include "proto/cdh_ext.grpc.pb.h"
 #include "storage/process.h"
 #include "storage/testing/luks_image.h"
+#include "tests/daemon_fixture.h"
 #include "tests/test_util.h"
 #include "ttrpc/client.h"
 
@@ -54,7 +55,7 @@ class SecureMountE2eTest : public ::testing::Test {
   void TearDown() override {
     if (daemon_ && daemon_->Running()) {
       daemon_->Signal(SIGTERM);
-      daemon_->Wait(30);
+      daemon_->Wait(absl::Seconds(30));
     }
     if (!mnt_.empty()) {
       EXPECT_FALSE(storage::testutil::IsMountPoint(mnt_));
@@ -99,7 +100,7 @@ TEST_F(SecureMountE2eTest, MountReadRetryUnmount) {
   grpc::Status st = Mount(Options());
   ASSERT_TRUE(st.ok()) << st.error_message() << "\n" << ReadFile(dir_.path() + "/daemon.log");
   EXPECT_EQ(ReadFile(mnt_ + "/hello.txt"), "hello through the data hub\n");
-  st = Mount(Options());  // R3: the retry is idempotent
+  st = Mount(Options());  // The retry is idempotent
   EXPECT_TRUE(st.ok()) << st.error_message();
   st = Unmount();
   EXPECT_TRUE(st.ok()) << st.error_message();
@@ -145,7 +146,7 @@ TEST_F(SecureMountE2eTest, ShutdownTearsVolumesDown) {
   ASSERT_TRUE(st.ok()) << st.error_message();
   ASSERT_TRUE(storage::testutil::IsMountPoint(mnt_));
   daemon_->Signal(SIGTERM);
-  EXPECT_EQ(daemon_->Wait(30), 0);
+  EXPECT_EQ(daemon_->Wait(absl::Seconds(30)), 0);
   EXPECT_FALSE(storage::testutil::IsMountPoint(mnt_));
 }
 
@@ -157,7 +158,7 @@ TEST_F(SecureMountE2eTest, ShutdownWithABusyVolumeExitsAndDetaches) {
   std::ifstream held(mnt_ + "/hello.txt");  // keeps the ext4 mount busy
   ASSERT_TRUE(held.good());
   daemon_->Signal(SIGTERM);
-  EXPECT_EQ(daemon_->Wait(30), 0) << ReadFile(dir_.path() + "/daemon.log");
+  EXPECT_EQ(daemon_->Wait(absl::Seconds(30)), 0) << ReadFile(dir_.path() + "/daemon.log");
   EXPECT_FALSE(storage::testutil::IsMountPoint(mnt_));
   std::ifstream f("/proc/self/mountinfo");
   for (std::string line; std::getline(f, line);) {

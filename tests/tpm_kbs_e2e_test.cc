@@ -11,10 +11,11 @@
 #include "attestation/verifier/evidence_verifier.h"
 #include "common/base64.h"
 #include "crypto/hash.h"
-#include "kbs-client/curl_http_client.h"
+#include "http/curl_http_client.h"
 #include "kbs-client/kbs_client.h"
 #include "kbs-dev/kbs_dev_server.h"
 #include "proto/api.grpc.pb.h"
+#include "tests/daemon_fixture.h"
 #include "tests/test_util.h"
 
 namespace cdh::testing {
@@ -67,7 +68,7 @@ class TpmKbsE2eTest : public ::testing::Test {
     auto kbs = kbsdev::KbsDevServer::Start(options);
     ASSERT_TRUE(kbs.ok()) << kbs.status();
     kbs_ = std::move(kbs).value();
-    auto http = std::move(kbs::CurlHttpClient::New({})).value();
+    auto http = std::move(http::CurlHttpClient::New({})).value();
     auto r = http->Send({"POST", kbs_->url() + "/kbs/v0/resource/default/key/1",
                          {{"Content-Type", "application/octet-stream"}}, "tpm-attested-key"},
                         absl::Now() + absl::Seconds(10));
@@ -139,7 +140,7 @@ TEST_F(TpmKbsE2eTest, UnbindableInitDataStopsTheDaemon) {
   toml.replace(toml.find("sha256"), 6, "sha384");
   std::string path = dir_.Write("initdata.toml", toml);
   Daemon daemon(DaemonConfig(dir_, kbs_->url(), rig_->tcti(), path), dir_.path() + "/daemon.log");
-  EXPECT_NE(daemon.Wait(20), 0);
+  EXPECT_NE(daemon.Wait(absl::Seconds(20)), 0);
   std::string log = ReadFile(dir_.path() + "/daemon.log");
   EXPECT_NE(log.find(path), std::string::npos) << log;
   EXPECT_NE(log.find("sha256"), std::string::npos) << log;

@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "common/testing/temp_dir.h"
 #include "gtest/gtest.h"
 
 namespace cdh::tool {
@@ -13,12 +14,6 @@ namespace fs = std::filesystem;
 
 class UnsealDirTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    std::string tmpl = (fs::temp_directory_path() / "unseal-dir-XXXXXX").string();
-    ASSERT_NE(::mkdtemp(tmpl.data()), nullptr);
-    dir_ = tmpl;
-  }
-  void TearDown() override { fs::remove_all(dir_); }
 
   void Write(const fs::path& p, std::string_view content, fs::perms perms = fs::perms(0644)) {
     std::ofstream(p, std::ios::binary) << content;
@@ -38,11 +33,12 @@ class UnsealDirTest : public ::testing::Test {
     };
   }
 
-  fs::path dir_;
+  testing::TempDir tmp_{"unseal-dir"};
+  fs::path dir_ = tmp_.path();
   std::vector<std::string> seen_;
 };
 
-// The Kubernetes secret-volume layout of ../shared/scenario.md:
+// The kubelet's secret-volume layout:
 //   dataset_key -> ..data/dataset_key, ..data -> ..2026_11_29_10_00_00.1, the file in there.
 TEST_F(UnsealDirTest, KubernetesSecretVolumeBecomesPlaintext) {
   fs::create_directory(dir_ / "..2026_11_29_10_00_00.1");

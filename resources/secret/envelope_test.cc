@@ -6,7 +6,8 @@
 
 #include "common/base64.h"
 #include "tests/spec_vectors.h"
-#include "common/file_util.h"
+include "common/file_util.h"
+#include "common/testing/temp_dir.h"
 #include "crypto/aes.h"
 #include "resources/fake_resource_provider.h"
 #include "resources/kms/fake_kms.h"
@@ -47,13 +48,12 @@ class EnvelopeTest : public ::testing::Test {
 };
 
 TEST_F(EnvelopeTest, SpecVector3UnsealsThroughSignatureAndKms) {
-  std::string tmpl = (std::filesystem::temp_directory_path() / "cdh-env-XXXXXX").string();
-  std::string dir = mkdtemp(tmpl.data());
+  testing::TempDir tmp("cdh-env");
+  std::string dir = tmp.path();
   ASSERT_TRUE(WriteFileAtomic(dir + "/test-key", kTestPublicJwk, 0644).ok());
   std::map<std::string, std::unique_ptr<SecretGetter>> getters;
   SecretUnsealer unsealer({false, dir}, provider_, std::move(getters), &decryptor_);
   auto plaintext = unsealer.Unseal(kEnvelopeSealed, CallContext{});
-  std::filesystem::remove_all(dir);
   ASSERT_TRUE(plaintext.ok()) << plaintext.status();
   EXPECT_EQ(plaintext->RevealString(), "hello-cdh");
 }

@@ -22,7 +22,7 @@ TEST(SealedSecretTest, ParsesSignedForm) {
   EXPECT_EQ(s->signature.size(), 64u);
 }
 
-// Field case S3: the kata agent sends secret files untrimmed.
+// The kata agent sends secret files untrimmed.
 TEST(SealedSecretTest, TrailingWhitespaceIsIgnored) {
   for (const char* tail : {"\n", "\r\n", "  \n\n", "\t"}) {
     auto s = ParseSignedSealedSecret("sealed." + kHeader + "." + kPayload + "." + kSig + tail);
@@ -57,7 +57,7 @@ INSTANTIATE_TEST_SUITE_P(
         Bad{"legacy fake header", "sealed.fakejwsheader." + kPayload + ".fakesignature", "skip_sealed_secret_verification"},
         Bad{"five parts", "sealed.a.b.c.d.e", "3 JWS parts"},
         Bad{"double prefix", "sealed.sealed." + kHeader + "." + kPayload + "." + kSig, "parts"},
-        Bad{"padded payload (S1)", "sealed." + kHeader + "." + kPayload + "==." + kSig, "padding"},
+        Bad{"padded payload", "sealed." + kHeader + "." + kPayload + "==." + kSig, "padding"},
         Bad{"standard base64 sig", "sealed." + kHeader + "." + kPayload + ".ab+/", "standard base64"},
         Bad{"header not JSON", "sealed." + B64("{nope") + "." + kPayload + "." + kSig, "not a JSON object"},
         Bad{"header not object", "sealed." + B64("[1]") + "." + kPayload + "." + kSig, "JSON object"},

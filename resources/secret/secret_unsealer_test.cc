@@ -7,7 +7,8 @@
 
 #include "common/base64.h"
 #include "tests/spec_vectors.h"
-#include "common/file_util.h"
+include "common/file_util.h"
+#include "common/testing/temp_dir.h"
 #include "resources/fake_resource_provider.h"
 
 namespace cdh::resources {
@@ -21,8 +22,6 @@ using namespace ::cdh::testing;  // NOLINT: the spec vectors
 class SecretUnsealerTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    std::string tmpl = (std::filesystem::temp_directory_path() / "cdh-unseal-XXXXXX").string();
-    root_ = mkdtemp(tmpl.data());
     key_dir_ = root_ + "/sealed-secret";
     std::filesystem::create_directories(key_dir_);
     nlohmann::json pub = nlohmann::json::parse(kTestPrivateJwk);
@@ -32,7 +31,6 @@ class SecretUnsealerTest : public ::testing::Test {
     provider_.Put("default/sealed-secret/test", "unsealed_secret");
     provider_.Put("one/2/trois", "trois\n");
   }
-  void TearDown() override { std::filesystem::remove_all(root_); }
 
   std::unique_ptr<SecretUnsealer> Make(bool skip = false, std::string key_dir = "") {
     std::map<std::string, std::unique_ptr<SecretGetter>> getters;
@@ -53,7 +51,9 @@ class SecretUnsealerTest : public ::testing::Test {
 
   absl::StatusOr<SecretBytes> Unseal(SecretUnsealer& u, std::string_view s) { return u.Unseal(s, CallContext{}); }
 
-  std::string root_, key_dir_;
+  testing::TempDir tmp_{"cdh-unseal"};
+  std::string root_ = tmp_.path();
+  std::string key_dir_;
   FakeResourceProvider provider_;
 };
 
@@ -85,7 +85,7 @@ TEST_F(SecretUnsealerTest, TamperingAtAnyOffsetFails) {
   }
 }
 
-// Field case S2 (a)-(g).
+
 TEST_F(SecretUnsealerTest, FieldCaseS2) {
   auto verifying = Make(false);
   auto skipping = Make(true);

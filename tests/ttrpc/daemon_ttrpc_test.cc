@@ -1,6 +1,6 @@
 // End-to-end tests of the real confidential-data-hub binary over ttrpc: both transports from
 // one handler set, interop with Debian's Go ttrpc (a kata-agent-like client), cdh-tool's
-// unseal-dir on the scenario of ../shared/scenario.md, and the socket lifecycle (field case R4).
+// unseal-dir on the README's main job, and the socket lifecycle.
 #include <sys/stat.h>
 
 #include <filesystem>
@@ -13,7 +13,7 @@
 #include "gtest/gtest.h"
 #include "proto/api.pb.h"
 #include "tests/test_util.h"
-#include "tests/ttrpc/test_daemon.h"
+#include "tests/daemon_fixture.h"
 #include "ttrpc/client.h"
 
 namespace cdh::testing {
@@ -115,24 +115,16 @@ TEST(DaemonTtrpcTest, GoTtrpcClientInterop) {
   EXPECT_NE(r.out.find("all checks passed"), std::string::npos) << r.out << r.err;
 }
 
-// ../shared/scenario.md without Kubernetes: a pointer made with `secret seal` for
+// The README's main job without Kubernetes: a pointer made with `secret seal` for
 // kbs:///default/fraud-dataset/dataset_key sits in a secret volume laid out as the kubelet does;
 // `cdh-tool --ttrpc unseal-dir` (speaking to the daemon as the kata agent does) leaves the key
 // at <volume>/dataset_key.
 TEST(DaemonTtrpcTest, UnsealDirReproducesTheScenario) {
-  std::string tmpl = (fs::temp_directory_path() / "cdh-scenario-XXXXXX").string();
-  ASSERT_NE(::mkdtemp(tmpl.data()), nullptr);
-  fs::path work = tmpl;
-  struct RemoveOnExit {
-    fs::path dir;
-    ~RemoveOnExit() {
-      std::error_code ec;
-      fs::remove_all(dir, ec);
-    }
-  } cleanup{work};
-  CommandResult keygen = RunCommand({CDH_SECRET_PATH, "keygen", "--kid", "fraud", "--output-dir", work.string()});
+  TempDir tmp("cdh-scenario");
+  fs::path work = tmp.path();
+  CommandResult keygen = RunCommand({SecretBinary(), "keygen", "--kid", "fraud", "--output-dir", work.string()});
   ASSERT_EQ(keygen.exit_code, 0) << keygen.err;
-  CommandResult seal = RunCommand({CDH_SECRET_PATH, "seal", "--signing-kid", "kbs:///default/signing-key/fraud",
+  CommandResult seal = RunCommand({SecretBinary(), "seal", "--signing-kid", "kbs:///default/signing-key/fraud",
                                    "--signing-jwk-path", (work / "fraud-private.json").string(), "vault",
                                    "--resource-uri", "kbs:///default/fraud-dataset/dataset_key", "--provider", "kbs"});
   ASSERT_EQ(seal.exit_code, 0) << seal.err;
@@ -158,7 +150,7 @@ TEST(DaemonTtrpcTest, UnsealDirReproducesTheScenario) {
   fs::create_symlink("..data/dataset_key", volume / "dataset_key");
 
   CommandResult run =
-      RunCommand({CDH_TOOL_PATH, "--ttrpc", "--socket", StrCat("unix://", d->ttrpc_socket()), "unseal-dir", volume.string()});
+      RunCommand({CdhToolBinary(), "--ttrpc", "--socket", StrCat("unix://", d->ttrpc_socket()), "unseal-dir", volume.string()});
   EXPECT_EQ(run.exit_code, 0) << run.out << run.err << "\n" << d->Log();
   EXPECT_EQ(ReadAll(volume / "dataset_key"), key);
   EXPECT_EQ(fs::read_symlink(volume / "dataset_key"), "..2026_11_29_10_00_00.000000001/dataset_key.unsealed");
@@ -174,7 +166,7 @@ TEST(DaemonTtrpcTest, UnsealDirReproducesTheScenario) {
   tampered[tampered.size() - 5] = tampered[tampered.size() - 5] == 'A' ? 'B' : 'A';
   std::ofstream(bad / "dataset_key", std::ios::binary) << tampered;
   CommandResult fail =
-      RunCommand({CDH_TOOL_PATH, "--ttrpc", "--socket", StrCat("unix://", d->ttrpc_socket()), "unseal-dir", bad.string()});
+      RunCommand({CdhToolBinary(), "--ttrpc", "--socket", StrCat("unix://", d->ttrpc_socket()), "unseal-dir", bad.string()});
   EXPECT_EQ(fail.exit_code, 1) << fail.out << fail.err;
   EXPECT_NE(fail.err.find("Unseal Secret failed"), std::string::npos) << fail.err;
   EXPECT_FALSE(fs::is_symlink(bad / "dataset_key"));
@@ -184,8 +176,8 @@ TEST(DaemonTtrpcTest, CdhToolSpeaksBothTransports) {
   auto d = StartOrDie();
   ASSERT_NE(d, nullptr);
   const std::vector<std::vector<std::string>> transports = {
-      {CDH_TOOL_PATH, "--ttrpc", "--socket", StrCat("unix://", d->ttrpc_socket())},
-      {CDH_TOOL_PATH, "--socket", StrCat("unix://", d->grpc_socket())}};
+      {CdhToolBinary(), "--ttrpc", "--socket", StrCat("unix://", d->ttrpc_socket())},
+      {CdhToolBinary(), "--socket", StrCat("unix://", d->grpc_socket())}};
   auto with = [](std::vector<std::string> argv, std::initializer_list<std::string> more) {
     argv.insert(argv.end(), more);
     return argv;
@@ -204,7 +196,7 @@ TEST(DaemonTtrpcTest, CdhToolSpeaksBothTransports) {
   }
 }
 
-// R4: a live socket is never taken over; a stale one (kill -9) is replaced on restart.
+// A live socket is never taken over; a stale one (kill -9) is replaced on restart.
 TEST(DaemonTtrpcTest, SocketLifecycle) {
   auto d = StartOrDie(TestDaemonOptions{.grpc = false});
   ASSERT_NE(d, nullptr);
@@ -218,14 +210,14 @@ TEST(DaemonTtrpcTest, SocketLifecycle) {
   d->Kill();
   ASSERT_TRUE(fs::exists(d->ttrpc_socket()));  // a stale socket file is left behind
   ASSERT_TRUE(d->Restart().ok());
-  auto t = tool::NewTtrpcCdhClient(d->ttrpc_socket());
+  auto t = tool::NewTtrpcCdhClient(StrCat("unix://", d->ttrpc_socket()));
   ASSERT_TRUE(t.ok());
   auto r = (*t)->GetResource(kSmallResourceUri, absl::Seconds(50));
   ASSERT_TRUE(r.ok()) << r.status();
   EXPECT_EQ(r->RevealString(), kSmallResource);
 }
 
-// R4: `cdh-tool --ttrpc` started while the daemon is down (a stale socket file, as after
+// `cdh-tool --ttrpc` started while the daemon is down (a stale socket file, as after
 // kill -9) retries with backoff and succeeds once the daemon is back, within its --timeout.
 TEST(DaemonTtrpcTest, TtrpcClientStartedBeforeTheDaemonWaitsForIt) {
   auto d = StartOrDie(TestDaemonOptions{.grpc = false});
@@ -233,7 +225,7 @@ TEST(DaemonTtrpcTest, TtrpcClientStartedBeforeTheDaemonWaitsForIt) {
   d->Kill();
   CommandResult early;
   std::thread client([&] {
-    early = RunCommand({CDH_TOOL_PATH, "--ttrpc", "--socket", StrCat("unix://", d->ttrpc_socket()), "--timeout", "20",
+    early = RunCommand({CdhToolBinary(), "--ttrpc", "--socket", StrCat("unix://", d->ttrpc_socket()), "--timeout", "20",
                         "get-resource", kSmallResourceUri});
   });
   // Give the client time to find nobody listening (it must be waiting before the restart).

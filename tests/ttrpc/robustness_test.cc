@@ -1,4 +1,4 @@
-// Robustness of the ttrpc transport of the real daemon (field cases R1-R3): hostile and broken
+// Robustness of the ttrpc transport of the real daemon: hostile and broken
 // peers get an answer or a closed connection, never a crash, never an unbounded allocation, and
 // the daemon's descriptors and threads come back to their baseline afterwards.
 //
@@ -13,7 +13,7 @@
 #include "common/strings.h"
 #include "proto/api.pb.h"
 #include "tests/ttrpc/raw_conn.h"
-#include "tests/ttrpc/test_daemon.h"
+#include "tests/daemon_fixture.h"
 #include "ttrpc/client.h"
 
 namespace cdh::testing {
@@ -110,7 +110,7 @@ class RobustnessTest : public ::testing::Test {
   int base_threads_ = 0;
 };
 
-// R2: a header for 100 bytes then 50, half a header, resets — ten thousand times.
+// A header for 100 bytes then 50, half a header, resets — ten thousand times.
 TEST_F(RobustnessTest, TruncatedFramesAndResetsTenThousandTimes) {
   const std::string frame = EncodeFrame(1, MessageType::kRequest, 0, std::string(100, 'x'));
   for (int i = 0; i < 10000; ++i) {
@@ -128,7 +128,7 @@ TEST_F(RobustnessTest, TruncatedFramesAndResetsTenThousandTimes) {
   WaitForBaseline();
 }
 
-// R1: a length of 0xFFFFFFFF with no body: answered at once, nothing allocated for it.
+// A length of 0xFFFFFFFF with no body: answered at once, nothing allocated for it.
 TEST_F(RobustnessTest, AllOnesLengthIsAnsweredWithoutAllocating) {
   long rss_before = daemon_->RssKib();
   auto c = Connect();
@@ -147,7 +147,7 @@ TEST_F(RobustnessTest, AllOnesLengthIsAnsweredWithoutAllocating) {
   WaitForBaseline();
 }
 
-// R1: 4 MiB + 1 with its body, then a valid request on the same connection.
+// 4 MiB + 1 with its body, then a valid request on the same connection.
 TEST_F(RobustnessTest, FourMibPlusOneThenAValidRequestOnTheSameConnection) {
   auto c = Connect();
   ASSERT_TRUE(c->Send(EncodeHeader(FrameHeader{kMaxDataLength + 1, 1, 1, 0})));

@@ -66,8 +66,8 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "cannot start the daemon: %s\n", std::string(cdh::ToStd(daemon.status().message())).c_str());
     return 1;
   }
-  auto ttrpc = cdh::tool::NewTtrpcCdhClient((*daemon)->ttrpc_socket());
-  auto grpc = cdh::tool::NewGrpcCdhClient(cdh::StrCat("unix://", (*daemon)->grpc_socket()));
+  auto ttrpc = cdh::tool::NewTtrpcCdhClient(*cdh::UnixSocketAddress::Parse("unix://" + (*daemon)->ttrpc_socket()));
+  auto grpc = cdh::tool::NewGrpcCdhClient(*cdh::UnixSocketAddress::Parse("unix://" + (*daemon)->grpc_socket()));
   if (!ttrpc.ok() || !grpc.ok()) {
     std::fprintf(stderr, "cannot connect\n");
     return 1;

@@ -18,15 +18,6 @@
 
 namespace cdh::ttrpc {
 
-absl::StatusOr<std::string> UnixSocketPath(std::string_view address) {
-  constexpr std::string_view kScheme = "unix://";
-  if (address.substr(0, kScheme.size()) == kScheme) return std::string(address.substr(kScheme.size()));
-  if (address.find("://") != std::string_view::npos) {
-    return absl::InvalidArgumentError("socket address scheme is not expected (want unix://)");
-  }
-  return std::string(address);
-}
-
 class Client::Impl {
  public:
   explicit Impl(int fd) : fd_(fd) { reader_ = std::thread([this] { ReadLoop(); }); }

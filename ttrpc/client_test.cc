@@ -11,12 +11,6 @@
 namespace cdh::ttrpc {
 namespace {
 
-TEST(UnixSocketPathTest, Schemes) {
-  EXPECT_EQ(*UnixSocketPath("unix:///run/confidential-containers/cdh.sock"), "/run/confidential-containers/cdh.sock");
-  EXPECT_EQ(*UnixSocketPath("/tmp/x.sock"), "/tmp/x.sock");
-  EXPECT_EQ(UnixSocketPath("tcp://127.0.0.1:1").status().code(), absl::StatusCode::kInvalidArgument);
-}
-
 TEST(ClientTest, ConnectToNothingIsUnavailable) {
   EXPECT_EQ(Client::Connect("/nonexistent-dir-for-cdh-test/x.sock").status().code(), absl::StatusCode::kUnavailable);
   EXPECT_EQ(Client::Connect(std::string(200, 'a')).status().code(), absl::StatusCode::kInvalidArgument);

@@ -25,6 +25,8 @@ std::string ReadAll(const fs::path& p) {
   return std::string(std::istreambuf_iterator<char>(in), {});
 }
 
+UnixSocketAddress Address(const std::string& path) { return *UnixSocketAddress::Parse("unix://" + path); }
+
 std::unique_ptr<TestDaemon> StartOrDie(TestDaemonOptions o = {}) {
   auto d = TestDaemon::Start(std::move(o));
   EXPECT_TRUE(d.ok()) << d.status();
@@ -34,9 +36,9 @@ std::unique_ptr<TestDaemon> StartOrDie(TestDaemonOptions o = {}) {
 TEST(DaemonTtrpcTest, BothTransportsServeTheSameHandlers) {
   auto d = StartOrDie();
   ASSERT_NE(d, nullptr);
-  auto t = tool::NewTtrpcCdhClient(StrCat("unix://", d->ttrpc_socket()));
+  auto t = tool::NewTtrpcCdhClient(Address(d->ttrpc_socket()));
   ASSERT_TRUE(t.ok()) << t.status();
-  auto g = tool::NewGrpcCdhClient(StrCat("unix://", d->grpc_socket()));
+  auto g = tool::NewGrpcCdhClient(Address(d->grpc_socket()));
   ASSERT_TRUE(g.ok()) << g.status();
   for (tool::CdhClient* c : {t->get(), g->get()}) {
     auto p = c->UnsealSecret(std::string(kFixtureSealedSecret) + "\n", absl::Seconds(50));
@@ -61,7 +63,7 @@ TEST(DaemonTtrpcTest, BothTransportsServeTheSameHandlers) {
 TEST(DaemonTtrpcTest, OversizeReplyIsResourceExhaustedAndConnectionSurvives) {
   auto d = StartOrDie(TestDaemonOptions{.big_resource = true});
   ASSERT_NE(d, nullptr);
-  auto c = tool::NewTtrpcCdhClient(d->ttrpc_socket());
+  auto c = tool::NewTtrpcCdhClient(Address(d->ttrpc_socket()));
   ASSERT_TRUE(c.ok());
   EXPECT_EQ((*c)->GetResource(kBigResourceUri, absl::Seconds(50)).status().code(),
             absl::StatusCode::kResourceExhausted);
@@ -210,7 +212,7 @@ TEST(DaemonTtrpcTest, SocketLifecycle) {
   d->Kill();
   ASSERT_TRUE(fs::exists(d->ttrpc_socket()));  // a stale socket file is left behind
   ASSERT_TRUE(d->Restart().ok());
-  auto t = tool::NewTtrpcCdhClient(StrCat("unix://", d->ttrpc_socket()));
+  auto t = tool::NewTtrpcCdhClient(Address(d->ttrpc_socket()));
   ASSERT_TRUE(t.ok());
   auto r = (*t)->GetResource(kSmallResourceUri, absl::Seconds(50));
   ASSERT_TRUE(r.ok()) << r.status();

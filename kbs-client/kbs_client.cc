@@ -220,30 +220,33 @@ absl::StatusOr<std::shared_ptr<const KbsClient::Session>> KbsClient::Handshake(c
 absl::StatusOr<std::shared_ptr<const KbsClient::Session>> KbsClient::AcquireSession(const Session* stale,
                                                                                     const CallContext& ctx) {
   if (options_.reattest_every_call) return Handshake(ctx);
-  auto cached = [&]() -> std::shared_ptr<const Session> {
-    std::lock_guard<std::mutex> lock(mu_);
-    if (session_ && session_.get() != stale && options_.clock() < session_->refresh_at) return session_;
-    return nullptr;
-  };
-  if (auto s = cached()) return s;
-  // Single flight: one handshake at a time; whoever waited re-checks the cache first.
-  if (ctx.deadline == absl::InfiniteFuture()) {
-    handshake_mu_.lock();
-  } else if (!handshake_mu_.try_lock_until(absl::ToChronoTime(ctx.deadline))) {
-    return absl::DeadlineExceededError("deadline exceeded while waiting for the KBS handshake");
+  {
+    absl::MutexLock lock(&mu_);
+    // Single flight: one handshake at a time; whoever waited re-checks the cache first.
+    auto can_go_on = [this, stale]() {
+      mu_.AssertReaderHeld();  // evaluated by absl::Mutex with mu_ held
+      return !handshaking_ || CachedSessionLocked(stale) != nullptr;
+    };
+    if (!mu_.AwaitWithDeadline(absl::Condition(&can_go_on), ctx.deadline)) {
+      return absl::DeadlineExceededError("deadline exceeded while waiting for the KBS handshake");
+    }
+    if (std::shared_ptr<const Session> cached = CachedSessionLocked(stale)) return cached;
+    handshaking_ = true;
   }
-  std::unique_lock<std::timed_mutex> flight(handshake_mu_, std::adopt_lock);
-  if (auto s = cached()) return s;
-  CDH_ASSIGN_OR_RETURN(std::shared_ptr<const Session> fresh, Handshake(ctx));
-  if (fresh->refresh_at > fresh->created) {
-    std::lock_guard<std::mutex> lock(mu_);
-    session_ = fresh;
-  }
+  absl::StatusOr<std::shared_ptr<const Session>> fresh = Handshake(ctx);
+  absl::MutexLock lock(&mu_);
+  handshaking_ = false;
+  if (fresh.ok() && (*fresh)->refresh_at > (*fresh)->created) session_ = *fresh;
   return fresh;
 }
 
+std::shared_ptr<const KbsClient::Session> KbsClient::CachedSessionLocked(const Session* stale) const {
+  if (session_ && session_.get() != stale && options_.clock() < session_->refresh_at) return session_;
+  return nullptr;
+}
+
 void KbsClient::Invalidate(const Session* session) {
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   if (session_.get() == session) session_.reset();
 }
 

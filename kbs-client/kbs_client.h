@@ -43,12 +43,13 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "attestation/attester.h"
 #include "common/call_context.h"
@@ -117,9 +118,12 @@ class KbsClient {
 
   // A usable session other than `stale`: the cached one, or a new one from a (single-flight)
   // handshake. `fresh` says whether it was created at or after `since`.
-  absl::StatusOr<std::shared_ptr<const Session>> AcquireSession(const Session* stale, const CallContext& ctx);
+  absl::StatusOr<std::shared_ptr<const Session>> AcquireSession(const Session* stale, const CallContext& ctx)
+      ABSL_LOCKS_EXCLUDED(mu_);
+  // The cached session if it is usable and not `stale`, else null.
+  std::shared_ptr<const Session> CachedSessionLocked(const Session* stale) const ABSL_SHARED_LOCKS_REQUIRED(mu_);
   absl::StatusOr<std::shared_ptr<const Session>> Handshake(const CallContext& ctx);
-  void Invalidate(const Session* session);
+  void Invalidate(const Session* session) ABSL_LOCKS_EXCLUDED(mu_);
   // One HTTP exchange with retries for transport failures and 5xx.
   absl::StatusOr<http::HttpResponse> Exchange(const http::HttpRequest& request, const CallContext& ctx);
 
@@ -127,9 +131,9 @@ class KbsClient {
   const std::unique_ptr<http::HttpClient> http_;
   const std::unique_ptr<attestation::Attester> attester_;
 
-  std::mutex mu_;                             // guards session_
-  std::shared_ptr<const Session> session_;    // cached token + key, null when none
-  std::timed_mutex handshake_mu_;             // single flight
+  mutable absl::Mutex mu_;
+  std::shared_ptr<const Session> session_ ABSL_GUARDED_BY(mu_);  // cached token + key, null when none
+  bool handshaking_ ABSL_GUARDED_BY(mu_) = false;                 // single flight
 
   std::atomic<uint64_t> handshakes_{0};
   std::atomic<uint64_t> resource_requests_{0};

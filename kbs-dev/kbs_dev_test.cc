@@ -17,6 +17,7 @@
 
 #include <httplib.h>
 
+#include "absl/synchronization/mutex.h"
 #include "gtest/gtest.h"
 #include "attestation/sample_attester.h"
 #include "common/file_util.h"
@@ -557,7 +558,7 @@ class ConnectProxy {
   }
   int port() const { return port_; }
   std::vector<std::string> connects() {
-    std::lock_guard<std::mutex> lock(mu_);
+    absl::MutexLock lock(&mu_);
     return connects_;
   }
 
@@ -571,7 +572,7 @@ class ConnectProxy {
       while (head.find("\r\n\r\n") == std::string::npos && ::read(client, &c, 1) == 1) head.push_back(c);
       std::string line = head.substr(0, head.find("\r\n"));
       {
-        std::lock_guard<std::mutex> lock(mu_);
+        absl::MutexLock lock(&mu_);
         connects_.push_back(line);
       }
       int port = std::atoi(line.substr(line.rfind(':') + 1).c_str());
@@ -606,7 +607,7 @@ class ConnectProxy {
   int listen_fd_ = -1;
   int port_ = 0;
   std::thread thread_;
-  std::mutex mu_;
+  absl::Mutex mu_;
   std::vector<std::string> connects_;
 };
 

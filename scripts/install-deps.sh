@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs every Debian 12 package the build, the tests and the demo need.
 # Idempotent: apt-get skips what is already installed. Needs root (or sudo).
-# Package list: ../shared/spec/build-env.md §1, plus CLI11/spdlog (our CLI and logging),
-# libcryptsetup/fuse3 (SecureMount), and the Go ttrpc packages (interop tests, build-env.md §3).
+# The toolchain and libraries of the build, plus CLI11/spdlog (our CLI and logging),
+# libcryptsetup/fuse3 (SecureMount), the Go ttrpc packages (interop tests) and clang (the
+# -Wthread-safety check, scripts/thread_safety_check.sh).
 set -euo pipefail
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
@@ -15,6 +16,7 @@ PACKAGES=(
   swtpm swtpm-tools tpm2-tools cryptsetup-bin libcryptsetup-dev fuse3 libfuse3-dev e2fsprogs
   golang-go golang-github-containerd-ttrpc-dev golang-github-gogo-protobuf-dev golang-google-protobuf-dev
   python3 python3-cryptography curl gnuplot-nox
+  clang clang-format
 )
 missing=()
 for p in "${PACKAGES[@]}"; do

@@ -11,6 +11,8 @@
 #include <latch>
 #include <thread>
 
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
 #include "gtest/gtest.h"
 #include "ttrpc/client.h"
@@ -101,7 +103,7 @@ class ServerTest : public ::testing::Test {
                     .Register("test.Echo", "Wait",
                               [this](std::string_view, const CallContext& ctx) -> absl::StatusOr<std::string> {
                                 {
-                                  std::lock_guard<std::mutex> lock(seen_mu_);
+                                  absl::MutexLock lock(&seen_mu_);
                                   seen_deadline_ = ctx.deadline;
                                 }
                                 entered_.Notify();
@@ -153,11 +155,11 @@ class ServerTest : public ::testing::Test {
   std::once_flag release_once_;
   absl::Notification entered_, release_;
   absl::Time SeenDeadline() {
-    std::lock_guard<std::mutex> lock(seen_mu_);
+    absl::MutexLock lock(&seen_mu_);
     return seen_deadline_;
   }
-  std::mutex seen_mu_;
-  absl::Time seen_deadline_;  // guarded by seen_mu_
+  absl::Mutex seen_mu_;
+  absl::Time seen_deadline_ ABSL_GUARDED_BY(seen_mu_);
 };
 
 TEST_F(ServerTest, UnaryCall) {
@@ -257,7 +259,7 @@ TEST_F(ServerTest, NoTimeoutMeansNoDeadline) {
   EXPECT_TRUE(waiting.get().ok());
 }
 
-// R1: 4 MiB + 1, then a valid request on the same connection.
+// 4 MiB + 1, then a valid request on the same connection.
 TEST_F(ServerTest, OversizeRequestIsAnsweredAndConnectionStaysInSync) {
   StartServer();
   RawPeer p(Connect());
@@ -318,7 +320,7 @@ TEST_F(ServerTest, UndecodableRequestIsInvalidArgumentOnItsStream) {
   EXPECT_TRUE(p.ReadReply()->status.ok());
 }
 
-// R2: truncated frames and a peer that leaves: the server forgets the connection.
+// Truncated frames and a peer that leaves: the server forgets the connection.
 TEST_F(ServerTest, TruncatedFramesThenCloseLeaveNothingBehind) {
   StartServer();
   for (int i = 0; i < 200; ++i) {

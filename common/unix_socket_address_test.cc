@@ -7,11 +7,13 @@
 namespace cdh {
 namespace {
 
+using ::cdh::testing::IsOk;
+
 using ::cdh::testing::StatusIs;
 
 TEST(UnixSocketAddressTest, ParsesUpstreamForm) {
   auto a = UnixSocketAddress::Parse("unix:///run/confidential-containers/cdh.sock");
-  ASSERT_TRUE(a.ok()) << a.status();
+  ASSERT_THAT(a, IsOk());
   EXPECT_EQ(a->path(), "/run/confidential-containers/cdh.sock");
   EXPECT_EQ(a->uri(), "unix:///run/confidential-containers/cdh.sock");
   EXPECT_EQ(*a, *UnixSocketAddress::Parse(a->uri()));

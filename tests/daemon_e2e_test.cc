@@ -21,9 +21,12 @@
 #include "tests/proto/reflection_client.grpc.pb.h"
 #include "tests/daemon_fixture.h"
 #include "tests/test_util.h"
+#include "common/testing/status_matchers.h"
 
 namespace cdh::testing {
 namespace {
+
+using ::cdh::testing::IsOk;
 
 
 class DaemonTest : public ::testing::Test {
@@ -103,7 +106,7 @@ TEST_F(DaemonTest, ReflectionListsAndDescribesTheFiveServices) {
   ASSERT_TRUE(stream->Write(req));
   ASSERT_TRUE(stream->Read(&resp));
   ASSERT_GT(resp.file_descriptor_response().file_descriptor_proto_size(), 0);
-  EXPECT_NE(resp.file_descriptor_response().file_descriptor_proto(0).find("UnsealSecret"), std::string::npos);
+  EXPECT_THAT(std::string(resp.file_descriptor_response().file_descriptor_proto(0)), ::testing::HasSubstr("UnsealSecret"));
   stream->WritesDone();
 }
 
@@ -111,11 +114,11 @@ TEST_F(DaemonTest, KataFixtureUnsealsToTheResourceBytes) {
   auto daemon = Start(config_);
   std::string plaintext;
   grpc::Status st = Unseal(kKataSealed, &plaintext);
-  ASSERT_TRUE(st.ok()) << st.error_message();
+  ASSERT_THAT(st, IsOk()) << st.error_message();
   EXPECT_EQ(plaintext, "unsealed_secret");
   // The kata agent sends secret files untrimmed.
   st = Unseal(std::string(kKataSealed) + "\n", &plaintext);
-  ASSERT_TRUE(st.ok()) << st.error_message();
+  ASSERT_THAT(st, IsOk()) << st.error_message();
   EXPECT_EQ(plaintext, "unsealed_secret");
 }
 
@@ -124,22 +127,22 @@ TEST_F(DaemonTest, EveryFailureGetsItsCodeAndANamedReason) {
   std::string out;
   grpc::Status st = GetResource("kbs:///default/missing/key", &out);
   EXPECT_EQ(st.error_code(), grpc::StatusCode::NOT_FOUND);
-  EXPECT_NE(st.error_message().find("Get Resource failed"), std::string::npos);
-  EXPECT_NE(st.error_message().find("kbs:///default/missing/key"), std::string::npos);
+  EXPECT_THAT(std::string(st.error_message()), ::testing::HasSubstr("Get Resource failed"));
+  EXPECT_THAT(std::string(st.error_message()), ::testing::HasSubstr("kbs:///default/missing/key"));
 
   st = GetResource("file:///etc/passwd", &out);
   EXPECT_EQ(st.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
-  EXPECT_NE(st.error_message().find("scheme"), std::string::npos);
+  EXPECT_THAT(std::string(st.error_message()), ::testing::HasSubstr("scheme"));
 
   std::string tampered = kKataSealed;
   tampered[tampered.size() - 5] = tampered[tampered.size() - 5] == 'A' ? 'B' : 'A';
   st = Unseal(tampered, &out);
   EXPECT_EQ(st.error_code(), grpc::StatusCode::PERMISSION_DENIED) << st.error_message();
-  EXPECT_NE(st.error_message().find("signature"), std::string::npos);
+  EXPECT_THAT(std::string(st.error_message()), ::testing::HasSubstr("signature"));
 
   st = Unseal("sealed.YQ==.YQ.YQ", &out);
   EXPECT_EQ(st.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
-  EXPECT_NE(st.error_message().find("base64url"), std::string::npos);
+  EXPECT_THAT(std::string(st.error_message()), ::testing::HasSubstr("base64url"));
 
   st = Unseal(std::string("\x00\xff\xfe", 3), &out);
   EXPECT_EQ(st.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
@@ -151,7 +154,7 @@ TEST_F(DaemonTest, EveryFailureGetsItsCodeAndANamedReason) {
     api::SecureMountResponse resp;
     st = api::SecureMountService::NewStub(Channel())->SecureMount(&ctx, req, &resp);
     EXPECT_EQ(st.error_code(), grpc::StatusCode::UNIMPLEMENTED);
-    EXPECT_NE(st.error_message().find("no-such-volume"), std::string::npos);
+    EXPECT_THAT(std::string(st.error_message()), ::testing::HasSubstr("no-such-volume"));
   }
   {
     grpc::ClientContext ctx;
@@ -159,7 +162,7 @@ TEST_F(DaemonTest, EveryFailureGetsItsCodeAndANamedReason) {
     api::ImagePullResponse resp;
     st = api::ImagePullService::NewStub(Channel())->PullImage(&ctx, req, &resp);
     EXPECT_EQ(st.error_code(), grpc::StatusCode::UNIMPLEMENTED);
-    EXPECT_NE(st.error_message().find("PullImage"), std::string::npos);
+    EXPECT_THAT(std::string(st.error_message()), ::testing::HasSubstr("PullImage"));
   }
   {
     grpc::ClientContext ctx;
@@ -167,11 +170,11 @@ TEST_F(DaemonTest, EveryFailureGetsItsCodeAndANamedReason) {
     keyprovider::KeyProviderKeyWrapProtocolOutput resp;
     st = keyprovider::KeyProviderService::NewStub(Channel())->WrapKey(&ctx, req, &resp);
     EXPECT_EQ(st.error_code(), grpc::StatusCode::UNIMPLEMENTED);
-    EXPECT_NE(st.error_message().find("WrapKey"), std::string::npos);
+    EXPECT_THAT(std::string(st.error_message()), ::testing::HasSubstr("WrapKey"));
   }
   // The daemon is still alive and serving after all of that.
   st = GetResource("kbs:///default/sealed-secret/test", &out);
-  ASSERT_TRUE(st.ok());
+  ASSERT_THAT(st, IsOk());
   EXPECT_EQ(out, "unsealed_secret");
 }
 
@@ -190,12 +193,12 @@ TEST_F(DaemonTest, ForeignAuthorityInAResourceUriIsNeverContacted) {
   auto daemon = Start(config_);
   std::string out;
   grpc::Status st = GetResource("kbs://" + authority + "/default/sealed-secret/test", &out);
-  ASSERT_TRUE(st.ok()) << st.error_message();
+  ASSERT_THAT(st, IsOk()) << st.error_message();
   EXPECT_EQ(out, "unsealed_secret");
   fcntl(listener, F_SETFL, O_NONBLOCK);
   EXPECT_LT(accept(listener, nullptr, nullptr), 0) << "the daemon connected to the URI's host";
   close(listener);
-  EXPECT_NE(ReadFile(dir_.path() + "/daemon.log").find("configured broker is used instead"), std::string::npos);
+  EXPECT_THAT(std::string(ReadFile(dir_.path() + "/daemon.log")), ::testing::HasSubstr("configured broker is used instead"));
 }
 
 // Socket file lifecycle.
@@ -207,7 +210,7 @@ TEST_F(DaemonTest, SocketIsPrivateAndALiveOneIsNeverTakenOver) {
   // A second daemon on the same path refuses to start and leaves the first one serving.
   Daemon second(config_, dir_.path() + "/second.log");
   EXPECT_EQ(second.Wait(absl::Seconds(20)), 1);
-  EXPECT_NE(ReadFile(dir_.path() + "/second.log").find("already listening"), std::string::npos);
+  EXPECT_THAT(std::string(ReadFile(dir_.path() + "/second.log")), ::testing::HasSubstr("already listening"));
   std::string out;
   EXPECT_TRUE(GetResource("kbs:///default/sealed-secret/test", &out).ok());
   // kill -9 leaves a stale socket file; a restart replaces it.
@@ -257,12 +260,12 @@ TEST_F(DaemonTest, BadConfigurationFailsAtStartupNamingTheKey) {
   std::string config = dir_.Write("bad.toml", "[kbc]\nname = \"offline_fs_kbc\"\n[log]\nlevel = 3\n");
   Daemon daemon(config, dir_.path() + "/bad.log");
   EXPECT_EQ(daemon.Wait(), 1);
-  EXPECT_NE(ReadFile(dir_.path() + "/bad.log").find("log.level"), std::string::npos);
+  EXPECT_THAT(std::string(ReadFile(dir_.path() + "/bad.log")), ::testing::HasSubstr("log.level"));
   auto r = RunCommand({DaemonBinary(), "--no-such-flag"});
   EXPECT_NE(r.exit_code, 0);
   r = RunCommand({DaemonBinary(), "--version"});
   EXPECT_EQ(r.exit_code, 0);
-  EXPECT_NE(r.out.find("confidential-data-hub"), std::string::npos);
+  EXPECT_THAT(std::string(r.out), ::testing::HasSubstr("confidential-data-hub"));
 }
 
 // The `secret` CLI's output unseals in the daemon, and the CLI unseals what the daemon would.
@@ -281,12 +284,12 @@ TEST_F(DaemonTest, SecretCliRoundTripsThroughTheDaemon) {
   ASSERT_EQ(seal.exit_code, 0) << seal.err;
   std::string sealed = seal.out;
   ASSERT_EQ(sealed.rfind("sealed.", 0), 0u) << sealed;
-  EXPECT_NE(seal.err.find("Warning: Secrets must be provisioned"), std::string::npos);
+  EXPECT_THAT(std::string(seal.err), ::testing::HasSubstr("Warning: Secrets must be provisioned"));
 
   auto daemon = Start(config_);
   std::string plaintext;
   grpc::Status st = Unseal(sealed, &plaintext);  // with the CLI's trailing newline
-  ASSERT_TRUE(st.ok()) << st.error_message();
+  ASSERT_THAT(st, IsOk()) << st.error_message();
   EXPECT_EQ(plaintext, std::string("dataset-key\x00\x01", 13));
 
   std::string file = dir_.Write("pointer", sealed);
@@ -321,7 +324,7 @@ TEST_F(DaemonTest, EnvelopeSecretSealedWithTheCliUnsealsInTheDaemon) {
   auto daemon = Start(config_);
   std::string plaintext;
   grpc::Status st = Unseal(seal.out, &plaintext);
-  ASSERT_TRUE(st.ok()) << st.error_message();
+  ASSERT_THAT(st, IsOk()) << st.error_message();
   EXPECT_EQ(plaintext, "correct horse battery staple\n");
 
   // The broker's KEK changed: authentication fails, nothing is returned.
@@ -350,7 +353,7 @@ TEST_F(DaemonTest, UnWrapKeyReturnsTheLayerKeyAsOcicryptParsesIt) {
     req.set_keyproviderkeywrapprotocolinput(made.out);
     keyprovider::KeyProviderKeyWrapProtocolOutput resp;
     grpc::Status st = keyprovider::KeyProviderService::NewStub(Channel())->UnWrapKey(&ctx, req, &resp);
-    ASSERT_TRUE(st.ok()) << version << ": " << st.error_message();
+    ASSERT_THAT(st, IsOk()) << version << ": " << st.error_message();
     EXPECT_EQ(resp.keyproviderkeywrapprotocoloutput(), R"({"keyunwrapresults":{"optsdata":[255,0,171]}})");
   }
   grpc::ClientContext ctx;
@@ -359,7 +362,7 @@ TEST_F(DaemonTest, UnWrapKeyReturnsTheLayerKeyAsOcicryptParsesIt) {
   keyprovider::KeyProviderKeyWrapProtocolOutput resp;
   grpc::Status st = keyprovider::KeyProviderService::NewStub(Channel())->UnWrapKey(&ctx, req, &resp);
   EXPECT_EQ(st.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
-  EXPECT_NE(st.error_message().find("no AnnotationPacket"), std::string::npos);
+  EXPECT_THAT(std::string(st.error_message()), ::testing::HasSubstr("no AnnotationPacket"));
 }
 
 }  // namespace

@@ -21,9 +21,12 @@
 #include "tests/spec_vectors.h"
 #include "tests/daemon_fixture.h"
 #include "tests/test_util.h"
+#include "common/testing/status_matchers.h"
 
 namespace cdh::testing {
 namespace {
+
+using ::cdh::testing::IsOk;
 
 // A running `kbs-dev` child process on 127.0.0.1, port 0 (read back from --port-file).
 class KbsDevProcess {
@@ -128,16 +131,16 @@ TEST_F(KbsE2eTest, GetResourceAndUnsealWithKbsKidThroughOneHandshake) {
   auto daemon = StartDaemon();
   std::string out;
   grpc::Status st = GetResource("kbs:///default/key/1", &out);
-  ASSERT_TRUE(st.ok()) << st.error_message() << ReadFile(DaemonLog());
+  ASSERT_THAT(st, IsOk()) << st.error_message() << ReadFile(DaemonLog());
   EXPECT_EQ(out, "dataset-key-bytes");
   // The kata fixture: kid kbs:///default/signing-key/sealed-secret, value kbs:///default/sealed-secret/test.
   st = Unseal(kKataSealed, &out);
-  ASSERT_TRUE(st.ok()) << st.error_message();
+  ASSERT_THAT(st, IsOk()) << st.error_message();
   EXPECT_EQ(out, "unsealed_secret");
   EXPECT_EQ(Handshakes(), 1);
   std::string log = ReadFile(DaemonLog());
-  EXPECT_NE(log.find("attestation: TEE `sample`, configured"), std::string::npos) << log;
-  EXPECT_NE(log.find("cc_kbc: attested to the KBS; token valid until"), std::string::npos) << log;
+  EXPECT_THAT(std::string(log), ::testing::HasSubstr("attestation: TEE `sample`, configured")) << log;
+  EXPECT_THAT(std::string(log), ::testing::HasSubstr("cc_kbc: attested to the KBS; token valid until")) << log;
   // Neither the secrets nor the credentials are ever logged.
   for (const char* never : {"unsealed_secret", "dataset-key-bytes", "Bearer", "kbs-session-id=", "eyJhbGciOiJFUzI1NiIs"}) {
     EXPECT_EQ(log.find(never), std::string::npos) << never;
@@ -185,7 +188,7 @@ TEST_F(KbsE2eTest, KataAgentPathOverTtrpc) {
   EXPECT_EQ(unsealed.out, "unsealed_secret");
   CommandResult missing = RunCommand({tool, "--ttrpc", "--socket", ttrpc, "get-resource", "kbs:///default/key/nope"});
   EXPECT_NE(missing.exit_code, 0);
-  EXPECT_NE(missing.err.find("NOT_FOUND"), std::string::npos) << missing.err;
+  EXPECT_THAT(std::string(missing.err), ::testing::HasSubstr("NOT_FOUND")) << missing.err;
   EXPECT_EQ(Handshakes(), 1);
 }
 
@@ -200,9 +203,9 @@ TEST_F(KbsE2eTest, NoTeeAndNoSampleConfiguredRefusesToStart) {
   Daemon d(Config(""), DaemonLog());
   EXPECT_NE(d.Wait(absl::Seconds(20)), 0);
   std::string log = ReadFile(DaemonLog());
-  EXPECT_NE(log.find("no TEE detected"), std::string::npos) << log;
-  EXPECT_NE(log.find("/dev/tdx_guest"), std::string::npos) << log;
-  EXPECT_NE(log.find("tee = \"sample\""), std::string::npos) << log;
+  EXPECT_THAT(std::string(log), ::testing::HasSubstr("no TEE detected")) << log;
+  EXPECT_THAT(std::string(log), ::testing::HasSubstr("/dev/tdx_guest")) << log;
+  EXPECT_THAT(std::string(log), ::testing::HasSubstr("tee = \"sample\"")) << log;
   EXPECT_EQ(kbs_->Stats().value("auth", -1), 0);  // no sample evidence was ever sent
 }
 

@@ -15,9 +15,13 @@
 #include "tests/test_util.h"
 #include "tests/daemon_fixture.h"
 #include "ttrpc/client.h"
+#include "common/testing/status_matchers.h"
 
 namespace cdh::testing {
 namespace {
+
+using ::cdh::testing::StatusIs;
+using ::cdh::testing::IsOk;
 namespace fs = std::filesystem;
 
 std::string ReadAll(const fs::path& p) {
@@ -29,7 +33,7 @@ UnixSocketAddress Address(const std::string& path) { return *UnixSocketAddress::
 
 std::unique_ptr<TestDaemon> StartOrDie(TestDaemonOptions o = {}) {
   auto d = TestDaemon::Start(std::move(o));
-  EXPECT_TRUE(d.ok()) << d.status();
+  EXPECT_THAT(d, IsOk());
   return d.ok() ? std::move(*d) : nullptr;
 }
 
@@ -37,26 +41,25 @@ TEST(DaemonTtrpcTest, BothTransportsServeTheSameHandlers) {
   auto d = StartOrDie();
   ASSERT_NE(d, nullptr);
   auto t = tool::NewTtrpcCdhClient(Address(d->ttrpc_socket()));
-  ASSERT_TRUE(t.ok()) << t.status();
+  ASSERT_THAT(t, IsOk());
   auto g = tool::NewGrpcCdhClient(Address(d->grpc_socket()));
-  ASSERT_TRUE(g.ok()) << g.status();
+  ASSERT_THAT(g, IsOk());
   for (tool::CdhClient* c : {t->get(), g->get()}) {
     auto p = c->UnsealSecret(std::string(kFixtureSealedSecret) + "\n", absl::Seconds(50));
-    ASSERT_TRUE(p.ok()) << p.status();
+    ASSERT_THAT(p, IsOk());
     EXPECT_EQ(p->RevealString(), kFixturePlaintext);
     auto r = c->GetResource(kSmallResourceUri, absl::Seconds(50));
-    ASSERT_TRUE(r.ok()) << r.status();
+    ASSERT_THAT(r, IsOk());
     EXPECT_EQ(r->RevealString(), kSmallResource);
     // Same failure, same code and message on both wires.
     auto missing = c->GetResource("kbs:///default/key/404", absl::Seconds(50));
-    EXPECT_EQ(missing.status().code(), absl::StatusCode::kNotFound);
+    EXPECT_THAT(missing, StatusIs(absl::StatusCode::kNotFound));
     EXPECT_TRUE(ToStd(missing.status().message()).starts_with("Get Resource failed")) << missing.status();
   }
   // WrapKey is registered but not implemented (cdh-api.md §3.3), on ttrpc too.
   auto raw = ttrpc::Client::Connect(d->ttrpc_socket());
-  ASSERT_TRUE(raw.ok());
-  EXPECT_EQ((*raw)->Call("keyprovider.KeyProviderService", "WrapKey", "").status().code(),
-            absl::StatusCode::kUnimplemented);
+  ASSERT_THAT(raw, IsOk());
+  EXPECT_THAT((*raw)->Call("keyprovider.KeyProviderService", "WrapKey", ""), StatusIs(absl::StatusCode::kUnimplemented));
 }
 
 // A 5 MiB resource cannot travel in one ttrpc frame: RESOURCE_EXHAUSTED, not a broken stream.
@@ -64,11 +67,10 @@ TEST(DaemonTtrpcTest, OversizeReplyIsResourceExhaustedAndConnectionSurvives) {
   auto d = StartOrDie(TestDaemonOptions{.big_resource = true});
   ASSERT_NE(d, nullptr);
   auto c = tool::NewTtrpcCdhClient(Address(d->ttrpc_socket()));
-  ASSERT_TRUE(c.ok());
-  EXPECT_EQ((*c)->GetResource(kBigResourceUri, absl::Seconds(50)).status().code(),
-            absl::StatusCode::kResourceExhausted);
+  ASSERT_THAT(c, IsOk());
+  EXPECT_THAT((*c)->GetResource(kBigResourceUri, absl::Seconds(50)), StatusIs(absl::StatusCode::kResourceExhausted));
   auto small = (*c)->GetResource(kSmallResourceUri, absl::Seconds(50));
-  ASSERT_TRUE(small.ok());
+  ASSERT_THAT(small, IsOk());
   EXPECT_EQ(small->RevealString(), kSmallResource);
 }
 
@@ -88,7 +90,7 @@ TEST(DaemonTtrpcTest, SigtermExitsCleanlyAndRemovesTheSocket) {
   auto d = StartOrDie();
   ASSERT_NE(d, nullptr);
   auto idle = ttrpc::Client::Connect(d->ttrpc_socket());
-  ASSERT_TRUE(idle.ok());
+  ASSERT_THAT(idle, IsOk());
   ASSERT_TRUE((*idle)->Call("api.GetResourceService", "GetResource", [] {
                        api::GetResourceRequest r;
                        r.set_resourcepath(kSmallResourceUri);
@@ -98,7 +100,7 @@ TEST(DaemonTtrpcTest, SigtermExitsCleanlyAndRemovesTheSocket) {
   EXPECT_EQ(d->Stop(), 0);
   EXPECT_LT(absl::Now() - before, absl::Seconds(5));
   EXPECT_FALSE(fs::exists(d->ttrpc_socket()));
-  EXPECT_EQ((*idle)->Call("api.GetResourceService", "GetResource", "").status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_THAT((*idle)->Call("api.GetResourceService", "GetResource", ""), StatusIs(absl::StatusCode::kUnavailable));
 }
 
 // Interop: Debian's containerd/ttrpc Go client, behaving like the kata agent (one connection,
@@ -114,7 +116,7 @@ TEST(DaemonTtrpcTest, GoTtrpcClientInterop) {
                                "-plaintext", plaintext, "-resource-uri", kSmallResourceUri, "-resource", resource,
                                "-missing-uri", "kbs:///default/key/404", "-rounds", "16"});
   EXPECT_EQ(r.exit_code, 0) << r.out << r.err << "\ndaemon log:\n" << d->Log();
-  EXPECT_NE(r.out.find("all checks passed"), std::string::npos) << r.out << r.err;
+  EXPECT_THAT(std::string(r.out), ::testing::HasSubstr("all checks passed")) << r.out << r.err;
 }
 
 // The README's main job without Kubernetes: a pointer made with `secret seal` for
@@ -170,7 +172,7 @@ TEST(DaemonTtrpcTest, UnsealDirReproducesTheScenario) {
   CommandResult fail =
       RunCommand({CdhToolBinary(), "--ttrpc", "--socket", StrCat("unix://", d->ttrpc_socket()), "unseal-dir", bad.string()});
   EXPECT_EQ(fail.exit_code, 1) << fail.out << fail.err;
-  EXPECT_NE(fail.err.find("Unseal Secret failed"), std::string::npos) << fail.err;
+  EXPECT_THAT(std::string(fail.err), ::testing::HasSubstr("Unseal Secret failed")) << fail.err;
   EXPECT_FALSE(fs::is_symlink(bad / "dataset_key"));
 }
 
@@ -194,7 +196,7 @@ TEST(DaemonTtrpcTest, CdhToolSpeaksBothTransports) {
     CommandResult m =
         RunCommand(with(t, {"secure-mount", "--volume-type", "no-such-type", "--mount-point", d->dir() + "/mnt"}));
     EXPECT_EQ(m.exit_code, 1) << m.err;
-    EXPECT_NE(m.err.find("UNIMPLEMENTED: Secure Mount failed"), std::string::npos) << m.err;
+    EXPECT_THAT(std::string(m.err), ::testing::HasSubstr("UNIMPLEMENTED: Secure Mount failed")) << m.err;
   }
 }
 
@@ -206,16 +208,16 @@ TEST(DaemonTtrpcTest, SocketLifecycle) {
   EXPECT_NE(second, 0);
   EXPECT_TRUE(d->Alive());
   auto c = ttrpc::Client::Connect(d->ttrpc_socket());
-  ASSERT_TRUE(c.ok()) << "the first daemon lost its socket";
+  ASSERT_THAT(c, IsOk()) << "the first daemon lost its socket";
   c->reset();
 
   d->Kill();
   ASSERT_TRUE(fs::exists(d->ttrpc_socket()));  // a stale socket file is left behind
-  ASSERT_TRUE(d->Restart().ok());
+  ASSERT_THAT(d->Restart(), IsOk());
   auto t = tool::NewTtrpcCdhClient(Address(d->ttrpc_socket()));
-  ASSERT_TRUE(t.ok());
+  ASSERT_THAT(t, IsOk());
   auto r = (*t)->GetResource(kSmallResourceUri, absl::Seconds(50));
-  ASSERT_TRUE(r.ok()) << r.status();
+  ASSERT_THAT(r, IsOk());
   EXPECT_EQ(r->RevealString(), kSmallResource);
 }
 
@@ -232,7 +234,7 @@ TEST(DaemonTtrpcTest, TtrpcClientStartedBeforeTheDaemonWaitsForIt) {
   });
   // Give the client time to find nobody listening (it must be waiting before the restart).
   std::this_thread::sleep_for(std::chrono::milliseconds(300));
-  ASSERT_TRUE(d->Restart().ok());
+  ASSERT_THAT(d->Restart(), IsOk());
   client.join();
   EXPECT_EQ(early.exit_code, 0) << early.err;
   EXPECT_EQ(early.out, kSmallResource);

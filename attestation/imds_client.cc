@@ -32,7 +32,7 @@ absl::StatusOr<std::unique_ptr<HttpImdsClient>> HttpImdsClient::New(std::string 
   http::CurlHttpClientOptions options;
   options.request_timeout = absl::Seconds(30);
   options.max_response_bytes = kMaxResponseBytes;
-  options.use_environment_proxy = false;
+  options.explicit_proxies = true;  // and none configured: IMDS is never reached through a proxy
   options.user_agent = "cdh-imds-client/0.1";
   CDH_ASSIGN_OR_RETURN(std::unique_ptr<http::CurlHttpClient> http, http::CurlHttpClient::New(std::move(options)));
   return New(std::move(base_url), std::move(http));

@@ -48,6 +48,25 @@ class BlockDeviceVolume : public VolumeDriver {
   std::unique_ptr<storage::BlockDeviceDriver> driver_;
 };
 
+// auto: the kernel path wherever device-mapper is (every kata guest), else userspace. A path
+// named in the configuration must be available: a startup error, not a failure at first mount.
+absl::StatusOr<std::unique_ptr<storage::DataPath>> ChooseDataPath(DataPathChoice choice, const std::string& runtime_dir) {
+  const bool kernel = choice == DataPathChoice::kKernel ||
+                      (choice == DataPathChoice::kAuto && storage::KernelDataPathAvailable());
+  if (kernel) {
+    if (!storage::KernelDataPathAvailable()) {
+      return absl::FailedPreconditionError(
+          "config key `secure_mount.data_path` = \"kernel\": device-mapper is not available (/dev/mapper/control)");
+    }
+    return storage::NewKernelDataPath();
+  }
+  if (choice == DataPathChoice::kUserspace && !storage::UserspaceDataPathAvailable()) {
+    return absl::FailedPreconditionError(
+        "config key `secure_mount.data_path` = \"userspace\": /dev/fuse or /dev/loop-control is not available");
+  }
+  return storage::NewUserspaceDataPath({.runtime_dir = runtime_dir, .engine_threads = 2});
+}
+
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<VolumeDriver>> NewBlockDeviceVolumeDriver(const CdhConfig& config,
@@ -57,13 +76,10 @@ absl::StatusOr<std::unique_ptr<VolumeDriver>> NewBlockDeviceVolumeDriver(const C
   storage::BlockDeviceDriverConfig dc;
   dc.header_dir = config.LuksHeadersDir();
   dc.runtime_dir = config.base_dir + "/storage";
-  std::unique_ptr<storage::DataPath> path;
-  if (storage::KernelDataPathAvailable()) {
-    path = storage::NewKernelDataPath();
-  } else {
-    path = storage::NewUserspaceDataPath({.runtime_dir = dc.runtime_dir, .engine_threads = 2});
-  }
-  spdlog::info("secure mount: block-device uses the {} data path", path->name());
+  CDH_ASSIGN_OR_RETURN(std::unique_ptr<storage::DataPath> path,
+                       ChooseDataPath(config.secure_mount_data_path, dc.runtime_dir));
+  spdlog::info("secure mount: block-device uses the {} data path (secure_mount.data_path = \"{}\")", path->name(),
+               DataPathChoiceName(config.secure_mount_data_path));
   CDH_ASSIGN_OR_RETURN(auto driver, storage::BlockDeviceDriver::New(dc, std::move(path), resolver.get()));
   return std::unique_ptr<VolumeDriver>(new BlockDeviceVolume(std::move(resolver), std::move(driver)));
 }

@@ -143,7 +143,7 @@ absl::Status ApplyFile(const json& doc, CdhConfig& cfg) {
   if (!doc.is_object()) return absl::InvalidArgumentError("config file must be a table of keys");
   Reader r(cfg.warnings);
   r.WarnUnknown(doc, {"socket", "grpc_socket", "skip_sealed_secret_verification", "kbc", "credentials", "log", "aa",
-                      "image", "attestation", "paths", "offline_fs_kbc"},
+                      "image", "attestation", "paths", "offline_fs_kbc", "secure_mount"},
                 "");
   std::optional<std::string> socket, grpc_socket;
   CDH_RETURN_IF_ERROR(r.OptionalString(doc, "socket", "socket", socket));
@@ -235,6 +235,22 @@ absl::Status ApplyFile(const json& doc, CdhConfig& cfg) {
     cfg.grpc_socket = std::nullopt;
   } else if (grpc_socket.has_value()) {
     CDH_ASSIGN_OR_RETURN(cfg.grpc_socket, SocketKey(*grpc_socket, "grpc_socket"));
+  }
+  CDH_ASSIGN_OR_RETURN(const json* secure_mount, r.Table(doc, "secure_mount"));
+  if (secure_mount != nullptr) {
+    r.WarnUnknown(*secure_mount, {"data_path"}, "secure_mount.");
+    std::string choice = "auto";
+    CDH_RETURN_IF_ERROR(r.String(*secure_mount, "data_path", "secure_mount.data_path", choice));
+    if (choice == "auto") {
+      cfg.secure_mount_data_path = DataPathChoice::kAuto;
+    } else if (choice == "kernel") {
+      cfg.secure_mount_data_path = DataPathChoice::kKernel;
+    } else if (choice == "userspace") {
+      cfg.secure_mount_data_path = DataPathChoice::kUserspace;
+    } else {
+      return absl::InvalidArgumentError(StrCat("config key `secure_mount.data_path`: unknown value `",
+                                               Sanitize(choice, 32), "` (expected auto, kernel or userspace)"));
+    }
   }
   CDH_ASSIGN_OR_RETURN(const json* offline, r.Table(doc, "offline_fs_kbc"));
   if (offline != nullptr) {
@@ -387,6 +403,15 @@ absl::StatusOr<CdhConfig> LoadConfig(const ConfigSources& sources, const KnownPl
         c.path, cfg.CredentialsDir(), from_cmdline ? "kernel command line cdh.kbs_resources: path" : "config key `credentials.path`"));
   }
   return cfg;
+}
+
+std::string_view DataPathChoiceName(DataPathChoice choice) {
+  switch (choice) {
+    case DataPathChoice::kKernel: return "kernel";
+    case DataPathChoice::kUserspace: return "userspace";
+    case DataPathChoice::kAuto: break;
+  }
+  return "auto";
 }
 
 }  // namespace cdh

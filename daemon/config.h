@@ -74,6 +74,11 @@ struct AttestationConfig {  // ext
   std::string init_data_path = attestation::kDefaultInitDataPath;
 };
 
+// ext [secure_mount] data_path: which data path SecureMount's block-device volume type uses
+// (storage/README.md). auto = kernel (dm-crypt) when device-mapper is available, else userspace.
+enum class DataPathChoice { kAuto, kKernel, kUserspace };
+std::string_view DataPathChoiceName(DataPathChoice choice);  // "auto" | "kernel" | "userspace"
+
 struct CdhConfig {
   // ttrpc listen address for the kata agent (upstream `socket`).
   UnixSocketAddress socket = DefaultTtrpcSocket();
@@ -91,6 +96,7 @@ struct CdhConfig {
   // ext [offline_fs_kbc] resource_files: the JSON files offline_fs_kbc reads, in order
   // (default: upstream's two /etc files, cdh-api.md §9.4).
   std::vector<std::string> offline_fs_files;
+  DataPathChoice secure_mount_data_path = DataPathChoice::kAuto;
   // Override of SealedSecretKeyDir() for tools (the `secret` CLI's --kid-dir); not a file key.
   std::optional<std::string> sealed_secret_key_dir;
   // Warnings found while loading (unknown or not-yet-used keys); logged by the daemon.

@@ -47,6 +47,7 @@ TEST(ConfigPrecedenceTest, NothingAtAllGivesOfflineDefaults) {
   EXPECT_EQ(c->attestation.init_data_path, attestation::kDefaultInitDataPath);
   EXPECT_EQ(c->SealedSecretKeyDir(), "/run/confidential-containers/cdh/sealed-secret");
   EXPECT_EQ(c->offline_fs_files.size(), 2u);
+  EXPECT_EQ(c->secure_mount_data_path, DataPathChoice::kAuto);
 }
 
 TEST(ConfigPrecedenceTest, FileWinsOverEnvironmentAndCmdline) {
@@ -122,11 +123,14 @@ tee = "sample"
 base_dir = "/tmp/t/base"
 [offline_fs_kbc]
 resource_files = ["/tmp/t/r.json"]
+[secure_mount]
+data_path = "userspace"
 )"));
   ASSERT_THAT(c, IsOk());
   EXPECT_EQ(c->socket.path(), "/tmp/t/cdh.sock");
   ASSERT_TRUE(c->grpc_socket.has_value());
   EXPECT_EQ(c->grpc_socket->path(), "/tmp/t/grpc.sock");
+  EXPECT_EQ(c->secure_mount_data_path, DataPathChoice::kUserspace);
   EXPECT_TRUE(c->skip_sealed_secret_verification);
   EXPECT_EQ(c->kbc.url, "https://kbs:8080");
   ASSERT_TRUE(c->kbc.kbs_cert.has_value());
@@ -215,6 +219,10 @@ TEST(ConfigFileTest, MalformedValuesNameTheKey) {
   ExpectInvalid(File("/x/c.toml", "[kbc]\nname = \"offline_fs_kbc\"\n[[credentials]]\nresource_uri = \"http://a\"\n"
                                   "path = \"/run/confidential-containers/cdh/kbs/x\"\n"),
                 "credentials.resource_uri");
+  ExpectInvalid(File("/x/c.toml", "[kbc]\nname = \"offline_fs_kbc\"\n[secure_mount]\ndata_path = \"dm\"\n"),
+                "secure_mount.data_path");
+  ExpectInvalid(File("/x/c.toml", "[kbc]\nname = \"offline_fs_kbc\"\n[secure_mount]\ndata_path = 1\n"),
+                "secure_mount.data_path");
   ExpectInvalid(File("/x/c.yaml", "kbc: {}"), "unsupported extension");
   ExpectInvalid(File("/x/c.toml", "[kbc\nname="), "c.toml:1");
   ExpectInvalid(File("/x/c.json", "{"), "not valid JSON");

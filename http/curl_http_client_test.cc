@@ -124,13 +124,13 @@ TEST_F(CurlHttpClientTest, MalformedRequestsAreInvalidArgument) {
   EXPECT_THAT(CurlHttpClient::New({.ca_pem = "not a certificate"}), StatusIs(absl::StatusCode::kInvalidArgument));
 }
 
-// With use_environment_proxy = false a configured proxy (here a dead one) is bypassed.
+// explicit_proxies with no proxy configured bypasses the environment's (here a dead one).
 TEST_F(CurlHttpClientTest, EnvironmentProxyCanBeSwitchedOff) {
   ::setenv("http_proxy", "http://127.0.0.1:1", 1);
   auto proxied = std::move(CurlHttpClient::New({})).value();
   EXPECT_THAT(proxied->Send({"GET", Url("/hello"), {}, ""}, Soon()), StatusIs(absl::StatusCode::kUnavailable));
   CurlHttpClientOptions options;
-  options.use_environment_proxy = false;
+  options.explicit_proxies = true;
   auto direct = std::move(CurlHttpClient::New(options)).value();
   EXPECT_THAT(direct->Send({"GET", Url("/hello"), {}, ""}, Soon()), IsOk());
   ::unsetenv("http_proxy");

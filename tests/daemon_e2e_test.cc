@@ -268,6 +268,27 @@ TEST_F(DaemonTest, BadConfigurationFailsAtStartupNamingTheKey) {
   EXPECT_THAT(std::string(r.out), ::testing::HasSubstr("confidential-data-hub"));
 }
 
+// `[secure_mount] data_path` names a path that this machine cannot run: a startup error naming
+// the key, not a failure at the first mount. These machines have no device-mapper, so "kernel"
+// is unavailable here (the guest tests in tests/guest run it); "auto" is logged with its choice.
+TEST_F(DaemonTest, UnavailableSecureMountDataPathFailsAtStartupNamingTheKey) {
+  if (const int fd = open("/dev/mapper/control", O_RDWR | O_CLOEXEC); fd >= 0) {
+    close(fd);
+    GTEST_SKIP() << "this machine has device-mapper: the kernel path is available";
+  }
+  std::string config = WriteConfig("kernel.toml", "[secure_mount]\ndata_path = \"kernel\"\n");
+  Daemon daemon(config, dir_.path() + "/kernel.log");
+  EXPECT_EQ(daemon.Wait(), 1);
+  EXPECT_NE(ReadFile(dir_.path() + "/kernel.log").find("secure_mount.data_path"), std::string::npos)
+      << ReadFile(dir_.path() + "/kernel.log");
+  auto d = Start(config_);
+  ASSERT_TRUE(d->Running());
+  d->Signal(SIGTERM);
+  d->Wait();
+  EXPECT_NE(ReadFile(dir_.path() + "/daemon.log").find("secure_mount.data_path = \"auto\""), std::string::npos)
+      << ReadFile(dir_.path() + "/daemon.log");
+}
+
 // The `secret` CLI's output unseals in the daemon, and the CLI unseals what the daemon would.
 TEST_F(DaemonTest, SecretCliRoundTripsThroughTheDaemon) {
   auto keygen = RunCommand({SecretBinary(), "keygen", "--kid", "demo", "--output-dir", dir_.path()});

@@ -26,6 +26,9 @@ class CdhClient {
   virtual absl::StatusOr<SecretBytes> UnsealSecret(std::string_view sealed, absl::Duration timeout) = 0;
   virtual absl::StatusOr<SecretBytes> GetResource(std::string_view resource_uri, absl::Duration timeout) = 0;
   virtual absl::Status SecureMount(const api::SecureMountRequest& request, absl::Duration timeout) = 0;
+  // cdh.ext.SecureMountExtService/Unmount (proto/cdh_ext.proto): undoes the SecureMount at
+  // `mount_point`. NOT_FOUND if none is there; FAILED_PRECONDITION if it is busy.
+  virtual absl::Status Unmount(const std::string& mount_point, absl::Duration timeout) = 0;
 };
 
 // A CdhClient over ttrpc on one connection. When nothing listens yet, retries with backoff

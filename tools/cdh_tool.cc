@@ -70,6 +70,9 @@ int main(int argc, char** argv) {
   mount->add_option("--flag", mount_flags, "Mount flag (repeatable)");
   mount->add_option("--mount-point", mount_point, "Where to mount")->required();
 
+  auto* unmount = app.add_subcommand("unmount", "Unmount (cdh.ext.SecureMountExtService): undo a SecureMount");
+  unmount->add_option("--mount-point", mount_point, "The mount point given to secure-mount")->required();
+
   auto* unseal_dir = app.add_subcommand(
       "unseal-dir", "Do what the kata agent does to a secret volume: replace each file whose content starts with "
                     "`sealed.` by a link to its plaintext (<target>.unsealed)");
@@ -117,6 +120,12 @@ int main(int argc, char** argv) {
     absl::Status s = (*client)->SecureMount(req, timeout);
     if (!s.ok()) return Fail("SecureMount", s);
     std::cout << "mounted " << mount_point << std::endl;
+    return 0;
+  }
+  if (unmount->parsed()) {
+    absl::Status s = (*client)->Unmount(mount_point, timeout);
+    if (!s.ok()) return Fail("Unmount", s);
+    std::cout << "unmounted " << mount_point << std::endl;
     return 0;
   }
   if (unseal_dir->parsed()) {

@@ -6,6 +6,7 @@
 
 #include "tools/cdh_client.h"
 #include "proto/api.grpc.pb.h"
+#include "proto/cdh_ext.grpc.pb.h"
 
 namespace cdh::tool {
 namespace {
@@ -53,6 +54,14 @@ class GrpcCdhClient : public CdhClient {
     SetDeadline(ctx, timeout);
     api::SecureMountResponse resp;
     return FromGrpc(api::SecureMountService::NewStub(channel_)->SecureMount(&ctx, request, &resp));
+  }
+  absl::Status Unmount(const std::string& mount_point, absl::Duration timeout) override {
+    grpc::ClientContext ctx;
+    SetDeadline(ctx, timeout);
+    ext::UnmountRequest req;
+    req.set_mount_point(mount_point);
+    ext::UnmountResponse resp;
+    return FromGrpc(ext::SecureMountExtService::NewStub(channel_)->Unmount(&ctx, req, &resp));
   }
 
  private:

@@ -28,6 +28,10 @@ struct CommandResult {
 // `timeout` (then SIGKILL).
 CommandResult RunCommand(const std::vector<std::string>& argv, std::string_view input = "",
                          absl::Duration timeout = absl::Seconds(60));
+// As above with the timeout in whole seconds.
+inline CommandResult RunCommand(const std::vector<std::string>& argv, std::string_view input, int timeout_seconds) {
+  return RunCommand(argv, input, absl::Seconds(timeout_seconds));
+}
 
 struct ChildProcessOptions {
   // The child's environment, "NAME=value" entries; std::nullopt inherits the test's.

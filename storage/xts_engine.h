@@ -3,7 +3,7 @@
 //
 // Units: `first_sector` counts sectors of `sector_size` bytes (512 or 4096) from the start of the
 // data segment; buffers are whole sectors. The plain64 IV counts 512-byte units whatever the
-// sector size, so 4096-byte sector k uses tweak 8*k (build-env.md §6; cdh-api.md §11).
+// sector size, so 4096-byte sector k uses tweak 8*k (cryptsetup does not set iv_large_sectors; cdh-api.md §11).
 //
 // Each thread uses its own keyed crypto::XtsSectorCipher (key schedule once per context, never
 // per sector; the VAES kernel where the CPU has it, see crypto/xts_cipher.h). A request of at

@@ -1,5 +1,5 @@
 // Sequential-read throughput through a mounted volume on the userspace data path, next to the
-// same FUSE + loop + ext4 path without encryption (issue 6 "Benchmark"; goal: encryption costs
+// same FUSE + loop + ext4 path without encryption (goal: encryption costs
 // less than 20%). Prints figures measured in one run, writes a CSV and, when gnuplot is
 // installed, a PNG of throughput against read size, and ends with the mounted-path rows of the
 // goal table of storage/bench/RESULTS.md, each next to its reference from the same run. Not a

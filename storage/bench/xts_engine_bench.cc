@@ -1,4 +1,4 @@
-// Engine decrypt throughput (issue 6 "Benchmark"): prints figures, measured in one run, next to
+// Engine decrypt throughput: prints figures, measured in one run, next to
 // `openssl speed -evp aes-256-xts -decrypt` run by this program, an in-place memory pass, the
 // OpenSSL path of crypto::XtsSectorCipher in this process, and a naive loop that creates and
 // keys a cipher context for every sector. Ends with the engine rows of the goal table of

@@ -121,7 +121,9 @@ TEST_F(CurlHttpClientTest, MalformedRequestsAreInvalidArgument) {
   EXPECT_THAT(http->Send({"GET", "ftp://127.0.0.1/x", {}, ""}, Soon()), StatusIs(absl::StatusCode::kInvalidArgument));
   EXPECT_THAT(http->Send({"GET", Url("/hello"), {{"X-Bad", "a\r\nInjected: 1"}}, ""}, Soon()),
               StatusIs(absl::StatusCode::kInvalidArgument, "line break"));
-  EXPECT_THAT(CurlHttpClient::New({.ca_pem = "not a certificate"}), StatusIs(absl::StatusCode::kInvalidArgument));
+  CurlHttpClientOptions bad_ca;
+  bad_ca.ca_pem = "not a certificate";
+  EXPECT_THAT(CurlHttpClient::New(bad_ca), StatusIs(absl::StatusCode::kInvalidArgument));
 }
 
 // explicit_proxies with no proxy configured bypasses the environment's (here a dead one).

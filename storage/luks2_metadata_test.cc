@@ -216,10 +216,10 @@ TEST_F(Luks2Test, HostileHeadersAreRefused) {
 TEST_F(Luks2Test, IntegritySegmentsAsCryptsetupWritesThemAreAccepted) {
   const json integrity = {{"type", "hmac(sha256)"}, {"journal_encryption", "none"}, {"journal_integrity", "none"}};
   auto md = ReadFromFile(argon_->path);  // 64-byte keys: AES-128-XTS + HMAC once edited
-  ASSERT_TRUE(md.ok());
+  ASSERT_THAT(md, IsOk());
   auto r = ParseLuks2Metadata(Edited(*md, [&](json& j) { j["segments"]["0"]["integrity"] = integrity; }),
                               DeviceSize(*argon_), false, {});
-  ASSERT_TRUE(r.ok()) << r.status();
+  ASSERT_THAT(r, IsOk());
   EXPECT_EQ(r->integrity, "hmac(sha256)");
   EXPECT_EQ(r->integrity_key_size, 32u);
   EXPECT_EQ(r->key_size, 64u);
@@ -235,16 +235,15 @@ TEST_F(Luks2Test, IntegritySegmentsAsCryptsetupWritesThemAreAccepted) {
                                   }
                                 }),
                                 DeviceSize(*argon_), false, {});
-  ASSERT_TRUE(big.ok()) << big.status();
+  ASSERT_THAT(big, IsOk());
   EXPECT_EQ(big->key_size, 96u);
   // A 32-byte key leaves no AES-XTS key next to the HMAC key.
   auto small = ReadFromFile(argon_i_->path);
-  ASSERT_TRUE(small.ok());
+  ASSERT_THAT(small, IsOk());
   auto bad = ParseLuks2Metadata(Edited(*small, [&](json& j) { j["segments"]["0"]["integrity"] = integrity; }),
                                 DeviceSize(*argon_i_), false, {});
   ASSERT_FALSE(bad.ok());
-  EXPECT_EQ(bad.status().code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_NE(std::string(bad.status().message()).find("with integrity"), std::string::npos) << bad.status();
+  EXPECT_THAT(bad, StatusIs(absl::StatusCode::kInvalidArgument, "with integrity")) << bad.status();
 }
 
 TEST_F(Luks2Test, MismatchedCopiesTruncationAndBitFlipsAreRefused) {

@@ -279,13 +279,13 @@ TEST_F(DaemonTest, UnavailableSecureMountDataPathFailsAtStartupNamingTheKey) {
   std::string config = WriteConfig("kernel.toml", "[secure_mount]\ndata_path = \"kernel\"\n");
   Daemon daemon(config, dir_.path() + "/kernel.log");
   EXPECT_EQ(daemon.Wait(), 1);
-  EXPECT_NE(ReadFile(dir_.path() + "/kernel.log").find("secure_mount.data_path"), std::string::npos)
+  EXPECT_THAT(std::string(ReadFile(dir_.path() + "/kernel.log")), ::testing::HasSubstr("secure_mount.data_path"))
       << ReadFile(dir_.path() + "/kernel.log");
   auto d = Start(config_);
   ASSERT_TRUE(d->Running());
   d->Signal(SIGTERM);
   d->Wait();
-  EXPECT_NE(ReadFile(dir_.path() + "/daemon.log").find("secure_mount.data_path = \"auto\""), std::string::npos)
+  EXPECT_THAT(std::string(ReadFile(dir_.path() + "/daemon.log")), ::testing::HasSubstr("secure_mount.data_path = \"auto\""))
       << ReadFile(dir_.path() + "/daemon.log");
 }
 

@@ -30,8 +30,8 @@
 #include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "common/secret_bytes.h"
 #include "absl/synchronization/mutex.h"
+#include "common/secret_bytes.h"
 #include "crypto/xts_cipher.h"
 
 namespace cdh::storage {

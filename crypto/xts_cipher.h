@@ -20,8 +20,9 @@
 // `tweak_step` = sector_size / 512 (cryptsetup's LUKS2 does not set iv_large_sectors).
 //
 // Security: the key schedule lives in a SecretBytes (kernel) or inside OpenSSL's cipher context
-// (freed and wiped by OpenSSL) and goes with the object; no raw key bytes are kept. Move-only (owns the contexts); NOT thread-safe:
-// use one object per thread (storage::XtsEngine does that).
+// (freed and wiped by OpenSSL) and goes with the object; no raw key bytes are kept.
+// Move-only (owns the contexts); NOT thread-safe: use one object per thread (storage::XtsEngine
+// does that).
 #ifndef CDH_CRYPTO_XTS_CIPHER_H_
 #define CDH_CRYPTO_XTS_CIPHER_H_
 

@@ -185,7 +185,10 @@ def run_guest(script, work_dir, disks=(), env=None, timeout=240, memory_mib=1024
              f"export CDH_GUEST_RIG={HERE}"]
     for k, v in (env or {}).items():
         lines.append(f"export {k}={_shell_quote(v)}")
-    lines.append(f"exec /bin/bash {_shell_quote(os.path.abspath(script))}")
+    # bash reads a script as it runs it: run a private copy, so that editing the source tree
+    # during a run cannot change what the guest executes.
+    lines.append(f"cp {_shell_quote(os.path.abspath(script))} /run/cdh-guest-script.sh")
+    lines.append("exec /bin/bash /run/cdh-guest-script.sh")
     with open(os.path.join(job, "run.sh"), "w") as f:
         f.write("\n".join(lines) + "\n")
     accel = _accel(qemu, kernel, initrd)

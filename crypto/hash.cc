@@ -4,6 +4,8 @@
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 
+#include <cstdlib>
+
 #include "absl/strings/escaping.h"
 #include "crypto/openssl_util.h"
 
@@ -43,6 +45,38 @@ std::string Hash(HashAlgorithm alg, std::string_view data) {
   unsigned char out[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
   EVP_Digest(data.data(), data.size(), out, &len, md, nullptr);
+  return std::string(reinterpret_cast<char*>(out), len);
+}
+
+namespace {
+const EVP_MD* MdFor(HashAlgorithm alg) {
+  return alg == HashAlgorithm::kSha256   ? EVP_sha256()
+         : alg == HashAlgorithm::kSha384 ? EVP_sha384()
+                                         : EVP_sha512();
+}
+}  // namespace
+
+struct StreamingHash::Ctx {
+  EvpMdCtxPtr md;
+};
+
+StreamingHash::StreamingHash(HashAlgorithm alg) : ctx_(std::make_unique<Ctx>()) {
+  ctx_->md.reset(EVP_MD_CTX_new());
+  // Allocation failure of a digest context is not recoverable input handling: it is OOM.
+  if (ctx_->md == nullptr || EVP_DigestInit_ex(ctx_->md.get(), MdFor(alg), nullptr) != 1) abort();
+}
+StreamingHash::~StreamingHash() = default;
+StreamingHash::StreamingHash(StreamingHash&&) noexcept = default;
+StreamingHash& StreamingHash::operator=(StreamingHash&&) noexcept = default;
+
+void StreamingHash::Update(std::string_view data) {
+  if (!data.empty()) EVP_DigestUpdate(ctx_->md.get(), data.data(), data.size());
+}
+
+std::string StreamingHash::Finish() {
+  unsigned char out[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  EVP_DigestFinal_ex(ctx_->md.get(), out, &len);
   return std::string(reinterpret_cast<char*>(out), len);
 }
 

@@ -3,6 +3,7 @@
 #define CDH_CRYPTO_HASH_H_
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -22,6 +23,26 @@ size_t HashSize(HashAlgorithm alg);  // bytes: 32, 48, 64
 std::string Hash(HashAlgorithm alg, std::string_view data);
 std::string Sha256(std::string_view data);
 std::string HexEncode(std::string_view bytes);
+
+// StreamingHash: a digest over data fed in chunks (image layers are hashed while they stream).
+// Move-only; not thread-safe.
+class StreamingHash {
+ public:
+  explicit StreamingHash(HashAlgorithm alg);
+  ~StreamingHash();
+  StreamingHash(StreamingHash&&) noexcept;
+  StreamingHash& operator=(StreamingHash&&) noexcept;
+  StreamingHash(const StreamingHash&) = delete;
+  StreamingHash& operator=(const StreamingHash&) = delete;
+
+  void Update(std::string_view data);
+  // Raw digest bytes of everything fed so far; the object is spent afterwards.
+  std::string Finish();
+
+ private:
+  struct Ctx;
+  std::unique_ptr<Ctx> ctx_;
+};
 
 // `size` bytes from OpenSSL's CSPRNG. INTERNAL if the generator fails.
 absl::StatusOr<SecretBytes> RandomBytes(size_t size);

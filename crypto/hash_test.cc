@@ -25,3 +25,21 @@ TEST(HashTest, RandomBytesDiffer) {
 
 }  // namespace
 }  // namespace cdh::crypto
+
+namespace cdh::crypto {
+namespace {
+
+TEST(StreamingHashTest, ChunkedEqualsOneShotForEveryAlgorithm) {
+  std::string data(100000, 'x');
+  for (size_t i = 0; i < data.size(); ++i) data[i] = static_cast<char>(i * 7);
+  for (HashAlgorithm alg : {HashAlgorithm::kSha256, HashAlgorithm::kSha384, HashAlgorithm::kSha512}) {
+    StreamingHash h(alg);
+    for (size_t off = 0; off < data.size(); off += 4097) h.Update(std::string_view(data).substr(off, 4097));
+    EXPECT_EQ(h.Finish(), Hash(alg, data));
+  }
+  StreamingHash empty(HashAlgorithm::kSha256);
+  EXPECT_EQ(HexEncode(empty.Finish()), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+}
+
+}  // namespace
+}  // namespace cdh::crypto

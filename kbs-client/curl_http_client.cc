@@ -21,11 +21,22 @@ struct Sink {
   size_t max_body;
   size_t header_bytes = 0;
   bool body_too_large = false;
+  const HttpBodySink* stream = nullptr;  // SendStreaming: 2xx bodies go here
+  CURL* curl = nullptr;
+  absl::Status stream_status;
 };
 
 size_t OnBody(char* data, size_t size, size_t nmemb, void* user) {
   auto* sink = static_cast<Sink*>(user);
   size_t n = size * nmemb;
+  if (sink->stream != nullptr) {
+    long status = 0;
+    curl_easy_getinfo(sink->curl, CURLINFO_RESPONSE_CODE, &status);
+    if (status >= 200 && status <= 299) {
+      sink->stream_status = (*sink->stream)(std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(data), n));
+      return sink->stream_status.ok() ? n : 0;
+    }
+  }
   if (sink->response->body.size() + n > sink->max_body) {
     sink->body_too_large = true;
     return 0;  // aborts the transfer with CURLE_WRITE_ERROR
@@ -77,6 +88,13 @@ absl::StatusOr<std::unique_ptr<CurlHttpClient>> CurlHttpClient::New(CurlHttpClie
     auto count = crypto::CountPemCertificates(options.ca_pem);
     if (!count.ok()) return absl::InvalidArgumentError(StrCat("kbs_cert: ", ToStd(count.status().message())));
   }
+  if (!options.extra_ca_pem.empty()) {
+    if (!options.ca_pem.empty()) return absl::InvalidArgumentError("ca_pem and extra_ca_pem are exclusive");
+    auto count = crypto::CountPemCertificates(options.extra_ca_pem);
+    if (!count.ok()) {
+      return absl::InvalidArgumentError(StrCat("extra root certificates: ", ToStd(count.status().message())));
+    }
+  }
   return std::unique_ptr<CurlHttpClient>(new CurlHttpClient(std::move(options)));
 }
 
@@ -106,6 +124,16 @@ void CurlHttpClient::ReturnHandle(void* handle) {
 }
 
 absl::StatusOr<HttpResponse> CurlHttpClient::Send(const HttpRequest& request, absl::Time deadline) {
+  return Perform(request, nullptr, deadline);
+}
+
+absl::StatusOr<HttpResponse> CurlHttpClient::SendStreaming(const HttpRequest& request, const HttpBodySink& sink,
+                                                           absl::Time deadline) {
+  return Perform(request, &sink, deadline);
+}
+
+absl::StatusOr<HttpResponse> CurlHttpClient::Perform(const HttpRequest& request, const HttpBodySink* stream,
+                                                     absl::Time deadline) {
   if (request.method != "GET" && request.method != "POST") {
     return absl::InvalidArgumentError("HTTP method must be GET or POST");
   }
@@ -114,8 +142,8 @@ absl::StatusOr<HttpResponse> CurlHttpClient::Send(const HttpRequest& request, ab
   }
   absl::Duration remaining = deadline - absl::Now();
   if (remaining <= absl::ZeroDuration()) return absl::DeadlineExceededError("deadline exceeded before the KBS request");
-  bool deadline_bound = remaining < options_.request_timeout;
-  absl::Duration timeout = std::min(remaining, options_.request_timeout);
+  bool deadline_bound = stream != nullptr || remaining < options_.request_timeout;
+  absl::Duration timeout = stream != nullptr ? remaining : std::min(remaining, options_.request_timeout);
 
   CURL* curl = static_cast<CURL*>(TakeHandle());
   if (curl == nullptr) return absl::InternalError("curl_easy_init failed");
@@ -141,7 +169,9 @@ absl::StatusOr<HttpResponse> CurlHttpClient::Send(const HttpRequest& request, ab
   headers.reset(curl_slist_append(headers.release(), "Expect:"));
 
   HttpResponse response;
-  Sink sink{&response, options_.max_response_bytes};
+  Sink sink{&response, options_.max_response_bytes, 0, false, nullptr, nullptr, absl::OkStatus()};
+  sink.stream = stream;
+  sink.curl = curl;
   curl_easy_setopt(curl, CURLOPT_URL, request.url.c_str());
   curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
   curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 0L);
@@ -151,7 +181,18 @@ absl::StatusOr<HttpResponse> CurlHttpClient::Send(const HttpRequest& request, ab
   curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS,
                    static_cast<long>(absl::ToInt64Milliseconds(std::min(options_.connect_timeout, timeout))));
   curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, std::max(1L, static_cast<long>(absl::ToInt64Milliseconds(timeout))));
-  curl_easy_setopt(curl, CURLOPT_MAXFILESIZE_LARGE, static_cast<curl_off_t>(options_.max_response_bytes));
+  if (stream == nullptr) {
+    curl_easy_setopt(curl, CURLOPT_MAXFILESIZE_LARGE, static_cast<curl_off_t>(options_.max_response_bytes));
+  } else {
+    curl_easy_setopt(curl, CURLOPT_LOW_SPEED_LIMIT, 1L);
+    curl_easy_setopt(curl, CURLOPT_LOW_SPEED_TIME,
+                     std::max(1L, static_cast<long>(absl::ToInt64Seconds(options_.stall_timeout))));
+  }
+  if (options_.explicit_proxies) {
+    const std::string& proxy = request.url.starts_with("https://") ? options_.https_proxy : options_.http_proxy;
+    curl_easy_setopt(curl, CURLOPT_PROXY, proxy.c_str());  // "" disables proxies, environment included
+    curl_easy_setopt(curl, CURLOPT_NOPROXY, options_.no_proxy.empty() ? nullptr : options_.no_proxy.c_str());
+  }
   curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, OnBody);
   curl_easy_setopt(curl, CURLOPT_WRITEDATA, &sink);
   curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, OnHeader);
@@ -162,6 +203,10 @@ absl::StatusOr<HttpResponse> CurlHttpClient::Send(const HttpRequest& request, ab
     curl_blob blob{const_cast<char*>(options_.ca_pem.data()), options_.ca_pem.size(), CURL_BLOB_COPY};
     curl_easy_setopt(curl, CURLOPT_CAINFO_BLOB, &blob);
     curl_easy_setopt(curl, CURLOPT_CAPATH, nullptr);  // only the configured anchor
+  } else if (!options_.extra_ca_pem.empty()) {
+    // CAINFO (the system bundle) stays set: libcurl's OpenSSL backend loads both.
+    curl_blob blob{const_cast<char*>(options_.extra_ca_pem.data()), options_.extra_ca_pem.size(), CURL_BLOB_COPY};
+    curl_easy_setopt(curl, CURLOPT_CAINFO_BLOB, &blob);
   }
   if (request.method == "POST") {
     curl_easy_setopt(curl, CURLOPT_POST, 1L);
@@ -186,6 +231,8 @@ absl::StatusOr<HttpResponse> CurlHttpClient::Send(const HttpRequest& request, ab
       response.status = static_cast<int>(status);
       return response;
     case CURLE_WRITE_ERROR:
+      if (!sink.stream_status.ok()) return sink.stream_status;
+      [[fallthrough]];
     case CURLE_FILESIZE_EXCEEDED:
       if (sink.body_too_large || rc == CURLE_FILESIZE_EXCEEDED) {
         return absl::ResourceExhaustedError(
@@ -193,7 +240,7 @@ absl::StatusOr<HttpResponse> CurlHttpClient::Send(const HttpRequest& request, ab
       }
       return absl::UnavailableError(StrCat(what, ": response headers too large"));
     case CURLE_OPERATION_TIMEDOUT:
-      if (deadline_bound) return absl::DeadlineExceededError(StrCat(what, ": deadline exceeded"));
+      if (deadline_bound && (stream == nullptr || absl::Now() + absl::Milliseconds(50) >= deadline)) return absl::DeadlineExceededError(StrCat(what, ": deadline exceeded"));
       return absl::UnavailableError(StrCat(what, ": timed out after ", absl::FormatDuration(timeout)));
     case CURLE_PEER_FAILED_VERIFICATION:
     case CURLE_SSL_CACERT_BADFILE:

@@ -4,8 +4,14 @@
 //   (CURLOPT_CAINFO_BLOB; the process-wide store is untouched). It may hold a chain or just the
 //   server's own certificate (libcurl enables partial-chain verification). The host name is
 //   always verified. Without `ca_pem`, the system store is used.
-// - Proxies: libcurl's defaults, i.e. `https_proxy`/`HTTPS_PROXY`, `http_proxy` and
-//   `no_proxy`/`NO_PROXY` from the environment are honoured (kbs-protocol.md §4.5).
+// - `extra_ca_pem` instead adds trust anchors to the system store (image registries,
+//   `[image] extra_root_certificates`); `ca_pem` and `extra_ca_pem` are exclusive.
+// - Proxies: by default libcurl's, i.e. `https_proxy`/`HTTPS_PROXY`, `http_proxy` and
+//   `no_proxy`/`NO_PROXY` from the environment are honoured (kbs-protocol.md §4.5). With
+//   `explicit_proxies` only the configured `https_proxy`/`http_proxy`/`no_proxy` apply and the
+//   environment is ignored (image-pull spec §3.7: `[image.image_pull_proxy]`).
+// - SendStreaming has no total timeout besides the caller's deadline; a transfer that moves no
+//   byte for `stall_timeout` is aborted (UNAVAILABLE).
 // - Every request has a timeout: min(request_timeout, caller's deadline); connects have
 //   connect_timeout. Response bodies larger than max_response_bytes fail with RESOURCE_EXHAUSTED.
 // - Connections are kept alive and reused (a small pool of easy handles).
@@ -25,6 +31,12 @@ namespace cdh::kbs {
 
 struct CurlHttpClientOptions {
   std::string ca_pem;  // PEM certificates; empty = system trust store
+  std::string extra_ca_pem;  // PEM certificates added to the system trust store
+  bool explicit_proxies = false;
+  std::string https_proxy;  // used for https:// URLs when explicit_proxies
+  std::string http_proxy;   // used for http:// URLs when explicit_proxies
+  std::string no_proxy;     // comma list of hosts/domains/IPs that bypass the proxies
+  absl::Duration stall_timeout = absl::Seconds(60);
   absl::Duration connect_timeout = absl::Seconds(10);
   absl::Duration request_timeout = absl::Seconds(30);
   size_t max_response_bytes = 16 << 20;
@@ -41,11 +53,14 @@ class CurlHttpClient : public HttpClient {
   CurlHttpClient& operator=(const CurlHttpClient&) = delete;
 
   absl::StatusOr<HttpResponse> Send(const HttpRequest& request, absl::Time deadline) override;
+  absl::StatusOr<HttpResponse> SendStreaming(const HttpRequest& request, const HttpBodySink& sink,
+                                             absl::Time deadline) override;
 
  private:
   explicit CurlHttpClient(CurlHttpClientOptions options) : options_(std::move(options)) {}
   void* TakeHandle();
   void ReturnHandle(void* handle);
+  absl::StatusOr<HttpResponse> Perform(const HttpRequest& request, const HttpBodySink* sink, absl::Time deadline);
 
   const CurlHttpClientOptions options_;
   std::mutex mu_;

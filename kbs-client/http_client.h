@@ -15,7 +15,10 @@
 #ifndef CDH_KBS_CLIENT_HTTP_CLIENT_H_
 #define CDH_KBS_CLIENT_HTTP_CLIENT_H_
 
+#include <cstdint>
+#include <functional>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -49,10 +52,30 @@ struct HttpResponse {
   }
 };
 
+// Receives a 2xx response body in chunks, in order (SendStreaming). Returning an error aborts the
+// transfer and that status is what SendStreaming returns.
+using HttpBodySink = std::function<absl::Status(std::span<const uint8_t> chunk)>;
+
 class HttpClient {
  public:
   virtual ~HttpClient() = default;
   virtual absl::StatusOr<HttpResponse> Send(const HttpRequest& request, absl::Time deadline) = 0;
+
+  // Like Send, for bodies of any size (image layers): a 2xx body goes to `sink` as it arrives and
+  // is not kept (the response's `body` stays empty, so memory does not grow with the body); any
+  // other status keeps its body in the response, bounded by the client's response limit. Only
+  // `deadline` bounds the whole transfer (implementations may abort a stalled one: UNAVAILABLE).
+  // The default implementation buffers through Send (enough for fakes).
+  virtual absl::StatusOr<HttpResponse> SendStreaming(const HttpRequest& request, const HttpBodySink& sink,
+                                                     absl::Time deadline) {
+    auto response = Send(request, deadline);
+    if (!response.ok() || response->status < 200 || response->status > 299) return response;
+    std::string body = std::move(response->body);
+    response->body.clear();
+    absl::Status st = sink(std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(body.data()), body.size()));
+    if (!st.ok()) return st;
+    return response;
+  }
 };
 
 }  // namespace cdh::kbs

@@ -26,6 +26,10 @@ constexpr uint64_t kMaxHdrSize = 4 * 1024 * 1024;
 constexpr size_t kChecksumOffset = 448;
 constexpr size_t kChecksumFieldSize = 64;
 constexpr uint32_t kAfStripes = 4000;
+// dm-integrity as upstream formats it (cdh-api.md §11.3, `--integrity hmac-sha256`): the tag is
+// an HMAC-SHA256 keyed by the last 32 bytes of the volume key; no journal encryption or MAC.
+constexpr std::string_view kIntegrityHmacSha256 = "hmac(sha256)";
+constexpr uint32_t kHmacSha256KeySize = 32;
 
 absl::Status Bad(std::string_view what) { return absl::InvalidArgumentError(StrCat("LUKS2 header: ", what)); }
 
@@ -216,7 +220,11 @@ absl::StatusOr<Keyslot> CheckKeyslot(const json& ks, std::string_view where, uin
   if (type != "luks2") return Bad(StrCat(where, ".type `", type.substr(0, 32), "` is not allowed"));
   Keyslot out;
   CDH_ASSIGN_OR_RETURN(out.key_size, UintMember(ks, "key_size", where));
-  if (out.key_size != 32 && out.key_size != 64) return Bad(StrCat(where, ".key_size must be 32 or 64"));
+  // 32/64 bytes of AES-XTS key, plus the HMAC key when the segment has integrity (checked
+  // against the segment below).
+  if (out.key_size != 32 && out.key_size != 64 && out.key_size != 64 + kHmacSha256KeySize) {
+    return Bad(StrCat(where, ".key_size must be 32, 64 or 96"));
+  }
   CDH_ASSIGN_OR_RETURN(const json* af, Member(ks, "af", where));
   const std::string af_where = StrCat(where, ".af");
   CDH_ASSIGN_OR_RETURN(std::string af_type, StringMember(*af, "type", af_where));
@@ -354,7 +362,23 @@ absl::StatusOr<Luks2Metadata> ParseLuks2Metadata(std::string region, uint64_t de
   md.sector_size = static_cast<uint32_t>(ss);
   CDH_ASSIGN_OR_RETURN(uint64_t iv_tweak, DecimalMember(seg, "iv_tweak", "segments.0"));
   if (iv_tweak != 0) return Bad("segments.0.iv_tweak must be 0");
-  CDH_RETURN_IF_ERROR(CheckNoIntegrity(seg, "segments.0"));
+  if (auto it = seg.find("integrity"); it != seg.end()) {
+    // Only what upstream formats: HMAC-SHA256 tags, journal neither encrypted nor MAC'ed.
+    CDH_ASSIGN_OR_RETURN(std::string type, StringMember(*it, "type", "segments.0.integrity"));
+    CDH_ASSIGN_OR_RETURN(std::string jenc, StringMember(*it, "journal_encryption", "segments.0.integrity"));
+    CDH_ASSIGN_OR_RETURN(std::string jmac, StringMember(*it, "journal_integrity", "segments.0.integrity"));
+    if (type != kIntegrityHmacSha256) {
+      return Bad(StrCat("segments.0.integrity.type `", type.substr(0, 32), "` is not allowed (only hmac(sha256))"));
+    }
+    if (jenc != "none" || jmac != "none") return Bad("segments.0.integrity journal encryption/integrity must be none");
+    if (it->size() != 3) return Bad("segments.0.integrity has unknown members");
+    md.integrity = std::string(kIntegrityHmacSha256);
+    md.integrity_key_size = kHmacSha256KeySize;
+  }
+  if (md.key_size != 32 + md.integrity_key_size && md.key_size != 64 + md.integrity_key_size) {
+    return Bad(md.integrity.empty() ? "keyslots key_size must be 32 or 64 without integrity"
+                                    : "keyslots key_size must be 64 or 96 with integrity (AES-XTS key + HMAC key)");
+  }
   if (auto f = seg.find("flags"); f != seg.end() && !(f->is_array() && f->empty())) {
     return Bad("segments.0.flags must be empty");
   }

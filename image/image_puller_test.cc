@@ -1,0 +1,282 @@
+// ImagePuller end to end below the daemon: a real docker-registry on 127.0.0.1, images built with
+// umoci and pushed with skopeo (tests/image/registry_fixture.h), the real HTTP client, layer
+// cache and overlay mount. Mounting an overlay needs root: the tests skip cleanly without it.
+#include "image/image_puller.h"
+
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+#include "absl/time/clock.h"
+#include "image/registry_config.h"
+#include "kbs-client/curl_http_client.h"
+#include "tests/image/registry_fixture.h"
+#include "tests/test_util.h"
+
+namespace cdh::image {
+namespace {
+
+namespace fs = std::filesystem;
+using testing::ImageBuilder;
+using testing::LocalRegistry;
+using testing::RegistryAuth;
+
+// Refuses every image, counting the calls (stands in for a policy; image/policy/ has the real one).
+class DenyAll : public ImageVerifier {
+ public:
+  absl::Status Verify(const ImageReference& ref, const Digest&, RegistryClient&, absl::Time) override {
+    ++calls;
+    return absl::PermissionDeniedError("Image policy rejected: Denied by policy: rejected by test");
+  }
+  int calls = 0;
+};
+
+class RecordingMeasurer : public PullMeasurer {
+ public:
+  absl::Status RecordPull(std::string_view image, const Digest& digest) override {
+    events.push_back(std::string(image) + " " + digest.String());
+    return absl::OkStatus();
+  }
+  std::vector<std::string> events;
+};
+
+class ImagePullerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (geteuid() != 0) GTEST_SKIP() << "mounting the overlay rootfs needs root";
+    auto reg = LocalRegistry::Start(tmp_.path() + "/reg", RegistryAuth::kNone);
+    ASSERT_TRUE(reg.ok()) << reg.status();
+    registry_ = std::move(*reg);
+    auto http = kbs::CurlHttpClient::New({});
+    ASSERT_TRUE(http.ok());
+    http_ = std::move(*http);
+    RegistryConfig config;
+    config.registries.push_back(RegistryEntry{"", registry_->host(), true, false, {}});
+    factory_ = std::make_unique<DefaultRegistryClientFactory>(*http_, config, nullptr);
+    ASSERT_TRUE(MakePuller(verifier_).ok());
+
+    base_ = tmp_.path() + "/base";
+    testing::WriteTreeFile(base_, "etc/os-release", "NAME=test\n");
+    testing::WriteTreeFile(base_, "etc/obsolete", "to be deleted\n");
+    testing::WriteTreeFile(base_, "bin/run.sh", "#!/bin/sh\necho hi\n", 0755);
+    app_ = tmp_.path() + "/app";
+    testing::WriteTreeFile(app_, "app/data.txt", "app layer\n");
+  }
+
+  void TearDown() override {
+    for (const auto& b : bundles_) umount2((b + "/rootfs").c_str(), MNT_DETACH);
+  }
+
+  absl::Status MakePuller(ImageVerifier& verifier) {
+    ImagePullerOptions options;
+    options.work_dir = tmp_.path() + "/work";
+    auto p = ImagePuller::New(options, *factory_, verifier, decryptor_, &measurer_);
+    if (!p.ok()) return p.status();
+    puller_ = std::move(*p);
+    return absl::OkStatus();
+  }
+
+  std::string Bundle() {
+    bundles_.push_back(tmp_.path() + "/bundle" + std::to_string(bundles_.size()));
+    return bundles_.back();
+  }
+
+  absl::StatusOr<std::string> Pull(const std::string& image, const std::string& bundle) {
+    return puller_->Pull(image, bundle, absl::Now() + absl::Seconds(120));
+  }
+
+  bool IsMounted(const std::string& dir) {
+    std::ifstream in("/proc/self/mountinfo");
+    std::string line;
+    while (std::getline(in, line)) {
+      if (line.find(" " + dir + " ") != std::string::npos) return true;
+    }
+    return false;
+  }
+
+  testing::TempDir tmp_;
+  std::unique_ptr<LocalRegistry> registry_;
+  std::unique_ptr<kbs::CurlHttpClient> http_;
+  std::unique_ptr<DefaultRegistryClientFactory> factory_;
+  AllowAllImageVerifier verifier_;
+  RefuseEncryptedLayerDecryptor decryptor_;
+  RecordingMeasurer measurer_;
+  std::unique_ptr<ImagePuller> puller_;
+  ImageBuilder builder_{tmp_.path() + "/build"};
+  std::string base_, app_;
+  std::vector<std::string> bundles_;
+};
+
+TEST_F(ImagePullerTest, PullsLayersWithWhiteoutsIntoAnOverlayRootfs) {
+  ASSERT_TRUE(builder_.Build("app", {{base_, {}}, {app_, {"etc/obsolete"}}}, {"--config.cmd", "/bin/run.sh"}).ok());
+  std::string image = registry_->host() + "/test/app:v1";
+  ASSERT_TRUE(builder_.Push("app", image).ok());
+  std::string bundle = Bundle();
+  auto digest = Pull(image, bundle);
+  ASSERT_TRUE(digest.ok()) << digest.status();
+  EXPECT_TRUE(digest->starts_with("sha256:"));
+  EXPECT_EQ(testing::ReadFile(bundle + "/rootfs/etc/os-release"), "NAME=test\n");
+  EXPECT_EQ(testing::ReadFile(bundle + "/rootfs/app/data.txt"), "app layer\n");
+  EXPECT_FALSE(fs::exists(bundle + "/rootfs/etc/obsolete")) << "the whiteout hides the lower file";
+  struct stat st;
+  ASSERT_EQ(stat((bundle + "/rootfs/bin/run.sh").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0755u);
+  std::string config = testing::ReadFile(bundle + "/config.json");
+  EXPECT_NE(config.find("/bin/run.sh"), std::string::npos);
+  EXPECT_EQ(puller_->layers_downloaded(), 2) << "base and app";
+  ASSERT_EQ(measurer_.events.size(), 1u);
+  EXPECT_EQ(measurer_.events[0], image + " " + *digest);
+  // The digest is the one skopeo reports for the tag.
+  auto inspect = builder_.Skopeo({"inspect", "--tls-verify=false", "--format", "{{.Digest}}", "docker://" + image});
+  ASSERT_TRUE(inspect.ok());
+  EXPECT_EQ(inspect->substr(0, inspect->find('\n')), *digest);
+}
+
+TEST_F(ImagePullerTest, SecondPullDownloadsOnlyNewLayersAndConcurrentPullsShare) {
+  ASSERT_TRUE(builder_.Build("v1", {{base_, {}}}).ok());
+  ASSERT_TRUE(builder_.Build("v2", {{base_, {}}, {app_, {}}}).ok());
+  ASSERT_TRUE(builder_.Push("v1", registry_->host() + "/test/app:v1").ok());
+  ASSERT_TRUE(builder_.Push("v2", registry_->host() + "/test/app:v2").ok());
+  ASSERT_TRUE(Pull(registry_->host() + "/test/app:v1", Bundle()).ok());
+  int64_t after_v1 = puller_->layers_downloaded();
+  // v2 shares v1's layers: only the app layer is new.
+  std::string b2 = Bundle();
+  ASSERT_TRUE(Pull(registry_->host() + "/test/app:v2", b2).ok());
+  EXPECT_EQ(puller_->layers_downloaded(), after_v1 + 1);
+  EXPECT_EQ(testing::ReadFile(b2 + "/rootfs/app/data.txt"), "app layer\n");
+  // Two concurrent pulls of a new image share one download per layer.
+  testing::WriteTreeFile(tmp_.path() + "/v3", "v3.txt", "three\n");
+  ASSERT_TRUE(builder_.Build("v3", {{tmp_.path() + "/v3", {}}}).ok());
+  ASSERT_TRUE(builder_.Push("v3", registry_->host() + "/test/app:v3").ok());
+  int64_t before = puller_->layers_downloaded();
+  std::string ba = Bundle(), bb = Bundle();
+  absl::StatusOr<std::string> ra, rb;
+  std::thread ta([&] { ra = Pull(registry_->host() + "/test/app:v3", ba); });
+  std::thread tb([&] { rb = Pull(registry_->host() + "/test/app:v3", bb); });
+  ta.join();
+  tb.join();
+  ASSERT_TRUE(ra.ok()) << ra.status();
+  ASSERT_TRUE(rb.ok()) << rb.status();
+  EXPECT_EQ(*ra, *rb);
+  EXPECT_EQ(puller_->layers_downloaded(), before + 1) << "the new layer is fetched once";
+  EXPECT_EQ(testing::ReadFile(bb + "/rootfs/v3.txt"), "three\n");
+}
+
+TEST_F(ImagePullerTest, CorruptedCacheEntryIsDetectedAndFetchedAgain) {
+  ASSERT_TRUE(builder_.Build("app", {{base_, {}}}).ok());
+  std::string image = registry_->host() + "/test/app:v1";
+  ASSERT_TRUE(builder_.Push("app", image).ok());
+  ASSERT_TRUE(Pull(image, Bundle()).ok());
+  int64_t first = puller_->layers_downloaded();
+  // Truncate a file inside the cached layer.
+  bool damaged = false;
+  for (const auto& e : fs::recursive_directory_iterator(tmp_.path() + "/work/layers")) {
+    if (e.path().filename() == "os-release") {
+      std::ofstream(e.path(), std::ios::trunc) << "";
+      damaged = true;
+    }
+  }
+  ASSERT_TRUE(damaged);
+  std::string bundle = Bundle();
+  ASSERT_TRUE(Pull(image, bundle).ok());
+  EXPECT_EQ(puller_->layers_downloaded(), first + 1);
+  EXPECT_EQ(puller_->layer_store().corrupted_entries_removed(), 1);
+  EXPECT_EQ(testing::ReadFile(bundle + "/rootfs/etc/os-release"), "NAME=test\n");
+}
+
+TEST_F(ImagePullerTest, PolicyDenialStopsBeforeAnyLayerEvenWhenCached) {
+  ASSERT_TRUE(builder_.Build("app", {{base_, {}}}).ok());
+  std::string image = registry_->host() + "/test/app:v1";
+  ASSERT_TRUE(builder_.Push("app", image).ok());
+  ASSERT_TRUE(Pull(image, Bundle()).ok());  // cached now
+  DenyAll deny;
+  ASSERT_TRUE(MakePuller(deny).ok());
+  std::string bundle = Bundle();
+  auto r = Pull(image, bundle);
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_NE(std::string(r.status().message()).find("Image policy rejected: Denied by policy"), std::string::npos);
+  EXPECT_EQ(deny.calls, 1);
+  EXPECT_EQ(puller_->layers_downloaded(), 0);
+  EXPECT_FALSE(IsMounted(bundle + "/rootfs"));
+  EXPECT_FALSE(fs::exists(bundle + "/config.json"));
+}
+
+TEST_F(ImagePullerTest, TamperedLayerFailsWithNothingPublished) {
+  ASSERT_TRUE(builder_.Build("app", {{base_, {}}}).ok());
+  std::string image = registry_->host() + "/test/app:v1";
+  ASSERT_TRUE(builder_.Push("app", image).ok());
+  // Flip a byte in the middle of every layer blob the registry stores (the config and the
+  // manifest are small JSON files; layers are the gzip blobs).
+  int flipped = 0;
+  for (const auto& e : fs::recursive_directory_iterator(tmp_.path() + "/reg/data/docker/registry/v2/blobs")) {
+    if (e.path().filename() != "data") continue;
+    std::string content = testing::ReadFile(e.path());
+    if (content.size() < 100 || content[0] != '\x1f') continue;
+    content[content.size() / 2] ^= 0x20;
+    std::ofstream(e.path(), std::ios::binary | std::ios::trunc) << content;
+    ++flipped;
+  }
+  ASSERT_GT(flipped, 0);
+  std::string bundle = Bundle();
+  auto r = Pull(image, bundle);
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kDataLoss) << r.status();
+  EXPECT_FALSE(IsMounted(bundle + "/rootfs"));
+  EXPECT_FALSE(fs::exists(bundle + "/config.json"));
+  EXPECT_TRUE(fs::is_empty(tmp_.path() + "/work/staging")) << "no staging directory is left behind";
+  size_t published = 0;
+  for (const auto& e : fs::directory_iterator(tmp_.path() + "/work/layers")) {
+    (void)e;
+    ++published;
+  }
+  EXPECT_EQ(published, 0u) << "the only layer was tampered with";
+}
+
+TEST_F(ImagePullerTest, DockerSchema2AndZstdLayers) {
+  ASSERT_TRUE(builder_.Build("app", {{base_, {}}, {app_, {}}}).ok());
+  std::string v2s2 = registry_->host() + "/test/docker:v1";
+  ASSERT_TRUE(builder_.Push("app", v2s2, {"--format", "v2s2"}).ok());
+  std::string b1 = Bundle();
+  ASSERT_TRUE(Pull(v2s2, b1).ok());
+  EXPECT_EQ(testing::ReadFile(b1 + "/rootfs/app/data.txt"), "app layer\n");
+  // zstd needs uncompressed input for skopeo to recompress (image-pull spec §9.4).
+  std::string plain = tmp_.path() + "/plain";
+  ASSERT_TRUE(builder_.Skopeo({"copy", "--dest-decompress", "oci:" + builder_.layout() + ":app", "dir:" + plain}).ok());
+  std::string zst = registry_->host() + "/test/zst:v1";
+  ASSERT_TRUE(builder_.Skopeo({"copy", "--dest-tls-verify=false", "--dest-compress-format", "zstd", "dir:" + plain,
+                               "docker://" + zst})
+                  .ok());
+  std::string b2 = Bundle();
+  auto r = Pull(zst, b2);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(testing::ReadFile(b2 + "/rootfs/etc/os-release"), "NAME=test\n");
+}
+
+TEST_F(ImagePullerTest, ErrorCodes) {
+  ASSERT_TRUE(builder_.Build("app", {{base_, {}}}).ok());
+  ASSERT_TRUE(builder_.Push("app", registry_->host() + "/test/app:v1").ok());
+  auto missing = Pull(registry_->host() + "/test/app:nope", Bundle());
+  EXPECT_EQ(missing.status().code(), absl::StatusCode::kNotFound) << missing.status();
+  EXPECT_TRUE(std::string(missing.status().message()).starts_with("Image Pull error: "));
+  EXPECT_EQ(Pull("Not/A/Valid:ref:x", Bundle()).status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(Pull(registry_->host() + "/test/app:v1", "relative/bundle").status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(Pull("127.0.0.1:1/test/app:v1", Bundle()).status().code(), absl::StatusCode::kUnavailable);
+  // An existing config.json is refused before anything is mounted.
+  std::string bundle = Bundle();
+  testing::WriteTreeFile(bundle, "config.json", "{}");
+  auto exists = Pull(registry_->host() + "/test/app:v1", bundle);
+  EXPECT_EQ(exists.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_FALSE(IsMounted(bundle + "/rootfs"));
+  // An expired deadline.
+  auto late = puller_->Pull(registry_->host() + "/test/app:v1", Bundle(), absl::Now() - absl::Seconds(1));
+  EXPECT_EQ(late.status().code(), absl::StatusCode::kDeadlineExceeded) << late.status();
+}
+
+}  // namespace
+}  // namespace cdh::image

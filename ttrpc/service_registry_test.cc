@@ -6,7 +6,7 @@ namespace cdh::ttrpc {
 namespace {
 
 Handler Echo() {
-  return [](std::string_view req, const CallContext&) -> absl::StatusOr<std::string> { return std::string(req); };
+  return [](std::string_view req, const CallContext&) -> absl::StatusOr<SecretBytes> { return SecretBytes::FromString(req); };
 }
 
 TEST(ServiceRegistryTest, FindsRegisteredMethod) {
@@ -14,7 +14,7 @@ TEST(ServiceRegistryTest, FindsRegisteredMethod) {
   ASSERT_TRUE(r.Register("api.GetResourceService", "GetResource", Echo()).ok());
   auto h = r.Find("api.GetResourceService", "GetResource");
   ASSERT_TRUE(h.ok());
-  EXPECT_EQ(*(**h)("x", CallContext{}), "x");
+  EXPECT_EQ((**h)("x", CallContext{})->RevealString(), "x");
 }
 
 TEST(ServiceRegistryTest, UnknownServiceIsInvalidArgumentLikeTtrpcRust) {

@@ -83,18 +83,23 @@ absl::StatusOr<SecretBytes> KeyUnwrapper::UnwrapLayerKey(std::string_view input_
 absl::StatusOr<SecretBytes> KeyUnwrapper::Unwrap(std::string_view input_json, const CallContext& ctx) {
   CDH_ASSIGN_OR_RETURN(SecretBytes key, UnwrapLayerKey(input_json, ctx));
   // {"keyunwrapresults":{"optsdata":[…]}} written by hand so the key bytes go straight into a
-  // SecretBytes buffer instead of through a JSON tree.
-  std::string out;
-  out.reserve(48 + 4 * key.size());  // no reallocation: no stray copies of the key
-  out = "{\"keyunwrapresults\":{\"optsdata\":[";
+  // SecretBytes buffer instead of through a JSON tree or a std::string (std::to_string).
+  SecretBytes out;
+  out.reserve(48 + 4 * key.size());
+  out.Append(std::string_view("{\"keyunwrapresults\":{\"optsdata\":["));
   bool first = true;
   for (uint8_t b : key.Reveal()) {
     if (!first) out.push_back(',');
     first = false;
-    out.append(std::to_string(b));
+    char digits[4];
+    int n = 0;
+    if (b >= 100) digits[n++] = static_cast<char>('0' + b / 100);
+    if (b >= 10) digits[n++] = static_cast<char>('0' + b / 10 % 10);
+    digits[n++] = static_cast<char>('0' + b % 10);
+    out.Append(std::string_view(digits, n));
   }
-  out.append("]}}");
-  return SecretBytes::TakeString(out);
+  out.Append(std::string_view("]}}"));
+  return out;
 }
 
 }  // namespace cdh::resources

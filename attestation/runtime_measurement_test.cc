@@ -94,7 +94,7 @@ TEST_F(TdxRuntimeTest, CrashAtEveryStepRecovers) {
   for (auto step : {RuntimeMeasurer::Step::kWalWritten, RuntimeMeasurer::Step::kExtended,
                     RuntimeMeasurer::Step::kLogAppended}) {
     {
-      auto m = RuntimeMeasurer::Open(attester_, Opts(), [step](RuntimeMeasurer::Step s) { return s == step; });
+      auto m = RuntimeMeasurer::OpenForTest(attester_, Opts(), [step](RuntimeMeasurer::Step s) { return s == step; });
       ASSERT_TRUE(m.ok()) << m.status();
       EXPECT_EQ((*m)->Measure("d", "o", "crashing").code(), StatusCode::kAborted);
     }
@@ -116,7 +116,7 @@ TEST_F(TdxRuntimeTest, CrashAtEveryStepRecovers) {
 
 TEST_F(TdxRuntimeTest, RegisterMovedElsewhereIsFailedPrecondition) {
   {
-    auto m = RuntimeMeasurer::Open(attester_, Opts(), [](RuntimeMeasurer::Step s) {
+    auto m = RuntimeMeasurer::OpenForTest(attester_, Opts(), [](RuntimeMeasurer::Step s) {
       return s == RuntimeMeasurer::Step::kWalWritten;
     });
     ASSERT_TRUE(m.ok());

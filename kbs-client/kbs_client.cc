@@ -215,7 +215,7 @@ absl::StatusOr<std::shared_ptr<const KbsClient::Session>> KbsClient::Handshake(c
 
 absl::StatusOr<std::shared_ptr<const KbsClient::Session>> KbsClient::AcquireSession(const Session* stale,
                                                                                     const CallContext& ctx) {
-  if (options_.reattest_every_call) return Handshake(ctx);
+  if (options_.reattest_every_call_for_test) return Handshake(ctx);
   auto cached = [&]() -> std::shared_ptr<const Session> {
     std::lock_guard<std::mutex> lock(mu_);
     if (session_ && session_.get() != stale && options_.clock() < session_->refresh_at) return session_;

@@ -6,7 +6,6 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <chrono>
 #include <string>
 
 #include "common/secret_bytes.h"
@@ -73,11 +72,10 @@ absl::Status Connection::WriteFrame(uint32_t stream_id, MessageType type, std::s
   frame.Append(EncodeHeader(FrameHeader{static_cast<uint32_t>(data.size()), stream_id, static_cast<uint8_t>(type), 0}));
   frame.Append(data);
   absl::Status status;
-  if (!AcquireWriteTurn(deadline)) {
-    status = absl::DeadlineExceededError("ttrpc connection busy writing");
-  } else {
-    status = WriteAll(fd_, frame.RevealString(), deadline);
-    ReleaseWriteTurn();
+  {
+    TimedTurnLock turn(&write_turn_, deadline);
+    status = turn.acquired() ? WriteAll(fd_, frame.RevealString(), deadline)
+                             : absl::DeadlineExceededError("ttrpc connection busy writing");
   }
   // A peer that does not take its answer is dropped so it cannot hold a writer forever; a
   // frame cut in half would also have left the stream out of sync.
@@ -87,23 +85,19 @@ absl::Status Connection::WriteFrame(uint32_t stream_id, MessageType type, std::s
 
 void Connection::Shutdown() { ::shutdown(fd_, SHUT_RDWR); }
 
-bool Connection::AcquireWriteTurn(absl::Time deadline) {
-  std::unique_lock<std::mutex> lock(write_mu_);
-  while (writing_) {
-    absl::Duration left = deadline - absl::Now();
-    if (left <= absl::ZeroDuration()) return false;
-    write_cv_.wait_for(lock, std::chrono::microseconds(absl::ToInt64Microseconds(left) + 1));
-  }
-  writing_ = true;
-  return true;
+void Connection::CallStarted() {
+  absl::MutexLock lock(&mu_);
+  ++calls_in_flight_;
 }
 
-void Connection::ReleaseWriteTurn() {
-  {
-    std::lock_guard<std::mutex> lock(write_mu_);
-    writing_ = false;
-  }
-  write_cv_.notify_one();
+void Connection::CallFinished() {
+  absl::MutexLock lock(&mu_);
+  --calls_in_flight_;
+}
+
+int Connection::calls_in_flight() const {
+  absl::MutexLock lock(&mu_);
+  return calls_in_flight_;
 }
 
 }  // namespace cdh::ttrpc

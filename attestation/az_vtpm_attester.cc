@@ -2,7 +2,7 @@
 
 #include <thread>
 
-#include "attestation/tpm_attester.h"
+#include "attestation/tpm/tpm_operations.h"
 #include "common/base64.h"
 #include "common/status_macros.h"
 #include "common/strings.h"

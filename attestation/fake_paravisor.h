@@ -8,6 +8,7 @@
 
 #include <memory>
 
+#include "attestation/fake_hcl_report.h"
 #include "attestation/hcl_report.h"
 #include "attestation/tpm/tpm.h"
 

@@ -43,13 +43,6 @@ absl::StatusOr<HclReport> ParseHclReport(std::string_view bytes);
 // INVALID_ARGUMENT when var data is not JSON or has no such RSA key.
 absl::StatusOr<std::string> HclAkPublicSpki(std::string_view var_data);
 
-// Builds a compact HCL report for tests on swtpm (≤ 2048-byte NV limit): `hardware_report` put at
-// offset 32, var data JSON with the AK JWK (`ak_n`, `ak_e` big-endian) and `user_data`
-// (uppercase hex of the report data zero-padded to 64), and SHA-256(var data) written into the
-// hardware report's report_data. Stands in for the paravisor, which cannot run here.
-std::string BuildFakeHclReport(HclReportType type, std::string hardware_report, std::string_view ak_n,
-                               std::string_view ak_e, std::string_view user_data);
-
 }  // namespace cdh::attestation
 
 #endif  // CDH_ATTESTATION_HCL_REPORT_H_

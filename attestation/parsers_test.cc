@@ -2,6 +2,7 @@
 // truncation at every length and single-bit flips must give an error or a value, never a crash or
 // an out-of-bounds read (run under ASan to check the latter).
 #include "attestation/cc_eventlog.h"
+#include "attestation/fake_hcl_report.h"
 #include "attestation/fake_tee_reports.h"
 #include "attestation/hcl_report.h"
 #include "attestation/runtime_measurement.h"

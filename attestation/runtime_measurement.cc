@@ -146,8 +146,8 @@ absl::StatusOr<std::map<uint32_t, std::string>> ReplayAael(crypto::HashAlgorithm
   return regs;
 }
 
-absl::StatusOr<std::unique_ptr<RuntimeMeasurer>> RuntimeMeasurer::Open(Attester& attester, Options options,
-                                                                        CrashHook crash_hook) {
+absl::StatusOr<std::unique_ptr<RuntimeMeasurer>> RuntimeMeasurer::OpenForTest(Attester& attester, Options options,
+                                                                               CrashHook crash_hook) {
   std::string_view hash = attester.RuntimeMeasurementHash();
   std::optional<int> size = attester.RuntimeMeasurementDigestSize();
   if (!size.has_value() || hash.empty()) {

@@ -47,15 +47,18 @@ class RuntimeMeasurer {
     std::string wal_path;      // "" = log_path + ".wal"
     uint64_t default_pcr = 17;  // upstream init_pcr; TPMs cannot extend 17-22 at locality 0: use 23
   };
-  // Crash injection for tests: called at each step; returning true stops the operation there as a
-  // crash would (files left as they are).
-  enum class Step { kWalWritten, kExtended, kLogAppended };
-  using CrashHook = std::function<bool(Step)>;
-
   // UNIMPLEMENTED when `attester` has no runtime measurement; FAILED_PRECONDITION when a leftover
   // write-ahead record cannot be reconciled; UNAVAILABLE on I/O errors. `attester` must outlive.
-  static absl::StatusOr<std::unique_ptr<RuntimeMeasurer>> Open(Attester& attester, Options options,
-                                                                CrashHook crash_hook = nullptr);
+  static absl::StatusOr<std::unique_ptr<RuntimeMeasurer>> Open(Attester& attester, Options options) {
+    return OpenForTest(attester, std::move(options), nullptr);
+  }
+
+  // Test seam: crash injection. `crash_hook` is called at each step; returning true stops the
+  // operation there as a crash would (files left as they are). Same codes as Open.
+  enum class Step { kWalWritten, kExtended, kLogAppended };
+  using CrashHook = std::function<bool(Step)>;
+  static absl::StatusOr<std::unique_ptr<RuntimeMeasurer>> OpenForTest(Attester& attester, Options options,
+                                                                       CrashHook crash_hook);
   RuntimeMeasurer(const RuntimeMeasurer&) = delete;
   RuntimeMeasurer& operator=(const RuntimeMeasurer&) = delete;
 

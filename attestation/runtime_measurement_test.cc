@@ -98,7 +98,7 @@ TEST_F(TdxRuntimeTest, CrashAtEveryStepRecovers) {
   for (auto step : {RuntimeMeasurer::Step::kWalWritten, RuntimeMeasurer::Step::kExtended,
                     RuntimeMeasurer::Step::kLogAppended}) {
     {
-      auto m = RuntimeMeasurer::Open(attester_, Opts(), [step](RuntimeMeasurer::Step s) { return s == step; });
+      auto m = RuntimeMeasurer::OpenForTest(attester_, Opts(), [step](RuntimeMeasurer::Step s) { return s == step; });
       ASSERT_THAT(m, IsOk());
       EXPECT_THAT((*m)->Measure("d", "o", "crashing"), StatusIs(StatusCode::kAborted));
     }
@@ -120,7 +120,7 @@ TEST_F(TdxRuntimeTest, CrashAtEveryStepRecovers) {
 
 TEST_F(TdxRuntimeTest, RegisterMovedElsewhereIsFailedPrecondition) {
   {
-    auto m = RuntimeMeasurer::Open(attester_, Opts(), [](RuntimeMeasurer::Step s) {
+    auto m = RuntimeMeasurer::OpenForTest(attester_, Opts(), [](RuntimeMeasurer::Step s) {
       return s == RuntimeMeasurer::Step::kWalWritten;
     });
     ASSERT_THAT(m, IsOk());

@@ -52,23 +52,6 @@ class TpmAttester : public Attester {
   uint32_t ak_handle_;
 };
 
-// Quote + PCR read with a consistency check: retries (bounded) when a PCR was extended between
-// the quote and the read, so the PCR list always matches the quote's pcrDigest. Shared with the
-// Azure vTPM attesters.
-struct ConsistentQuote {
-  TpmQuote quote;
-  std::vector<std::string> pcrs;  // 24 × 32 bytes
-};
-// The PCR 8 init-data binding of the TPM-backed TEEs (attesters.md §5.2), idempotent: extends
-// only when PCR 8 is still all zero; OK when it already equals SHA256(0^32 ‖ digest);
-// PERMISSION_DENIED when it holds anything else; INVALID_ARGUMENT unless `digest` is 32 bytes.
-absl::Status BindInitDataToPcr8(Tpm& tpm, std::string_view digest);
-// sha256 PCR `pcr_index` (0..23) extend/read for runtime measurement.
-absl::Status ExtendTpmPcr(Tpm& tpm, uint64_t pcr_index, std::string_view digest);
-absl::StatusOr<std::string> ReadTpmPcr(Tpm& tpm, uint64_t pcr_index);
-
-absl::StatusOr<ConsistentQuote> QuoteWithPcrs(Tpm& tpm, uint32_t ak_handle, std::string_view qualifying_data);
-
 }  // namespace cdh::attestation
 
 #endif  // CDH_ATTESTATION_TPM_ATTESTER_H_

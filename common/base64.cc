@@ -74,4 +74,21 @@ absl::StatusOr<std::string> Base64StdDecode(std::string_view text) {
   return out;
 }
 
+SecretBytes Base64UrlEncodeSecret(const SecretBytes& bytes) {
+  std::string text = Base64UrlEncode(bytes.Reveal());
+  return SecretBytes::TakeString(text);
+}
+
+absl::StatusOr<SecretBytes> Base64UrlDecodeSecret(std::string_view text) {
+  absl::StatusOr<std::string> bytes = Base64UrlDecode(text);
+  if (!bytes.ok()) return bytes.status();
+  return SecretBytes::TakeString(*bytes);
+}
+
+absl::StatusOr<SecretBytes> Base64StdDecodeSecret(std::string_view text) {
+  absl::StatusOr<std::string> bytes = Base64StdDecode(text);
+  if (!bytes.ok()) return bytes.status();
+  return SecretBytes::TakeString(*bytes);
+}
+
 }  // namespace cdh

@@ -17,6 +17,7 @@
 #include <string_view>
 
 #include "absl/status/statusor.h"
+#include "common/secret_bytes.h"
 
 namespace cdh {
 
@@ -30,6 +31,12 @@ std::string Base64StdEncode(std::span<const uint8_t> bytes);
 absl::StatusOr<std::string> Base64UrlDecode(std::string_view text);
 // INVALID_ARGUMENT when `text` is not canonical padded standard base64.
 absl::StatusOr<std::string> Base64StdDecode(std::string_view text);
+
+// The same codecs for secret bytes (JWK `d`, offline resource values): the result is a
+// SecretBytes, and abseil's intermediate string is wiped.
+SecretBytes Base64UrlEncodeSecret(const SecretBytes& bytes);
+absl::StatusOr<SecretBytes> Base64UrlDecodeSecret(std::string_view text);
+absl::StatusOr<SecretBytes> Base64StdDecodeSecret(std::string_view text);
 
 }  // namespace cdh
 

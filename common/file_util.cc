@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 
 #include "common/strings.h"
@@ -22,7 +23,15 @@ absl::Status ErrnoStatus(int err, std::string_view what, const std::string& path
 
 }  // namespace
 
-absl::StatusOr<std::string> ReadFileBounded(const std::string& path, size_t max_bytes) {
+namespace {
+
+uint8_t* WritableData(std::string& s) { return reinterpret_cast<uint8_t*>(s.data()); }
+uint8_t* WritableData(SecretBytes& s) { return s.RevealMutable().data(); }
+
+// Reads the whole regular file at `path` (at most `max_bytes`) straight into `out`, which grows in
+// place: a SecretBytes never has its content pass through another buffer.
+template <typename Buffer>
+absl::Status ReadBoundedInto(const std::string& path, size_t max_bytes, Buffer& out) {
   // O_NONBLOCK: opening a FIFO (or a device) must not block the caller forever; such files are
   // refused just below. It has no effect on reads of the regular files we accept.
   int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
@@ -39,39 +48,53 @@ absl::StatusOr<std::string> ReadFileBounded(const std::string& path, size_t max_
   }
   if (static_cast<size_t>(st.st_size) > max_bytes) {
     close(fd);
-    return absl::InvalidArgumentError(
-        StrCat(path, " is larger than the limit of ", max_bytes, " bytes"));
+    return absl::InvalidArgumentError(StrCat(path, " is larger than the limit of ", max_bytes, " bytes"));
   }
-  std::string out;
-  char buf[16384];
+  constexpr size_t kChunk = 16384;
+  // One byte more than the limit is read, to notice a file that grew past it after the stat.
+  const size_t limit = max_bytes == SIZE_MAX ? max_bytes : max_bytes + 1;
+  out.reserve(std::min(static_cast<size_t>(st.st_size) + 1, limit));
   while (true) {
-    ssize_t n = read(fd, buf, sizeof(buf));
+    size_t have = out.size();
+    size_t want = std::min(kChunk, limit - have);
+    out.resize(have + want);
+    ssize_t n = read(fd, WritableData(out) + have, want);
+    if (n < 0 && errno == EINTR) {
+      out.resize(have);
+      continue;
+    }
     if (n < 0) {
-      if (errno == EINTR) continue;
       int err = errno;
       close(fd);
-      SecureWipe(out.data(), out.size());
+      out.resize(0);
       return ErrnoStatus(err, "cannot read", path);
     }
+    out.resize(have + static_cast<size_t>(n));
     if (n == 0) break;
-    if (out.size() + static_cast<size_t>(n) > max_bytes) {
+    if (out.size() > max_bytes) {
       close(fd);
-      SecureWipe(out.data(), out.size());
-      SecureWipe(buf, sizeof(buf));
-      return absl::InvalidArgumentError(
-          StrCat(path, " is larger than the limit of ", max_bytes, " bytes"));
+      out.resize(0);
+      return absl::InvalidArgumentError(StrCat(path, " is larger than the limit of ", max_bytes, " bytes"));
     }
-    out.append(buf, static_cast<size_t>(n));
   }
-  SecureWipe(buf, sizeof(buf));
   close(fd);
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<std::string> ReadFileBounded(const std::string& path, size_t max_bytes) {
+  std::string out;
+  absl::Status read = ReadBoundedInto(path, max_bytes, out);
+  if (!read.ok()) return read;
   return out;
 }
 
 absl::StatusOr<SecretBytes> ReadSecretFile(const std::string& path, size_t max_bytes) {
-  auto content = ReadFileBounded(path, max_bytes);
-  if (!content.ok()) return content.status();
-  return SecretBytes::TakeString(*content);
+  SecretBytes out;
+  absl::Status read = ReadBoundedInto(path, max_bytes, out);
+  if (!read.ok()) return read;
+  return out;
 }
 
 absl::Status MakeDirs(const std::string& dir, unsigned mode) {

@@ -3,10 +3,13 @@
 #include <string.h>
 
 namespace cdh {
+namespace secret_internal {
 
-void SecureWipe(void* data, size_t size) {
+void Wipe(void* data, size_t size) {
   if (data != nullptr && size > 0) explicit_bzero(data, size);
 }
+
+}  // namespace secret_internal
 
 bool SecretBytes::Equals(std::span<const uint8_t> other) const {
   if (other.size() != bytes_.size()) return false;

@@ -43,5 +43,35 @@ TEST(SecretBytesTest, EqualsComparesContentAndLength) {
   EXPECT_FALSE(s.Equals(std::span<const uint8_t>(same, 2)));
 }
 
+// The allocator's free path: the wipe it runs zeroes the block (reading the block after the free
+// itself would be a use after free, so the wipe is checked on a live block).
+TEST(SanitizingAllocatorTest, TheWipeOfTheFreePathZeroesTheBlock) {
+  SanitizingAllocator<uint8_t> alloc;
+  uint8_t* p = alloc.allocate(32);
+  for (int i = 0; i < 32; ++i) p[i] = 0xAA;
+  // Wipe the way deallocate does, then check, then free: the same code path minus the free.
+  secret_internal::Wipe(p, 32);
+  for (int i = 0; i < 32; ++i) EXPECT_EQ(p[i], 0) << i;
+  alloc.deallocate(p, 32);
+}
+
+TEST(SecretBytesTest, GrowingKeepsTheContentAndShrinkingWipesTheTail) {
+  SecretBytes s;
+  for (int i = 0; i < 1000; ++i) s.push_back(static_cast<char>('a' + i % 26));  // several reallocations
+  s.Append(std::string_view("tail"));
+  ASSERT_EQ(s.size(), 1004u);
+  EXPECT_EQ(s.RevealString().substr(1000), "tail");
+  const uint8_t* data = s.Reveal().data();
+  s.resize(10);
+  EXPECT_EQ(s.size(), 10u);
+  for (int i = 10; i < 1004; ++i) ASSERT_EQ(data[i], 0) << i;  // same block: resize never reallocates down
+}
+
+TEST(SecretBytesTest, WipeForeignClearsTheString) {
+  std::string foreign = "a token a library handed us";
+  SecretBytes::WipeForeign(foreign);
+  EXPECT_TRUE(foreign.empty());
+}
+
 }  // namespace
 }  // namespace cdh

@@ -32,6 +32,29 @@ absl::StatusOr<std::string> JwkCoordinate(const nlohmann::json& jwk, const char*
   return *bytes;
 }
 
+// The JWK's private scalar `d`: 32 bytes, base64url.
+absl::StatusOr<SecretBytes> JwkPrivateScalar(const nlohmann::json& jwk) {
+  auto it = jwk.find("d");
+  if (it == jwk.end() || !it->is_string()) return absl::InvalidArgumentError("JWK member `d` is missing");
+  absl::StatusOr<SecretBytes> d = Base64UrlDecodeSecret(it->get_ref<const std::string&>());
+  if (!d.ok()) return absl::InvalidArgumentError(StrCat("JWK member `d`: ", d.status().message()));
+  if (d->size() != kCoordinateSize) {
+    return absl::InvalidArgumentError(StrCat("JWK member `d` must be 32 bytes, got ", d->size()));
+  }
+  return d;
+}
+
+// The private scalar of `pkey`, 32 bytes big-endian, written straight into a SecretBytes.
+SecretBytes PrivateScalar(EVP_PKEY* pkey) {
+  SecretBytes out(kCoordinateSize);
+  BIGNUM* bn = nullptr;
+  if (EVP_PKEY_get_bn_param(pkey, OSSL_PKEY_PARAM_PRIV_KEY, &bn) == 1) {
+    BN_bn2binpad(bn, out.RevealMutable().data(), kCoordinateSize);
+  }
+  BN_clear_free(bn);
+  return out;
+}
+
 absl::Status CheckKtyCrv(const nlohmann::json& jwk) {
   if (!jwk.is_object()) return absl::InvalidArgumentError("JWK must be a JSON object");
   auto kty = jwk.find("kty");
@@ -44,7 +67,7 @@ absl::Status CheckKtyCrv(const nlohmann::json& jwk) {
 }
 
 // Builds an EVP_PKEY from the uncompressed point and, optionally, the private scalar.
-absl::StatusOr<EvpPkeyPtr> BuildKey(std::string_view x, std::string_view y, const std::string* d) {
+absl::StatusOr<EvpPkeyPtr> BuildKey(std::string_view x, std::string_view y, const SecretBytes* d) {
   std::string point = "\x04";
   point.append(x);
   point.append(y);
@@ -54,7 +77,7 @@ absl::StatusOr<EvpPkeyPtr> BuildKey(std::string_view x, std::string_view y, cons
   OSSL_PARAM_BLD_push_utf8_string(bld.get(), OSSL_PKEY_PARAM_GROUP_NAME, "prime256v1", 0);
   OSSL_PARAM_BLD_push_octet_string(bld.get(), OSSL_PKEY_PARAM_PUB_KEY, point.data(), point.size());
   if (d != nullptr) {
-    priv.reset(BN_bin2bn(reinterpret_cast<const unsigned char*>(d->data()), static_cast<int>(d->size()), nullptr));
+    priv.reset(BN_bin2bn(d->Reveal().data(), static_cast<int>(d->size()), nullptr));
     if (!priv) return OpenSslError("BN_bin2bn");
     OSSL_PARAM_BLD_push_BN(bld.get(), OSSL_PKEY_PARAM_PRIV_KEY, priv.get());
   }
@@ -163,9 +186,8 @@ absl::StatusOr<EcP256PrivateKey> EcP256PrivateKey::FromJwk(const nlohmann::json&
   CDH_RETURN_IF_ERROR(CheckKtyCrv(jwk));
   CDH_ASSIGN_OR_RETURN(std::string x, JwkCoordinate(jwk, "x"));
   CDH_ASSIGN_OR_RETURN(std::string y, JwkCoordinate(jwk, "y"));
-  CDH_ASSIGN_OR_RETURN(std::string d, JwkCoordinate(jwk, "d"));
+  CDH_ASSIGN_OR_RETURN(SecretBytes d, JwkPrivateScalar(jwk));
   auto key = BuildKey(x, y, &d);
-  SecureWipe(d.data(), d.size());
   if (!key.ok()) return key.status();
   return EcP256PrivateKey(key->release());
 }
@@ -213,17 +235,19 @@ nlohmann::json EcP256PrivateKey::ToPublicJwk() const {
 
 SecretBytes EcP256PrivateKey::ToPrivateJwkString(const nlohmann::json& extra_members) const {
   nlohmann::json jwk = extra_members.is_object() ? extra_members : nlohmann::json::object();
+  jwk.erase("d");
   nlohmann::json pub = ToPublicJwk();
   for (auto it = pub.begin(); it != pub.end(); ++it) jwk[it.key()] = it.value();
-  std::string d = Coordinate(AsPkey(pkey_), OSSL_PKEY_PARAM_PRIV_KEY);
-  std::string d64 = Base64UrlEncode(d);
-  SecureWipe(d.data(), d.size());
-  jwk["d"] = d64;
-  SecureWipe(d64.data(), d64.size());
-  std::string text = jwk.dump();
-  std::string& d_in_json = jwk["d"].get_ref<std::string&>();
-  SecureWipe(d_in_json.data(), d_in_json.size());
-  return SecretBytes::TakeString(text);
+  // The public members are serialised by the JSON library; `d` is spliced in as text so the
+  // scalar never sits in a JSON string: {..., "d":"<base64url>"}.
+  std::string public_text = jwk.dump();
+  SecretBytes text;
+  text.reserve(public_text.size() + 8 + 43);
+  text.Append(std::string_view(public_text).substr(0, public_text.size() - 1));
+  text.Append(std::string_view(jwk.empty() ? "\"d\":\"" : ",\"d\":\""));
+  text.Append(Base64UrlEncodeSecret(PrivateScalar(AsPkey(pkey_))).Reveal());
+  text.Append(std::string_view("\"}"));
+  return text;
 }
 
 EcP256PublicKey EcP256PrivateKey::PublicKey() const {

@@ -28,18 +28,18 @@ absl::StatusOr<SecretBytes> ConcatKdfSha256(const SecretBytes& z, std::string_vi
   if (keydatalen_bits == 0 || keydatalen_bits > 256 || keydatalen_bits % 8 != 0) {
     return absl::InvalidArgumentError("Concat KDF: key length must be 8..256 bits, a multiple of 8");
   }
-  std::string input;
+  SecretBytes input;
+  input.reserve(4 + z.size() + 4 + algorithm_id.size() + 12);
   AppendU32Be(input, 1);
-  input.append(z.RevealString());
+  input.Append(z.Reveal());
   AppendU32Be(input, static_cast<uint32_t>(algorithm_id.size()));
-  input.append(algorithm_id);
+  input.Append(algorithm_id);
   AppendU32Be(input, 0);  // PartyUInfo: empty (no apu)
   AppendU32Be(input, 0);  // PartyVInfo: empty (no apv)
   AppendU32Be(input, static_cast<uint32_t>(keydatalen_bits));
-  std::string digest = Sha256(input);
-  SecureWipe(input.data(), input.size());
-  digest.resize(keydatalen_bits / 8);
-  return SecretBytes::TakeString(digest);
+  SecretBytes key = Sha256Secret(input);
+  key.resize(keydatalen_bits / 8);
+  return key;
 }
 
 }  // namespace cdh::crypto

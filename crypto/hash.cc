@@ -82,6 +82,13 @@ std::string StreamingHash::Finish() {
 
 std::string Sha256(std::string_view data) { return Hash(HashAlgorithm::kSha256, data); }
 
+SecretBytes Sha256Secret(const SecretBytes& data) {
+  SecretBytes out(32);
+  unsigned int len = 0;
+  EVP_Digest(data.Reveal().data(), data.size(), out.RevealMutable().data(), &len, EVP_sha256(), nullptr);
+  return out;
+}
+
 std::string HexEncode(std::string_view bytes) { return absl::BytesToHexString(absl::string_view(bytes.data(), bytes.size())); }
 
 absl::StatusOr<SecretBytes> RandomBytes(size_t size) {

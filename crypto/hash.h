@@ -22,6 +22,8 @@ size_t HashSize(HashAlgorithm alg);  // bytes: 32, 48, 64
 // Raw digest bytes (32/48/64 bytes).
 std::string Hash(HashAlgorithm alg, std::string_view data);
 std::string Sha256(std::string_view data);
+// SHA-256 of secret input whose digest is itself secret (a KDF output): 32 bytes.
+SecretBytes Sha256Secret(const SecretBytes& data);
 std::string HexEncode(std::string_view bytes);
 
 // StreamingHash: a digest over data fed in chunks (image layers are hashed while they stream).

@@ -121,8 +121,8 @@ CDH_XTS_VAES_TARGET void ExpandXtsKeys(std::span<const uint8_t> key, int rounds,
   for (int r = 0; r <= rounds; ++r) {
     _mm256_storeu_si256(reinterpret_cast<__m256i*>(tweak_out + r * kKeyStride), _mm256_broadcastsi128_si256(ek[r]));
   }
-  SecureWipe(ek, sizeof(ek));
-  SecureWipe(dk, sizeof(dk));
+  SecretBytes::WipeForeign(ek, sizeof(ek));  // stack temporaries of the kernel
+  SecretBytes::WipeForeign(dk, sizeof(dk));  // stack temporaries of the kernel
 }
 
 // ---- GF(2^128) tweak arithmetic (IEEE 1619 §5.2: multiplication by alpha = x). ----
@@ -265,7 +265,7 @@ CDH_XTS_VAES_TARGET void CryptRun(const uint8_t* round_keys, const uint8_t* in, 
     tweak += step * static_cast<uint64_t>(n);
   }
   // Not key material, but derived from it: do not leave encrypted tweaks on the stack.
-  SecureWipe(tweaks, sizeof(tweaks));
+  SecretBytes::WipeForeign(tweaks, sizeof(tweaks));  // stack temporaries of the kernel
 }
 
 }  // namespace

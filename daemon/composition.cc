@@ -132,7 +132,7 @@ absl::StatusOr<std::unique_ptr<Hub>> BuildHub(const CdhConfig& config) {
   resources::SecretUnsealerOptions options{config.skip_sealed_secret_verification, config.SealedSecretKeyDir()};
   components.unsealer = std::make_unique<resources::SecretUnsealer>(options, provider, std::move(getters),
                                                                     components.envelope.get());
-  components.key_unwrapper = std::make_unique<resources::KeyUnwrapper>(provider, *components.kms);
+  components.key_unwrapper = std::make_unique<resources::KeyUnwrapper>(*components.kms);
   CDH_ASSIGN_OR_RETURN(components.volume_drivers["block-device"],
                        NewBlockDeviceVolumeDriver(config, *components.unsealer, provider));
   return Hub::New(std::move(components));

@@ -70,7 +70,7 @@ size_t OnHeader(char* data, size_t size, size_t nmemb, void* user) {
 struct SlistDeleter {
   void operator()(curl_slist* l) const {
     for (curl_slist* node = l; node != nullptr; node = node->next) {
-      if (node->data != nullptr) SecureWipe(node->data, std::strlen(node->data));
+      if (node->data != nullptr) SecretBytes::WipeForeign(node->data, std::strlen(node->data));
     }
     curl_slist_free_all(l);
   }

@@ -134,12 +134,13 @@ std::optional<std::string> HeaderValue(const http::HttpResponse& r, std::string_
   return values.front();
 }
 
-// Wipes header values that may hold credentials before the vector is freed.
+// Header values that may hold credentials are handed to libcurl as strings (where our reach
+// ends, common/secret_bytes.h): wiped before the vector is freed.
 struct HeaderWiper {
   Headers& headers;
   ~HeaderWiper() {
     for (auto& [k, v] : headers) {
-      if (k == "Authorization") SecureWipe(v.data(), v.size());
+      if (k == "Authorization") SecretBytes::WipeForeign(v);
     }
   }
 };
@@ -163,11 +164,11 @@ std::string OciRegistryClient::BaseUrl() const {
 }
 
 std::string OciRegistryClient::BasicAuthorization() const {
-  std::string userpass = StrCat(options_.credentials->username, ":");
-  userpass.append(options_.credentials->password.RevealString());
-  std::string header = StrCat("Basic ", Base64StdEncode(userpass));
-  SecureWipe(userpass.data(), userpass.size());
-  return header;
+  SecretBytes userpass;
+  userpass.Append(options_.credentials->username);
+  userpass.push_back(':');
+  userpass.Append(options_.credentials->password.Reveal());
+  return StrCat("Basic ", Base64StdEncode(userpass.Reveal()));
 }
 
 std::optional<std::string> OciRegistryClient::CachedAuthorization(const std::string& repository) {
@@ -214,25 +215,26 @@ absl::StatusOr<std::optional<std::string>> OciRegistryClient::Authenticate(
       return absl::UnavailableError("token response too large");
     }
     auto j = ParseJson(response.body, "token response");
-    SecureWipe(response.body.data(), response.body.size());
+    SecretBytes::WipeForeign(response.body);  // the transport's copy of the token
     if (!j.ok() || !j->is_object()) return absl::UnavailableError("token response is not a JSON object");
-    std::string token;
+    SecretBytes token;
     for (const char* key : {"token", "access_token"}) {
       auto t = j->find(key);
       if (t != j->end() && t->is_string() && !t->get_ref<const std::string&>().empty()) {
-        token = t->get<std::string>();
+        token = SecretBytes::TakeString(t->get_ref<std::string&>());  // wipes the JSON library's copy
         break;
       }
     }
     if (token.empty()) return absl::UnavailableError("token response has no token");
     absl::Time expires = absl::Now() + kDefaultTokenLifetime;
-    if (auto exp = JwtExpiry(token)) expires = *exp - kTokenLeeway;
-    std::string authorization = StrCat("Bearer ", token);
-    SecureWipe(token.data(), token.size());
+    if (auto exp = JwtExpiry(token.RevealString())) expires = *exp - kTokenLeeway;
+    SecretBytes bearer = SecretBytes::FromString("Bearer ");
+    bearer.Append(token.Reveal());
+    std::string authorization(bearer.RevealString());  // returned for a request header (libcurl)
     {
       absl::MutexLock lock(&mu_);
       ++token_fetches_;
-      tokens_[repo.repository()] = CachedToken{SecretBytes::FromString(authorization), expires};
+      tokens_[repo.repository()] = CachedToken{std::move(bearer), expires};
     }
     return std::optional<std::string>(std::move(authorization));
   }
@@ -284,7 +286,7 @@ absl::StatusOr<http::HttpResponse> OciRegistryClient::Get(const ImageReference& 
   struct Wipe {
     std::optional<std::string>& a;
     ~Wipe() {
-      if (a) SecureWipe(a->data(), a->size());
+      if (a) SecretBytes::WipeForeign(*a);  // handed to libcurl as a header
     }
   } wipe{authorization};
   CDH_ASSIGN_OR_RETURN(http::HttpResponse response,
@@ -293,7 +295,7 @@ absl::StatusOr<http::HttpResponse> OciRegistryClient::Get(const ImageReference& 
   auto challenges = response.HeaderValues("www-authenticate");
   CDH_ASSIGN_OR_RETURN(std::optional<std::string> fresh, Authenticate(repo, challenges, deadline));
   if (!fresh) return response;
-  if (authorization) SecureWipe(authorization->data(), authorization->size());
+  if (authorization) SecretBytes::WipeForeign(*authorization);
   authorization = std::move(fresh);
   return GetFollowingRedirects(url, headers, authorization, sink, deadline);
 }

@@ -173,7 +173,7 @@ absl::StatusOr<std::string> EncryptJwe(const SecretBytes& plaintext, const nlohm
     return absl::InvalidArgumentError("tee-pubkey: unsupported key type or alg");
   }
   std::string header_text = header.dump();
-  if (options.rewrite_header) header_text = options.rewrite_header(header_text);
+  if (options.rewrite_header_for_test) header_text = options.rewrite_header_for_test(header_text);
   std::string protected_b64 = Base64UrlEncode(header_text);
   CDH_ASSIGN_OR_RETURN(crypto::GcmCiphertext sealed,
                        crypto::Aes256GcmEncrypt(cek, iv, plaintext.RevealString(), protected_b64));

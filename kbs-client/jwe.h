@@ -40,8 +40,8 @@ struct JweEncryptOptions {
   std::optional<nlohmann::json> ephemeral_private_jwk;  // EC: {kty,crv,x,y,d}
   std::optional<std::string> cek;                       // 32 bytes
   std::optional<std::string> iv;                        // 12 bytes
-  // Replaces the compact header JSON text before encoding (tests of).
-  std::function<std::string(const std::string&)> rewrite_header;
+  // Replaces the compact header JSON text before encoding (tests of a re-serialised header).
+  std::function<std::string(const std::string&)> rewrite_header_for_test;
 };
 // INVALID_ARGUMENT when `tee_pubkey` is not a JWK of a supported type ({kty:"EC",crv:"P-256",
 // alg:"ECDH-ES+A256KW",x,y} or {kty:"RSA",alg:"RSA-OAEP-256",n,e}); Trustee answers JweError then.

@@ -92,7 +92,7 @@ TEST(JweK5Test, HeaderWithSpacesUnsortedKeysOrNewlineDecrypts) {
   };
   for (auto& rewrite : rewrites) {
     JweEncryptOptions o = KatOptions();
-    o.rewrite_header = rewrite;
+    o.rewrite_header_for_test = rewrite;
     auto body = EncryptJwe(SecretBytes::FromString(kat::kPlaintext), *ParseJson(kat::kTeeJwk, "jwk"), o);
     ASSERT_THAT(body, IsOk());
     auto pt = DecryptJwe(*body, KatEcKey());

@@ -179,20 +179,19 @@ absl::StatusOr<std::shared_ptr<const KbsClient::Session>> KbsClient::Handshake(c
   http::HttpRequest attest{"POST", StrCat(options_.url, kApiPrefix, "/attest"),
                      {{"Content-Type", "application/json"}, {"Cookie", cookie_header}},
                      BuildAttestRequest(attest_req)};
-  SecureWipe(cookie_header.data(), cookie_header.size());
+  SecretBytes::WipeForeign(cookie_header);
   auto attest_resp = Exchange(attest, ctx);
-  SecureWipe(attest.headers[1].second.data(), attest.headers[1].second.size());
+  SecretBytes::WipeForeign(attest.headers[1].second);  // the request's copy, handed to libcurl
   if (!attest_resp.ok()) return attest_resp.status();
   if (attest_resp->status == 401) {
     return absl::UnauthenticatedError(StrCat("attestation refused by the KBS (", DescribeError(*attest_resp), ")"));
   }
   if (attest_resp->status != 200) return UnexpectedStatus("POST /kbs/v0/attest", *attest_resp);
-  auto token = ParseAttestResponse(attest_resp->body);
-  SecureWipe(attest_resp->body.data(), attest_resp->body.size());
+  absl::StatusOr<SecretBytes> token = ParseAttestResponse(attest_resp->body);
+  SecretBytes::WipeForeign(attest_resp->body);  // the transport's copy of the token
   if (!token.ok()) return absl::UnavailableError(StrCat("KBS /attest answer: ", ToStd(token.status().message())));
-  auto claims = ParseTokenClaims(*token);
+  auto claims = ParseTokenClaims(token->RevealString());
   if (!claims.ok()) {
-    SecureWipe(token->data(), token->size());
     return absl::UnavailableError(StrCat("KBS attestation token: ", ToStd(claims.status().message())));
   }
 
@@ -213,13 +212,13 @@ absl::StatusOr<std::shared_ptr<const KbsClient::Session>> KbsClient::Handshake(c
     options_.on_handshake(claims->exp ? absl::FromUnixSeconds(*claims->exp) : absl::InfiniteFuture());
   }
   auto session = std::make_shared<Session>(
-      Session{std::move(*cookie), SecretBytes::TakeString(*token), std::move(key), now, refresh_at});
+      Session{std::move(*cookie), std::move(*token), std::move(key), now, refresh_at});
   return std::shared_ptr<const Session>(std::move(session));
 }
 
 absl::StatusOr<std::shared_ptr<const KbsClient::Session>> KbsClient::AcquireSession(const Session* stale,
                                                                                     const CallContext& ctx) {
-  if (options_.reattest_every_call) return Handshake(ctx);
+  if (options_.reattest_every_call_for_test) return Handshake(ctx);
   {
     absl::MutexLock lock(&mu_);
     // Single flight: one handshake at a time; whoever waited re-checks the cache first.
@@ -277,11 +276,11 @@ absl::StatusOr<SecretBytes> KbsClient::GetResource(std::string_view plugin, std:
     std::string cookie = StrCat(kSessionCookieName, "=", session->cookie.RevealString());
     std::string bearer = StrCat("Bearer ", session->token.RevealString());
     http::HttpRequest get{"GET", url, {{"Cookie", cookie}, {"Authorization", bearer}}, ""};
-    SecureWipe(cookie.data(), cookie.size());
-    SecureWipe(bearer.data(), bearer.size());
+    SecretBytes::WipeForeign(cookie);
+    SecretBytes::WipeForeign(bearer);
     resource_requests_.fetch_add(1);
     auto resp = Exchange(get, ctx);
-    for (auto& [name, value] : get.headers) SecureWipe(value.data(), value.size());
+    for (auto& [name, value] : get.headers) SecretBytes::WipeForeign(value);  // handed to libcurl
     if (!resp.ok()) return resp.status();
 
     if (resp->status == 200) {

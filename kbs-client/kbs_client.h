@@ -76,7 +76,7 @@ struct KbsClientOptions {
   absl::Duration call_budget = absl::Minutes(2);
   // Upstream's behaviour: a full handshake with a new TEE key for every call, nothing cached.
   // For the benchmark's comparison only.
-  bool reattest_every_call = false;
+  bool reattest_every_call_for_test = false;
   // The RCAR `init-data` value sent with every attestation, {"format":"toml","body":...}
   // (attestation/init_data.h InitData::RcarValue()), or null when the guest has no init data.
   nlohmann::json init_data;

@@ -148,9 +148,14 @@ absl::StatusOr<AttestRequest> ParseAttestRequest(std::string_view body) {
   return r;
 }
 
-absl::StatusOr<std::string> ParseAttestResponse(std::string_view body) {
+absl::StatusOr<SecretBytes> ParseAttestResponse(std::string_view body) {
   CDH_ASSIGN_OR_RETURN(nlohmann::json j, ParseProtocolJson(body, "KBS attestation response"));
-  CDH_ASSIGN_OR_RETURN(std::string token, GetString(j, "token", "KBS attestation response"));
+  auto it = j.find("token");
+  if (it == j.end() || !it->is_string()) {
+    return absl::InvalidArgumentError("KBS attestation response: `token` must be a string");
+  }
+  // The JSON library's copy of the token is wiped as it is taken.
+  SecretBytes token = SecretBytes::TakeString(it->get_ref<std::string&>());
   if (token.empty()) return absl::InvalidArgumentError("KBS attestation response: empty token");
   return token;
 }

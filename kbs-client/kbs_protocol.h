@@ -13,6 +13,7 @@
 #include <string_view>
 
 #include "absl/status/statusor.h"
+#include "common/secret_bytes.h"
 #include "crypto/hash.h"
 #include "nlohmann/json.hpp"
 
@@ -86,7 +87,7 @@ std::string BuildAttestRequest(const AttestRequest& request);
 absl::StatusOr<AttestRequest> ParseAttestRequest(std::string_view body);
 
 // {"token":"<jwt>"} -> the token. INVALID_ARGUMENT when the body is not that shape.
-absl::StatusOr<std::string> ParseAttestResponse(std::string_view body);
+absl::StatusOr<SecretBytes> ParseAttestResponse(std::string_view body);
 
 // ---- token (§4.1-4.2) ----
 

@@ -56,7 +56,7 @@ void Print(const char* name, int n, const Figures& f) {
 
 std::unique_ptr<kbs::KbsClient> NewClient(const std::string& url, bool reattest, kbs::TeeKeyAlgorithm alg) {
   kbs::KbsClientOptions o;
-  o.reattest_every_call = reattest;
+  o.reattest_every_call_for_test = reattest;
   o.key_algorithm = alg;
   auto c = kbs::NewCurlKbsClient({url, ""}, o, std::make_unique<attestation::SampleAttester>());
   if (!c.ok()) {

@@ -6,6 +6,16 @@
 #include "common/strings.h"
 
 namespace cdh::resources {
+namespace {
+
+// The parsed document's values are the JSON library's copies of secrets: wiped before it is freed.
+void WipeStrings(nlohmann::json& doc) {
+  for (auto& [k, v] : doc.items()) {
+    if (v.is_string()) SecretBytes::WipeForeign(v.get_ref<std::string&>());
+  }
+}
+
+}  // namespace
 
 std::vector<std::string> OfflineFsProvider::DefaultFiles() {
   return {"/etc/aa-offline_fs_kbc-keys.json", "/etc/aa-offline_fs_kbc-resources.json"};
@@ -15,14 +25,14 @@ absl::StatusOr<SecretBytes> OfflineFsProvider::GetResource(const ResourceUri& ur
   const std::string key = uri.ResourcePath();
   std::optional<SecretBytes> found;
   for (const std::string& file : files_) {
-    auto content = ReadFileBounded(file, kMaxFileSize);
+    absl::StatusOr<SecretBytes> content = ReadSecretFile(file, kMaxFileSize);
     if (absl::IsNotFound(content.status())) continue;  // a missing file is only skipped
     if (!content.ok()) {
       // The caller's request is fine; the daemon's own files are not.
       return absl::FailedPreconditionError(StrCat("offline_fs_kbc: ", ToStd(content.status().message())));
     }
-    nlohmann::json doc = nlohmann::json::parse(*content, nullptr, /*allow_exceptions=*/false);
-    SecureWipe(content->data(), content->size());
+    nlohmann::json doc = nlohmann::json::parse(content->RevealString(), nullptr, /*allow_exceptions=*/false);
+    content->Clear();
     if (doc.is_discarded() || !doc.is_object()) {
       return absl::FailedPreconditionError(
           StrCat("offline_fs_kbc: ", file, " is not a JSON object of \"<repository>/<type>/<tag>\": \"<base64>\""));
@@ -32,22 +42,15 @@ absl::StatusOr<SecretBytes> OfflineFsProvider::GetResource(const ResourceUri& ur
       if (!it->is_string()) {
         return absl::FailedPreconditionError(StrCat("offline_fs_kbc: value of ", key, " in ", file, " must be a string"));
       }
-      std::string& b64 = it->get_ref<std::string&>();
-      auto bytes = Base64StdDecode(b64);
-      SecureWipe(b64.data(), b64.size());
+      absl::StatusOr<SecretBytes> bytes = Base64StdDecodeSecret(it->get_ref<const std::string&>());
       if (!bytes.ok()) {
+        WipeStrings(doc);
         return absl::FailedPreconditionError(
             StrCat("offline_fs_kbc: value of ", key, " in ", file, ": ", bytes.status().message()));
       }
-      found = SecretBytes::TakeString(*bytes);  // later files win
+      found = std::move(*bytes);  // later files win
     }
-    // Wipe every other value of the document before it is freed.
-    for (auto& [k, v] : doc.items()) {
-      if (v.is_string()) {
-        std::string& s = v.get_ref<std::string&>();
-        SecureWipe(s.data(), s.size());
-      }
-    }
+    WipeStrings(doc);
   }
   if (!found.has_value()) {
     return absl::NotFoundError(StrCat("offline_fs_kbc: resource not found: ", uri.ToString()));

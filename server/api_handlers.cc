@@ -19,13 +19,12 @@ absl::Status Fail(const absl::Status& status, std::string_view rpc, std::string_
 
 std::string ToString(const SecretBytes& bytes) { return std::string(bytes.RevealString()); }
 
-// Wipes the secret field of a reply once it has been serialised (best effort: the transport's
-// own buffers are outside our reach).
-void WipeString(std::string* s) { SecureWipe(s->data(), s->size()); }
-void WipeReply(api::UnsealSecretOutput& r) { WipeString(r.mutable_plaintext()); }
-void WipeReply(api::GetResourceResponse& r) { WipeString(r.mutable_resource()); }
+// The secret field of a reply is protobuf's copy (where our reach ends, common/secret_bytes.h):
+// wiped once the reply has been serialised.
+void WipeReply(api::UnsealSecretOutput& r) { SecretBytes::WipeForeign(*r.mutable_plaintext()); }
+void WipeReply(api::GetResourceResponse& r) { SecretBytes::WipeForeign(*r.mutable_resource()); }
 void WipeReply(keyprovider::KeyProviderKeyWrapProtocolOutput& r) {
-  WipeString(r.mutable_keyproviderkeywrapprotocoloutput());
+  SecretBytes::WipeForeign(*r.mutable_keyproviderkeywrapprotocoloutput());
 }
 template <typename T>
 void WipeReply(T&) {}
@@ -44,12 +43,17 @@ ApiHandlers::RawHandler Raw(ApiHandlers* self,
                             absl::StatusOr<Resp> (ApiHandlers::*method)(const Req&, const CallContext&),
                             std::string_view rpc) {
   return [self, method, rpc = std::string(rpc)](std::string_view bytes,
-                                                const CallContext& ctx) -> absl::StatusOr<std::string> {
+                                                const CallContext& ctx) -> absl::StatusOr<SecretBytes> {
     auto req = Decode<Req>(bytes, rpc);
     if (!req.ok()) return req.status();
     auto resp = (self->*method)(*req, ctx);
     if (!resp.ok()) return resp.status();
-    std::string out = resp->SerializeAsString();
+    // Serialised straight into a SecretBytes: no unwiped std::string copy of the reply.
+    SecretBytes out(resp->ByteSizeLong());
+    if (!resp->SerializeToArray(out.RevealMutable().data(), static_cast<int>(out.size()))) {
+      WipeReply(*resp);
+      return absl::InternalError(StrCat(rpc, ": reply could not be serialised"));
+    }
     WipeReply(*resp);
     return out;
   };

@@ -41,9 +41,9 @@ class ApiHandlers {
   absl::StatusOr<keyprovider::KeyProviderKeyWrapProtocolOutput> WrapKey(
       const keyprovider::KeyProviderKeyWrapProtocolInput& req, const CallContext& ctx);
 
-  // Serialized request bytes -> serialized reply bytes. INVALID_ARGUMENT when the request bytes
-  // do not decode as the method's request message.
-  using RawHandler = std::function<absl::StatusOr<std::string>(std::string_view request, const CallContext& ctx)>;
+  // Serialized request bytes -> serialized reply bytes (a SecretBytes: replies carry plaintexts).
+  // INVALID_ARGUMENT when the request bytes do not decode as the method's request message.
+  using RawHandler = std::function<absl::StatusOr<SecretBytes>(std::string_view request, const CallContext& ctx)>;
   // Key: {service, method} as on the wire, e.g. {"api.GetResourceService", "GetResource"}.
   using MethodTable = std::map<std::pair<std::string, std::string>, RawHandler, std::less<>>;
   MethodTable BuildMethodTable();

@@ -46,7 +46,7 @@ AlignedBuffer& AlignedBuffer::operator=(AlignedBuffer&& other) noexcept {
 
 void AlignedBuffer::Release() {
   if (map_ == nullptr) return;
-  SecureWipe(data_, size_);
+  SecretBytes::WipeForeign(data_, size_);  // mmap'ed, outside the allocator
   munmap(map_, map_size_);
   map_ = nullptr;
   data_ = nullptr;

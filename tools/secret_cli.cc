@@ -62,8 +62,7 @@ absl::StatusOr<cdh::crypto::EcP256PrivateKey> LoadSigningKey(const std::string& 
   if (!jwk.ok()) return jwk.status();
   auto key = cdh::crypto::EcP256PrivateKey::FromJwk(*jwk);
   if (auto it = jwk->find("d"); it != jwk->end() && it->is_string()) {
-    std::string& d = it->get_ref<std::string&>();
-    cdh::SecureWipe(d.data(), d.size());
+    cdh::SecretBytes::WipeForeign(it->get_ref<std::string&>());  // the JSON library's copy
   }
   if (!key.ok()) return cdh::Annotate(key.status(), "signing JWK (an EC P-256 private JWK with `d` is needed)");
   return key;

@@ -22,7 +22,7 @@ class TtrpcCdhClient : public CdhClient {
                          client_->Call("api.SealedSecretService", "UnsealSecret", in.SerializeAsString(), timeout));
     api::UnsealSecretOutput out;
     bool parsed = out.ParseFromString(reply);
-    SecureWipe(reply.data(), reply.size());
+    SecretBytes::WipeForeign(reply);  // decoded by protobuf from its ttrpc.Response copy
     if (!parsed) return absl::InternalError("UnsealSecret reply does not decode");
     return SecretBytes::TakeString(*out.mutable_plaintext());
   }
@@ -34,7 +34,7 @@ class TtrpcCdhClient : public CdhClient {
                          client_->Call("api.GetResourceService", "GetResource", in.SerializeAsString(), timeout));
     api::GetResourceResponse out;
     bool parsed = out.ParseFromString(reply);
-    SecureWipe(reply.data(), reply.size());
+    SecretBytes::WipeForeign(reply);  // decoded by protobuf from its ttrpc.Response copy
     if (!parsed) return absl::InternalError("GetResource reply does not decode");
     return SecretBytes::TakeString(*out.mutable_resource());
   }

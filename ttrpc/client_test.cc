@@ -37,8 +37,8 @@ TEST(ClientTest, PeerClosingFailsPendingCallsWithUnavailable) {
 
 TEST(ClientTest, ManyThreadsShareOneConnection) {
   ServiceRegistry reg;
-  ASSERT_TRUE(reg.Register("t.S", "Echo", [](std::string_view r, const CallContext&) -> absl::StatusOr<std::string> {
-                   return std::string(r);
+  ASSERT_TRUE(reg.Register("t.S", "Echo", [](std::string_view r, const CallContext&) -> absl::StatusOr<SecretBytes> {
+                   return SecretBytes::FromString(r);
                  }).ok());
   auto server = Server::New(std::move(reg), {});
   ASSERT_THAT(server, IsOk());

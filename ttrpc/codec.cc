@@ -5,7 +5,8 @@
 namespace cdh::ttrpc {
 namespace {
 
-void AppendVarint(std::string& out, uint64_t v) {
+template <typename Buffer>
+void AppendVarint(Buffer& out, uint64_t v) {
   while (v >= 0x80) {
     out.push_back(static_cast<char>((v & 0x7f) | 0x80));
     v >>= 7;
@@ -33,7 +34,7 @@ std::string EncodeRequest(std::string_view service, std::string_view method, std
   return request.SerializeAsString();
 }
 
-std::string EncodeResponse(const RpcStatus& status, std::string_view payload) {
+SecretBytes EncodeResponse(const RpcStatus& status, std::string_view payload) {
   // Like upstream servers, always send a status, code 0 on success. Encoded by hand (the bytes
   // protobuf would produce: status=1, payload=2) so the payload, often a plaintext, is copied
   // once, into the buffer the caller wipes, and never into a message object freed unwiped.
@@ -42,15 +43,15 @@ std::string EncodeResponse(const RpcStatus& status, std::string_view payload) {
   wire_status.set_message(status.message);
   std::string status_bytes = wire_status.SerializeAsString();
   if (status.code != 0) payload = {};
-  std::string out;
+  SecretBytes out;
   out.reserve(2 * 10 + status_bytes.size() + payload.size() + 2);
   out.push_back(0x0a);  // field 1, length-delimited
   AppendVarint(out, status_bytes.size());
-  out.append(status_bytes);
+  out.Append(status_bytes);
   if (!payload.empty()) {
     out.push_back(0x12);  // field 2, length-delimited
     AppendVarint(out, payload.size());
-    out.append(payload);
+    out.Append(payload);
   }
   return out;
 }

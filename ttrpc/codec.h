@@ -10,6 +10,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "common/secret_bytes.h"
 #include "proto/ttrpc.pb.h"
 
 namespace cdh::ttrpc {
@@ -26,8 +27,9 @@ absl::StatusOr<::ttrpc::Request> DecodeRequest(std::string_view data);
 std::string EncodeRequest(std::string_view service, std::string_view method, std::string_view payload,
                           int64_t timeout_nano);
 
-// Response frame data carrying `status` and, when the code is 0, `payload`.
-std::string EncodeResponse(const RpcStatus& status, std::string_view payload);
+// Response frame data carrying `status` and, when the code is 0, `payload`; a SecretBytes,
+// since the payload is often a plaintext.
+SecretBytes EncodeResponse(const RpcStatus& status, std::string_view payload);
 // Parses response frame data. INVALID_ARGUMENT when it is not a ttrpc.Response.
 absl::StatusOr<::ttrpc::Response> DecodeResponse(std::string_view data);
 

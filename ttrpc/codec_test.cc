@@ -28,8 +28,8 @@ TEST(CodecTest, RequestWireBytes) {
 
 // Response: status=1 {code=1, message=2}, payload=2.
 TEST(CodecTest, ResponseWireBytes) {
-  EXPECT_EQ(EncodeResponse(RpcStatus{0, ""}, "xy"), std::string("\x0a\x00\x12\x02xy", 6));
-  EXPECT_EQ(EncodeResponse(RpcStatus{5, "no"}, "ignored"), std::string("\x0a\x06\x08\x05\x12\x02no", 8));
+  EXPECT_EQ(EncodeResponse(RpcStatus{0, ""}, "xy").RevealString(), std::string("\x0a\x00\x12\x02xy", 6));
+  EXPECT_EQ(EncodeResponse(RpcStatus{5, "no"}, "ignored").RevealString(), std::string("\x0a\x06\x08\x05\x12\x02no", 8));
 }
 
 // The hand encoding equals protobuf's own serialization, payload sizes across varint widths.
@@ -41,17 +41,17 @@ TEST(CodecTest, ResponseEncodingMatchesProtobuf) {
       r.mutable_status()->set_code(st.code);
       r.mutable_status()->set_message(st.message);
       if (st.code == 0) r.set_payload(payload);
-      EXPECT_EQ(EncodeResponse(st, payload), r.SerializeAsString()) << n << " " << st.code;
+      EXPECT_EQ(EncodeResponse(st, payload).RevealString(), r.SerializeAsString()) << n << " " << st.code;
     }
   }
 }
 
 TEST(CodecTest, ResponseRoundTripAndStatus) {
-  auto ok = DecodeResponse(EncodeResponse(RpcStatus{0, ""}, "payload"));
+  auto ok = DecodeResponse(EncodeResponse(RpcStatus{0, ""}, "payload").RevealString());
   ASSERT_THAT(ok, IsOk());
   EXPECT_THAT(ToAbslStatus(*ok), IsOk());
   EXPECT_EQ(ok->payload(), "payload");
-  auto bad = DecodeResponse(EncodeResponse(RpcStatus{4, "timeout"}, ""));
+  auto bad = DecodeResponse(EncodeResponse(RpcStatus{4, "timeout"}, "").RevealString());
   ASSERT_THAT(bad, IsOk());
   absl::Status s = ToAbslStatus(*bad);
   EXPECT_THAT(s, StatusIs(absl::StatusCode::kDeadlineExceeded));

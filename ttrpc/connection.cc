@@ -66,15 +66,17 @@ Connection::ReadResult Connection::ReadAvailable() {
 absl::Status Connection::WriteFrame(uint32_t stream_id, MessageType type, std::string_view data,
                                     absl::Duration timeout) {
   absl::Time deadline = absl::Now() + timeout;
-  std::string frame = EncodeFrame(stream_id, type, 0, data);
+  // Response frames carry plaintexts: the frame is built in a SecretBytes, wiped when freed.
+  SecretBytes frame;
+  frame.reserve(kFrameHeaderSize + data.size());
+  frame.Append(EncodeHeader(FrameHeader{static_cast<uint32_t>(data.size()), stream_id, static_cast<uint8_t>(type), 0}));
+  frame.Append(data);
   absl::Status status;
   {
     TimedTurnLock turn(&write_turn_, deadline);
-    status = turn.acquired() ? WriteAll(fd_, frame, deadline)
+    status = turn.acquired() ? WriteAll(fd_, frame.RevealString(), deadline)
                              : absl::DeadlineExceededError("ttrpc connection busy writing");
   }
-  // Response frames carry plaintexts; do not leave them in freed memory.
-  SecureWipe(frame.data(), frame.size());
   // A peer that does not take its answer is dropped so it cannot hold a writer forever; a
   // frame cut in half would also have left the stream out of sync.
   if (!status.ok()) Shutdown();

@@ -357,23 +357,21 @@ class Server::Impl {
 
   // A protocol-level answer written by the loop itself.
   void AnswerNow(Connection& conn, uint32_t stream_id, const absl::Status& status) {
-    std::string data = EncodeResponse(options_.status_mapper(status), "");
-    (void)conn.WriteFrame(stream_id, MessageType::kResponse, data, kLoopWriteTimeout);
+    SecretBytes data = EncodeResponse(options_.status_mapper(status), "");
+    (void)conn.WriteFrame(stream_id, MessageType::kResponse, data.RevealString(), kLoopWriteTimeout);
   }
 
   // Answers `call` once: the first of {handler, deadline} wins; later answers are dropped.
   void Answer(Call& call, const absl::Status& status, std::string_view payload, absl::Duration timeout) {
     if (!call.ClaimAnswer()) return;
-    std::string data = EncodeResponse(options_.status_mapper(status), payload);
+    SecretBytes data = EncodeResponse(options_.status_mapper(status), payload);
     if (data.size() > kMaxDataLength) {
-      SecureWipe(data.data(), data.size());
       data = EncodeResponse(options_.status_mapper(absl::ResourceExhaustedError(StrCat(
                                 "reply of ", data.size(), " bytes exceeds the ttrpc maximum message size of ",
                                 kMaxDataLength))),
                             "");
     }
-    (void)call.conn->WriteFrame(call.stream_id, MessageType::kResponse, data, timeout);
-    SecureWipe(data.data(), data.size());
+    (void)call.conn->WriteFrame(call.stream_id, MessageType::kResponse, data.RevealString(), timeout);
   }
 
   absl::Time NextTimer() {
@@ -416,7 +414,7 @@ class Server::Impl {
       Answer(call, absl::DeadlineExceededError("timeout"), "", options_.write_timeout);
       return;
     }
-    absl::StatusOr<std::string> reply = absl::InternalError("ttrpc handler failed");
+    absl::StatusOr<SecretBytes> reply = absl::InternalError("ttrpc handler failed");
     try {
       reply = (*call.handler)(call.payload, call.ctx);
     } catch (...) {
@@ -426,8 +424,7 @@ class Server::Impl {
       reply = absl::InternalError("ttrpc handler failed");
     }
     if (reply.ok()) {
-      Answer(call, absl::OkStatus(), *reply, options_.write_timeout);
-      SecureWipe(reply->data(), reply->size());
+      Answer(call, absl::OkStatus(), reply->RevealString(), options_.write_timeout);
     } else {
       Answer(call, reply.status(), "", options_.write_timeout);
     }

@@ -86,40 +86,40 @@ class ServerTest : public ::testing::Test {
   void SetUp() override {
     ASSERT_TRUE(registry_
                     .Register("test.Echo", "Echo",
-                              [](std::string_view req, const CallContext&) -> absl::StatusOr<std::string> {
-                                return "echo:" + std::string(req);
+                              [](std::string_view req, const CallContext&) -> absl::StatusOr<SecretBytes> {
+                                return SecretBytes::FromString("echo:" + std::string(req));
                               })
                     .ok());
     ASSERT_TRUE(registry_
                     .Register("test.Echo", "Fail",
-                              [](std::string_view, const CallContext&) -> absl::StatusOr<std::string> {
+                              [](std::string_view, const CallContext&) -> absl::StatusOr<SecretBytes> {
                                 return absl::NotFoundError("no such thing");
                               })
                     .ok());
     ASSERT_TRUE(registry_
                     .Register("test.Echo", "Big",
-                              [](std::string_view, const CallContext&) -> absl::StatusOr<std::string> {
-                                return std::string(kMaxDataLength, 'B');
+                              [](std::string_view, const CallContext&) -> absl::StatusOr<SecretBytes> {
+                                return SecretBytes::FromString(std::string(kMaxDataLength, 'B'));
                               })
                     .ok());
     // Blocks until Release() is called (or the test ends), recording the deadline it saw.
     ASSERT_TRUE(registry_
                     .Register("test.Echo", "Wait",
-                              [this](std::string_view, const CallContext& ctx) -> absl::StatusOr<std::string> {
+                              [this](std::string_view, const CallContext& ctx) -> absl::StatusOr<SecretBytes> {
                                 {
                                   absl::MutexLock lock(&seen_mu_);
                                   seen_deadline_ = ctx.deadline;
                                 }
                                 entered_.Notify();
                                 release_.WaitForNotification();
-                                return std::string("waited");
+                                return SecretBytes::FromString("waited");
                               })
                     .ok());
     ASSERT_TRUE(registry_
                     .Register("test.Echo", "Release",
-                              [this](std::string_view, const CallContext&) -> absl::StatusOr<std::string> {
+                              [this](std::string_view, const CallContext&) -> absl::StatusOr<SecretBytes> {
                                 ReleaseOnce();
-                                return std::string("released");
+                                return SecretBytes::FromString("released");
                               })
                     .ok());
   }

@@ -17,11 +17,13 @@
 
 #include "absl/status/statusor.h"
 #include "common/call_context.h"
+#include "common/secret_bytes.h"
 
 namespace cdh::ttrpc {
 
-// Serialized request -> serialized reply, or a status whose code and message are final.
-using Handler = std::function<absl::StatusOr<std::string>(std::string_view request, const CallContext& ctx)>;
+// Serialized request -> serialized reply, or a status whose code and message are final. The reply
+// is a SecretBytes: it often carries a plaintext, and stays in the type up to the socket write.
+using Handler = std::function<absl::StatusOr<SecretBytes>(std::string_view request, const CallContext& ctx)>;
 
 class ServiceRegistry {
  public:

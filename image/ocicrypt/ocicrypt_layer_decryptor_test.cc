@@ -13,9 +13,19 @@
 #include "common/base64.h"
 #include "common/json.h"
 #include "resources/fake_resource_provider.h"
+#include "resources/kms/kbs_kms.h"
 
 namespace cdh::image {
 namespace {
+
+// The `kbs` KMS provider over `kbs`, as the daemon's composition root registers it.
+resources::KmsRegistry KbsOnlyRegistry(resources::ResourceProvider& kbs) {
+  resources::KmsRegistry registry;
+  registry.Register("kbs", [&kbs](const nlohmann::json&) -> absl::StatusOr<std::unique_ptr<resources::KmsDecryptor>> {
+    return std::make_unique<resources::KbsKms>(kbs);
+  });
+  return registry;
+}
 
 using nlohmann::json;
 
@@ -68,8 +78,8 @@ class OcicryptTest : public ::testing::Test {
 
   Kat kat_;
   resources::FakeResourceProvider kbs_;
-  resources::KmsRegistry kms_;
-  resources::KeyUnwrapper unwrapper_{kbs_, kms_};
+  resources::KmsRegistry kms_ = KbsOnlyRegistry(kbs_);
+  resources::KeyUnwrapper unwrapper_{kms_};
   OcicryptLayerDecryptor decryptor_{unwrapper_};
   Descriptor layer_;
 };
@@ -149,7 +159,8 @@ TEST_F(OcicryptTest, BrokerErrorsKeepTheirCode) {
   EXPECT_EQ(decryptor_.Open(layer_, absl::InfiniteFuture()).status().code(), absl::StatusCode::kUnavailable);
   kbs_.FailWith(absl::OkStatus());
   resources::FakeResourceProvider empty;
-  resources::KeyUnwrapper unwrapper(empty, kms_);
+  resources::KmsRegistry kms = KbsOnlyRegistry(empty);
+  resources::KeyUnwrapper unwrapper(kms);
   OcicryptLayerDecryptor decryptor(unwrapper);
   EXPECT_EQ(decryptor.Open(layer_, absl::InfiniteFuture()).status().code(), absl::StatusCode::kNotFound);
 }

@@ -14,11 +14,21 @@
 #include "image/oci_registry_client.h"
 #include "http/curl_http_client.h"
 #include "resources/fake_resource_provider.h"
+#include "resources/kms/kbs_kms.h"
 #include "tests/image/registry_fixture.h"
 #include "tests/test_util.h"
 
 namespace cdh::image {
 namespace {
+
+// The `kbs` KMS provider over `kbs`, as the daemon's composition root registers it.
+resources::KmsRegistry KbsOnlyRegistry(resources::ResourceProvider& kbs) {
+  resources::KmsRegistry registry;
+  registry.Register("kbs", [&kbs](const nlohmann::json&) -> absl::StatusOr<std::unique_ptr<resources::KmsDecryptor>> {
+    return std::make_unique<resources::KbsKms>(kbs);
+  });
+  return registry;
+}
 
 using cdh::testing::ImageBuilder;
 using cdh::testing::LocalRegistry;
@@ -87,8 +97,8 @@ class OcicryptRegistryTest : public ::testing::Test {
   std::string layout_;
   std::string kek_;
   resources::FakeResourceProvider kbs_;
-  resources::KmsRegistry kms_;
-  resources::KeyUnwrapper unwrapper_{kbs_, kms_};
+  resources::KmsRegistry kms_ = KbsOnlyRegistry(kbs_);
+  resources::KeyUnwrapper unwrapper_{kms_};
   OcicryptLayerDecryptor decryptor_{unwrapper_};
   std::unique_ptr<http::CurlHttpClient> http_;
   std::unique_ptr<OciRegistryClient> client_;

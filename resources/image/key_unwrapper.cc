@@ -4,8 +4,6 @@
 #include "common/json.h"
 #include "common/status_macros.h"
 #include "common/strings.h"
-#include "crypto/aes.h"
-#include "resources/kms/kbs_kms.h"
 
 namespace cdh::resources {
 namespace {
@@ -65,48 +63,43 @@ absl::StatusOr<SecretBytes> KeyUnwrapper::UnwrapLayerKey(std::string_view input_
   CDH_ASSIGN_OR_RETURN(nlohmann::json annotations, OptionalObject(packet, "annotations"));
   CDH_ASSIGN_OR_RETURN(std::string wrapped, Decode(wrapped_b64, "wrapped_data"));
 
-  if (provider != "kbs") {
-    CDH_ASSIGN_OR_RETURN(std::unique_ptr<KmsDecryptor> kms, kms_.Create(provider, settings));
-    auto key = kms->Decrypt(wrapped, kid, annotations, ctx);
-    if (!key.ok()) return Annotate(key.status(), StrCat("unwrapping the layer key with `", Sanitize(kid), "`"));
-    return key;
+  if (provider == "kbs") {
+    // The v1 packet keeps the KEK's IV and wrap type in fields of its own; the `kbs` KMS
+    // provider takes them as annotations.
+    if (version != "0.1.0") {
+      return absl::InvalidArgumentError(StrCat(kPacket, ": version `", Sanitize(version, 16), "` not supported, only 0.1.0"));
+    }
+    CDH_ASSIGN_OR_RETURN(std::string iv_b64, GetString(packet, "iv", kPacket));
+    CDH_ASSIGN_OR_RETURN(std::string wrap_type, GetString(packet, "wrap_type", kPacket));
+    CDH_RETURN_IF_ERROR(Decode(iv_b64, "iv").status());
+    annotations = nlohmann::json{{"iv", iv_b64}, {"wrap_type", wrap_type}};
   }
-  if (version != "0.1.0") {
-    return absl::InvalidArgumentError(StrCat(kPacket, ": version `", Sanitize(version, 16), "` not supported, only 0.1.0"));
-  }
-  auto uri = ResourceUri::Parse(kid);
-  if (!uri.ok()) return Annotate(uri.status(), StrCat(kPacket, ": `kid` must be a KBS resource URI for provider kbs"));
-  CDH_ASSIGN_OR_RETURN(std::string iv_b64, GetString(packet, "iv", kPacket));
-  CDH_ASSIGN_OR_RETURN(std::string wrap_type, GetString(packet, "wrap_type", kPacket));
-  CDH_ASSIGN_OR_RETURN(std::string iv, Decode(iv_b64, "iv"));
-  if (wrap_type != "A256GCM" && wrap_type != "A256CTR") {
-    return absl::InvalidArgumentError(StrCat(kPacket, ": `wrap_type` must be A256GCM or A256CTR"));
-  }
-  auto kek = provider_.GetResource(*uri, ctx);
-  if (!kek.ok()) return Annotate(kek.status(), StrCat("fetching KEK ", uri->ToString()));
-  if (kek->size() != crypto::kAes256KeySize) {
-    return absl::InvalidArgumentError(StrCat("KEK ", uri->ToString(), " must be 32 bytes (AES-256), got ", kek->size()));
-  }
-  if (wrap_type == "A256GCM") return OpenAes256GcmTagAppended(*kek, iv, wrapped, "wrapped layer key");
-  if (iv.size() != 16) return absl::InvalidArgumentError(StrCat(kPacket, ": `iv` must be 16 bytes for A256CTR"));
-  return crypto::Aes256CtrCrypt(*kek, iv, wrapped);
+  CDH_ASSIGN_OR_RETURN(std::unique_ptr<KmsDecryptor> kms, kms_.Create(provider, settings));
+  auto key = kms->Decrypt(wrapped, kid, annotations, ctx);
+  if (!key.ok()) return Annotate(key.status(), StrCat("unwrapping the layer key with kid `", Sanitize(kid), "`"));
+  return key;
 }
 
 absl::StatusOr<SecretBytes> KeyUnwrapper::Unwrap(std::string_view input_json, const CallContext& ctx) {
   CDH_ASSIGN_OR_RETURN(SecretBytes key, UnwrapLayerKey(input_json, ctx));
   // {"keyunwrapresults":{"optsdata":[…]}} written by hand so the key bytes go straight into a
-  // SecretBytes buffer instead of through a JSON tree.
-  std::string out;
-  out.reserve(48 + 4 * key.size());  // no reallocation: no stray copies of the key
-  out = "{\"keyunwrapresults\":{\"optsdata\":[";
+  // SecretBytes buffer instead of through a JSON tree or a std::string (std::to_string).
+  SecretBytes out;
+  out.reserve(48 + 4 * key.size());
+  out.Append(std::string_view("{\"keyunwrapresults\":{\"optsdata\":["));
   bool first = true;
   for (uint8_t b : key.Reveal()) {
     if (!first) out.push_back(',');
     first = false;
-    out.append(std::to_string(b));
+    char digits[4];
+    int n = 0;
+    if (b >= 100) digits[n++] = static_cast<char>('0' + b / 100);
+    if (b >= 10) digits[n++] = static_cast<char>('0' + b / 10 % 10);
+    digits[n++] = static_cast<char>('0' + b % 10);
+    out.Append(std::string_view(digits, n));
   }
-  out.append("]}}");
-  return SecretBytes::TakeString(out);
+  out.Append(std::string_view("]}}"));
+  return out;
 }
 
 }  // namespace cdh::resources

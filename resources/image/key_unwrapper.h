@@ -6,8 +6,9 @@
 // AnnotationPacket (v2, with v1 defaults): kid (required), wrapped_data (required, std base64),
 // version ("0.1.0"), provider ("kbs"), iv (std base64; required for kbs), wrap_type
 // ("A256GCM"|"A256CTR"; required for kbs), provider_settings ({}), annotations ({}).
-// provider "kbs": KEK = the resource named by kid (32 bytes); the layer key is wrapped_data
-// opened as in envelope secrets (§8.3). Other providers: the KMS decryptor of that name.
+// Every provider is a KMS decryptor from the registry; for provider "kbs" (the KbsKms of
+// resources/kms/kbs_kms.h: KEK = the resource named by kid, 32 bytes) the packet's `iv` and
+// `wrap_type` become its annotations, so wrapped_data is opened as in envelope secrets (§8.3).
 // Output: {"keyunwrapresults":{"optsdata":[<the layer key as an array of byte values>]}}, the
 // exact shape ocicrypt-rs parses (not base64).
 //
@@ -23,7 +24,6 @@
 #include "common/call_context.h"
 #include "common/secret_bytes.h"
 #include "resources/kms/kms_provider.h"
-#include "resources/resource_provider.h"
 
 namespace cdh::resources {
 
@@ -32,14 +32,13 @@ class KeyUnwrapper {
   // Largest key-provider input accepted, in bytes.
   static constexpr size_t kMaxInputSize = 1 << 20;
 
-  KeyUnwrapper(ResourceProvider& provider, const KmsRegistry& kms) : provider_(provider), kms_(kms) {}
+  explicit KeyUnwrapper(const KmsRegistry& kms) : kms_(kms) {}
   // Returns the output JSON (it holds the layer key).
   absl::StatusOr<SecretBytes> Unwrap(std::string_view input_json, const CallContext& ctx);
   // The layer key alone.
   absl::StatusOr<SecretBytes> UnwrapLayerKey(std::string_view input_json, const CallContext& ctx);
 
  private:
-  ResourceProvider& provider_;
   const KmsRegistry& kms_;
 };
 

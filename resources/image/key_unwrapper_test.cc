@@ -5,6 +5,7 @@
 #include "common/base64.h"
 #include "crypto/aes.h"
 #include "resources/fake_resource_provider.h"
+#include "resources/kms/kbs_kms.h"
 #include "resources/kms/fake_kms.h"
 #include "common/testing/status_matchers.h"
 
@@ -19,6 +20,9 @@ class KeyUnwrapperTest : public ::testing::Test {
  protected:
   KeyUnwrapperTest() {
     provider_.Put("default/image-kek/1", std::string(32, '\x11'));
+    kms_.Register("kbs", [this](const nlohmann::json&) -> absl::StatusOr<std::unique_ptr<KmsDecryptor>> {
+      return std::make_unique<KbsKms>(provider_);
+    });
     kms_.Register("aliyun", [](const nlohmann::json&) -> absl::StatusOr<std::unique_ptr<KmsDecryptor>> {
       return std::make_unique<FakeKms>("wrapped-by-kms", "kms-key", "layer-key-from-kms");
     });
@@ -41,7 +45,7 @@ class KeyUnwrapperTest : public ::testing::Test {
 
   FakeResourceProvider provider_;
   KmsRegistry kms_;
-  KeyUnwrapper unwrapper_{provider_, kms_};
+  KeyUnwrapper unwrapper_{kms_};
 };
 
 TEST_F(KeyUnwrapperTest, V1PacketGivesOptsdataAsByteArray) {

@@ -5,7 +5,7 @@
 #include "common/strings.h"
 #include "crypto/aes.h"
 #include "crypto/hash.h"
-#include "resources/kms/kbs_kms.h"
+#include "crypto/wrapped_data.h"
 #include "resources/resource_uri.h"
 
 namespace cdh::resources {
@@ -25,18 +25,9 @@ absl::StatusOr<SecretBytes> KmsEnvelopeDecryptor::Decrypt(const EnvelopeSecret& 
   CDH_ASSIGN_OR_RETURN(std::string wrapped_key, DecodeField(secret.encrypted_key, "encrypted_key"));
   CDH_ASSIGN_OR_RETURN(std::string iv, DecodeField(secret.iv, "iv"));
   CDH_ASSIGN_OR_RETURN(std::string data, DecodeField(secret.encrypted_data, "encrypted_data"));
-  const bool gcm = secret.wrap_type == "A256GCM";
-  if (!gcm && secret.wrap_type != "A256CTR") {
-    return absl::InvalidArgumentError(StrCat("envelope secret field `wrap_type` must be A256GCM or A256CTR, got `",
-                                             Sanitize(secret.wrap_type, 16), "`"));
-  }
-  if (iv.size() != (gcm ? 12u : 16u)) {
-    return absl::InvalidArgumentError(
-        StrCat("envelope secret field `iv` must be ", gcm ? 12 : 16, " bytes for ", secret.wrap_type, ", got ", iv.size()));
-  }
-  if (gcm && data.size() < crypto::kGcmTagSize) {
-    return absl::InvalidArgumentError("envelope secret field `encrypted_data` is shorter than the 16-byte GCM tag");
-  }
+  absl::StatusOr<crypto::WrapType> wrap_type = crypto::ParseWrapType(secret.wrap_type);
+  if (!wrap_type.ok()) return Annotate(wrap_type.status(), "envelope secret");
+  CDH_RETURN_IF_ERROR(crypto::CheckWrappedData(*wrap_type, iv, data, "envelope secret"));
   if (wrapped_key.empty()) return absl::InvalidArgumentError("envelope secret field `encrypted_key` is empty");
   CDH_ASSIGN_OR_RETURN(std::unique_ptr<KmsDecryptor> kms, registry_.Create(secret.provider, secret.provider_settings));
   auto dek = kms->Decrypt(wrapped_key, secret.key_id, secret.annotations, ctx);
@@ -44,8 +35,7 @@ absl::StatusOr<SecretBytes> KmsEnvelopeDecryptor::Decrypt(const EnvelopeSecret& 
   if (dek->size() != crypto::kAes256KeySize) {
     return absl::InvalidArgumentError(StrCat("envelope secret: the KMS returned a ", dek->size(), "-byte data key, 32 expected"));
   }
-  if (gcm) return OpenAes256GcmTagAppended(*dek, iv, data, "envelope secret data");
-  return crypto::Aes256CtrCrypt(*dek, iv, data);
+  return crypto::OpenWrappedData(*wrap_type, *dek, iv, data, "envelope secret data");
 }
 
 absl::StatusOr<EnvelopeSecret> SealEnvelopeForKbs(std::string_view plaintext, const SecretBytes& kek,

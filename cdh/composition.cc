@@ -70,6 +70,22 @@ absl::StatusOr<std::unique_ptr<resources::ResourceProvider>> NewCcKbc(const CdhC
   return std::make_unique<resources::CcKbcProvider>(std::move(client).value());
 }
 
+// PullImage (issue 10): `[image]` with the verifier and decryptor this build has.
+std::unique_ptr<ImageService> NewImageService(const CdhConfig& config, resources::ResourceProvider& provider) {
+  ImageServiceDeps deps;
+  deps.make_verifier = [](const std::optional<std::string>& policy, const std::string&)
+      -> absl::StatusOr<std::unique_ptr<image::ImageVerifier>> {
+    if (policy) {
+      return absl::FailedPreconditionError("image signature policies are not supported by this build");
+    }
+    return std::make_unique<image::AllowAllImageVerifier>();
+  };
+  deps.make_decryptor = []() -> absl::StatusOr<std::unique_ptr<image::LayerDecryptor>> {
+    return std::make_unique<image::RefuseEncryptedLayerDecryptor>();
+  };
+  return std::make_unique<ImageService>(config.image, provider, std::move(deps));
+}
+
 }  // namespace
 
 std::map<std::string, KbcFactory> BuiltinKbcFactories() {
@@ -113,6 +129,7 @@ absl::StatusOr<std::unique_ptr<Hub>> BuildHub(const CdhConfig& config) {
   components.key_unwrapper = std::make_unique<resources::KeyUnwrapper>(provider, *components.kms);
   CDH_ASSIGN_OR_RETURN(components.volume_drivers["block-device"],
                        NewBlockDeviceVolumeDriver(config, *components.unsealer, provider));
+  components.image = NewImageService(config, provider);
   return Hub::New(std::move(components));
 }
 

@@ -12,7 +12,7 @@
 //      [[credentials]], with or without a file.
 //   4. OFFLINE_FS_KBC_EXTRA_FILE_PATH (comma-separated) is appended to the offline_fs_kbc files.
 // Unknown keys are accepted with a warning (upstream ignores them); keys we parse but do not
-// act on yet ([aa], [image]) are accepted with a warning naming them. A malformed value fails
+// act on yet ([aa]) are accepted with a warning naming them. A malformed value fails
 // with INVALID_ARGUMENT naming the key.
 //
 // Copyable value types; thread-compatible.
@@ -58,6 +58,26 @@ struct AttestationConfig {  // ext
   std::string init_data_path;
 };
 
+// [image]: upstream's keys and defaults (image-rs ImageConfig; image-pull spec §2.1). `*_uri`
+// values are resource URIs: `kbs:///…` (fetched in-process through the daemon's own resource
+// provider), `file:///…` or a bare path.
+struct ImagePullConfig {
+  std::string work_dir = "/run/kata-containers/image";
+  std::string image_security_policy_uri;  // wins over image_security_policy
+  std::optional<std::string> image_security_policy;  // inline containers-policy.json text
+  std::string sigstore_config_uri;  // wins over sigstore_config
+  std::optional<std::string> sigstore_config;  // inline registries.d YAML text
+  std::string authenticated_registry_credentials_uri;  // auth.json
+  std::string registry_configuration_uri;  // registries.conf-style TOML
+  // Inline [image.registry_config], as JSON text; wins over registry_configuration_uri.
+  std::optional<std::string> registry_config_json;
+  int max_concurrent_layer_downloads_per_image = 3;  // 0 = no limit
+  std::string https_proxy;  // [image.image_pull_proxy]
+  std::string http_proxy;
+  std::string no_proxy;
+  std::vector<std::string> extra_root_certificates;  // PEM texts, added to the system store
+};
+
 struct CdhConfig {
   // ttrpc listen address for the kata agent (upstream `socket`).
   std::string socket = kDefaultTtrpcSocket;
@@ -68,6 +88,7 @@ struct CdhConfig {
   std::vector<CredentialConfig> credentials;
   std::string log_level = "info";
   AttestationConfig attestation;
+  ImagePullConfig image;
   // ext [paths] base_dir: replaces upstream's hard-coded /run/confidential-containers/cdh, under
   // which kbs/ (credentials), sealed-secret/ (local verification keys) and luks-headers/ live.
   std::string base_dir = kDefaultBaseDir;

@@ -25,6 +25,9 @@ class CdhClient {
   virtual absl::StatusOr<SecretBytes> UnsealSecret(std::string_view sealed, absl::Duration timeout) = 0;
   virtual absl::StatusOr<SecretBytes> GetResource(std::string_view resource_uri, absl::Duration timeout) = 0;
   virtual absl::Status SecureMount(const api::SecureMountRequest& request, absl::Duration timeout) = 0;
+  // PullImage (cdh-api.md §12): the manifest digest.
+  virtual absl::StatusOr<std::string> PullImage(std::string_view image_url, std::string_view bundle_path,
+                                                absl::Duration timeout) = 0;
 };
 
 // A CdhClient over ttrpc on one connection. `address` is "unix:///path" or a path. When

@@ -64,7 +64,7 @@ class ImagePullE2eTest : public ::testing::Test {
 
   CommandResult Pull(const std::string& image, const std::string& bundle, bool ttrpc = true) {
     bundles_.push_back(bundle);
-    std::vector<std::string> argv = {BinaryPath("cdh/cdh-tool")};
+    std::vector<std::string> argv = {BinaryPath("tools/cdh-tool")};
     if (ttrpc) {
       argv.insert(argv.end(), {"--ttrpc", "--socket", "unix://" + ttrpc_});
     } else {

@@ -1,0 +1,161 @@
+#include "image/policy/policy_evaluator.h"
+
+#include <gtest/gtest.h>
+
+#include "common/base64.h"
+#include "image/policy/testing/cosign_fixture.h"
+#include "image/policy/testing/in_memory_registry.h"
+#include "resources/fake_resource_provider.h"
+
+namespace cdh::image {
+namespace {
+
+using testing::CosignKey;
+using testing::CosignPayload;
+using testing::InMemoryRegistry;
+using testing::PutSignatures;
+
+constexpr char kSigned[] = "127.0.0.1:5000/signed/fraud-detection";
+constexpr char kPlain[] = "127.0.0.1:5000/plain/app";
+constexpr char kKeyPath[] = "kbs:///default/conf-devhub-signature/pub-key";
+
+// The scenario's policy shape: reject by default; the signed namespace needs a cosign signature
+// by the key the broker holds.
+constexpr char kScenarioPolicy[] = R"({
+  "default": [{"type": "reject"}],
+  "transports": {"docker": {
+    "127.0.0.1:5000/signed": [{"type": "sigstoreSigned", "keyPath": "kbs:///default/conf-devhub-signature/pub-key",
+                               "signedIdentity": {"type": "matchRepository"}}],
+    "127.0.0.1:5000/plain": [{"type": "insecureAcceptAnything"}],
+    "127.0.0.1:5000/two": [{"type": "insecureAcceptAnything"}, {"type": "reject"}]
+  }}
+})";
+
+class PolicyEvaluatorTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    kbs_.Put("default/conf-devhub-signature/pub-key", key_.PublicPem());
+    signed_digest_ = registry_.PutManifest(kSigned, "latest", R"({"schemaVersion":2,"layers":[],"x":1})");
+    plain_digest_ = registry_.PutManifest(kPlain, "latest", R"({"schemaVersion":2,"layers":[],"x":2})");
+    auto evaluator = PolicyEvaluator::New(kScenarioPolicy, resolver_);
+    ASSERT_TRUE(evaluator.ok()) << evaluator.status();
+    evaluator_ = *std::move(evaluator);
+  }
+
+  void Sign(const std::string& name, const Digest& digest) {
+    std::string payload = CosignPayload(name, digest.String());
+    PutSignatures(registry_, name, digest, {{payload, Base64StdEncode(key_.SignDer(payload))}});
+  }
+
+  absl::Status Verify(const std::string& image, const Digest& digest) {
+    return evaluator_->Verify(*ImageReference::Parse(image), digest, registry_, absl::InfiniteFuture());
+  }
+
+  resources::FakeResourceProvider kbs_;
+  ResourceKeyResolver resolver_{kbs_};
+  InMemoryRegistry registry_;
+  CosignKey key_;
+  Digest signed_digest_;
+  Digest plain_digest_;
+  std::unique_ptr<PolicyEvaluator> evaluator_;
+};
+
+TEST_F(PolicyEvaluatorTest, SignedImageIsAllowedAndTheKeyIsFetchedOnce) {
+  Sign(kSigned, signed_digest_);
+  EXPECT_TRUE(Verify(std::string(kSigned) + ":latest", signed_digest_).ok());
+  EXPECT_TRUE(Verify(std::string(kSigned) + "@" + signed_digest_.String(), signed_digest_).ok());
+  EXPECT_EQ(kbs_.calls(), 1);
+}
+
+TEST_F(PolicyEvaluatorTest, UnsignedImageInTheSignedScopeIsDenied) {
+  absl::Status s = Verify(std::string(kSigned) + ":latest", signed_digest_);
+  EXPECT_EQ(s.code(), absl::StatusCode::kPermissionDenied);
+  const std::string m(s.message());
+  EXPECT_EQ(m.rfind("Image policy rejected: Denied by policy: ", 0), 0u) << m;
+  EXPECT_NE(m.find(std::string("image ") + kSigned + ":latest"), std::string::npos) << m;
+  EXPECT_NE(m.find("`sigstoreSigned` requirement (scope \"127.0.0.1:5000/signed\")"), std::string::npos) << m;
+  EXPECT_NE(m.find("no sigstore signature found"), std::string::npos) << m;
+}
+
+TEST_F(PolicyEvaluatorTest, ImageOutsideEveryScopeIsRejectedByDefault) {
+  Digest d = registry_.PutManifest("127.0.0.1:5000/elsewhere/app", "latest", "{}");
+  absl::Status s = Verify("127.0.0.1:5000/elsewhere/app", d);
+  EXPECT_EQ(s.code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_NE(std::string(s.message()).find("Policy `reject` rejects image 127.0.0.1:5000/elsewhere/app:latest (scope \"default\")"),
+            std::string::npos)
+      << s;
+}
+
+TEST_F(PolicyEvaluatorTest, InsecureAcceptAnythingFetchesNothing) {
+  EXPECT_TRUE(Verify(kPlain, plain_digest_).ok());
+  EXPECT_EQ(registry_.manifest_gets(), 0);
+  EXPECT_EQ(kbs_.calls(), 0);
+}
+
+TEST_F(PolicyEvaluatorTest, EveryRequirementOfTheListMustPass) {
+  Digest d = registry_.PutManifest("127.0.0.1:5000/two/app", "latest", "{}");
+  absl::Status s = Verify("127.0.0.1:5000/two/app", d);
+  EXPECT_EQ(s.code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_NE(std::string(s.message()).find("scope \"127.0.0.1:5000/two\""), std::string::npos) << s;
+}
+
+TEST_F(PolicyEvaluatorTest, ReTaggedSignatureOfAnotherImageIsDenied) {
+  // A signature made for the plain image's digest, attached to the signed image's digest.
+  std::string payload = CosignPayload(kSigned, plain_digest_.String());
+  PutSignatures(registry_, kSigned, signed_digest_, {{payload, Base64StdEncode(key_.SignDer(payload))}});
+  absl::Status s = Verify(std::string(kSigned) + ":latest", signed_digest_);
+  EXPECT_EQ(s.code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_NE(std::string(s.message()).find("is for manifest " + plain_digest_.String()), std::string::npos) << s;
+}
+
+TEST_F(PolicyEvaluatorTest, SignatureOverTheIndexDigestIsAccepted) {
+  // cosign signs what the tag resolves to: the index of a multi-arch image.
+  std::string index = R"({"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":")" +
+                      signed_digest_.String() + R"(","size":1,"platform":{"os":"linux","architecture":"amd64"}}]})";
+  Digest index_digest = registry_.PutManifest(kSigned, "multi", index, "application/vnd.oci.image.index.v1+json");
+  Sign(kSigned, index_digest);
+  EXPECT_TRUE(Verify(std::string(kSigned) + ":multi", signed_digest_).ok());
+  // An index that does not list the pulled manifest does not vouch for it.
+  Digest other = registry_.PutManifest(kSigned, "", R"({"schemaVersion":2,"layers":[],"x":3})");
+  EXPECT_EQ(Verify(std::string(kSigned) + ":multi", other).code(), absl::StatusCode::kPermissionDenied);
+}
+
+TEST_F(PolicyEvaluatorTest, KeyErrorsKeepTheirCodeAndNameTheKey) {
+  kbs_.FailWith(absl::UnavailableError("broker unreachable"));
+  absl::Status s = Verify(std::string(kSigned) + ":latest", signed_digest_);
+  EXPECT_EQ(s.code(), absl::StatusCode::kUnavailable) << s;
+  EXPECT_NE(std::string(s.message()).find(kKeyPath), std::string::npos) << s;
+  kbs_.FailWith(absl::OkStatus());
+  kbs_.Put("default/conf-devhub-signature/pub-key", "not a key");
+  s = Verify(std::string(kSigned) + ":latest", signed_digest_);
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << s;
+  EXPECT_NE(std::string(s.message()).find("BEGIN PUBLIC KEY"), std::string::npos) << s;
+}
+
+TEST_F(PolicyEvaluatorTest, RegistryOutageWhileFetchingSignaturesPropagates) {
+  registry_.FailWith(absl::UnavailableError("registry down"));
+  EXPECT_EQ(Verify(std::string(kSigned) + ":latest", signed_digest_).code(), absl::StatusCode::kUnavailable);
+}
+
+TEST(PolicyEvaluatorNoPolicyTest, AcceptsEverythingWithoutFetching) {
+  InMemoryRegistry registry;
+  auto evaluator = PolicyEvaluator::NewWithoutPolicy();
+  EXPECT_NE(evaluator->Describe().find("No `image_security_policy` given"), std::string::npos);
+  EXPECT_TRUE(evaluator->Verify(*ImageReference::Parse("busybox"), Digest::Sha256Of(std::string("x")), registry,
+                                absl::InfiniteFuture())
+                  .ok());
+  EXPECT_EQ(registry.manifest_gets(), 0);
+}
+
+TEST(PolicyEvaluatorNewTest, RefusesABadPolicyOrSigstoreConfig) {
+  resources::FakeResourceProvider kbs;
+  ResourceKeyResolver resolver(kbs);
+  EXPECT_EQ(PolicyEvaluator::New(R"({"default":[]})", resolver).status().code(), absl::StatusCode::kInvalidArgument);
+  PolicyEvaluatorOptions options;
+  options.sigstore_config_yaml = "docker: [1, 2";
+  EXPECT_EQ(PolicyEvaluator::New(R"({"default":[{"type":"reject"}]})", resolver, options).status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
+}  // namespace
+}  // namespace cdh::image

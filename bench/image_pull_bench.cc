@@ -143,13 +143,15 @@ int main(int argc, char** argv) {
 
   // The standard tools' path: skopeo copy to an OCI layout, then umoci raw unpack.
   std::string ref_dir = tmp.path() + "/ref";
+  fs::create_directories(ref_dir);
   auto t0 = Clock::now();
   auto copy = builder.Skopeo({"copy", "--src-tls-verify=false", "docker://" + big, "oci:" + ref_dir + "/oci:big"});
   CommandResult unpack =
       RunCommand({"/usr/bin/umoci", "raw", "unpack", "--image", ref_dir + "/oci:big", ref_dir + "/rootfs"}, "", 1200);
   auto t1 = Clock::now();
   if (!copy.ok() || unpack.exit_code != 0) {
-    std::fprintf(stderr, "reference path failed: %s\n", unpack.err.c_str());
+    std::fprintf(stderr, "reference path failed: %s %s\n",
+                 copy.ok() ? "" : std::string(copy.status().message()).c_str(), unpack.err.c_str());
     return 1;
   }
   double reference = Seconds(t0, t1);

@@ -7,24 +7,27 @@
 #include "attestation/tee_names.h"
 #include "absl/strings/escaping.h"
 #include "tests/kbs_kat_vectors.h"
+#include "common/testing/status_matchers.h"
 
 namespace cdh::attestation {
 namespace {
+
+using ::cdh::testing::StatusIs;
+using ::cdh::testing::IsOk;
 
 // The sample attester is a stand-in for a TEE; these tests check its evidence shape only.
 TEST(SampleAttesterTest, EvidenceMatchesSpecVector) {
   SampleAttester attester;
   EXPECT_EQ(attester.tee(), "sample");
   auto ev = attester.GetEvidence(absl::HexStringToBytes(kat::kRuntimeDataSha384Hex), CallContext{});
-  ASSERT_TRUE(ev.ok()) << ev.status();
+  ASSERT_THAT(ev, IsOk());
   EXPECT_EQ(ev->dump(), std::string(R"({"report_data":")") + kat::kSampleReportData + R"(","svn":"1"})");
 }
 
 TEST(SampleAttesterTest, RejectsEmptyAndOversizeReportData) {
   SampleAttester attester;
-  EXPECT_EQ(attester.GetEvidence("", CallContext{}).status().code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(attester.GetEvidence(std::string(65, 'x'), CallContext{}).status().code(),
-            absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(attester.GetEvidence("", CallContext{}), StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(attester.GetEvidence(std::string(65, 'x'), CallContext{}), StatusIs(absl::StatusCode::kInvalidArgument));
   EXPECT_TRUE(attester.GetEvidence(std::string(64, 'x'), CallContext{}).ok());
 }
 
@@ -43,30 +46,29 @@ class ChooseAttesterTest : public ::testing::Test {
   AttesterRegistry registry_;
 };
 
-// Field case K7: no TEE and nothing configured -> an error naming what was probed, not sample.
+// No TEE and nothing configured -> an error naming what was probed, not sample.
 TEST_F(ChooseAttesterTest, NoTeeAndAutoIsFailedPreconditionNotSample) {
   auto choice = ChooseAttester("", registry_, DefaultTeeProbes(root_.string()));
   ASSERT_FALSE(choice.ok());
-  EXPECT_EQ(choice.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(choice, StatusIs(absl::StatusCode::kFailedPrecondition));
   std::string msg(choice.status().message());
-  EXPECT_NE(msg.find("/dev/tdx_guest"), std::string::npos) << msg;
-  EXPECT_NE(msg.find("/dev/tpm0"), std::string::npos) << msg;
-  EXPECT_NE(msg.find("tee = \"sample\""), std::string::npos) << msg;
+  EXPECT_THAT(std::string(msg), ::testing::HasSubstr("/dev/tdx_guest")) << msg;
+  EXPECT_THAT(std::string(msg), ::testing::HasSubstr("/dev/tpm0")) << msg;
+  EXPECT_THAT(std::string(msg), ::testing::HasSubstr("tee = \"sample\"")) << msg;
 }
 
 TEST_F(ChooseAttesterTest, SampleOnlyWhenConfigured) {
   auto choice = ChooseAttester("sample", registry_, DefaultTeeProbes(root_.string()));
-  ASSERT_TRUE(choice.ok()) << choice.status();
+  ASSERT_THAT(choice, IsOk());
   EXPECT_EQ(choice->attester->tee(), "sample");
-  EXPECT_NE(choice->how.find("configured"), std::string::npos);
+  EXPECT_THAT(std::string(choice->how), ::testing::HasSubstr("configured"));
 }
 
 TEST_F(ChooseAttesterTest, DetectedTeeWithoutAttesterIsUnimplemented) {
   std::ofstream(root_ / "dev/tdx_guest") << "";
   auto choice = ChooseAttester("", registry_, DefaultTeeProbes(root_.string()));
   ASSERT_FALSE(choice.ok());
-  EXPECT_EQ(choice.status().code(), absl::StatusCode::kUnimplemented);
-  EXPECT_NE(std::string(choice.status().message()).find("tdx"), std::string::npos);
+  EXPECT_THAT(choice, StatusIs(absl::StatusCode::kUnimplemented, "tdx"));
 }
 
 TEST_F(ChooseAttesterTest, DetectionPicksRegisteredAttesterInProbeOrder) {
@@ -75,11 +77,11 @@ TEST_F(ChooseAttesterTest, DetectionPicksRegisteredAttesterInProbeOrder) {
     return std::make_unique<SampleAttester>();  // stand-in: only the choice is under test
   });
   auto choice = ChooseAttester("", registry_, DefaultTeeProbes(root_.string()));
-  ASSERT_TRUE(choice.ok()) << choice.status();
-  EXPECT_NE(choice->how.find("/dev/tpm0"), std::string::npos);
+  ASSERT_THAT(choice, IsOk());
+  EXPECT_THAT(std::string(choice->how), ::testing::HasSubstr("/dev/tpm0"));
 }
 
-// K4: one table of wire names for protocol 0.4.0.
+// One table of wire names for protocol 0.4.0.
 TEST(TeeNamesTest, CurrentSpellingsOnly) {
   for (const char* ok : {"sample", "tdx", "snp", "az-snp-vtpm", "az-tdx-vtpm", "tpm", "sampledevice"}) {
     EXPECT_TRUE(IsKbsTeeName(ok)) << ok;
@@ -88,7 +90,7 @@ TEST(TeeNamesTest, CurrentSpellingsOnly) {
 }
 
 TEST_F(ChooseAttesterTest, UnknownConfiguredTeeIsUnimplemented) {
-  EXPECT_EQ(ChooseAttester("snp", registry_, {}).status().code(), absl::StatusCode::kUnimplemented);
+  EXPECT_THAT(ChooseAttester("snp", registry_, {}), StatusIs(absl::StatusCode::kUnimplemented));
 }
 
 }  // namespace

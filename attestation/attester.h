@@ -1,6 +1,8 @@
-// Attester: produces TEE evidence that binds caller-chosen report data (attesters.md §1.1; see
-// ../shared/spec/attesters.md). One implementation per TEE (sample here; tdx, snp, tpm... in
-// issue 5). The KBS client passes the runtime-data digest of kbs-protocol.md §2.2 as report data.
+// Attester: produces TEE evidence that binds caller-chosen report data (upstream's Attester trait,
+// confidential-containers/guest-components attestation-agent/attester/src/lib.rs). One
+// implementation per TEE (sample, tdx, snp, tpm, az-*-vtpm). The KBS client passes the
+// runtime-data digest of the KBS protocol (Trustee kbs/docs/kbs_attestation_protocol.md) as
+// report data.
 //
 // Contract: implementations are thread-safe (GetEvidence may run concurrently); neither
 // copyable nor movable. Status codes of GetEvidence:

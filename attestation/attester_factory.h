@@ -1,13 +1,14 @@
 // Choosing the attester: an explicit registry of TEE name -> factory (filled by the composition
-// root, ../shared/STYLE.md), hardware detection by probing paths (attesters.md §1.2), and the
+// root, not by static initialisers), hardware detection by probing paths (attesters.md §1.2), and the
 // policy that ties them together:
 //
 //   configured tee "sample"   -> the sample attester (development only; logged loudly by the caller)
 //   configured tee "<name>"   -> that attester, UNIMPLEMENTED if it is not built
 //   configured tee "" (auto)  -> the first TEE whose probe matches; UNIMPLEMENTED when it is
-//                                detected but its attester is not built (issue 5);
+//                                detected but its attester is not built;
 //                                FAILED_PRECONDITION naming every path probed when none matches.
-// There is no silent fallback to sample evidence (field case K7, ../shared/cases/field-cases.md).
+// There is no silent fallback to sample evidence (upstream falls back, and the broker then
+// refuses the evidence with a confusing 401).
 //
 // AttesterRegistry is copyable and thread-compatible (fill it, then share it read-only).
 #ifndef CDH_ATTESTATION_ATTESTER_FACTORY_H_
@@ -32,6 +33,12 @@ class AttesterRegistry {
   // Later registrations of the same name replace earlier ones.
   void Register(std::string tee, AttesterFactory factory) { factories_[std::move(tee)] = std::move(factory); }
   bool Has(std::string_view tee) const { return factories_.find(std::string(tee)) != factories_.end(); }
+  // The registered TEE names, sorted.
+  std::vector<std::string> Names() const {
+    std::vector<std::string> names;
+    for (const auto& [name, factory] : factories_) names.push_back(name);
+    return names;
+  }
   // UNIMPLEMENTED when no factory is registered for `tee`; otherwise what the factory returns.
   absl::StatusOr<std::unique_ptr<Attester>> Create(std::string_view tee) const;
 
@@ -39,7 +46,8 @@ class AttesterRegistry {
   std::map<std::string, AttesterFactory> factories_;
 };
 
-// Registers the attesters this build has: "sample" (issue 5 adds the hardware ones).
+// Registers the attesters that need no hardware: "sample" (RegisterHardwareAttesters in
+// tee_platform.h adds the hardware ones).
 void RegisterBuiltinAttesters(AttesterRegistry& registry);
 
 // One hardware probe (attesters.md §1.2): the TEE is present when `check` returns true, or, when

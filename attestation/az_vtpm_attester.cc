@@ -26,7 +26,7 @@ absl::StatusOr<nlohmann::json> AzVtpmAttester::GetEvidence(std::string_view repo
     return absl::InvalidArgumentError(
         StrCat(name, ": report data is ", report_data.size(), " bytes; it must be 1..", kMaxReportData));
   }
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   if (ctx.Expired()) return absl::DeadlineExceededError(StrCat(name, ": deadline exceeded"));
   absl::Status w = tpm_->NvWriteDefining(kHclReportDataNvIndex, report_data);
   if (!w.ok()) return Annotate(w, StrCat(name, ": writing report data to NV 0x01400002"));

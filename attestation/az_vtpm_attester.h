@@ -23,8 +23,8 @@
 #define CDH_ATTESTATION_AZ_VTPM_ATTESTER_H_
 
 #include <memory>
-#include <mutex>
 
+#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "attestation/attester.h"
 #include "attestation/hcl_report.h"
@@ -64,7 +64,7 @@ class AzVtpmAttester : public Attester {
   std::shared_ptr<Tpm> tpm_;
   std::shared_ptr<ImdsClient> imds_;
   const absl::Duration delay_;
-  std::mutex mu_;
+  absl::Mutex mu_;  // serialises the report-data write, the paravisor's refresh and the read
 };
 
 // Standard base64url alphabet with '=' padding (serde_with Base64<UrlSafe>, attesters.md §2 legend).

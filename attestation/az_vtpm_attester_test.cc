@@ -19,29 +19,33 @@
 #include "crypto/hash.h"
 #include "crypto/rsa_pkcs1.h"
 #include "gtest/gtest.h"
+#include "common/testing/status_matchers.h"
 
 namespace cdh::attestation {
 namespace {
+
+using ::cdh::testing::StatusIs;
+using ::cdh::testing::IsOk;
 
 class AzVtpmTest : public ::testing::Test {
  protected:
   void SetUp() override {
     auto rig = SwtpmRig::Start();
-    ASSERT_TRUE(rig.ok()) << rig.status();
+    ASSERT_THAT(rig, IsOk());
     rig_ = std::move(rig).value();
     auto tpm = EsysTpm::Open(rig_->tcti());
-    ASSERT_TRUE(tpm.ok()) << tpm.status();
+    ASSERT_THAT(tpm, IsOk());
     ASSERT_TRUE((*tpm)->ProvisionRsaAk(kAzureVtpmAkHandle).ok());
     tpm_ = std::move(tpm).value();
     auto imds = HttpImdsClient::New(imds_.url());
-    ASSERT_TRUE(imds.ok());
+    ASSERT_THAT(imds, IsOk());
     imds_client_ = std::move(imds).value();
   }
   std::shared_ptr<FakeParavisorTpm> Paravisor(HclReportType type) {
     std::string hw = type == HclReportType::kSnp ? FakeSnpReport(std::string(64, '\0'), std::string(32, '\0'))
                                                  : std::string(kTdReportSize, '\x01');
     auto p = std::make_shared<FakeParavisorTpm>(tpm_, type, hw);
-    EXPECT_TRUE(p->Boot().ok());
+    EXPECT_THAT(p->Boot(), IsOk());
     return p;
   }
 
@@ -56,16 +60,16 @@ void ExpectVerifies(const nlohmann::json& ev, std::string_view report_data, HclR
   ASSERT_EQ(ev.at("version"), 2);
   auto hcl = Base64UrlDecode(std::string(ev.at("hcl_report").get<std::string>()).substr(
       0, ev.at("hcl_report").get<std::string>().find('=')));
-  ASSERT_TRUE(hcl.ok());
+  ASSERT_THAT(hcl, IsOk());
   auto parsed = ParseHclReport(*hcl);
-  ASSERT_TRUE(parsed.ok()) << parsed.status();
+  ASSERT_THAT(parsed, IsOk());
   auto ak = HclAkPublicSpki(parsed->var_data);
-  ASSERT_TRUE(ak.ok()) << ak.status();
+  ASSERT_THAT(ak, IsOk());
   std::string msg = absl::HexStringToBytes(ev["tpm_quote"]["message"].get<std::string>());
   std::string sig = absl::HexStringToBytes(ev["tpm_quote"]["signature"].get<std::string>());
   EXPECT_TRUE(crypto::VerifyRsaPkcs1Sha256(*ak, msg, sig).ok());                     // (1)
   auto attest = ParseTpmQuoteAttest(msg);
-  ASSERT_TRUE(attest.ok());
+  ASSERT_THAT(attest, IsOk());
   EXPECT_EQ(attest->extra_data, report_data);                                          // (2) unpadded
   std::string concat;
   ASSERT_EQ(ev["tpm_quote"]["pcrs"].size(), 24u);
@@ -78,7 +82,7 @@ void ExpectVerifies(const nlohmann::json& ev, std::string_view report_data, HclR
   if (type == HclReportType::kTdx) {
     std::string q = ev.at("td_quote").get<std::string>();
     auto quote = Base64UrlDecode(q.substr(0, q.find('=')));
-    ASSERT_TRUE(quote.ok());
+    ASSERT_THAT(quote, IsOk());
     EXPECT_EQ(quote->substr(kTdxQuoteV4ReportDataOffset, 32), crypto::Sha256(parsed->var_data));
   }
 }
@@ -89,7 +93,7 @@ TEST_F(AzVtpmTest, TdxEvidenceShapeAndBindings) {
   for (size_t n : {1, 11, 12, 32, 48, 64}) {
     std::string rd(n, static_cast<char>(0x30 + n));
     auto ev = attester.GetEvidence(rd, CallContext{});
-    ASSERT_TRUE(ev.ok()) << n << ": " << ev.status();
+    ASSERT_THAT(ev, IsOk()) << n << ": " << ev.status();
     EXPECT_EQ(ev->size(), 4u);
     for (const char* k : {"version", "tpm_quote", "hcl_report", "td_quote"}) EXPECT_TRUE(ev->contains(k)) << k;
     EXPECT_EQ(ev->at("hcl_report").get<std::string>().size() % 4, 0u);  // base64url with padding
@@ -102,7 +106,7 @@ TEST_F(AzVtpmTest, SnpEvidenceShapeAndBindings) {
   EXPECT_EQ(attester.tee(), "az-snp-vtpm");
   std::string rd(48, '\x5a');
   auto ev = attester.GetEvidence(rd, CallContext{});
-  ASSERT_TRUE(ev.ok()) << ev.status();
+  ASSERT_THAT(ev, IsOk());
   EXPECT_EQ(ev->size(), 4u);
   EXPECT_EQ(ev->at("vcek"), Base64UrlPaddedEncode("VCEK-DER"));
   ExpectVerifies(*ev, rd, HclReportType::kSnp);
@@ -110,27 +114,26 @@ TEST_F(AzVtpmTest, SnpEvidenceShapeAndBindings) {
 
 TEST_F(AzVtpmTest, ReportDataSizesAndWrongHclType) {
   AzVtpmAttester attester(HclReportType::kTdx, Paravisor(HclReportType::kSnp), imds_client_, absl::ZeroDuration());
-  EXPECT_EQ(attester.GetEvidence("", CallContext{}).status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(attester.GetEvidence("", CallContext{}), StatusIs(absl::StatusCode::kInvalidArgument));
   auto big = attester.GetEvidence(std::string(65, 'x'), CallContext{});
-  EXPECT_EQ(big.status().code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_NE(big.status().message().find("65 bytes"), absl::string_view::npos);
-  EXPECT_EQ(attester.GetEvidence("x", CallContext{}).status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(big, StatusIs(absl::StatusCode::kInvalidArgument, "65 bytes"));
+  EXPECT_THAT(attester.GetEvidence("x", CallContext{}), StatusIs(absl::StatusCode::kFailedPrecondition));
 }
 
 TEST_F(AzVtpmTest, ImdsDownIsUnavailableNamingTheUrl) {
   auto dead = HttpImdsClient::New("http://127.0.0.1:1");
-  ASSERT_TRUE(dead.ok());
+  ASSERT_THAT(dead, IsOk());
   AzVtpmAttester attester(HclReportType::kTdx, Paravisor(HclReportType::kTdx), std::move(dead).value(),
                           absl::ZeroDuration());
   auto ev = attester.GetEvidence("x", CallContext::WithTimeout(absl::Seconds(10)));
-  EXPECT_EQ(ev.status().code(), absl::StatusCode::kUnavailable) << ev.status();
-  EXPECT_NE(ev.status().message().find("127.0.0.1:1/acc/tdquote"), absl::string_view::npos) << ev.status();
+  EXPECT_THAT(ev, StatusIs(absl::StatusCode::kUnavailable)) << ev.status();
+  EXPECT_THAT(std::string(ev.status().message()), ::testing::HasSubstr("127.0.0.1:1/acc/tdquote")) << ev.status();
 }
 
 TEST(HclReportTest, NegativeTable) {
   std::string good = BuildFakeHclReport(HclReportType::kSnp, std::string(1184, '\0'), std::string(256, '\x80'),
                                         std::string("\x01\x00\x01", 3), "ud");
-  ASSERT_TRUE(ParseHclReport(good).ok());
+  ASSERT_THAT(ParseHclReport(good), IsOk());
   EXPECT_LE(good.size(), 2048u);  // fits swtpm's NV index limit
   EXPECT_FALSE(ParseHclReport(good.substr(0, 1000)).ok());
   std::string bad_sig = good;

@@ -1,9 +1,14 @@
 #include "attestation/cc_eventlog.h"
 
 #include "gtest/gtest.h"
+#include "common/testing/status_matchers.h"
 
 namespace cdh::attestation {
 namespace {
+
+using ::cdh::testing::StatusIs;
+
+using ::cdh::testing::IsOk;
 
 std::string U32(uint32_t v) { return std::string{char(v), char(v >> 8), char(v >> 16), char(v >> 24)}; }
 std::string U16(uint16_t v) { return std::string{char(v), char(v >> 8)}; }
@@ -31,34 +36,34 @@ TEST(CcEventlogTest, TrimsAtEndMarker) {
   for (char fill : {'\xff', '\0'}) {
     std::string table = events + std::string(4096, fill);
     auto t = TrimCcel(table);
-    ASSERT_TRUE(t.ok()) << t.status();
+    ASSERT_THAT(t, IsOk());
     EXPECT_EQ(*t, events);
   }
 }
 
 TEST(CcEventlogTest, MalformedTables) {
   std::string good = CcEventlogHeader() + AgileEvent(1, "abc");
-  EXPECT_FALSE(TrimCcel("").ok());
-  EXPECT_FALSE(TrimCcel(good).ok());                       // no end marker
+  EXPECT_THAT(TrimCcel(""), StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(TrimCcel(good), StatusIs(absl::StatusCode::kInvalidArgument));                       // no end marker
   std::string truncated_digest = CcEventlogHeader() + U32(1) + U32(1) + U32(1) + U16(0x0c) + std::string(20, 'd');
-  EXPECT_FALSE(TrimCcel(truncated_digest).ok());
+  EXPECT_THAT(TrimCcel(truncated_digest), StatusIs(absl::StatusCode::kInvalidArgument));
   std::string unknown_alg = CcEventlogHeader() + U32(1) + U32(1) + U32(1) + U16(0x99) + std::string(8, '\xff');
-  EXPECT_FALSE(TrimCcel(unknown_alg).ok());
+  EXPECT_THAT(TrimCcel(unknown_alg), StatusIs(absl::StatusCode::kInvalidArgument));
   std::string overrun = CcEventlogHeader() + U32(1) + U32(1) + U32(1) + U16(0x0b) + std::string(32, 'd') +
                         U32(0x7fffffff) + std::string(8, '\xff');
-  EXPECT_FALSE(TrimCcel(overrun).ok());
+  EXPECT_THAT(TrimCcel(overrun), StatusIs(absl::StatusCode::kInvalidArgument));
 }
 
 TEST(CcEventlogTest, Build) {
   EXPECT_FALSE(BuildCcEventlog(std::nullopt, std::nullopt)->has_value());
   auto only_runtime = BuildCcEventlog(std::nullopt, std::string("RUNTIME"));
-  ASSERT_TRUE(only_runtime.ok());
+  ASSERT_THAT(only_runtime, IsOk());
   EXPECT_EQ(**only_runtime, CcEventlogHeader() + "RUNTIME" + std::string(8, '\xff'));
   std::string events = CcEventlogHeader() + AgileEvent(1, "abc");
   auto both = BuildCcEventlog(events + std::string(64, '\xff'), std::string("RT"));
-  ASSERT_TRUE(both.ok());
+  ASSERT_THAT(both, IsOk());
   EXPECT_EQ(**both, events + "RT" + std::string(8, '\xff'));
-  EXPECT_FALSE(BuildCcEventlog(std::string("bad"), std::nullopt).ok());
+  EXPECT_THAT(BuildCcEventlog(std::string("bad"), std::nullopt), StatusIs(absl::StatusCode::kInvalidArgument));
 }
 
 }  // namespace

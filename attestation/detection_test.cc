@@ -1,4 +1,4 @@
-// TEE detection in upstream's order (attesters.md §1.2) over fake trees (field case T2), the
+// TEE detection in upstream's order (attesters.md §1.2) over fake trees, the
 // configfs-tsm emulation (no TDX/SNP guest here) and a real swtpm for the TPM-backed probes.
 #include <fstream>
 
@@ -12,10 +12,14 @@
 #include "attestation/tpm/swtpm_rig.h"
 #include "common/base64.h"
 #include "gtest/gtest.h"
-#include "tests/test_util.h"
+#include "common/testing/temp_dir.h"
+#include "common/testing/status_matchers.h"
 
 namespace cdh::attestation {
 namespace {
+
+using ::cdh::testing::StatusIs;
+using ::cdh::testing::IsOk;
 
 using absl::StatusCode;
 
@@ -51,38 +55,38 @@ class DetectionTest : public ::testing::Test {
 
 TEST_F(DetectionTest, NoneIsFailedPreconditionNamingEveryProbe) {
   auto choice = Choose();
-  ASSERT_EQ(choice.status().code(), StatusCode::kFailedPrecondition) << choice.status();
+  ASSERT_THAT(choice, StatusIs(StatusCode::kFailedPrecondition)) << choice.status();
   std::string msg(choice.status().message());
   for (const std::string& probed :
        {platform_.paths.tsm_report_root, platform_.paths.tdx_guest_device, platform_.paths.sev_guest_platform,
         platform_.paths.csv_guest_device, platform_.paths.tpm_devices[1], std::string("TPM NV 0x01400001"),
         std::string("tee = \"sample\"")}) {
-    EXPECT_NE(msg.find(probed), std::string::npos) << probed << " not in: " << msg;
+    EXPECT_THAT(std::string(msg), ::testing::HasSubstr(probed)) << probed << " not in: " << msg;
   }
 }
 
 TEST_F(DetectionTest, OnlyDevTdxGuest) {
   dir_.Write("dev/tdx_guest", "");
   auto choice = Choose();
-  ASSERT_TRUE(choice.ok()) << choice.status();
+  ASSERT_THAT(choice, IsOk());
   EXPECT_EQ(choice->attester->tee(), "tdx");
-  EXPECT_NE(choice->how.find("/dev/tdx_guest"), std::string::npos);
+  EXPECT_THAT(std::string(choice->how), ::testing::HasSubstr("/dev/tdx_guest"));
   // As upstream: quotes need configfs-tsm; the error names it.
   auto ev = choice->attester->GetEvidence("rd", CallContext{});
   EXPECT_FALSE(ev.ok());
-  EXPECT_NE(ev.status().message().find(platform_.paths.tsm_report_root), absl::string_view::npos) << ev.status();
+  EXPECT_THAT(std::string(ev.status().message()), ::testing::HasSubstr(platform_.paths.tsm_report_root)) << ev.status();
 }
 
 TEST_F(DetectionTest, OnlyConfigfsTsmTdxGuest) {
   platform_.tsm = TdxTsm();
   auto choice = Choose();
-  ASSERT_TRUE(choice.ok()) << choice.status();
+  ASSERT_THAT(choice, IsOk());
   EXPECT_EQ(choice->attester->tee(), "tdx");
-  EXPECT_NE(choice->how.find("configfs-tsm provider tdx_guest"), std::string::npos) << choice->how;
+  EXPECT_THAT(std::string(choice->how), ::testing::HasSubstr("configfs-tsm provider tdx_guest")) << choice->how;
   auto ev = choice->attester->GetEvidence(std::string(48, '\x11'), CallContext{});
-  ASSERT_TRUE(ev.ok()) << ev.status();
+  ASSERT_THAT(ev, IsOk());
   auto quote = Base64StdDecode(ev->at("quote").get<std::string>());
-  ASSERT_TRUE(quote.ok());
+  ASSERT_THAT(quote, IsOk());
   EXPECT_EQ(quote->substr(kTdxQuoteV4ReportDataOffset, 64), std::string(48, '\x11') + std::string(16, '\0'));
 }
 
@@ -91,9 +95,9 @@ TEST_F(DetectionTest, BothInterfacesPlusRtmrSysfsPrefersConfigfs) {
   dir_.Write("dev/tdx_guest", "");
   dir_.Write("sys/devices/virtual/misc/tdx_guest/measurements/rtmr3:sha384", std::string(48, '\0'));
   auto choice = Choose();
-  ASSERT_TRUE(choice.ok()) << choice.status();
+  ASSERT_THAT(choice, IsOk());
   EXPECT_EQ(choice->attester->tee(), "tdx");
-  EXPECT_NE(choice->how.find("configfs-tsm"), std::string::npos) << choice->how;
+  EXPECT_THAT(std::string(choice->how), ::testing::HasSubstr("configfs-tsm")) << choice->how;
   EXPECT_TRUE(choice->attester->GetEvidence("x", CallContext{}).ok());
   // The measurements sysfs makes runtime measurement available, with 48-byte digests.
   EXPECT_EQ(choice->attester->RuntimeMeasurementDigestSize().value_or(0), 48);
@@ -106,44 +110,44 @@ TEST_F(DetectionTest, SevGuestProviderIsNotTdxAndSnpIsDetected) {
   });
   std::filesystem::create_directories(platform_.paths.sev_guest_platform);
   auto choice = Choose();
-  ASSERT_TRUE(choice.ok()) << choice.status();
+  ASSERT_THAT(choice, IsOk());
   EXPECT_EQ(choice->attester->tee(), "snp");
   auto ev = choice->attester->GetEvidence("x", CallContext{});
-  ASSERT_TRUE(ev.ok()) << ev.status();
+  ASSERT_THAT(ev, IsOk());
   EXPECT_TRUE(ev->at("cert_chain").is_null());
 }
 
 TEST_F(DetectionTest, ConfiguredTeeOverridesDetection) {
   platform_.tsm = TdxTsm();
   auto sample = Choose("sample");
-  ASSERT_TRUE(sample.ok());
+  ASSERT_THAT(sample, IsOk());
   EXPECT_EQ(sample->attester->tee(), "sample");
   platform_.tsm = nullptr;
   auto snp = Choose("snp");  // configured but absent: the factory says what is missing
   ASSERT_FALSE(snp.ok());
-  EXPECT_NE(snp.status().message().find(platform_.paths.sev_guest_device), absl::string_view::npos) << snp.status();
+  EXPECT_THAT(std::string(snp.status().message()), ::testing::HasSubstr(platform_.paths.sev_guest_device)) << snp.status();
 }
 
 TEST_F(DetectionTest, TpmAndAzureVtpmOnSwtpm) {
   auto rig = SwtpmRig::Start();
-  ASSERT_TRUE(rig.ok()) << rig.status();
+  ASSERT_THAT(rig, IsOk());
   platform_.paths.tpm_tcti = (*rig)->tcti();
   platform_.paths.azure_hcl_refresh_delay = absl::ZeroDuration();
   {
     auto choice = Choose();
-    ASSERT_TRUE(choice.ok()) << choice.status();
+    ASSERT_THAT(choice, IsOk());
     EXPECT_EQ(choice->attester->tee(), "tpm");
   }
   // An HCL report of type SNP in NV 0x01400001 makes it an Azure SNP CVM.
   auto tpm = EsysTpm::Open((*rig)->tcti());
-  ASSERT_TRUE(tpm.ok());
+  ASSERT_THAT(tpm, IsOk());
   std::shared_ptr<EsysTpm> esys = std::move(tpm).value();
-  ASSERT_TRUE(esys->ProvisionRsaAk(kAzureVtpmAkHandle).ok());
+  ASSERT_THAT(esys->ProvisionRsaAk(kAzureVtpmAkHandle), IsOk());
   FakeParavisorTpm paravisor(esys, HclReportType::kSnp, FakeSnpReport(std::string(64, '\0'), std::string(32, '\0')));
-  ASSERT_TRUE(paravisor.Boot().ok());
+  ASSERT_THAT(paravisor.Boot(), IsOk());
   esys.reset();
   auto choice = Choose();
-  ASSERT_TRUE(choice.ok()) << choice.status();
+  ASSERT_THAT(choice, IsOk());
   EXPECT_EQ(choice->attester->tee(), "az-snp-vtpm");
 }
 
@@ -155,8 +159,8 @@ TEST_F(DetectionTest, TpmDeviceFileSelectsTpm) {
     return std::make_unique<SampleAttester>();  // stand-in: only the choice is under test
   });
   auto choice = ChooseAttester("", registry, probes);
-  ASSERT_TRUE(choice.ok()) << choice.status();
-  EXPECT_NE(choice->how.find("/dev/tpm"), std::string::npos);
+  ASSERT_THAT(choice, IsOk());
+  EXPECT_THAT(std::string(choice->how), ::testing::HasSubstr("/dev/tpm"));
   EXPECT_EQ(*platform_.TpmTcti(), "device:" + platform_.paths.tpm_devices[1]);
 }
 

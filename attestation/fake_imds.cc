@@ -11,7 +11,10 @@ namespace cdh::attestation {
 
 FakeImds::FakeImds() : server_(std::make_unique<httplib::Server>()) {
   server_->Post("/acc/tdquote", [this](const httplib::Request& req, httplib::Response& res) {
-    ++td_quote_calls;
+    {
+      absl::MutexLock lock(&mu_);
+      ++td_quote_calls_;
+    }
     if (req.get_header_value("Metadata") != "true") {
       res.status = 400;
       return;

@@ -6,10 +6,12 @@
 #ifndef CDH_ATTESTATION_FAKE_IMDS_H_
 #define CDH_ATTESTATION_FAKE_IMDS_H_
 
-#include <atomic>
 #include <memory>
 #include <string>
 #include <thread>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
 
 namespace httplib {
 class Server;
@@ -27,9 +29,15 @@ class FakeImds {
   FakeImds& operator=(const FakeImds&) = delete;
 
   std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
-  std::atomic<int> td_quote_calls{0};
+  // POST /acc/tdquote requests received so far.
+  int td_quote_calls() const {
+    absl::MutexLock lock(&mu_);
+    return td_quote_calls_;
+  }
 
  private:
+  mutable absl::Mutex mu_;
+  int td_quote_calls_ ABSL_GUARDED_BY(mu_) = 0;
   std::unique_ptr<httplib::Server> server_;
   int port_ = 0;
   std::thread thread_;

@@ -5,8 +5,9 @@
 #define CDH_ATTESTATION_FAKE_TDX_MEASUREMENTS_H_
 
 #include <array>
-#include <mutex>
 
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
 #include "attestation/tdx_measurements.h"
 #include "crypto/hash.h"
 
@@ -24,21 +25,21 @@ class FakeTdxMeasurements : public TdxMeasurements {
   absl::StatusOr<std::string> ReadMrConfigId() override { return mr_config_id_; }
   absl::StatusOr<std::string> ReadRtmr(int index) override {
     if (index < 0 || index >= kTdxRtmrCount) return absl::InvalidArgumentError("RTMR index outside 0..3");
-    std::lock_guard<std::mutex> l(mu_);
+    absl::MutexLock l(&mu_);
     return rtmr_[index];
   }
   absl::Status ExtendRtmr(int index, std::string_view digest) override {
     absl::Status args = CheckRtmrArgs(index, digest);
     if (!args.ok()) return args;
-    std::lock_guard<std::mutex> l(mu_);
+    absl::MutexLock l(&mu_);
     rtmr_[index] = crypto::Hash(crypto::HashAlgorithm::kSha384, rtmr_[index] + std::string(digest));
     return absl::OkStatus();
   }
 
  private:
   const std::string mr_config_id_;
-  std::mutex mu_;
-  std::array<std::string, kTdxRtmrCount> rtmr_;
+  absl::Mutex mu_;
+  std::array<std::string, kTdxRtmrCount> rtmr_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace cdh::attestation

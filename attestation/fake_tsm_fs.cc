@@ -19,7 +19,7 @@ std::string FakeTsmFs::PathOf(std::string_view entry, std::string_view attribute
 }
 
 absl::Status FakeTsmFs::MakeEntry(std::string_view entry) {
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   if (root_missing_) return absl::NotFoundError(StrCat("mkdir ", PathOf(entry, ""), ": No such file or directory"));
   if (no_provider_) {
     return absl::UnavailableError(StrCat("mkdir ", PathOf(entry, ""), ": no TSM provider is registered (ENXIO)"));
@@ -36,11 +36,10 @@ absl::Status FakeTsmFs::MakeEntry(std::string_view entry) {
 }
 
 absl::Status FakeTsmFs::RemoveEntry(std::string_view entry) {
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   auto it = entries_.find(entry);
   if (it == entries_.end()) return absl::NotFoundError(StrCat("rmdir ", PathOf(entry, ""), ": No such file or directory"));
   entries_.erase(it);
-  cv_.notify_all();
   return absl::OkStatus();
 }
 
@@ -57,7 +56,7 @@ absl::Status FakeTsmFs::WriteLocked(Entry& e, std::string_view entry, std::strin
 }
 
 absl::Status FakeTsmFs::WriteAttribute(std::string_view entry, std::string_view attribute, std::string_view bytes) {
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   auto it = entries_.find(entry);
   if (it == entries_.end()) return absl::NotFoundError(StrCat("open ", PathOf(entry, attribute), ": No such file or directory"));
   if (attribute != "inblob") {
@@ -76,7 +75,7 @@ absl::Status FakeTsmFs::WriteAttribute(std::string_view entry, std::string_view 
 
 absl::StatusOr<std::string> FakeTsmFs::ReadAttribute(std::string_view entry, std::string_view attribute,
                                                      size_t max_bytes) {
-  std::unique_lock<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   auto it = entries_.find(entry);
   std::string path = PathOf(entry, attribute);
   if (it == entries_.end()) return absl::NotFoundError(StrCat("open ", path, ": No such file or directory"));
@@ -96,7 +95,11 @@ absl::StatusOr<std::string> FakeTsmFs::ReadAttribute(std::string_view entry, std
           StrCat(path, " announces ", announced_size_, " bytes; the limit is ", max_bytes));
     }
     if (hang_) {
-      cv_.wait(lock, [&] { return !hang_; });
+      auto released = [this]() {
+        mu_.AssertReaderHeld();  // evaluated by absl::Mutex with mu_ held
+        return !hang_;
+      };
+      mu_.Await(absl::Condition(&released));
       it = entries_.find(entry);
       if (it == entries_.end()) return absl::NotFoundError(StrCat("read ", path, ": No such file or directory"));
     }
@@ -123,20 +126,23 @@ absl::StatusOr<std::string> FakeTsmFs::ReadAttribute(std::string_view entry, std
   return blob;
 }
 
-void FakeTsmFs::SetRootMissing(bool v) { std::lock_guard<std::mutex> l(mu_); root_missing_ = v; }
-void FakeTsmFs::SetNoProvider(bool v) { std::lock_guard<std::mutex> l(mu_); no_provider_ = v; }
-void FakeTsmFs::SetOutblobEio(bool v) { std::lock_guard<std::mutex> l(mu_); outblob_eio_ = v; }
-void FakeTsmFs::SetAnnouncedOutblobSize(uint64_t b) { std::lock_guard<std::mutex> l(mu_); announced_size_ = b; }
-void FakeTsmFs::SetOutblobHangs(bool v) { std::lock_guard<std::mutex> l(mu_); hang_ = v; cv_.notify_all(); }
+void FakeTsmFs::SetRootMissing(bool v) { absl::MutexLock l(&mu_); root_missing_ = v; }
+void FakeTsmFs::SetNoProvider(bool v) { absl::MutexLock l(&mu_); no_provider_ = v; }
+void FakeTsmFs::SetOutblobEio(bool v) { absl::MutexLock l(&mu_); outblob_eio_ = v; }
+void FakeTsmFs::SetAnnouncedOutblobSize(uint64_t b) { absl::MutexLock l(&mu_); announced_size_ = b; }
+void FakeTsmFs::SetOutblobHangs(bool v) { absl::MutexLock l(&mu_); hang_ = v; }
 void FakeTsmFs::ReleaseHangs() { SetOutblobHangs(false); }
-void FakeTsmFs::SetForeignWrites(int n) { std::lock_guard<std::mutex> l(mu_); foreign_writes_ = n; }
-size_t FakeTsmFs::EntryCount() { std::lock_guard<std::mutex> l(mu_); return entries_.size(); }
-int FakeTsmFs::entries_created() { std::lock_guard<std::mutex> l(mu_); return created_; }
+void FakeTsmFs::SetForeignWrites(int n) { absl::MutexLock l(&mu_); foreign_writes_ = n; }
+size_t FakeTsmFs::EntryCount() { absl::MutexLock l(&mu_); return entries_.size(); }
+int FakeTsmFs::entries_created() { absl::MutexLock l(&mu_); return created_; }
 
 bool FakeTsmFs::WaitForNoEntries(absl::Duration timeout) {
-  std::unique_lock<std::mutex> lock(mu_);
-  return cv_.wait_for(lock, std::chrono::nanoseconds(absl::ToInt64Nanoseconds(timeout)),
-                      [&] { return entries_.empty(); });
+  absl::MutexLock lock(&mu_);
+  auto empty = [this]() {
+    mu_.AssertReaderHeld();  // evaluated by absl::Mutex with mu_ held
+    return entries_.empty();
+  };
+  return mu_.AwaitWithTimeout(absl::Condition(&empty), timeout);
 }
 
 }  // namespace cdh::attestation

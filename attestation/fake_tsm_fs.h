@@ -7,7 +7,7 @@
 //   - `outblob` is generated lazily on the first read after a change; reading it before any
 //     inblob write fails with EINVAL; `auxblob` is visible only for sev_guest;
 //   - rmdir deletes the entry; ENXIO on mkdir when no provider is registered.
-// Fault injection for field case T4 and the generation race: a missing root, no provider, EIO
+// Fault injection for quote-service failures and the generation race: a missing root, no provider, EIO
 // from outblob, an absurd announced outblob size, an outblob read that blocks until released,
 // and a foreign writer that writes into the next N entries right after the caller's own write.
 //
@@ -15,12 +15,12 @@
 #ifndef CDH_ATTESTATION_FAKE_TSM_FS_H_
 #define CDH_ATTESTATION_FAKE_TSM_FS_H_
 
-#include <condition_variable>
 #include <functional>
 #include <map>
-#include <mutex>
 #include <string>
 
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
 #include "attestation/tsm_report.h"
 
 namespace cdh::attestation {
@@ -64,21 +64,21 @@ class FakeTsmFs : public TsmFs {
     std::optional<std::string> outblob;  // cached until the next write
     bool foreign_write_pending = false;
   };
-  absl::Status WriteLocked(Entry& e, std::string_view entry, std::string_view bytes);
+  absl::Status WriteLocked(Entry& e, std::string_view entry, std::string_view bytes)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   const std::string provider_;
   const BlobFn outblob_fn_;
   const BlobFn auxblob_fn_;
-  std::mutex mu_;
-  std::condition_variable cv_;
-  std::map<std::string, Entry, std::less<>> entries_;
-  bool root_missing_ = false;
-  bool no_provider_ = false;
-  bool outblob_eio_ = false;
-  uint64_t announced_size_ = 0;
-  bool hang_ = false;
-  int foreign_writes_ = 0;
-  int created_ = 0;
+  absl::Mutex mu_;
+  std::map<std::string, Entry, std::less<>> entries_ ABSL_GUARDED_BY(mu_);
+  bool root_missing_ ABSL_GUARDED_BY(mu_) = false;
+  bool no_provider_ ABSL_GUARDED_BY(mu_) = false;
+  bool outblob_eio_ ABSL_GUARDED_BY(mu_) = false;
+  uint64_t announced_size_ ABSL_GUARDED_BY(mu_) = 0;
+  bool hang_ ABSL_GUARDED_BY(mu_) = false;
+  int foreign_writes_ ABSL_GUARDED_BY(mu_) = 0;
+  int created_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
 }  // namespace cdh::attestation

@@ -1,15 +1,13 @@
 #include "attestation/imds_client.h"
 
-#include <httplib.h>
-
 #include "common/base64.h"
 #include "common/json.h"
+#include "common/status_macros.h"
 #include "common/strings.h"
+#include "http/curl_http_client.h"
 
 namespace cdh::attestation {
 namespace {
-
-constexpr size_t kMaxResponse = 1 << 20;
 
 std::string UrlSafe(std::string b64) {
   for (char& c : b64) {
@@ -28,59 +26,46 @@ absl::StatusOr<std::string> DecodeEither(const std::string& text) {
   return Base64UrlDecode(t);
 }
 
-void SetTimeouts(httplib::Client& c, const CallContext& ctx) {
-  absl::Duration d = ctx.deadline == absl::InfiniteFuture() ? absl::Seconds(30) : ctx.Remaining();
-  if (d < absl::Milliseconds(1)) d = absl::Milliseconds(1);
-  int64_t us = absl::ToInt64Microseconds(d);
-  c.set_connection_timeout(us / 1000000, us % 1000000);
-  c.set_read_timeout(us / 1000000, us % 1000000);
-  c.set_write_timeout(us / 1000000, us % 1000000);
-}
-
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<HttpImdsClient>> HttpImdsClient::New(std::string base_url) {
-  constexpr std::string_view kScheme = "http://";
-  if (base_url.rfind(kScheme, 0) != 0) {
-    return absl::InvalidArgumentError(StrCat("IMDS URL `", base_url, "` must start with http://"));
+  http::CurlHttpClientOptions options;
+  options.request_timeout = absl::Seconds(30);
+  options.max_response_bytes = kMaxResponseBytes;
+  options.explicit_proxies = true;  // and none configured: IMDS is never reached through a proxy
+  options.user_agent = "cdh-imds-client/0.1";
+  CDH_ASSIGN_OR_RETURN(std::unique_ptr<http::CurlHttpClient> http, http::CurlHttpClient::New(std::move(options)));
+  return New(std::move(base_url), std::move(http));
+}
+
+absl::StatusOr<std::unique_ptr<HttpImdsClient>> HttpImdsClient::New(std::string base_url,
+                                                                    std::unique_ptr<http::HttpClient> http) {
+  CDH_RETURN_IF_ERROR(http::CheckHttpUrl(base_url, {"http"}, "IMDS URL"));
+  while (base_url.ends_with('/')) base_url.pop_back();
+  return std::unique_ptr<HttpImdsClient>(new HttpImdsClient(std::move(base_url), std::move(http)));
+}
+
+absl::StatusOr<http::HttpResponse> HttpImdsClient::Exchange(http::HttpRequest request, const CallContext& ctx) {
+  request.headers.emplace_back("Metadata", "true");
+  absl::StatusOr<http::HttpResponse> response = http_->Send(request, ctx.deadline);
+  if (!response.ok() && response.status().code() == absl::StatusCode::kResourceExhausted) {
+    return absl::InvalidArgumentError(StrCat(request.method, " ", request.url, ": response too large"));
   }
-  std::string hostport = base_url.substr(kScheme.size());
-  while (!hostport.empty() && hostport.back() == '/') hostport.pop_back();
-  int port = 80;
-  size_t colon = hostport.rfind(':');
-  if (colon != std::string::npos) {
-    std::string p = hostport.substr(colon + 1);
-    if (p.empty() || p.size() > 5 || p.find_first_not_of("0123456789") != std::string::npos) {
-      return absl::InvalidArgumentError(StrCat("IMDS URL `", base_url, "` has a bad port"));
-    }
-    port = std::stoi(p);
-    hostport.resize(colon);
-  }
-  if (hostport.empty() || hostport.find('/') != std::string::npos) {
-    return absl::InvalidArgumentError(StrCat("IMDS URL `", base_url, "` must be http://host[:port]"));
-  }
-  return std::unique_ptr<HttpImdsClient>(new HttpImdsClient(hostport, port));
+  return response;
 }
 
 absl::StatusOr<std::string> HttpImdsClient::GetTdQuote(std::string_view td_report, const CallContext& ctx) {
-  httplib::Client client(host_, port_);
-  SetTimeouts(client, ctx);
-  httplib::Headers headers = {{"Metadata", "true"}};
   std::string encoded = Base64StdEncode(td_report);
-  std::string url = StrCat("http://", host_, ":", port_, "/acc/tdquote");
+  std::string url = StrCat(base_url_, "/acc/tdquote");
   for (int attempt = 0; attempt < 2; ++attempt) {
     nlohmann::json body = {{"report", attempt == 0 ? encoded : UrlSafe(encoded)}};
-    auto res = client.Post("/acc/tdquote", headers, body.dump(), "application/json");
-    if (!res) {
-      if (ctx.Expired()) return absl::DeadlineExceededError(StrCat("POST ", url, ": deadline exceeded"));
-      return absl::UnavailableError(StrCat("POST ", url, ": ", httplib::to_string(res.error())));
-    }
-    if (res->status < 200 || res->status >= 300) {
+    CDH_ASSIGN_OR_RETURN(http::HttpResponse res,
+                         Exchange({"POST", url, {{"Content-Type", "application/json"}}, body.dump()}, ctx));
+    if (res.status < 200 || res.status >= 300) {
       if (attempt == 0) continue;
-      return absl::UnavailableError(StrCat("POST ", url, ": HTTP ", res->status));
+      return absl::UnavailableError(StrCat("POST ", url, ": HTTP ", res.status));
     }
-    if (res->body.size() > kMaxResponse) return absl::InvalidArgumentError(StrCat("POST ", url, ": response too large"));
-    absl::StatusOr<nlohmann::json> j = ParseJson(res->body, "IMDS TD quote response");
+    absl::StatusOr<nlohmann::json> j = ParseJson(res.body, "IMDS TD quote response");
     if (!j.ok()) return j.status();
     absl::StatusOr<std::string> quote = GetString(*j, "quote", "IMDS TD quote response");
     if (!quote.ok()) return quote.status();
@@ -92,17 +77,10 @@ absl::StatusOr<std::string> HttpImdsClient::GetTdQuote(std::string_view td_repor
 }
 
 absl::StatusOr<std::string> HttpImdsClient::GetVcekDer(const CallContext& ctx) {
-  httplib::Client client(host_, port_);
-  SetTimeouts(client, ctx);
-  std::string url = StrCat("http://", host_, ":", port_, "/metadata/THIM/amd/certification");
-  auto res = client.Get("/metadata/THIM/amd/certification", {{"Metadata", "true"}});
-  if (!res) {
-    if (ctx.Expired()) return absl::DeadlineExceededError(StrCat("GET ", url, ": deadline exceeded"));
-    return absl::UnavailableError(StrCat("GET ", url, ": ", httplib::to_string(res.error())));
-  }
-  if (res->status < 200 || res->status >= 300) return absl::UnavailableError(StrCat("GET ", url, ": HTTP ", res->status));
-  if (res->body.size() > kMaxResponse) return absl::InvalidArgumentError(StrCat("GET ", url, ": response too large"));
-  absl::StatusOr<nlohmann::json> j = ParseJson(res->body, "IMDS certification response");
+  std::string url = StrCat(base_url_, "/metadata/THIM/amd/certification");
+  CDH_ASSIGN_OR_RETURN(http::HttpResponse res, Exchange({"GET", url, {}, ""}, ctx));
+  if (res.status < 200 || res.status >= 300) return absl::UnavailableError(StrCat("GET ", url, ": HTTP ", res.status));
+  absl::StatusOr<nlohmann::json> j = ParseJson(res.body, "IMDS certification response");
   if (!j.ok()) return j.status();
   absl::StatusOr<std::string> pem = GetString(*j, "vcekCert", "IMDS certification response");
   if (!pem.ok()) return pem.status();

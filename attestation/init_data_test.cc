@@ -15,10 +15,14 @@
 #include <cstring>
 
 #include "gtest/gtest.h"
-#include "tests/test_util.h"
+#include "common/testing/temp_dir.h"
+#include "common/testing/status_matchers.h"
 
 namespace cdh::attestation {
 namespace {
+
+using ::cdh::testing::StatusIs;
+using ::cdh::testing::IsOk;
 
 using absl::StatusCode;
 
@@ -32,7 +36,7 @@ TEST(InitDataTest, ParseDigestAndRcarValue) {
                            std::pair{"sha384", crypto::HashAlgorithm::kSha384},
                            std::pair{"sha512", crypto::HashAlgorithm::kSha512}}) {
     auto d = ParseInitData(Toml(name));
-    ASSERT_TRUE(d.ok()) << d.status();
+    ASSERT_THAT(d, IsOk());
     EXPECT_EQ(d->algorithm, alg);
     EXPECT_EQ(d->digest, crypto::Hash(alg, Toml(name)));  // over the exact bytes
     EXPECT_EQ(d->RcarValue(), (nlohmann::json{{"format", "toml"}, {"body", Toml(name)}}));
@@ -45,20 +49,19 @@ TEST(InitDataTest, NegativeTable) {
   for (const std::string& bad : {std::string("not = [toml"), std::string("algorithm = \"sha256\"\n"),
                                  std::string("version = \"0.2.0\"\nalgorithm = \"sha256\"\n"), Toml("SHA256"),
                                  Toml("sha-256"), Toml("sm3"), Toml("md5")}) {
-    EXPECT_EQ(ParseInitData(bad).status().code(), StatusCode::kInvalidArgument) << bad;
+    EXPECT_THAT(ParseInitData(bad), StatusIs(StatusCode::kInvalidArgument)) << bad;
   }
 }
 
 TEST(InitDataTest, LoadMissingIsNoInitData) {
   testing::TempDir dir;
   auto none = LoadInitData(dir.path() + "/initdata.toml");
-  ASSERT_TRUE(none.ok());
+  ASSERT_THAT(none, IsOk());
   EXPECT_FALSE(none->has_value());
   auto some = LoadInitData(dir.Write("initdata.toml", Toml("sha384")));
   ASSERT_TRUE(some.ok() && some->has_value());
   auto bad = LoadInitData(dir.Write("bad.toml", "x = ["));
-  EXPECT_EQ(bad.status().code(), StatusCode::kInvalidArgument);
-  EXPECT_NE(bad.status().message().find("bad.toml"), absl::string_view::npos);
+  EXPECT_THAT(bad, StatusIs(StatusCode::kInvalidArgument, "bad.toml"));
 }
 
 TEST(InitDataBindingTest, SampleHasNoBinding) {
@@ -81,9 +84,9 @@ TEST(InitDataBindingTest, TdxMrConfigId) {
   EXPECT_TRUE(bound);
   TdxAttester ok256(tsm, {}, std::make_shared<FakeTdxMeasurements>(d256.digest + std::string(16, '\0')));
   EXPECT_TRUE(BindInitData(ok256, d256, CallContext{}, &bound).ok());  // zero-padded to 48
-  EXPECT_EQ(BindInitData(ok384, d256, CallContext{}, &bound).code(), StatusCode::kPermissionDenied);
+  EXPECT_THAT(BindInitData(ok384, d256, CallContext{}, &bound), StatusIs(StatusCode::kPermissionDenied));
   TdxAttester no_sysfs(tsm, {}, nullptr);
-  EXPECT_EQ(BindInitData(no_sysfs, d384, CallContext{}, &bound).code(), StatusCode::kUnavailable);
+  EXPECT_THAT(BindInitData(no_sysfs, d384, CallContext{}, &bound), StatusIs(StatusCode::kUnavailable));
 }
 
 // Older kernels: MRCONFIGID from a TDREPORT through the /dev/tdx_guest ioctl (fake kernel: no TDX
@@ -104,17 +107,16 @@ TEST(InitDataBindingTest, TdxMrConfigIdThroughTdReportIoctl) {
   EXPECT_EQ(TdxCmdGetReport0(), 0xC4405401ul);  // _IOWR('T', 1, 1088 bytes)
   auto regs = std::make_shared<TdxGuestDeviceMeasurements>(dev, fake_kernel);
   EXPECT_EQ(*regs->ReadRtmr(2), std::string(48, '\x22'));
-  EXPECT_EQ(regs->ExtendRtmr(2, std::string(48, 'x')).code(), StatusCode::kUnimplemented);
+  EXPECT_THAT(regs->ExtendRtmr(2, std::string(48, 'x')), StatusIs(StatusCode::kUnimplemented));
   auto tsm = std::make_shared<FakeTsmFs>("tdx_guest", nullptr);
   TdxAttester attester(tsm, {}, regs);
   bool bound = false;
   EXPECT_TRUE(BindInitData(attester, d384, CallContext{}, &bound).ok());
   EXPECT_FALSE(attester.RuntimeMeasurementDigestSize().has_value());
-  EXPECT_EQ(attester.ExtendRuntimeMeasurement(17, std::string(48, 'x')).code(), StatusCode::kUnimplemented);
-  EXPECT_EQ(BindInitData(attester, *ParseInitData(Toml("sha512")), CallContext{}, &bound).code(),
-            StatusCode::kPermissionDenied);
+  EXPECT_THAT(attester.ExtendRuntimeMeasurement(17, std::string(48, 'x')), StatusIs(StatusCode::kUnimplemented));
+  EXPECT_THAT(BindInitData(attester, *ParseInitData(Toml("sha512")), CallContext{}, &bound), StatusIs(StatusCode::kPermissionDenied));
   TdxGuestDeviceMeasurements missing("/nonexistent/dev/tdx_guest");
-  EXPECT_EQ(missing.ReadMrConfigId().status().code(), StatusCode::kUnavailable);
+  EXPECT_THAT(missing.ReadMrConfigId(), StatusIs(StatusCode::kUnavailable));
 }
 
 // SNP: HOST_DATA through the configfs-tsm emulation (no SNP guest here).
@@ -128,16 +130,15 @@ TEST(InitDataBindingTest, SnpHostData) {
   bool bound = false;
   EXPECT_TRUE(BindInitData(attester, d384, CallContext{}, &bound).ok());
   EXPECT_TRUE(bound);
-  EXPECT_EQ(BindInitData(attester, *ParseInitData(Toml("sha256")), CallContext{}, &bound).code(),
-            StatusCode::kPermissionDenied);
+  EXPECT_THAT(BindInitData(attester, *ParseInitData(Toml("sha256")), CallContext{}, &bound), StatusIs(StatusCode::kPermissionDenied));
 }
 
 // TPM: PCR 8 on a real swtpm; idempotent across restarts, refuses a second, different binding.
 TEST(InitDataBindingTest, TpmPcr8) {
   auto rig = SwtpmRig::Start();
-  ASSERT_TRUE(rig.ok()) << rig.status();
+  ASSERT_THAT(rig, IsOk());
   auto opened = EsysTpm::Open((*rig)->tcti());
-  ASSERT_TRUE(opened.ok());
+  ASSERT_THAT(opened, IsOk());
   std::shared_ptr<EsysTpm> tpm = std::move(opened).value();
   TpmAttester attester(tpm, kDefaultTpmAkHandle);
   InitData d256 = *ParseInitData(Toml("sha256"));
@@ -151,10 +152,9 @@ TEST(InitDataBindingTest, TpmPcr8) {
   ASSERT_TRUE(BindInitData(restarted, d256, CallContext{}, &bound).ok());
   EXPECT_EQ((*tpm->ReadPcrs())[8], expected);
   InitData other = *ParseInitData(Toml("sha256") + "# other\n");
-  EXPECT_EQ(BindInitData(attester, other, CallContext{}, &bound).code(), StatusCode::kPermissionDenied);
+  EXPECT_THAT(BindInitData(attester, other, CallContext{}, &bound), StatusIs(StatusCode::kPermissionDenied));
   auto wrong_alg = BindInitData(attester, *ParseInitData(Toml("sha384")), CallContext{}, &bound);
-  EXPECT_EQ(wrong_alg.code(), StatusCode::kInvalidArgument);
-  EXPECT_NE(wrong_alg.message().find("sha256"), absl::string_view::npos);
+  EXPECT_THAT(wrong_alg, StatusIs(StatusCode::kInvalidArgument, "sha256"));
 }
 
 }  // namespace

@@ -1,4 +1,4 @@
-// Negative tables for every parser of untrusted TEE/TPM bytes (../shared/STYLE.md "Tests"):
+// Negative tables for every parser of untrusted TEE/TPM bytes:
 // truncation at every length and single-bit flips must give an error or a value, never a crash or
 // an out-of-bounds read (run under ASan to check the latter).
 #include "attestation/cc_eventlog.h"
@@ -8,9 +8,14 @@
 #include "attestation/snp_report.h"
 #include "attestation/tpm/tpm_structures.h"
 #include "gtest/gtest.h"
+#include "common/testing/status_matchers.h"
 
 namespace cdh::attestation {
 namespace {
+
+using ::cdh::testing::StatusIs;
+
+using ::cdh::testing::IsOk;
 
 std::string U16(uint16_t v) { return std::string{char(v >> 8), char(v)}; }
 std::string U32(uint32_t v) { return U16(v >> 16) + U16(v & 0xffff); }
@@ -29,7 +34,7 @@ std::string Attest() {
 
 TEST(TpmStructuresTest, WellFormedQuote) {
   auto q = ParseTpmQuoteAttest(Attest());
-  ASSERT_TRUE(q.ok()) << q.status();
+  ASSERT_THAT(q, IsOk());
   EXPECT_EQ(q->extra_data, std::string(32, 'n'));
   EXPECT_EQ(q->reset_count, 1u);
   EXPECT_TRUE(q->safe);
@@ -39,14 +44,14 @@ TEST(TpmStructuresTest, WellFormedQuote) {
 
 TEST(TpmStructuresTest, EveryTruncationAndTrailingByteRejected) {
   std::string a = Attest();
-  for (size_t n = 0; n < a.size(); ++n) EXPECT_FALSE(ParseTpmQuoteAttest(a.substr(0, n)).ok()) << n;
-  EXPECT_FALSE(ParseTpmQuoteAttest(a + "x").ok());
+  for (size_t n = 0; n < a.size(); ++n) EXPECT_THAT(ParseTpmQuoteAttest(a.substr(0, n)), StatusIs(absl::StatusCode::kInvalidArgument)) << n;
+  EXPECT_THAT(ParseTpmQuoteAttest(a + "x"), StatusIs(absl::StatusCode::kInvalidArgument));
   std::string sig = U16(kTpmAlgRsassa) + U16(kTpmAlgSha256) + U16(256) + std::string(256, 's');
-  ASSERT_TRUE(ParseTpmRsassaSha256Signature(sig).ok());
-  for (size_t n = 0; n < sig.size(); ++n) EXPECT_FALSE(ParseTpmRsassaSha256Signature(sig.substr(0, n)).ok()) << n;
+  ASSERT_THAT(ParseTpmRsassaSha256Signature(sig), IsOk());
+  for (size_t n = 0; n < sig.size(); ++n) EXPECT_THAT(ParseTpmRsassaSha256Signature(sig.substr(0, n)), StatusIs(absl::StatusCode::kInvalidArgument)) << n;
   std::string ecdsa = sig;
   ecdsa[1] = 0x18;
-  EXPECT_FALSE(ParseTpmRsassaSha256Signature(ecdsa).ok());
+  EXPECT_THAT(ParseTpmRsassaSha256Signature(ecdsa), StatusIs(absl::StatusCode::kInvalidArgument));
 }
 
 TEST(TpmStructuresTest, BitFlipsNeverCrash) {
@@ -86,7 +91,7 @@ TEST(ParsersTest, SnpHclCcelAaelSurviveTruncationAndFlips) {
     f[i / 8] ^= static_cast<char>(1 << (i % 8));
     (void)SnpReportToJson(f);
   }
-  EXPECT_FALSE(SnpReportToJson(snp.substr(0, 100)).ok());
+  EXPECT_THAT(SnpReportToJson(snp.substr(0, 100)), StatusIs(absl::StatusCode::kInvalidArgument));
 }
 
 }  // namespace

@@ -159,7 +159,7 @@ absl::StatusOr<std::unique_ptr<RuntimeMeasurer>> RuntimeMeasurer::Open(Attester&
   }
   if (options.wal_path.empty()) options.wal_path = options.log_path + ".wal";
   std::unique_ptr<RuntimeMeasurer> m(new RuntimeMeasurer(attester, std::move(options), alg, std::move(crash_hook)));
-  std::lock_guard<std::mutex> lock(m->mu_);
+  absl::MutexLock lock(&m->mu_);
   CDH_ASSIGN_OR_RETURN(LockedLog log, LockedLog::Open(m->options_.log_path));
   CDH_RETURN_IF_ERROR(m->Recover(log));
   return m;
@@ -207,7 +207,7 @@ absl::Status RuntimeMeasurer::Measure(std::string_view domain, std::string_view 
   CDH_RETURN_IF_ERROR(CheckField("operation", operation, false));
   CDH_RETURN_IF_ERROR(CheckField("content", content, true));
   uint64_t pcr = pcr_index.value_or(options_.default_pcr);
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   CDH_ASSIGN_OR_RETURN(LockedLog log, LockedLog::Open(options_.log_path));
   CDH_RETURN_IF_ERROR(Recover(log));
   std::string text = StrCat(domain, " ", operation, " ", content);

@@ -9,7 +9,7 @@
 // digest, u32 event size, event = u32 0x4141454c ("AAEL") ‖ u32 text length ‖ text, where text =
 // "<domain> <operation> <content>" and digest = H(event).
 //
-// Crash safety (field case T3): before extending, a write-ahead record {log offset, register
+// Crash safety: before extending, a write-ahead record {log offset, register
 // before, register expected after, entry} is written atomically next to the log. Opening the
 // measurer replays a leftover record: register == expected → the extend happened, the log is cut
 // at the offset and the entry appended once; register == before → nothing happened, the log is
@@ -25,12 +25,12 @@
 #include <functional>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
 
 #include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
 #include "attestation/attester.h"
 #include "crypto/hash.h"
 
@@ -74,7 +74,7 @@ class RuntimeMeasurer {
   Options options_;
   crypto::HashAlgorithm alg_;
   CrashHook hook_;
-  std::mutex mu_;
+  absl::Mutex mu_;  // one measurement (log append, extend, log commit) at a time in this process
 };
 
 // One log entry's bytes for an event text and target MR.

@@ -1,4 +1,4 @@
-// Runtime measurement and its event log (attesters.md §6), field case T3: crash at every step
+// Runtime measurement and its event log (attesters.md §6): crash at every step
 // (injected) over emulated TDX RTMRs, and a real SIGKILL of a process measuring into a real
 // swtpm PCR.
 #include "attestation/runtime_measurement.h"
@@ -17,10 +17,14 @@
 #include "attestation/tpm/swtpm_rig.h"
 #include "attestation/tpm_attester.h"
 #include "gtest/gtest.h"
-#include "tests/test_util.h"
+#include "common/testing/temp_dir.h"
+#include "common/testing/status_matchers.h"
 
 namespace cdh::attestation {
 namespace {
+
+using ::cdh::testing::StatusIs;
+using ::cdh::testing::IsOk;
 
 using absl::StatusCode;
 using crypto::HashAlgorithm;
@@ -42,7 +46,7 @@ TEST(AaelTest, EntryLayoutAndReplay) {
   EXPECT_EQ(e.substr(0, 14), std::string("\x04\0\0\0\x06\0\0\0\x01\0\0\0\x0c\0", 14));
   EXPECT_EQ(e.substr(66, 8), std::string("LEAA\x05\0\0\0", 8));
   auto regs = ReplayAael(HashAlgorithm::kSha384, e + e);
-  ASSERT_TRUE(regs.ok());
+  ASSERT_THAT(regs, IsOk());
   std::string d = AaelEventDigest(HashAlgorithm::kSha384, "d o c");
   std::string r = crypto::Hash(HashAlgorithm::kSha384, std::string(48, '\0') + d);
   EXPECT_EQ(regs->at(4), crypto::Hash(HashAlgorithm::kSha384, r + d));
@@ -61,46 +65,46 @@ class TdxRuntimeTest : public ::testing::Test {
   RuntimeMeasurer::Options Opts() { return {dir_.path() + "/run/eventlog", "", 17}; }
   void ExpectLogReplaysToRtmrs() {
     auto regs = ReplayAael(HashAlgorithm::kSha384, testing::ReadFile(dir_.path() + "/run/eventlog"));
-    ASSERT_TRUE(regs.ok()) << regs.status();
+    ASSERT_THAT(regs, IsOk());
     for (const auto& [mr, value] : *regs) EXPECT_EQ(value, *regs_->ReadRtmr(static_cast<int>(mr) - 1)) << mr;
   }
 };
 
 TEST_F(TdxRuntimeTest, MeasuresIntoMappedRtmrsAndChecksInput) {
   auto m = RuntimeMeasurer::Open(attester_, Opts());
-  ASSERT_TRUE(m.ok()) << m.status();
+  ASSERT_THAT(m, IsOk());
   ASSERT_TRUE((*m)->Measure("github.com/confidential-containers", "PullImage", R"({"image":"a", "digest":"b"})").ok());
   ASSERT_TRUE((*m)->Measure("d", "o", "c", 8).ok());   // PCR 8 → MR 3 → RTMR2
   ASSERT_TRUE((*m)->Measure("d", "o", "c", 1).ok());   // PCR 1 → MR 1 → RTMR0
   ExpectLogReplaysToRtmrs();
   EXPECT_NE(*regs_->ReadRtmr(3), std::string(48, '\0'));  // default PCR 17 → RTMR3
-  EXPECT_EQ((*m)->Measure("d", "o", "c", 24).code(), StatusCode::kInvalidArgument);
-  EXPECT_EQ((*m)->Measure("d", "o", "multi\nline").code(), StatusCode::kInvalidArgument);
-  EXPECT_EQ((*m)->Measure("has space", "o", "c").code(), StatusCode::kInvalidArgument);
-  EXPECT_EQ((*m)->Measure("", "o", "c").code(), StatusCode::kInvalidArgument);
+  EXPECT_THAT((*m)->Measure("d", "o", "c", 24), StatusIs(StatusCode::kInvalidArgument));
+  EXPECT_THAT((*m)->Measure("d", "o", "multi\nline"), StatusIs(StatusCode::kInvalidArgument));
+  EXPECT_THAT((*m)->Measure("has space", "o", "c"), StatusIs(StatusCode::kInvalidArgument));
+  EXPECT_THAT((*m)->Measure("", "o", "c"), StatusIs(StatusCode::kInvalidArgument));
   ExpectLogReplaysToRtmrs();
-  // RTMR writes take exactly 48 bytes and indices 0..3 (T2).
-  EXPECT_EQ(attester_.ExtendRuntimeMeasurement(17, std::string(32, 'x')).code(), StatusCode::kInvalidArgument);
-  EXPECT_EQ(regs_->ExtendRtmr(4, std::string(48, 'x')).code(), StatusCode::kInvalidArgument);
+  // RTMR writes take exactly 48 bytes and indices 0..3.
+  EXPECT_THAT(attester_.ExtendRuntimeMeasurement(17, std::string(32, 'x')), StatusIs(StatusCode::kInvalidArgument));
+  EXPECT_THAT(regs_->ExtendRtmr(4, std::string(48, 'x')), StatusIs(StatusCode::kInvalidArgument));
 }
 
 TEST_F(TdxRuntimeTest, UnsupportedWithoutSysfs) {
   TdxAttester bare(std::make_shared<FakeTsmFs>("tdx_guest", nullptr), TdxOptions{}, nullptr);
-  EXPECT_EQ(RuntimeMeasurer::Open(bare, Opts()).status().code(), StatusCode::kUnimplemented);
+  EXPECT_THAT(RuntimeMeasurer::Open(bare, Opts()), StatusIs(StatusCode::kUnimplemented));
 }
 
-// T3: crash after each step, restart, measure again: no double extension, log replays.
+// Crash after each step, restart, measure again: no double extension, log replays.
 TEST_F(TdxRuntimeTest, CrashAtEveryStepRecovers) {
   for (auto step : {RuntimeMeasurer::Step::kWalWritten, RuntimeMeasurer::Step::kExtended,
                     RuntimeMeasurer::Step::kLogAppended}) {
     {
       auto m = RuntimeMeasurer::Open(attester_, Opts(), [step](RuntimeMeasurer::Step s) { return s == step; });
-      ASSERT_TRUE(m.ok()) << m.status();
-      EXPECT_EQ((*m)->Measure("d", "o", "crashing").code(), StatusCode::kAborted);
+      ASSERT_THAT(m, IsOk());
+      EXPECT_THAT((*m)->Measure("d", "o", "crashing"), StatusIs(StatusCode::kAborted));
     }
     std::string before = *regs_->ReadRtmr(3);
     auto m = RuntimeMeasurer::Open(attester_, Opts());  // restart: recovery
-    ASSERT_TRUE(m.ok()) << m.status();
+    ASSERT_THAT(m, IsOk());
     EXPECT_EQ(*regs_->ReadRtmr(3), before);  // recovery never extends
     ExpectLogReplaysToRtmrs();
     ASSERT_TRUE((*m)->Measure("d", "o", "after-restart").ok());
@@ -119,17 +123,17 @@ TEST_F(TdxRuntimeTest, RegisterMovedElsewhereIsFailedPrecondition) {
     auto m = RuntimeMeasurer::Open(attester_, Opts(), [](RuntimeMeasurer::Step s) {
       return s == RuntimeMeasurer::Step::kWalWritten;
     });
-    ASSERT_TRUE(m.ok());
+    ASSERT_THAT(m, IsOk());
     (void)(*m)->Measure("d", "o", "c");
   }
   ASSERT_TRUE(regs_->ExtendRtmr(3, std::string(48, 'z')).ok());  // someone else
-  EXPECT_EQ(RuntimeMeasurer::Open(attester_, Opts()).status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_THAT(RuntimeMeasurer::Open(attester_, Opts()), StatusIs(StatusCode::kFailedPrecondition));
 }
 
-// T3 with a real process kill: a child measures into swtpm PCR 23 in a loop and is SIGKILLed.
+// The same with a real process kill: a child measures into swtpm PCR 23 in a loop and is SIGKILLed.
 TEST(TpmRuntimeTest, KilledMidStreamThenRestartedReplays) {
   auto rig = SwtpmRig::Start();
-  ASSERT_TRUE(rig.ok()) << rig.status();
+  ASSERT_THAT(rig, IsOk());
   testing::TempDir dir;
   RuntimeMeasurer::Options opts{dir.path() + "/eventlog", "", 23};
   pid_t child = ::fork();
@@ -158,14 +162,14 @@ TEST(TpmRuntimeTest, KilledMidStreamThenRestartedReplays) {
   ::waitpid(child, &st, 0);
 
   auto tpm = EsysTpm::Open((*rig)->tcti());
-  ASSERT_TRUE(tpm.ok());
+  ASSERT_THAT(tpm, IsOk());
   std::shared_ptr<EsysTpm> esys = std::move(tpm).value();
   TpmAttester attester(esys, kDefaultTpmAkHandle);
   auto m = RuntimeMeasurer::Open(attester, opts);  // restart: recovery
-  ASSERT_TRUE(m.ok()) << m.status();
+  ASSERT_THAT(m, IsOk());
   ASSERT_TRUE((*m)->Measure("github.com/confidential-containers", "PullImage", "{\"image\":\"last\"}").ok());
   auto regs = ReplayAael(HashAlgorithm::kSha256, testing::ReadFile(opts.log_path));
-  ASSERT_TRUE(regs.ok()) << regs.status();
+  ASSERT_THAT(regs, IsOk());
   ASSERT_EQ(regs->size(), 1u);
   EXPECT_EQ(regs->at(23), (*esys->ReadPcrs())[23]);
   // PCR 17 cannot be extended at locality 0: a clear error and no leftover record.

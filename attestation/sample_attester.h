@@ -1,7 +1,7 @@
 // SampleAttester: the `sample` TEE of attesters.md §2.1 and kbs-protocol.md §7. A stand-in for a
 // TEE, for development and tests only: its evidence is not signed by any hardware, so a broker
 // that accepts it trusts whoever asks. It is created only when the configuration names it
-// ([attestation] tee = "sample"); it is never a fallback (field case K7).
+// ([attestation] tee = "sample"); it is never a fallback.
 //
 // Evidence: {"svn":"1","report_data":"<standard base64 of the report data, as given>"}.
 // Thread-safe (stateless); neither copyable nor movable.

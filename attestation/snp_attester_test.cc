@@ -8,10 +8,14 @@
 #include "attestation/fake_tsm_fs.h"
 #include "attestation/snp_report.h"
 #include "gtest/gtest.h"
-#include "tests/test_util.h"
+#include "common/testing/temp_dir.h"
+#include "common/testing/status_matchers.h"
 
 namespace cdh::attestation {
 namespace {
+
+using ::cdh::testing::StatusIs;
+using ::cdh::testing::IsOk;
 
 const std::string kHostData(32, '\x77');
 constexpr char kVcekGuid[] = "63da758d-e664-4564-adc5-f4b93be8accd";
@@ -27,7 +31,7 @@ nlohmann::json Ints(std::string_view b) {
 TEST(SnpReportTest, FieldByFieldV3) {
   std::string rd(64, '\x01');
   auto j = SnpReportToJson(FakeSnpReport(rd, kHostData, 3));
-  ASSERT_TRUE(j.ok()) << j.status();
+  ASSERT_THAT(j, IsOk());
   const std::vector<std::string> keys = {
       "version", "guest_svn", "policy", "family_id", "image_id", "vmpl", "sig_algo", "current_tcb", "plat_info",
       "key_info", "report_data", "measurement", "host_data", "id_key_digest", "author_key_digest", "report_id",
@@ -63,11 +67,11 @@ TEST(SnpReportTest, FieldByFieldV3) {
 
 TEST(SnpReportTest, VersionDependentFields) {
   auto v2 = SnpReportToJson(FakeSnpReport(std::string(64, 0), kHostData, 2));
-  ASSERT_TRUE(v2.ok()) << v2.status();
+  ASSERT_THAT(v2, IsOk());
   EXPECT_TRUE((*v2)["cpuid_fam_id"].is_null());
   EXPECT_TRUE((*v2)["cpuid_step"].is_null());
   auto v5 = SnpReportToJson(FakeSnpReport(std::string(64, 0), kHostData, 5));
-  ASSERT_TRUE(v5.ok()) << v5.status();
+  ASSERT_THAT(v5, IsOk());
   EXPECT_EQ((*v5)["launch_mit_vector"], 5);
   EXPECT_EQ((*v5)["current_mit_vector"], 6);
 }
@@ -90,7 +94,7 @@ TEST(SnpReportTest, NegativeTable) {
 TEST(SnpCertTableTest, ParsesKnownAndOtherGuids) {
   std::string table = FakeSnpCertTable({{kVcekGuid, "VCEKDER"}, {kAskGuid, "ASKDER"}, {kOtherGuid, "X"}});
   auto chain = SnpCertTableToJson(table);
-  ASSERT_TRUE(chain.ok()) << chain.status();
+  ASSERT_THAT(chain, IsOk());
   ASSERT_EQ(chain->size(), 3u);
   EXPECT_EQ((*chain)[0], (nlohmann::json{{"cert_type", "VCEK"}, {"data", Ints("VCEKDER")}}));
   EXPECT_EQ((*chain)[1]["cert_type"], "ASK");
@@ -113,12 +117,11 @@ TEST(SnpAttesterTest, ConfigfsTsmPathWithAuxblob) {
   SnpAttester attester(fs, nullptr);
   std::string rd(48, '\x33');
   auto ev = attester.GetEvidence(rd, CallContext{});
-  ASSERT_TRUE(ev.ok()) << ev.status();
+  ASSERT_THAT(ev, IsOk());
   EXPECT_EQ(ev->size(), 2u);
   EXPECT_EQ((*ev)["attestation_report"]["report_data"], Ints(rd + std::string(16, '\0')));
   EXPECT_EQ((*ev)["cert_chain"][0]["cert_type"], "VCEK");
-  EXPECT_EQ(attester.GetEvidence(std::string(65, 'x'), CallContext{}).status().code(),
-            absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(attester.GetEvidence(std::string(65, 'x'), CallContext{}), StatusIs(absl::StatusCode::kInvalidArgument));
 }
 
 // A fake kernel for SNP_GET_EXT_REPORT: first asks for a bigger certificate buffer, then answers.
@@ -171,12 +174,12 @@ TEST(SevGuestDeviceTest, PackingMatchesUapi) {
   SnpReportRespRaw resp{};
   uint32_t status = 0x16;
   std::memcpy(resp.data, &status, 4);
-  EXPECT_EQ(ParseSnpReportResp(resp).status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_THAT(ParseSnpReportResp(resp), StatusIs(absl::StatusCode::kUnavailable));
   status = 0;
   uint32_t size = 1000;
   std::memcpy(resp.data, &status, 4);
   std::memcpy(resp.data + 4, &size, 4);
-  EXPECT_EQ(ParseSnpReportResp(resp).status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(ParseSnpReportResp(resp), StatusIs(absl::StatusCode::kInvalidArgument));
 }
 
 TEST(SevGuestDeviceTest, RetriesWithAnnouncedCertBuffer) {
@@ -187,29 +190,27 @@ TEST(SevGuestDeviceTest, RetriesWithAnnouncedCertBuffer) {
       dev, [kernel](int fd, unsigned long r, void* a) { return (*kernel)(fd, r, a); });
   SnpAttester attester(nullptr, std::move(device));
   auto ev = attester.GetEvidence("nonce", CallContext{});
-  ASSERT_TRUE(ev.ok()) << ev.status();
+  ASSERT_THAT(ev, IsOk());
   EXPECT_EQ(kernel->calls, 2);
   EXPECT_EQ(kernel->last_vmpl, 0u);
   EXPECT_EQ(kernel->last_user_data, "nonce" + std::string(59, '\0'));
   EXPECT_EQ((*ev)["cert_chain"][0]["data"], Ints("VCEK"));
 }
 
-TEST(SevGuestDeviceTest, AbsurdAnnouncedCertSizeRejectedBeforeAllocating) {  // field case T4
+TEST(SevGuestDeviceTest, AbsurdAnnouncedCertSizeRejectedBeforeAllocating) {
   testing::TempDir dir;
   std::string dev = dir.Write("sev-guest", "");
   auto kernel = std::make_shared<FakeSevKernel>();
   kernel->announce = 0x81000000;
   LinuxSevGuestDevice device(dev, [kernel](int fd, unsigned long r, void* a) { return (*kernel)(fd, r, a); });
   auto r = device.GetExtReport(std::string(64, '\0'), 0);
-  EXPECT_EQ(r.status().code(), absl::StatusCode::kResourceExhausted);
-  EXPECT_NE(r.status().message().find(dev), absl::string_view::npos);
+  EXPECT_THAT(r, StatusIs(absl::StatusCode::kResourceExhausted, dev));
 }
 
 TEST(SevGuestDeviceTest, MissingDeviceIsUnavailable) {
   LinuxSevGuestDevice device("/nonexistent/dev/sev-guest");
   auto r = device.GetExtReport(std::string(64, '\0'), 0);
-  EXPECT_EQ(r.status().code(), absl::StatusCode::kUnavailable);
-  EXPECT_NE(r.status().message().find("/nonexistent/dev/sev-guest"), absl::string_view::npos);
+  EXPECT_THAT(r, StatusIs(absl::StatusCode::kUnavailable, "/nonexistent/dev/sev-guest"));
 }
 
 }  // namespace

@@ -1,7 +1,7 @@
 // TdxAttester: the `tdx` TEE (attesters.md §2.2). Quotes come from configfs-tsm only (provider
 // `tdx_guest`, §3); upstream removed the /dev/tdx_guest quote path, and so does this: on a guest
 // with only /dev/tdx_guest, GetEvidence fails with UNAVAILABLE naming the configfs-tsm root
-// (field case T2; detection still reports tdx, as upstream).
+// (detection still reports tdx, as upstream).
 //
 // Evidence: {"cc_eventlog": "<std base64>" | null, "quote": "<std base64 of the raw TD quote>"}
 // where cc_eventlog = trimmed CCEL table + runtime event log + FF×8 (cc_eventlog.h).

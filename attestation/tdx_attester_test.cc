@@ -7,10 +7,14 @@
 #include "attestation/fake_tsm_fs.h"
 #include "common/base64.h"
 #include "gtest/gtest.h"
-#include "tests/test_util.h"
+#include "common/testing/temp_dir.h"
+#include "common/testing/status_matchers.h"
 
 namespace cdh::attestation {
 namespace {
+
+using ::cdh::testing::StatusIs;
+using ::cdh::testing::IsOk;
 
 const std::string kMrConfigId(48, '\x5c');
 
@@ -27,12 +31,12 @@ TEST(TdxAttesterTest, EvidenceShapeAndZeroPaddedReportData) {
   for (size_t n : {0, 1, 32, 48, 64}) {
     std::string rd(n, '\x42');
     auto ev = attester.GetEvidence(rd, CallContext{});
-    ASSERT_TRUE(ev.ok()) << ev.status();
+    ASSERT_THAT(ev, IsOk());
     ASSERT_TRUE(ev->is_object());
     EXPECT_EQ(ev->size(), 2u);
     EXPECT_TRUE(ev->at("cc_eventlog").is_null());
     auto quote = Base64StdDecode(ev->at("quote").get<std::string>());
-    ASSERT_TRUE(quote.ok());
+    ASSERT_THAT(quote, IsOk());
     std::string padded = rd + std::string(64 - n, '\0');
     EXPECT_EQ(quote->substr(kTdxQuoteV4ReportDataOffset, 64), padded) << n;
   }
@@ -41,7 +45,7 @@ TEST(TdxAttesterTest, EvidenceShapeAndZeroPaddedReportData) {
 TEST(TdxAttesterTest, OversizeReportDataRejected) {
   TdxAttester attester(TdxFs(), {});
   auto ev = attester.GetEvidence(std::string(65, 'x'), CallContext{});
-  EXPECT_EQ(ev.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(ev, StatusIs(absl::StatusCode::kInvalidArgument));
 }
 
 TEST(TdxAttesterTest, EventlogFromCcelAndRuntimeLog) {
@@ -51,18 +55,17 @@ TEST(TdxAttesterTest, EventlogFromCcelAndRuntimeLog) {
   dir.Write("eventlog", "RUNTIME-EVENTS");
   TdxAttester attester(TdxFs(), {dir.path() + "/CCEL", dir.path() + "/eventlog"});
   auto ev = attester.GetEvidence("rd", CallContext{});
-  ASSERT_TRUE(ev.ok()) << ev.status();
+  ASSERT_THAT(ev, IsOk());
   auto log = Base64StdDecode(ev->at("cc_eventlog").get<std::string>());
-  ASSERT_TRUE(log.ok());
+  ASSERT_THAT(log, IsOk());
   EXPECT_EQ(*log, events + "RUNTIME-EVENTS" + std::string(8, '\xff'));
 }
 
-TEST(TdxAttesterTest, OnlyDevTdxGuestFailsNamingConfigfs) {  // field case T2
+TEST(TdxAttesterTest, OnlyDevTdxGuestFailsNamingConfigfs) {
   auto tsm = std::make_shared<PosixTsmFs>("/nonexistent/sys/kernel/config/tsm/report");
   TdxAttester attester(tsm, {});
   auto ev = attester.GetEvidence("rd", CallContext{});
-  EXPECT_EQ(ev.status().code(), absl::StatusCode::kNotFound);
-  EXPECT_NE(ev.status().message().find("/nonexistent/sys/kernel/config/tsm/report"), absl::string_view::npos);
+  EXPECT_THAT(ev, StatusIs(absl::StatusCode::kNotFound, "/nonexistent/sys/kernel/config/tsm/report"));
 }
 
 }  // namespace

@@ -1,6 +1,6 @@
 // The TEE names of KBS protocol 0.4.0 as they appear on the wire (`tee` of the /auth request;
-// kbs-protocol.md §1.1, attesters.md §1.3). One table for the targeted protocol version (field
-// case K4): older spellings such as `azsnpvtpm`, and `sev` (removed from kbs-types), are not
+// kbs-protocol.md §1.1, attesters.md §1.3). One table for the targeted protocol version: older
+// spellings such as `azsnpvtpm`, and `sev` (removed from kbs-types), are not
 // accepted. Thread-safe (constants).
 #ifndef CDH_ATTESTATION_TEE_NAMES_H_
 #define CDH_ATTESTATION_TEE_NAMES_H_

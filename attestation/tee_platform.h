@@ -2,7 +2,7 @@
 // point them at emulations) and how to reach them (injectable configfs-tsm and TPM openers).
 // DetectionProbes() lists the probes of attesters.md §1.2 in upstream's order;
 // RegisterHardwareAttesters() registers the tdx, snp, tpm, az-tdx-vtpm and az-snp-vtpm factories.
-// Used with ChooseAttester (attester_factory.h), which keeps the K7 policy.
+// Used with ChooseAttester (attester_factory.h), which keeps the no-silent-sample-fallback policy.
 //
 // TeePaths is a copyable value type. TeePlatform is copyable; its collaborators are thread-safe.
 #ifndef CDH_ATTESTATION_TEE_PLATFORM_H_

@@ -1,7 +1,7 @@
 // TpmAttester: the generic `tpm` TEE (attesters.md §2.6, §4.3). A TPM quote is not bound to a
 // hardware TEE: the verifier trusts the AK only through its policy (§7).
 //
-// Report data (field case T1): 0..64 bytes are accepted and resized to 32 bytes
+// Report data: 0..64 bytes are accepted and resized to 32 bytes
 // (TPM_REPORT_DATA_SIZE: longer input such as a 48-byte SHA-384 digest is truncated, shorter is
 // zero-padded), exactly what the Trustee verifier compares with `extraData`; more than 64 bytes
 // is INVALID_ARGUMENT with a message saying so, never a bare TPM code.

@@ -1,5 +1,5 @@
 // The `tpm` attester and EsysTpm against a real swtpm started by the test (unix sockets in a temp
-// dir; the AK is provisioned by the test through ESAPI). Field case T1.
+// dir; the AK is provisioned by the test through ESAPI).
 #include "attestation/tpm_attester.h"
 
 #include "attestation/tpm/esys_tpm.h"
@@ -10,9 +10,13 @@
 #include "crypto/rsa_pkcs1.h"
 #include "absl/strings/escaping.h"
 #include "gtest/gtest.h"
+#include "common/testing/status_matchers.h"
 
 namespace cdh::attestation {
 namespace {
+
+using ::cdh::testing::StatusIs;
+using ::cdh::testing::IsOk;
 
 using absl::StatusCode;
 
@@ -20,12 +24,12 @@ class TpmTest : public ::testing::Test {
  protected:
   void SetUp() override {
     auto rig = SwtpmRig::Start();
-    ASSERT_TRUE(rig.ok()) << rig.status();
+    ASSERT_THAT(rig, IsOk());
     rig_ = std::move(rig).value();
     auto tpm = EsysTpm::Open(rig_->tcti());
-    ASSERT_TRUE(tpm.ok()) << tpm.status();
+    ASSERT_THAT(tpm, IsOk());
     tpm_ = std::move(tpm).value();
-    ASSERT_TRUE(tpm_->ProvisionRsaAk(kDefaultTpmAkHandle).ok());
+    ASSERT_THAT(tpm_->ProvisionRsaAk(kDefaultTpmAkHandle), IsOk());
   }
   void TearDown() override {
     tpm_.reset();
@@ -35,7 +39,7 @@ class TpmTest : public ::testing::Test {
   std::shared_ptr<EsysTpm> tpm_;
 };
 
-// T1: report data of every length a caller may pass, checked the way the Trustee verifier does.
+// Report data of every length a caller may pass, checked the way the Trustee verifier does.
 TEST_F(TpmTest, EvidenceVerifiesForEveryReportDataLength) {
   TpmAttester attester(tpm_, kDefaultTpmAkHandle);
   EXPECT_EQ(attester.tee(), "tpm");
@@ -43,7 +47,7 @@ TEST_F(TpmTest, EvidenceVerifiesForEveryReportDataLength) {
     std::string rd;
     for (size_t i = 0; i < n; ++i) rd.push_back(static_cast<char>(i + 1));
     auto ev = attester.GetEvidence(rd, CallContext{});
-    ASSERT_TRUE(ev.ok()) << n << ": " << ev.status();
+    ASSERT_THAT(ev, IsOk()) << n << ": " << ev.status();
     ASSERT_EQ(ev->size(), 2u);
     const auto& q = ev->at("tpm_quote");
     ASSERT_EQ(q.size(), 3u);
@@ -53,10 +57,10 @@ TEST_F(TpmTest, EvidenceVerifiesForEveryReportDataLength) {
     ASSERT_TRUE(sig.ok() && msg.ok() && ak.ok());
     EXPECT_EQ(sig->substr(0, 4), std::string("\x00\x14\x00\x0b", 4));  // TPMT_SIGNATURE RSASSA/SHA-256
     auto raw_sig = ParseTpmRsassaSha256Signature(*sig);
-    ASSERT_TRUE(raw_sig.ok());
+    ASSERT_THAT(raw_sig, IsOk());
     EXPECT_TRUE(crypto::VerifyRsaPkcs1Sha256(*ak, *msg, *raw_sig).ok());
     auto attest = ParseTpmQuoteAttest(*msg);
-    ASSERT_TRUE(attest.ok()) << attest.status();
+    ASSERT_THAT(attest, IsOk());
     std::string expected = rd.substr(0, 32);
     expected.resize(32, '\0');
     EXPECT_EQ(attest->extra_data, expected) << n;
@@ -75,33 +79,31 @@ TEST_F(TpmTest, EvidenceVerifiesForEveryReportDataLength) {
 TEST_F(TpmTest, OversizeReportDataIsAClearError) {
   TpmAttester attester(tpm_, kDefaultTpmAkHandle);
   auto ev = attester.GetEvidence(std::string(65, 'x'), CallContext{});
-  EXPECT_EQ(ev.status().code(), StatusCode::kInvalidArgument);
-  EXPECT_NE(ev.status().message().find("65 bytes"), absl::string_view::npos) << ev.status();
+  EXPECT_THAT(ev, StatusIs(StatusCode::kInvalidArgument, "65 bytes")) << ev.status();
   // Straight to the TPM: TPM2B_DATA cannot hold it; checked before the TPM sees it.
   auto q = tpm_->Quote(kDefaultTpmAkHandle, std::string(65, 'x'));
-  EXPECT_EQ(q.status().code(), StatusCode::kInvalidArgument);
-  EXPECT_NE(q.status().message().find("qualifying data"), absl::string_view::npos);
+  EXPECT_THAT(q, StatusIs(StatusCode::kInvalidArgument, "qualifying data"));
 }
 
 TEST_F(TpmTest, MissingAkIsNotFoundNamingTheHandle) {
   TpmAttester attester(tpm_, 0x81010077);
   auto ev = attester.GetEvidence("x", CallContext{});
-  EXPECT_EQ(ev.status().code(), StatusCode::kNotFound) << ev.status();
-  EXPECT_NE(ev.status().message().find("0x81010077"), absl::string_view::npos) << ev.status();
+  EXPECT_THAT(ev, StatusIs(StatusCode::kNotFound)) << ev.status();
+  EXPECT_THAT(std::string(ev.status().message()), ::testing::HasSubstr("0x81010077")) << ev.status();
 }
 
 TEST_F(TpmTest, PcrExtendFollowsTheVerifierRule) {
   std::string d = crypto::Sha256("init data");
   ASSERT_TRUE(tpm_->ExtendPcr(8, d).ok());
   auto pcrs = tpm_->ReadPcrs();
-  ASSERT_TRUE(pcrs.ok());
+  ASSERT_THAT(pcrs, IsOk());
   EXPECT_EQ((*pcrs)[8], crypto::Sha256(std::string(32, '\0') + d));
-  EXPECT_EQ(tpm_->ExtendPcr(24, d).code(), StatusCode::kInvalidArgument);
-  EXPECT_EQ(tpm_->ExtendPcr(-1, d).code(), StatusCode::kInvalidArgument);
-  EXPECT_EQ(tpm_->ExtendPcr(8, d.substr(0, 31)).code(), StatusCode::kInvalidArgument);
+  EXPECT_THAT(tpm_->ExtendPcr(24, d), StatusIs(StatusCode::kInvalidArgument));
+  EXPECT_THAT(tpm_->ExtendPcr(-1, d), StatusIs(StatusCode::kInvalidArgument));
+  EXPECT_THAT(tpm_->ExtendPcr(8, d.substr(0, 31)), StatusIs(StatusCode::kInvalidArgument));
   absl::Status pcr17 = tpm_->ExtendPcr(17, d);  // not extendable at locality 0 (§4.6)
   EXPECT_FALSE(pcr17.ok());
-  EXPECT_NE(pcr17.message().find("locality"), absl::string_view::npos) << pcr17;
+  EXPECT_THAT(std::string(pcr17.message()), ::testing::HasSubstr("locality")) << pcr17;
 }
 
 TEST_F(TpmTest, NvWriteDefiningAndChunkedRead) {
@@ -112,15 +114,14 @@ TEST_F(TpmTest, NvWriteDefiningAndChunkedRead) {
   ASSERT_TRUE(tpm_->NvWriteDefining(0x01400002, std::string(48, 'a')).ok());
   ASSERT_TRUE(tpm_->NvWriteDefining(0x01400002, std::string(32, 'b')).ok());  // redefined with the new size
   EXPECT_EQ(*tpm_->NvRead(0x01400002), std::string(32, 'b'));
-  EXPECT_EQ(tpm_->NvRead(0x01400009).status().code(), StatusCode::kNotFound);
-  EXPECT_TRUE(tpm_->NvUndefine(0x01400002).ok());
-  EXPECT_EQ(tpm_->NvRead(0x01400002).status().code(), StatusCode::kNotFound);
+  EXPECT_THAT(tpm_->NvRead(0x01400009), StatusIs(StatusCode::kNotFound));
+  EXPECT_THAT(tpm_->NvUndefine(0x01400002), IsOk());
+  EXPECT_THAT(tpm_->NvRead(0x01400002), StatusIs(StatusCode::kNotFound));
 }
 
 TEST(EsysTpmTest, UnreachableTctiIsUnavailable) {
   auto tpm = EsysTpm::Open("swtpm:path=/nonexistent/tpm.sock");
-  EXPECT_EQ(tpm.status().code(), StatusCode::kUnavailable);
-  EXPECT_NE(tpm.status().message().find("/nonexistent/tpm.sock"), absl::string_view::npos);
+  EXPECT_THAT(tpm, StatusIs(StatusCode::kUnavailable, "/nonexistent/tpm.sock"));
 }
 
 }  // namespace

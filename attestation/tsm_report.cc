@@ -7,10 +7,10 @@
 #include <unistd.h>
 
 #include <atomic>
-#include <condition_variable>
-#include <mutex>
 #include <thread>
 
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
 #include "common/status_macros.h"
 #include "common/strings.h"
 
@@ -53,23 +53,19 @@ absl::StatusOr<T> RunWithDeadline(const CallContext& ctx, std::string_view what,
   if (ctx.deadline == absl::InfiniteFuture()) return fn();
   if (ctx.Expired()) return absl::DeadlineExceededError(StrCat(what, ": deadline exceeded before the request"));
   struct State {
-    std::mutex mu;
-    std::condition_variable cv;
-    bool done = false;
-    absl::StatusOr<T> result = absl::UnknownError("not run");
+    absl::Mutex mu;
+    bool done ABSL_GUARDED_BY(mu) = false;
+    absl::StatusOr<T> result ABSL_GUARDED_BY(mu) = absl::UnknownError("not run");
   };
   auto state = std::make_shared<State>();
   std::thread([state, fn = std::move(fn)]() mutable {
     absl::StatusOr<T> r = fn();
-    std::lock_guard<std::mutex> lock(state->mu);
+    absl::MutexLock lock(&state->mu);
     state->result = std::move(r);
     state->done = true;
-    state->cv.notify_all();
   }).detach();
-  std::unique_lock<std::mutex> lock(state->mu);
-  absl::Duration remaining = ctx.Remaining();
-  auto timeout = std::chrono::nanoseconds(absl::ToInt64Nanoseconds(std::max(remaining, absl::ZeroDuration())));
-  if (!state->cv.wait_for(lock, timeout, [&] { return state->done; })) {
+  absl::MutexLock lock(&state->mu);
+  if (!state->mu.AwaitWithDeadline(absl::Condition(&state->done), ctx.deadline)) {
     return absl::DeadlineExceededError(
         StrCat(what, ": no answer before the deadline (the quote service may be hung; the request is abandoned)"));
   }

@@ -14,8 +14,8 @@
 //                entry (bounded).
 //
 // Every blocking file operation runs on a worker thread, so a caller whose deadline passes gets
-// DEADLINE_EXCEEDED even when the kernel (or the host's quote service behind it) never answers
-// (field case T4); the abandoned worker removes its entry when the call eventually returns.
+// DEADLINE_EXCEEDED even when the kernel (or the host's quote service behind it) never answers;
+// the abandoned worker removes its entry when the call eventually returns.
 #ifndef CDH_ATTESTATION_TSM_REPORT_H_
 #define CDH_ATTESTATION_TSM_REPORT_H_
 
@@ -93,7 +93,7 @@ class TsmReporter {
   static constexpr int kMaxAttempts = 3;
 
   // Used when the caller's context has no deadline: a quote service that never answers must not
-  // hang the caller forever (field case T4).
+  // hang the caller forever.
   static constexpr absl::Duration kDefaultTimeout = absl::Seconds(60);
 
   explicit TsmReporter(std::shared_ptr<TsmFs> fs, absl::Duration default_timeout = kDefaultTimeout)

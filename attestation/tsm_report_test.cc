@@ -1,5 +1,5 @@
 // configfs-tsm: the kernel's semantics are emulated by FakeTsmFs (no TDX/SNP guest kernel here);
-// PosixTsmFs is exercised on a real temp directory for the file-level failure cases of T4.
+// PosixTsmFs is exercised on a real temp directory for the file-level failure cases.
 #include "attestation/tsm_report.h"
 
 #include <sys/stat.h>
@@ -11,10 +11,14 @@
 
 #include "attestation/fake_tsm_fs.h"
 #include "gtest/gtest.h"
-#include "tests/test_util.h"
+#include "common/testing/temp_dir.h"
+#include "common/testing/status_matchers.h"
 
 namespace cdh::attestation {
 namespace {
+
+using ::cdh::testing::StatusIs;
+using ::cdh::testing::IsOk;
 
 using absl::StatusCode;
 
@@ -32,15 +36,15 @@ TEST(FakeTsmFsTest, ReproducesKernelSemantics) {
   EXPECT_EQ(*fs->ReadAttribute("e", "provider", 64), "tdx_guest\n");
   EXPECT_EQ(*fs->ReadAttribute("e", "generation", 64), "0\n");
   // outblob before any inblob write: EINVAL.
-  EXPECT_EQ(fs->ReadAttribute("e", "outblob", 4096).status().code(), StatusCode::kInvalidArgument);
+  EXPECT_THAT(fs->ReadAttribute("e", "outblob", 4096), StatusIs(StatusCode::kInvalidArgument));
   // 65 bytes exceed TSM_REPORT_INBLOB_MAX; tdx_guest wants exactly 64.
-  EXPECT_EQ(fs->WriteAttribute("e", "inblob", std::string(65, 'x')).code(), StatusCode::kInvalidArgument);
-  EXPECT_EQ(fs->WriteAttribute("e", "inblob", std::string(32, 'x')).code(), StatusCode::kInvalidArgument);
+  EXPECT_THAT(fs->WriteAttribute("e", "inblob", std::string(65, 'x')), StatusIs(StatusCode::kInvalidArgument));
+  EXPECT_THAT(fs->WriteAttribute("e", "inblob", std::string(32, 'x')), StatusIs(StatusCode::kInvalidArgument));
   ASSERT_TRUE(fs->WriteAttribute("e", "inblob", Inblob('a')).ok());
   ASSERT_TRUE(fs->WriteAttribute("e", "inblob", Inblob('b')).ok());
   EXPECT_EQ(*fs->ReadAttribute("e", "generation", 64), "2\n");
   EXPECT_EQ(*fs->ReadAttribute("e", "outblob", 4096), "QUOTE:" + Inblob('b'));
-  EXPECT_EQ(fs->ReadAttribute("e", "auxblob", 4096).status().code(), StatusCode::kNotFound);  // tdx: invisible
+  EXPECT_THAT(fs->ReadAttribute("e", "auxblob", 4096), StatusIs(StatusCode::kNotFound));  // tdx: invisible
   EXPECT_FALSE(fs->WriteAttribute("e", "generation", "5").ok());
   ASSERT_TRUE(fs->RemoveEntry("e").ok());
   EXPECT_EQ(fs->EntryCount(), 0u);
@@ -50,7 +54,7 @@ TEST(TsmReporterTest, OneEntryPerRequestAndRemoved) {
   auto fs = EchoTdx();
   TsmReporter reporter(fs);
   auto r = reporter.GetReport("tdx_guest", Inblob('q'), false, CallContext{});
-  ASSERT_TRUE(r.ok()) << r.status();
+  ASSERT_THAT(r, IsOk());
   EXPECT_EQ(r->outblob, "QUOTE:" + Inblob('q'));
   EXPECT_FALSE(r->auxblob.has_value());
   EXPECT_EQ(fs->entries_created(), 1);
@@ -60,8 +64,7 @@ TEST(TsmReporterTest, OneEntryPerRequestAndRemoved) {
 TEST(TsmReporterTest, RejectsInblobOfWrongSize) {
   TsmReporter reporter(EchoTdx());
   for (size_t n : {0, 32, 63, 65}) {
-    EXPECT_EQ(reporter.GetReport("tdx_guest", std::string(n, 'x'), false, CallContext{}).status().code(),
-              StatusCode::kInvalidArgument)
+    EXPECT_THAT(reporter.GetReport("tdx_guest", std::string(n, 'x'), false, CallContext{}), StatusIs(StatusCode::kInvalidArgument))
         << n;
   }
 }
@@ -72,8 +75,7 @@ TEST(TsmReporterTest, WrongProviderIsFailedPreconditionAndEntryRemoved) {
   });
   TsmReporter reporter(fs);
   auto r = reporter.GetReport("tdx_guest", Inblob('q'), false, CallContext{});
-  EXPECT_EQ(r.status().code(), StatusCode::kFailedPrecondition);
-  EXPECT_NE(r.status().message().find("sev_guest"), absl::string_view::npos);
+  EXPECT_THAT(r, StatusIs(StatusCode::kFailedPrecondition, "sev_guest"));
   EXPECT_EQ(fs->EntryCount(), 0u);
 }
 
@@ -82,7 +84,7 @@ TEST(TsmReporterTest, GenerationRaceRetriesOnFreshEntry) {
   fs->SetForeignWrites(1);  // someone writes into our first entry right after us
   TsmReporter reporter(fs);
   auto r = reporter.GetReport("tdx_guest", Inblob('m'), false, CallContext{});
-  ASSERT_TRUE(r.ok()) << r.status();
+  ASSERT_THAT(r, IsOk());
   EXPECT_EQ(r->outblob, "QUOTE:" + Inblob('m'));  // never the foreign writer's quote
   EXPECT_EQ(fs->entries_created(), 2);
   EXPECT_EQ(fs->EntryCount(), 0u);
@@ -93,7 +95,7 @@ TEST(TsmReporterTest, PersistentRaceGivesUpAfterBoundedAttempts) {
   fs->SetForeignWrites(100);
   TsmReporter reporter(fs);
   auto r = reporter.GetReport("tdx_guest", Inblob('m'), false, CallContext{});
-  EXPECT_EQ(r.status().code(), StatusCode::kUnavailable);
+  EXPECT_THAT(r, StatusIs(StatusCode::kUnavailable));
   EXPECT_EQ(fs->entries_created(), TsmReporter::kMaxAttempts);
   EXPECT_EQ(fs->EntryCount(), 0u);
 }
@@ -117,51 +119,48 @@ TEST(TsmReporterTest, ConcurrentRequestsGetTheirOwnQuotes) {
   EXPECT_TRUE(fs->WaitForNoEntries(absl::Seconds(5)));
 }
 
-// Field case T4: a quote source that never answers.
+// A quote source that never answers.
 TEST(TsmReporterTest, HungQuoteServiceTimesOutAndCleansUpLater) {
   auto fs = EchoTdx();
   fs->SetOutblobHangs(true);
   TsmReporter reporter(fs);
   absl::Time start = absl::Now();
   auto r = reporter.GetReport("tdx_guest", Inblob('h'), false, CallContext::WithTimeout(absl::Milliseconds(200)));
-  EXPECT_EQ(r.status().code(), StatusCode::kDeadlineExceeded);
+  EXPECT_THAT(r, StatusIs(StatusCode::kDeadlineExceeded));
   EXPECT_LT(absl::Now() - start, absl::Seconds(5));
   EXPECT_EQ(fs->EntryCount(), 1u);  // the abandoned request still holds its entry...
   fs->ReleaseHangs();
   EXPECT_TRUE(fs->WaitForNoEntries(absl::Seconds(10)));  // ...and removes it once the kernel answers
 }
 
-// T4 again: a caller without a deadline still gets an answer (the reporter's default timeout).
+// A caller without a deadline still gets an answer (the reporter's default timeout).
 TEST(TsmReporterTest, NoCallerDeadlineUsesTheDefaultTimeout) {
   auto fs = EchoTdx();
   fs->SetOutblobHangs(true);
   TsmReporter reporter(fs, absl::Milliseconds(100));
-  EXPECT_EQ(reporter.GetReport("tdx_guest", Inblob('h'), false, CallContext{}).status().code(),
-            StatusCode::kDeadlineExceeded);
+  EXPECT_THAT(reporter.GetReport("tdx_guest", Inblob('h'), false, CallContext{}), StatusIs(StatusCode::kDeadlineExceeded));
   fs->ReleaseHangs();
   EXPECT_TRUE(fs->WaitForNoEntries(absl::Seconds(10)));
 }
 
-// Field case T4: an absurd announced size is rejected before allocating.
+// An absurd announced size is rejected before allocating.
 TEST(TsmReporterTest, AbsurdAnnouncedSizeRejected) {
   auto fs = EchoTdx();
   fs->SetAnnouncedOutblobSize(0x81000000);
   TsmReporter reporter(fs);
   auto r = reporter.GetReport("tdx_guest", Inblob('s'), false, CallContext{});
-  EXPECT_EQ(r.status().code(), StatusCode::kResourceExhausted);
-  EXPECT_NE(r.status().message().find("2164260864"), absl::string_view::npos);
+  EXPECT_THAT(r, StatusIs(StatusCode::kResourceExhausted, "2164260864"));
   EXPECT_EQ(fs->EntryCount(), 0u);
 }
 
-// Field case T4: EIO from outblob names the path.
+// EIO from outblob names the path.
 TEST(TsmReporterTest, OutblobEioNamesThePath) {
   auto fs = EchoTdx();
   fs->SetOutblobEio(true);
   TsmReporter reporter(fs);
   auto r = reporter.GetReport("tdx_guest", Inblob('e'), false, CallContext{});
-  EXPECT_EQ(r.status().code(), StatusCode::kUnavailable);
-  EXPECT_NE(r.status().message().find("/outblob"), absl::string_view::npos) << r.status();
-  EXPECT_NE(r.status().message().find("Input/output error"), absl::string_view::npos);
+  EXPECT_THAT(r, StatusIs(StatusCode::kUnavailable, "/outblob")) << r.status();
+  EXPECT_THAT(std::string(r.status().message()), ::testing::HasSubstr("Input/output error"));
   EXPECT_EQ(fs->EntryCount(), 0u);
 }
 
@@ -170,18 +169,17 @@ TEST(TsmReporterTest, EmptyOutblobIsUnavailable) {  // guest-components#823
     return std::string();
   });
   TsmReporter reporter(fs);
-  EXPECT_EQ(reporter.GetReport("tdx_guest", Inblob('e'), false, CallContext{}).status().code(),
-            StatusCode::kUnavailable);
+  EXPECT_THAT(reporter.GetReport("tdx_guest", Inblob('e'), false, CallContext{}), StatusIs(StatusCode::kUnavailable));
 }
 
 TEST(TsmReporterTest, MissingRootAndNoProvider) {
   auto fs = EchoTdx();
   TsmReporter reporter(fs);
   fs->SetRootMissing(true);
-  EXPECT_EQ(reporter.GetReport("tdx_guest", Inblob('x'), false, CallContext{}).status().code(), StatusCode::kNotFound);
+  EXPECT_THAT(reporter.GetReport("tdx_guest", Inblob('x'), false, CallContext{}), StatusIs(StatusCode::kNotFound));
   fs->SetRootMissing(false);
   fs->SetNoProvider(true);
-  EXPECT_EQ(reporter.ProbeProvider(CallContext{}).status().code(), StatusCode::kUnavailable);
+  EXPECT_THAT(reporter.ProbeProvider(CallContext{}), StatusIs(StatusCode::kUnavailable));
   fs->SetNoProvider(false);
   EXPECT_EQ(*reporter.ProbeProvider(CallContext{}), "tdx_guest");
   EXPECT_EQ(fs->EntryCount(), 0u);
@@ -193,7 +191,7 @@ TEST(TsmReporterTest, SevAuxblobReturned) {
       [](std::string_view) -> absl::StatusOr<std::string> { return std::string("CERTS"); });
   TsmReporter reporter(fs);
   auto r = reporter.GetReport("sev_guest", Inblob('v'), true, CallContext{});
-  ASSERT_TRUE(r.ok()) << r.status();
+  ASSERT_THAT(r, IsOk());
   EXPECT_EQ(r->auxblob.value_or(""), "CERTS");
 }
 
@@ -203,7 +201,7 @@ TEST(ParseTsmDecimalTest, Table) {
   for (const char* bad : {"", "\n", "-1", "1x", "99999999999999999999"}) EXPECT_FALSE(ParseTsmDecimal(bad).ok()) << bad;
 }
 
-// PosixTsmFs on a real directory: the file-level T4 cases (configfs itself needs a TEE kernel).
+// PosixTsmFs on a real directory: the file-level failure cases (configfs itself needs a TEE kernel).
 TEST(PosixTsmFsTest, AnnouncedSizeCheckedBeforeReading) {
   testing::TempDir dir;
   PosixTsmFs fs(dir.path());
@@ -211,8 +209,7 @@ TEST(PosixTsmFsTest, AnnouncedSizeCheckedBeforeReading) {
   std::string path = dir.path() + "/e/outblob";
   ASSERT_EQ(::truncate(dir.Write("e/outblob", "").c_str(), 0x81000000), 0);  // sparse: nothing allocated
   auto r = fs.ReadAttribute("e", "outblob", kTsmMaxBlobSize);
-  EXPECT_EQ(r.status().code(), StatusCode::kResourceExhausted);
-  EXPECT_NE(r.status().message().find(path), absl::string_view::npos);
+  EXPECT_THAT(r, StatusIs(StatusCode::kResourceExhausted, path));
 }
 
 TEST(PosixTsmFsTest, EioNamesThePath) {
@@ -222,16 +219,15 @@ TEST(PosixTsmFsTest, EioNamesThePath) {
   // Reading /proc/self/mem at offset 0 fails with EIO: a real EIO from a real read(2).
   ASSERT_EQ(::symlink("/proc/self/mem", (dir.path() + "/e/outblob").c_str()), 0);
   auto r = fs.ReadAttribute("e", "outblob", kTsmMaxBlobSize);
-  EXPECT_EQ(r.status().code(), StatusCode::kUnavailable);
-  EXPECT_NE(r.status().message().find(dir.path() + "/e/outblob"), absl::string_view::npos) << r.status();
+  EXPECT_THAT(r, StatusIs(StatusCode::kUnavailable, dir.path() + "/e/outblob")) << r.status();
   ::unlink((dir.path() + "/e/outblob").c_str());
   EXPECT_TRUE(fs.RemoveEntry("e").ok());
-  EXPECT_EQ(fs.RemoveEntry("e").code(), StatusCode::kNotFound);
+  EXPECT_THAT(fs.RemoveEntry("e"), StatusIs(StatusCode::kNotFound));
 }
 
 TEST(PosixTsmFsTest, MissingRootIsNotFound) {
   PosixTsmFs fs("/nonexistent/tsm/report");
-  EXPECT_EQ(fs.MakeEntry("e").code(), StatusCode::kNotFound);
+  EXPECT_THAT(fs.MakeEntry("e"), StatusIs(StatusCode::kNotFound));
 }
 
 }  // namespace

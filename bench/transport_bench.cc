@@ -1,7 +1,7 @@
 // transport_bench: round-trip latency of a small GetResource (offline_fs_kbc) through the real
 // daemon over ttrpc and over gRPC, with 1 and with 64 concurrent callers, in one run. Prints
 // figures (p50/p99 in microseconds, calls per second) and the ttrpc/gRPC ratios; it is not a
-// test and asserts nothing about speed (../shared/STYLE.md, "Tests").
+// test and asserts nothing about speed.
 //
 // Each transport uses ONE connection shared by all callers, as the kata agent does.
 // Usage: transport_bench [calls_per_caller_single=2000] [calls_per_caller_concurrent=200]
@@ -16,7 +16,7 @@
 
 #include "tools/cdh_client.h"
 #include "common/strings.h"
-#include "tests/ttrpc/test_daemon.h"
+#include "tests/daemon_fixture.h"
 
 namespace {
 
@@ -66,8 +66,8 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "cannot start the daemon: %s\n", std::string(cdh::ToStd(daemon.status().message())).c_str());
     return 1;
   }
-  auto ttrpc = cdh::tool::NewTtrpcCdhClient((*daemon)->ttrpc_socket());
-  auto grpc = cdh::tool::NewGrpcCdhClient(cdh::StrCat("unix://", (*daemon)->grpc_socket()));
+  auto ttrpc = cdh::tool::NewTtrpcCdhClient(*cdh::UnixSocketAddress::Parse("unix://" + (*daemon)->ttrpc_socket()));
+  auto grpc = cdh::tool::NewGrpcCdhClient(*cdh::UnixSocketAddress::Parse("unix://" + (*daemon)->grpc_socket()));
   if (!ttrpc.ok() || !grpc.ok()) {
     std::fprintf(stderr, "cannot connect\n");
     return 1;

@@ -1,7 +1,7 @@
-#include "common/strings.h"
 #include "common/base64.h"
 
 #include "absl/strings/escaping.h"
+#include "common/strings.h"
 
 namespace cdh {
 namespace {

@@ -1,7 +1,8 @@
 // Strict base64 codecs (RFC 4648).
 //
 // Decoders accept exactly one encoding each and reject anything else with INVALID_ARGUMENT and a
-// message that names the encoding expected (field case S1, ../shared/cases/field-cases.md):
+// message that names the encoding expected (a lenient decoder would let a mis-encoded secret
+// through as garbage):
 // - base64url without padding: alphabet A-Z a-z 0-9 - _, no '=', canonical trailing bits
 //   (JWS/JWE members; cdh-api.md §7.1, kbs-protocol.md §3).
 // - standard base64 with padding: alphabet A-Z a-z 0-9 + /, '=' padding to a multiple of 4,

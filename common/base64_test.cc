@@ -1,15 +1,19 @@
 #include "common/base64.h"
+#include "common/testing/status_matchers.h"
 
 #include <gtest/gtest.h>
 
 namespace cdh {
 namespace {
 
+using ::cdh::testing::StatusIs;
+using ::cdh::testing::IsOk;
+
 TEST(Base64UrlTest, RoundTripsAllLengths) {
   std::string data;
   for (int i = 0; i < 40; ++i) {
     auto decoded = Base64UrlDecode(Base64UrlEncode(data));
-    ASSERT_TRUE(decoded.ok()) << i;
+    ASSERT_THAT(decoded, IsOk()) << i;
     EXPECT_EQ(*decoded, data);
     data.push_back(static_cast<char>(0xF0 + i));
   }
@@ -20,15 +24,14 @@ struct BadInput {
   std::string message_part;
 };
 
-// Field case S1: the error names the encoding the caller must use.
+// The error names the encoding the caller must use.
 class Base64UrlRejectTest : public ::testing::TestWithParam<BadInput> {};
 
 TEST_P(Base64UrlRejectTest, RejectsWithClearMessage) {
   auto r = Base64UrlDecode(GetParam().text);
   ASSERT_FALSE(r.ok());
-  EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_NE(std::string(r.status().message()).find(GetParam().message_part), std::string::npos) << r.status();
-  EXPECT_NE(std::string(r.status().message()).find("base64url without padding"), std::string::npos);
+  EXPECT_THAT(r, StatusIs(absl::StatusCode::kInvalidArgument, GetParam().message_part)) << r.status();
+  EXPECT_THAT(std::string(r.status().message()), ::testing::HasSubstr("base64url without padding"));
 }
 
 INSTANTIATE_TEST_SUITE_P(Table, Base64UrlRejectTest,
@@ -39,7 +42,7 @@ INSTANTIATE_TEST_SUITE_P(Table, Base64UrlRejectTest,
 
 TEST(Base64StdTest, DecodesPaddedStandard) {
   auto r = Base64StdDecode("HUlOu8NWz8si11OZUzUJMnjiq/iZyHBJZMSD3BaqgMc=");
-  ASSERT_TRUE(r.ok());
+  ASSERT_THAT(r, IsOk());
   EXPECT_EQ(r->size(), 32u);
   EXPECT_EQ(*Base64StdDecode("YWI="), "ab");
   EXPECT_EQ(*Base64StdDecode(""), "");
@@ -48,7 +51,7 @@ TEST(Base64StdTest, DecodesPaddedStandard) {
 TEST(Base64StdTest, RejectsUnpaddedUrlSafeAndNonCanonical) {
   for (const char* bad : {"YWI", "a-b_", "YW==", "YWJ=", "Y===", "YW=I", "YQ==YQ=="}) {
     auto r = Base64StdDecode(bad);
-    EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument) << bad;
+    EXPECT_THAT(r, StatusIs(absl::StatusCode::kInvalidArgument)) << bad;
   }
 }
 

@@ -6,9 +6,13 @@
 #include <string>
 
 #include "common/byte_writer.h"
+#include "common/testing/status_matchers.h"
 
 namespace cdh {
 namespace {
+
+using ::cdh::testing::StatusIs;
+using ::cdh::testing::IsOk;
 
 std::string Msg(const absl::Status& s) { return std::string(s.message()); }
 
@@ -43,7 +47,7 @@ TEST(ByteReaderTest, BytesSubAndRestAreViewsOfTheInput) {
   ByteReader r(b, "thing");
   EXPECT_EQ(*r.Bytes(4), "head");
   absl::StatusOr<ByteReader> body = r.Sub(4);
-  ASSERT_TRUE(body.ok());
+  ASSERT_THAT(body, IsOk());
   EXPECT_EQ(body->size(), 4u);
   EXPECT_EQ(*body->Bytes(4), "BODY");
   EXPECT_EQ(r.Rest(), "tail");
@@ -51,23 +55,23 @@ TEST(ByteReaderTest, BytesSubAndRestAreViewsOfTheInput) {
   EXPECT_EQ(r.Rest(), "");
   ByteReader f(b);
   absl::StatusOr<std::span<const uint8_t, 4>> head = f.Fixed<4>();
-  ASSERT_TRUE(head.ok());
+  ASSERT_THAT(head, IsOk());
   EXPECT_EQ((*head)[0], 'h');
 }
 
 TEST(ByteReaderTest, SliceAndSeekAreAbsoluteWithinTheRange) {
   const std::string b = "0123456789";
   ByteReader r(b);
-  ASSERT_TRUE(r.Skip(2).ok());
+  ASSERT_THAT(r.Skip(2), IsOk());
   absl::StatusOr<ByteReader> s = r.Slice(5, 3);
-  ASSERT_TRUE(s.ok());
+  ASSERT_THAT(s, IsOk());
   EXPECT_EQ(s->Rest(), "567");
   EXPECT_EQ(r.offset(), 2u);  // Slice does not move the cursor
-  ASSERT_TRUE(r.Seek(8).ok());
+  ASSERT_THAT(r.Seek(8), IsOk());
   EXPECT_EQ(r.Rest(), "89");
-  ASSERT_TRUE(r.Seek(0).ok());
+  ASSERT_THAT(r.Seek(0), IsOk());
   EXPECT_EQ(*r.Bytes(1), "0");
-  ASSERT_TRUE(r.Seek(10).ok());
+  ASSERT_THAT(r.Seek(10), IsOk());
   EXPECT_TRUE(r.AtEnd());
 }
 
@@ -114,9 +118,9 @@ TEST(ByteReaderTest, EveryShortReadFailsClosed) {
     std::string input(c.input_size, 'x');
     ByteReader r(input, "widget");
     absl::Status s = c.read(r);
-    EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << c.name << ": " << s;
-    EXPECT_NE(Msg(s).find("widget: "), std::string::npos) << c.name << ": " << s;
-    EXPECT_NE(Msg(s).find(c.offset_text), std::string::npos) << c.name << ": " << s;
+    EXPECT_THAT(s, StatusIs(absl::StatusCode::kInvalidArgument)) << c.name << ": " << s;
+    EXPECT_THAT(std::string(Msg(s)), ::testing::HasSubstr("widget: ")) << c.name << ": " << s;
+    EXPECT_THAT(std::string(Msg(s)), ::testing::HasSubstr(c.offset_text)) << c.name << ": " << s;
     EXPECT_EQ(Msg(s).find("xxx"), std::string::npos) << c.name << ": the message must not echo input bytes";
   }
 }
@@ -124,24 +128,24 @@ TEST(ByteReaderTest, EveryShortReadFailsClosed) {
 TEST(ByteReaderTest, AFailedReadExhaustsTheReader) {
   const std::string b("\x01\x02\x03", 3);
   ByteReader r(b);
-  EXPECT_EQ(r.U32Le().status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(r.U32Le(), StatusIs(absl::StatusCode::kInvalidArgument));
   EXPECT_TRUE(r.AtEnd());
   // Even a read that would have fitted before the failure is refused now.
-  EXPECT_EQ(r.U8().status().code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(r.Seek(0).code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(r.U8(), StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(r.Seek(0), StatusIs(absl::StatusCode::kInvalidArgument));
   EXPECT_EQ(r.Rest(), "");
 }
 
 TEST(ByteReaderTest, SubReaderOffsetsInMessagesAreAbsolute) {
   std::string input(20, '\0');
   ByteReader r(input, "outer");
-  ASSERT_TRUE(r.Skip(10).ok());
+  ASSERT_THAT(r.Skip(10), IsOk());
   absl::StatusOr<ByteReader> sub = r.Sub(6);
-  ASSERT_TRUE(sub.ok());
-  ASSERT_TRUE(sub->Skip(4).ok());
+  ASSERT_THAT(sub, IsOk());
+  ASSERT_THAT(sub->Skip(4), IsOk());
   absl::Status s = sub->U32Le().status();
-  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_NE(Msg(s).find("outer: truncated at byte 14 (4 bytes needed, 2 left)"), std::string::npos) << s;
+  EXPECT_THAT(s, StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(std::string(Msg(s)), ::testing::HasSubstr("outer: truncated at byte 14 (4 bytes needed, 2 left)")) << s;
 }
 
 TEST(ByteWriterTest, RoundTripsThroughTheReader) {
@@ -159,7 +163,7 @@ TEST(ByteWriterTest, RoundTripsThroughTheReader) {
   EXPECT_EQ(*r.U16Be(), 0xabcd);
   EXPECT_EQ(*r.U32Le(), 7u);
   EXPECT_EQ(*r.U64Be(), 9u);
-  EXPECT_TRUE(r.ExpectEnd().ok());
+  EXPECT_THAT(r.ExpectEnd(), IsOk());
 }
 
 TEST(ByteWriterTest, StoreGrowsTheBufferInsteadOfWritingPastIt) {

@@ -1,4 +1,3 @@
-#include "common/strings.h"
 #include "common/file_util.h"
 
 #include <errno.h>
@@ -9,6 +8,7 @@
 
 #include <filesystem>
 
+#include "common/strings.h"
 
 namespace cdh {
 namespace {

@@ -1,48 +1,44 @@
 #include "common/file_util.h"
 
-#include <gtest/gtest.h>
 #include <sys/stat.h>
 
-#include <filesystem>
+#include "common/testing/status_matchers.h"
+#include "common/testing/temp_dir.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
 
 namespace cdh {
 namespace {
 
-std::string TempDir() {
-  std::string tmpl = (std::filesystem::temp_directory_path() / "cdh-fileutil-XXXXXX").string();
-  return mkdtemp(tmpl.data());
-}
+using ::cdh::testing::IsOk;
+using ::cdh::testing::StatusIs;
+using ::cdh::testing::TempDir;
 
 TEST(FileUtilTest, WriteAtomicCreatesParentsWithMode) {
-  std::string dir = TempDir();
-  std::string path = dir + "/a/b/secret.bin";
-  ASSERT_TRUE(WriteFileAtomic(path, "hello", 0600).ok());
+  TempDir dir("cdh-fileutil");
+  std::string path = dir.File("a/b/secret.bin");
+  ASSERT_THAT(WriteFileAtomic(path, "hello", 0600), IsOk());
   struct stat st;
   ASSERT_EQ(stat(path.c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 0777, 0600u);
   EXPECT_EQ(*ReadFileBounded(path, 100), "hello");
-  std::filesystem::remove_all(dir);
 }
 
 TEST(FileUtilTest, ReadBoundedRefusesLargeAndMissingAndDirectories) {
-  std::string dir = TempDir();
-  ASSERT_TRUE(WriteFileAtomic(dir + "/f", std::string(100, 'x'), 0600).ok());
-  EXPECT_EQ(ReadFileBounded(dir + "/f", 99).status().code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_TRUE(ReadFileBounded(dir + "/f", 100).ok());
-  EXPECT_EQ(ReadFileBounded(dir + "/missing", 100).status().code(), absl::StatusCode::kNotFound);
-  EXPECT_EQ(ReadFileBounded(dir, 100).status().code(), absl::StatusCode::kInvalidArgument);
-  std::filesystem::remove_all(dir);
+  TempDir dir("cdh-fileutil");
+  ASSERT_THAT(WriteFileAtomic(dir.File("f"), std::string(100, 'x'), 0600), IsOk());
+  EXPECT_THAT(ReadFileBounded(dir.File("f"), 99), StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(ReadFileBounded(dir.File("f"), 100), IsOk());
+  EXPECT_THAT(ReadFileBounded(dir.File("missing"), 100), StatusIs(absl::StatusCode::kNotFound));
+  EXPECT_THAT(ReadFileBounded(dir.path(), 100), StatusIs(absl::StatusCode::kInvalidArgument));
 }
 
 // A FIFO where a file is expected must be refused at once, not block the reader forever.
 TEST(FileUtilTest, FifoIsRefusedWithoutBlocking) {
-  std::string dir = TempDir();
-  std::string fifo = dir + "/fifo";
+  TempDir dir("cdh-fileutil");
+  std::string fifo = dir.File("fifo");
   ASSERT_EQ(mkfifo(fifo.c_str(), 0600), 0);
-  auto r = ReadFileBounded(fifo, 100);
-  EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_NE(std::string(r.status().message()).find("not a regular file"), std::string::npos);
-  std::filesystem::remove_all(dir);
+  EXPECT_THAT(ReadFileBounded(fifo, 100), StatusIs(absl::StatusCode::kInvalidArgument, "not a regular file"));
 }
 
 }  // namespace

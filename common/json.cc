@@ -1,6 +1,6 @@
-#include "common/strings.h"
 #include "common/json.h"
 
+#include "common/strings.h"
 
 namespace cdh {
 

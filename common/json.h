@@ -1,5 +1,5 @@
-// JSON helpers over nlohmann-json that never throw (../shared/STYLE.md: third-party code that
-// throws is wrapped where it is called). Thread-safe (pure functions).
+// JSON helpers over nlohmann-json that never throw (no exception crosses a module boundary:
+// third-party code that throws is wrapped where it is called). Thread-safe (pure functions).
 #ifndef CDH_COMMON_JSON_H_
 #define CDH_COMMON_JSON_H_
 

@@ -1,5 +1,5 @@
 // Status propagation helpers shaped like the later ABSL_* macros, which Debian's
-// abseil 20220623 lacks (../shared/STYLE.md, "Errors").
+// abseil 20220623 lacks.
 #ifndef CDH_COMMON_STATUS_MACROS_H_
 #define CDH_COMMON_STATUS_MACROS_H_
 

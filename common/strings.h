@@ -1,9 +1,9 @@
 // String helpers over std::string_view.
 //
-// Why not absl's: Debian's abseil is built with ABSL_OPTION_USE_STD_STRING_VIEW 0, so
-// absl::string_view is a distinct type and absl::StrCat/StrSplit/StartsWith do not accept
-// std::string_view (see ../shared/spec/build-env.md §1, "Abseil note"). The project's API uses
-// std::string_view; these helpers keep it that way. Thread-safe (pure functions).
+// Why not absl's: Debian 12's abseil (20220623) is built with ABSL_OPTION_USE_STD_STRING_VIEW 0,
+// so absl::string_view is a distinct type and absl::StrCat/StrSplit/StartsWith do not accept
+// std::string_view. The project's API uses std::string_view; these helpers keep it that way.
+// Thread-safe (pure functions).
 #ifndef CDH_COMMON_STRINGS_H_
 #define CDH_COMMON_STRINGS_H_
 
@@ -13,7 +13,6 @@
 #include <type_traits>
 #include <vector>
 
-#include "common/strings.h"
 #include "absl/strings/string_view.h"
 
 namespace cdh {

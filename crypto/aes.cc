@@ -1,8 +1,8 @@
-#include "common/strings.h"
 #include "crypto/aes.h"
 
 #include <openssl/evp.h>
 
+#include "common/strings.h"
 #include "crypto/openssl_util.h"
 
 namespace cdh::crypto {

@@ -8,9 +8,13 @@
 #include "crypto/aes.h"
 #include "crypto/aes_ctr_stream.h"
 #include "crypto/hmac_sha256.h"
+#include "common/testing/status_matchers.h"
 
 namespace cdh::crypto {
 namespace {
+
+using ::cdh::testing::StatusIs;
+using ::cdh::testing::IsOk;
 
 std::string Bytes(const char* hex) { return absl::HexStringToBytes(hex); }
 std::span<const uint8_t> U8(const std::string& s) {
@@ -31,7 +35,7 @@ TEST(Aes256CtrStreamTest, NistVectorInAnyChunking) {
   const std::string plain = Bytes(kPlain);
   for (size_t chunk : {1ul, 3ul, 15ul, 16ul, 17ul, 64ul}) {
     auto ctr = Aes256CtrStream::New(key, Bytes(kCounter));
-    ASSERT_TRUE(ctr.ok()) << ctr.status();
+    ASSERT_THAT(ctr, IsOk());
     std::string out(plain.size(), '\0');
     for (size_t off = 0; off < plain.size(); off += chunk) {
       size_t n = std::min(chunk, plain.size() - off);
@@ -50,37 +54,34 @@ TEST(Aes256CtrStreamTest, CounterCarriesAcross64Bits) {
   const std::string iv = Bytes("0000000000000000ffffffffffffffff");
   const std::string data(100, 'a');
   auto one_shot = Aes256CtrCrypt(key, iv, data);
-  ASSERT_TRUE(one_shot.ok());
+  ASSERT_THAT(one_shot, IsOk());
   auto ctr = Aes256CtrStream::New(key, iv);
-  ASSERT_TRUE(ctr.ok());
+  ASSERT_THAT(ctr, IsOk());
   std::string out(data.size(), '\0');
   ASSERT_TRUE(ctr->Crypt(U8(data), std::span<uint8_t>(reinterpret_cast<uint8_t*>(out.data()), out.size())).ok());
   EXPECT_EQ(out, one_shot->RevealString());
 }
 
 TEST(Aes256CtrStreamTest, RejectsBadSizes) {
-  EXPECT_EQ(Aes256CtrStream::New(SecretBytes(31), std::string(16, '\0')).status().code(),
-            absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(Aes256CtrStream::New(SecretBytes(32), std::string(12, '\0')).status().code(),
-            absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(Aes256CtrStream::New(SecretBytes(31), std::string(16, '\0')), StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(Aes256CtrStream::New(SecretBytes(32), std::string(12, '\0')), StatusIs(absl::StatusCode::kInvalidArgument));
   auto ctr = Aes256CtrStream::New(SecretBytes(32), std::string(16, '\0'));
-  ASSERT_TRUE(ctr.ok());
+  ASSERT_THAT(ctr, IsOk());
   std::string in(8, 'x');
   std::string out(4, '\0');
-  EXPECT_EQ(ctr->Crypt(U8(in), std::span<uint8_t>(reinterpret_cast<uint8_t*>(out.data()), out.size())).code(),
-            absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(ctr->Crypt(U8(in), std::span<uint8_t>(reinterpret_cast<uint8_t*>(out.data()), out.size())), StatusIs(absl::StatusCode::kInvalidArgument));
 }
 
 TEST(HmacSha256Test, Rfc4231Case2InAnyChunking) {
   const std::string data = "what do ya want for nothing?";
   for (size_t chunk : {1ul, 5ul, 28ul}) {
     auto mac = HmacSha256::New(SecretBytes::FromString("Jefe"));
-    ASSERT_TRUE(mac.ok());
+    ASSERT_THAT(mac, IsOk());
     for (size_t off = 0; off < data.size(); off += chunk) {
       ASSERT_TRUE(mac->Update(U8(data).subspan(off, std::min(chunk, data.size() - off))).ok());
     }
     auto tag = mac->Final();
-    ASSERT_TRUE(tag.ok());
+    ASSERT_THAT(tag, IsOk());
     EXPECT_EQ(absl::BytesToHexString(*tag), "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
   }
 }
@@ -92,23 +93,23 @@ TEST(HmacSha256Test, VerifyIsDataLossOnAnyDifference) {
     EXPECT_TRUE(mac->Update(U8(std::string("what do ya want for nothing?"))).ok());
     return mac->Verify(expected);
   };
-  EXPECT_TRUE(run(good).ok());
+  EXPECT_THAT(run(good), IsOk());
   for (size_t i = 0; i < good.size(); ++i) {
     std::string bad = good;
     bad[i] ^= 0x01;
-    EXPECT_EQ(run(bad).code(), absl::StatusCode::kDataLoss) << i;
+    EXPECT_THAT(run(bad), StatusIs(absl::StatusCode::kDataLoss)) << i;
   }
-  EXPECT_EQ(run(good.substr(0, 31)).code(), absl::StatusCode::kDataLoss);
-  EXPECT_EQ(run("").code(), absl::StatusCode::kDataLoss);
+  EXPECT_THAT(run(good.substr(0, 31)), StatusIs(absl::StatusCode::kDataLoss));
+  EXPECT_THAT(run(""), StatusIs(absl::StatusCode::kDataLoss));
 }
 
 TEST(HmacSha256Test, FinalOnlyOnce) {
   auto mac = HmacSha256::New(SecretBytes::FromString("k"));
-  ASSERT_TRUE(mac.ok());
-  ASSERT_TRUE(mac->Final().ok());
-  EXPECT_EQ(mac->Final().status().code(), absl::StatusCode::kFailedPrecondition);
-  EXPECT_EQ(mac->Update(U8(std::string("x"))).code(), absl::StatusCode::kFailedPrecondition);
-  EXPECT_EQ(HmacSha256::New(SecretBytes()).status().code(), absl::StatusCode::kInvalidArgument);
+  ASSERT_THAT(mac, IsOk());
+  ASSERT_THAT(mac->Final(), IsOk());
+  EXPECT_THAT(mac->Final(), StatusIs(absl::StatusCode::kFailedPrecondition));
+  EXPECT_THAT(mac->Update(U8(std::string("x"))), StatusIs(absl::StatusCode::kFailedPrecondition));
+  EXPECT_THAT(HmacSha256::New(SecretBytes()), StatusIs(absl::StatusCode::kInvalidArgument));
 }
 
 }  // namespace

@@ -3,9 +3,13 @@
 #include <gtest/gtest.h>
 
 #include "absl/strings/escaping.h"
+#include "common/testing/status_matchers.h"
 
 namespace cdh::crypto {
 namespace {
+
+using ::cdh::testing::StatusIs;
+using ::cdh::testing::IsOk;
 
 SecretBytes Key(uint8_t start) {
   SecretBytes k(32);
@@ -20,7 +24,7 @@ TEST(AesGcmTest, KnownAnswer) {
   SecretBytes key(32);
   std::string iv(12, '\0');
   auto ct = Aes256GcmEncrypt(key, iv, std::string(16, '\0'), "");
-  ASSERT_TRUE(ct.ok());
+  ASSERT_THAT(ct, IsOk());
   EXPECT_EQ(ct->ciphertext, Hex("cea7403d4d606b6e074ec5d3baf39d18"));
   EXPECT_EQ(ct->tag, Hex("d0d1c8a799996bf0265b98b5d48ab919"));
 }
@@ -28,42 +32,35 @@ TEST(AesGcmTest, KnownAnswer) {
 TEST(AesGcmTest, RoundTripWithAad) {
   SecretBytes key = Key(0);
   auto ct = Aes256GcmEncrypt(key, "123456789012", "hello-cdh", "aad");
-  ASSERT_TRUE(ct.ok());
+  ASSERT_THAT(ct, IsOk());
   auto pt = Aes256GcmDecrypt(key, "123456789012", ct->ciphertext, ct->tag, "aad");
-  ASSERT_TRUE(pt.ok());
+  ASSERT_THAT(pt, IsOk());
   EXPECT_EQ(pt->RevealString(), "hello-cdh");
 }
 
 TEST(AesGcmTest, EveryBitFlipIsRejected) {
   SecretBytes key = Key(7);
   auto ct = Aes256GcmEncrypt(key, "123456789012", "secret data", "hdr");
-  ASSERT_TRUE(ct.ok());
+  ASSERT_THAT(ct, IsOk());
   for (size_t i = 0; i < ct->ciphertext.size() * 8; ++i) {
     std::string c = ct->ciphertext;
     c[i / 8] ^= static_cast<char>(1 << (i % 8));
-    EXPECT_EQ(Aes256GcmDecrypt(key, "123456789012", c, ct->tag, "hdr").status().code(),
-              absl::StatusCode::kPermissionDenied);
+    EXPECT_THAT(Aes256GcmDecrypt(key, "123456789012", c, ct->tag, "hdr"), StatusIs(absl::StatusCode::kPermissionDenied));
   }
   for (size_t i = 0; i < 16 * 8; ++i) {
     std::string t = ct->tag;
     t[i / 8] ^= static_cast<char>(1 << (i % 8));
-    EXPECT_EQ(Aes256GcmDecrypt(key, "123456789012", ct->ciphertext, t, "hdr").status().code(),
-              absl::StatusCode::kPermissionDenied);
+    EXPECT_THAT(Aes256GcmDecrypt(key, "123456789012", ct->ciphertext, t, "hdr"), StatusIs(absl::StatusCode::kPermissionDenied));
   }
-  EXPECT_EQ(Aes256GcmDecrypt(key, "123456789012", ct->ciphertext, ct->tag, "hdR").status().code(),
-            absl::StatusCode::kPermissionDenied);
-  EXPECT_EQ(Aes256GcmDecrypt(Key(8), "123456789012", ct->ciphertext, ct->tag, "hdr").status().code(),
-            absl::StatusCode::kPermissionDenied);
+  EXPECT_THAT(Aes256GcmDecrypt(key, "123456789012", ct->ciphertext, ct->tag, "hdR"), StatusIs(absl::StatusCode::kPermissionDenied));
+  EXPECT_THAT(Aes256GcmDecrypt(Key(8), "123456789012", ct->ciphertext, ct->tag, "hdr"), StatusIs(absl::StatusCode::kPermissionDenied));
 }
 
 TEST(AesGcmTest, RejectsBadLengths) {
   SecretBytes key = Key(0);
-  EXPECT_EQ(Aes256GcmDecrypt(key, "123456789012", "x", std::string(15, 'a'), "").status().code(),
-            absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(Aes256GcmDecrypt(SecretBytes(16), "123456789012", "x", std::string(16, 'a'), "").status().code(),
-            absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(Aes256GcmDecrypt(key, "", "x", std::string(16, 'a'), "").status().code(),
-            absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(Aes256GcmDecrypt(key, "123456789012", "x", std::string(15, 'a'), ""), StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(Aes256GcmDecrypt(SecretBytes(16), "123456789012", "x", std::string(16, 'a'), ""), StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(Aes256GcmDecrypt(key, "", "x", std::string(16, 'a'), ""), StatusIs(absl::StatusCode::kInvalidArgument));
 }
 
 // NIST SP 800-38A F.5.5 CTR-AES256.Encrypt, first block.
@@ -71,9 +68,9 @@ TEST(AesCtrTest, KnownAnswer) {
   SecretBytes key(std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(
       Hex("603deb1015ca71be2b73aef0857d77811f352c073b6108d72d9810a30914dff4").data()), 32));
   auto out = Aes256CtrCrypt(key, Hex("f0f1f2f3f4f5f6f7f8f9fafbfcfdfeff"), Hex("6bc1bee22e409f96e93d7e117393172a"));
-  ASSERT_TRUE(out.ok());
+  ASSERT_THAT(out, IsOk());
   EXPECT_EQ(std::string(out->RevealString()), Hex("601ec313775789a5b7a7f504bbf3d228"));
-  EXPECT_EQ(Aes256CtrCrypt(key, "short", "x").status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(Aes256CtrCrypt(key, "short", "x"), StatusIs(absl::StatusCode::kInvalidArgument));
 }
 
 }  // namespace

@@ -1,4 +1,3 @@
-#include "common/strings.h"
 #include "crypto/ec_p256.h"
 
 #include <openssl/core_names.h>
@@ -8,6 +7,7 @@
 
 #include "common/base64.h"
 #include "common/status_macros.h"
+#include "common/strings.h"
 #include "crypto/openssl_util.h"
 
 namespace cdh::crypto {

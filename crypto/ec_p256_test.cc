@@ -4,9 +4,13 @@
 
 #include "common/base64.h"
 #include "tests/spec_vectors.h"
+#include "common/testing/status_matchers.h"
 
 namespace cdh::crypto {
 namespace {
+
+using ::cdh::testing::StatusIs;
+using ::cdh::testing::IsOk;
 
 using namespace ::cdh::testing;  // NOLINT: the spec vectors
 
@@ -17,34 +21,34 @@ const std::string kKataSignature = kKataJws.substr(kKataJws.rfind('.') + 1);
 
 TEST(EcP256Test, VerifiesKataFixture) {
   auto key = EcP256PublicKey::FromJwk(nlohmann::json::parse(kKataPublicJwk));
-  ASSERT_TRUE(key.ok()) << key.status();
+  ASSERT_THAT(key, IsOk());
   std::string sig = *Base64UrlDecode(kKataSignature);
   EXPECT_TRUE(key->VerifyEs256(kKataSigningInput, sig).ok());
 }
 
 TEST(EcP256Test, RejectsTamperedMessageAndSignature) {
   auto key = EcP256PublicKey::FromJwk(nlohmann::json::parse(kKataPublicJwk));
-  ASSERT_TRUE(key.ok());
+  ASSERT_THAT(key, IsOk());
   std::string sig = *Base64UrlDecode(kKataSignature);
   std::string msg = kKataSigningInput;
   for (size_t offset : {0ul, 50ul, 200ul, msg.size() - 1}) {
     std::string m = msg;
     m[offset] ^= 0x01;
-    EXPECT_EQ(key->VerifyEs256(m, sig).code(), absl::StatusCode::kPermissionDenied) << offset;
+    EXPECT_THAT(key->VerifyEs256(m, sig), StatusIs(absl::StatusCode::kPermissionDenied)) << offset;
   }
   for (size_t offset : {0ul, 31ul, 32ul, 63ul}) {
     std::string s = sig;
     s[offset] ^= 0x80;
-    EXPECT_EQ(key->VerifyEs256(msg, s).code(), absl::StatusCode::kPermissionDenied) << offset;
+    EXPECT_THAT(key->VerifyEs256(msg, s), StatusIs(absl::StatusCode::kPermissionDenied)) << offset;
   }
-  EXPECT_EQ(key->VerifyEs256(msg, sig.substr(0, 63)).code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(key->VerifyEs256(msg, sig.substr(0, 63)), StatusIs(absl::StatusCode::kInvalidArgument));
 }
 
 TEST(EcP256Test, SignVerifyRoundTripWithImportedKey) {
   auto priv = EcP256PrivateKey::FromJwk(nlohmann::json::parse(kTestPrivateJwk));
-  ASSERT_TRUE(priv.ok()) << priv.status();
+  ASSERT_THAT(priv, IsOk());
   auto sig = priv->SignEs256("message");
-  ASSERT_TRUE(sig.ok());
+  ASSERT_THAT(sig, IsOk());
   EXPECT_EQ(sig->size(), 64u);
   EXPECT_TRUE(priv->PublicKey().VerifyEs256("message", *sig).ok());
   EXPECT_FALSE(priv->PublicKey().VerifyEs256("messagf", *sig).ok());
@@ -53,12 +57,12 @@ TEST(EcP256Test, SignVerifyRoundTripWithImportedKey) {
 
 TEST(EcP256Test, GeneratedKeyExportsAndReimports) {
   auto key = EcP256PrivateKey::Generate();
-  ASSERT_TRUE(key.ok());
+  ASSERT_THAT(key, IsOk());
   SecretBytes jwk_text = key->ToPrivateJwkString(nlohmann::json{{"kid", "k1"}});
   auto jwk = nlohmann::json::parse(jwk_text.RevealString());
   EXPECT_EQ(jwk["kid"], "k1");
   auto again = EcP256PrivateKey::FromJwk(jwk);
-  ASSERT_TRUE(again.ok());
+  ASSERT_THAT(again, IsOk());
   auto sig = again->SignEs256("x");
   EXPECT_TRUE(key->PublicKey().VerifyEs256("x", *sig).ok());
 }
@@ -90,7 +94,7 @@ TEST(EcP256Test, RejectsMalformedJwks) {
   cases.push_back({"not an object", nlohmann::json::array()});
   for (const Case& c : cases) {
     auto key = EcP256PublicKey::FromJwk(c.jwk);
-    EXPECT_EQ(key.status().code(), absl::StatusCode::kInvalidArgument) << c.what;
+    EXPECT_THAT(key, StatusIs(absl::StatusCode::kInvalidArgument)) << c.what;
   }
 }
 
@@ -98,7 +102,7 @@ TEST(EcP256Test, RejectsPrivateKeyNotMatchingPublic) {
   auto jwk = nlohmann::json::parse(kTestPrivateJwk);
   jwk["x"] = "4jH376AuwTUCIx65AJ_56D7SZzWf7sGcEA7_Csq21UM";
   jwk["y"] = "rjdceysnSa5ZfzWOPGCURMUuHndxBAGUu4ISTIVN0yA";
-  EXPECT_EQ(EcP256PrivateKey::FromJwk(jwk).status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(EcP256PrivateKey::FromJwk(jwk), StatusIs(absl::StatusCode::kInvalidArgument));
 }
 
 }  // namespace

@@ -1,5 +1,5 @@
 // ECDH on P-256 and the JWE Concat KDF, as ECDH-ES+A256KW uses them
-// (KBS protocol 0.4.0 §3.3; see ../shared/spec/kbs-protocol.md; RFC 7518 §4.6.2).
+// (KBS protocol 0.4.0, Trustee: confidential-containers/trustee kbs/docs/kbs_attestation_protocol.md; RFC 7518 §4.6.2).
 // Thread-safe (pure functions). Shared secrets and derived keys are SecretBytes.
 #ifndef CDH_CRYPTO_ECDH_P256_H_
 #define CDH_CRYPTO_ECDH_P256_H_

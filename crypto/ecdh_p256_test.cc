@@ -5,9 +5,13 @@
 #include "gtest/gtest.h"
 #include "common/base64.h"
 #include "crypto/hash.h"
+#include "common/testing/status_matchers.h"
 
 namespace cdh::crypto {
 namespace {
+
+using ::cdh::testing::StatusIs;
+using ::cdh::testing::IsOk;
 
 // §2.5 / §3.6: TEE private key d = SHA-256("kbs-kat tee key").
 nlohmann::json TeeJwk() {
@@ -25,15 +29,15 @@ nlohmann::json EpkJwk() {
 
 TEST(EcdhP256Test, SharedSecretAndKekMatchSpecVector) {
   auto tee = EcP256PrivateKey::FromJwk(TeeJwk());
-  ASSERT_TRUE(tee.ok()) << tee.status();
+  ASSERT_THAT(tee, IsOk());
   auto epk = EcP256PublicKey::FromJwk(EpkJwk());
-  ASSERT_TRUE(epk.ok()) << epk.status();
+  ASSERT_THAT(epk, IsOk());
   auto z = EcdhP256(*tee, *epk);
-  ASSERT_TRUE(z.ok()) << z.status();
+  ASSERT_THAT(z, IsOk());
   EXPECT_EQ(HexEncode(std::string(z->RevealString())),
             "e46bf65496a96cd9a5df83634954d75eb0248bfba2314e9fcd45e10155a505da");
   auto kek = ConcatKdfSha256(*z, "ECDH-ES+A256KW", 256);
-  ASSERT_TRUE(kek.ok()) << kek.status();
+  ASSERT_THAT(kek, IsOk());
   EXPECT_EQ(HexEncode(std::string(kek->RevealString())),
             "31291d89a2aeda8f1a456d2624d1b69dc103de0fb4168c4ebba6cab56d0b389d");
 }
@@ -43,22 +47,22 @@ TEST(EcdhP256Test, EphemeralSideDerivesTheSameSecret) {
   nlohmann::json eph = EpkJwk();
   eph["d"] = Base64UrlEncode(Sha256("kbs-kat kbs ephemeral key"));
   auto eph_key = EcP256PrivateKey::FromJwk(eph);
-  ASSERT_TRUE(eph_key.ok()) << eph_key.status();
+  ASSERT_THAT(eph_key, IsOk());
   auto tee_pub = EcP256PublicKey::FromJwk(TeeJwk());
-  ASSERT_TRUE(tee_pub.ok());
+  ASSERT_THAT(tee_pub, IsOk());
   auto z = EcdhP256(*eph_key, *tee_pub);
-  ASSERT_TRUE(z.ok());
+  ASSERT_THAT(z, IsOk());
   EXPECT_EQ(HexEncode(std::string(z->RevealString())),
             "e46bf65496a96cd9a5df83634954d75eb0248bfba2314e9fcd45e10155a505da");
 }
 
 TEST(ConcatKdfTest, RejectsBadLengths) {
   SecretBytes z(32);
-  EXPECT_EQ(ConcatKdfSha256(z, "A", 0).status().code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(ConcatKdfSha256(z, "A", 512).status().code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(ConcatKdfSha256(z, "A", 12).status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(ConcatKdfSha256(z, "A", 0), StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(ConcatKdfSha256(z, "A", 512), StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(ConcatKdfSha256(z, "A", 12), StatusIs(absl::StatusCode::kInvalidArgument));
   auto k128 = ConcatKdfSha256(z, "A", 128);
-  ASSERT_TRUE(k128.ok());
+  ASSERT_THAT(k128, IsOk());
   EXPECT_EQ(k128->size(), 16u);
 }
 

@@ -1,5 +1,5 @@
-// Ed25519 signature verification, for the KBS admin bearer JWT (alg "EdDSA"; KBS protocol 0.4.0
-// §8.1; see ../shared/spec/kbs-protocol.md). Thread-safe (pure functions).
+// Ed25519 signature verification, for the KBS admin bearer JWT (alg "EdDSA"; the KBS
+// admin API, Trustee kbs/src/admin/). Thread-safe (pure functions).
 #ifndef CDH_CRYPTO_ED25519_H_
 #define CDH_CRYPTO_ED25519_H_
 

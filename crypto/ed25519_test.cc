@@ -4,9 +4,13 @@
 #include "gtest/gtest.h"
 #include "common/base64.h"
 #include "common/strings.h"
+#include "common/testing/status_matchers.h"
 
 namespace cdh::crypto {
 namespace {
+
+using ::cdh::testing::StatusIs;
+using ::cdh::testing::IsOk;
 
 constexpr char kPem[] =
     "-----BEGIN PUBLIC KEY-----\nMCowBQYDK2VwAyEA6aEJ0l2VkvgzDIirJsj2LgXCEEaxETmBbTK5Ka5c0v8=\n-----END PUBLIC KEY-----\n";
@@ -17,16 +21,16 @@ TEST(Ed25519Test, SpecAdminTokenVerifies) {
   std::vector<std::string_view> parts = StrSplit(kToken, '.');
   ASSERT_EQ(parts.size(), 3u);
   auto sig = Base64UrlDecode(parts[2]);
-  ASSERT_TRUE(sig.ok());
+  ASSERT_THAT(sig, IsOk());
   std::string signing_input = StrCat(parts[0], ".", parts[1]);
   EXPECT_TRUE(VerifyEd25519(kPem, signing_input, *sig).ok());
 
   std::string bad = *sig;
   bad[10] ^= 0x20;
-  EXPECT_EQ(VerifyEd25519(kPem, signing_input, bad).code(), absl::StatusCode::kPermissionDenied);
-  EXPECT_EQ(VerifyEd25519(kPem, signing_input + "x", *sig).code(), absl::StatusCode::kPermissionDenied);
-  EXPECT_EQ(VerifyEd25519(kPem, signing_input, sig->substr(1)).code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(VerifyEd25519("not a pem", signing_input, *sig).code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(VerifyEd25519(kPem, signing_input, bad), StatusIs(absl::StatusCode::kPermissionDenied));
+  EXPECT_THAT(VerifyEd25519(kPem, signing_input + "x", *sig), StatusIs(absl::StatusCode::kPermissionDenied));
+  EXPECT_THAT(VerifyEd25519(kPem, signing_input, sig->substr(1)), StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(VerifyEd25519("not a pem", signing_input, *sig), StatusIs(absl::StatusCode::kInvalidArgument));
 }
 
 }  // namespace

@@ -1,4 +1,3 @@
-#include "common/strings.h"
 #include "crypto/hash.h"
 
 #include <openssl/evp.h>
@@ -7,6 +6,7 @@
 #include <cstdlib>
 
 #include "absl/strings/escaping.h"
+#include "common/strings.h"
 #include "crypto/openssl_util.h"
 
 namespace cdh::crypto {

@@ -1,8 +1,8 @@
-#include "common/strings.h"
 #include "crypto/openssl_util.h"
 
 #include <openssl/err.h>
 
+#include "common/strings.h"
 
 namespace cdh::crypto {
 

@@ -1,5 +1,5 @@
 // RAII holders for OpenSSL objects and the error-queue helper. Only the crypto module includes
-// OpenSSL headers (../shared/STYLE.md, "Shape of the code").
+// OpenSSL headers.
 #ifndef CDH_CRYPTO_OPENSSL_UTIL_H_
 #define CDH_CRYPTO_OPENSSL_UTIL_H_
 

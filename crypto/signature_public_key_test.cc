@@ -5,9 +5,13 @@
 #include <gtest/gtest.h>
 
 #include "absl/strings/escaping.h"
+#include "common/testing/status_matchers.h"
 
 namespace cdh::crypto {
 namespace {
+
+using ::cdh::testing::StatusIs;
+using ::cdh::testing::IsOk;
 
 constexpr char kMessage[] = "cosign payload {\"critical\":{}}";
 
@@ -74,7 +78,7 @@ const Vector kVectors[] = {
 TEST(SignaturePublicKeyTest, VerifiesKnownAnswers) {
   for (const Vector& v : kVectors) {
     auto key = SignaturePublicKey::FromPem(v.pem);
-    ASSERT_TRUE(key.ok()) << v.name << ": " << key.status();
+    ASSERT_THAT(key, IsOk()) << v.name << ": " << key.status();
     EXPECT_EQ(key->algorithm(), v.algorithm) << v.name;
     EXPECT_TRUE(key->Verify(kMessage, Bytes(v.sig_hex)).ok()) << v.name;
   }
@@ -83,22 +87,22 @@ TEST(SignaturePublicKeyTest, VerifiesKnownAnswers) {
 TEST(SignaturePublicKeyTest, BitFlipsInMessageOrSignatureAreDenied) {
   for (const Vector& v : kVectors) {
     auto key = SignaturePublicKey::FromPem(v.pem);
-    ASSERT_TRUE(key.ok());
+    ASSERT_THAT(key, IsOk());
     std::string msg = kMessage;
     std::string sig = Bytes(v.sig_hex);
     for (size_t i = 0; i < msg.size(); i += 7) {
       std::string m = msg;
       m[i] ^= 0x01;
-      EXPECT_EQ(key->Verify(m, sig).code(), absl::StatusCode::kPermissionDenied) << v.name << " msg " << i;
+      EXPECT_THAT(key->Verify(m, sig), StatusIs(absl::StatusCode::kPermissionDenied)) << v.name << " msg " << i;
     }
     for (size_t i = 0; i < sig.size(); i += 5) {
       std::string s = sig;
       s[i] ^= 0x10;
-      EXPECT_EQ(key->Verify(msg, s).code(), absl::StatusCode::kPermissionDenied) << v.name << " sig " << i;
+      EXPECT_THAT(key->Verify(msg, s), StatusIs(absl::StatusCode::kPermissionDenied)) << v.name << " sig " << i;
     }
-    EXPECT_EQ(key->Verify(msg, sig.substr(0, sig.size() - 1)).code(), absl::StatusCode::kPermissionDenied) << v.name;
-    EXPECT_EQ(key->Verify(msg, sig + "x").code(), absl::StatusCode::kPermissionDenied) << v.name;
-    EXPECT_EQ(key->Verify(msg, "").code(), absl::StatusCode::kPermissionDenied) << v.name;
+    EXPECT_THAT(key->Verify(msg, sig.substr(0, sig.size() - 1)), StatusIs(absl::StatusCode::kPermissionDenied)) << v.name;
+    EXPECT_THAT(key->Verify(msg, sig + "x"), StatusIs(absl::StatusCode::kPermissionDenied)) << v.name;
+    EXPECT_THAT(key->Verify(msg, ""), StatusIs(absl::StatusCode::kPermissionDenied)) << v.name;
   }
 }
 
@@ -106,8 +110,8 @@ TEST(SignaturePublicKeyTest, WrongKeyIsDenied) {
   auto p256 = SignaturePublicKey::FromPem(kP256Pem);
   auto p384 = SignaturePublicKey::FromPem(kP384Pem);
   ASSERT_TRUE(p256.ok() && p384.ok());
-  EXPECT_EQ(p256->Verify(kMessage, Bytes(kP384SigHex)).code(), absl::StatusCode::kPermissionDenied);
-  EXPECT_EQ(p384->Verify(kMessage, Bytes(kP256SigHex)).code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_THAT(p256->Verify(kMessage, Bytes(kP384SigHex)), StatusIs(absl::StatusCode::kPermissionDenied));
+  EXPECT_THAT(p384->Verify(kMessage, Bytes(kP256SigHex)), StatusIs(absl::StatusCode::kPermissionDenied));
 }
 
 TEST(SignaturePublicKeyTest, RefusesKeysOutsideTheList) {
@@ -127,14 +131,14 @@ TEST(SignaturePublicKeyTest, RefusesKeysOutsideTheList) {
   for (const Case& c : cases) {
     auto key = SignaturePublicKey::FromPem(c.pem);
     ASSERT_FALSE(key.ok()) << c.name;
-    EXPECT_EQ(key.status().code(), absl::StatusCode::kInvalidArgument) << c.name;
-    EXPECT_NE(std::string(key.status().message()).find(c.substring), std::string::npos) << c.name << ": " << key.status();
+    EXPECT_THAT(key, StatusIs(absl::StatusCode::kInvalidArgument)) << c.name;
+    EXPECT_THAT(std::string(key.status().message()), ::testing::HasSubstr(c.substring)) << c.name << ": " << key.status();
   }
 }
 
 TEST(SignaturePublicKeyTest, TextBeforeThePemBlockIsIgnored) {
   auto key = SignaturePublicKey::FromPem(std::string("# cosign.pub\n") + kP256Pem);
-  ASSERT_TRUE(key.ok()) << key.status();
+  ASSERT_THAT(key, IsOk());
   EXPECT_EQ(key->AlgorithmName(), "ECDSA P-256");
 }
 

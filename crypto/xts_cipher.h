@@ -1,6 +1,6 @@
 // XtsSectorCipher: AES-XTS (IEEE 1619) over runs of equally sized sectors, keyed once.
 //
-// This is the inner loop of the userspace LUKS2 data path (cdh-api.md §11; issue 6). The key
+// This is the inner loop of the userspace LUKS2 data path (cdh-api.md §11). The key
 // schedule runs once in New(); each sector then only sets its 16-byte tweak and processes the
 // sector, so a run of N sectors costs N tweak setups and no key expansion.
 //
@@ -17,11 +17,12 @@
 // Tweak convention: sector i of a call (0-based) uses the 128-bit little-endian tweak
 //   first_tweak + i * tweak_step
 // which is dm-crypt's/LUKS2's `plain64` IV when `first_tweak` counts 512-byte units and
-// `tweak_step` = sector_size / 512 (build-env.md §6: LUKS2 does not use iv_large_sectors).
+// `tweak_step` = sector_size / 512 (cryptsetup's LUKS2 does not set iv_large_sectors).
 //
 // Security: the key schedule lives in a SecretBytes (kernel) or inside OpenSSL's cipher context
-// (freed and wiped by OpenSSL) and goes with the object; no raw key bytes are kept. Move-only (owns the contexts); NOT thread-safe:
-// use one object per thread (storage::XtsEngine does that).
+// (freed and wiped by OpenSSL) and goes with the object; no raw key bytes are kept.
+// Move-only (owns the contexts); NOT thread-safe: use one object per thread (storage::XtsEngine
+// does that).
 #ifndef CDH_CRYPTO_XTS_CIPHER_H_
 #define CDH_CRYPTO_XTS_CIPHER_H_
 

@@ -7,9 +7,13 @@
 
 #include "crypto/xts_vaes.h"
 #include "gtest/gtest.h"
+#include "common/testing/status_matchers.h"
 
 namespace cdh::crypto {
 namespace {
+
+using ::cdh::testing::StatusIs;
+using ::cdh::testing::IsOk;
 
 std::vector<uint8_t> FromHex(std::string_view hex) {
   std::vector<uint8_t> out;
@@ -192,7 +196,7 @@ TEST(XtsSectorCipherTest, MultiSectorCallEqualsOneCallPerSectorWithLuksTweakStep
   std::vector<uint8_t> data(5 * 4096);
   for (size_t i = 0; i < data.size(); ++i) data[i] = static_cast<uint8_t>(i * 31 + 7);
   auto enc = XtsSectorCipher::New(key, XtsDirection::kEncrypt);
-  ASSERT_TRUE(enc.ok());
+  ASSERT_THAT(enc, IsOk());
   std::vector<uint8_t> batched(data.size()), single(data.size());
   // 4096-byte sectors starting at sector 3: plain64 tweaks 24, 32, 40, ... (512-byte units).
   ASSERT_TRUE((*enc)->CryptSectors(data, batched, 4096, 24, 8).ok());
@@ -208,7 +212,7 @@ TEST(XtsSectorCipherTest, MultiSectorCallEqualsOneCallPerSectorWithLuksTweakStep
 
   // In place decrypt restores the plaintext.
   auto dec = XtsSectorCipher::New(key, XtsDirection::kDecrypt);
-  ASSERT_TRUE(dec.ok());
+  ASSERT_THAT(dec, IsOk());
   ASSERT_TRUE((*dec)->CryptSectors(batched, batched, 4096, 24, 8).ok());
   EXPECT_EQ(batched, data);
 }
@@ -239,7 +243,7 @@ TEST(XtsSectorCipherTest, ProviderDispatchPathMatchesEvp) {
       for (size_t i = 0; i < data.size(); ++i) data[i] = static_cast<uint8_t>(i * 131 + ss);
       for (XtsDirection d : {XtsDirection::kEncrypt, XtsDirection::kDecrypt}) {
         auto c = XtsSectorCipher::NewOpenSslForTest(key, d);
-        ASSERT_TRUE(c.ok());
+        ASSERT_THAT(c, IsOk());
         EXPECT_TRUE((*c)->uses_provider_dispatch());
         std::vector<uint8_t> fast(data.size()), ref(data.size());
         ASSERT_TRUE((*c)->CryptSectors(data, fast, ss, uint64_t{1} << 40, ss / 512).ok());
@@ -253,20 +257,19 @@ TEST(XtsSectorCipherTest, ProviderDispatchPathMatchesEvp) {
 TEST(XtsSectorCipherTest, RejectsBadKeysAndSizes) {
   for (const NamedFactory& f : kFactories) {
     SCOPED_TRACE(f.name);
-    EXPECT_EQ(f.make(SecretBytes(48), XtsDirection::kEncrypt).status().code(), absl::StatusCode::kInvalidArgument);
-    EXPECT_EQ(f.make(SecretBytes(32), XtsDirection::kEncrypt).status().code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_THAT(f.make(SecretBytes(48), XtsDirection::kEncrypt), StatusIs(absl::StatusCode::kInvalidArgument));
+    EXPECT_THAT(f.make(SecretBytes(32), XtsDirection::kEncrypt), StatusIs(absl::StatusCode::kInvalidArgument));
   }
-  EXPECT_EQ(XtsSectorCipher::New(SecretBytes(48), XtsDirection::kDecrypt).status().code(),
-            absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(XtsSectorCipher::New(SecretBytes(48), XtsDirection::kDecrypt), StatusIs(absl::StatusCode::kInvalidArgument));
   EXPECT_EQ(XtsSectorCipher::New(SecretBytes(64), XtsDirection::kDecrypt).status().code(),  // equal halves
             absl::StatusCode::kInvalidArgument);
   auto c = XtsSectorCipher::New(Key(kVectors[1].key), XtsDirection::kDecrypt);
-  ASSERT_TRUE(c.ok());
+  ASSERT_THAT(c, IsOk());
   std::vector<uint8_t> a(1024), b(1024), small(512);
-  EXPECT_EQ((*c)->CryptSectors(a, small, 512, 0, 1).code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ((*c)->CryptSectors(a, b, 4096, 0, 8).code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ((*c)->CryptSectors(a, b, 100, 0, 1).code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ((*c)->CryptSectors(a, b, 0, 0, 1).code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT((*c)->CryptSectors(a, small, 512, 0, 1), StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT((*c)->CryptSectors(a, b, 4096, 0, 8), StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT((*c)->CryptSectors(a, b, 100, 0, 1), StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT((*c)->CryptSectors(a, b, 0, 0, 1), StatusIs(absl::StatusCode::kInvalidArgument));
   EXPECT_TRUE((*c)->CryptSectors({}, {}, 512, 0, 1).ok());
 }
 

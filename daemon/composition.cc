@@ -25,22 +25,20 @@ namespace cdh {
 
 namespace {
 
-// cc_kbc: choose the attester (configured or detected, never a silent sample fallback, K7),
-// log the choice, and build the attested KBS client over libcurl.
 // The configured (or detected) attester: the same choice for the KBS client and the runtime
 // measurement of image pulls.
 absl::StatusOr<attestation::AttesterChoice> ChooseConfiguredAttester(const CdhConfig& config) {
   attestation::AttesterRegistry attesters;
   attestation::RegisterBuiltinAttesters(attesters);
-  attestation::TeePlatform platform;  // issue 5: hardware attesters and upstream-order detection
-  if (!config.attestation.tpm_tcti.empty()) platform.paths.tpm_tcti = config.attestation.tpm_tcti;
-  if (config.attestation.tpm_ak_handle != 0) platform.paths.tpm_ak_handle = config.attestation.tpm_ak_handle;
-  if (!config.attestation.tsm_report_root.empty()) platform.paths.tsm_report_root = config.attestation.tsm_report_root;
-  if (!config.attestation.imds_url.empty()) platform.paths.imds_url = config.attestation.imds_url;
+  attestation::TeePlatform platform;  // hardware attesters and upstream-order detection
+  platform.paths = config.attestation.paths;
   attestation::RegisterHardwareAttesters(attesters, platform);
-  return attestation::ChooseAttester(config.attestation.tee, attesters, attestation::DetectionProbes(platform));
+  return attestation::ChooseAttester(config.attestation.tee.value_or(""), attesters,
+                                     attestation::DetectionProbes(platform));
 }
 
+// cc_kbc: choose the attester (configured or detected, never a silent sample fallback),
+// log the choice, and build the attested KBS client over libcurl.
 absl::StatusOr<std::unique_ptr<resources::ResourceProvider>> NewCcKbc(const CdhConfig& config) {
   auto choice = ChooseConfiguredAttester(config);
   if (!choice.ok()) return Annotate(choice.status(), "cc_kbc attestation");
@@ -49,10 +47,9 @@ absl::StatusOr<std::unique_ptr<resources::ResourceProvider>> NewCcKbc(const CdhC
     spdlog::warn("attestation: the `sample` attester produces evidence that is NOT hardware-backed; any "
                  "broker that accepts it trusts whoever asks. Development and tests only.");
   }
-  // Init data (issue 5, attesters.md §5): bind it to the TEE before anything else, then send it.
+  // Init data (attesters.md §5): bind it to the TEE before anything else, then send it.
   kbs::KbsClientOptions client_options;
-  std::string init_path = config.attestation.init_data_path.empty() ? attestation::kDefaultInitDataPath
-                                                                      : config.attestation.init_data_path;
+  const std::string& init_path = config.attestation.init_data_path;
   CDH_ASSIGN_OR_RETURN(std::optional<attestation::InitData> init_data, attestation::LoadInitData(init_path));
   if (init_data.has_value()) {
     bool bound = false;
@@ -64,7 +61,7 @@ absl::StatusOr<std::unique_ptr<resources::ResourceProvider>> NewCcKbc(const CdhC
     client_options.init_data = init_data->RcarValue();
   }
   kbs::KbsConnectionConfig connection;
-  connection.url = config.kbc.url;
+  connection.url = config.kbc.url.value_or("");  // LoadConfig requires it for cc_kbc
   connection.kbs_cert_pem = config.kbc.kbs_cert.value_or("");
   client_options.on_handshake = [](absl::Time token_exp) {
     spdlog::info("cc_kbc: attested to the KBS; token valid until {}",
@@ -76,7 +73,7 @@ absl::StatusOr<std::unique_ptr<resources::ResourceProvider>> NewCcKbc(const CdhC
   };
   auto client = kbs::NewCurlKbsClient(connection, std::move(client_options), std::move(choice->attester));
   if (!client.ok()) return Annotate(client.status(), "cc_kbc");
-  spdlog::info("cc_kbc: KBS {} (protocol 0.4.0, TEE key EC P-256), token reused until expiry", config.kbc.url);
+  spdlog::info("cc_kbc: KBS {} (protocol 0.4.0, TEE key EC P-256), token reused until expiry", connection.url);
   return std::make_unique<resources::CcKbcProvider>(std::move(client).value());
 }
 
@@ -155,29 +152,54 @@ std::unique_ptr<ImageService> NewImageService(const CdhConfig& config, resources
 
 }  // namespace
 
-std::map<std::string, KbcFactory> BuiltinKbcFactories() {
-  std::map<std::string, KbcFactory> factories;
-  factories["cc_kbc"] = NewCcKbc;
-  factories["offline_fs_kbc"] =
-      [](const CdhConfig& config) -> absl::StatusOr<std::unique_ptr<resources::ResourceProvider>> {
-    for (const std::string& file : config.offline_fs_files) {
-      if (access(file.c_str(), F_OK) != 0) {
-        spdlog::warn("offline_fs_kbc: resource file {} does not exist; it is skipped until it does", file);
-      }
-    }
-    return std::make_unique<resources::OfflineFsProvider>(config.offline_fs_files);
-  };
-  return factories;
+void KbcRegistry::Register(std::string name, KbcTraits traits, Factory factory) {
+  entries_[std::move(name)] = Entry{traits, std::move(factory)};
+}
+
+std::map<std::string, KbcTraits, std::less<>> KbcRegistry::Traits() const {
+  std::map<std::string, KbcTraits, std::less<>> out;
+  for (const auto& [name, entry] : entries_) out.emplace(name, entry.traits);
+  return out;
+}
+
+absl::StatusOr<std::unique_ptr<resources::ResourceProvider>> KbcRegistry::New(const CdhConfig& config) const {
+  auto it = entries_.find(config.kbc.name);
+  if (it == entries_.end()) {
+    return absl::InvalidArgumentError(StrCat("kbc `", config.kbc.name, "` is not built into this data hub"));
+  }
+  return it->second.factory(config);
+}
+
+KbcRegistry BuiltinKbcs() {
+  KbcRegistry registry;
+  registry.Register("cc_kbc", KbcTraits{.needs_broker_url = true}, NewCcKbc);
+  registry.Register("offline_fs_kbc", KbcTraits{},
+                    [](const CdhConfig& config) -> absl::StatusOr<std::unique_ptr<resources::ResourceProvider>> {
+                      for (const std::string& file : config.offline_fs_files) {
+                        if (access(file.c_str(), F_OK) != 0) {
+                          spdlog::warn("offline_fs_kbc: resource file {} does not exist; it is skipped until it does",
+                                       file);
+                        }
+                      }
+                      return std::make_unique<resources::OfflineFsProvider>(config.offline_fs_files);
+                    });
+  return registry;
+}
+
+KnownPlugins BuiltinPlugins() {
+  KnownPlugins plugins;
+  plugins.kbcs = BuiltinKbcs().Traits();
+  // The attester registry as the daemon fills it; registering touches no device.
+  attestation::AttesterRegistry attesters;
+  attestation::RegisterBuiltinAttesters(attesters);
+  attestation::RegisterHardwareAttesters(attesters, attestation::TeePlatform{});
+  plugins.tees = attesters.Names();
+  return plugins;
 }
 
 absl::StatusOr<std::unique_ptr<Hub>> BuildHub(const CdhConfig& config) {
-  auto factories = BuiltinKbcFactories();
-  auto it = factories.find(config.kbc.name);
-  if (it == factories.end()) {
-    return absl::InvalidArgumentError(StrCat("kbc `", config.kbc.name, "` is not built into this data hub"));
-  }
   HubComponents components;
-  CDH_ASSIGN_OR_RETURN(std::unique_ptr<resources::ResourceProvider> kbc, it->second(config));
+  CDH_ASSIGN_OR_RETURN(std::unique_ptr<resources::ResourceProvider> kbc, BuiltinKbcs().New(config));
   components.resource_provider = std::make_unique<AuthorityGuard>(std::move(kbc));
   resources::ResourceProvider& provider = *components.resource_provider;
 

@@ -1,6 +1,7 @@
 // The composition root's building blocks: from a CdhConfig to a running Hub. The only place
 // that knows every concrete component; the registries are explicit objects filled here
-// (../shared/STYLE.md: no static-initialiser registration).
+// (no static-initialiser registration: those are silently dropped when CMake links static
+// libraries).
 #ifndef CDH_DAEMON_COMPOSITION_H_
 #define CDH_DAEMON_COMPOSITION_H_
 
@@ -15,13 +16,37 @@
 
 namespace cdh {
 
-// KBC name -> factory of its ResourceProvider.
-using KbcFactory =
-    std::function<absl::StatusOr<std::unique_ptr<resources::ResourceProvider>>(const CdhConfig& config)>;
-std::map<std::string, KbcFactory> BuiltinKbcFactories();
+// KBC name -> its traits and the factory of its ResourceProvider: the only list of KBC names.
+// Copyable; thread-compatible (filled once, then read).
+class KbcRegistry {
+ public:
+  using Factory =
+      std::function<absl::StatusOr<std::unique_ptr<resources::ResourceProvider>>(const CdhConfig& config)>;
+  // A later registration of the same name replaces the earlier one.
+  void Register(std::string name, KbcTraits traits, Factory factory);
+  // Names and traits, for LoadConfig's validation.
+  std::map<std::string, KbcTraits, std::less<>> Traits() const;
+  // The provider for `config.kbc.name`: INVALID_ARGUMENT for a name that is not registered,
+  // whatever the factory returns otherwise.
+  absl::StatusOr<std::unique_ptr<resources::ResourceProvider>> New(const CdhConfig& config) const;
+
+ private:
+  struct Entry {
+    KbcTraits traits;
+    Factory factory;
+  };
+  std::map<std::string, Entry, std::less<>> entries_;
+};
+
+// The KBCs this build has: cc_kbc (attested access to a KBS) and offline_fs_kbc.
+KbcRegistry BuiltinKbcs();
+
+// The KBC and TEE names this build has, for LoadConfig.
+KnownPlugins BuiltinPlugins();
 
 // Builds the resource provider for `config.kbc.name`, the sealed-secret unsealer and the
-// volume drivers. INVALID_ARGUMENT for an unknown KBC; whatever a factory returns otherwise.
+// volume drivers, with BuiltinKbcs(). INVALID_ARGUMENT for an unknown KBC; whatever a factory
+// returns otherwise.
 absl::StatusOr<std::unique_ptr<Hub>> BuildHub(const CdhConfig& config);
 
 // Fetches every [[credentials]] resource and writes it (mode 0600) to its path, which

@@ -2,6 +2,8 @@
 
 #include <toml++/toml.h>
 
+#include <algorithm>
+
 #include "common/json.h"
 #include "common/status_macros.h"
 #include "common/strings.h"
@@ -63,6 +65,21 @@ class Reader {
     out = it->get<std::string>();
     return absl::OkStatus();
   }
+  absl::Status OptionalString(const json& obj, const char* key, const std::string& name,
+                              std::optional<std::string>& out) {
+    if (obj.find(key) == obj.end()) return absl::OkStatus();
+    std::string value;
+    CDH_RETURN_IF_ERROR(String(obj, key, name, value));
+    out = std::move(value);
+    return absl::OkStatus();
+  }
+  // As OptionalString, with "" meaning absent (the file's way of asking for the default).
+  absl::Status NonEmptyString(const json& obj, const char* key, const std::string& name,
+                              std::optional<std::string>& out) {
+    CDH_RETURN_IF_ERROR(OptionalString(obj, key, name, out));
+    if (out.has_value() && out->empty()) out = std::nullopt;
+    return absl::OkStatus();
+  }
   absl::Status Bool(const json& obj, const char* key, const std::string& name, bool& out) {
     auto it = obj.find(key);
     if (it == obj.end()) return absl::OkStatus();
@@ -90,11 +107,22 @@ class Reader {
   std::vector<std::string>& warnings_;
 };
 
-bool IsKnownLogLevel(const std::string& level) {
-  for (const char* l : {"trace", "debug", "info", "warn", "error", "off"}) {
-    if (level == l) return true;
+// The one mapping of log level names (upstream's, as RUST_LOG spells them) to spdlog's levels.
+std::optional<spdlog::level::level_enum> ParseLogLevel(std::string_view name) {
+  static constexpr std::pair<std::string_view, spdlog::level::level_enum> kLevels[] = {
+      {"trace", spdlog::level::trace}, {"debug", spdlog::level::debug}, {"info", spdlog::level::info},
+      {"warn", spdlog::level::warn},   {"error", spdlog::level::err},   {"off", spdlog::level::off}};
+  std::string lower = AsciiToLower(name);
+  for (const auto& [n, level] : kLevels) {
+    if (lower == n) return level;
   }
-  return false;
+  return std::nullopt;
+}
+
+absl::StatusOr<UnixSocketAddress> SocketKey(std::string_view address, std::string_view key) {
+  auto parsed = UnixSocketAddress::Parse(address);
+  if (!parsed.ok()) return Annotate(parsed.status(), StrCat("config key `", key, "`"));
+  return parsed;
 }
 
 // `source` names where the credential came from, for the message.
@@ -192,8 +220,10 @@ absl::Status ApplyFile(const json& doc, CdhConfig& cfg) {
   r.WarnUnknown(doc, {"socket", "grpc_socket", "skip_sealed_secret_verification", "kbc", "credentials", "log", "aa",
                       "image", "attestation", "paths", "offline_fs_kbc", "secure_mount"},
                 "");
-  CDH_RETURN_IF_ERROR(r.String(doc, "socket", "socket", cfg.socket));
-  CDH_RETURN_IF_ERROR(r.String(doc, "grpc_socket", "grpc_socket", cfg.grpc_socket));
+  std::optional<std::string> socket, grpc_socket;
+  CDH_RETURN_IF_ERROR(r.OptionalString(doc, "socket", "socket", socket));
+  CDH_RETURN_IF_ERROR(r.OptionalString(doc, "grpc_socket", "grpc_socket", grpc_socket));
+
   CDH_RETURN_IF_ERROR(r.Bool(doc, "skip_sealed_secret_verification", "skip_sealed_secret_verification",
                              cfg.skip_sealed_secret_verification));
 
@@ -202,12 +232,8 @@ absl::Status ApplyFile(const json& doc, CdhConfig& cfg) {
   r.WarnUnknown(*kbc, {"name", "url", "kbs_cert"}, "kbc.");
   if (!kbc->contains("name")) return absl::InvalidArgumentError("config key `kbc.name` is required");
   CDH_RETURN_IF_ERROR(r.String(*kbc, "name", "kbc.name", cfg.kbc.name));
-  CDH_RETURN_IF_ERROR(r.String(*kbc, "url", "kbc.url", cfg.kbc.url));
-  if (kbc->contains("kbs_cert")) {
-    std::string pem;
-    CDH_RETURN_IF_ERROR(r.String(*kbc, "kbs_cert", "kbc.kbs_cert", pem));
-    cfg.kbc.kbs_cert = pem;
-  }
+  CDH_RETURN_IF_ERROR(r.NonEmptyString(*kbc, "url", "kbc.url", cfg.kbc.url));
+  CDH_RETURN_IF_ERROR(r.OptionalString(*kbc, "kbs_cert", "kbc.kbs_cert", cfg.kbc.kbs_cert));
 
   if (auto it = doc.find("credentials"); it != doc.end()) {
     if (!it->is_array()) return absl::InvalidArgumentError("config key `credentials` must be an array of tables");
@@ -227,7 +253,15 @@ absl::Status ApplyFile(const json& doc, CdhConfig& cfg) {
   CDH_ASSIGN_OR_RETURN(const json* log, r.Table(doc, "log"));
   if (log != nullptr) {
     r.WarnUnknown(*log, {"level"}, "log.");
-    CDH_RETURN_IF_ERROR(r.String(*log, "level", "log.level", cfg.log_level));
+    std::optional<std::string> level;
+    CDH_RETURN_IF_ERROR(r.OptionalString(*log, "level", "log.level", level));
+    if (level.has_value()) {
+      std::optional<spdlog::level::level_enum> parsed = ParseLogLevel(*level);
+      if (!parsed.has_value()) {
+        return absl::InvalidArgumentError("config key `log.level` must be one of trace, debug, info, warn, error, off");
+      }
+      cfg.log_level = *parsed;
+    }
   }
   CDH_ASSIGN_OR_RETURN(const json* aa, r.Table(doc, "aa"));
   if (aa != nullptr) {
@@ -240,25 +274,40 @@ absl::Status ApplyFile(const json& doc, CdhConfig& cfg) {
   CDH_ASSIGN_OR_RETURN(const json* att, r.Table(doc, "attestation"));
   if (att != nullptr) {
     r.WarnUnknown(*att, {"tee", "tpm_tcti", "tpm_ak_handle", "tsm_report_root", "imds_url", "init_data_path"}, "attestation.");
-    CDH_RETURN_IF_ERROR(r.String(*att, "tee", "attestation.tee", cfg.attestation.tee));
-    CDH_RETURN_IF_ERROR(r.String(*att, "tpm_tcti", "attestation.tpm_tcti", cfg.attestation.tpm_tcti));
-    CDH_RETURN_IF_ERROR(r.String(*att, "tsm_report_root", "attestation.tsm_report_root", cfg.attestation.tsm_report_root));
-    CDH_RETURN_IF_ERROR(r.String(*att, "imds_url", "attestation.imds_url", cfg.attestation.imds_url));
-    CDH_RETURN_IF_ERROR(r.String(*att, "init_data_path", "attestation.init_data_path", cfg.attestation.init_data_path));
-    std::string handle;
-    CDH_RETURN_IF_ERROR(r.String(*att, "tpm_ak_handle", "attestation.tpm_ak_handle", handle));
-    if (!handle.empty()) {
-      std::string_view h = handle;
+    AttestationConfig& a = cfg.attestation;
+    CDH_RETURN_IF_ERROR(r.NonEmptyString(*att, "tee", "attestation.tee", a.tee));  // "" = detect
+    // Each path key replaces attestation's default when given and not "".
+    for (auto [key, field] : {std::pair{"tpm_tcti", &a.paths.tpm_tcti},
+                              std::pair{"tsm_report_root", &a.paths.tsm_report_root},
+                              std::pair{"imds_url", &a.paths.imds_url},
+                              std::pair{"init_data_path", &a.init_data_path}}) {
+      std::optional<std::string> value;
+      CDH_RETURN_IF_ERROR(r.NonEmptyString(*att, key, StrCat("attestation.", key), value));
+      if (value.has_value()) *field = std::move(*value);
+    }
+    std::optional<std::string> handle;
+    CDH_RETURN_IF_ERROR(r.NonEmptyString(*att, "tpm_ak_handle", "attestation.tpm_ak_handle", handle));
+    if (handle.has_value()) {
+      std::string_view h = *handle;
       if (h.starts_with("0x") || h.starts_with("0X")) h.remove_prefix(2);
       bool ok = !h.empty() && h.size() <= 8 && h.find_first_not_of("0123456789abcdefABCDEF") == std::string_view::npos;
       if (!ok) return absl::InvalidArgumentError("config key `attestation.tpm_ak_handle` must be a hex handle like \"0x81010002\"");
-      cfg.attestation.tpm_ak_handle = static_cast<uint32_t>(std::stoul(std::string(h), nullptr, 16));
+      a.paths.tpm_ak_handle = static_cast<uint32_t>(std::stoul(std::string(h), nullptr, 16));
     }
   }
   CDH_ASSIGN_OR_RETURN(const json* paths, r.Table(doc, "paths"));
   if (paths != nullptr) {
     r.WarnUnknown(*paths, {"base_dir"}, "paths.");
     CDH_RETURN_IF_ERROR(r.String(*paths, "base_dir", "paths.base_dir", cfg.base_dir));
+  }
+  // The sockets are parsed last, so that a missing [kbc] is reported first (as before).
+  if (socket.has_value()) {
+    CDH_ASSIGN_OR_RETURN(cfg.socket, SocketKey(*socket, "socket"));
+  }
+  if (grpc_socket.has_value() && grpc_socket->empty()) {
+    cfg.grpc_socket = std::nullopt;
+  } else if (grpc_socket.has_value()) {
+    CDH_ASSIGN_OR_RETURN(cfg.grpc_socket, SocketKey(*grpc_socket, "grpc_socket"));
   }
   CDH_ASSIGN_OR_RETURN(const json* secure_mount, r.Table(doc, "secure_mount"));
   if (secure_mount != nullptr) {
@@ -320,24 +369,14 @@ absl::StatusOr<KbcConfig> ParseKbcParams(std::string_view params) {
   }
   KbcConfig kbc;
   kbc.name = std::string(params.substr(0, sep));
-  kbc.url = std::string(params.substr(sep + 2));
+  if (sep + 2 < params.size()) kbc.url = std::string(params.substr(sep + 2));
   return kbc;
 }
 
-absl::StatusOr<std::string> UnixSocketPath(std::string_view address, std::string_view key) {
-  constexpr std::string_view kScheme = "unix://";
-  if (!address.starts_with(kScheme) || address.size() <= kScheme.size() || address[kScheme.size()] != '/') {
-    return absl::InvalidArgumentError(
-        StrCat("config key `", key, "` must be `unix:///absolute/path.sock`, got `", Sanitize(address, 64), "`"));
-  }
-  std::string path(address.substr(kScheme.size()));
-  if (path.size() >= 108) {  // sizeof(sockaddr_un::sun_path)
-    return absl::InvalidArgumentError(StrCat("config key `", key, "`: socket path is longer than 107 bytes"));
-  }
-  return path;
-}
+UnixSocketAddress CdhConfig::DefaultTtrpcSocket() { return *UnixSocketAddress::Parse(kDefaultTtrpcSocket); }
+UnixSocketAddress CdhConfig::DefaultGrpcSocket() { return *UnixSocketAddress::Parse(kDefaultGrpcSocket); }
 
-absl::StatusOr<CdhConfig> LoadConfig(const ConfigSources& sources) {
+absl::StatusOr<CdhConfig> LoadConfig(const ConfigSources& sources, const KnownPlugins& plugins) {
   CdhConfig cfg;
   auto env = [&](const char* name) -> std::optional<std::string> {
     auto it = sources.env.find(name);
@@ -386,45 +425,44 @@ absl::StatusOr<CdhConfig> LoadConfig(const ConfigSources& sources) {
     }
   }
   if (auto rust_log = env("RUST_LOG"); rust_log.has_value()) {
-    std::string level = AsciiToLower(*rust_log);
-    if (IsKnownLogLevel(level)) cfg.log_level = level;
-    else cfg.warnings.push_back("RUST_LOG is not a plain level (trace|debug|info|warn|error|off) and is ignored");
+    if (std::optional<spdlog::level::level_enum> level = ParseLogLevel(*rust_log); level.has_value()) {
+      cfg.log_level = *level;
+    } else {
+      cfg.warnings.push_back("RUST_LOG is not a plain level (trace|debug|info|warn|error|off) and is ignored");
+    }
   }
 
   // Validation of the effective values.
-  if (cfg.kbc.name != "cc_kbc" && cfg.kbc.name != "offline_fs_kbc") {
-    return absl::InvalidArgumentError(
-        StrCat("config key `kbc.name`: unknown kbc `", Sanitize(cfg.kbc.name, 32), "` (expected cc_kbc or offline_fs_kbc)"));
+  auto kbc = plugins.kbcs.find(cfg.kbc.name);
+  if (kbc == plugins.kbcs.end()) {
+    std::vector<std::string> names;
+    for (const auto& [name, traits] : plugins.kbcs) names.push_back(name);
+    return absl::InvalidArgumentError(StrCat("config key `kbc.name`: unknown kbc `", Sanitize(cfg.kbc.name, 32),
+                                             "` (expected ", StrJoin(names, " or "), ")"));
   }
-  if (cfg.kbc.name == "cc_kbc" && cfg.kbc.url.empty()) {
-    return absl::InvalidArgumentError("config key `kbc.url` is required for cc_kbc (e.g. http://10.0.0.1:8080)");
+  if (kbc->second.needs_broker_url) {
+    if (!cfg.kbc.url.has_value()) {
+      return absl::InvalidArgumentError(StrCat("config key `kbc.url` is required for ", cfg.kbc.name,
+                                               " (e.g. http://10.0.0.1:8080)"));
+    }
+    if (!cfg.kbc.url->starts_with("http://") && !cfg.kbc.url->starts_with("https://")) {
+      return absl::InvalidArgumentError(
+          StrCat("config key `kbc.url` must start with http:// or https://, got `", Sanitize(*cfg.kbc.url, 64), "`"));
+    }
   }
-  if (cfg.kbc.name == "cc_kbc" && !cfg.kbc.url.starts_with("http://") && !cfg.kbc.url.starts_with("https://")) {
-    return absl::InvalidArgumentError(
-        StrCat("config key `kbc.url` must start with http:// or https://, got `", Sanitize(cfg.kbc.url, 64), "`"));
-  }
-  if (cfg.kbc.kbs_cert.has_value() && cfg.kbc.url.starts_with("http://")) {
+  if (cfg.kbc.kbs_cert.has_value() && cfg.kbc.url.value_or("").starts_with("http://")) {
     return absl::InvalidArgumentError("config key `kbc.kbs_cert` is set but `kbc.url` is plain http://; use https:// or drop kbs_cert");
   }
   if (!cfg.base_dir.starts_with("/")) {
     return absl::InvalidArgumentError("config key `paths.base_dir` must be an absolute path");
   }
-  CDH_RETURN_IF_ERROR(UnixSocketPath(cfg.socket, "socket").status());
-  if (!cfg.grpc_socket.empty()) CDH_RETURN_IF_ERROR(UnixSocketPath(cfg.grpc_socket, "grpc_socket").status());
-  if (!cfg.grpc_socket.empty() && cfg.grpc_socket == cfg.socket) {
+  if (cfg.grpc_socket.has_value() && *cfg.grpc_socket == cfg.socket) {
     return absl::InvalidArgumentError("config keys `socket` and `grpc_socket` must name different sockets");
   }
-  cfg.log_level = AsciiToLower(cfg.log_level);
-  if (!IsKnownLogLevel(cfg.log_level)) {
-    return absl::InvalidArgumentError("config key `log.level` must be one of trace, debug, info, warn, error, off");
-  }
-  if (!cfg.attestation.tee.empty()) {
-    bool known = false;
-    for (const char* t : {"sample", "tdx", "snp", "tpm", "az-tdx-vtpm", "az-snp-vtpm"}) known |= cfg.attestation.tee == t;
-    if (!known) {
-      return absl::InvalidArgumentError(
-          "config key `attestation.tee` must be one of sample, tdx, snp, tpm, az-tdx-vtpm, az-snp-vtpm (or absent to detect)");
-    }
+  if (cfg.attestation.tee.has_value() &&
+      std::find(plugins.tees.begin(), plugins.tees.end(), *cfg.attestation.tee) == plugins.tees.end()) {
+    return absl::InvalidArgumentError(StrCat("config key `attestation.tee` must be one of ", StrJoin(plugins.tees, ", "),
+                                             " (or absent to detect)"));
   }
   for (size_t i = 0; i < cfg.credentials.size(); ++i) {
     const CredentialConfig& c = cfg.credentials[i];

@@ -1,7 +1,7 @@
 // CdhConfig: the daemon's configuration, parsed once into typed, validated structs
 // (cdh-api.md §4-6). Upstream keys keep upstream meaning; our additions are marked "ext".
 //
-// Sources and precedence (field case R5; README "Configuration"):
+// Sources and precedence (README "Configuration"):
 //   1. `-c FILE` (TOML, or JSON by the .json extension). `[kbc]` is required in a file, as
 //      upstream. Everything in the file wins over the environment and the kernel command line.
 //   2. Without a file: `[kbc]` comes from env AA_KBC_PARAMS=<kbc>::<url>, else from the kernel
@@ -22,9 +22,14 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "attestation/init_data.h"
+#include "attestation/tee_platform.h"
+#include "common/unix_socket_address.h"
+#include "spdlog/common.h"
 #include "hub/image_pull_config.h"
 
 namespace cdh {
@@ -32,12 +37,25 @@ namespace cdh {
 inline constexpr char kDefaultTtrpcSocket[] = "unix:///run/confidential-containers/cdh.sock";
 inline constexpr char kDefaultGrpcSocket[] = "unix:///run/confidential-containers/cdh-grpc.sock";
 inline constexpr char kDefaultBaseDir[] = "/run/confidential-containers/cdh";
-inline constexpr char kDefaultAaSocket[] =
-    "unix:///run/confidential-containers/attestation-agent/attestation-agent.sock";
+// Upstream's default KBC when neither a file, AA_KBC_PARAMS nor the kernel command line names one.
+inline constexpr char kDefaultKbcName[] = "offline_fs_kbc";
+
+// What the configuration must know about one KBC to validate `[kbc]`. The composition root's KBC
+// registry is the only list of KBC names (daemon/composition.h, BuiltinPlugins()).
+struct KbcTraits {
+  bool needs_broker_url = false;  // `kbc.url` is required and must be http:// or https://
+};
+
+// The plugin names this build has, which configuration values must name.
+struct KnownPlugins {
+  std::map<std::string, KbcTraits, std::less<>> kbcs;  // KBC name -> traits
+  std::vector<std::string> tees;                       // `[attestation] tee` values
+};
 
 struct KbcConfig {
-  std::string name = "offline_fs_kbc";  // "cc_kbc" | "offline_fs_kbc"
-  std::string url;                      // KBS base URL for cc_kbc, e.g. "http://127.0.0.1:8080"
+  std::string name = kDefaultKbcName;
+  // KBS base URL, e.g. "http://127.0.0.1:8080"; required for a KBC with needs_broker_url.
+  std::optional<std::string> url;
   std::optional<std::string> kbs_cert;  // PEM text (not a path) of the broker's TLS trust anchor
 };
 
@@ -47,16 +65,14 @@ struct CredentialConfig {
 };
 
 struct AttestationConfig {  // ext
-  // "" = detect the TEE; "sample" must be named explicitly (field case K7).
-  std::string tee;
-  // Issue 5: where the TEE interfaces live ("" / 0 = the defaults of attestation/tee_platform.h).
-  std::string tpm_tcti;         // tpm2-tss TCTI, e.g. "device:/dev/tpmrm0", "swtpm:path=/run/tpm.sock"
-  uint32_t tpm_ak_handle = 0;   // `tpm_ak_handle = "0x81010002"` (hex string) in the file
-  std::string tsm_report_root;  // configfs-tsm report directory
-  std::string imds_url;         // Azure IMDS base URL (http://)
-  // The init-data TOML (attesters.md §5); "" = kata's /run/confidential-containers/initdata/initdata.toml.
-  // When present it is bound to the TEE at startup (a mismatch stops the daemon) and sent to the KBS.
-  std::string init_data_path;
+  // The TEE to attest as; std::nullopt = detect it. "sample" must be named explicitly.
+  std::optional<std::string> tee;
+  // Where the TEE interfaces live: attestation's defaults, with the file's `tpm_tcti`,
+  // `tpm_ak_handle` (hex string "0x81010002" in the file), `tsm_report_root` and `imds_url` applied.
+  attestation::TeePaths paths;
+  // The init-data TOML (attesters.md §5). When present it is bound to the TEE at startup (a
+  // mismatch stops the daemon) and sent to the KBS.
+  std::string init_data_path = attestation::kDefaultInitDataPath;
 };
 
 
@@ -67,13 +83,14 @@ std::string_view DataPathChoiceName(DataPathChoice choice);  // "auto" | "kernel
 
 struct CdhConfig {
   // ttrpc listen address for the kata agent (upstream `socket`).
-  std::string socket = kDefaultTtrpcSocket;
-  // ext: gRPC listen address, for grpcurl and cdh-tool. "" disables gRPC.
-  std::string grpc_socket = kDefaultGrpcSocket;
+  UnixSocketAddress socket = DefaultTtrpcSocket();
+  // ext: gRPC listen address, for grpcurl and cdh-tool. std::nullopt (`grpc_socket = ""`) disables gRPC.
+  std::optional<UnixSocketAddress> grpc_socket = DefaultGrpcSocket();
   bool skip_sealed_secret_verification = false;
   KbcConfig kbc;
   std::vector<CredentialConfig> credentials;
-  std::string log_level = "info";
+  // `[log] level` (trace|debug|info|warn|error|off, any case), or RUST_LOG.
+  spdlog::level::level_enum log_level = spdlog::level::info;
   AttestationConfig attestation;
   ImagePullConfig image;
   // ext [paths] base_dir: replaces upstream's hard-coded /run/confidential-containers/cdh, under
@@ -84,15 +101,16 @@ struct CdhConfig {
   std::vector<std::string> offline_fs_files;
   DataPathChoice secure_mount_data_path = DataPathChoice::kAuto;
   // Override of SealedSecretKeyDir() for tools (the `secret` CLI's --kid-dir); not a file key.
-  std::string sealed_secret_key_dir;
+  std::optional<std::string> sealed_secret_key_dir;
   // Warnings found while loading (unknown or not-yet-used keys); logged by the daemon.
   std::vector<std::string> warnings;
 
   std::string CredentialsDir() const { return base_dir + "/kbs"; }
-  std::string SealedSecretKeyDir() const {
-    return sealed_secret_key_dir.empty() ? base_dir + "/sealed-secret" : sealed_secret_key_dir;
-  }
+  std::string SealedSecretKeyDir() const { return sealed_secret_key_dir.value_or(base_dir + "/sealed-secret"); }
   std::string LuksHeadersDir() const { return base_dir + "/luks-headers"; }
+
+  static UnixSocketAddress DefaultTtrpcSocket();
+  static UnixSocketAddress DefaultGrpcSocket();
 };
 
 // Everything the loader reads, gathered by the composition root (no getenv elsewhere).
@@ -103,18 +121,15 @@ struct ConfigSources {
   std::string kernel_cmdline;              // contents of /proc/cmdline ("" if unreadable)
 };
 
-// Builds the effective configuration. INVALID_ARGUMENT naming the key (and file) on a
-// malformed value, an unsupported file extension, a missing [kbc] in a file, a bad
-// AA_KBC_PARAMS/agent.aa_kbc_params, or a credential path outside <base_dir>/kbs.
-absl::StatusOr<CdhConfig> LoadConfig(const ConfigSources& sources);
+// Builds the effective configuration, validated against the plugins this build has. INVALID_ARGUMENT
+// naming the key (and file) on a malformed value, an unsupported file extension, a missing [kbc]
+// in a file, a bad AA_KBC_PARAMS/agent.aa_kbc_params, a KBC or TEE not in `plugins`, or a
+// credential path outside <base_dir>/kbs.
+absl::StatusOr<CdhConfig> LoadConfig(const ConfigSources& sources, const KnownPlugins& plugins);
 
 // Parses "<kbc>::<url>" (AA_KBC_PARAMS). The URL may itself contain "::" (IPv6): only the first
-// "::" separates. INVALID_ARGUMENT when there is no "::" or the name is empty.
+// "::" separates; an empty URL is absent. INVALID_ARGUMENT when there is no "::" or the name is empty.
 absl::StatusOr<KbcConfig> ParseKbcParams(std::string_view params);
-
-// The embedded default configuration used by `scripts/demo.sh`-style runs is just a TOML text;
-// this validates a socket address "unix://<absolute path>" and returns the path.
-absl::StatusOr<std::string> UnixSocketPath(std::string_view address, std::string_view key);
 
 }  // namespace cdh
 

@@ -1,9 +1,18 @@
 #include "daemon/config.h"
 
-#include <gtest/gtest.h>
+#include "common/testing/status_matchers.h"
+#include "daemon/composition.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
 
 namespace cdh {
 namespace {
+
+using ::cdh::testing::IsOk;
+using ::cdh::testing::StatusIs;
+
+// The daemon's own plugin names: the KBC registry and the attesters of this build.
+absl::StatusOr<CdhConfig> LoadConfig(const ConfigSources& sources) { return cdh::LoadConfig(sources, BuiltinPlugins()); }
 
 ConfigSources File(const std::string& path, const std::string& text) {
   ConfigSources s;
@@ -20,18 +29,22 @@ bool HasWarning(const CdhConfig& c, std::string_view part) {
 }
 
 void ExpectInvalid(const ConfigSources& s, std::string_view names) {
-  auto c = LoadConfig(s);
-  ASSERT_FALSE(c.ok());
-  EXPECT_EQ(c.status().code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_NE(std::string(c.status().message()).find(names), std::string::npos) << c.status();
+  EXPECT_THAT(LoadConfig(s), StatusIs(absl::StatusCode::kInvalidArgument, std::string(names)));
 }
 
-// Field case R5: one documented precedence (daemon/config.h).
+// One documented precedence (daemon/config.h).
 TEST(ConfigPrecedenceTest, NothingAtAllGivesOfflineDefaults) {
   auto c = LoadConfig(ConfigSources{});
-  ASSERT_TRUE(c.ok()) << c.status();
+  ASSERT_THAT(c, IsOk());
   EXPECT_EQ(c->kbc.name, "offline_fs_kbc");
-  EXPECT_EQ(c->socket, kDefaultTtrpcSocket);
+  EXPECT_EQ(c->kbc.url, std::nullopt);
+  EXPECT_EQ(c->socket.uri(), kDefaultTtrpcSocket);
+  ASSERT_TRUE(c->grpc_socket.has_value());
+  EXPECT_EQ(c->grpc_socket->uri(), kDefaultGrpcSocket);
+  EXPECT_EQ(c->log_level, spdlog::level::info);
+  EXPECT_EQ(c->attestation.tee, std::nullopt);
+  EXPECT_EQ(c->attestation.paths.tpm_ak_handle, attestation::TeePaths{}.tpm_ak_handle);
+  EXPECT_EQ(c->attestation.init_data_path, attestation::kDefaultInitDataPath);
   EXPECT_EQ(c->SealedSecretKeyDir(), "/run/confidential-containers/cdh/sealed-secret");
   EXPECT_EQ(c->offline_fs_files.size(), 2u);
   EXPECT_EQ(c->secure_mount_data_path, DataPathChoice::kAuto);
@@ -42,7 +55,7 @@ TEST(ConfigPrecedenceTest, FileWinsOverEnvironmentAndCmdline) {
   s.env["AA_KBC_PARAMS"] = "offline_fs_kbc::null";
   s.kernel_cmdline = "console=ttyS0 agent.aa_kbc_params=cc_kbc::http://other:1";
   auto c = LoadConfig(s);
-  ASSERT_TRUE(c.ok()) << c.status();
+  ASSERT_THAT(c, IsOk());
   EXPECT_EQ(c->kbc.name, "cc_kbc");
   EXPECT_EQ(c->kbc.url, "http://kbs.local:8080");
   EXPECT_TRUE(HasWarning(*c, "AA_KBC_PARAMS is set but the config file's [kbc] is used"));
@@ -53,7 +66,7 @@ TEST(ConfigPrecedenceTest, EnvironmentWinsOverCmdlineWithoutFile) {
   s.env["AA_KBC_PARAMS"] = "cc_kbc::http://[::1]:8080";  // IPv6: only the first "::" separates
   s.kernel_cmdline = "agent.aa_kbc_params=cc_kbc::http://cmdline:1\n";
   auto c = LoadConfig(s);
-  ASSERT_TRUE(c.ok()) << c.status();
+  ASSERT_THAT(c, IsOk());
   EXPECT_EQ(c->kbc.url, "http://[::1]:8080");
 }
 
@@ -61,7 +74,7 @@ TEST(ConfigPrecedenceTest, CmdlineUsedWhenNothingElse) {
   ConfigSources s;
   s.kernel_cmdline = "quiet agent.aa_kbc_params=cc_kbc::http://10.0.0.2:8080 panic=1";
   auto c = LoadConfig(s);
-  ASSERT_TRUE(c.ok());
+  ASSERT_THAT(c, IsOk());
   EXPECT_EQ(c->kbc.name, "cc_kbc");
   EXPECT_EQ(c->kbc.url, "http://10.0.0.2:8080");
 }
@@ -88,7 +101,7 @@ path = "/run/confidential-containers/cdh/kbs/a"
 )");
   s.kernel_cmdline = "cdh.kbs_resources=kbs:///d/e/f::/run/confidential-containers/cdh/kbs/d,kbs:///g/h/i::/run/confidential-containers/cdh/kbs/g";
   auto c = LoadConfig(s);
-  ASSERT_TRUE(c.ok()) << c.status();
+  ASSERT_THAT(c, IsOk());
   ASSERT_EQ(c->credentials.size(), 3u);
   EXPECT_EQ(c->credentials[2].resource_uri, "kbs:///g/h/i");
 }
@@ -113,29 +126,31 @@ resource_files = ["/tmp/t/r.json"]
 [secure_mount]
 data_path = "userspace"
 )"));
-  ASSERT_TRUE(c.ok()) << c.status();
+  ASSERT_THAT(c, IsOk());
+  EXPECT_EQ(c->socket.path(), "/tmp/t/cdh.sock");
+  ASSERT_TRUE(c->grpc_socket.has_value());
+  EXPECT_EQ(c->grpc_socket->path(), "/tmp/t/grpc.sock");
   EXPECT_EQ(c->secure_mount_data_path, DataPathChoice::kUserspace);
-  EXPECT_EQ(c->socket, "unix:///tmp/t/cdh.sock");
   EXPECT_TRUE(c->skip_sealed_secret_verification);
   EXPECT_EQ(c->kbc.url, "https://kbs:8080");
   ASSERT_TRUE(c->kbc.kbs_cert.has_value());
-  EXPECT_EQ(c->log_level, "debug");
+  EXPECT_EQ(c->log_level, spdlog::level::debug);
   EXPECT_EQ(c->attestation.tee, "sample");
   EXPECT_EQ(c->CredentialsDir(), "/tmp/t/base/kbs");
   EXPECT_EQ(c->offline_fs_files, std::vector<std::string>{"/tmp/t/r.json"});
 }
 
-// Issue 5: where the TEE interfaces live and where the init data is.
+// Where the TEE interfaces live and where the init data is.
 TEST(ConfigFileTest, AttestationPlatformKeys) {
   auto c = LoadConfig(File("/x/c.toml", "[kbc]\nname = \"offline_fs_kbc\"\n[attestation]\ntee = \"tpm\"\n"
                                         "tpm_tcti = \"swtpm:path=/run/tpm.sock\"\ntpm_ak_handle = \"0x81000003\"\n"
                                         "tsm_report_root = \"/tmp/tsm\"\nimds_url = \"http://127.0.0.1:8080\"\n"
                                         "init_data_path = \"/tmp/initdata.toml\"\n"));
-  ASSERT_TRUE(c.ok()) << c.status();
-  EXPECT_EQ(c->attestation.tpm_tcti, "swtpm:path=/run/tpm.sock");
-  EXPECT_EQ(c->attestation.tpm_ak_handle, 0x81000003u);
-  EXPECT_EQ(c->attestation.tsm_report_root, "/tmp/tsm");
-  EXPECT_EQ(c->attestation.imds_url, "http://127.0.0.1:8080");
+  ASSERT_THAT(c, IsOk());
+  EXPECT_EQ(c->attestation.paths.tpm_tcti, "swtpm:path=/run/tpm.sock");
+  EXPECT_EQ(c->attestation.paths.tpm_ak_handle, 0x81000003u);
+  EXPECT_EQ(c->attestation.paths.tsm_report_root, "/tmp/tsm");
+  EXPECT_EQ(c->attestation.paths.imds_url, "http://127.0.0.1:8080");
   EXPECT_EQ(c->attestation.init_data_path, "/tmp/initdata.toml");
   EXPECT_TRUE(c->warnings.empty());
   for (const char* bad : {"\"xyz\"", "\"0x\"", "\"0x123456789\"", "\"81g\""}) {
@@ -158,8 +173,8 @@ TEST(ConfigFileTest, KbcUrlMustBeHttp) {
 
 TEST(ConfigFileTest, JsonFilesWorkToo) {
   auto c = LoadConfig(File("/x/cdh.json", R"({"kbc":{"name":"offline_fs_kbc"},"socket":"unix:///tmp/a.sock"})"));
-  ASSERT_TRUE(c.ok()) << c.status();
-  EXPECT_EQ(c->socket, "unix:///tmp/a.sock");
+  ASSERT_THAT(c, IsOk());
+  EXPECT_EQ(c->socket.path(), "/tmp/a.sock");
 }
 
 TEST(ConfigFileTest, UnknownAndUnusedKeysWarn) {
@@ -173,7 +188,7 @@ aa_socket = "unix:///run/aa.sock"
 [image]
 some_undefined_field = "x"
 )"));
-  ASSERT_TRUE(c.ok()) << c.status();
+  ASSERT_THAT(c, IsOk());
   EXPECT_TRUE(HasWarning(*c, "`future_key`"));
   EXPECT_TRUE(HasWarning(*c, "`kbc.colour`"));
   EXPECT_TRUE(HasWarning(*c, "[aa]"));
@@ -263,10 +278,42 @@ TEST(ConfigFileTest, OfflineExtraFilesAndRustLogFromEnvironment) {
   s.env["OFFLINE_FS_KBC_EXTRA_FILE_PATH"] = "/a.json,/b.json";
   s.env["RUST_LOG"] = "debug";
   auto c = LoadConfig(s);
-  ASSERT_TRUE(c.ok());
+  ASSERT_THAT(c, IsOk());
   EXPECT_EQ(c->offline_fs_files.back(), "/b.json");
   EXPECT_EQ(c->offline_fs_files.size(), 4u);
-  EXPECT_EQ(c->log_level, "debug");
+  EXPECT_EQ(c->log_level, spdlog::level::debug);
+}
+
+TEST(ConfigFileTest, AbsentValuesAreAbsentNotEmpty) {
+  auto c = LoadConfig(File("/x/c.toml", "grpc_socket = \"\"\n[kbc]\nname = \"offline_fs_kbc\"\nurl = \"\"\n"
+                                        "[attestation]\ntee = \"\"\ntsm_report_root = \"\"\ntpm_ak_handle = \"\"\n"
+                                        "init_data_path = \"\"\n"));
+  ASSERT_THAT(c, IsOk());
+  EXPECT_EQ(c->attestation.paths.tsm_report_root, attestation::TeePaths{}.tsm_report_root);  // "" = default
+  EXPECT_EQ(c->attestation.paths.tpm_ak_handle, attestation::TeePaths{}.tpm_ak_handle);
+  EXPECT_EQ(c->attestation.init_data_path, attestation::kDefaultInitDataPath);
+  EXPECT_EQ(c->grpc_socket, std::nullopt);  // "" turns gRPC off
+  EXPECT_EQ(c->attestation.tee, std::nullopt);  // "" = detect
+  EXPECT_EQ(c->kbc.url, std::nullopt);
+  EXPECT_EQ(c->kbc.kbs_cert, std::nullopt);
+  EXPECT_EQ(c->sealed_secret_key_dir, std::nullopt);
+  auto empty_url = ParseKbcParams("offline_fs_kbc::");
+  ASSERT_THAT(empty_url, IsOk());
+  EXPECT_EQ(empty_url->url, std::nullopt);
+}
+
+TEST(ConfigFileTest, KbcAndTeeNamesComeFromThePluginRegistries) {
+  KnownPlugins plugins{.kbcs = {{"only_kbc", KbcTraits{}}}, .tees = {"only_tee"}};
+  EXPECT_THAT(cdh::LoadConfig(File("/x/c.toml", "[kbc]\nname = \"only_kbc\"\n[attestation]\ntee = \"only_tee\"\n"), plugins),
+              IsOk());
+  EXPECT_THAT(cdh::LoadConfig(File("/x/c.toml", "[kbc]\nname = \"offline_fs_kbc\"\n"), plugins),
+              StatusIs(absl::StatusCode::kInvalidArgument, "expected only_kbc"));
+  EXPECT_THAT(cdh::LoadConfig(File("/x/c.toml", "[kbc]\nname = \"only_kbc\"\n[attestation]\ntee = \"tdx\"\n"), plugins),
+              StatusIs(absl::StatusCode::kInvalidArgument, "one of only_tee"));
+  KnownPlugins builtin = BuiltinPlugins();
+  EXPECT_TRUE(builtin.kbcs.at("cc_kbc").needs_broker_url);
+  EXPECT_FALSE(builtin.kbcs.at("offline_fs_kbc").needs_broker_url);
+  EXPECT_THAT(builtin.tees, ::testing::IsSupersetOf({"sample", "tdx", "snp", "tpm", "az-tdx-vtpm", "az-snp-vtpm"}));
 }
 
 }  // namespace

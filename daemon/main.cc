@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <iostream>
 #include <thread>
+#include <vector>
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
@@ -29,15 +30,6 @@ std::map<std::string, std::string> ReadEnvironment() {
     if (const char* v = std::getenv(name); v != nullptr) env[name] = v;
   }
   return env;
-}
-
-spdlog::level::level_enum LevelOf(const std::string& level) {
-  if (level == "trace") return spdlog::level::trace;
-  if (level == "debug") return spdlog::level::debug;
-  if (level == "warn") return spdlog::level::warn;
-  if (level == "error") return spdlog::level::err;
-  if (level == "off") return spdlog::level::off;
-  return spdlog::level::info;
 }
 
 int Fail(const std::string& what, const absl::Status& status) {
@@ -78,12 +70,12 @@ int main(int argc, char** argv) {
     sources.file_path = config_path;
     sources.file_text = *text;
   }
-  auto config = cdh::LoadConfig(sources);
+  auto config = cdh::LoadConfig(sources, cdh::BuiltinPlugins());
   if (!config.ok()) return Fail("invalid configuration", config.status());
-  spdlog::set_level(LevelOf(config->log_level));
+  spdlog::set_level(config->log_level);
   for (const std::string& w : config->warnings) spdlog::warn("{}", w);
   spdlog::info("confidential-data-hub {} starting: kbc={}{}{}", kVersion, config->kbc.name,
-               config->kbc.url.empty() ? "" : " url=", config->kbc.url);
+               config->kbc.url.has_value() ? " url=" : "", config->kbc.url.value_or(""));
 
   // Block the shutdown signals before any thread starts, so only sigwait below receives them.
   sigset_t signals;
@@ -95,12 +87,11 @@ int main(int argc, char** argv) {
   signal(SIGPIPE, SIG_IGN);
 
   // Refuse to start next to a live instance before doing anything with side effects (attesting,
-  // rewriting credentials); a stale socket file is removed here (field case R4).
-  for (const auto& [address, key] : {std::pair{config->socket, "socket"}, std::pair{config->grpc_socket, "grpc_socket"}}) {
-    if (address.empty()) continue;
-    auto path = cdh::UnixSocketPath(address, key);
-    if (!path.ok()) return Fail("invalid configuration", path.status());
-    if (auto s = cdh::PrepareSocketPath(*path); !s.ok()) return Fail("cannot use the socket", s);
+  // rewriting credentials); a stale socket file is removed here.
+  std::vector<cdh::UnixSocketAddress> sockets = {config->socket};
+  if (config->grpc_socket.has_value()) sockets.push_back(*config->grpc_socket);
+  for (const cdh::UnixSocketAddress& address : sockets) {
+    if (auto s = cdh::PrepareSocketPath(address.path()); !s.ok()) return Fail("cannot use the socket", s);
   }
   auto hub = cdh::BuildHub(*config);
   if (!hub.ok()) return Fail("cannot initialise the hub", hub.status());
@@ -110,28 +101,17 @@ int main(int argc, char** argv) {
 
   cdh::ApiHandlers handlers(**hub);
   std::unique_ptr<cdh::GrpcServer> grpc_server;
-  if (!config->grpc_socket.empty()) {
-    auto path = cdh::UnixSocketPath(config->grpc_socket, "grpc_socket");
-    if (!path.ok()) return Fail("invalid configuration", path.status());
-    auto server = cdh::GrpcServer::Start(*path, handlers);
+  if (config->grpc_socket.has_value()) {
+    auto server = cdh::GrpcServer::Start(config->grpc_socket->path(), handlers);
     if (!server.ok()) return Fail("cannot serve gRPC", server.status());
     grpc_server = std::move(*server);
-    spdlog::info("serving gRPC on unix://{}", *path);
+    spdlog::info("serving gRPC on {}", config->grpc_socket->uri());
   }
   // ttrpc on `socket`: the kata agent's transport (cdh-api.md §3.3), same handlers as gRPC.
-  std::unique_ptr<cdh::TtrpcServer> ttrpc_server;
-  if (!config->socket.empty()) {
-    auto path = cdh::UnixSocketPath(config->socket, "socket");
-    if (!path.ok()) return Fail("invalid configuration", path.status());
-    auto server = cdh::TtrpcServer::Start(*path, handlers);
-    if (!server.ok()) return Fail("cannot serve ttrpc", server.status());
-    ttrpc_server = std::move(*server);
-    spdlog::info("serving ttrpc on unix://{}", *path);
-  }
-  if (grpc_server == nullptr && ttrpc_server == nullptr) {
-    std::cerr << "confidential-data-hub: no transport configured (socket and grpc_socket are empty)" << std::endl;
-    return 1;
-  }
+  auto ttrpc = cdh::TtrpcServer::Start(config->socket.path(), handlers);
+  if (!ttrpc.ok()) return Fail("cannot serve ttrpc", ttrpc.status());
+  std::unique_ptr<cdh::TtrpcServer> ttrpc_server = std::move(*ttrpc);
+  spdlog::info("serving ttrpc on {}", config->socket.uri());
 
   int sig = 0;
   sigwait(&signals, &sig);
@@ -140,7 +120,7 @@ int main(int argc, char** argv) {
   std::thread grpc_stop([&] {
     if (grpc_server != nullptr) grpc_server->Shutdown(absl::Seconds(10));
   });
-  if (ttrpc_server != nullptr) ttrpc_server->Shutdown(absl::Seconds(10));
+  ttrpc_server->Shutdown(absl::Seconds(10));
   grpc_stop.join();
   spdlog::info("stopped");
   return 0;

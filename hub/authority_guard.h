@@ -1,4 +1,4 @@
-// AuthorityGuard: wraps the configured ResourceProvider and makes field case S4 visible: a
+// AuthorityGuard: wraps the configured ResourceProvider and makes visible: a
 // resource URI that names a host (`kbs://host:port/...`) is still answered by the configured
 // broker — the host is never contacted — and a warning says so, wherever the URI came from
 // (GetResource, a sealed secret's `kid` or vault `name`, a KEK id, an UnWrapKey `kid`).

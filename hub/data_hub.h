@@ -2,7 +2,7 @@
 // The gRPC and ttrpc servers both call it through ApiHandlers (server/api_handlers.h).
 //
 // Contract: implementations are thread-safe; every method may run concurrently with any other.
-// Status codes follow ../shared/STYLE.md ("Errors"):
+// Status codes (the README's "Errors" table):
 //   INVALID_ARGUMENT malformed input; NOT_FOUND missing resource; PERMISSION_DENIED bad signature
 //   or policy denial; UNAUTHENTICATED attestation failed; UNAVAILABLE broker/device unreachable;
 //   DEADLINE_EXCEEDED; FAILED_PRECONDITION not configured; UNIMPLEMENTED not built or unknown

@@ -20,7 +20,7 @@ absl::StatusOr<SecretBytes> Hub::UnsealSecret(std::string_view secret, const Cal
 
 absl::StatusOr<SecretBytes> Hub::GetResource(std::string_view resource_uri, const CallContext& ctx) {
   CDH_ASSIGN_OR_RETURN(resources::ResourceUri uri, resources::ResourceUri::Parse(resource_uri));
-  // A host named in the URI is never contacted (field case S4; see hub/authority_guard.h).
+  // A host named in the URI is never contacted (see hub/authority_guard.h).
   return components_.resource_provider->GetResource(uri, ctx);
 }
 

@@ -15,7 +15,7 @@
 
 #include "absl/time/clock.h"
 #include "image/registry_config.h"
-#include "kbs-client/curl_http_client.h"
+#include "http/curl_http_client.h"
 #include "tests/image/registry_fixture.h"
 #include "tests/test_util.h"
 
@@ -53,7 +53,7 @@ class ImagePullerTest : public ::testing::Test {
     auto reg = LocalRegistry::Start(tmp_.path() + "/reg", RegistryAuth::kNone);
     ASSERT_TRUE(reg.ok()) << reg.status();
     registry_ = std::move(*reg);
-    auto http = kbs::CurlHttpClient::New({});
+    auto http = http::CurlHttpClient::New({});
     ASSERT_TRUE(http.ok());
     http_ = std::move(*http);
     RegistryConfig config;
@@ -102,7 +102,7 @@ class ImagePullerTest : public ::testing::Test {
 
   testing::TempDir tmp_;
   std::unique_ptr<LocalRegistry> registry_;
-  std::unique_ptr<kbs::CurlHttpClient> http_;
+  std::unique_ptr<http::CurlHttpClient> http_;
   std::unique_ptr<DefaultRegistryClientFactory> factory_;
   AllowAllImageVerifier verifier_;
   RefuseEncryptedLayerDecryptor decryptor_;

@@ -118,7 +118,7 @@ std::string RegistryErrorOf(const std::string& body) {
   return Sanitize(out, 200);
 }
 
-absl::Status StatusForHttp(const kbs::HttpResponse& r, std::string_view what, std::string_view url) {
+absl::Status StatusForHttp(const http::HttpResponse& r, std::string_view what, std::string_view url) {
   std::string detail = RegistryErrorOf(r.body);
   std::string msg = StrCat(what, ": url ", UrlForMessage(url), " answered HTTP ", r.status,
                            detail.empty() ? "" : StrCat(" (", detail, ")"));
@@ -128,7 +128,7 @@ absl::Status StatusForHttp(const kbs::HttpResponse& r, std::string_view what, st
   return absl::InvalidArgumentError(msg);
 }
 
-std::optional<std::string> HeaderValue(const kbs::HttpResponse& r, std::string_view name) {
+std::optional<std::string> HeaderValue(const http::HttpResponse& r, std::string_view name) {
   auto values = r.HeaderValues(name);
   if (values.empty()) return std::nullopt;
   return values.front();
@@ -146,7 +146,7 @@ struct HeaderWiper {
 
 }  // namespace
 
-absl::StatusOr<std::unique_ptr<OciRegistryClient>> OciRegistryClient::New(kbs::HttpClient& http,
+absl::StatusOr<std::unique_ptr<OciRegistryClient>> OciRegistryClient::New(http::HttpClient& http,
                                                                           OciRegistryClientOptions options) {
   if (options.registry.empty()) return absl::InvalidArgumentError("registry client: empty registry");
   return std::unique_ptr<OciRegistryClient>(new OciRegistryClient(http, std::move(options)));
@@ -201,10 +201,10 @@ absl::StatusOr<std::optional<std::string>> OciRegistryClient::Authenticate(
     if (auto service = c.params.find("service"); service != c.params.end()) {
       StrAppend(&url, "&service=", PercentEncode(service->second));
     }
-    kbs::HttpRequest request{"GET", url, {}, ""};
+    http::HttpRequest request{"GET", url, {}, ""};
     HeaderWiper wiper{request.headers};
     if (options_.credentials) request.headers.emplace_back("Authorization", BasicAuthorization());
-    CDH_ASSIGN_OR_RETURN(kbs::HttpResponse response, http_.Send(request, deadline));
+    CDH_ASSIGN_OR_RETURN(http::HttpResponse response, http_.Send(request, deadline));
     if (response.status != 200) {
       // Upstream swallows a failed token request and goes on anonymously (spec §3.6 step 5); the
       // retried request's 401 then reports it.
@@ -239,17 +239,17 @@ absl::StatusOr<std::optional<std::string>> OciRegistryClient::Authenticate(
   return std::optional<std::string>();
 }
 
-absl::StatusOr<kbs::HttpResponse> OciRegistryClient::GetFollowingRedirects(
+absl::StatusOr<http::HttpResponse> OciRegistryClient::GetFollowingRedirects(
     const std::string& first_url, const Headers& headers, const std::optional<std::string>& authorization,
-    const kbs::HttpBodySink* sink, absl::Time deadline) {
+    const http::HttpBodySink* sink, absl::Time deadline) {
   std::string url = first_url;
   const std::string origin = OriginOf(BaseUrl());
   for (int hop = 0; hop <= kMaxRedirects; ++hop) {
-    kbs::HttpRequest request{"GET", url, headers, ""};
+    http::HttpRequest request{"GET", url, headers, ""};
     HeaderWiper wiper{request.headers};
     // Credentials go to the registry only, never to another host a redirect names.
     if (authorization && OriginOf(url) == origin) request.headers.emplace_back("Authorization", *authorization);
-    absl::StatusOr<kbs::HttpResponse> response =
+    absl::StatusOr<http::HttpResponse> response =
         sink != nullptr ? http_.SendStreaming(request, *sink, deadline) : http_.Send(request, deadline);
     if (!response.ok()) {
       absl::Status st = response.status();
@@ -276,8 +276,8 @@ absl::StatusOr<kbs::HttpResponse> OciRegistryClient::GetFollowingRedirects(
   return absl::UnavailableError(StrCat("more than ", kMaxRedirects, " redirects from ", UrlForMessage(first_url)));
 }
 
-absl::StatusOr<kbs::HttpResponse> OciRegistryClient::Get(const ImageReference& repo, const std::string& path,
-                                                         Headers headers, const kbs::HttpBodySink* sink,
+absl::StatusOr<http::HttpResponse> OciRegistryClient::Get(const ImageReference& repo, const std::string& path,
+                                                         Headers headers, const http::HttpBodySink* sink,
                                                          absl::Time deadline) {
   std::string url = StrCat(BaseUrl(), "/v2/", repo.repository(), path);
   std::optional<std::string> authorization = CachedAuthorization(repo.repository());
@@ -287,7 +287,7 @@ absl::StatusOr<kbs::HttpResponse> OciRegistryClient::Get(const ImageReference& r
       if (a) SecureWipe(a->data(), a->size());
     }
   } wipe{authorization};
-  CDH_ASSIGN_OR_RETURN(kbs::HttpResponse response,
+  CDH_ASSIGN_OR_RETURN(http::HttpResponse response,
                        GetFollowingRedirects(url, headers, authorization, sink, deadline));
   if (response.status != 401) return response;
   auto challenges = response.HeaderValues("www-authenticate");
@@ -310,14 +310,14 @@ absl::StatusOr<FetchedManifest> OciRegistryClient::GetManifest(const ImageRefere
   }
   std::string path = StrCat("/manifests/", tag_or_digest);
   std::string body;
-  kbs::HttpBodySink sink = [&](std::span<const uint8_t> chunk) -> absl::Status {
+  http::HttpBodySink sink = [&](std::span<const uint8_t> chunk) -> absl::Status {
     if (static_cast<int64_t>(body.size() + chunk.size()) > kMaxManifestBytes) {
       return absl::ResourceExhaustedError(StrCat("manifest larger than ", kMaxManifestBytes, " bytes"));
     }
     body.append(reinterpret_cast<const char*>(chunk.data()), chunk.size());
     return absl::OkStatus();
   };
-  CDH_ASSIGN_OR_RETURN(kbs::HttpResponse response,
+  CDH_ASSIGN_OR_RETURN(http::HttpResponse response,
                        Get(repo, path, {{"Accept", media_type::kManifestAccept}}, &sink, deadline));
   std::string url = StrCat(BaseUrl(), "/v2/", repo.repository(), path);
   if (response.status != 200) return StatusForHttp(response, "failed to pull image manifest", url);
@@ -362,7 +362,7 @@ absl::StatusOr<std::string> OciRegistryClient::GetBlob(const ImageReference& rep
 absl::Status OciRegistryClient::StreamBlob(const ImageReference& repo, const Digest& digest, int64_t expected_size,
                                            const BlobSink& sink, absl::Time deadline) {
   DigestHasher hasher(digest.algorithm());
-  kbs::HttpBodySink counting = [&](std::span<const uint8_t> chunk) -> absl::Status {
+  http::HttpBodySink counting = [&](std::span<const uint8_t> chunk) -> absl::Status {
     if (expected_size >= 0 && static_cast<int64_t>(hasher.size() + chunk.size()) > expected_size) {
       return absl::DataLossError(StrCat("Digest error: blob ", digest.String(), " is longer than its declared ",
                                         expected_size, " bytes"));
@@ -371,7 +371,7 @@ absl::Status OciRegistryClient::StreamBlob(const ImageReference& repo, const Dig
     return sink(chunk);
   };
   std::string path = StrCat("/blobs/", digest.String());
-  CDH_ASSIGN_OR_RETURN(kbs::HttpResponse response, Get(repo, path, {}, &counting, deadline));
+  CDH_ASSIGN_OR_RETURN(http::HttpResponse response, Get(repo, path, {}, &counting, deadline));
   if (response.status != 200) {
     return StatusForHttp(response, "failed to pull blob", StrCat(BaseUrl(), "/v2/", repo.repository(), path));
   }

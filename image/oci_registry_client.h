@@ -26,7 +26,7 @@
 #include "absl/synchronization/mutex.h"
 #include "image/registry_auth.h"
 #include "image/registry_client.h"
-#include "kbs-client/http_client.h"
+#include "http/http_client.h"
 
 namespace cdh::image {
 
@@ -39,7 +39,7 @@ struct OciRegistryClientOptions {
 class OciRegistryClient : public RegistryClient {
  public:
   // `http` must outlive the client. INVALID_ARGUMENT when `registry` is empty.
-  static absl::StatusOr<std::unique_ptr<OciRegistryClient>> New(kbs::HttpClient& http,
+  static absl::StatusOr<std::unique_ptr<OciRegistryClient>> New(http::HttpClient& http,
                                                                 OciRegistryClientOptions options);
   OciRegistryClient(const OciRegistryClient&) = delete;
   OciRegistryClient& operator=(const OciRegistryClient&) = delete;
@@ -55,17 +55,17 @@ class OciRegistryClient : public RegistryClient {
   int token_fetches() const;
 
  private:
-  OciRegistryClient(kbs::HttpClient& http, OciRegistryClientOptions options)
+  OciRegistryClient(http::HttpClient& http, OciRegistryClientOptions options)
       : http_(http), options_(std::move(options)) {}
 
   // One GET with authentication and redirects. With `sink`, a 2xx body goes there.
-  absl::StatusOr<kbs::HttpResponse> Get(const ImageReference& repo, const std::string& path,
+  absl::StatusOr<http::HttpResponse> Get(const ImageReference& repo, const std::string& path,
                                         std::vector<std::pair<std::string, std::string>> headers,
-                                        const kbs::HttpBodySink* sink, absl::Time deadline);
-  absl::StatusOr<kbs::HttpResponse> GetFollowingRedirects(const std::string& url,
+                                        const http::HttpBodySink* sink, absl::Time deadline);
+  absl::StatusOr<http::HttpResponse> GetFollowingRedirects(const std::string& url,
                                                           const std::vector<std::pair<std::string, std::string>>& headers,
                                                           const std::optional<std::string>& authorization,
-                                                          const kbs::HttpBodySink* sink, absl::Time deadline);
+                                                          const http::HttpBodySink* sink, absl::Time deadline);
   // Answers a 401 challenge; the Authorization value to retry with, or nullopt (no way to auth).
   absl::StatusOr<std::optional<std::string>> Authenticate(const ImageReference& repo,
                                                           const std::vector<std::string>& challenges,
@@ -74,7 +74,7 @@ class OciRegistryClient : public RegistryClient {
   std::string BaseUrl() const;
   std::string BasicAuthorization() const;
 
-  kbs::HttpClient& http_;
+  http::HttpClient& http_;
   const OciRegistryClientOptions options_;
 
   struct CachedToken {

@@ -9,7 +9,7 @@
 
 #include "absl/time/clock.h"
 #include "image/manifest.h"
-#include "kbs-client/curl_http_client.h"
+#include "http/curl_http_client.h"
 #include "tests/image/registry_fixture.h"
 #include "tests/test_util.h"
 
@@ -26,7 +26,7 @@ absl::Time Deadline() { return absl::Now() + absl::Seconds(60); }
 class RegistryClientTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto http = kbs::CurlHttpClient::New({});
+    auto http = http::CurlHttpClient::New({});
     ASSERT_TRUE(http.ok());
     http_ = std::move(*http);
   }
@@ -59,7 +59,7 @@ class RegistryClientTest : public ::testing::Test {
 
   TempDir tmp_;
   ImageBuilder builder_{tmp_.path() + "/build"};
-  std::unique_ptr<kbs::CurlHttpClient> http_;
+  std::unique_ptr<http::CurlHttpClient> http_;
   int registries_ = 0;
   bool built_ = false;
 };

@@ -22,7 +22,7 @@
 #include "image/image_puller.h"
 #include "image/oci_registry_client.h"
 #include "image/registry_auth.h"
-#include "kbs-client/http_client.h"
+#include "http/http_client.h"
 
 namespace cdh::image {
 
@@ -52,12 +52,12 @@ struct RegistryConfig {
 class DefaultRegistryClientFactory : public RegistryClientFactory {
  public:
   // `http` must outlive the factory; `auth` may be null (anonymous everywhere).
-  DefaultRegistryClientFactory(kbs::HttpClient& http, RegistryConfig config, std::unique_ptr<RegistryAuthFile> auth)
+  DefaultRegistryClientFactory(http::HttpClient& http, RegistryConfig config, std::unique_ptr<RegistryAuthFile> auth)
       : http_(http), config_(std::move(config)), auth_(std::move(auth)) {}
   absl::StatusOr<std::shared_ptr<RegistryClient>> ClientFor(const ImageReference& ref) override;
 
  private:
-  kbs::HttpClient& http_;
+  http::HttpClient& http_;
   const RegistryConfig config_;
   const std::unique_ptr<RegistryAuthFile> auth_;
   absl::Mutex mu_;

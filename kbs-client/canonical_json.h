@@ -1,5 +1,5 @@
 // RFC 8785 JSON Canonicalization Scheme (JCS) for the values the KBS protocol hashes
-// (kbs-protocol.md §2.2; see ../shared/spec/kbs-protocol.md): objects with members sorted by the
+// (KBS protocol 0.4.0, Trustee: confidential-containers/trustee kbs/docs/kbs_attestation_protocol.md): objects with members sorted by the
 // UTF-16 code units of their names, no whitespace, strings with minimal escaping ('/' is not
 // escaped; control characters as \b \f \n \r \t or \u00xx), integers in decimal, true/false/null.
 // Thread-safe (pure function).

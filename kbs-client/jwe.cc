@@ -110,7 +110,7 @@ absl::StatusOr<SecretBytes> DecryptJwe(std::string_view body, const TeeKey& key)
     cek = std::move(unwrapped).value();
   }
   if (cek.size() != kCekSize) return absl::InvalidArgumentError("JWE: content encryption key must be 32 bytes");
-  // AAD: the received `protected` string, byte for byte (K5).
+  // AAD: the received `protected` string, byte for byte.
   auto plaintext = crypto::Aes256GcmDecrypt(cek, iv, ciphertext, tag, protected_b64);
   if (!plaintext.ok()) return Annotate(plaintext.status(), "JWE content");
   return plaintext;

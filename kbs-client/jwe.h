@@ -1,9 +1,9 @@
 // The encrypted resource response: a JWE in flattened JSON serialisation
-// (KBS protocol 0.4.0 §3.2-3.5; see ../shared/spec/kbs-protocol.md):
+// (KBS protocol 0.4.0, Trustee: confidential-containers/trustee kbs/docs/kbs_attestation_protocol.md):
 //   {"protected":..,"encrypted_key":..,"iv":..,"ciphertext":..,"tag":..}   (base64url, no padding)
 // alg ECDH-ES+A256KW (epk on P-256, Concat KDF, AES-256 key wrap) or RSA-OAEP-256; enc A256GCM
 // with a detached 16-byte tag; AAD = the ASCII bytes of the `protected` member exactly as
-// received, never a re-serialisation (field case K5). An `aad` member is ignored, as upstream.
+// received, never a re-serialisation. An `aad` member is ignored, as upstream.
 // Thread-safe (pure functions).
 #ifndef CDH_KBS_CLIENT_JWE_H_
 #define CDH_KBS_CLIENT_JWE_H_
@@ -40,7 +40,7 @@ struct JweEncryptOptions {
   std::optional<nlohmann::json> ephemeral_private_jwk;  // EC: {kty,crv,x,y,d}
   std::optional<std::string> cek;                       // 32 bytes
   std::optional<std::string> iv;                        // 12 bytes
-  // Replaces the compact header JSON text before encoding (tests of field case K5).
+  // Replaces the compact header JSON text before encoding (tests of).
   std::function<std::string(const std::string&)> rewrite_header;
 };
 // INVALID_ARGUMENT when `tee_pubkey` is not a JWK of a supported type ({kty:"EC",crv:"P-256",

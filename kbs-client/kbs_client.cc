@@ -6,7 +6,7 @@
 #include "absl/time/clock.h"
 #include "common/status_macros.h"
 #include "common/strings.h"
-#include "kbs-client/curl_http_client.h"
+#include "http/curl_http_client.h"
 #include "kbs-client/jwe.h"
 #include "kbs-client/kbs_protocol.h"
 
@@ -32,19 +32,19 @@ std::string Sanitize(std::string_view text) {
   return out;
 }
 
-std::string DescribeError(const HttpResponse& r) {
+std::string DescribeError(const http::HttpResponse& r) {
   if (auto p = ParseProblem(r.body)) return StrCat(p->type, ": ", Sanitize(p->detail));
   return r.body.empty() ? std::string("(empty body)") : Sanitize(r.body);
 }
 
 // Status for a non-200 answer that the caller has no special meaning for.
-absl::Status UnexpectedStatus(std::string_view what, const HttpResponse& r) {
+absl::Status UnexpectedStatus(std::string_view what, const http::HttpResponse& r) {
   std::string msg = StrCat(what, ": KBS answered HTTP ", r.status, " (", DescribeError(r), ")");
   if (r.status >= 500) return absl::UnavailableError(msg);
   return absl::FailedPreconditionError(msg);
 }
 
-std::optional<SecretBytes> SessionCookie(const HttpResponse& r) {
+std::optional<SecretBytes> SessionCookie(const http::HttpResponse& r) {
   std::string prefix = StrCat(kSessionCookieName, "=");
   for (std::string& v : r.HeaderValues("set-cookie")) {
     if (!v.starts_with(prefix)) continue;
@@ -86,7 +86,7 @@ std::string StripSlash(std::string url) {
 
 }  // namespace
 
-absl::StatusOr<std::unique_ptr<KbsClient>> KbsClient::New(KbsClientOptions options, std::unique_ptr<HttpClient> http,
+absl::StatusOr<std::unique_ptr<KbsClient>> KbsClient::New(KbsClientOptions options, std::unique_ptr<http::HttpClient> http,
                                                           std::unique_ptr<attestation::Attester> attester) {
   options.url = StripSlash(options.url);
   if (!options.url.starts_with("http://") && !options.url.starts_with("https://")) {
@@ -105,7 +105,7 @@ absl::StatusOr<std::unique_ptr<KbsClient>> KbsClient::New(KbsClientOptions optio
   return std::unique_ptr<KbsClient>(new KbsClient(std::move(options), std::move(http), std::move(attester)));
 }
 
-KbsClient::KbsClient(KbsClientOptions options, std::unique_ptr<HttpClient> http,
+KbsClient::KbsClient(KbsClientOptions options, std::unique_ptr<http::HttpClient> http,
                      std::unique_ptr<attestation::Attester> attester)
     : options_(std::move(options)), http_(std::move(http)), attester_(std::move(attester)) {}
 
@@ -113,7 +113,7 @@ KbsClient::Stats KbsClient::stats() const {
   return Stats{handshakes_.load(), resource_requests_.load(), http_requests_.load()};
 }
 
-absl::StatusOr<HttpResponse> KbsClient::Exchange(const HttpRequest& request, const CallContext& ctx) {
+absl::StatusOr<http::HttpResponse> KbsClient::Exchange(const http::HttpRequest& request, const CallContext& ctx) {
   std::string what = StrCat(request.method, " ", request.url.substr(options_.url.size()));
   absl::Duration backoff = options_.initial_backoff;
   absl::Status last;
@@ -121,6 +121,9 @@ absl::StatusOr<HttpResponse> KbsClient::Exchange(const HttpRequest& request, con
     http_requests_.fetch_add(1);
     auto r = http_->Send(request, ctx.deadline);
     if (r.ok() && r->status < 500) return r;
+    if (!r.ok() && r.status().code() == absl::StatusCode::kFailedPrecondition) {
+      return Annotate(r.status(), "KBS (TLS: check kbc.kbs_cert)");  // only TLS failures carry this code
+    }
     if (!r.ok() && r.status().code() != absl::StatusCode::kUnavailable) return Annotate(r.status(), "KBS");
     last = r.ok() ? UnexpectedStatus(what, *r) : Annotate(r.status(), "KBS unreachable");
     if (attempt == options_.max_transport_tries || absl::Now() + backoff >= ctx.deadline) break;
@@ -134,9 +137,9 @@ absl::StatusOr<std::shared_ptr<const KbsClient::Session>> KbsClient::Handshake(c
   CDH_ASSIGN_OR_RETURN(TeeKey key, TeeKey::Generate(options_.key_algorithm));
 
   // 1. /auth -> challenge and session cookie (§1.1).
-  HttpRequest auth{"POST", StrCat(options_.url, kApiPrefix, "/auth"), {{"Content-Type", "application/json"}},
+  http::HttpRequest auth{"POST", StrCat(options_.url, kApiPrefix, "/auth"), {{"Content-Type", "application/json"}},
                    BuildAuthRequest(attester_->tee())};
-  CDH_ASSIGN_OR_RETURN(HttpResponse auth_resp, Exchange(auth, ctx));
+  CDH_ASSIGN_OR_RETURN(http::HttpResponse auth_resp, Exchange(auth, ctx));
   if (auth_resp.status == 401) {
     std::string why = DescribeError(auth_resp);
     if (why.find("Version Mismatch") != std::string::npos || why.find("version mismatch") != std::string::npos) {
@@ -173,7 +176,7 @@ absl::StatusOr<std::shared_ptr<const KbsClient::Session>> KbsClient::Handshake(c
   // 3. /attest -> token (§1.2).
   AttestRequest attest_req{challenge->nonce, jwk, *evidence, "", options_.init_data};
   std::string cookie_header = StrCat(kSessionCookieName, "=", cookie->RevealString());
-  HttpRequest attest{"POST", StrCat(options_.url, kApiPrefix, "/attest"),
+  http::HttpRequest attest{"POST", StrCat(options_.url, kApiPrefix, "/attest"),
                      {{"Content-Type", "application/json"}, {"Cookie", cookie_header}},
                      BuildAttestRequest(attest_req)};
   SecureWipe(cookie_header.data(), cookie_header.size());
@@ -217,30 +220,33 @@ absl::StatusOr<std::shared_ptr<const KbsClient::Session>> KbsClient::Handshake(c
 absl::StatusOr<std::shared_ptr<const KbsClient::Session>> KbsClient::AcquireSession(const Session* stale,
                                                                                     const CallContext& ctx) {
   if (options_.reattest_every_call) return Handshake(ctx);
-  auto cached = [&]() -> std::shared_ptr<const Session> {
-    std::lock_guard<std::mutex> lock(mu_);
-    if (session_ && session_.get() != stale && options_.clock() < session_->refresh_at) return session_;
-    return nullptr;
-  };
-  if (auto s = cached()) return s;
-  // Single flight: one handshake at a time; whoever waited re-checks the cache first.
-  if (ctx.deadline == absl::InfiniteFuture()) {
-    handshake_mu_.lock();
-  } else if (!handshake_mu_.try_lock_until(absl::ToChronoTime(ctx.deadline))) {
-    return absl::DeadlineExceededError("deadline exceeded while waiting for the KBS handshake");
+  {
+    absl::MutexLock lock(&mu_);
+    // Single flight: one handshake at a time; whoever waited re-checks the cache first.
+    auto can_go_on = [this, stale]() {
+      mu_.AssertReaderHeld();  // evaluated by absl::Mutex with mu_ held
+      return !handshaking_ || CachedSessionLocked(stale) != nullptr;
+    };
+    if (!mu_.AwaitWithDeadline(absl::Condition(&can_go_on), ctx.deadline)) {
+      return absl::DeadlineExceededError("deadline exceeded while waiting for the KBS handshake");
+    }
+    if (std::shared_ptr<const Session> cached = CachedSessionLocked(stale)) return cached;
+    handshaking_ = true;
   }
-  std::unique_lock<std::timed_mutex> flight(handshake_mu_, std::adopt_lock);
-  if (auto s = cached()) return s;
-  CDH_ASSIGN_OR_RETURN(std::shared_ptr<const Session> fresh, Handshake(ctx));
-  if (fresh->refresh_at > fresh->created) {
-    std::lock_guard<std::mutex> lock(mu_);
-    session_ = fresh;
-  }
+  absl::StatusOr<std::shared_ptr<const Session>> fresh = Handshake(ctx);
+  absl::MutexLock lock(&mu_);
+  handshaking_ = false;
+  if (fresh.ok() && (*fresh)->refresh_at > (*fresh)->created) session_ = *fresh;
   return fresh;
 }
 
+std::shared_ptr<const KbsClient::Session> KbsClient::CachedSessionLocked(const Session* stale) const {
+  if (session_ && session_.get() != stale && options_.clock() < session_->refresh_at) return session_;
+  return nullptr;
+}
+
 void KbsClient::Invalidate(const Session* session) {
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   if (session_.get() == session) session_.reset();
 }
 
@@ -270,7 +276,7 @@ absl::StatusOr<SecretBytes> KbsClient::GetResource(std::string_view plugin, std:
     bool fresh = session->created >= call_start;
     std::string cookie = StrCat(kSessionCookieName, "=", session->cookie.RevealString());
     std::string bearer = StrCat("Bearer ", session->token.RevealString());
-    HttpRequest get{"GET", url, {{"Cookie", cookie}, {"Authorization", bearer}}, ""};
+    http::HttpRequest get{"GET", url, {{"Cookie", cookie}, {"Authorization", bearer}}, ""};
     SecureWipe(cookie.data(), cookie.size());
     SecureWipe(bearer.data(), bearer.size());
     resource_requests_.fetch_add(1);
@@ -322,13 +328,14 @@ absl::StatusOr<std::unique_ptr<KbsClient>> NewCurlKbsClient(const KbsConnectionC
     return absl::InvalidArgumentError(
         "kbc.kbs_cert is set but kbc.url is http://: the certificate would not be used; use https:// or drop kbs_cert");
   }
-  CurlHttpClientOptions http_options;
+  http::CurlHttpClientOptions http_options;
   http_options.ca_pem = connection.kbs_cert_pem;
   http_options.request_timeout = connection.request_timeout;
   http_options.max_response_bytes = connection.max_response_bytes;
-  CDH_ASSIGN_OR_RETURN(std::unique_ptr<CurlHttpClient> http, CurlHttpClient::New(std::move(http_options)));
+  auto http = http::CurlHttpClient::New(std::move(http_options));
+  if (!http.ok()) return Annotate(http.status(), "kbc.kbs_cert");
   options.url = connection.url;
-  return KbsClient::New(std::move(options), std::move(http), std::move(attester));
+  return KbsClient::New(std::move(options), std::move(http).value(), std::move(attester));
 }
 
 }  // namespace cdh::kbs

@@ -1,5 +1,6 @@
 // KbsClient: the RCAR client of KBS protocol 0.4.0 with token reuse
-// (kbs-protocol.md §1-5 and checklist §12.1; see ../shared/spec/kbs-protocol.md).
+// (Trustee: confidential-containers/trustee kbs/docs/kbs_attestation_protocol.md; the Rust
+// client is guest-components attestation-agent/kbs_protocol/src/client/).
 //
 // Handshake: POST /kbs/v0/auth -> challenge (+ kbs-session-id cookie) -> fresh TEE key ->
 // report data = hash(JCS runtime data) -> evidence from the Attester -> POST /kbs/v0/attest ->
@@ -10,7 +11,7 @@
 // later requests until `exp - leeway` (leeway = min(refresh_leeway, a quarter of the token's
 // lifetime), for guest clock skew) or until the KBS answers 401. Concurrent callers needing a
 // token share one handshake (single flight). A token whose `exp` is already past when it arrives
-// is used for the request that obtained it but never cached (field case K2d).
+// is used for the request that obtained it but never cached.
 //
 // Per GetResource: at most `max_attempts` GETs (default 3). 401 -> re-attest and retry, except:
 // 401 PluginInternalError (Trustee's answer for a missing resource) is NOT_FOUND and 401
@@ -24,7 +25,7 @@
 //   NOT_FOUND           404, or Trustee's 401 PluginInternalError
 //   PERMISSION_DENIED   the KBS resource policy denied the request (PolicyDeny)
 //   UNAUTHENTICATED     /auth or /attest refused (attestation failed), or 401s on every attempt
-//   FAILED_PRECONDITION protocol version mismatch (K1), TLS verification failure, a KBS that
+//   FAILED_PRECONDITION protocol version mismatch, TLS verification failure, a KBS that
 //                       cannot encrypt to our key (JweError) or answers another 4xx
 //   UNAVAILABLE         transport failure or 5xx after retries; a KBS answer that is not the
 //                       protocol's (e.g. a /auth body that is not a challenge)
@@ -42,24 +43,25 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "attestation/attester.h"
 #include "common/call_context.h"
 #include "common/secret_bytes.h"
-#include "kbs-client/http_client.h"
+#include "http/http_client.h"
 #include "kbs-client/tee_key.h"
 
 namespace cdh::kbs {
 
 struct KbsClientOptions {
   // Base URL of the broker, "http(s)://host[:port]" (a trailing '/' is ignored). Always the
-  // configured one, never a URI's authority (field case S4).
+  // configured one, never a URI's authority.
   std::string url;
   TeeKeyAlgorithm key_algorithm = TeeKeyAlgorithm::kEcP256;
   // GETs per GetResource, each after a re-attestation when the previous one got 401.
@@ -75,7 +77,7 @@ struct KbsClientOptions {
   // Upstream's behaviour: a full handshake with a new TEE key for every call, nothing cached.
   // For the benchmark's comparison only.
   bool reattest_every_call = false;
-  // Issue 5: the RCAR `init-data` value sent with every attestation, {"format":"toml","body":...}
+  // The RCAR `init-data` value sent with every attestation, {"format":"toml","body":...}
   // (attestation/init_data.h InitData::RcarValue()), or null when the guest has no init data.
   nlohmann::json init_data;
   // Called after every completed handshake with the token's expiry (InfiniteFuture when it has
@@ -88,7 +90,7 @@ struct KbsClientOptions {
 class KbsClient {
  public:
   // INVALID_ARGUMENT when the URL is not http(s)://, or max_attempts/max_transport_tries < 1.
-  static absl::StatusOr<std::unique_ptr<KbsClient>> New(KbsClientOptions options, std::unique_ptr<HttpClient> http,
+  static absl::StatusOr<std::unique_ptr<KbsClient>> New(KbsClientOptions options, std::unique_ptr<http::HttpClient> http,
                                                         std::unique_ptr<attestation::Attester> attester);
   KbsClient(const KbsClient&) = delete;
   KbsClient& operator=(const KbsClient&) = delete;
@@ -111,24 +113,27 @@ class KbsClient {
 
  private:
   struct Session;
-  KbsClient(KbsClientOptions options, std::unique_ptr<HttpClient> http,
+  KbsClient(KbsClientOptions options, std::unique_ptr<http::HttpClient> http,
             std::unique_ptr<attestation::Attester> attester);
 
   // A usable session other than `stale`: the cached one, or a new one from a (single-flight)
   // handshake. `fresh` says whether it was created at or after `since`.
-  absl::StatusOr<std::shared_ptr<const Session>> AcquireSession(const Session* stale, const CallContext& ctx);
+  absl::StatusOr<std::shared_ptr<const Session>> AcquireSession(const Session* stale, const CallContext& ctx)
+      ABSL_LOCKS_EXCLUDED(mu_);
+  // The cached session if it is usable and not `stale`, else null.
+  std::shared_ptr<const Session> CachedSessionLocked(const Session* stale) const ABSL_SHARED_LOCKS_REQUIRED(mu_);
   absl::StatusOr<std::shared_ptr<const Session>> Handshake(const CallContext& ctx);
-  void Invalidate(const Session* session);
+  void Invalidate(const Session* session) ABSL_LOCKS_EXCLUDED(mu_);
   // One HTTP exchange with retries for transport failures and 5xx.
-  absl::StatusOr<HttpResponse> Exchange(const HttpRequest& request, const CallContext& ctx);
+  absl::StatusOr<http::HttpResponse> Exchange(const http::HttpRequest& request, const CallContext& ctx);
 
   const KbsClientOptions options_;
-  const std::unique_ptr<HttpClient> http_;
+  const std::unique_ptr<http::HttpClient> http_;
   const std::unique_ptr<attestation::Attester> attester_;
 
-  std::mutex mu_;                             // guards session_
-  std::shared_ptr<const Session> session_;    // cached token + key, null when none
-  std::timed_mutex handshake_mu_;             // single flight
+  mutable absl::Mutex mu_;
+  std::shared_ptr<const Session> session_ ABSL_GUARDED_BY(mu_);  // cached token + key, null when none
+  bool handshaking_ ABSL_GUARDED_BY(mu_) = false;                 // single flight
 
   std::atomic<uint64_t> handshakes_{0};
   std::atomic<uint64_t> resource_requests_{0};
@@ -137,7 +142,7 @@ class KbsClient {
 
 // The broker connection as configured (`[kbc] url`, `kbs_cert`; cdh-api.md §5) plus client
 // tuning. Builds a KbsClient over libcurl. INVALID_ARGUMENT for an inconsistent configuration,
-// reported at startup (field case K6): a URL that is not http(s)://, a `kbs_cert` that holds no
+// reported at startup: a URL that is not http(s)://, a `kbs_cert` that holds no
 // certificate, or a `kbs_cert` given for an http:// URL (it would be silently unused).
 struct KbsConnectionConfig {
   std::string url;

@@ -7,20 +7,24 @@
 #include "attestation/sample_attester.h"
 #include "common/base64.h"
 #include "common/strings.h"
-#include "kbs-client/fake_http_client.h"
+#include "http/fake_http_client.h"
 #include "kbs-client/kbs_protocol.h"
+#include "common/testing/status_matchers.h"
 
 namespace cdh::kbs {
 namespace {
 
-HttpResponse Resp(int status, std::string body, std::vector<std::pair<std::string, std::string>> headers = {}) {
-  HttpResponse r;
+using ::cdh::testing::StatusIs;
+using ::cdh::testing::IsOk;
+
+http::HttpResponse Resp(int status, std::string body, std::vector<std::pair<std::string, std::string>> headers = {}) {
+  http::HttpResponse r;
   r.status = status;
   r.body = std::move(body);
   r.headers = std::move(headers);
   return r;
 }
-HttpResponse Challenge() {
+http::HttpResponse Challenge() {
   return Resp(200, BuildChallenge("bm9uY2U="), {{"set-cookie", "kbs-session-id=c0ffee; Expires=Sun, 29 Nov 2026 10:00:00 GMT"}});
 }
 std::string Token(int64_t exp) {
@@ -29,7 +33,7 @@ std::string Token(int64_t exp) {
 
 struct Harness {
   explicit Harness(KbsClientOptions o = {}) {
-    auto owned = std::make_unique<FakeHttpClient>();
+    auto owned = std::make_unique<http::FakeHttpClient>();
     http = owned.get();
     o.url = "http://kbs.test:8080/";
     o.initial_backoff = absl::Milliseconds(50);
@@ -38,7 +42,7 @@ struct Harness {
   absl::StatusOr<SecretBytes> Get(absl::Duration timeout = absl::Seconds(10)) {
     return client->GetResource("resource", "default/key/1", std::nullopt, CallContext::WithTimeout(timeout));
   }
-  FakeHttpClient* http;
+  http::FakeHttpClient* http;
   std::unique_ptr<KbsClient> client;
 };
 
@@ -47,7 +51,7 @@ TEST(KbsClientFakeTest, BackoffStopsAtTheCallersDeadline) {
   h.http->Answer(absl::UnavailableError("connection refused"));
   absl::Time t0 = absl::Now();
   auto r = h.Get(absl::Milliseconds(120));
-  EXPECT_EQ(r.status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_THAT(r, StatusIs(absl::StatusCode::kUnavailable));
   // Tries at 0 ms and 50 ms; the next backoff (100 ms) would pass the 120 ms deadline.
   EXPECT_EQ(h.http->requests().size(), 2u);
   EXPECT_LT(absl::Now() - t0, absl::Milliseconds(120));
@@ -59,7 +63,7 @@ TEST(KbsClientFakeTest, CallBudgetBoundsACallWithoutDeadline) {
   Harness h(o);
   h.http->Answer(absl::UnavailableError("connection refused"));
   auto r = h.client->GetResource("resource", "default/key/1", std::nullopt, CallContext{});  // no deadline
-  EXPECT_EQ(r.status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_THAT(r, StatusIs(absl::StatusCode::kUnavailable));
   EXPECT_EQ(h.http->requests().size(), 2u);
 }
 
@@ -70,7 +74,7 @@ TEST(KbsClientFakeTest, RequestsHaveTheProtocolShapeAndCredentialsNeverReachMess
   h.http->Answer(Resp(200, StrCat("{\"token\":\"", Token(exp), "\"}")));
   h.http->Answer(Resp(401, BuildProblem("PolicyDeny", "Access denied by policy")));
   auto r = h.Get();
-  EXPECT_EQ(r.status().code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_THAT(r, StatusIs(absl::StatusCode::kPermissionDenied));
   std::string msg(r.status().message());
   EXPECT_EQ(msg.find("c0ffee"), std::string::npos) << msg;
   EXPECT_EQ(msg.find(Token(exp)), std::string::npos) << msg;
@@ -80,7 +84,7 @@ TEST(KbsClientFakeTest, RequestsHaveTheProtocolShapeAndCredentialsNeverReachMess
   EXPECT_EQ(reqs[0].body, BuildAuthRequest("sample"));
   EXPECT_EQ(reqs[1].url, "http://kbs.test:8080/kbs/v0/attest");
   auto attest = ParseAttestRequest(reqs[1].body);
-  ASSERT_TRUE(attest.ok());
+  ASSERT_THAT(attest, IsOk());
   EXPECT_EQ(attest->nonce, "bm9uY2U=");
   EXPECT_EQ(attest->tee_pubkey.size(), 5u);
   EXPECT_EQ(reqs[2].url, "http://kbs.test:8080/kbs/v0/resource/default/key/1");
@@ -96,7 +100,7 @@ TEST(KbsClientFakeTest, RequestsHaveTheProtocolShapeAndCredentialsNeverReachMess
 TEST(KbsClientFakeTest, MalformedHandshakeAnswersAreCleanErrors) {
   struct Case {
     const char* name;
-    std::vector<HttpResponse> answers;
+    std::vector<http::HttpResponse> answers;
     absl::StatusCode code;
   };
   std::vector<Case> cases = {
@@ -124,7 +128,7 @@ TEST(KbsClientFakeTest, MalformedHandshakeAnswersAreCleanErrors) {
     Harness h;
     for (auto& a : c.answers) h.http->Answer(a);
     auto r = h.Get();
-    EXPECT_EQ(r.status().code(), c.code) << c.name << ": " << r.status();
+    EXPECT_THAT(r, StatusIs(c.code)) << c.name;
     EXPECT_LE(h.http->requests().size(), 9u) << c.name;  // bounded, whatever the answers
   }
 }
@@ -134,7 +138,7 @@ TEST(KbsClientFakeTest, RejectsBadConfiguration) {
     KbsClientOptions o;
     o.url = url;
     o.max_attempts = attempts;
-    return KbsClient::New(o, std::make_unique<FakeHttpClient>(), std::make_unique<attestation::SampleAttester>())
+    return KbsClient::New(o, std::make_unique<http::FakeHttpClient>(), std::make_unique<attestation::SampleAttester>())
         .status()
         .code();
   };

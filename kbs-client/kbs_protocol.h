@@ -1,7 +1,7 @@
 // The wire messages of the KBS RCAR protocol, version 0.4.0, for both ends: the client builds
 // requests and parses answers; kbs-dev parses requests and builds answers.
 // KBS protocol 0.4.0 §1 (handshake), §2 (runtime data -> report data), §4.1 (token claims),
-// §5 (problem bodies); see ../shared/spec/kbs-protocol.md.
+// §5 (problem bodies) (sources: docs/references.md).
 // Parsers never throw and never echo their input in error messages (it may hold tokens).
 // Thread-safe (pure functions).
 #ifndef CDH_KBS_CLIENT_KBS_PROTOCOL_H_
@@ -51,7 +51,7 @@ struct Challenge {
   std::string nonce;                // opaque; echoed byte for byte
   crypto::HashAlgorithm hash = crypto::HashAlgorithm::kSha384;  // for the report data
 };
-// Tolerant of `extra-params` being "", null, absent or an object (field case K4); an object's
+// Tolerant of `extra-params` being "", null, absent or an object; an object's
 // `selected-hash-algorithm` (string, case-insensitive) selects the hash, else SHA-384.
 // INVALID_ARGUMENT when the body is not a JSON object with a string `nonce`, or the selected
 // algorithm is not a string; UNIMPLEMENTED when it names an algorithm this client lacks (sm3).

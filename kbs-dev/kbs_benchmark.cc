@@ -1,4 +1,4 @@
-// Benchmark of the attested path (issue 3): prints figures, asserts nothing about speed.
+// Benchmark of the attested path: prints figures, asserts nothing about speed.
 // KbsClient (libcurl, real loopback sockets) against an in-process kbs-dev; the sample attester
 // stands in for a TEE, so the handshake cost excludes any hardware quote generation.
 //

@@ -1,12 +1,11 @@
 #include "kbs-dev/kbs_dev_server.h"
 
-#include "attestation/init_data.h"
-
 #include <httplib.h>
 
 #include <regex>
 
 #include "absl/time/clock.h"
+#include "attestation/init_data.h"
 #include "attestation/tee_names.h"
 #include "common/base64.h"
 #include "common/file_util.h"
@@ -160,17 +159,17 @@ std::string KbsDevServer::url() const {
 }
 
 KbsDevStats KbsDevServer::stats() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   return stats_;
 }
 
 void KbsDevServer::SetMisbehaviour(const Misbehaviour& m) {
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   misbehaviour_ = m;
 }
 
 void KbsDevServer::RevokeTokens() {
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   ++token_epoch_;
 }
 
@@ -191,7 +190,7 @@ void KbsDevServer::Route(const httplib::Request& req, httplib::Response& res) {
     return;
   }
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    absl::MutexLock lock(&mu_);
     if (misbehaviour_.fail_next > 0) {
       --misbehaviour_.fail_next;
       res.status = 500;
@@ -219,7 +218,7 @@ void KbsDevServer::HandleAuth(const httplib::Request& req, httplib::Response& re
   std::string required;
   bool garbage = false;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    absl::MutexLock lock(&mu_);
     required = misbehaviour_.required_version;
     garbage = misbehaviour_.auth_not_challenge;
   }
@@ -245,7 +244,7 @@ void KbsDevServer::HandleAuth(const httplib::Request& req, httplib::Response& re
   session->nonce = Base64StdEncode(nonce_bytes->Reveal());
   session->expires = absl::Now() + options_.session_lifetime;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    absl::MutexLock lock(&mu_);
     if (sessions_.size() >= kMaxSessions) {
       absl::Time now = absl::Now();
       std::erase_if(sessions_, [now](const auto& kv) { return kv.second->expires <= now; });
@@ -265,7 +264,7 @@ std::string KbsDevServer::IssueToken(std::string_view tee, const nlohmann::json&
   int64_t epoch = 0;
   bool expired = false;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    absl::MutexLock lock(&mu_);
     if (misbehaviour_.token_lifetime_seconds > 0) lifetime = misbehaviour_.token_lifetime_seconds;
     expired = misbehaviour_.expired_tokens;
     epoch = token_epoch_;
@@ -286,7 +285,7 @@ std::string KbsDevServer::IssueToken(std::string_view tee, const nlohmann::json&
 void KbsDevServer::HandleAttest(const httplib::Request& req, httplib::Response& res) {
   auto fail = [&](std::string_view why) {
     {
-      std::lock_guard<std::mutex> lock(mu_);
+      absl::MutexLock lock(&mu_);
       ++stats_.attest_failed;
     }
     std::fprintf(stderr, "kbs-dev: attestation failed: %.*s\n", static_cast<int>(why.size()), why.data());
@@ -295,7 +294,7 @@ void KbsDevServer::HandleAttest(const httplib::Request& req, httplib::Response& 
   std::string id = CookieValue(req);
   std::shared_ptr<SessionState> session;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    absl::MutexLock lock(&mu_);
     auto it = sessions_.find(id);
     if (it != sessions_.end() && it->second->expires <= absl::Now()) {
       sessions_.erase(it);
@@ -306,7 +305,7 @@ void KbsDevServer::HandleAttest(const httplib::Request& req, httplib::Response& 
   if (id.empty() || !session) return fail("no live session for the cookie");
   auto cookie = StrCat(kbs::kSessionCookieName, "=", id, "; Expires=", HttpDate(session->expires));
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    absl::MutexLock lock(&mu_);
     if (!session->token.empty()) {  // already attested: the stored token again (trustee PR #376)
       res.set_header("Set-Cookie", cookie);
       res.set_content(nlohmann::json{{"token", session->token}}.dump(), "application/json");
@@ -323,7 +322,7 @@ void KbsDevServer::HandleAttest(const httplib::Request& req, httplib::Response& 
   if (!expected.ok()) return fail("runtime data cannot be canonicalised");
   const nlohmann::json& ev = attest->primary_evidence;
   if (session->tee != "sample") {
-    // Issue 5: a registered verifier for the TEE named in /auth (attestation/verifier).
+    // A registered verifier for the TEE named in /auth (attestation/verifier).
     auto verifier = options_.verifiers.find(session->tee);
     if (verifier == options_.verifiers.end()) return fail(StrCat("no verifier for TEE ", session->tee));
     std::optional<std::string> init_digest;  // RCAR init-data: PCR 8 must hold its binding
@@ -348,7 +347,7 @@ void KbsDevServer::HandleAttest(const httplib::Request& req, httplib::Response& 
   }
   std::string token = IssueToken(session->tee, attest->tee_pubkey, ev);
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    absl::MutexLock lock(&mu_);
     session->token = token;
     ++stats_.attest;
   }
@@ -359,7 +358,7 @@ void KbsDevServer::HandleAttest(const httplib::Request& req, httplib::Response& 
 absl::StatusOr<nlohmann::json> KbsDevServer::VerifiedClaims(const httplib::Request& req, std::string* problem_type) {
   std::string token;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    absl::MutexLock lock(&mu_);
     auto it = sessions_.find(CookieValue(req));
     if (it != sessions_.end() && it->second->expires > absl::Now() && !it->second->token.empty()) {
       token = it->second->token;
@@ -383,7 +382,7 @@ absl::StatusOr<nlohmann::json> KbsDevServer::VerifiedClaims(const httplib::Reque
   if (!claims.ok() || !claims->is_object() || !(*claims)["exp"].is_number_integer()) {
     return absl::UnauthenticatedError("Token Verifier error");
   }
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   if ((*claims)["exp"].get<int64_t>() <= absl::ToUnixSeconds(absl::Now()) ||
       (*claims)["kbs-dev-epoch"] != token_epoch_ || misbehaviour_.reject_tokens) {
     return absl::UnauthenticatedError("Token Verifier error");
@@ -393,7 +392,7 @@ absl::StatusOr<nlohmann::json> KbsDevServer::VerifiedClaims(const httplib::Reque
 
 void KbsDevServer::HandleResourceGet(const httplib::Request& req, httplib::Response& res, const std::string& path) {
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    absl::MutexLock lock(&mu_);
     ++stats_.resource_get;
   }
   std::string problem_type;
@@ -402,7 +401,7 @@ void KbsDevServer::HandleResourceGet(const httplib::Request& req, httplib::Respo
   bool deny = false;
   bool truncate = false;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    absl::MutexLock lock(&mu_);
     deny = misbehaviour_.deny_policy || !policy_allows_;
     if (misbehaviour_.truncate_next > 0) {
       --misbehaviour_.truncate_next;
@@ -422,7 +421,7 @@ void KbsDevServer::HandleResourceGet(const httplib::Request& req, httplib::Respo
   auto jwe = kbs::EncryptJwe(*plaintext, (*claims)["tee-pubkey"]);
   if (!jwe.ok()) return Problem(res, 401, "JweError", "JWE failed");
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    absl::MutexLock lock(&mu_);
     ++stats_.resource_ok;
   }
   if (truncate) {
@@ -471,7 +470,7 @@ void KbsDevServer::HandleResourcePost(const httplib::Request& req, httplib::Resp
     return Problem(res, 401, "PluginInternalError", "Plugin internal error");
   }
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    absl::MutexLock lock(&mu_);
     ++stats_.admin;
   }
   res.status = 200;
@@ -494,7 +493,7 @@ void KbsDevServer::HandlePolicyPost(const httplib::Request& req, httplib::Respon
   bool allows = rego->find("allow if") != std::string::npos || rego->find("allow {") != std::string::npos ||
                 rego->find("allow = true") != std::string::npos;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    absl::MutexLock lock(&mu_);
     policy_allows_ = allows;
     ++stats_.admin;
   }
@@ -505,7 +504,7 @@ void KbsDevServer::HandleMisbehave(const httplib::Request& req, httplib::Respons
   if (auto s = CheckAdmin(req); !s.ok()) return Problem(res, 401, "AdminAuthAccess", ToStd(s.message()));
   auto j = kbs::ParseProtocolJson(req.body, "misbehave request");
   if (!j.ok() || !j->is_object()) return Problem(res, 400, "SerdeError", "Serialize/Deserialize failed");
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   Misbehaviour& m = misbehaviour_;
   auto get = [&](const char* k, auto& field) {
     auto it = j->find(k);

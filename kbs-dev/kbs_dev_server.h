@@ -1,5 +1,6 @@
 // KbsDevServer: a development Key Broker Service speaking Trustee's KBS protocol 0.4.0
-// (checklist §12.2 of ../shared/spec/kbs-protocol.md), for tests and the README demo.
+// (Trustee: confidential-containers/trustee kbs/docs/kbs_attestation_protocol.md and
+// kbs/src/api_server.rs), for tests and the README demo.
 //
 // DEVELOPMENT ONLY: it accepts `sample` evidence, which any process can produce. It checks the
 // nonce and recomputes the runtime-data hash against the evidence's report data exactly as
@@ -27,11 +28,12 @@
 #include <cstdint>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <thread>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "attestation/verifier/evidence_verifier.h"
 #include "crypto/ec_p256.h"
@@ -56,19 +58,19 @@ struct KbsDevOptions {
   std::string tls_cert_file;           // HTTPS when both are set
   std::string tls_key_file;
   bool strict_not_found = false;       // 404 for a missing resource instead of Trustee's 401
-  // Issue 5: verifiers for TEEs other than `sample` (TEE name → verifier; see
+  // Verifiers for TEEs other than `sample` (TEE name → verifier; see
   // attestation/verifier/evidence_verifier.h). Evidence of a TEE without one is refused.
   std::map<std::string, std::shared_ptr<attestation::EvidenceVerifier>> verifiers;
 };
 
 // Runtime knobs (POST /kbs-dev/v0/misbehave with any subset of these JSON members).
 struct Misbehaviour {
-  std::string required_version = "0.4.0";  // /auth rejects other versions (field case K1)
+  std::string required_version = "0.4.0";  // /auth rejects other versions
   bool auth_not_challenge = false;         // /auth answers 200 with a body that is no challenge
   int fail_next = 0;                       // the next N /kbs/v0 requests get 500 text/plain
   int truncate_next = 0;                   // the next N resource GETs send half the body, then close
-  bool expired_tokens = false;             // tokens issued with exp in the past (K2d)
-  bool deny_policy = false;                // every resource GET -> 401 PolicyDeny (K2b)
+  bool expired_tokens = false;             // tokens issued with exp in the past
+  bool deny_policy = false;                // every resource GET -> 401 PolicyDeny
   bool reject_tokens = false;              // every resource GET -> 401 TokenVerifierError
   int64_t token_lifetime_seconds = 0;      // > 0 overrides the option
 };
@@ -123,12 +125,12 @@ class KbsDevServer {
   std::thread thread_;
   int port_ = 0;
 
-  mutable std::mutex mu_;  // guards everything below
-  std::map<std::string, std::shared_ptr<SessionState>> sessions_;
-  Misbehaviour misbehaviour_;
-  KbsDevStats stats_;
-  int64_t token_epoch_ = 0;
-  bool policy_allows_ = true;
+  mutable absl::Mutex mu_;
+  std::map<std::string, std::shared_ptr<SessionState>> sessions_ ABSL_GUARDED_BY(mu_);
+  Misbehaviour misbehaviour_ ABSL_GUARDED_BY(mu_);
+  KbsDevStats stats_ ABSL_GUARDED_BY(mu_);
+  int64_t token_epoch_ ABSL_GUARDED_BY(mu_) = 0;
+  bool policy_allows_ ABSL_GUARDED_BY(mu_) = true;
 };
 
 }  // namespace cdh::kbsdev

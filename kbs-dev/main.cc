@@ -45,7 +45,7 @@ int main(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     return app.exit(e);
   }
-  options.verifiers = cdh::attestation::DevelopmentVerifiers();  // tpm, az-*-vtpm (issue 5)
+  options.verifiers = cdh::attestation::DevelopmentVerifiers();  // tpm, az-*-vtpm
   options.token_lifetime = absl::Seconds(token_lifetime);
   options.session_lifetime = absl::Seconds(session_lifetime);
   if (!admin_key_file.empty()) {

@@ -3,7 +3,7 @@
 // reuses its token, unlike upstream's new client and attestation per call.
 //
 // The broker is always the configured `[kbc] url`: the URI's authority (`kbs://host:port/...`)
-// is never used to connect (field case S4, cdh-api.md §9.1). Plugin, path and query of the URI
+// is never used to connect (cdh-api.md §9.1). Plugin, path and query of the URI
 // are forwarded: GET <kbc.url>/kbs/v0/<plugin>/<path>[?query].
 // Status codes: those of the ResourceProvider contract, as KbsClient::GetResource returns them.
 // Thread-safe; neither copyable nor movable.

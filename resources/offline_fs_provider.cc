@@ -1,9 +1,9 @@
-#include "common/strings.h"
 #include "resources/offline_fs_provider.h"
 
 #include "common/base64.h"
 #include "common/file_util.h"
 #include "common/json.h"
+#include "common/strings.h"
 
 namespace cdh::resources {
 

@@ -4,18 +4,18 @@
 
 #include <filesystem>
 
-#include "common/file_util.h"
+include "common/file_util.h"
+#include "common/testing/temp_dir.h"
+#include "common/testing/status_matchers.h"
 
 namespace cdh::resources {
 namespace {
 
+using ::cdh::testing::StatusIs;
+using ::cdh::testing::IsOk;
+
 class OfflineFsProviderTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    std::string tmpl = (std::filesystem::temp_directory_path() / "cdh-offline-XXXXXX").string();
-    dir_ = mkdtemp(tmpl.data());
-  }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
   std::string Write(const std::string& name, const std::string& text) {
     std::string path = dir_ + "/" + name;
     EXPECT_TRUE(WriteFileAtomic(path, text, 0600).ok());
@@ -24,7 +24,8 @@ class OfflineFsProviderTest : public ::testing::Test {
   absl::StatusOr<SecretBytes> Get(OfflineFsProvider& p, const char* uri) {
     return p.GetResource(*ResourceUri::Parse(uri), CallContext{});
   }
-  std::string dir_;
+  testing::TempDir tmp_{"cdh-offline"};
+  std::string dir_ = tmp_.path();
 };
 
 TEST_F(OfflineFsProviderTest, ReadsUpstreamFormatAndLaterFileWins) {
@@ -32,7 +33,7 @@ TEST_F(OfflineFsProviderTest, ReadsUpstreamFormatAndLaterFileWins) {
   std::string b = Write("b.json", R"({"r/t/x":"Yg=="})");
   OfflineFsProvider p({dir_ + "/missing.json", a, b});
   auto key = Get(p, "kbs:///default/key/1");
-  ASSERT_TRUE(key.ok()) << key.status();
+  ASSERT_THAT(key, IsOk());
   EXPECT_EQ(key->size(), 32u);
   EXPECT_EQ(Get(p, "kbs:///r/t/x")->RevealString(), "b");
   // Host, plugin and query are ignored for the lookup (cdh-api.md §9.4).
@@ -42,22 +43,22 @@ TEST_F(OfflineFsProviderTest, ReadsUpstreamFormatAndLaterFileWins) {
 TEST_F(OfflineFsProviderTest, MissingKeyIsNotFoundAndEditsApplyAtOnce) {
   std::string a = Write("a.json", R"({})");
   OfflineFsProvider p({a});
-  EXPECT_EQ(Get(p, "kbs:///r/t/g").status().code(), absl::StatusCode::kNotFound);
+  EXPECT_THAT(Get(p, "kbs:///r/t/g"), StatusIs(absl::StatusCode::kNotFound));
   Write("a.json", R"({"r/t/g":"eHl6"})");
   EXPECT_EQ(Get(p, "kbs:///r/t/g")->RevealString(), "xyz");
 }
 
 TEST_F(OfflineFsProviderTest, MalformedFileOrValueIsFailedPrecondition) {
   OfflineFsProvider bad_json({Write("bad.json", "{not json")});
-  EXPECT_EQ(Get(bad_json, "kbs:///r/t/g").status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(Get(bad_json, "kbs:///r/t/g"), StatusIs(absl::StatusCode::kFailedPrecondition));
   OfflineFsProvider array({Write("arr.json", "[1,2]")});
-  EXPECT_EQ(Get(array, "kbs:///r/t/g").status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(Get(array, "kbs:///r/t/g"), StatusIs(absl::StatusCode::kFailedPrecondition));
   OfflineFsProvider bad_value({Write("val.json", R"({"r/t/g":"not base64!"})")});
   auto r = Get(bad_value, "kbs:///r/t/g");
-  EXPECT_EQ(r.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(r, StatusIs(absl::StatusCode::kFailedPrecondition));
   EXPECT_EQ(std::string(r.status().message()).find("not base64!"), std::string::npos) << "value echoed";
   OfflineFsProvider number({Write("num.json", R"({"r/t/g":5})")});
-  EXPECT_EQ(Get(number, "kbs:///r/t/g").status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(Get(number, "kbs:///r/t/g"), StatusIs(absl::StatusCode::kFailedPrecondition));
 }
 
 }  // namespace

@@ -1,6 +1,6 @@
-#include "common/strings.h"
 #include "resources/resource_uri.h"
 
+#include "common/strings.h"
 
 namespace cdh::resources {
 namespace {

@@ -1,7 +1,7 @@
 // ResourceUri: a KBS resource URI, parsed once (cdh-api.md §9.1).
 //
 //   kbs:///<repository>/<type>/<tag>[?query]          plugin "resource"
-//   kbs://<host>[:port]/<repository>/<type>/<tag>     authority kept, never used to connect (S4)
+//   kbs://<host>[:port]/<repository>/<type>/<tag>     authority kept, never used to connect
 //   kbs+<plugin>:///<segment>/...[?query]             plugin <plugin>
 //
 // Segments are non-empty, never "." or "..", and use only URL path characters; the number of
@@ -30,7 +30,7 @@ class ResourceUri {
   static bool HasKbsScheme(std::string_view text);
 
   // "host[:port]" from the URI, "" for kbs:///. Informational only: the configured broker is
-  // always the one contacted (field case S4).
+  // always the one contacted.
   const std::string& authority() const { return authority_; }
   // "resource" for kbs://, else the name after "kbs+".
   const std::string& plugin() const { return plugin_; }

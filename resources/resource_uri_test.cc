@@ -1,13 +1,17 @@
 #include "resources/resource_uri.h"
+#include "common/testing/status_matchers.h"
 
 #include <gtest/gtest.h>
 
 namespace cdh::resources {
 namespace {
 
+using ::cdh::testing::StatusIs;
+using ::cdh::testing::IsOk;
+
 TEST(ResourceUriTest, ParsesUpstreamForms) {
   auto a = ResourceUri::Parse("kbs:///default/key/1");
-  ASSERT_TRUE(a.ok()) << a.status();
+  ASSERT_THAT(a, IsOk());
   EXPECT_EQ(a->plugin(), "resource");
   EXPECT_EQ(a->authority(), "");
   EXPECT_EQ(a->ResourcePath(), "default/key/1");
@@ -15,19 +19,19 @@ TEST(ResourceUriTest, ParsesUpstreamForms) {
   EXPECT_EQ(a->ToString(), "kbs:///default/key/1");
 
   auto b = ResourceUri::Parse("kbs://10.0.0.1:8080/repo/type/tag?a=b&c=d");
-  ASSERT_TRUE(b.ok());
+  ASSERT_THAT(b, IsOk());
   EXPECT_EQ(b->authority(), "10.0.0.1:8080");
   EXPECT_EQ(b->ResourcePath(), "repo/type/tag");
   EXPECT_EQ(*b->query(), "a=b&c=d");
   EXPECT_EQ(b->ToString(), "kbs://10.0.0.1:8080/repo/type/tag?a=b&c=d");
 
   auto c = ResourceUri::Parse("kbs+pkcs11:///repo/type/tag");
-  ASSERT_TRUE(c.ok());
+  ASSERT_THAT(c, IsOk());
   EXPECT_EQ(c->plugin(), "pkcs11");
   EXPECT_EQ(c->ToString(), "kbs+pkcs11:///repo/type/tag");
 
   auto d = ResourceUri::Parse("kbs:///vfio_ap/ab12/secret_id");
-  ASSERT_TRUE(d.ok());
+  ASSERT_THAT(d, IsOk());
   EXPECT_EQ(d->segments().size(), 3u);
 }
 
@@ -36,7 +40,7 @@ class ResourceUriRejectTest : public ::testing::TestWithParam<const char*> {};
 TEST_P(ResourceUriRejectTest, RejectsWithInvalidArgument) {
   auto r = ResourceUri::Parse(GetParam());
   ASSERT_FALSE(r.ok()) << GetParam();
-  EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument) << GetParam();
+  EXPECT_THAT(r, StatusIs(absl::StatusCode::kInvalidArgument)) << GetParam();
 }
 
 INSTANTIATE_TEST_SUITE_P(Table, ResourceUriRejectTest,

@@ -3,7 +3,7 @@
 #   a dataset encrypted with `openssl enc`, its key held by the resource provider, a sealed
 #   pointer made with the `secret` CLI, unsealed by the running daemon through its API into a
 #   secret-volume directory, and the dataset decrypted with the unsealed key
-#   (../shared/scenario.md). The key lives in a Key Broker Service: `kbs-dev`, a development KBS
+#   (the README's main job). The key lives in a Key Broker Service: `kbs-dev`, a development KBS
 #   speaking Trustee's protocol, and the daemon gets it through a real attestation handshake
 #   (cc_kbc, with the `sample` attester standing in for the TEE this machine does not have).
 set -euo pipefail

@@ -1,4 +1,4 @@
-// The one place where an absl::Status becomes a wire status (../shared/STYLE.md, "Errors").
+// The one place where an absl::Status becomes a wire status (the README's "Errors" table).
 // absl::StatusCode values equal gRPC's (and therefore ttrpc's google.rpc.Status) codes.
 #ifndef CDH_SERVER_STATUS_MAPPING_H_
 #define CDH_SERVER_STATUS_MAPPING_H_

@@ -1,4 +1,4 @@
-// Socket-file lifecycle for the daemon's unix sockets (field case R4, cdh-api.md §3.2).
+// Socket-file lifecycle for the daemon's unix sockets (cdh-api.md §3.2).
 // Thread-safe (no shared state).
 #ifndef CDH_SERVER_UNIX_SOCKET_H_
 #define CDH_SERVER_UNIX_SOCKET_H_

@@ -180,15 +180,12 @@ absl::Status BlockDeviceDriver::Mount(const std::map<std::string, std::string>& 
     return absl::FailedPreconditionError(StrCat("block-device: dataIntegrity=true is not available on the ",
                                                 data_path_->name(), " data path; refusing to mount without it"));
   }
-  std::unique_lock<std::timed_mutex> lock(mu_, std::defer_lock);
-  const bool locked = ctx.deadline == absl::InfiniteFuture()
-                          ? (lock.lock(), true)
-                          : lock.try_lock_until(absl::ToChronoTime(ctx.deadline));
-  if (!locked) return absl::DeadlineExceededError("block-device: another mount is still running");
+  TimedTurnLock lock(&turn_, ctx.deadline);
+  if (!lock.acquired()) return absl::DeadlineExceededError("block-device: another mount is still running");
   CDH_ASSIGN_OR_RETURN(std::string device, ResolveDevicePath(opts));
   const std::string fingerprint = Fingerprint(opts, device);
   if (auto it = volumes_.find(mount_point); it != volumes_.end()) {
-    if (it->second->fingerprint == fingerprint) return absl::OkStatus();  // R3: idempotent retry
+    if (it->second->fingerprint == fingerprint) return absl::OkStatus();  // Idempotent retry
     return absl::FailedPreconditionError(
         StrCat("block-device: ", mount_point, " is already used by another secure mount"));
   }
@@ -363,10 +360,8 @@ absl::Status BlockDeviceDriver::TearDown(Volume& v, bool lazy) {
 }
 
 absl::Status BlockDeviceDriver::Unmount(const std::string& mount_point, const CallContext& ctx) {
-  std::unique_lock<std::timed_mutex> lock(mu_, std::defer_lock);
-  const bool locked = ctx.deadline == absl::InfiniteFuture() ? (lock.lock(), true)
-                                                             : lock.try_lock_until(absl::ToChronoTime(ctx.deadline));
-  if (!locked) return absl::DeadlineExceededError("block-device: another mount is still running");
+  TimedTurnLock lock(&turn_, ctx.deadline);
+  if (!lock.acquired()) return absl::DeadlineExceededError("block-device: another mount is still running");
   // The volume is recorded under its canonical mount point (CanonicalMountPoint).
   auto it = volumes_.find(mount_point);
   for (bool resolve_last : {false, true}) {
@@ -380,7 +375,7 @@ absl::Status BlockDeviceDriver::Unmount(const std::string& mount_point, const Ca
 }
 
 void BlockDeviceDriver::UnmountAll() {
-  std::lock_guard<std::timed_mutex> lock(mu_);
+  TimedTurnLock lock(&turn_, absl::InfiniteFuture());
   for (auto& [mp, v] : volumes_) (void)TearDown(*v, /*lazy=*/true);
   volumes_.clear();
 }

@@ -2,13 +2,13 @@
 //
 // Mount: parse options (block_device_options.h) → resolve the device and the key → for
 // sourceType=empty, format a detached-header LUKS2 volume (header file in `header_dir`, as
-// upstream §11.3; cheap KDF, L3; with dataIntegrity, hmac-sha256 dm-integrity) → read the
-// metadata region once, validate it (L1-L4) → recover the volume key from that copy → open a
+// upstream §11.3; cheap KDF; with dataIntegrity, hmac-sha256 dm-integrity) → read the
+// metadata region once, validate it → recover the volume key from that copy → open a
 // plaintext device through the DataPath (a freshly formatted integrity volume is wiped once) →
 // targetType device: symlink mount_point → device; fileSystem: mkfs.ext4 (empty only, caller's
 // mkfsOpts; with integrity, no lazy inode-table init) and mount ext4 with MS_NOATIME.
 //
-// Lifecycle (field case R3 and issue 6 §6):
+// Lifecycle:
 //  - Mounts are serialised; a call waits at most until its deadline (DEADLINE_EXCEEDED).
 //  - A retry for a mount point that is already mounted with the same device and options returns
 //    OK without touching anything (no second format); a different request for it, or any request
@@ -31,11 +31,12 @@
 
 #include <map>
 #include <memory>
-#include <mutex>
 #include <string>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
 #include "common/call_context.h"
+#include "common/timed_turn.h"
 #include "storage/block_device_options.h"
 #include "storage/data_path.h"
 #include "storage/luks2_metadata.h"
@@ -75,7 +76,7 @@ class BlockDeviceDriver {
   struct Volume;
   BlockDeviceDriver(BlockDeviceDriverConfig config, std::unique_ptr<DataPath> data_path, VolumeKeyResolver* resolver);
   absl::Status MountLocked(const BlockDeviceOptions& opts, const std::string& device, const std::string& fingerprint,
-                           const std::string& mount_point, const CallContext& ctx);
+                           const std::string& mount_point, const CallContext& ctx) ABSL_EXCLUSIVE_LOCKS_REQUIRED(turn_);
   absl::StatusOr<std::string> ResolveDevicePath(const BlockDeviceOptions& opts) const;
   absl::StatusOr<SecretBytes> ResolveKey(const KeySource& key, const CallContext& ctx);
   absl::Status TearDown(Volume& v, bool lazy);
@@ -83,9 +84,9 @@ class BlockDeviceDriver {
   const BlockDeviceDriverConfig config_;
   const std::unique_ptr<DataPath> data_path_;
   VolumeKeyResolver* const resolver_;
-  std::timed_mutex mu_;  // serialises Mount/Unmount
-  std::map<std::string, std::unique_ptr<Volume>> volumes_;  // by mount point; guarded by mu_
-  uint64_t next_id_ = 0;                                    // guarded by mu_
+  TimedTurn turn_;  // serialises Mount/Unmount, each whole (taken within the caller's deadline)
+  std::map<std::string, std::unique_ptr<Volume>> volumes_ ABSL_GUARDED_BY(turn_);  // by mount point
+  uint64_t next_id_ ABSL_GUARDED_BY(turn_) = 0;
 };
 
 }  // namespace cdh::storage

@@ -17,9 +17,13 @@
 #include "gtest/gtest.h"
 #include "storage/process.h"
 #include "storage/testing/luks_image.h"
+#include "common/testing/status_matchers.h"
 
 namespace cdh::storage {
 namespace {
+
+using ::cdh::testing::StatusIs;
+using ::cdh::testing::IsOk;
 
 using testutil::LuksImage;
 using testutil::MakeLuksImage;
@@ -57,7 +61,7 @@ class BlockDeviceDriverTest : public ::testing::Test {
     auto d = BlockDeviceDriver::New({.header_dir = dir_.File("headers"), .runtime_dir = dir_.File("run")},
                                     NewUserspaceDataPath({.runtime_dir = dir_.File("run"), .engine_threads = 2}),
                                     nullptr);
-    ASSERT_TRUE(d.ok());
+    ASSERT_THAT(d, IsOk());
     driver_ = std::move(*d);
   }
   void TearDown() override {
@@ -98,7 +102,7 @@ TEST_F(BlockDeviceDriverTest, CryptsetupImagesMountAndFilesReadBackExactly) {
     SCOPED_TRACE(sector);
     const std::map<std::string, std::string> files = {{"a.bin", Body(1 << 20, 1)}, {"b.txt", "hello luks2\n"}};
     auto img = Ext4LuksImage("img" + std::to_string(sector), sector, files);
-    ASSERT_TRUE(img.ok()) << img.status();
+    ASSERT_THAT(img, IsOk());
     ASSERT_TRUE(driver_->Mount(OpenOptions(*img), mnt_, {}).ok());
     EXPECT_TRUE(testutil::IsMountPoint(mnt_));
     for (const auto& [f, body] : files) EXPECT_TRUE(ReadText(mnt_ + "/" + f) == body) << f;
@@ -112,7 +116,7 @@ TEST_F(BlockDeviceDriverTest, CryptsetupImagesMountAndFilesReadBackExactly) {
 // reference loop (not the engine) and read the file out of the plaintext with debugfs.
 TEST_F(BlockDeviceDriverTest, WritesThroughTheMountDecryptWithTheDumpedVolumeKey) {
   auto img = Ext4LuksImage("w", 4096, {{"old.txt", "old\n"}});
-  ASSERT_TRUE(img.ok()) << img.status();
+  ASSERT_THAT(img, IsOk());
   ASSERT_TRUE(driver_->Mount(OpenOptions(*img), mnt_, {}).ok());
   const std::string body = Body(3 << 20, 7);
   WriteText(mnt_ + "/new.bin", body);
@@ -120,7 +124,7 @@ TEST_F(BlockDeviceDriverTest, WritesThroughTheMountDecryptWithTheDumpedVolumeKey
   ASSERT_TRUE(driver_->Unmount(mnt_, {}).ok());
 
   auto ct = testutil::ReadAt(img->path, img->data_offset, img->plaintext.size());
-  ASSERT_TRUE(ct.ok());
+  ASSERT_THAT(ct, IsOk());
   std::vector<uint8_t> pt(ct->size());
   ASSERT_TRUE(crypto::XtsCryptSectorsRekeyingEachSector(img->volume_key, crypto::XtsDirection::kDecrypt, *ct, pt, 4096,
                                                         0, 8)
@@ -145,17 +149,17 @@ TEST_F(BlockDeviceDriverTest, FreshVolumeSurvivesUnmountAndRemount) {
   ASSERT_TRUE(driver_->Mount(o, mnt_, {}).ok());
   const std::string body = Body(2 << 20, 9);
   WriteText(mnt_ + "/kept.bin", body);
-  // R3: the same request again while mounted is OK and does not format a second time.
+  // The same request again while mounted is OK and does not format a second time.
   ASSERT_TRUE(driver_->Mount(o, mnt_, {}).ok());
   EXPECT_TRUE(ReadText(mnt_ + "/kept.bin") == body);
   // A different request for the same target is refused.
   Options other = o;
   other["mkfsOpts"] = "-m 0";
-  EXPECT_EQ(driver_->Mount(other, mnt_, {}).code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(driver_->Mount(other, mnt_, {}), StatusIs(absl::StatusCode::kFailedPrecondition));
   // So is formatting the same device again at another target while it is mounted.
   const std::string mnt2 = dir_.File("mnt2");
   std::filesystem::create_directory(mnt2);
-  EXPECT_EQ(driver_->Mount(o, mnt2, {}).code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(driver_->Mount(o, mnt2, {}), StatusIs(absl::StatusCode::kFailedPrecondition));
   EXPECT_FALSE(testutil::IsMountPoint(mnt2));
   EXPECT_TRUE(ReadText(mnt_ + "/kept.bin") == body);
   ASSERT_TRUE(driver_->Unmount(mnt_, {}).ok());
@@ -166,10 +170,10 @@ TEST_F(BlockDeviceDriverTest, FreshVolumeSurvivesUnmountAndRemount) {
   ASSERT_TRUE(driver_->Mount(o, mnt_, {}).ok());
   EXPECT_TRUE(ReadText(mnt_ + "/kept.bin") == body);
   ASSERT_TRUE(driver_->Unmount(mnt_, {}).ok());
-  EXPECT_EQ(driver_->Unmount(mnt_, {}).code(), absl::StatusCode::kNotFound);
+  EXPECT_THAT(driver_->Unmount(mnt_, {}), StatusIs(absl::StatusCode::kNotFound));
 }
 
-// R3: a caller that gave up and retried while the first call is still running: both calls
+// A caller that gave up and retried while the first call is still running: both calls
 // succeed, the volume is formatted and mounted once.
 TEST_F(BlockDeviceDriverTest, ConcurrentRetriesOnOneTargetFormatAndMountOnce) {
   const std::string dev = dir_.File("conc.img");
@@ -181,8 +185,8 @@ TEST_F(BlockDeviceDriverTest, ConcurrentRetriesOnOneTargetFormatAndMountOnce) {
   std::thread t2([&] { b = driver_->Mount(o, mnt_, CallContext::WithTimeout(absl::Seconds(60))); });
   t1.join();
   t2.join();
-  EXPECT_TRUE(a.ok()) << a;
-  EXPECT_TRUE(b.ok()) << b;
+  EXPECT_THAT(a, IsOk());
+  EXPECT_THAT(b, IsOk());
   std::ifstream f("/proc/self/mountinfo");
   int mounts = 0;
   for (std::string line; std::getline(f, line);) mounts += line.find(" " + mnt_ + " ") != std::string::npos;
@@ -191,13 +195,13 @@ TEST_F(BlockDeviceDriverTest, ConcurrentRetriesOnOneTargetFormatAndMountOnce) {
 
 TEST_F(BlockDeviceDriverTest, TargetTypeDeviceGivesThePlaintextBlockDevice) {
   auto img = MakeLuksImage(dir_, "dev", {.plaintext_bytes = 1 << 20, .sector_size = 4096});
-  ASSERT_TRUE(img.ok()) << img.status();
+  ASSERT_THAT(img, IsOk());
   Options o = OpenOptions(*img);
   o["targetType"] = "device";
   const std::string link = dir_.File("devlink");
   ASSERT_TRUE(driver_->Mount(o, link, {}).ok());
   auto head = testutil::ReadAt(link, 0, img->plaintext.size());
-  ASSERT_TRUE(head.ok());
+  ASSERT_THAT(head, IsOk());
   EXPECT_TRUE(*head == img->plaintext);
   ASSERT_TRUE(driver_->Unmount(link, {}).ok());
   struct stat st;
@@ -206,10 +210,10 @@ TEST_F(BlockDeviceDriverTest, TargetTypeDeviceGivesThePlaintextBlockDevice) {
 
 TEST_F(BlockDeviceDriverTest, RefusalsLeaveNothingMounted) {
   auto img = Ext4LuksImage("bad", 512, {{"x", "y"}});
-  ASSERT_TRUE(img.ok()) << img.status();
+  ASSERT_THAT(img, IsOk());
   auto expect_refused = [&](const Options& o, absl::StatusCode code, const char* what) {
     auto s = driver_->Mount(o, mnt_, {});
-    EXPECT_EQ(s.code(), code) << what << ": " << s;
+    EXPECT_THAT(s, StatusIs(code)) << what;
     EXPECT_FALSE(testutil::IsMountPoint(mnt_)) << what;
     EXPECT_TRUE(!std::filesystem::exists(dir_.File("run")) || std::filesystem::is_empty(dir_.File("run"))) << what;
   };
@@ -227,9 +231,9 @@ TEST_F(BlockDeviceDriverTest, RefusalsLeaveNothingMounted) {
   no_key["key"] = "kbs:///default/k/1";  // no resolver configured
   expect_refused(no_key, absl::StatusCode::kFailedPrecondition, "no resolver");
 
-  // Hostile header written onto the device by the host: null cipher (L1). Refused, not mounted.
+  // Hostile header written onto the device by the host: null cipher. Refused, not mounted.
   auto region = testutil::ReadAt(img->path, 0, 16 << 20);
-  ASSERT_TRUE(region.ok());
+  ASSERT_THAT(region, IsOk());
   const std::string original(region->begin(), region->end());
   const size_t hs = 16384;
   ASSERT_TRUE(testutil::WriteAt(img->path, 0, testutil::EditLuks2Json(original, hs, [](nlohmann::json& j) {
@@ -266,7 +270,7 @@ TEST_F(BlockDeviceDriverTest, FailuresAfterTheDataPathIsOpenRollBackCleanly) {
   Options o = {{"devicePath", dev}, {"sourceType", "empty"}, {"encryptionType", "luks2"},
                {"targetType", "fileSystem"}, {"key", "file://" + keyfile}, {"mkfsOpts", "-b 999"}};
   auto s = driver_->Mount(o, mnt_, {});
-  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << s;
+  EXPECT_THAT(s, StatusIs(absl::StatusCode::kInvalidArgument)) << s;
   EXPECT_FALSE(testutil::IsMountPoint(mnt_));
   // A valid LUKS2 volume whose plaintext holds no filesystem: unlocks, then the mount fails.
   o["mkfsOpts"] = "-n";  // mkfs.ext4 -n: a dry run that writes nothing
@@ -285,7 +289,7 @@ TEST_F(BlockDeviceDriverTest, FailuresAfterTheDataPathIsOpenRollBackCleanly) {
 // same device cannot be mounted twice through another path.
 TEST_F(BlockDeviceDriverTest, SymlinkedMountPointsAndDevicePathsAreResolved) {
   auto img = Ext4LuksImage("sym", 512, {{"f", "data"}});
-  ASSERT_TRUE(img.ok()) << img.status();
+  ASSERT_THAT(img, IsOk());
   const std::string link = dir_.File("link");
   std::filesystem::create_directory_symlink(mnt_, link);
   ASSERT_TRUE(driver_->Mount(OpenOptions(*img), link, {}).ok());
@@ -297,10 +301,10 @@ TEST_F(BlockDeviceDriverTest, SymlinkedMountPointsAndDevicePathsAreResolved) {
   std::filesystem::create_symlink(img->path, dev_link);
   Options again = OpenOptions(*img);
   again["devicePath"] = dev_link;
-  EXPECT_EQ(driver_->Mount(again, other, {}).code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(driver_->Mount(again, other, {}), StatusIs(absl::StatusCode::kFailedPrecondition));
   EXPECT_FALSE(testutil::IsMountPoint(other));
   // Kernel pseudo-filesystems are refused as targets.
-  EXPECT_EQ(driver_->Mount(OpenOptions(*img), "/proc/self", {}).code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(driver_->Mount(OpenOptions(*img), "/proc/self", {}), StatusIs(absl::StatusCode::kInvalidArgument));
   // Unmount through the canonical path works even after the symlink moved away.
   std::filesystem::remove(link);
   ASSERT_TRUE(driver_->Unmount(mnt_, {}).ok());
@@ -311,7 +315,7 @@ TEST_F(BlockDeviceDriverTest, SymlinkedMountPointsAndDevicePathsAreResolved) {
 // does; a fake sysfs and dev directory stand in for the kernel's here.
 TEST_F(BlockDeviceDriverTest, DeviceIdResolvesThroughSysfs) {
   auto img = Ext4LuksImage("byid", 4096, {{"id.txt", "by id\n"}});
-  ASSERT_TRUE(img.ok()) << img.status();
+  ASSERT_THAT(img, IsOk());
   std::filesystem::create_directories(dir_.File("sys/dev/block/254:16"));
   WriteText(dir_.File("sys/dev/block/254:16/uevent"), "MAJOR=254\nMINOR=16\nDEVNAME=byid\nDEVTYPE=disk\n");
   auto d = BlockDeviceDriver::New({.header_dir = dir_.File("headers2"),
@@ -319,7 +323,7 @@ TEST_F(BlockDeviceDriverTest, DeviceIdResolvesThroughSysfs) {
                                    .sysfs_dir = dir_.File("sys"),
                                    .dev_dir = dir_.path()},
                                   NewUserspaceDataPath({.runtime_dir = dir_.File("run2")}), nullptr);
-  ASSERT_TRUE(d.ok());
+  ASSERT_THAT(d, IsOk());
   Options o = OpenOptions(*img);
   o.erase("devicePath");
   o["deviceId"] = "254:16";
@@ -327,12 +331,12 @@ TEST_F(BlockDeviceDriverTest, DeviceIdResolvesThroughSysfs) {
   EXPECT_EQ(ReadText(mnt_ + "/id.txt"), "by id\n");
   ASSERT_TRUE((*d)->Unmount(mnt_, {}).ok());
   o["deviceId"] = "254:17";
-  EXPECT_EQ((*d)->Mount(o, mnt_, {}).code(), absl::StatusCode::kNotFound);
+  EXPECT_THAT((*d)->Mount(o, mnt_, {}), StatusIs(absl::StatusCode::kNotFound));
 }
 
 TEST_F(BlockDeviceDriverTest, UnmountAllTearsEverythingDown) {
   auto img = Ext4LuksImage("all", 4096, {{"f", "g"}});
-  ASSERT_TRUE(img.ok()) << img.status();
+  ASSERT_THAT(img, IsOk());
   ASSERT_TRUE(driver_->Mount(OpenOptions(*img), mnt_, {}).ok());
   driver_->UnmountAll();
   EXPECT_FALSE(testutil::IsMountPoint(mnt_));

@@ -1,7 +1,7 @@
 // Options of the `block-device` SecureMount volume type, parsed once into a typed struct
-// (cdh-api.md §11.2; field case L6). Option names and values are upstream's.
+// (cdh-api.md §11.2). Option names and values are upstream's.
 //
-// Deviations from upstream, stricter on purpose (L6 "strict, documented parsing"):
+// Deviations from upstream, stricter on purpose (strict, documented parsing):
 //  - `dataIntegrity` accepts exactly "true" or "false" (absent = false); upstream silently turns
 //    "TRUE" or "1" into "off", which is a downgrade the caller did not ask for.
 //  - `deviceId` must be exactly "<major>:<minor>" in decimal; `devicePath` must be absolute.
@@ -53,7 +53,7 @@ absl::StatusOr<BlockDeviceOptions> ParseBlockDeviceOptions(const std::map<std::s
 // argv for formatting `device` with ext4: `mkfs.ext4 -F -q <mkfs_opts...> <device>`. With
 // `data_integrity`, `lazy_itable_init=0` is merged into the (first) `-E` option unless the
 // caller already set lazy_itable_init, so mkfs never leaves never-written inode tables that
-// dm-integrity would fail to read (field case L5, upstream PR #1451); the caller's options are
+// dm-integrity would fail to read (upstream PR #1451); the caller's options are
 // kept otherwise.
 std::vector<std::string> Ext4MkfsArgv(const std::vector<std::string>& mkfs_opts, bool data_integrity,
                                       const std::string& device);

@@ -1,9 +1,14 @@
 #include "storage/block_device_options.h"
 
 #include "gtest/gtest.h"
+#include "common/testing/status_matchers.h"
 
 namespace cdh::storage {
 namespace {
+
+using ::cdh::testing::StatusIs;
+
+using ::cdh::testing::IsOk;
 
 using Options = std::map<std::string, std::string>;
 
@@ -17,7 +22,7 @@ TEST(BlockDeviceOptionsTest, KataAgentRequestParses) {
   o["mkfsOpts"] = "-O ^has_journal  -m 0\t-i 163840 -I 128";
   o["dataIntegrity"] = "true";
   auto r = ParseBlockDeviceOptions(o);
-  ASSERT_TRUE(r.ok()) << r.status();
+  ASSERT_THAT(r, IsOk());
   EXPECT_EQ(r->device_id, std::make_pair(8u, 0u));
   EXPECT_EQ(r->source_type, SourceType::kEmpty);
   EXPECT_EQ(r->target_type, TargetType::kFileSystem);
@@ -33,7 +38,7 @@ TEST(BlockDeviceOptionsTest, KeySchemes) {
     Options o = Base();
     o["key"] = c.key;
     auto r = ParseBlockDeviceOptions(o);
-    ASSERT_TRUE(r.ok()) << c.key;
+    ASSERT_THAT(r, IsOk()) << c.key;
     EXPECT_EQ(r->key.kind, c.kind);
   }
   Options o = Base();
@@ -67,19 +72,19 @@ TEST(BlockDeviceOptionsTest, BadOptionsNameTheOption) {
     o[c.key] = c.value;
     auto r = ParseBlockDeviceOptions(o);
     ASSERT_FALSE(r.ok()) << c.key << "=" << c.value;
-    EXPECT_EQ(r.status().code(), c.code) << c.key << "=" << c.value;
-    EXPECT_NE(std::string(r.status().message()).find(c.named), std::string::npos) << r.status();
+    EXPECT_THAT(r, StatusIs(c.code)) << c.key << "=" << c.value;
+    EXPECT_THAT(std::string(r.status().message()), ::testing::HasSubstr(c.named)) << r.status();
   }
   for (const char* required : {"sourceType", "encryptionType", "targetType"}) {
     Options o = Base();
     o.erase(required);
     auto r = ParseBlockDeviceOptions(o);
     ASSERT_FALSE(r.ok());
-    EXPECT_NE(std::string(r.status().message()).find(required), std::string::npos) << r.status();
+    EXPECT_THAT(std::string(r.status().message()), ::testing::HasSubstr(required)) << r.status();
   }
   Options none = Base();
   none.erase("deviceId");
-  EXPECT_NE(std::string(ParseBlockDeviceOptions(none).status().message()).find("devicePath"), std::string::npos);
+  EXPECT_THAT(std::string(ParseBlockDeviceOptions(none).status().message()), ::testing::HasSubstr("devicePath"));
 }
 
 TEST(BlockDeviceOptionsTest, DeviceIdWinsAndUnknownKeysAreIgnored) {
@@ -87,7 +92,7 @@ TEST(BlockDeviceOptionsTest, DeviceIdWinsAndUnknownKeysAreIgnored) {
   o["devicePath"] = "/dev/vdb";
   o["readOnly"] = "true";
   auto r = ParseBlockDeviceOptions(o);
-  ASSERT_TRUE(r.ok());
+  ASSERT_THAT(r, IsOk());
   EXPECT_TRUE(r->device_id.has_value());
   EXPECT_EQ(r->device_path, "/dev/vdb");
 }

@@ -1,5 +1,5 @@
-// DataPath: turns an unlocked LUKS2 volume into a plaintext block device (cdh-api.md §11;
-// issue 6 "two data paths behind one interface").
+// DataPath: turns an unlocked LUKS2 volume into a plaintext block device (cdh-api.md §11): two
+// data paths behind one interface.
 //
 //  - UserspaceDataPath: our XtsEngine behind a FUSE image file, loop-attached (no
 //    device-mapper needed; the build machines' path).

@@ -167,7 +167,7 @@ absl::StatusOr<std::unique_ptr<FuseBlockImage>> FuseBlockImage::Start(const Fuse
 FuseBlockImage::~FuseBlockImage() { Stop(); }
 
 void FuseBlockImage::Stop() {
-  std::lock_guard<std::mutex> l(stop_mu_);
+  absl::MutexLock l(&stop_mu_);
   if (stopped_ || fuse_ == nullptr) return;
   stopped_ = true;
   // Ending the session makes the loop's read on /dev/fuse fail, so the loop returns.
@@ -217,7 +217,7 @@ int FuseBlockImage::Read(uint64_t offset, size_t size, uint8_t* out) {
   }
   // Partial sectors: read the covering sectors into scratch, copy out the requested bytes.
   const uint64_t begin = offset / ss * ss, end = (offset + size + ss - 1) / ss * ss;
-  std::lock_guard<std::mutex> l(unaligned_mu_);
+  absl::MutexLock l(&unaligned_mu_);
   uint8_t* scratch = Scratch(end - begin);
   if (scratch == nullptr) return -ENOMEM;
   if (int r = ReadAligned(begin, end - begin, scratch); r < 0) return r;
@@ -233,7 +233,7 @@ int FuseBlockImage::Write(uint64_t offset, size_t size, const uint8_t* in) {
     return r < 0 ? r : static_cast<int>(size);
   }
   const uint64_t begin = offset / ss * ss, end = (offset + size + ss - 1) / ss * ss;
-  std::lock_guard<std::mutex> l(unaligned_mu_);
+  absl::MutexLock l(&unaligned_mu_);
   auto buf = AlignedBuffer::Allocate(end - begin);
   if (!buf.ok()) return -ENOMEM;
   if (int r = ReadAligned(begin, end - begin, buf->data()); r < 0) return r;

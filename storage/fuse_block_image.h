@@ -16,11 +16,12 @@
 
 #include <cstdint>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <thread>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
 #include "storage/xts_engine.h"
 
 struct fuse;
@@ -65,11 +66,11 @@ class FuseBlockImage {
 
   const FuseBlockImageOptions options_;
   XtsEngine* const engine_;
-  std::mutex unaligned_mu_;  // serialises read-modify-write of partial sectors
-  ::fuse* fuse_ = nullptr;
+  absl::Mutex unaligned_mu_;  // serialises read-modify-write of partial sectors
+  ::fuse* fuse_ = nullptr;     // set by New before the loop starts; read-only afterwards
   std::thread loop_thread_;
-  std::mutex stop_mu_;
-  bool stopped_ = false;
+  absl::Mutex stop_mu_;
+  bool stopped_ ABSL_GUARDED_BY(stop_mu_) = false;
 };
 
 }  // namespace cdh::storage

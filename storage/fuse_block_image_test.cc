@@ -12,9 +12,12 @@
 #include "crypto/xts_cipher.h"
 #include "gtest/gtest.h"
 #include "storage/testing/luks_image.h"
+#include "common/testing/status_matchers.h"
 
 namespace cdh::storage {
 namespace {
+
+using ::cdh::testing::IsOk;
 
 TEST(FuseBlockImageTest, UnalignedReadsAndWritesRoundTripThroughTheDevice) {
   if (geteuid() != 0 || access("/dev/fuse", R_OK | W_OK) != 0) GTEST_SKIP() << "needs root and /dev/fuse";
@@ -23,9 +26,9 @@ TEST(FuseBlockImageTest, UnalignedReadsAndWritesRoundTripThroughTheDevice) {
     SCOPED_TRACE(sector);
     auto img = testutil::MakeLuksImage(dir, "f" + std::to_string(sector),
                                        {.plaintext_bytes = 1 << 20, .sector_size = sector});
-    ASSERT_TRUE(img.ok()) << img.status();
+    ASSERT_THAT(img, IsOk());
     auto engine = XtsEngine::New(img->volume_key, {.sector_size = sector, .threads = 2, .min_parallel_bytes = 8192});
-    ASSERT_TRUE(engine.ok());
+    ASSERT_THAT(engine, IsOk());
     const int dev = open(img->path.c_str(), O_RDWR | O_CLOEXEC);
     ASSERT_GE(dev, 0);
     const std::string mnt = dir.File("fuse" + std::to_string(sector));
@@ -34,7 +37,7 @@ TEST(FuseBlockImageTest, UnalignedReadsAndWritesRoundTripThroughTheDevice) {
     auto image = FuseBlockImage::Start(
         {.mount_dir = mnt, .device_fd = dev, .data_offset = img->data_offset, .data_size = size, .sector_size = sector},
         engine->get());
-    ASSERT_TRUE(image.ok()) << image.status();
+    ASSERT_THAT(image, IsOk());
     const int f = open((*image)->image_path().c_str(), O_RDWR | O_CLOEXEC);
     ASSERT_GE(f, 0);
     EXPECT_EQ(lseek(f, 0, SEEK_END), static_cast<off_t>(size));
@@ -64,7 +67,7 @@ TEST(FuseBlockImageTest, UnalignedReadsAndWritesRoundTripThroughTheDevice) {
 
     // The device now holds the edits, encrypted under the dumped volume key.
     auto ct = testutil::ReadAt(img->path, img->data_offset, size);
-    ASSERT_TRUE(ct.ok());
+    ASSERT_THAT(ct, IsOk());
     std::vector<uint8_t> pt(size);
     ASSERT_TRUE(crypto::XtsCryptSectorsRekeyingEachSector(img->volume_key, crypto::XtsDirection::kDecrypt, *ct, pt,
                                                           sector, 0, sector / 512)

@@ -134,7 +134,7 @@ std::unique_ptr<DataPath> NewKernelDataPath() { return std::make_unique<KernelDa
 
 bool KernelDataPathAvailable() {
   // The node alone proves nothing: libdevmapper creates it on first use even when the kernel
-  // has no device-mapper (then opening it fails with ENODEV, build-env.md §6).
+  // has no device-mapper (then opening it fails with ENODEV).
   const int fd = open("/dev/mapper/control", O_RDWR | O_CLOEXEC);
   if (fd < 0) return false;
   close(fd);

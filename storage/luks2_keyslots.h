@@ -2,7 +2,7 @@
 //
 // Volume-key recovery never lets libcryptsetup read the disk: the validated metadata copy
 // (Luks2Metadata::bytes) is written to a sealed, private memfd and loaded from there as the
-// header device, so the bytes that were validated are the bytes that are used (field case L2).
+// header device, so the bytes that were validated are the bytes that are used.
 // libcryptsetup re-checks the JSON and the keyslot digest on top of our allow-list.
 //
 // Thread-safe (each call has its own crypt_device). Keys and passphrases stay in SecretBytes and
@@ -28,7 +28,7 @@ struct Luks2FormatOptions {
   uint32_t sector_size = 4096;  // bytes, as upstream formats (cdh-api.md §11.3)
   uint32_t key_bits = 512;      // aes-xts-plain64 with a 512-bit volume key
   // The daemon's passphrases are high-entropy random or broker keys, so the KDF is cheap on
-  // purpose (field case L3): pbkdf2-sha256 with the minimum 1000 iterations.
+  // purpose: pbkdf2-sha256 with the minimum 1000 iterations.
   uint32_t pbkdf2_iterations = 1000;
   // "" or "hmac(sha256)" (upstream's `--integrity hmac-sha256`): authenticated encryption with
   // dm-integrity; the volume key grows by the 32-byte HMAC key. Formatting it writes the

@@ -245,7 +245,7 @@ absl::StatusOr<Keyslot> CheckKeyslot(const json& ks, std::string_view where, uin
   CDH_RETURN_IF_ERROR(CheckNoIntegrity(*area, a_where));
   CDH_ASSIGN_OR_RETURN(uint64_t off, DecimalMember(*area, "offset", a_where));
   CDH_ASSIGN_OR_RETURN(uint64_t size, DecimalMember(*area, "size", a_where));
-  // L4: the whole area inside the keyslot region, and large enough for the split key.
+  // The whole area inside the keyslot region, and large enough for the split key.
   if (off < region_begin || off % 4096 != 0 || size > region_end || off > region_end - size) {
     return Bad(StrCat(a_where, " [", off, ", +", size, ") is outside the keyslot region [", region_begin, ", ",
                       region_end, ")"));
@@ -430,7 +430,7 @@ absl::Status PreadExact(int fd, std::string& out, size_t size) {
 absl::StatusOr<Luks2Metadata> ReadLuks2Metadata(int header_fd, uint64_t device_size, bool detached,
                                                 const Luks2Limits& limits) {
   // Sizes are learnt from a first look; the final buffer is read in one go and validated in full,
-  // so every check applies to the bytes that are later used (L2).
+  // so every check applies to the bytes that are later used.
   std::string head;
   CDH_RETURN_IF_ERROR(PreadExact(header_fd, head, kBinaryHeaderSize));
   ByteReader r(head, "LUKS2 header");

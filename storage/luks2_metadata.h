@@ -1,5 +1,5 @@
 // LUKS2 metadata: read once into guest memory, validated against an allow-list, then used only
-// from that copy (field cases L1-L4, ../shared/cases/field-cases.md; cdh-api.md §11).
+// from that copy: the host controls the device and may change it between two reads (cdh-api.md §11).
 //
 // LUKS2 on-disk layout (all offsets in bytes from the start of the header device):
 //   [0, hdr_size)                   primary binary header (4096 bytes) + JSON area
@@ -36,7 +36,7 @@
 
 namespace cdh::storage {
 
-// Bounds on costs a host-supplied header may ask for (field case L3). Defaults fit cryptsetup's
+// Bounds on costs a host-supplied header may ask for. Defaults fit cryptsetup's
 // own defaults (argon2id 1 GiB / a few iterations; pbkdf2 ~ 2 s worth) with headroom.
 struct Luks2Limits {
   uint64_t max_pbkdf2_iterations = 10'000'000;

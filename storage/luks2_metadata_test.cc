@@ -1,5 +1,7 @@
 // LUKS2 metadata validation and volume-key recovery against real `cryptsetup`-made images, and
 // hostile headers made by editing those images' JSON (with valid checksums, as a host would).
+#include "storage/luks2_metadata.h"
+
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -10,11 +12,14 @@
 #include "crypto/hash.h"
 #include "gtest/gtest.h"
 #include "storage/luks2_keyslots.h"
-#include "storage/luks2_metadata.h"
 #include "storage/testing/luks_image.h"
+#include "common/testing/status_matchers.h"
 
 namespace cdh::storage {
 namespace {
+
+using ::cdh::testing::StatusIs;
+using ::cdh::testing::IsOk;
 
 using nlohmann::json;
 using testutil::LuksImage;
@@ -38,9 +43,9 @@ class Luks2Test : public ::testing::Test {
     auto b = MakeLuksImage(*dir_, "argon2id_4096",
                            {.plaintext_bytes = 1 << 20, .sector_size = 4096, .pbkdf = "argon2id", .extra_keyslots = 2});
     auto c = MakeLuksImage(*dir_, "argon2i_256", {.plaintext_bytes = 1 << 20, .pbkdf = "argon2i", .key_bits = 256});
-    ASSERT_TRUE(a.ok()) << a.status();
-    ASSERT_TRUE(b.ok()) << b.status();
-    ASSERT_TRUE(c.ok()) << c.status();
+    ASSERT_THAT(a, IsOk());
+    ASSERT_THAT(b, IsOk());
+    ASSERT_THAT(c, IsOk());
     pbkdf2_ = new LuksImage(std::move(*a));
     argon_ = new LuksImage(std::move(*b));
     argon_i_ = new LuksImage(std::move(*c));
@@ -76,7 +81,7 @@ TEST_F(Luks2Test, ReadsCryptsetupImagesAndRecoversTheDumpedVolumeKey) {
   for (Case c : {Case{pbkdf2_, 512, 64, 1}, Case{argon_, 4096, 64, 3}, Case{argon_i_, 512, 32, 1}}) {
     SCOPED_TRACE(c.img->path);
     auto md = ReadFromFile(c.img->path);
-    ASSERT_TRUE(md.ok()) << md.status();
+    ASSERT_THAT(md, IsOk());
     EXPECT_EQ(md->sector_size, c.sector);
     EXPECT_EQ(md->key_size, c.key);
     EXPECT_EQ(md->keyslots, c.slots);
@@ -85,22 +90,21 @@ TEST_F(Luks2Test, ReadsCryptsetupImagesAndRecoversTheDumpedVolumeKey) {
     EXPECT_EQ(md->bytes.size(), 2 * md->hdr_size + md->keyslots_size);
     for (const std::string& pass : c.img->passphrases) {  // every keyslot opens
       auto vk = RecoverVolumeKey(*md, SecretBytes::FromString(pass));
-      ASSERT_TRUE(vk.ok()) << vk.status();
+      ASSERT_THAT(vk, IsOk());
       EXPECT_TRUE(vk->Equals(c.img->volume_key.Reveal()));
     }
-    EXPECT_EQ(RecoverVolumeKey(*md, SecretBytes::FromString("wrong")).status().code(),
-              absl::StatusCode::kPermissionDenied);
+    EXPECT_THAT(RecoverVolumeKey(*md, SecretBytes::FromString("wrong")), StatusIs(absl::StatusCode::kPermissionDenied));
   }
 }
 
-// L2: after validation, the disk changes under us (here: the header is wiped); the key still comes
+// After validation, the disk changes under us (here: the header is wiped); the key still comes
 // from the validated copy, and a fresh read refuses the disk.
 TEST_F(Luks2Test, UsesTheValidatedCopyNotTheDisk) {
   TempDir dir;
   auto img = MakeLuksImage(dir, "swap", {.plaintext_bytes = 1 << 20});
-  ASSERT_TRUE(img.ok()) << img.status();
+  ASSERT_THAT(img, IsOk());
   auto md = ReadFromFile(img->path);
-  ASSERT_TRUE(md.ok());
+  ASSERT_THAT(md, IsOk());
   {
     int fd = open(img->path.c_str(), O_WRONLY);
     ASSERT_GE(fd, 0);
@@ -109,19 +113,19 @@ TEST_F(Luks2Test, UsesTheValidatedCopyNotTheDisk) {
     close(fd);
   }
   auto vk = RecoverVolumeKey(*md, SecretBytes::FromString(img->passphrase));
-  ASSERT_TRUE(vk.ok()) << vk.status();
+  ASSERT_THAT(vk, IsOk());
   EXPECT_TRUE(vk->Equals(img->volume_key.Reveal()));
-  EXPECT_EQ(ReadFromFile(img->path).status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(ReadFromFile(img->path), StatusIs(absl::StatusCode::kInvalidArgument));
 }
 
 TEST_F(Luks2Test, IdentityEditStillValidatesAndUnlocks) {
   // Guards the hostile cases below: our re-serialisation alone is not what makes them fail.
   auto md = ReadFromFile(pbkdf2_->path);
-  ASSERT_TRUE(md.ok());
+  ASSERT_THAT(md, IsOk());
   auto again = ParseLuks2Metadata(Edited(*md, [](json&) {}), DeviceSize(*pbkdf2_), false, {});
-  ASSERT_TRUE(again.ok()) << again.status();
+  ASSERT_THAT(again, IsOk());
   auto vk = RecoverVolumeKey(*again, SecretBytes::FromString(pbkdf2_->passphrase));
-  ASSERT_TRUE(vk.ok()) << vk.status();
+  ASSERT_THAT(vk, IsOk());
   EXPECT_TRUE(vk->Equals(pbkdf2_->volume_key.Reveal()));
 }
 
@@ -133,10 +137,10 @@ struct Hostile {
 
 TEST_F(Luks2Test, HostileHeadersAreRefused) {
   auto md = ReadFromFile(argon_->path);
-  ASSERT_TRUE(md.ok());
+  ASSERT_THAT(md, IsOk());
   const uint64_t dev = DeviceSize(*argon_);
   const std::vector<Hostile> cases = {
-      // L1: null cipher on the data segment or on a keyslot.
+      // Null cipher on the data segment or on a keyslot.
       {"null segment cipher", [](json& j) { j["segments"]["0"]["encryption"] = "cipher_null-ecb"; }, "segments.0.encryption"},
       {"aes-cbc segment", [](json& j) { j["segments"]["0"]["encryption"] = "aes-cbc-essiv:sha256"; }, "segments.0.encryption"},
       {"null keyslot cipher", [](json& j) { j["keyslots"]["1"]["area"]["encryption"] = "cipher_null-ecb"; }, "keyslots.1.area.encryption"},
@@ -175,14 +179,14 @@ TEST_F(Luks2Test, HostileHeadersAreRefused) {
       {"segment size overflowing u64", [](json& j) { j["segments"]["0"]["size"] = "99999999999999999999"; }, "segments.0.size"},
       {"segment offset in metadata", [](json& j) { j["segments"]["0"]["offset"] = "4096"; }, "overlaps the metadata"},
       {"segment offset past end", [dev](json& j) { j["segments"]["0"]["offset"] = std::to_string(dev + 4096); }, "past the end"},
-      // L4: keyslot area bounds.
+      // Keyslot area bounds.
       {"area offset 0", [](json& j) { j["keyslots"]["0"]["area"]["offset"] = "0"; }, "outside the keyslot region"},
       {"area past region", [](json& j) { j["keyslots"]["0"]["area"]["offset"] = "536870912"; }, "outside the keyslot region"},
       {"area size huge", [](json& j) { j["keyslots"]["0"]["area"]["size"] = "18446744073709547520"; }, "outside the keyslot region"},
       {"area too small for stripes", [](json& j) { j["keyslots"]["0"]["area"]["size"] = "4096"; }, "key_size * stripes"},
       {"stripes changed", [](json& j) { j["keyslots"]["0"]["af"]["stripes"] = 1; }, "stripes"},
       {"areas overlap", [](json& j) { j["keyslots"]["1"]["area"]["offset"] = j["keyslots"]["0"]["area"]["offset"]; }, "overlap"},
-      // L3: KDF cost bombs.
+      // KDF cost bombs.
       {"argon2 4 GiB", [](json& j) { j["keyslots"]["0"]["kdf"]["memory"] = 4194304; }, "memory"},
       {"argon2 time 1000", [](json& j) { j["keyslots"]["0"]["kdf"]["time"] = 1000; }, "time"},
       {"argon2 cpus 64", [](json& j) { j["keyslots"]["0"]["kdf"]["cpus"] = 64; }, "cpus"},
@@ -203,8 +207,7 @@ TEST_F(Luks2Test, HostileHeadersAreRefused) {
     SCOPED_TRACE(h.name);
     auto r = ParseLuks2Metadata(Edited(*md, h.edit), dev, false, {});
     ASSERT_FALSE(r.ok());
-    EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument);
-    EXPECT_NE(std::string(r.status().message()).find(h.expect_in_message), std::string::npos) << r.status();
+    EXPECT_THAT(r, StatusIs(absl::StatusCode::kInvalidArgument, h.expect_in_message)) << r.status();
   }
 }
 
@@ -213,10 +216,10 @@ TEST_F(Luks2Test, HostileHeadersAreRefused) {
 TEST_F(Luks2Test, IntegritySegmentsAsCryptsetupWritesThemAreAccepted) {
   const json integrity = {{"type", "hmac(sha256)"}, {"journal_encryption", "none"}, {"journal_integrity", "none"}};
   auto md = ReadFromFile(argon_->path);  // 64-byte keys: AES-128-XTS + HMAC once edited
-  ASSERT_TRUE(md.ok());
+  ASSERT_THAT(md, IsOk());
   auto r = ParseLuks2Metadata(Edited(*md, [&](json& j) { j["segments"]["0"]["integrity"] = integrity; }),
                               DeviceSize(*argon_), false, {});
-  ASSERT_TRUE(r.ok()) << r.status();
+  ASSERT_THAT(r, IsOk());
   EXPECT_EQ(r->integrity, "hmac(sha256)");
   EXPECT_EQ(r->integrity_key_size, 32u);
   EXPECT_EQ(r->key_size, 64u);
@@ -232,44 +235,42 @@ TEST_F(Luks2Test, IntegritySegmentsAsCryptsetupWritesThemAreAccepted) {
                                   }
                                 }),
                                 DeviceSize(*argon_), false, {});
-  ASSERT_TRUE(big.ok()) << big.status();
+  ASSERT_THAT(big, IsOk());
   EXPECT_EQ(big->key_size, 96u);
   // A 32-byte key leaves no AES-XTS key next to the HMAC key.
   auto small = ReadFromFile(argon_i_->path);
-  ASSERT_TRUE(small.ok());
+  ASSERT_THAT(small, IsOk());
   auto bad = ParseLuks2Metadata(Edited(*small, [&](json& j) { j["segments"]["0"]["integrity"] = integrity; }),
                                 DeviceSize(*argon_i_), false, {});
   ASSERT_FALSE(bad.ok());
-  EXPECT_EQ(bad.status().code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_NE(std::string(bad.status().message()).find("with integrity"), std::string::npos) << bad.status();
+  EXPECT_THAT(bad, StatusIs(absl::StatusCode::kInvalidArgument, "with integrity")) << bad.status();
 }
 
 TEST_F(Luks2Test, MismatchedCopiesTruncationAndBitFlipsAreRefused) {
   auto md = ReadFromFile(pbkdf2_->path);
-  ASSERT_TRUE(md.ok());
+  ASSERT_THAT(md, IsOk());
   const uint64_t dev = DeviceSize(*pbkdf2_);
   auto code = [&](std::string region) { return ParseLuks2Metadata(std::move(region), dev, false, {}).status(); };
   // Only the secondary copy edited (its checksum valid): the copies disagree.
   auto s = code(Edited(*md, [](json& j) { j["segments"]["0"]["encryption"] = "cipher_null-ecb"; }, false, true));
-  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_NE(std::string(s.message()).find("differ"), std::string::npos) << s;
+  EXPECT_THAT(s, StatusIs(absl::StatusCode::kInvalidArgument, "differ")) << s;
   // Only the primary edited, to something that is allowed: still refused.
   s = code(Edited(*md, [](json& j) { j["keyslots"]["0"]["priority"] = 2; }, true, false));
-  EXPECT_NE(std::string(s.message()).find("differ"), std::string::npos) << s;
+  EXPECT_THAT(std::string(s.message()), ::testing::HasSubstr("differ")) << s;
   // Bit flips in the binary header, the JSON area, the secondary copy.
   for (size_t off : {size_t{7}, size_t{8}, size_t{300}, size_t{4096 + 10}, size_t{md->hdr_size + 4100}, size_t{md->hdr_size + 1}}) {
     std::string r = md->bytes;
     r[off] ^= 0x01;
-    EXPECT_EQ(code(r).code(), absl::StatusCode::kInvalidArgument) << "flip at " << off;
+    EXPECT_THAT(code(r), StatusIs(absl::StatusCode::kInvalidArgument)) << "flip at " << off;
   }
   // Truncated regions.
   for (size_t len : {size_t{0}, size_t{100}, size_t{4096}, size_t{md->hdr_size}, md->bytes.size() - 1}) {
-    EXPECT_EQ(code(md->bytes.substr(0, len)).code(), absl::StatusCode::kInvalidArgument) << "length " << len;
+    EXPECT_THAT(code(md->bytes.substr(0, len)), StatusIs(absl::StatusCode::kInvalidArgument)) << "length " << len;
   }
   // Bytes hidden after the JSON text.
   std::string hidden = md->bytes;
   hidden[md->hdr_size - 10] = 'x';
-  EXPECT_EQ(code(hidden).code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(code(hidden), StatusIs(absl::StatusCode::kInvalidArgument));
   // A duplicate key (valid checksums): which copy wins differs between parsers.
   {
     const std::string from = "\"encryption\":\"aes-xts-plain64\",\"iv_tweak\"";
@@ -287,20 +288,20 @@ TEST_F(Luks2Test, MismatchedCopiesTruncationAndBitFlipsAreRefused) {
       edited.replace(off + 448, 32, crypto::Sha256(copy));
     }
     s = code(edited);
-    EXPECT_NE(std::string(s.message()).find("duplicate key"), std::string::npos) << s;
+    EXPECT_THAT(std::string(s.message()), ::testing::HasSubstr("duplicate key")) << s;
   }
   // Not LUKS at all.
   s = code(std::string(64 << 10, 'A'));
-  EXPECT_NE(std::string(s.message()).find("not a LUKS2"), std::string::npos) << s;
+  EXPECT_THAT(std::string(s.message()), ::testing::HasSubstr("not a LUKS2")) << s;
 }
 
 TEST_F(Luks2Test, LimitsAreConfigurable) {
-  // The argon2id image (32 MiB, 4 iterations) is refused under a tighter memory limit (L3).
+  // The argon2id image (32 MiB, 4 iterations) is refused under a tighter memory limit.
   Luks2Limits tight;
   tight.max_argon2_memory_kib = 16 * 1024;
   auto r = ReadFromFile(argon_->path, tight);
   ASSERT_FALSE(r.ok());
-  EXPECT_NE(std::string(r.status().message()).find("memory"), std::string::npos);
+  EXPECT_THAT(std::string(r.status().message()), ::testing::HasSubstr("memory"));
 }
 
 TEST_F(Luks2Test, FormatDetachedThenReadBack) {
@@ -313,15 +314,15 @@ TEST_F(Luks2Test, FormatDetachedThenReadBack) {
   int fd = open(header.c_str(), O_RDONLY);
   auto md = ReadLuks2Metadata(fd, 8 << 20, /*detached=*/true, {});
   close(fd);
-  ASSERT_TRUE(md.ok()) << md.status();
+  ASSERT_THAT(md, IsOk());
   EXPECT_EQ(md->data_offset, 0u);
   EXPECT_EQ(md->sector_size, 4096u);
   EXPECT_EQ(md->key_size, 64u);
   auto vk = RecoverVolumeKey(*md, pass);
-  ASSERT_TRUE(vk.ok()) << vk.status();
+  ASSERT_THAT(vk, IsOk());
   // The data device was not written by formatting.
   auto head = testutil::ReadAt(data, 0, 4096);
-  ASSERT_TRUE(head.ok());
+  ASSERT_THAT(head, IsOk());
   EXPECT_EQ(*head, std::vector<uint8_t>(4096, 0));
 }
 

@@ -1,5 +1,5 @@
-// Running helper programs (mkfs.ext4) without a shell. Arguments never carry key material
-// (../shared/STYLE.md); keys go through libcryptsetup's API. Thread-safe.
+// Running helper programs (mkfs.ext4) without a shell. Arguments never carry key material (argv
+// is visible to every process); keys go through libcryptsetup's API. Thread-safe.
 #ifndef CDH_STORAGE_PROCESS_H_
 #define CDH_STORAGE_PROCESS_H_
 

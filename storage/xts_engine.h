@@ -3,7 +3,7 @@
 //
 // Units: `first_sector` counts sectors of `sector_size` bytes (512 or 4096) from the start of the
 // data segment; buffers are whole sectors. The plain64 IV counts 512-byte units whatever the
-// sector size, so 4096-byte sector k uses tweak 8*k (build-env.md §6; cdh-api.md §11).
+// sector size, so 4096-byte sector k uses tweak 8*k (cryptsetup does not set iv_large_sectors; cdh-api.md §11).
 //
 // Each thread uses its own keyed crypto::XtsSectorCipher (key schedule once per context, never
 // per sector; the VAES kernel where the CPU has it, see crypto/xts_cipher.h). A request of at
@@ -30,8 +30,8 @@
 #include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "common/secret_bytes.h"
 #include "absl/synchronization/mutex.h"
+#include "common/secret_bytes.h"
 #include "crypto/xts_cipher.h"
 
 namespace cdh::storage {
@@ -41,8 +41,9 @@ struct XtsEngineOptions {
   unsigned threads = 1;                    // 1..64; slices per large request
   size_t min_parallel_bytes = 256 * 1024;  // smaller requests run on the caller's thread only
   // FillAndDecrypt(): bytes per chunk handed to a worker (a multiple of sector_size); requests
-  // shorter than two chunks are filled, then decrypted like Decrypt().
-  size_t pipeline_chunk_bytes = 64 * 1024;
+  // shorter than two chunks are filled, then decrypted like Decrypt(). 64 KiB chunks cost more
+  // in thread hand-offs than they gained (storage/bench/RESULTS.md).
+  size_t pipeline_chunk_bytes = 256 * 1024;
 };
 
 class XtsEngine {

@@ -7,9 +7,13 @@
 #include "gtest/gtest.h"
 #include "storage/aligned_buffer.h"
 #include "storage/testing/luks_image.h"
+#include "common/testing/status_matchers.h"
 
 namespace cdh::storage {
 namespace {
+
+using ::cdh::testing::StatusIs;
+using ::cdh::testing::IsOk;
 
 SecretBytes TestKey(size_t n) {
   SecretBytes k(n);
@@ -32,7 +36,7 @@ TEST(XtsEngineTest, ThreadedResultEqualsPerSectorReference) {
     for (unsigned threads : {1u, 2u, 3u}) {
       SCOPED_TRACE(::testing::Message() << "sector " << ss << " threads " << threads);
       auto engine = XtsEngine::New(key, {.sector_size = ss, .threads = threads, .min_parallel_bytes = 4096});
-      ASSERT_TRUE(engine.ok()) << engine.status();
+      ASSERT_THAT(engine, IsOk());
       const size_t sectors = 257;
       auto data = RandomData(sectors * ss, ss + threads);
       std::vector<uint8_t> ct(data.size()), ref(data.size());
@@ -49,7 +53,7 @@ TEST(XtsEngineTest, ThreadedResultEqualsPerSectorReference) {
 
 TEST(XtsEngineTest, ConcurrentCallersShareOneEngine) {
   auto engine = XtsEngine::New(TestKey(64), {.sector_size = 4096, .threads = 2, .min_parallel_bytes = 8192});
-  ASSERT_TRUE(engine.ok());
+  ASSERT_THAT(engine, IsOk());
   auto data = RandomData(64 * 4096, 1);
   std::vector<uint8_t> expected(data.size());
   ASSERT_TRUE((*engine)->Encrypt(5, data, expected).ok());
@@ -68,15 +72,15 @@ TEST(XtsEngineTest, ConcurrentCallersShareOneEngine) {
 }
 
 TEST(XtsEngineTest, RejectsBadArguments) {
-  EXPECT_EQ(XtsEngine::New(TestKey(64), {.sector_size = 1024}).status().code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(XtsEngine::New(TestKey(64), {.threads = 0}).status().code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(XtsEngine::New(TestKey(40), {}).status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(XtsEngine::New(TestKey(64), {.sector_size = 1024}), StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(XtsEngine::New(TestKey(64), {.threads = 0}), StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(XtsEngine::New(TestKey(40), {}), StatusIs(absl::StatusCode::kInvalidArgument));
   auto engine = XtsEngine::New(TestKey(64), {.sector_size = 4096});
-  ASSERT_TRUE(engine.ok());
+  ASSERT_THAT(engine, IsOk());
   std::vector<uint8_t> a(4096 + 512), b(4096 + 512);
-  EXPECT_EQ((*engine)->Decrypt(0, a, b).code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT((*engine)->Decrypt(0, a, b), StatusIs(absl::StatusCode::kInvalidArgument));
   std::vector<uint8_t> c(4096), d(4096);
-  EXPECT_EQ((*engine)->Decrypt(UINT64_MAX / 8, c, d).code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT((*engine)->Decrypt(UINT64_MAX / 8, c, d), StatusIs(absl::StatusCode::kInvalidArgument));
 }
 
 // FillAndDecrypt gives the bytes Decrypt gives, whatever the thread count, chunk size and
@@ -89,7 +93,7 @@ TEST(XtsEngineTest, FillAndDecryptEqualsDecryptAndFillsEachChunkOnceInOrder) {
       for (size_t chunk_sectors : {1u, 3u, 16u}) {
         auto engine = XtsEngine::New(key, {.sector_size = ss, .threads = threads, .min_parallel_bytes = 4096,
                                            .pipeline_chunk_bytes = chunk_sectors * ss});
-        ASSERT_TRUE(engine.ok()) << engine.status();
+        ASSERT_THAT(engine, IsOk());
         for (size_t sectors : {1u, 2u, 7u, 48u, 53u}) {
           SCOPED_TRACE(::testing::Message() << "sector " << ss << " threads " << threads << " chunk " << chunk_sectors
                                             << " sectors " << sectors);
@@ -125,35 +129,33 @@ TEST(XtsEngineTest, FillAndDecryptEqualsDecryptAndFillsEachChunkOnceInOrder) {
 // chunks already queued are drained before the call returns.
 TEST(XtsEngineTest, FillAndDecryptStopsAtTheFirstFillError) {
   auto engine = XtsEngine::New(TestKey(64), {.sector_size = 4096, .threads = 2, .pipeline_chunk_bytes = 8192});
-  ASSERT_TRUE(engine.ok());
+  ASSERT_THAT(engine, IsOk());
   std::vector<uint8_t> buf(64 * 4096);
   int calls = 0;
   const absl::Status s = (*engine)->FillAndDecrypt(0, buf, [&](size_t off, std::span<uint8_t>) {
     ++calls;
     return off >= 5 * 8192 ? absl::UnavailableError("device gone") : absl::OkStatus();
   });
-  EXPECT_EQ(s.code(), absl::StatusCode::kUnavailable);
+  EXPECT_THAT(s, StatusIs(absl::StatusCode::kUnavailable));
   EXPECT_EQ(calls, 6);
   // The engine still works afterwards.
   EXPECT_TRUE((*engine)->FillAndDecrypt(0, buf, [](size_t, std::span<uint8_t>) { return absl::OkStatus(); }).ok());
 }
 
 TEST(XtsEngineTest, FillAndDecryptRejectsBadArguments) {
-  EXPECT_EQ(XtsEngine::New(TestKey(64), {.sector_size = 4096, .pipeline_chunk_bytes = 6144}).status().code(),
-            absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(XtsEngine::New(TestKey(64), {.sector_size = 512, .pipeline_chunk_bytes = 0}).status().code(),
-            absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(XtsEngine::New(TestKey(64), {.sector_size = 4096, .pipeline_chunk_bytes = 6144}), StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(XtsEngine::New(TestKey(64), {.sector_size = 512, .pipeline_chunk_bytes = 0}), StatusIs(absl::StatusCode::kInvalidArgument));
   auto engine = XtsEngine::New(TestKey(64), {.sector_size = 4096, .threads = 2});
-  ASSERT_TRUE(engine.ok());
+  ASSERT_THAT(engine, IsOk());
   std::vector<uint8_t> a(4096 + 512);
   int calls = 0;
   auto fill = [&](size_t, std::span<uint8_t>) {
     ++calls;
     return absl::OkStatus();
   };
-  EXPECT_EQ((*engine)->FillAndDecrypt(0, a, fill).code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT((*engine)->FillAndDecrypt(0, a, fill), StatusIs(absl::StatusCode::kInvalidArgument));
   std::vector<uint8_t> c(4096);
-  EXPECT_EQ((*engine)->FillAndDecrypt(UINT64_MAX / 8, c, fill).code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT((*engine)->FillAndDecrypt(UINT64_MAX / 8, c, fill), StatusIs(absl::StatusCode::kInvalidArgument));
   EXPECT_EQ(calls, 0);
 }
 
@@ -167,7 +169,7 @@ TEST(AlignedBufferTest, AlignmentAndMove) {
   AlignedBuffer moved = std::move(*big);
   EXPECT_EQ(moved.data()[(3 << 20) - 1], 7);
   EXPECT_EQ(big->data(), nullptr);
-  EXPECT_EQ(AlignedBuffer::Allocate(0).status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(AlignedBuffer::Allocate(0), StatusIs(absl::StatusCode::kInvalidArgument));
 }
 
 // Real data from the real tool: `cryptsetup reencrypt --encrypt` wrote the data segment; the
@@ -179,13 +181,13 @@ TEST(XtsEngineTest, DecryptsDataSegmentsMadeByCryptsetup) {
     SCOPED_TRACE(::testing::Message() << "sector " << c.sector << " key bits " << c.key_bits);
     auto img = testutil::MakeLuksImage(dir, "img" + std::to_string(c.sector) + "_" + std::to_string(c.key_bits),
                                       {.plaintext_bytes = 2 << 20, .sector_size = c.sector, .key_bits = c.key_bits});
-    ASSERT_TRUE(img.ok()) << img.status();
+    ASSERT_THAT(img, IsOk());
     EXPECT_EQ(img->data_offset, 16u << 20);
     auto ct = testutil::ReadAt(img->path, img->data_offset, img->plaintext.size());
-    ASSERT_TRUE(ct.ok());
+    ASSERT_THAT(ct, IsOk());
     EXPECT_NE(*ct, img->plaintext);
     auto engine = XtsEngine::New(img->volume_key, {.sector_size = c.sector, .threads = 2});
-    ASSERT_TRUE(engine.ok()) << engine.status();
+    ASSERT_THAT(engine, IsOk());
     std::vector<uint8_t> pt(ct->size());
     ASSERT_TRUE((*engine)->Decrypt(0, *ct, pt).ok());
     EXPECT_TRUE(pt == img->plaintext);

@@ -1,5 +1,5 @@
 // End-to-end tests of the real `confidential-data-hub` binary over gRPC on a unix socket
-// under a temp directory (issue 2: API, reflection, socket lifecycle, codes, CLI round trip).
+// under a temp directory: API, reflection, socket lifecycle, codes, CLI round trip.
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
 #include <signal.h>
@@ -19,10 +19,14 @@
 #include "proto/api.grpc.pb.h"
 #include "proto/keyprovider.grpc.pb.h"
 #include "tests/proto/reflection_client.grpc.pb.h"
+#include "tests/daemon_fixture.h"
 #include "tests/test_util.h"
+#include "common/testing/status_matchers.h"
 
 namespace cdh::testing {
 namespace {
+
+using ::cdh::testing::IsOk;
 
 
 class DaemonTest : public ::testing::Test {
@@ -102,7 +106,7 @@ TEST_F(DaemonTest, ReflectionListsAndDescribesTheFiveServices) {
   ASSERT_TRUE(stream->Write(req));
   ASSERT_TRUE(stream->Read(&resp));
   ASSERT_GT(resp.file_descriptor_response().file_descriptor_proto_size(), 0);
-  EXPECT_NE(resp.file_descriptor_response().file_descriptor_proto(0).find("UnsealSecret"), std::string::npos);
+  EXPECT_THAT(std::string(resp.file_descriptor_response().file_descriptor_proto(0)), ::testing::HasSubstr("UnsealSecret"));
   stream->WritesDone();
 }
 
@@ -110,11 +114,11 @@ TEST_F(DaemonTest, KataFixtureUnsealsToTheResourceBytes) {
   auto daemon = Start(config_);
   std::string plaintext;
   grpc::Status st = Unseal(kKataSealed, &plaintext);
-  ASSERT_TRUE(st.ok()) << st.error_message();
+  ASSERT_THAT(st, IsOk()) << st.error_message();
   EXPECT_EQ(plaintext, "unsealed_secret");
-  // The kata agent sends secret files untrimmed (field case S3).
+  // The kata agent sends secret files untrimmed.
   st = Unseal(std::string(kKataSealed) + "\n", &plaintext);
-  ASSERT_TRUE(st.ok()) << st.error_message();
+  ASSERT_THAT(st, IsOk()) << st.error_message();
   EXPECT_EQ(plaintext, "unsealed_secret");
 }
 
@@ -123,22 +127,22 @@ TEST_F(DaemonTest, EveryFailureGetsItsCodeAndANamedReason) {
   std::string out;
   grpc::Status st = GetResource("kbs:///default/missing/key", &out);
   EXPECT_EQ(st.error_code(), grpc::StatusCode::NOT_FOUND);
-  EXPECT_NE(st.error_message().find("Get Resource failed"), std::string::npos);
-  EXPECT_NE(st.error_message().find("kbs:///default/missing/key"), std::string::npos);
+  EXPECT_THAT(std::string(st.error_message()), ::testing::HasSubstr("Get Resource failed"));
+  EXPECT_THAT(std::string(st.error_message()), ::testing::HasSubstr("kbs:///default/missing/key"));
 
   st = GetResource("file:///etc/passwd", &out);
   EXPECT_EQ(st.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
-  EXPECT_NE(st.error_message().find("scheme"), std::string::npos);
+  EXPECT_THAT(std::string(st.error_message()), ::testing::HasSubstr("scheme"));
 
   std::string tampered = kKataSealed;
   tampered[tampered.size() - 5] = tampered[tampered.size() - 5] == 'A' ? 'B' : 'A';
   st = Unseal(tampered, &out);
   EXPECT_EQ(st.error_code(), grpc::StatusCode::PERMISSION_DENIED) << st.error_message();
-  EXPECT_NE(st.error_message().find("signature"), std::string::npos);
+  EXPECT_THAT(std::string(st.error_message()), ::testing::HasSubstr("signature"));
 
   st = Unseal("sealed.YQ==.YQ.YQ", &out);
   EXPECT_EQ(st.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
-  EXPECT_NE(st.error_message().find("base64url"), std::string::npos);
+  EXPECT_THAT(std::string(st.error_message()), ::testing::HasSubstr("base64url"));
 
   st = Unseal(std::string("\x00\xff\xfe", 3), &out);
   EXPECT_EQ(st.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
@@ -150,7 +154,7 @@ TEST_F(DaemonTest, EveryFailureGetsItsCodeAndANamedReason) {
     api::SecureMountResponse resp;
     st = api::SecureMountService::NewStub(Channel())->SecureMount(&ctx, req, &resp);
     EXPECT_EQ(st.error_code(), grpc::StatusCode::UNIMPLEMENTED);
-    EXPECT_NE(st.error_message().find("no-such-volume"), std::string::npos);
+    EXPECT_THAT(std::string(st.error_message()), ::testing::HasSubstr("no-such-volume"));
   }
   {
     grpc::ClientContext ctx;
@@ -159,8 +163,7 @@ TEST_F(DaemonTest, EveryFailureGetsItsCodeAndANamedReason) {
     st = api::ImagePullService::NewStub(Channel())->PullImage(&ctx, req, &resp);
     // An empty image_url: refused before anything is fetched (PullImage is implemented, issue 10).
     EXPECT_EQ(st.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
-    EXPECT_NE(st.error_message().find("Image Pull error: Illegal image reference"), std::string::npos)
-        << st.error_message();
+    EXPECT_THAT(std::string(st.error_message()), ::testing::HasSubstr("Image Pull error: Illegal image reference"));
   }
   {
     grpc::ClientContext ctx;
@@ -168,15 +171,15 @@ TEST_F(DaemonTest, EveryFailureGetsItsCodeAndANamedReason) {
     keyprovider::KeyProviderKeyWrapProtocolOutput resp;
     st = keyprovider::KeyProviderService::NewStub(Channel())->WrapKey(&ctx, req, &resp);
     EXPECT_EQ(st.error_code(), grpc::StatusCode::UNIMPLEMENTED);
-    EXPECT_NE(st.error_message().find("WrapKey"), std::string::npos);
+    EXPECT_THAT(std::string(st.error_message()), ::testing::HasSubstr("WrapKey"));
   }
   // The daemon is still alive and serving after all of that.
   st = GetResource("kbs:///default/sealed-secret/test", &out);
-  ASSERT_TRUE(st.ok());
+  ASSERT_THAT(st, IsOk());
   EXPECT_EQ(out, "unsealed_secret");
 }
 
-// Field case S4: a URI naming another host is answered from the configured provider; the
+// A URI naming another host is answered from the configured provider; the
 // host is never contacted (a listener there would see no connection).
 TEST_F(DaemonTest, ForeignAuthorityInAResourceUriIsNeverContacted) {
   int listener = socket(AF_INET, SOCK_STREAM, 0);
@@ -191,15 +194,15 @@ TEST_F(DaemonTest, ForeignAuthorityInAResourceUriIsNeverContacted) {
   auto daemon = Start(config_);
   std::string out;
   grpc::Status st = GetResource("kbs://" + authority + "/default/sealed-secret/test", &out);
-  ASSERT_TRUE(st.ok()) << st.error_message();
+  ASSERT_THAT(st, IsOk()) << st.error_message();
   EXPECT_EQ(out, "unsealed_secret");
   fcntl(listener, F_SETFL, O_NONBLOCK);
   EXPECT_LT(accept(listener, nullptr, nullptr), 0) << "the daemon connected to the URI's host";
   close(listener);
-  EXPECT_NE(ReadFile(dir_.path() + "/daemon.log").find("configured broker is used instead"), std::string::npos);
+  EXPECT_THAT(std::string(ReadFile(dir_.path() + "/daemon.log")), ::testing::HasSubstr("configured broker is used instead"));
 }
 
-// Field case R4: socket file lifecycle.
+// Socket file lifecycle.
 TEST_F(DaemonTest, SocketIsPrivateAndALiveOneIsNeverTakenOver) {
   auto first = Start(config_);
   struct stat st;
@@ -207,8 +210,8 @@ TEST_F(DaemonTest, SocketIsPrivateAndALiveOneIsNeverTakenOver) {
   EXPECT_EQ(st.st_mode & 0777, 0600u);
   // A second daemon on the same path refuses to start and leaves the first one serving.
   Daemon second(config_, dir_.path() + "/second.log");
-  EXPECT_EQ(second.Wait(20), 1);
-  EXPECT_NE(ReadFile(dir_.path() + "/second.log").find("already listening"), std::string::npos);
+  EXPECT_EQ(second.Wait(absl::Seconds(20)), 1);
+  EXPECT_THAT(std::string(ReadFile(dir_.path() + "/second.log")), ::testing::HasSubstr("already listening"));
   std::string out;
   EXPECT_TRUE(GetResource("kbs:///default/sealed-secret/test", &out).ok());
   // kill -9 leaves a stale socket file; a restart replaces it.
@@ -219,11 +222,11 @@ TEST_F(DaemonTest, SocketIsPrivateAndALiveOneIsNeverTakenOver) {
   EXPECT_TRUE(GetResource("kbs:///default/sealed-secret/test", &out).ok());
 }
 
-// Field case R4: a client started before the server waits for it (within its deadline).
+// A client started before the server waits for it (within its deadline).
 TEST_F(DaemonTest, ClientStartedBeforeTheDaemonWaitsForIt) {
   CommandResult early;
   std::thread client([&] {
-    early = RunCommand({BinaryPath("tools/cdh-tool"), "--socket", "unix://" + grpc_socket_, "--timeout", "20",
+    early = RunCommand({CdhToolBinary(), "--socket", "unix://" + grpc_socket_, "--timeout", "20",
                         "get-resource", "kbs:///default/sealed-secret/test"});
   });
   // The daemon starts only after the client is already waiting.
@@ -258,12 +261,12 @@ TEST_F(DaemonTest, BadConfigurationFailsAtStartupNamingTheKey) {
   std::string config = dir_.Write("bad.toml", "[kbc]\nname = \"offline_fs_kbc\"\n[log]\nlevel = 3\n");
   Daemon daemon(config, dir_.path() + "/bad.log");
   EXPECT_EQ(daemon.Wait(), 1);
-  EXPECT_NE(ReadFile(dir_.path() + "/bad.log").find("log.level"), std::string::npos);
-  auto r = RunCommand({BinaryPath("daemon/confidential-data-hub"), "--no-such-flag"});
+  EXPECT_THAT(std::string(ReadFile(dir_.path() + "/bad.log")), ::testing::HasSubstr("log.level"));
+  auto r = RunCommand({DaemonBinary(), "--no-such-flag"});
   EXPECT_NE(r.exit_code, 0);
-  r = RunCommand({BinaryPath("daemon/confidential-data-hub"), "--version"});
+  r = RunCommand({DaemonBinary(), "--version"});
   EXPECT_EQ(r.exit_code, 0);
-  EXPECT_NE(r.out.find("confidential-data-hub"), std::string::npos);
+  EXPECT_THAT(std::string(r.out), ::testing::HasSubstr("confidential-data-hub"));
 }
 
 // `[secure_mount] data_path` names a path that this machine cannot run: a startup error naming
@@ -277,19 +280,19 @@ TEST_F(DaemonTest, UnavailableSecureMountDataPathFailsAtStartupNamingTheKey) {
   std::string config = WriteConfig("kernel.toml", "[secure_mount]\ndata_path = \"kernel\"\n");
   Daemon daemon(config, dir_.path() + "/kernel.log");
   EXPECT_EQ(daemon.Wait(), 1);
-  EXPECT_NE(ReadFile(dir_.path() + "/kernel.log").find("secure_mount.data_path"), std::string::npos)
+  EXPECT_THAT(std::string(ReadFile(dir_.path() + "/kernel.log")), ::testing::HasSubstr("secure_mount.data_path"))
       << ReadFile(dir_.path() + "/kernel.log");
   auto d = Start(config_);
   ASSERT_TRUE(d->Running());
   d->Signal(SIGTERM);
   d->Wait();
-  EXPECT_NE(ReadFile(dir_.path() + "/daemon.log").find("secure_mount.data_path = \"auto\""), std::string::npos)
+  EXPECT_THAT(std::string(ReadFile(dir_.path() + "/daemon.log")), ::testing::HasSubstr("secure_mount.data_path = \"auto\""))
       << ReadFile(dir_.path() + "/daemon.log");
 }
 
 // The `secret` CLI's output unseals in the daemon, and the CLI unseals what the daemon would.
 TEST_F(DaemonTest, SecretCliRoundTripsThroughTheDaemon) {
-  auto keygen = RunCommand({BinaryPath("tools/secret"), "keygen", "--kid", "demo", "--output-dir", dir_.path()});
+  auto keygen = RunCommand({SecretBinary(), "keygen", "--kid", "demo", "--output-dir", dir_.path()});
   ASSERT_EQ(keygen.exit_code, 0) << keygen.err;
   // Publish the public key and the secret as broker resources.
   nlohmann::json resources = nlohmann::json::parse(ReadFile(resource_file_));
@@ -297,35 +300,35 @@ TEST_F(DaemonTest, SecretCliRoundTripsThroughTheDaemon) {
   resources["default/app/key"] = Base64StdEncode(std::string("dataset-key\x00\x01", 13));
   dir_.Write("resources.json", resources.dump());
 
-  auto seal = RunCommand({BinaryPath("tools/secret"), "seal", "--signing-kid", "kbs:///default/signing-key/demo",
+  auto seal = RunCommand({SecretBinary(), "seal", "--signing-kid", "kbs:///default/signing-key/demo",
                           "--signing-jwk-path", dir_.path() + "/demo-private.json", "vault", "--resource-uri",
                           "kbs:///default/app/key", "--provider", "kbs"});
   ASSERT_EQ(seal.exit_code, 0) << seal.err;
   std::string sealed = seal.out;
   ASSERT_EQ(sealed.rfind("sealed.", 0), 0u) << sealed;
-  EXPECT_NE(seal.err.find("Warning: Secrets must be provisioned"), std::string::npos);
+  EXPECT_THAT(std::string(seal.err), ::testing::HasSubstr("Warning: Secrets must be provisioned"));
 
   auto daemon = Start(config_);
   std::string plaintext;
   grpc::Status st = Unseal(sealed, &plaintext);  // with the CLI's trailing newline
-  ASSERT_TRUE(st.ok()) << st.error_message();
+  ASSERT_THAT(st, IsOk()) << st.error_message();
   EXPECT_EQ(plaintext, std::string("dataset-key\x00\x01", 13));
 
   std::string file = dir_.Write("pointer", sealed);
-  auto unseal = RunCommand({BinaryPath("tools/secret"), "unseal", "-f", file, "-c", config_});
+  auto unseal = RunCommand({SecretBinary(), "unseal", "-f", file, "-c", config_});
   ASSERT_EQ(unseal.exit_code, 0) << unseal.err;
   EXPECT_EQ(ReadFile(file + ".unsealed"), std::string("dataset-key\x00\x01", 13));
   // It refuses to overwrite.
-  EXPECT_NE(RunCommand({BinaryPath("tools/secret"), "unseal", "-f", file, "-c", config_}).exit_code, 0);
+  EXPECT_NE(RunCommand({SecretBinary(), "unseal", "-f", file, "-c", config_}).exit_code, 0);
   // The private key file is owner-only.
   struct stat stt;
   ASSERT_EQ(stat((dir_.path() + "/demo-private.json").c_str(), &stt), 0);
   EXPECT_EQ(stt.st_mode & 0777, 0600u);
 }
 
-// Issue 7: an envelope secret sealed with the CLI for the `kbs` provider unseals in the daemon.
+// An envelope secret sealed with the CLI for the `kbs` provider unseals in the daemon.
 TEST_F(DaemonTest, EnvelopeSecretSealedWithTheCliUnsealsInTheDaemon) {
-  ASSERT_EQ(RunCommand({BinaryPath("tools/secret"), "keygen", "--kid", "env", "--output-dir", dir_.path()}).exit_code, 0);
+  ASSERT_EQ(RunCommand({SecretBinary(), "keygen", "--kid", "env", "--output-dir", dir_.path()}).exit_code, 0);
   std::string kek(32, '\0');
   for (int i = 0; i < 32; ++i) kek[i] = static_cast<char>(0xa0 + i);
   std::string kek_path = dir_.Write("kek.bin", kek);
@@ -335,7 +338,7 @@ TEST_F(DaemonTest, EnvelopeSecretSealedWithTheCliUnsealsInTheDaemon) {
   resources["default/kek/1"] = Base64StdEncode(kek);
   dir_.Write("resources.json", resources.dump());
 
-  auto seal = RunCommand({BinaryPath("tools/secret"), "seal", "--signing-kid", "kbs:///default/signing-key/env",
+  auto seal = RunCommand({SecretBinary(), "seal", "--signing-kid", "kbs:///default/signing-key/env",
                           "--signing-jwk-path", dir_.path() + "/env-private.json", "envelope", "-k",
                           "kbs:///default/kek/1", "-f", secret_path, "kbs", "--kek-path", kek_path});
   ASSERT_EQ(seal.exit_code, 0) << seal.err;
@@ -343,7 +346,7 @@ TEST_F(DaemonTest, EnvelopeSecretSealedWithTheCliUnsealsInTheDaemon) {
   auto daemon = Start(config_);
   std::string plaintext;
   grpc::Status st = Unseal(seal.out, &plaintext);
-  ASSERT_TRUE(st.ok()) << st.error_message();
+  ASSERT_THAT(st, IsOk()) << st.error_message();
   EXPECT_EQ(plaintext, "correct horse battery staple\n");
 
   // The broker's KEK changed: authentication fails, nothing is returned.
@@ -354,7 +357,7 @@ TEST_F(DaemonTest, EnvelopeSecretSealedWithTheCliUnsealsInTheDaemon) {
   EXPECT_TRUE(plaintext.empty());
 }
 
-// Issue 7: UnWrapKey with a packet built by an independent implementation (python3-cryptography).
+// UnWrapKey with a packet built by an independent implementation (python3-cryptography).
 TEST_F(DaemonTest, UnWrapKeyReturnsTheLayerKeyAsOcicryptParsesIt) {
   std::string kek_hex = "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f";
   nlohmann::json resources = nlohmann::json::parse(ReadFile(resource_file_));
@@ -372,7 +375,7 @@ TEST_F(DaemonTest, UnWrapKeyReturnsTheLayerKeyAsOcicryptParsesIt) {
     req.set_keyproviderkeywrapprotocolinput(made.out);
     keyprovider::KeyProviderKeyWrapProtocolOutput resp;
     grpc::Status st = keyprovider::KeyProviderService::NewStub(Channel())->UnWrapKey(&ctx, req, &resp);
-    ASSERT_TRUE(st.ok()) << version << ": " << st.error_message();
+    ASSERT_THAT(st, IsOk()) << version << ": " << st.error_message();
     EXPECT_EQ(resp.keyproviderkeywrapprotocoloutput(), R"({"keyunwrapresults":{"optsdata":[255,0,171]}})");
   }
   grpc::ClientContext ctx;
@@ -381,7 +384,7 @@ TEST_F(DaemonTest, UnWrapKeyReturnsTheLayerKeyAsOcicryptParsesIt) {
   keyprovider::KeyProviderKeyWrapProtocolOutput resp;
   grpc::Status st = keyprovider::KeyProviderService::NewStub(Channel())->UnWrapKey(&ctx, req, &resp);
   EXPECT_EQ(st.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
-  EXPECT_NE(st.error_message().find("no AnnotationPacket"), std::string::npos);
+  EXPECT_THAT(std::string(st.error_message()), ::testing::HasSubstr("no AnnotationPacket"));
 }
 
 }  // namespace

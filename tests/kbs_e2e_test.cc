@@ -1,5 +1,5 @@
 // End to end, real binaries: `confidential-data-hub` (cc_kbc, sample attester) <-> `kbs-dev`,
-// over gRPC on a unix socket and HTTP on a loopback port 0 (issue 3).
+// over gRPC on a unix socket and HTTP on a loopback port 0.
 // The sample attester stands in for a TEE: none exists on a test machine. kbs-dev checks the
 // nonce and the report-data binding of the sample evidence, as Trustee's sample verifier does.
 #include <grpcpp/grpcpp.h>
@@ -16,69 +16,61 @@
 #include "absl/time/clock.h"
 #include "common/json.h"
 #include "common/strings.h"
-#include "kbs-client/curl_http_client.h"
+#include "http/curl_http_client.h"
 #include "proto/api.grpc.pb.h"
 #include "tests/spec_vectors.h"
+#include "tests/daemon_fixture.h"
 #include "tests/test_util.h"
-
-extern char** environ;
+#include "common/testing/status_matchers.h"
 
 namespace cdh::testing {
 namespace {
+
+using ::cdh::testing::IsOk;
 
 // A running `kbs-dev` child process on 127.0.0.1, port 0 (read back from --port-file).
 class KbsDevProcess {
  public:
   KbsDevProcess(const std::string& dir, std::vector<std::string> extra) {
-    std::string bin = BinaryPath("kbs-dev/kbs-dev");
     port_file_ = dir + "/kbs-dev.port";
     log_ = dir + "/kbs-dev.log";
-    std::vector<std::string> argv = {bin, "--resource-dir", dir + "/kbs-resources", "--port-file", port_file_,
-                                     "--insecure-admin"};
+    std::vector<std::string> argv = {BinaryPath("kbs-dev/kbs-dev"), "--resource-dir", dir + "/kbs-resources",
+                                     "--port-file", port_file_, "--insecure-admin"};
     argv.insert(argv.end(), extra.begin(), extra.end());
-    std::vector<char*> args;
-    for (auto& a : argv) args.push_back(a.data());
-    args.push_back(nullptr);
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_addopen(&fa, 1, log_.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0600);
-    posix_spawn_file_actions_addopen(&fa, 2, log_.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0600);
-    if (posix_spawn(&pid_, bin.c_str(), &fa, nullptr, args.data(), environ) != 0) pid_ = -1;
-    posix_spawn_file_actions_destroy(&fa);
-    for (int i = 0; i < 2000 && pid_ > 0; ++i) {  // up to 20 s
+    auto child = ChildProcess::Start(argv, {.log_path = log_});
+    if (!child.ok()) return;
+    child_ = std::move(child).value();
+    // The port file appears when kbs-dev listens (an event in another process: polled in short steps).
+    for (int i = 0; i < 2000 && child_->Running(); ++i) {  // up to 20 s
       std::string port = ReadFile(port_file_);
       if (!port.empty()) {
         url_ = "http://127.0.0.1:" + port;
         break;
       }
-      usleep(10000);
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }
   }
   ~KbsDevProcess() {
-    if (pid_ > 0) {
-      kill(pid_, SIGTERM);
-      int status;
-      waitpid(pid_, &status, 0);
-    }
+    if (child_ != nullptr) child_->Stop(absl::Seconds(10));
   }
   const std::string& url() const { return url_; }
   std::string log() const { return ReadFile(log_); }
 
   int Post(const std::string& path, const std::string& body) {
-    auto http = std::move(kbs::CurlHttpClient::New({})).value();
+    auto http = std::move(http::CurlHttpClient::New({})).value();
     auto r = http->Send({"POST", url_ + path, {{"Content-Type", "application/octet-stream"}}, body},
                         absl::Now() + absl::Seconds(10));
     return r.ok() ? r->status : -1;
   }
   nlohmann::json Stats() {
-    auto http = std::move(kbs::CurlHttpClient::New({})).value();
+    auto http = std::move(http::CurlHttpClient::New({})).value();
     auto r = http->Send({"GET", url_ + "/kbs-dev/v0/stats", {}, ""}, absl::Now() + absl::Seconds(10));
     if (!r.ok()) return {};
     return ParseJson(r->body, "stats").value_or(nlohmann::json());
   }
 
  private:
-  pid_t pid_ = -1;
+  std::unique_ptr<ChildProcess> child_;
   std::string port_file_, log_, url_;
 };
 
@@ -139,16 +131,16 @@ TEST_F(KbsE2eTest, GetResourceAndUnsealWithKbsKidThroughOneHandshake) {
   auto daemon = StartDaemon();
   std::string out;
   grpc::Status st = GetResource("kbs:///default/key/1", &out);
-  ASSERT_TRUE(st.ok()) << st.error_message() << ReadFile(DaemonLog());
+  ASSERT_THAT(st, IsOk()) << st.error_message() << ReadFile(DaemonLog());
   EXPECT_EQ(out, "dataset-key-bytes");
   // The kata fixture: kid kbs:///default/signing-key/sealed-secret, value kbs:///default/sealed-secret/test.
   st = Unseal(kKataSealed, &out);
-  ASSERT_TRUE(st.ok()) << st.error_message();
+  ASSERT_THAT(st, IsOk()) << st.error_message();
   EXPECT_EQ(out, "unsealed_secret");
   EXPECT_EQ(Handshakes(), 1);
   std::string log = ReadFile(DaemonLog());
-  EXPECT_NE(log.find("attestation: TEE `sample`, configured"), std::string::npos) << log;
-  EXPECT_NE(log.find("cc_kbc: attested to the KBS; token valid until"), std::string::npos) << log;
+  EXPECT_THAT(std::string(log), ::testing::HasSubstr("attestation: TEE `sample`, configured")) << log;
+  EXPECT_THAT(std::string(log), ::testing::HasSubstr("cc_kbc: attested to the KBS; token valid until")) << log;
   // Neither the secrets nor the credentials are ever logged.
   for (const char* never : {"unsealed_secret", "dataset-key-bytes", "Bearer", "kbs-session-id=", "eyJhbGciOiJFUzI1NiIs"}) {
     EXPECT_EQ(log.find(never), std::string::npos) << never;
@@ -186,7 +178,7 @@ TEST_F(KbsE2eTest, ConcurrentCallsShareOneHandshakeAndExpiryCausesExactlyOneMore
 TEST_F(KbsE2eTest, KataAgentPathOverTtrpc) {
   StartKbs();
   auto daemon = StartDaemon();
-  std::string tool = BinaryPath("tools/cdh-tool");
+  std::string tool = CdhToolBinary();
   std::string ttrpc = "unix://" + dir_.path() + "/run/ttrpc.sock";
   CommandResult got = RunCommand({tool, "--ttrpc", "--socket", ttrpc, "get-resource", "kbs:///default/key/1"});
   ASSERT_EQ(got.exit_code, 0) << got.err;
@@ -196,11 +188,11 @@ TEST_F(KbsE2eTest, KataAgentPathOverTtrpc) {
   EXPECT_EQ(unsealed.out, "unsealed_secret");
   CommandResult missing = RunCommand({tool, "--ttrpc", "--socket", ttrpc, "get-resource", "kbs:///default/key/nope"});
   EXPECT_NE(missing.exit_code, 0);
-  EXPECT_NE(missing.err.find("NOT_FOUND"), std::string::npos) << missing.err;
+  EXPECT_THAT(std::string(missing.err), ::testing::HasSubstr("NOT_FOUND")) << missing.err;
   EXPECT_EQ(Handshakes(), 1);
 }
 
-// Field case K7: cc_kbc with no TEE on this machine and no `tee = "sample"` -> the daemon refuses
+// Cc_kbc with no TEE on this machine and no `tee = "sample"` -> the daemon refuses
 // to start and says what it probed; it never falls back to sample evidence.
 TEST_F(KbsE2eTest, NoTeeAndNoSampleConfiguredRefusesToStart) {
   if (std::filesystem::exists("/dev/tdx_guest") || std::filesystem::exists("/dev/tpm0") ||
@@ -209,11 +201,11 @@ TEST_F(KbsE2eTest, NoTeeAndNoSampleConfiguredRefusesToStart) {
   }
   StartKbs();
   Daemon d(Config(""), DaemonLog());
-  EXPECT_NE(d.Wait(20), 0);
+  EXPECT_NE(d.Wait(absl::Seconds(20)), 0);
   std::string log = ReadFile(DaemonLog());
-  EXPECT_NE(log.find("no TEE detected"), std::string::npos) << log;
-  EXPECT_NE(log.find("/dev/tdx_guest"), std::string::npos) << log;
-  EXPECT_NE(log.find("tee = \"sample\""), std::string::npos) << log;
+  EXPECT_THAT(std::string(log), ::testing::HasSubstr("no TEE detected")) << log;
+  EXPECT_THAT(std::string(log), ::testing::HasSubstr("/dev/tdx_guest")) << log;
+  EXPECT_THAT(std::string(log), ::testing::HasSubstr("tee = \"sample\"")) << log;
   EXPECT_EQ(kbs_->Stats().value("auth", -1), 0);  // no sample evidence was ever sent
 }
 

@@ -1,5 +1,6 @@
-// Known-answer vectors of ../shared/spec/kbs-protocol.md §2.5, §3.6 and §8.1, shared by the
-// crypto, kbs-client and kbs-dev tests. Test keys only: they are published in the spec.
+// Known-answer vectors of the KBS protocol (Trustee: confidential-containers/trustee kbs/docs/kbs_attestation_protocol.md, and the Rust client's tests in
+// guest-components attestation-agent/kbs_protocol/), shared by the crypto, kbs-client and kbs-dev
+// tests. Test keys only: they are public.
 #ifndef CDH_TESTS_KBS_KAT_VECTORS_H_
 #define CDH_TESTS_KBS_KAT_VECTORS_H_
 

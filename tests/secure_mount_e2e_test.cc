@@ -16,11 +16,15 @@
 #include "proto/cdh_ext.grpc.pb.h"
 #include "storage/process.h"
 #include "storage/testing/luks_image.h"
+#include "tests/daemon_fixture.h"
 #include "tests/test_util.h"
 #include "ttrpc/client.h"
+#include "common/testing/status_matchers.h"
 
 namespace cdh::testing {
 namespace {
+
+using ::cdh::testing::IsOk;
 
 
 class SecureMountE2eTest : public ::testing::Test {
@@ -36,7 +40,7 @@ class SecureMountE2eTest : public ::testing::Test {
     auto rc = storage::RunProgram({"mkfs.ext4", "-q", "-F", "-b", "4096", "-d", src, plain, "16M"}, &out);
     ASSERT_TRUE(rc.ok() && *rc == 0) << out;
     auto img = storage::testutil::MakeLuksImage(tmp_, "vol", {.sector_size = 4096, .plaintext_file = plain});
-    ASSERT_TRUE(img.ok()) << img.status();
+    ASSERT_THAT(img, IsOk());
     image_ = img->path;
     nlohmann::json resources = {{"default/luks/vol", Base64StdEncode(img->passphrase)}};
     const std::string res = dir_.Write("resources.json", resources.dump());
@@ -54,7 +58,7 @@ class SecureMountE2eTest : public ::testing::Test {
   void TearDown() override {
     if (daemon_ && daemon_->Running()) {
       daemon_->Signal(SIGTERM);
-      daemon_->Wait(30);
+      daemon_->Wait(absl::Seconds(30));
     }
     if (!mnt_.empty()) {
       EXPECT_FALSE(storage::testutil::IsMountPoint(mnt_));
@@ -97,12 +101,12 @@ class SecureMountE2eTest : public ::testing::Test {
 
 TEST_F(SecureMountE2eTest, MountReadRetryUnmount) {
   grpc::Status st = Mount(Options());
-  ASSERT_TRUE(st.ok()) << st.error_message() << "\n" << ReadFile(dir_.path() + "/daemon.log");
+  ASSERT_THAT(st, IsOk()) << st.error_message() << "\n" << ReadFile(dir_.path() + "/daemon.log");
   EXPECT_EQ(ReadFile(mnt_ + "/hello.txt"), "hello through the data hub\n");
-  st = Mount(Options());  // R3: the retry is idempotent
-  EXPECT_TRUE(st.ok()) << st.error_message();
+  st = Mount(Options());  // The retry is idempotent
+  EXPECT_THAT(st, IsOk()) << st.error_message();
   st = Unmount();
-  EXPECT_TRUE(st.ok()) << st.error_message();
+  EXPECT_THAT(st, IsOk()) << st.error_message();
   EXPECT_FALSE(storage::testutil::IsMountPoint(mnt_));
   EXPECT_EQ(Unmount().error_code(), grpc::StatusCode::NOT_FOUND);
 }
@@ -112,18 +116,18 @@ TEST_F(SecureMountE2eTest, MountAndUnmountOverTtrpc) {
   const std::string sock = dir_.path() + "/run/ttrpc.sock";
   ASSERT_TRUE(daemon_->WaitForSocket(sock));
   auto client = ttrpc::Client::Connect(sock);
-  ASSERT_TRUE(client.ok()) << client.status();
+  ASSERT_THAT(client, IsOk());
   api::SecureMountRequest req;
   req.set_volume_type("block-device");
   for (const auto& [k, v] : Options()) (*req.mutable_options())[k] = v;
   req.set_mount_point(mnt_);
   auto reply = (*client)->Call("api.SecureMountService", "SecureMount", req.SerializeAsString(), absl::Seconds(60));
-  ASSERT_TRUE(reply.ok()) << reply.status();
+  ASSERT_THAT(reply, IsOk());
   EXPECT_EQ(ReadFile(mnt_ + "/hello.txt"), "hello through the data hub\n");
   ext::UnmountRequest un;
   un.set_mount_point(mnt_);
   reply = (*client)->Call("cdh.ext.SecureMountExtService", "Unmount", un.SerializeAsString(), absl::Seconds(60));
-  ASSERT_TRUE(reply.ok()) << reply.status();
+  ASSERT_THAT(reply, IsOk());
   EXPECT_FALSE(storage::testutil::IsMountPoint(mnt_));
 }
 
@@ -142,10 +146,10 @@ TEST_F(SecureMountE2eTest, BadRequestsAreRefusedWithTheirCodes) {
 
 TEST_F(SecureMountE2eTest, ShutdownTearsVolumesDown) {
   grpc::Status st = Mount(Options());
-  ASSERT_TRUE(st.ok()) << st.error_message();
+  ASSERT_THAT(st, IsOk()) << st.error_message();
   ASSERT_TRUE(storage::testutil::IsMountPoint(mnt_));
   daemon_->Signal(SIGTERM);
-  EXPECT_EQ(daemon_->Wait(30), 0);
+  EXPECT_EQ(daemon_->Wait(absl::Seconds(30)), 0);
   EXPECT_FALSE(storage::testutil::IsMountPoint(mnt_));
 }
 
@@ -153,11 +157,11 @@ TEST_F(SecureMountE2eTest, ShutdownTearsVolumesDown) {
 // mount is detached lazily), and no mount of ours stays in the mount table.
 TEST_F(SecureMountE2eTest, ShutdownWithABusyVolumeExitsAndDetaches) {
   grpc::Status st = Mount(Options());
-  ASSERT_TRUE(st.ok()) << st.error_message();
+  ASSERT_THAT(st, IsOk()) << st.error_message();
   std::ifstream held(mnt_ + "/hello.txt");  // keeps the ext4 mount busy
   ASSERT_TRUE(held.good());
   daemon_->Signal(SIGTERM);
-  EXPECT_EQ(daemon_->Wait(30), 0) << ReadFile(dir_.path() + "/daemon.log");
+  EXPECT_EQ(daemon_->Wait(absl::Seconds(30)), 0) << ReadFile(dir_.path() + "/daemon.log");
   EXPECT_FALSE(storage::testutil::IsMountPoint(mnt_));
   std::ifstream f("/proc/self/mountinfo");
   for (std::string line; std::getline(f, line);) {

@@ -1,4 +1,6 @@
-// Test vectors of ../shared/spec/cdh-api.md §15, shared by every test that needs them.
+// Test vectors of upstream CDH (confidential-containers/guest-components, the sealed-secret
+// fixtures of confidential-data-hub/hub/src/secret/ and kata's CI,
+// kata-containers/kata-containers tests/integration/kubernetes/), shared by every test that needs them.
 #ifndef CDH_TESTS_SPEC_VECTORS_H_
 #define CDH_TESTS_SPEC_VECTORS_H_
 

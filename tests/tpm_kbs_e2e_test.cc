@@ -11,14 +11,18 @@
 #include "attestation/verifier/evidence_verifier.h"
 #include "common/base64.h"
 #include "crypto/hash.h"
-#include "kbs-client/curl_http_client.h"
+#include "http/curl_http_client.h"
 #include "kbs-client/kbs_client.h"
 #include "kbs-dev/kbs_dev_server.h"
 #include "proto/api.grpc.pb.h"
+#include "tests/daemon_fixture.h"
 #include "tests/test_util.h"
+#include "common/testing/status_matchers.h"
 
 namespace cdh::testing {
 namespace {
+
+using ::cdh::testing::IsOk;
 
 using attestation::Attester;
 
@@ -53,11 +57,11 @@ class TpmKbsE2eTest : public ::testing::Test {
  protected:
   void SetUp() override {
     auto rig = attestation::SwtpmRig::Start();
-    ASSERT_TRUE(rig.ok()) << rig.status();
+    ASSERT_THAT(rig, IsOk());
     rig_ = std::move(rig).value();
     {
       auto tpm = attestation::EsysTpm::Open(rig_->tcti());
-      ASSERT_TRUE(tpm.ok()) << tpm.status();
+      ASSERT_THAT(tpm, IsOk());
       ASSERT_TRUE((*tpm)->ProvisionRsaAk(attestation::kDefaultTpmAkHandle).ok());
     }  // swtpm serves one connection at a time: close ours
     kbsdev::KbsDevOptions options;
@@ -65,9 +69,9 @@ class TpmKbsE2eTest : public ::testing::Test {
     options.insecure_admin = true;
     options.verifiers = attestation::DevelopmentVerifiers();
     auto kbs = kbsdev::KbsDevServer::Start(options);
-    ASSERT_TRUE(kbs.ok()) << kbs.status();
+    ASSERT_THAT(kbs, IsOk());
     kbs_ = std::move(kbs).value();
-    auto http = std::move(kbs::CurlHttpClient::New({})).value();
+    auto http = std::move(http::CurlHttpClient::New({})).value();
     auto r = http->Send({"POST", kbs_->url() + "/kbs/v0/resource/default/key/1",
                          {{"Content-Type", "application/octet-stream"}}, "tpm-attested-key"},
                         absl::Now() + absl::Seconds(10));
@@ -121,14 +125,14 @@ TEST_F(TpmKbsE2eTest, DaemonWithTpmAttesterFetchesAResource) {
   req.set_resourcepath("kbs:///default/key/1");
   api::GetResourceResponse resp;
   grpc::Status st = api::GetResourceService::NewStub(channel)->GetResource(&ctx, req, &resp);
-  ASSERT_TRUE(st.ok()) << st.error_message() << "\n" << ReadFile(log);
+  ASSERT_THAT(st, IsOk()) << st.error_message() << "\n" << ReadFile(log);
   EXPECT_EQ(resp.resource(), "tpm-attested-key");
   EXPECT_EQ(kbs_->stats().attest, 1u);
-  EXPECT_NE(ReadFile(log).find("attestation: TEE `tpm`"), std::string::npos) << ReadFile(log);
-  EXPECT_NE(ReadFile(log).find("bound to the TEE"), std::string::npos) << ReadFile(log);
+  EXPECT_THAT(std::string(ReadFile(log)), ::testing::HasSubstr("attestation: TEE `tpm`")) << ReadFile(log);
+  EXPECT_THAT(std::string(ReadFile(log)), ::testing::HasSubstr("bound to the TEE")) << ReadFile(log);
   daemon.reset();  // swtpm serves one connection at a time
   auto tpm = attestation::EsysTpm::Open(rig_->tcti());
-  ASSERT_TRUE(tpm.ok());
+  ASSERT_THAT(tpm, IsOk());
   EXPECT_EQ((*(*tpm)->ReadPcrs())[8],
             crypto::Sha256(std::string(32, '\0') + crypto::Sha256(kInitDataSha256)));
 }
@@ -139,10 +143,10 @@ TEST_F(TpmKbsE2eTest, UnbindableInitDataStopsTheDaemon) {
   toml.replace(toml.find("sha256"), 6, "sha384");
   std::string path = dir_.Write("initdata.toml", toml);
   Daemon daemon(DaemonConfig(dir_, kbs_->url(), rig_->tcti(), path), dir_.path() + "/daemon.log");
-  EXPECT_NE(daemon.Wait(20), 0);
+  EXPECT_NE(daemon.Wait(absl::Seconds(20)), 0);
   std::string log = ReadFile(dir_.path() + "/daemon.log");
-  EXPECT_NE(log.find(path), std::string::npos) << log;
-  EXPECT_NE(log.find("sha256"), std::string::npos) << log;
+  EXPECT_THAT(std::string(log), ::testing::HasSubstr(path)) << log;
+  EXPECT_THAT(std::string(log), ::testing::HasSubstr("sha256")) << log;
   EXPECT_EQ(kbs_->stats().auth, 0u);
 }
 
@@ -156,7 +160,7 @@ TEST_F(TpmKbsE2eTest, UnboundInitDataDenied) {
 
 TEST_F(TpmKbsE2eTest, GenuineClientSucceedsTamperedStaleOrWrongPcrsDenied) {
   auto ok = FetchWith(TamperingAttester::Mode::kNone);
-  ASSERT_TRUE(ok.ok()) << ok.status();
+  ASSERT_THAT(ok, IsOk());
   EXPECT_EQ(ok->RevealString(), "tpm-attested-key");
   for (auto mode : {TamperingAttester::Mode::kFlipQuote, TamperingAttester::Mode::kStaleNonce,
                     TamperingAttester::Mode::kWrongPcrs}) {

@@ -14,6 +14,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "common/secret_bytes.h"
+#include "common/unix_socket_address.h"
 #include "proto/api.pb.h"
 
 namespace cdh::tool {
@@ -33,16 +34,15 @@ class CdhClient {
                                                 absl::Duration timeout) = 0;
 };
 
-// A CdhClient over ttrpc on one connection. `address` is "unix:///path" or a path. When
-// nothing listens yet, retries with backoff (50 ms doubling to 1 s) for up to `connect_wait`
-// (a client started before the daemon, field case R4), then UNAVAILABLE. INVALID_ARGUMENT for
-// another scheme.
-absl::StatusOr<std::unique_ptr<CdhClient>> NewTtrpcCdhClient(std::string_view address,
+// A CdhClient over ttrpc on one connection. When nothing listens yet, retries with backoff
+// (50 ms doubling to 1 s) for up to `connect_wait` (a client started before the daemon), then
+// UNAVAILABLE.
+absl::StatusOr<std::unique_ptr<CdhClient>> NewTtrpcCdhClient(const UnixSocketAddress& address,
                                                              absl::Duration connect_wait = absl::ZeroDuration());
 
-// A CdhClient over gRPC (cdh-api.md §3.5). `address` is "unix:///path". Calls wait for the
-// daemon to be ready within their timeout (gRPC wait_for_ready), then UNAVAILABLE.
-absl::StatusOr<std::unique_ptr<CdhClient>> NewGrpcCdhClient(std::string_view address);
+// A CdhClient over gRPC (cdh-api.md §3.5). Calls wait for the daemon to be ready within their
+// timeout (gRPC wait_for_ready), then UNAVAILABLE.
+absl::StatusOr<std::unique_ptr<CdhClient>> NewGrpcCdhClient(const UnixSocketAddress& address);
 
 }  // namespace cdh::tool
 

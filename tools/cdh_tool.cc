@@ -3,8 +3,7 @@
 // or stdin, never from argv, and plaintexts go to stdout or a 0600 file.
 //
 // unseal-dir DIR does to a directory what the kata agent does to a pod's secret volume
-// (cdh-api.md §14; tools/unseal_dir.h), so ../shared/scenario.md can be reproduced without
-// Kubernetes.
+// (tools/unseal_dir.h), so the README's main job can be reproduced without Kubernetes.
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
@@ -47,7 +46,7 @@ int main(int argc, char** argv) {
   app.add_flag("--ttrpc", use_ttrpc, "Speak ttrpc, the kata agent's protocol (default socket " +
                                          std::string(cdh::kDefaultTtrpcSocket) + ")");
   app.add_option("--socket", socket,
-                 "Data hub address, unix:///path (default: the gRPC socket " + std::string(kDefaultGrpcSocket) +
+                 "Data hub address, unix:///path or /path (default: the gRPC socket " + std::string(kDefaultGrpcSocket) +
                      ", or the ttrpc one with --ttrpc)");
   app.add_option("--timeout", timeout_s, "Per-call timeout in seconds (the kata agent uses 50)")->capture_default_str();
   app.require_subcommand(1);
@@ -88,9 +87,12 @@ int main(int argc, char** argv) {
 
   CLI11_PARSE(app, argc, argv);
   if (socket.empty()) socket = use_ttrpc ? cdh::kDefaultTtrpcSocket : kDefaultGrpcSocket;
+  if (socket.starts_with('/')) socket = "unix://" + socket;  // a bare absolute path is accepted too
+  auto address = cdh::UnixSocketAddress::Parse(socket);
+  if (!address.ok()) return Fail("--socket", address.status());
   absl::Duration timeout = absl::Seconds(timeout_s);
-  // Both wait (within the timeout) for a daemon that is not listening yet (field case R4).
-  auto client = use_ttrpc ? cdh::tool::NewTtrpcCdhClient(socket, timeout) : cdh::tool::NewGrpcCdhClient(socket);
+  // Both wait (within the timeout) for a daemon that is not listening yet.
+  auto client = use_ttrpc ? cdh::tool::NewTtrpcCdhClient(*address, timeout) : cdh::tool::NewGrpcCdhClient(*address);
   if (!client.ok()) return Fail("connecting to the data hub", client.status());
 
   if (unseal->parsed()) {

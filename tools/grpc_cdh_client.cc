@@ -17,7 +17,7 @@ absl::Status FromGrpc(const grpc::Status& s) {
 }
 
 void SetDeadline(grpc::ClientContext& ctx, absl::Duration timeout) {
-  // Wait for a daemon that is not listening yet, within the deadline (field case R4).
+  // Wait for a daemon that is not listening yet, within the deadline.
   ctx.set_wait_for_ready(true);
   if (timeout == absl::InfiniteDuration() || timeout <= absl::ZeroDuration()) return;
   ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::microseconds(absl::ToInt64Microseconds(timeout)));
@@ -83,12 +83,8 @@ class GrpcCdhClient : public CdhClient {
 
 }  // namespace
 
-absl::StatusOr<std::unique_ptr<CdhClient>> NewGrpcCdhClient(std::string_view address) {
-  constexpr std::string_view kScheme = "unix://";
-  if (address.substr(0, kScheme.size()) != kScheme) {
-    return absl::InvalidArgumentError("gRPC address must be unix:///path");
-  }
-  std::string target = "unix:" + std::string(address.substr(kScheme.size()));
+absl::StatusOr<std::unique_ptr<CdhClient>> NewGrpcCdhClient(const UnixSocketAddress& address) {
+  std::string target = "unix:" + address.path();  // gRPC's name syntax for a unix socket path
   return std::make_unique<GrpcCdhClient>(grpc::CreateChannel(target, grpc::InsecureChannelCredentials()));
 }
 

@@ -122,7 +122,7 @@ int Unseal(const std::string& file, const std::string& config_path, const std::s
     sources.file_path = config_path;
     sources.file_text = *text;
   }
-  auto config = cdh::LoadConfig(sources);
+  auto config = cdh::LoadConfig(sources, cdh::BuiltinPlugins());
   if (!config.ok()) return Fail("invalid configuration", config.status());
   if (skip_verification) config->skip_sealed_secret_verification = true;
   if (!kid_dir.empty()) config->sealed_secret_key_dir = kid_dir;

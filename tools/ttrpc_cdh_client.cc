@@ -74,8 +74,9 @@ class TtrpcCdhClient : public CdhClient {
 
 }  // namespace
 
-absl::StatusOr<std::unique_ptr<CdhClient>> NewTtrpcCdhClient(std::string_view address, absl::Duration connect_wait) {
-  CDH_ASSIGN_OR_RETURN(std::string path, ttrpc::UnixSocketPath(address));
+absl::StatusOr<std::unique_ptr<CdhClient>> NewTtrpcCdhClient(const UnixSocketAddress& address,
+                                                             absl::Duration connect_wait) {
+  const std::string& path = address.path();
   absl::Time deadline = absl::Now() + connect_wait;
   absl::Duration backoff = absl::Milliseconds(50);
   for (;;) {

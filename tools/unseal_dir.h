@@ -1,5 +1,5 @@
 // UnsealDir: what the kata agent does to a secret volume (cdh-api.md §14, "Secret volumes"),
-// so the scenario of ../shared/scenario.md can be reproduced without Kubernetes.
+// so the README's main job (scripts/demo.sh) can be reproduced without Kubernetes.
 //
 // For each entry of `dir` (not recursive) that is a regular file or a symlink: resolve it to
 // its canonical target; if the target is a regular file whose first 7 bytes are "sealed.", read

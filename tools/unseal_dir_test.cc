@@ -5,20 +5,19 @@
 #include <filesystem>
 #include <fstream>
 
+#include "common/testing/temp_dir.h"
 #include "gtest/gtest.h"
+#include "common/testing/status_matchers.h"
 
 namespace cdh::tool {
 namespace {
+
+using ::cdh::testing::StatusIs;
+using ::cdh::testing::IsOk;
 namespace fs = std::filesystem;
 
 class UnsealDirTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    std::string tmpl = (fs::temp_directory_path() / "unseal-dir-XXXXXX").string();
-    ASSERT_NE(::mkdtemp(tmpl.data()), nullptr);
-    dir_ = tmpl;
-  }
-  void TearDown() override { fs::remove_all(dir_); }
 
   void Write(const fs::path& p, std::string_view content, fs::perms perms = fs::perms(0644)) {
     std::ofstream(p, std::ios::binary) << content;
@@ -38,11 +37,12 @@ class UnsealDirTest : public ::testing::Test {
     };
   }
 
-  fs::path dir_;
+  testing::TempDir tmp_{"unseal-dir"};
+  fs::path dir_ = tmp_.path();
   std::vector<std::string> seen_;
 };
 
-// The Kubernetes secret-volume layout of ../shared/scenario.md:
+// The kubelet's secret-volume layout:
 //   dataset_key -> ..data/dataset_key, ..data -> ..2026_11_29_10_00_00.1, the file in there.
 TEST_F(UnsealDirTest, KubernetesSecretVolumeBecomesPlaintext) {
   fs::create_directory(dir_ / "..2026_11_29_10_00_00.1");
@@ -51,7 +51,7 @@ TEST_F(UnsealDirTest, KubernetesSecretVolumeBecomesPlaintext) {
   fs::create_symlink("..data/dataset_key", dir_ / "dataset_key");
 
   auto report = UnsealDir(dir_.string(), Fake());
-  ASSERT_TRUE(report.ok()) << report.status();
+  ASSERT_THAT(report, IsOk());
   ASSERT_EQ(report->entries.size(), 1u);
   EXPECT_TRUE(report->AllOk());
   EXPECT_EQ(report->entries[0].name, "dataset_key");
@@ -70,7 +70,7 @@ TEST_F(UnsealDirTest, KubernetesSecretVolumeBecomesPlaintext) {
 TEST_F(UnsealDirTest, PlainFileIsLinkedToItsUnsealedSibling) {
   Write(dir_ / "key", "sealed.BBB");
   auto report = UnsealDir(dir_.string(), Fake());
-  ASSERT_TRUE(report.ok());
+  ASSERT_THAT(report, IsOk());
   EXPECT_TRUE(report->AllOk());
   EXPECT_EQ(fs::read_symlink(dir_ / "key"), "key.unsealed");
   EXPECT_EQ(Read(dir_ / "key"), "plaintext-B");
@@ -87,13 +87,13 @@ TEST_F(UnsealDirTest, OtherFilesAreUntouchedAndFailuresDoNotStopTheRest) {
   fs::create_symlink("nowhere", dir_ / "f_dangling");
 
   auto report = UnsealDir(dir_.string(), Fake());
-  ASSERT_TRUE(report.ok());
+  ASSERT_THAT(report, IsOk());
   ASSERT_EQ(report->entries.size(), 2u);
   EXPECT_FALSE(report->AllOk());
   EXPECT_EQ(report->entries[0].name, "a_bad");
-  EXPECT_EQ(report->entries[0].status.code(), absl::StatusCode::kInternal);
+  EXPECT_THAT(report->entries[0].status, StatusIs(absl::StatusCode::kInternal));
   EXPECT_EQ(report->entries[1].name, "b_good");
-  EXPECT_TRUE(report->entries[1].status.ok());
+  EXPECT_THAT(report->entries[1].status, IsOk());
   // The failed one is left as it was.
   EXPECT_FALSE(fs::is_symlink(dir_ / "a_bad"));
   EXPECT_EQ(Read(dir_ / "a_bad"), "sealed.junk");
@@ -105,16 +105,16 @@ TEST_F(UnsealDirTest, OtherFilesAreUntouchedAndFailuresDoNotStopTheRest) {
 TEST_F(UnsealDirTest, OversizeFileIsRefusedWithoutCallingTheHub) {
   Write(dir_ / "big", "sealed." + std::string(kMaxSealedFileSize, 'x'));
   auto report = UnsealDir(dir_.string(), Fake());
-  ASSERT_TRUE(report.ok());
+  ASSERT_THAT(report, IsOk());
   ASSERT_EQ(report->entries.size(), 1u);
-  EXPECT_EQ(report->entries[0].status.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(report->entries[0].status, StatusIs(absl::StatusCode::kInvalidArgument));
   EXPECT_TRUE(seen_.empty());
 }
 
 TEST_F(UnsealDirTest, MissingOrNonDirectory) {
-  EXPECT_EQ(UnsealDir((dir_ / "nope").string(), Fake()).status().code(), absl::StatusCode::kNotFound);
+  EXPECT_THAT(UnsealDir((dir_ / "nope").string(), Fake()), StatusIs(absl::StatusCode::kNotFound));
   Write(dir_ / "file", "x");
-  EXPECT_EQ(UnsealDir((dir_ / "file").string(), Fake()).status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(UnsealDir((dir_ / "file").string(), Fake()), StatusIs(absl::StatusCode::kInvalidArgument));
 }
 
 }  // namespace

@@ -5,27 +5,18 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <condition_variable>
 #include <cstring>
 #include <map>
-#include <mutex>
 #include <optional>
 #include <thread>
 
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
 #include "common/strings.h"
 #include "ttrpc/codec.h"
 #include "ttrpc/frame.h"
 
 namespace cdh::ttrpc {
-
-absl::StatusOr<std::string> UnixSocketPath(std::string_view address) {
-  constexpr std::string_view kScheme = "unix://";
-  if (address.substr(0, kScheme.size()) == kScheme) return std::string(address.substr(kScheme.size()));
-  if (address.find("://") != std::string_view::npos) {
-    return absl::InvalidArgumentError("socket address scheme is not expected (want unix://)");
-  }
-  return std::string(address);
-}
 
 class Client::Impl {
  public:
@@ -49,7 +40,7 @@ class Client::Impl {
     auto pending = std::make_shared<Pending>();
     uint32_t id;
     {
-      std::lock_guard<std::mutex> lock(mu_);
+      absl::MutexLock lock(&mu_);
       if (broken_) return absl::UnavailableError("ttrpc connection closed");
       id = next_stream_id_;
       next_stream_id_ += 2;
@@ -58,14 +49,14 @@ class Client::Impl {
     {
       // One writer at a time so frames never interleave; the socket is blocking. The reader
       // does not take this lock, so answers keep flowing while a large request is sent.
-      std::lock_guard<std::mutex> lock(write_mu_);
+      absl::MutexLock lock(&write_mu_);
       std::string frame = EncodeFrame(id, MessageType::kRequest, 0, data);
       std::string_view rest = frame;
       while (!rest.empty()) {
         ssize_t n = ::send(fd_, rest.data(), rest.size(), MSG_NOSIGNAL);
         if (n < 0 && errno == EINTR) continue;
         if (n <= 0) {
-          std::lock_guard<std::mutex> state_lock(mu_);
+          absl::MutexLock state_lock(&mu_);
           pending_.erase(id);
           return absl::UnavailableError("ttrpc connection closed while sending");
         }
@@ -75,26 +66,23 @@ class Client::Impl {
     // The server enforces the deadline and answers DEADLINE_EXCEEDED itself; wait a little
     // longer than that so its answer, not ours, is what the caller sees.
     absl::Time wait_until = deadline == absl::InfiniteFuture() ? deadline : deadline + kServerAnswerSlack;
-    std::unique_lock<std::mutex> lock(mu_);
-    while (!pending->result.has_value()) {
-      if (wait_until == absl::InfiniteFuture()) {
-        pending->cv.wait(lock);
-        continue;
-      }
-      absl::Duration left = wait_until - absl::Now();
-      if (left <= absl::ZeroDuration()) {
-        pending_.erase(id);
-        return absl::DeadlineExceededError("ttrpc call timed out");
-      }
-      pending->cv.wait_for(lock, std::chrono::microseconds(absl::ToInt64Microseconds(left) + 1));
+    absl::MutexLock lock(&mu_);
+    auto answered = [this, &pending]() {
+      mu_.AssertReaderHeld();  // evaluated by absl::Mutex with mu_ held
+      return pending->result.has_value();
+    };
+    if (!mu_.AwaitWithDeadline(absl::Condition(&answered), wait_until)) {
+      pending_.erase(id);
+      return absl::DeadlineExceededError("ttrpc call timed out");
     }
     return std::move(*pending->result);
   }
 
  private:
   struct Pending {
-    std::condition_variable cv;
-    std::optional<absl::StatusOr<std::string>> result;  // guarded by Impl::mu_
+    // Set once by the reader; only touched with Impl::mu_ held (an annotation cannot name
+    // another class's member).
+    std::optional<absl::StatusOr<std::string>> result;
   };
 
   void ReadLoop() {
@@ -107,11 +95,10 @@ class Client::Impl {
       decoder.Append(std::string_view(buf, static_cast<size_t>(n)));
       while (std::optional<Frame> frame = decoder.Next()) Deliver(*frame);
     }
-    std::lock_guard<std::mutex> lock(mu_);
+    absl::MutexLock lock(&mu_);
     broken_ = true;
     for (auto& [id, p] : pending_) {
       p->result = absl::UnavailableError("ttrpc connection closed");
-      p->cv.notify_all();
     }
     pending_.clear();
   }
@@ -128,11 +115,10 @@ class Client::Impl {
     } else {
       result = std::move(*response->mutable_payload());
     }
-    std::lock_guard<std::mutex> lock(mu_);
+    absl::MutexLock lock(&mu_);
     auto it = pending_.find(frame.header.stream_id);
     if (it == pending_.end()) return;  // the caller gave up waiting
     it->second->result = std::move(result);
-    it->second->cv.notify_all();
     pending_.erase(it);
   }
 
@@ -141,11 +127,11 @@ class Client::Impl {
 
   const int fd_;
   std::thread reader_;
-  std::mutex write_mu_;
-  std::mutex mu_;
-  uint32_t next_stream_id_ = 1;
-  std::map<uint32_t, std::shared_ptr<Pending>> pending_;
-  bool broken_ = false;
+  absl::Mutex write_mu_;  // one writer of request frames at a time
+  absl::Mutex mu_;
+  uint32_t next_stream_id_ ABSL_GUARDED_BY(mu_) = 1;
+  std::map<uint32_t, std::shared_ptr<Pending>> pending_ ABSL_GUARDED_BY(mu_);
+  bool broken_ ABSL_GUARDED_BY(mu_) = false;
 };
 
 absl::StatusOr<std::unique_ptr<Client>> Client::Connect(const std::string& path) {

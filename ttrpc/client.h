@@ -41,10 +41,6 @@ class Client {
   std::unique_ptr<Impl> impl_;
 };
 
-// The filesystem path of a ttrpc address: "unix:///run/x.sock" -> "/run/x.sock"; a plain path
-// is returned as is. INVALID_ARGUMENT for other schemes (cdh-api.md §3.2).
-absl::StatusOr<std::string> UnixSocketPath(std::string_view address);
-
 }  // namespace cdh::ttrpc
 
 #endif  // CDH_TTRPC_CLIENT_H_

@@ -1,14 +1,18 @@
 #include "ttrpc/codec.h"
 
 #include "gtest/gtest.h"
+#include "common/testing/status_matchers.h"
 
 namespace cdh::ttrpc {
 namespace {
 
+using ::cdh::testing::StatusIs;
+using ::cdh::testing::IsOk;
+
 TEST(CodecTest, RequestRoundTrip) {
   std::string data = EncodeRequest("api.GetResourceService", "GetResource", "\x0a\x03" "abc", 50'000'000'000);
   auto r = DecodeRequest(data);
-  ASSERT_TRUE(r.ok()) << r.status();
+  ASSERT_THAT(r, IsOk());
   EXPECT_EQ(r->service(), "api.GetResourceService");
   EXPECT_EQ(r->method(), "GetResource");
   EXPECT_EQ(r->payload(), "\x0a\x03" "abc");
@@ -44,34 +48,34 @@ TEST(CodecTest, ResponseEncodingMatchesProtobuf) {
 
 TEST(CodecTest, ResponseRoundTripAndStatus) {
   auto ok = DecodeResponse(EncodeResponse(RpcStatus{0, ""}, "payload"));
-  ASSERT_TRUE(ok.ok());
-  EXPECT_TRUE(ToAbslStatus(*ok).ok());
+  ASSERT_THAT(ok, IsOk());
+  EXPECT_THAT(ToAbslStatus(*ok), IsOk());
   EXPECT_EQ(ok->payload(), "payload");
   auto bad = DecodeResponse(EncodeResponse(RpcStatus{4, "timeout"}, ""));
-  ASSERT_TRUE(bad.ok());
+  ASSERT_THAT(bad, IsOk());
   absl::Status s = ToAbslStatus(*bad);
-  EXPECT_EQ(s.code(), absl::StatusCode::kDeadlineExceeded);
+  EXPECT_THAT(s, StatusIs(absl::StatusCode::kDeadlineExceeded));
   EXPECT_EQ(s.message(), "timeout");
 }
 
 TEST(CodecTest, OutOfRangeCodeIsUnknown) {
   ::ttrpc::Response r;
   r.mutable_status()->set_code(99);
-  EXPECT_EQ(ToAbslStatus(r).code(), absl::StatusCode::kUnknown);
+  EXPECT_THAT(ToAbslStatus(r), StatusIs(absl::StatusCode::kUnknown));
   r.mutable_status()->set_code(-1);
-  EXPECT_EQ(ToAbslStatus(r).code(), absl::StatusCode::kUnknown);
+  EXPECT_THAT(ToAbslStatus(r), StatusIs(absl::StatusCode::kUnknown));
 }
 
 TEST(CodecTest, UndecodableRequestIsInvalidArgument) {
   for (std::string junk : {std::string("\xff\xff\xff", 3), std::string("\x0a\x10short", 7), std::string("\x0b", 1)}) {
     auto r = DecodeRequest(junk);
-    EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_THAT(r, StatusIs(absl::StatusCode::kInvalidArgument));
   }
 }
 
 TEST(CodecTest, EmptyRequestDecodesToEmptyNames) {
   auto r = DecodeRequest("");
-  ASSERT_TRUE(r.ok());
+  ASSERT_THAT(r, IsOk());
   EXPECT_EQ(r->service(), "");
 }
 

@@ -6,7 +6,6 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <chrono>
 #include <string>
 
 #include "common/secret_bytes.h"
@@ -69,11 +68,10 @@ absl::Status Connection::WriteFrame(uint32_t stream_id, MessageType type, std::s
   absl::Time deadline = absl::Now() + timeout;
   std::string frame = EncodeFrame(stream_id, type, 0, data);
   absl::Status status;
-  if (!AcquireWriteTurn(deadline)) {
-    status = absl::DeadlineExceededError("ttrpc connection busy writing");
-  } else {
-    status = WriteAll(fd_, frame, deadline);
-    ReleaseWriteTurn();
+  {
+    TimedTurnLock turn(&write_turn_, deadline);
+    status = turn.acquired() ? WriteAll(fd_, frame, deadline)
+                             : absl::DeadlineExceededError("ttrpc connection busy writing");
   }
   // Response frames carry plaintexts; do not leave them in freed memory.
   SecureWipe(frame.data(), frame.size());
@@ -85,23 +83,19 @@ absl::Status Connection::WriteFrame(uint32_t stream_id, MessageType type, std::s
 
 void Connection::Shutdown() { ::shutdown(fd_, SHUT_RDWR); }
 
-bool Connection::AcquireWriteTurn(absl::Time deadline) {
-  std::unique_lock<std::mutex> lock(write_mu_);
-  while (writing_) {
-    absl::Duration left = deadline - absl::Now();
-    if (left <= absl::ZeroDuration()) return false;
-    write_cv_.wait_for(lock, std::chrono::microseconds(absl::ToInt64Microseconds(left) + 1));
-  }
-  writing_ = true;
-  return true;
+void Connection::CallStarted() {
+  absl::MutexLock lock(&mu_);
+  ++calls_in_flight_;
 }
 
-void Connection::ReleaseWriteTurn() {
-  {
-    std::lock_guard<std::mutex> lock(write_mu_);
-    writing_ = false;
-  }
-  write_cv_.notify_one();
+void Connection::CallFinished() {
+  absl::MutexLock lock(&mu_);
+  --calls_in_flight_;
+}
+
+int Connection::calls_in_flight() const {
+  absl::MutexLock lock(&mu_);
+  return calls_in_flight_;
 }
 
 }  // namespace cdh::ttrpc

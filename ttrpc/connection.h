@@ -10,15 +10,15 @@
 #ifndef CDH_TTRPC_CONNECTION_H_
 #define CDH_TTRPC_CONNECTION_H_
 
-#include <atomic>
-#include <condition_variable>
 #include <cstdint>
-#include <mutex>
 #include <optional>
 #include <string_view>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "common/timed_turn.h"
 #include "ttrpc/frame.h"
 
 namespace cdh::ttrpc {
@@ -52,20 +52,18 @@ class Connection {
   // Shuts the socket down in both directions; pending and later reads and writes fail.
   void Shutdown();
 
-  // Calls read from this connection and not finished yet (bounded by the server).
-  std::atomic<int> in_flight{0};
+  // Calls read from this connection and not finished yet (the server bounds them): one more
+  // when a call is dispatched, one less when it has finished.
+  void CallStarted() ABSL_LOCKS_EXCLUDED(mu_);
+  void CallFinished() ABSL_LOCKS_EXCLUDED(mu_);
+  int calls_in_flight() const ABSL_LOCKS_EXCLUDED(mu_);
 
  private:
-  // Exclusive right to write, taken with a deadline. A mutex and condition variable rather
-  // than std::timed_mutex, whose timed lock ThreadSanitizer cannot follow.
-  bool AcquireWriteTurn(absl::Time deadline);
-  void ReleaseWriteTurn();
-
   const int fd_;
-  FrameDecoder decoder_;
-  std::mutex write_mu_;
-  std::condition_variable write_cv_;
-  bool writing_ = false;  // guarded by write_mu_
+  FrameDecoder decoder_;  // the reader's own
+  TimedTurn write_turn_;  // exclusive right to write one frame, taken within the write timeout
+  mutable absl::Mutex mu_;
+  int calls_in_flight_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
 }  // namespace cdh::ttrpc

@@ -6,9 +6,12 @@
 #include <thread>
 
 #include "gtest/gtest.h"
+#include "common/testing/status_matchers.h"
 
 namespace cdh::ttrpc {
 namespace {
+
+using ::cdh::testing::StatusIs;
 
 struct Pair {
   Pair() { EXPECT_EQ(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds), 0); }
@@ -91,7 +94,7 @@ TEST(ConnectionTest, WriteToAPeerThatDoesNotReadTimesOutAndShutsDown) {
   std::string big(1 << 20, 'b');
   absl::Status s;
   for (int i = 0; i < 64 && s.ok(); ++i) s = c.WriteFrame(1, MessageType::kResponse, big, absl::Milliseconds(50));
-  EXPECT_EQ(s.code(), absl::StatusCode::kDeadlineExceeded);
+  EXPECT_THAT(s, StatusIs(absl::StatusCode::kDeadlineExceeded));
   // Shut down: further writes fail at once.
   EXPECT_FALSE(c.WriteFrame(1, MessageType::kResponse, "x", absl::Seconds(1)).ok());
   ::close(p.fds[1]);
@@ -101,7 +104,7 @@ TEST(ConnectionTest, WriteToAClosedPeerIsUnavailableNotSigpipe) {
   Pair p;
   Connection c(p.fds[0]);
   ::close(p.fds[1]);
-  EXPECT_EQ(c.WriteFrame(1, MessageType::kResponse, "x", absl::Seconds(1)).code(), absl::StatusCode::kUnavailable);
+  EXPECT_THAT(c.WriteFrame(1, MessageType::kResponse, "x", absl::Seconds(1)), StatusIs(absl::StatusCode::kUnavailable));
 }
 
 }  // namespace

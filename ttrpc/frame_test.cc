@@ -76,7 +76,7 @@ TEST(FrameDecoderTest, MaxLengthFrameIsAccepted) {
   EXPECT_EQ(f->data.size(), kMaxDataLength);
 }
 
-// R1: 4 MiB + 1, then a valid frame: the oversize frame is reported at once, its data skipped,
+// 4 MiB + 1, then a valid frame: the oversize frame is reported at once, its data skipped,
 // and the next frame decodes, so the connection stays in sync.
 TEST(FrameDecoderTest, OversizeFrameIsSkippedAndStreamStaysInSync) {
   FrameDecoder d;
@@ -106,7 +106,7 @@ TEST(FrameDecoderTest, OversizeFrameIsSkippedAndStreamStaysInSync) {
   EXPECT_TRUE(d.AtFrameBoundary());
 }
 
-// R1: a header announcing 0xFFFFFFFF bytes allocates nothing.
+// A header announcing 0xFFFFFFFF bytes allocates nothing.
 TEST(FrameDecoderTest, AllOnesLengthNeverAllocates) {
   FrameDecoder d;
   d.Append(Bytes({0xFF, 0xFF, 0xFF, 0xFF, 0, 0, 0, 1, 1, 0}) + std::string(1000, 'q'));

@@ -8,14 +8,14 @@
 
 #include <atomic>
 #include <cerrno>
-#include <condition_variable>
 #include <deque>
 #include <map>
-#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
 #include "common/secret_bytes.h"
 #include "common/strings.h"
 #include "spdlog/spdlog.h"
@@ -46,16 +46,24 @@ int PollTimeoutMs(absl::Time until) {
 }
 
 // One request in flight: shared by the worker running it and the deadline timer.
-struct Call {
+class Call {
+ public:
   std::shared_ptr<Connection> conn;
   uint32_t stream_id = 0;
   const Handler* handler = nullptr;
   std::string payload;
   CallContext ctx;
-  std::atomic<bool> answered{false};
-  // Entry in Impl::timers_ while the deadline is armed; guarded by Impl::timers_mu_.
+  // Entry in Impl::timers_ while the deadline is armed; both only touched with Impl::timers_mu_
+  // held (an annotation cannot name another class's member).
   bool has_timer = false;
   std::multimap<absl::Time, std::shared_ptr<Call>>::iterator timer;
+
+  // The right to answer: true for the first caller only (the handler's reply or the deadline).
+  bool ClaimAnswer() { return !answered_.exchange(true); }
+  bool answered() const { return answered_.load(); }
+
+ private:
+  std::atomic<bool> answered_{false};
 };
 
 }  // namespace
@@ -77,7 +85,7 @@ class Server::Impl {
 
   absl::Status Listen(int fd) {
     {
-      std::lock_guard<std::mutex> lock(mu_);
+      absl::MutexLock lock(&mu_);
       if (!shut_down_ && listen_fd_ < 0) {
         int flags = ::fcntl(fd, F_GETFL, 0);
         if (flags >= 0) ::fcntl(fd, F_SETFL, flags | O_NONBLOCK);
@@ -95,7 +103,7 @@ class Server::Impl {
 
   absl::Status AddConnection(int fd) {
     {
-      std::lock_guard<std::mutex> lock(mu_);
+      absl::MutexLock lock(&mu_);
       if (!shut_down_) {
         pending_adds_.push_back(std::make_shared<Connection>(fd));
         fd = -1;
@@ -112,33 +120,30 @@ class Server::Impl {
   void Shutdown(absl::Duration grace) {
     absl::Time deadline = absl::Now() + grace;
     {
-      std::lock_guard<std::mutex> lock(mu_);
+      absl::MutexLock lock(&mu_);
       if (shut_down_) return;
       shut_down_ = true;
       draining_ = true;
     }
     Wake();
     {
-      std::unique_lock<std::mutex> lock(mu_);
-      while (active_calls_ > 0 && absl::Now() < deadline) {
-        int ms = PollTimeoutMs(deadline);
-        idle_cv_.wait_for(lock, std::chrono::milliseconds(ms < 0 ? 1000 : ms));
-      }
+      absl::MutexLock lock(&mu_);
+      while (active_calls_ > 0 && absl::Now() < deadline) idle_cv_.WaitWithDeadline(&mu_, deadline);
       stop_loop_ = true;
     }
     Wake();
     if (loop_.joinable()) loop_.join();
     std::deque<std::shared_ptr<Call>> dropped;
     {
-      std::lock_guard<std::mutex> lock(mu_);
+      absl::MutexLock lock(&mu_);
       stop_workers_ = true;
       dropped.swap(queue_);
     }
-    work_cv_.notify_all();
+    work_cv_.SignalAll();
     for (auto& w : workers_) w.join();
     workers_.clear();
     {
-      std::lock_guard<std::mutex> lock(timers_mu_);
+      absl::MutexLock lock(&timers_mu_);
       timers_.clear();
     }
     dropped.clear();
@@ -147,7 +152,7 @@ class Server::Impl {
   }
 
   Stats GetStats() const {
-    std::lock_guard<std::mutex> lock(mu_);
+    absl::MutexLock lock(&mu_);
     return Stats{connections_, active_calls_};
   }
 
@@ -163,7 +168,7 @@ class Server::Impl {
   }
 
   bool HasCapacity(const Connection& c) const {
-    return c.in_flight.load() < options_.max_in_flight_per_connection &&
+    return c.calls_in_flight() < options_.max_in_flight_per_connection &&
            active_calls_snapshot_ < options_.max_active_calls;
   }
 
@@ -175,7 +180,7 @@ class Server::Impl {
     for (;;) {
       bool draining;
       {
-        std::lock_guard<std::mutex> lock(mu_);
+        absl::MutexLock lock(&mu_);
         if (stop_loop_) break;
         for (auto& c : pending_adds_) {
           int fd = c->fd();
@@ -245,7 +250,7 @@ class Server::Impl {
     for (auto& [fd, st] : conns) st.conn->Shutdown();
     conns.clear();
     SetConnectionCount(0);
-    std::lock_guard<std::mutex> lock(mu_);
+    absl::MutexLock lock(&mu_);
     for (auto& c : pending_adds_) c->Shutdown();
     pending_adds_.clear();
     if (listen_fd_ >= 0) ::close(listen_fd_);
@@ -253,7 +258,7 @@ class Server::Impl {
   }
 
   void SetConnectionCount(int n) {
-    std::lock_guard<std::mutex> lock(mu_);
+    absl::MutexLock lock(&mu_);
     connections_ = n;
   }
 
@@ -336,18 +341,18 @@ class Server::Impl {
     call->payload = std::move(*request->mutable_payload());
     if (request->timeout_nano() > 0) {
       call->ctx.deadline = absl::Now() + absl::Nanoseconds(request->timeout_nano());
-      std::lock_guard<std::mutex> lock(timers_mu_);
+      absl::MutexLock lock(&timers_mu_);
       call->timer = timers_.emplace(call->ctx.deadline, call);
       call->has_timer = true;
     }
-    conn->in_flight.fetch_add(1);
+    conn->CallStarted();
     {
-      std::lock_guard<std::mutex> lock(mu_);
+      absl::MutexLock lock(&mu_);
       ++active_calls_;
       active_calls_snapshot_ = active_calls_;
       queue_.push_back(std::move(call));
+      work_cv_.Signal();
     }
-    work_cv_.notify_one();
   }
 
   // A protocol-level answer written by the loop itself.
@@ -358,7 +363,7 @@ class Server::Impl {
 
   // Answers `call` once: the first of {handler, deadline} wins; later answers are dropped.
   void Answer(Call& call, const absl::Status& status, std::string_view payload, absl::Duration timeout) {
-    if (call.answered.exchange(true)) return;
+    if (!call.ClaimAnswer()) return;
     std::string data = EncodeResponse(options_.status_mapper(status), payload);
     if (data.size() > kMaxDataLength) {
       SecureWipe(data.data(), data.size());
@@ -372,7 +377,7 @@ class Server::Impl {
   }
 
   absl::Time NextTimer() {
-    std::lock_guard<std::mutex> lock(timers_mu_);
+    absl::MutexLock lock(&timers_mu_);
     return timers_.empty() ? absl::InfiniteFuture() : timers_.begin()->first;
   }
 
@@ -380,7 +385,7 @@ class Server::Impl {
     std::vector<std::shared_ptr<Call>> expired;
     {
       absl::Time now = absl::Now();
-      std::lock_guard<std::mutex> lock(timers_mu_);
+      absl::MutexLock lock(&timers_mu_);
       while (!timers_.empty() && timers_.begin()->first <= now) {
         expired.push_back(std::move(timers_.begin()->second));
         expired.back()->has_timer = false;
@@ -394,8 +399,8 @@ class Server::Impl {
     for (;;) {
       std::shared_ptr<Call> call;
       {
-        std::unique_lock<std::mutex> lock(mu_);
-        work_cv_.wait(lock, [&] { return stop_workers_ || !queue_.empty(); });
+        absl::MutexLock lock(&mu_);
+        while (!stop_workers_ && queue_.empty()) work_cv_.Wait(&mu_);
         if (stop_workers_) return;
         call = std::move(queue_.front());
         queue_.pop_front();
@@ -406,7 +411,7 @@ class Server::Impl {
   }
 
   void RunCall(Call& call) {
-    if (call.answered.load()) return;  // expired while queued
+    if (call.answered()) return;  // expired while queued
     if (call.ctx.Expired()) {
       Answer(call, absl::DeadlineExceededError("timeout"), "", options_.write_timeout);
       return;
@@ -430,18 +435,18 @@ class Server::Impl {
 
   void FinishCall(Call& call) {
     {
-      std::lock_guard<std::mutex> lock(timers_mu_);
+      absl::MutexLock lock(&timers_mu_);
       if (call.has_timer) {
         timers_.erase(call.timer);
         call.has_timer = false;
       }
     }
-    call.conn->in_flight.fetch_sub(1);
+    call.conn->CallFinished();
     {
-      std::lock_guard<std::mutex> lock(mu_);
+      absl::MutexLock lock(&mu_);
       --active_calls_;
+      idle_cv_.SignalAll();
     }
-    idle_cv_.notify_all();
     Wake();  // the loop may resume reading a connection held back by the limits
   }
 
@@ -451,23 +456,24 @@ class Server::Impl {
   std::thread loop_;
   std::vector<std::thread> workers_;
 
-  mutable std::mutex mu_;
-  std::condition_variable work_cv_;
-  std::condition_variable idle_cv_;
-  std::deque<std::shared_ptr<Call>> queue_;
-  std::vector<std::shared_ptr<Connection>> pending_adds_;
-  int listen_fd_ = -1;
-  int active_calls_ = 0;
-  int connections_ = 0;
-  bool draining_ = false;
-  bool stop_loop_ = false;
-  bool stop_workers_ = false;
-  bool shut_down_ = false;
-  // Loop-thread copy of active_calls_, refreshed under mu_ (HasCapacity runs without the lock).
+  mutable absl::Mutex mu_;
+  absl::CondVar work_cv_;  // queue_ gained a call, or stop_workers_
+  absl::CondVar idle_cv_;  // active_calls_ went down
+  std::deque<std::shared_ptr<Call>> queue_ ABSL_GUARDED_BY(mu_);
+  std::vector<std::shared_ptr<Connection>> pending_adds_ ABSL_GUARDED_BY(mu_);
+  int listen_fd_ ABSL_GUARDED_BY(mu_) = -1;
+  int active_calls_ ABSL_GUARDED_BY(mu_) = 0;
+  int connections_ ABSL_GUARDED_BY(mu_) = 0;
+  bool draining_ ABSL_GUARDED_BY(mu_) = false;
+  bool stop_loop_ ABSL_GUARDED_BY(mu_) = false;
+  bool stop_workers_ ABSL_GUARDED_BY(mu_) = false;
+  bool shut_down_ ABSL_GUARDED_BY(mu_) = false;
+  // The event loop's copy of active_calls_, written by the loop thread only (with mu_ held) and
+  // read by it without the lock (HasCapacity).
   int active_calls_snapshot_ = 0;
 
-  std::mutex timers_mu_;
-  std::multimap<absl::Time, std::shared_ptr<Call>> timers_;
+  absl::Mutex timers_mu_;
+  std::multimap<absl::Time, std::shared_ptr<Call>> timers_ ABSL_GUARDED_BY(timers_mu_);
 };
 
 absl::StatusOr<std::unique_ptr<Server>> Server::New(ServiceRegistry registry, ServerOptions options) {

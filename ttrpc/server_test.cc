@@ -11,14 +11,20 @@
 #include <latch>
 #include <thread>
 
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
 #include "gtest/gtest.h"
 #include "ttrpc/client.h"
 #include "ttrpc/codec.h"
 #include "ttrpc/frame.h"
+#include "common/testing/status_matchers.h"
 
 namespace cdh::ttrpc {
 namespace {
+
+using ::cdh::testing::StatusIs;
+using ::cdh::testing::IsOk;
 
 double ProcessCpuSeconds() {
   rusage u{};
@@ -62,7 +68,7 @@ class RawPeer {
     if (!f) return std::nullopt;
     EXPECT_EQ(f->header.type, static_cast<uint8_t>(MessageType::kResponse));
     auto r = DecodeResponse(f->data);
-    EXPECT_TRUE(r.ok());
+    EXPECT_THAT(r, IsOk());
     return Reply{f->header.stream_id, ToAbslStatus(*r), r->payload()};
   }
   void Close() {
@@ -101,7 +107,7 @@ class ServerTest : public ::testing::Test {
                     .Register("test.Echo", "Wait",
                               [this](std::string_view, const CallContext& ctx) -> absl::StatusOr<std::string> {
                                 {
-                                  std::lock_guard<std::mutex> lock(seen_mu_);
+                                  absl::MutexLock lock(&seen_mu_);
                                   seen_deadline_ = ctx.deadline;
                                 }
                                 entered_.Notify();
@@ -124,14 +130,14 @@ class ServerTest : public ::testing::Test {
 
   void StartServer(ServerOptions options = {}) {
     auto s = Server::New(registry_, std::move(options));
-    ASSERT_TRUE(s.ok()) << s.status();
+    ASSERT_THAT(s, IsOk());
     server_ = std::move(*s);
   }
   // A connected client end; the server serves the other end.
   int Connect() {
     int fds[2];
     EXPECT_EQ(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds), 0);
-    EXPECT_TRUE(server_->AddConnection(fds[0]).ok());
+    EXPECT_THAT(server_->AddConnection(fds[0]), IsOk());
     return fds[1];
   }
   void WaitForIdle() {
@@ -153,18 +159,18 @@ class ServerTest : public ::testing::Test {
   std::once_flag release_once_;
   absl::Notification entered_, release_;
   absl::Time SeenDeadline() {
-    std::lock_guard<std::mutex> lock(seen_mu_);
+    absl::MutexLock lock(&seen_mu_);
     return seen_deadline_;
   }
-  std::mutex seen_mu_;
-  absl::Time seen_deadline_;  // guarded by seen_mu_
+  absl::Mutex seen_mu_;
+  absl::Time seen_deadline_ ABSL_GUARDED_BY(seen_mu_);
 };
 
 TEST_F(ServerTest, UnaryCall) {
   StartServer();
   auto c = Client::FromFd(Connect());
   auto r = c->Call("test.Echo", "Echo", "hi");
-  ASSERT_TRUE(r.ok()) << r.status();
+  ASSERT_THAT(r, IsOk());
   EXPECT_EQ(*r, "echo:hi");
 }
 
@@ -172,7 +178,7 @@ TEST_F(ServerTest, HandlerStatusReachesTheCaller) {
   StartServer();
   auto c = Client::FromFd(Connect());
   auto r = c->Call("test.Echo", "Fail", "");
-  EXPECT_EQ(r.status().code(), absl::StatusCode::kNotFound);
+  EXPECT_THAT(r, StatusIs(absl::StatusCode::kNotFound));
   EXPECT_EQ(r.status().message(), "no such thing");
 }
 
@@ -182,7 +188,7 @@ TEST_F(ServerTest, StatusMapperIsTheOnePathToTheWire) {
   StartServer(o);
   auto c = Client::FromFd(Connect());
   auto r = c->Call("test.Echo", "Fail", "");
-  EXPECT_EQ(r.status().code(), absl::StatusCode::kInternal);
+  EXPECT_THAT(r, StatusIs(absl::StatusCode::kInternal));
   EXPECT_EQ(r.status().message(), "mapped");
   // Protocol errors go through it too.
   EXPECT_EQ(c->Call("no.Such", "M", "").status().message(), "mapped");
@@ -192,10 +198,10 @@ TEST_F(ServerTest, UnknownServiceAndMethodCodes) {
   StartServer();
   auto c = Client::FromFd(Connect());
   auto svc = c->Call("no.Such", "Echo", "");
-  EXPECT_EQ(svc.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(svc, StatusIs(absl::StatusCode::kInvalidArgument));
   EXPECT_EQ(svc.status().message(), "no.Such service does not exist");
   auto m = c->Call("test.Echo", "Nope", "");
-  EXPECT_EQ(m.status().code(), absl::StatusCode::kUnimplemented);
+  EXPECT_THAT(m, StatusIs(absl::StatusCode::kUnimplemented));
   EXPECT_EQ(m.status().message(), "Nope method");
 }
 
@@ -207,10 +213,10 @@ TEST_F(ServerTest, CallsOnOneConnectionAreMultiplexed) {
   auto waiting = std::async(std::launch::async, [&] { return c->Call("test.Echo", "Wait", ""); });
   entered_.WaitForNotification();
   auto rel = c->Call("test.Echo", "Release", "");
-  ASSERT_TRUE(rel.ok());
+  ASSERT_THAT(rel, IsOk());
   EXPECT_EQ(*rel, "released");
   auto w = waiting.get();
-  ASSERT_TRUE(w.ok());
+  ASSERT_THAT(w, IsOk());
   EXPECT_EQ(*w, "waited");
 }
 
@@ -235,7 +241,7 @@ TEST_F(ServerTest, TimeoutIsEnforcedAndVisibleToTheHandler) {
   absl::Time before = absl::Now();
   auto r = c->Call("test.Echo", "Wait", "", absl::Milliseconds(200));
   absl::Duration took = absl::Now() - before;
-  EXPECT_EQ(r.status().code(), absl::StatusCode::kDeadlineExceeded);
+  EXPECT_THAT(r, StatusIs(absl::StatusCode::kDeadlineExceeded));
   EXPECT_EQ(r.status().message(), "timeout");  // the server's answer, not the client's own
   EXPECT_LT(took, absl::Seconds(1));  // answered at the deadline, not when the handler returned
   ASSERT_TRUE(entered_.HasBeenNotified());
@@ -244,7 +250,7 @@ TEST_F(ServerTest, TimeoutIsEnforcedAndVisibleToTheHandler) {
   // The late reply of the handler is dropped; the connection still works.
   ReleaseOnce();
   auto after = c->Call("test.Echo", "Echo", "x");
-  ASSERT_TRUE(after.ok());
+  ASSERT_THAT(after, IsOk());
 }
 
 TEST_F(ServerTest, NoTimeoutMeansNoDeadline) {
@@ -254,10 +260,10 @@ TEST_F(ServerTest, NoTimeoutMeansNoDeadline) {
   entered_.WaitForNotification();
   EXPECT_EQ(SeenDeadline(), absl::InfiniteFuture());
   ReleaseOnce();
-  EXPECT_TRUE(waiting.get().ok());
+  EXPECT_THAT(waiting.get(), IsOk());
 }
 
-// R1: 4 MiB + 1, then a valid request on the same connection.
+// 4 MiB + 1, then a valid request on the same connection.
 TEST_F(ServerTest, OversizeRequestIsAnsweredAndConnectionStaysInSync) {
   StartServer();
   RawPeer p(Connect());
@@ -265,13 +271,13 @@ TEST_F(ServerTest, OversizeRequestIsAnsweredAndConnectionStaysInSync) {
   auto over = p.ReadReply();  // answered before the body is sent
   ASSERT_TRUE(over.has_value());
   EXPECT_EQ(over->stream_id, 1u);
-  EXPECT_EQ(over->status.code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_THAT(over->status, StatusIs(absl::StatusCode::kResourceExhausted));
   p.Send(std::string(kMaxDataLength + 1, 'o'));
   p.SendRequest(3, "test.Echo", "Echo", "after");
   auto next = p.ReadReply();
   ASSERT_TRUE(next.has_value());
   EXPECT_EQ(next->stream_id, 3u);
-  EXPECT_TRUE(next->status.ok());
+  EXPECT_THAT(next->status, IsOk());
   EXPECT_EQ(next->payload, "echo:after");
 }
 
@@ -279,7 +285,7 @@ TEST_F(ServerTest, OversizeReplyBecomesResourceExhausted) {
   StartServer();
   auto c = Client::FromFd(Connect());
   auto r = c->Call("test.Echo", "Big", "");
-  EXPECT_EQ(r.status().code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_THAT(r, StatusIs(absl::StatusCode::kResourceExhausted));
   EXPECT_TRUE(c->Call("test.Echo", "Echo", "").ok());
 }
 
@@ -290,7 +296,7 @@ TEST_F(ServerTest, EvenStreamIdIsInvalidArgument) {
   auto r = p.ReadReply();
   ASSERT_TRUE(r.has_value());
   EXPECT_EQ(r->stream_id, 2u);
-  EXPECT_EQ(r->status.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(r->status, StatusIs(absl::StatusCode::kInvalidArgument));
 }
 
 TEST_F(ServerTest, UnknownMessageTypesAreIgnored) {
@@ -313,12 +319,12 @@ TEST_F(ServerTest, UndecodableRequestIsInvalidArgumentOnItsStream) {
   auto r = p.ReadReply();
   ASSERT_TRUE(r.has_value());
   EXPECT_EQ(r->stream_id, 9u);
-  EXPECT_EQ(r->status.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(r->status, StatusIs(absl::StatusCode::kInvalidArgument));
   p.SendRequest(11, "test.Echo", "Echo", "");
-  EXPECT_TRUE(p.ReadReply()->status.ok());
+  EXPECT_THAT(p.ReadReply()->status, IsOk());
 }
 
-// R2: truncated frames and a peer that leaves: the server forgets the connection.
+// Truncated frames and a peer that leaves: the server forgets the connection.
 TEST_F(ServerTest, TruncatedFramesThenCloseLeaveNothingBehind) {
   StartServer();
   for (int i = 0; i < 200; ++i) {
@@ -351,13 +357,13 @@ TEST_F(ServerTest, ShutdownLetsCallsInFlightFinish) {
   EXPECT_EQ(stopping.wait_for(std::chrono::milliseconds(100)), std::future_status::timeout);
   ReleaseOnce();
   auto w = waiting.get();
-  ASSERT_TRUE(w.ok()) << w.status();
+  ASSERT_THAT(w, IsOk());
   EXPECT_EQ(*w, "waited");
   stopping.get();
   // After shutdown no new connection is served.
   int fds[2];
   ASSERT_EQ(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds), 0);
-  EXPECT_EQ(server_->AddConnection(fds[0]).code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(server_->AddConnection(fds[0]), StatusIs(absl::StatusCode::kFailedPrecondition));
   ::close(fds[1]);
 }
 
@@ -370,7 +376,7 @@ TEST_F(ServerTest, ShutdownClosesConnectionsAfterTheGracePeriod) {
   entered_.WaitForNotification();
   auto stopping = std::async(std::launch::async, [&] { server_->Shutdown(absl::Milliseconds(50)); });
   auto w = waiting.get();  // returns once the grace period is over, without Release
-  EXPECT_EQ(w.status().code(), absl::StatusCode::kUnavailable) << w.status();
+  EXPECT_THAT(w, StatusIs(absl::StatusCode::kUnavailable)) << w.status();
   EXPECT_EQ(stopping.wait_for(std::chrono::milliseconds(0)), std::future_status::timeout);
   ReleaseOnce();
   stopping.get();
@@ -406,13 +412,13 @@ TEST_F(ServerTest, ClientsBeyondTheConnectionLimitWaitForASlot) {
   int lfd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
   ASSERT_EQ(::bind(lfd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
   ASSERT_EQ(::listen(lfd, 8), 0);
-  ASSERT_TRUE(server_->Listen(lfd).ok());
+  ASSERT_THAT(server_->Listen(lfd), IsOk());
 
   auto a = Client::Connect(name);
-  ASSERT_TRUE(a.ok()) << a.status();
+  ASSERT_THAT(a, IsOk());
   ASSERT_TRUE((*a)->Call("test.Echo", "Echo", "a").ok());
   auto b = Client::Connect(name);  // the kernel completes the connect from the backlog
-  ASSERT_TRUE(b.ok());
+  ASSERT_THAT(b, IsOk());
   auto waiting = std::async(std::launch::async, [&] { return (*b)->Call("test.Echo", "Echo", "b"); });
   double cpu_before = ProcessCpuSeconds();
   EXPECT_EQ(waiting.wait_for(std::chrono::milliseconds(300)), std::future_status::timeout);
@@ -420,7 +426,7 @@ TEST_F(ServerTest, ClientsBeyondTheConnectionLimitWaitForASlot) {
   EXPECT_LT(ProcessCpuSeconds() - cpu_before, 0.1);
   a->reset();  // a slot frees up
   auto r = waiting.get();
-  ASSERT_TRUE(r.ok()) << r.status();
+  ASSERT_THAT(r, IsOk());
   EXPECT_EQ(*r, "echo:b");
 }
 
@@ -441,7 +447,7 @@ TEST_F(ServerTest, HalfClosedPeerStillGetsItsAnswer) {
 TEST_F(ServerTest, RejectsNonPositiveLimits) {
   ServerOptions o;
   o.worker_threads = 0;
-  EXPECT_EQ(Server::New(registry_, o).status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(Server::New(registry_, o), StatusIs(absl::StatusCode::kInvalidArgument));
 }
 
 }  // namespace

@@ -1,9 +1,13 @@
 #include "ttrpc/service_registry.h"
 
 #include "gtest/gtest.h"
+#include "common/testing/status_matchers.h"
 
 namespace cdh::ttrpc {
 namespace {
+
+using ::cdh::testing::StatusIs;
+using ::cdh::testing::IsOk;
 
 Handler Echo() {
   return [](std::string_view req, const CallContext&) -> absl::StatusOr<std::string> { return std::string(req); };
@@ -13,7 +17,7 @@ TEST(ServiceRegistryTest, FindsRegisteredMethod) {
   ServiceRegistry r;
   ASSERT_TRUE(r.Register("api.GetResourceService", "GetResource", Echo()).ok());
   auto h = r.Find("api.GetResourceService", "GetResource");
-  ASSERT_TRUE(h.ok());
+  ASSERT_THAT(h, IsOk());
   EXPECT_EQ(*(**h)("x", CallContext{}), "x");
 }
 
@@ -21,7 +25,7 @@ TEST(ServiceRegistryTest, UnknownServiceIsInvalidArgumentLikeTtrpcRust) {
   ServiceRegistry r;
   ASSERT_TRUE(r.Register("api.GetResourceService", "GetResource", Echo()).ok());
   auto h = r.Find("api.Nope", "GetResource");
-  EXPECT_EQ(h.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(h, StatusIs(absl::StatusCode::kInvalidArgument));
   EXPECT_EQ(h.status().message(), "api.Nope service does not exist");
 }
 
@@ -29,17 +33,17 @@ TEST(ServiceRegistryTest, UnknownMethodIsUnimplementedLikeTtrpcRust) {
   ServiceRegistry r;
   ASSERT_TRUE(r.Register("api.GetResourceService", "GetResource", Echo()).ok());
   auto h = r.Find("api.GetResourceService", "Nope");
-  EXPECT_EQ(h.status().code(), absl::StatusCode::kUnimplemented);
+  EXPECT_THAT(h, StatusIs(absl::StatusCode::kUnimplemented));
   EXPECT_EQ(h.status().message(), "Nope method");
 }
 
 TEST(ServiceRegistryTest, RejectsDuplicatesAndEmpties) {
   ServiceRegistry r;
   ASSERT_TRUE(r.Register("s", "m", Echo()).ok());
-  EXPECT_EQ(r.Register("s", "m", Echo()).code(), absl::StatusCode::kAlreadyExists);
-  EXPECT_EQ(r.Register("", "m", Echo()).code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(r.Register("s", "", Echo()).code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(r.Register("s", "n", Handler()).code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(r.Register("s", "m", Echo()), StatusIs(absl::StatusCode::kAlreadyExists));
+  EXPECT_THAT(r.Register("", "m", Echo()), StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(r.Register("s", "", Echo()), StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(r.Register("s", "n", Handler()), StatusIs(absl::StatusCode::kInvalidArgument));
 }
 
 TEST(ServiceRegistryTest, RegisterAllTakesAMethodTable) {
@@ -48,7 +52,7 @@ TEST(ServiceRegistryTest, RegisterAllTakesAMethodTable) {
   table[{"a.S", "M2"}] = Echo();
   table[{"b.T", "M1"}] = Echo();
   ServiceRegistry r;
-  ASSERT_TRUE(r.RegisterAll(table).ok());
+  ASSERT_THAT(r.RegisterAll(table), IsOk());
   EXPECT_TRUE(r.Find("a.S", "M2").ok());
   EXPECT_TRUE(r.Find("b.T", "M1").ok());
   EXPECT_FALSE(r.Find("b.T", "M2").ok());

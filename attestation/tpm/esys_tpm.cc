@@ -126,7 +126,7 @@ absl::StatusOr<TpmQuote> EsysTpm::Quote(uint32_t ak_handle, std::string_view qua
     return absl::InvalidArgumentError(StrCat("TPM2_Quote: qualifying data is ", qualifying_data.size(),
                                              " bytes; a TPM2B_DATA holds at most ", kTpmMaxQualifyingData));
   }
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   Impl& t = *impl_;
   absl::StatusOr<ESYS_TR> ak = t.FromPublic(ak_handle, "attestation key");
   if (!ak.ok()) return ak.status();
@@ -187,7 +187,7 @@ absl::StatusOr<TpmQuote> EsysTpm::Quote(uint32_t ak_handle, std::string_view qua
 }
 
 absl::StatusOr<std::vector<std::string>> EsysTpm::ReadPcrs() {
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   Impl& t = *impl_;
   std::vector<std::string> pcrs(kTpmPcrCount);
   TPML_PCR_SELECTION want = AllSha256Pcrs();
@@ -221,7 +221,7 @@ absl::Status EsysTpm::ExtendPcr(int index, std::string_view digest) {
   if (digest.size() != kTpmSha256Size) {
     return absl::InvalidArgumentError(StrCat("a sha256 PCR extend needs a 32-byte digest, got ", digest.size()));
   }
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   TPML_DIGEST_VALUES v;
   std::memset(&v, 0, sizeof v);
   v.count = 1;
@@ -236,7 +236,7 @@ absl::Status EsysTpm::ExtendPcr(int index, std::string_view digest) {
 }
 
 absl::StatusOr<TpmRsaPublic> EsysTpm::ReadRsaPublic(uint32_t handle) {
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   Impl& t = *impl_;
   absl::StatusOr<ESYS_TR> key = t.FromPublic(handle, "key");
   if (!key.ok()) return key.status();
@@ -265,7 +265,7 @@ absl::StatusOr<TpmRsaPublic> EsysTpm::ReadRsaPublic(uint32_t handle) {
 }
 
 absl::StatusOr<std::string> EsysTpm::NvRead(uint32_t index) {
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   Impl& t = *impl_;
   absl::StatusOr<ESYS_TR> nv = t.FromPublic(index, "NV index");
   if (!nv.ok()) return nv.status();
@@ -300,7 +300,7 @@ absl::Status EsysTpm::NvWriteDefining(uint32_t index, std::string_view data) {
   if (data.empty() || data.size() > kMaxNvSize) {
     return absl::InvalidArgumentError(StrCat("NV write of ", data.size(), " bytes: must be 1..", kMaxNvSize));
   }
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   Impl& t = *impl_;
   ESYS_TR tr = ESYS_TR_NONE;
   absl::StatusOr<ESYS_TR> existing = t.FromPublic(index, "NV index");
@@ -352,7 +352,7 @@ absl::Status EsysTpm::NvWriteDefining(uint32_t index, std::string_view data) {
 }
 
 absl::Status EsysTpm::NvUndefine(uint32_t index) {
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   Impl& t = *impl_;
   absl::StatusOr<ESYS_TR> nv = t.FromPublic(index, "NV index");
   if (!nv.ok()) return nv.status().code() == absl::StatusCode::kNotFound ? absl::OkStatus() : nv.status();
@@ -367,7 +367,7 @@ absl::Status EsysTpm::NvUndefine(uint32_t index) {
 
 absl::Status EsysTpm::ProvisionRsaAk(uint32_t handle, std::string_view label) {
   if (label.size() > 256) return absl::InvalidArgumentError("AK label longer than 256 bytes");
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   Impl& t = *impl_;
   absl::StatusOr<ESYS_TR> old = t.FromPublic(handle, "persistent key");
   if (old.ok()) {

@@ -1,4 +1,4 @@
-// EsysTpm: Tpm over tpm2-tss ESAPI with a configurable TCTI (attesters.md §4.3; build-env.md §5).
+// EsysTpm: Tpm over tpm2-tss ESAPI with a configurable TCTI (attesters.md §4.3; Debian's tpm2-tss).
 // TCTI strings as tpm2-tss's loader takes them: "device:/dev/tpmrm0", "swtpm:path=/run/x.sock"
 // (the swtpm TCTI needs its control socket at "<path>.ctrl"), "mssim:host=...,port=...".
 //
@@ -10,9 +10,10 @@
 #define CDH_ATTESTATION_TPM_ESYS_TPM_H_
 
 #include <memory>
-#include <mutex>
 #include <string>
 
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
 #include "attestation/tpm/tpm.h"
 
 namespace cdh::attestation {
@@ -44,7 +45,7 @@ class EsysTpm : public Tpm {
  private:
   struct Impl;
   explicit EsysTpm(std::unique_ptr<Impl> impl);
-  std::mutex mu_;
+  absl::Mutex mu_;  // one ESYS call sequence at a time (an ESYS context is not thread-safe)
   std::unique_ptr<Impl> impl_;
 };
 

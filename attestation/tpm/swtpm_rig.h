@@ -1,5 +1,5 @@
 // SwtpmRig: a real swtpm (TPM 2.0 emulator) started for one test on unix sockets under a fresh
-// temp directory (build-env.md §5; attesters.md §4.5-4.6), killed and removed on destruction.
+// temp directory (Debian's swtpm; attesters.md §4.5-4.6), killed and removed on destruction.
 // No ports, no shared state with other engineers' instances. Test-only library code.
 //
 // Not thread-safe; neither copyable nor movable.

@@ -13,9 +13,13 @@
 #include "common/base64.h"
 #include "crypto/hash.h"
 #include "gtest/gtest.h"
+#include "common/testing/status_matchers.h"
 
 namespace cdh::attestation {
 namespace {
+
+using ::cdh::testing::StatusIs;
+using ::cdh::testing::IsOk;
 
 using absl::StatusCode;
 
@@ -29,12 +33,12 @@ class VerifierTest : public ::testing::Test {
  protected:
   void SetUp() override {
     auto rig = SwtpmRig::Start();
-    ASSERT_TRUE(rig.ok()) << rig.status();
+    ASSERT_THAT(rig, IsOk());
     rig_ = std::move(rig).value();
     auto tpm = EsysTpm::Open(rig_->tcti());
-    ASSERT_TRUE(tpm.ok());
+    ASSERT_THAT(tpm, IsOk());
     tpm_ = std::move(tpm).value();
-    ASSERT_TRUE(tpm_->ProvisionRsaAk(kDefaultTpmAkHandle).ok());
+    ASSERT_THAT(tpm_->ProvisionRsaAk(kDefaultTpmAkHandle), IsOk());
   }
   std::unique_ptr<SwtpmRig> rig_;
   std::shared_ptr<EsysTpm> tpm_;
@@ -44,21 +48,20 @@ class VerifierTest : public ::testing::Test {
 TEST_F(VerifierTest, TpmAcceptsGenuineEvidenceAndRejectsTampering) {
   TpmAttester attester(tpm_, kDefaultTpmAkHandle);
   auto ev = attester.GetEvidence(nonce_, CallContext{});
-  ASSERT_TRUE(ev.ok()) << ev.status();
+  ASSERT_THAT(ev, IsOk());
   auto verifier = NewTpmVerifier();
   auto claims = verifier->Verify(*ev, nonce_, std::nullopt);
-  ASSERT_TRUE(claims.ok()) << claims.status();
+  ASSERT_THAT(claims, IsOk());
   EXPECT_EQ((*claims)["report_data"], crypto::HexEncode(nonce_.substr(0, 32)));
   EXPECT_EQ((*claims)["pcr08"], std::string(64, '0'));
   EXPECT_EQ((*claims)["ak_public"], (*ev)["ak_public"]);
 
   auto expect_denied = [&](nlohmann::json bad, std::string_view why, StatusCode code = StatusCode::kUnauthenticated) {
     auto r = verifier->Verify(bad, nonce_, std::nullopt);
-    EXPECT_EQ(r.status().code(), code) << why << ": " << r.status();
+    EXPECT_THAT(r, StatusIs(code)) << why;
   };
   // Stale nonce: evidence for another session's report data.
-  EXPECT_EQ(verifier->Verify(*ev, crypto::Hash(crypto::HashAlgorithm::kSha384, "old"), std::nullopt).status().code(),
-            StatusCode::kUnauthenticated);
+  EXPECT_THAT(verifier->Verify(*ev, crypto::Hash(crypto::HashAlgorithm::kSha384, "old"), std::nullopt), StatusIs(StatusCode::kUnauthenticated));
   nlohmann::json t = *ev;
   t["tpm_quote"]["message"] = FlipByte(t["tpm_quote"]["message"], 40);
   expect_denied(t, "tampered message");
@@ -86,14 +89,14 @@ TEST_F(VerifierTest, TpmAcceptsGenuineEvidenceAndRejectsTampering) {
   ASSERT_TRUE(tpm_->ProvisionRsaAk(0x81010003, "another key").ok());
   TpmAttester other(tpm_, 0x81010003);
   auto other_ev = other.GetEvidence(nonce_, CallContext{});
-  ASSERT_TRUE(other_ev.ok());
+  ASSERT_THAT(other_ev, IsOk());
   t = *ev;
   t["ak_public"] = (*other_ev)["ak_public"];
   expect_denied(t, "foreign AK");
   // AK allow-list.
   auto pinned = NewTpmVerifier({*Base64StdDecode((*ev)["ak_public"].get<std::string>())});
   EXPECT_TRUE(pinned->Verify(*ev, nonce_, std::nullopt).ok());
-  EXPECT_EQ(pinned->Verify(*other_ev, nonce_, std::nullopt).status().code(), StatusCode::kUnauthenticated);
+  EXPECT_THAT(pinned->Verify(*other_ev, nonce_, std::nullopt), StatusIs(StatusCode::kUnauthenticated));
 }
 
 TEST_F(VerifierTest, TpmInitDataBinding) {
@@ -101,51 +104,50 @@ TEST_F(VerifierTest, TpmInitDataBinding) {
   std::string digest = crypto::Sha256("init data toml");
   ASSERT_TRUE(attester.BindInitData(digest, CallContext{}).ok());
   auto ev = attester.GetEvidence(nonce_, CallContext{});
-  ASSERT_TRUE(ev.ok());
+  ASSERT_THAT(ev, IsOk());
   auto verifier = NewTpmVerifier();
   auto claims = verifier->Verify(*ev, nonce_, digest);
-  ASSERT_TRUE(claims.ok()) << claims.status();
+  ASSERT_THAT(claims, IsOk());
   EXPECT_EQ((*claims)["init_data"], crypto::HexEncode(crypto::Sha256(std::string(32, '\0') + digest)));
-  EXPECT_EQ(verifier->Verify(*ev, nonce_, crypto::Sha256("other")).status().code(), StatusCode::kUnauthenticated);
+  EXPECT_THAT(verifier->Verify(*ev, nonce_, crypto::Sha256("other")), StatusIs(StatusCode::kUnauthenticated));
 }
 
 TEST_F(VerifierTest, AzureVtpmBothKinds) {
-  ASSERT_TRUE(tpm_->ProvisionRsaAk(kAzureVtpmAkHandle).ok());
+  ASSERT_THAT(tpm_->ProvisionRsaAk(kAzureVtpmAkHandle), IsOk());
   FakeImds imds;
   std::shared_ptr<ImdsClient> client = std::move(HttpImdsClient::New(imds.url())).value();
   for (HclReportType type : {HclReportType::kTdx, HclReportType::kSnp}) {
     std::string hw = type == HclReportType::kSnp ? FakeSnpReport(std::string(64, '\0'), std::string(32, '\0'))
                                                  : std::string(kTdReportSize, '\x01');
     auto paravisor = std::make_shared<FakeParavisorTpm>(tpm_, type, hw);
-    ASSERT_TRUE(paravisor->Boot().ok());
+    ASSERT_THAT(paravisor->Boot(), IsOk());
     AzVtpmAttester attester(type, paravisor, client, absl::ZeroDuration());
     auto ev = attester.GetEvidence(nonce_, CallContext{});
-    ASSERT_TRUE(ev.ok()) << ev.status();
+    ASSERT_THAT(ev, IsOk());
     auto verifier = type == HclReportType::kTdx ? NewAzTdxVtpmVerifier() : NewAzSnpVtpmVerifier();
     auto claims = verifier->Verify(*ev, nonce_, std::nullopt);
-    ASSERT_TRUE(claims.ok()) << attester.tee() << ": " << claims.status();
+    ASSERT_THAT(claims, IsOk()) << attester.tee() << ": " << claims.status();
     EXPECT_EQ((*claims)["report_data"], crypto::HexEncode(nonce_));  // unpadded
-    EXPECT_EQ(verifier->Verify(*ev, crypto::Hash(crypto::HashAlgorithm::kSha384, "old"), std::nullopt).status().code(),
-              StatusCode::kUnauthenticated);
+    EXPECT_THAT(verifier->Verify(*ev, crypto::Hash(crypto::HashAlgorithm::kSha384, "old"), std::nullopt), StatusIs(StatusCode::kUnauthenticated));
     nlohmann::json t = *ev;
     std::string msg = t["tpm_quote"]["message"];
     msg[20] = msg[20] == '0' ? '1' : '0';
     t["tpm_quote"]["message"] = msg;
-    EXPECT_EQ(verifier->Verify(t, nonce_, std::nullopt).status().code(), StatusCode::kUnauthenticated);
+    EXPECT_THAT(verifier->Verify(t, nonce_, std::nullopt), StatusIs(StatusCode::kUnauthenticated));
     t = *ev;
     t["tpm_quote"]["pcrs"][5] = std::string(64, 'b');
-    EXPECT_EQ(verifier->Verify(t, nonce_, std::nullopt).status().code(), StatusCode::kUnauthenticated);
+    EXPECT_THAT(verifier->Verify(t, nonce_, std::nullopt), StatusIs(StatusCode::kUnauthenticated));
     // An HCL report whose var data (user-data, AK) no longer matches its hardware report.
     t = *ev;
     std::string hcl_b64 = t["hcl_report"];
     auto hcl = Base64UrlDecode(hcl_b64.substr(0, hcl_b64.find('=')));
-    ASSERT_TRUE(hcl.ok());
+    ASSERT_THAT(hcl, IsOk());
     std::string tampered = *hcl;
     size_t pos = tampered.find("CDH-TEST-VM");
     ASSERT_NE(pos, std::string::npos);
     tampered[pos] = 'X';
     t["hcl_report"] = Base64UrlPaddedEncode(tampered);
-    EXPECT_EQ(verifier->Verify(t, nonce_, std::nullopt).status().code(), StatusCode::kUnauthenticated);
+    EXPECT_THAT(verifier->Verify(t, nonce_, std::nullopt), StatusIs(StatusCode::kUnauthenticated));
     // The other kind's verifier refuses it.
     auto wrong = type == HclReportType::kTdx ? NewAzSnpVtpmVerifier() : NewAzTdxVtpmVerifier();
     EXPECT_FALSE(wrong->Verify(*ev, nonce_, std::nullopt).ok());

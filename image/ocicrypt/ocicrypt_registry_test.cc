@@ -12,7 +12,7 @@
 #include "image/manifest.h"
 #include "image/ocicrypt/ocicrypt_layer_decryptor.h"
 #include "image/oci_registry_client.h"
-#include "kbs-client/curl_http_client.h"
+#include "http/curl_http_client.h"
 #include "resources/fake_resource_provider.h"
 #include "tests/image/registry_fixture.h"
 #include "tests/test_util.h"
@@ -49,7 +49,7 @@ class OcicryptRegistryTest : public ::testing::Test {
       auto r = RunCommand(argv, "", 120);
       ASSERT_EQ(r.exit_code, 0) << r.err;
     }
-    http_ = *kbs::CurlHttpClient::New({});
+    http_ = *http::CurlHttpClient::New({});
     client_ = *OciRegistryClient::New(*http_, {registry_->host(), true, std::nullopt});
   }
 
@@ -90,7 +90,7 @@ class OcicryptRegistryTest : public ::testing::Test {
   resources::KmsRegistry kms_;
   resources::KeyUnwrapper unwrapper_{kbs_, kms_};
   OcicryptLayerDecryptor decryptor_{unwrapper_};
-  std::unique_ptr<kbs::CurlHttpClient> http_;
+  std::unique_ptr<http::CurlHttpClient> http_;
   std::unique_ptr<OciRegistryClient> client_;
 };
 

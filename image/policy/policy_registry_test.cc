@@ -10,7 +10,7 @@
 
 #include "image/oci_registry_client.h"
 #include "image/policy/policy_evaluator.h"
-#include "kbs-client/curl_http_client.h"
+#include "http/curl_http_client.h"
 #include "resources/fake_resource_provider.h"
 #include "tests/image/registry_fixture.h"
 #include "tests/test_util.h"
@@ -85,7 +85,7 @@ class PolicyRegistryTest : public ::testing::Test {
   void SetUp() override {
     if (!skip_.empty()) GTEST_SKIP() << skip_;
     kbs_.Put("default/cosign-public-key/test", cdh::testing::ReadFile(dir_->path() + "/cosign.pub"));
-    http_ = *kbs::CurlHttpClient::New({});
+    http_ = *http::CurlHttpClient::New({});
     client_ = *OciRegistryClient::New(*http_, {registry_->host(), /*plain_http=*/true, std::nullopt});
   }
 
@@ -112,7 +112,7 @@ class PolicyRegistryTest : public ::testing::Test {
 
   resources::FakeResourceProvider kbs_;
   ResourceKeyResolver resolver_{kbs_};
-  std::unique_ptr<kbs::CurlHttpClient> http_;
+  std::unique_ptr<http::CurlHttpClient> http_;
   std::unique_ptr<OciRegistryClient> client_;
 };
 

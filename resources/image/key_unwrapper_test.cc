@@ -6,9 +6,14 @@
 #include "crypto/aes.h"
 #include "resources/fake_resource_provider.h"
 #include "resources/kms/fake_kms.h"
+#include "common/testing/status_matchers.h"
 
 namespace cdh::resources {
 namespace {
+
+using ::cdh::testing::StatusIs;
+
+using ::cdh::testing::IsOk;
 
 class KeyUnwrapperTest : public ::testing::Test {
  protected:
@@ -41,7 +46,7 @@ class KeyUnwrapperTest : public ::testing::Test {
 
 TEST_F(KeyUnwrapperTest, V1PacketGivesOptsdataAsByteArray) {
   auto out = Unwrap(Input(Packet(std::string("\x00\x01\xfe\xff", 4))));
-  ASSERT_TRUE(out.ok()) << out.status();
+  ASSERT_THAT(out, IsOk());
   EXPECT_EQ(out->RevealString(), R"({"keyunwrapresults":{"optsdata":[0,1,254,255]}})");
 }
 
@@ -50,7 +55,7 @@ TEST_F(KeyUnwrapperTest, V2PacketWithKmsProvider) {
                            {"version", "0.1.0"}, {"provider", "aliyun"}, {"provider_settings", nlohmann::json::object()},
                            {"annotations", nlohmann::json::object()}};
   auto key = unwrapper_.UnwrapLayerKey(Input(packet), CallContext{});
-  ASSERT_TRUE(key.ok()) << key.status();
+  ASSERT_THAT(key, IsOk());
   EXPECT_EQ(key->RevealString(), "layer-key-from-kms");
 }
 
@@ -97,8 +102,8 @@ TEST_F(KeyUnwrapperTest, NegativeTable) {
   };
   for (const Case& c : cases) {
     auto r = Unwrap(c.input);
-    EXPECT_EQ(r.status().code(), c.code) << c.name << ": " << r.status();
-    EXPECT_NE(std::string(r.status().message()).find(c.part), std::string::npos) << c.name << ": " << r.status();
+    EXPECT_THAT(r, StatusIs(c.code)) << c.name;
+    EXPECT_THAT(std::string(r.status().message()), ::testing::HasSubstr(c.part)) << c.name << ": " << r.status();
   }
 }
 

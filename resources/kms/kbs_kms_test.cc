@@ -5,9 +5,13 @@
 #include "common/base64.h"
 #include "crypto/aes.h"
 #include "resources/fake_resource_provider.h"
+#include "common/testing/status_matchers.h"
 
 namespace cdh::resources {
 namespace {
+
+using ::cdh::testing::StatusIs;
+using ::cdh::testing::IsOk;
 
 class KbsKmsTest : public ::testing::Test {
  protected:
@@ -27,25 +31,23 @@ class KbsKmsTest : public ::testing::Test {
 
 TEST_F(KbsKmsTest, UnwrapsWithTheBrokerKek) {
   auto dek = Decrypt(wrapped_, "kbs:///default/kek/1", {{"iv", Base64StdEncode(iv_)}});
-  ASSERT_TRUE(dek.ok()) << dek.status();
+  ASSERT_THAT(dek, IsOk());
   EXPECT_EQ(dek->RevealString(), "the data key 0123456789abcdef012");
 }
 
 TEST_F(KbsKmsTest, RejectsBadInputsWithTheirCodes) {
   nlohmann::json ann = {{"iv", Base64StdEncode(iv_)}};
-  EXPECT_EQ(Decrypt(wrapped_, "default/kek/1", ann).status().code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(Decrypt(wrapped_, "kbs:///default/kek/2", ann).status().code(), absl::StatusCode::kNotFound);
-  EXPECT_EQ(Decrypt(wrapped_, "kbs:///default/kek/1", nlohmann::json::object()).status().code(),
-            absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(Decrypt(wrapped_, "kbs:///default/kek/1", {{"iv", "AAEC"}}).status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(Decrypt(wrapped_, "default/kek/1", ann), StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(Decrypt(wrapped_, "kbs:///default/kek/2", ann), StatusIs(absl::StatusCode::kNotFound));
+  EXPECT_THAT(Decrypt(wrapped_, "kbs:///default/kek/1", nlohmann::json::object()), StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(Decrypt(wrapped_, "kbs:///default/kek/1", {{"iv", "AAEC"}}), StatusIs(absl::StatusCode::kInvalidArgument));
   std::string flipped = wrapped_;
   flipped[3] ^= 1;
-  EXPECT_EQ(Decrypt(flipped, "kbs:///default/kek/1", ann).status().code(), absl::StatusCode::kPermissionDenied);
-  EXPECT_EQ(Decrypt("short", "kbs:///default/kek/1", ann).status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(Decrypt(flipped, "kbs:///default/kek/1", ann), StatusIs(absl::StatusCode::kPermissionDenied));
+  EXPECT_THAT(Decrypt("short", "kbs:///default/kek/1", ann), StatusIs(absl::StatusCode::kInvalidArgument));
   provider_.Put("default/kek/1", std::string(16, 'k'));
   auto small = Decrypt(wrapped_, "kbs:///default/kek/1", ann);
-  EXPECT_EQ(small.status().code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_NE(std::string(small.status().message()).find("32 bytes"), std::string::npos);
+  EXPECT_THAT(small, StatusIs(absl::StatusCode::kInvalidArgument, "32 bytes"));
 }
 
 }  // namespace

@@ -6,14 +6,19 @@
 
 #include "common/base64.h"
 #include "tests/spec_vectors.h"
-#include "common/file_util.h"
+include "common/file_util.h"
+#include "common/testing/temp_dir.h"
 #include "crypto/aes.h"
 #include "resources/fake_resource_provider.h"
 #include "resources/kms/fake_kms.h"
 #include "resources/kms/kbs_kms.h"
+#include "common/testing/status_matchers.h"
 
 namespace cdh::resources {
 namespace {
+
+using ::cdh::testing::StatusIs;
+using ::cdh::testing::IsOk;
 
 using namespace ::cdh::testing;  // NOLINT: the spec vectors
 
@@ -47,14 +52,13 @@ class EnvelopeTest : public ::testing::Test {
 };
 
 TEST_F(EnvelopeTest, SpecVector3UnsealsThroughSignatureAndKms) {
-  std::string tmpl = (std::filesystem::temp_directory_path() / "cdh-env-XXXXXX").string();
-  std::string dir = mkdtemp(tmpl.data());
+  testing::TempDir tmp("cdh-env");
+  std::string dir = tmp.path();
   ASSERT_TRUE(WriteFileAtomic(dir + "/test-key", kTestPublicJwk, 0644).ok());
   std::map<std::string, std::unique_ptr<SecretGetter>> getters;
   SecretUnsealer unsealer({false, dir}, provider_, std::move(getters), &decryptor_);
   auto plaintext = unsealer.Unseal(kEnvelopeSealed, CallContext{});
-  std::filesystem::remove_all(dir);
-  ASSERT_TRUE(plaintext.ok()) << plaintext.status();
+  ASSERT_THAT(plaintext, IsOk());
   EXPECT_EQ(plaintext->RevealString(), "hello-cdh");
 }
 
@@ -85,11 +89,11 @@ TEST_F(EnvelopeTest, NegativeTable) {
     EnvelopeSecret e = Vector3();
     c.mutate(e);
     auto r = Open(e);
-    EXPECT_EQ(r.status().code(), c.code) << c.name << ": " << r.status();
-    EXPECT_NE(std::string(r.status().message()).find(c.message_part), std::string::npos) << c.name << ": " << r.status();
+    EXPECT_THAT(r, StatusIs(c.code)) << c.name;
+    EXPECT_THAT(std::string(r.status().message()), ::testing::HasSubstr(c.message_part)) << c.name << ": " << r.status();
   }
   auto good = Open(Vector3());
-  ASSERT_TRUE(good.ok()) << good.status();
+  ASSERT_THAT(good, IsOk());
   EXPECT_EQ(good->RevealString(), "hello-cdh");
 }
 
@@ -102,26 +106,26 @@ TEST_F(EnvelopeTest, CtrWrapTypeAsUpstreamAcceptsIt) {
   e.iv = Base64StdEncode(iv);
   e.encrypted_data = Base64StdEncode(ct->RevealString());
   auto r = Open(e);
-  ASSERT_TRUE(r.ok()) << r.status();
+  ASSERT_THAT(r, IsOk());
   EXPECT_EQ(r->RevealString(), "counter mode secret");
   e.iv = Base64StdEncode(std::string(12, 'a'));
-  EXPECT_EQ(Open(e).status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(Open(e), StatusIs(absl::StatusCode::kInvalidArgument));
 }
 
 TEST_F(EnvelopeTest, KbsProviderRoundTrip) {
   std::string kek(32, '\x42');
   provider_.Put("default/kek/1", kek);
   auto sealed = SealEnvelopeForKbs("database password", SecretBytes::FromString(kek), "kbs:///default/kek/1");
-  ASSERT_TRUE(sealed.ok()) << sealed.status();
+  ASSERT_THAT(sealed, IsOk());
   auto r = Open(*sealed);
-  ASSERT_TRUE(r.ok()) << r.status();
+  ASSERT_THAT(r, IsOk());
   EXPECT_EQ(r->RevealString(), "database password");
   // A different KEK at the broker: the wrapped key does not authenticate.
   provider_.Put("default/kek/1", std::string(32, '\x43'));
-  EXPECT_EQ(Open(*sealed).status().code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_THAT(Open(*sealed), StatusIs(absl::StatusCode::kPermissionDenied));
   // Sealing checks its inputs.
-  EXPECT_EQ(SealEnvelopeForKbs("x", SecretBytes(16), "kbs:///a/b/c").status().code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(SealEnvelopeForKbs("x", SecretBytes(32), "not-a-uri").status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(SealEnvelopeForKbs("x", SecretBytes(16), "kbs:///a/b/c"), StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(SealEnvelopeForKbs("x", SecretBytes(32), "not-a-uri"), StatusIs(absl::StatusCode::kInvalidArgument));
 }
 
 }  // namespace

@@ -6,9 +6,13 @@
 #include "crypto/ec_p256.h"
 #include "resources/fake_resource_provider.h"
 #include "resources/secret/secret_unsealer.h"
+#include "common/testing/status_matchers.h"
 
 namespace cdh::resources {
 namespace {
+
+using ::cdh::testing::StatusIs;
+using ::cdh::testing::IsOk;
 
 constexpr char kKid[] = "kbs:///default/signing-key/rotating";
 
@@ -45,7 +49,7 @@ TEST_F(KidCacheTest, WarmUnsealFetchesOnlyTheSecret) {
   std::string sealed = Seal(*key);
   for (int i = 0; i < 5; ++i) {
     auto r = unsealer->Unseal(sealed, CallContext{});
-    ASSERT_TRUE(r.ok()) << r.status();
+    ASSERT_THAT(r, IsOk());
     EXPECT_EQ(r->RevealString(), "s3cret");
   }
   EXPECT_EQ(provider_.calls(), 6);  // the key once, the secret five times
@@ -70,11 +74,11 @@ TEST_F(KidCacheTest, RotatedKeyIsPickedUpAtOnceAndForgeriesStillFail) {
   ASSERT_TRUE(unsealer->Unseal(Seal(*old_key), CallContext{}).ok());  // caches the old key
   PublishKey(*new_key);                                                 // rotation on the broker
   auto r = unsealer->Unseal(Seal(*new_key), CallContext{});
-  ASSERT_TRUE(r.ok()) << r.status();
+  ASSERT_THAT(r, IsOk());
   auto forged = unsealer->Unseal(Seal(*forger), CallContext{});
-  EXPECT_EQ(forged.status().code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_THAT(forged, StatusIs(absl::StatusCode::kPermissionDenied));
   // The old key is no longer cached either: it was replaced by the re-fetch.
-  EXPECT_EQ(unsealer->Unseal(Seal(*old_key), CallContext{}).status().code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_THAT(unsealer->Unseal(Seal(*old_key), CallContext{}), StatusIs(absl::StatusCode::kPermissionDenied));
 }
 
 }  // namespace

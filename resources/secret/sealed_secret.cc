@@ -1,9 +1,9 @@
-#include "common/strings.h"
 #include "resources/secret/sealed_secret.h"
 
 #include "common/base64.h"
 #include "common/json.h"
 #include "common/status_macros.h"
+#include "common/strings.h"
 
 namespace cdh::resources {
 namespace {

@@ -4,7 +4,7 @@
 // Input policy (our decisions, documented in README "Sealed secrets"):
 // - At most kMaxSealedSecretSize bytes; must be UTF-8 text.
 // - Trailing ASCII whitespace (" \t\r\n") is removed before parsing: Kubernetes secret files
-//   often end in "\n" or "\r\n" and the kata agent sends them untrimmed (field case S3). No
+//   often end in "\n" or "\r\n" and the kata agent sends them untrimmed. No
 //   part of a JWS can contain whitespace, so this never changes what is verified. Upstream fails
 //   on such input.
 // - Exactly one "sealed." prefix is required (upstream strips any number, or none).
@@ -42,7 +42,7 @@ struct SignedSealedSecret {
 absl::StatusOr<SignedSealedSecret> ParseSignedSealedSecret(std::string_view input);
 // Parses the legacy unsigned 4-part form and returns the payload JSON text.
 absl::StatusOr<std::string> ParseLegacySealedSecret(std::string_view input);
-// Removes trailing " \t\r\n" (the S3 policy above).
+// Removes trailing " \t\r\n" (the trailing-whitespace policy above).
 std::string_view TrimTrailingWhitespace(std::string_view input);
 
 // Payload of a vault secret (cdh-api.md §8.1): the secret stays with a provider, found by name.

@@ -3,9 +3,13 @@
 #include <gtest/gtest.h>
 
 #include "common/base64.h"
+#include "common/testing/status_matchers.h"
 
 namespace cdh::resources {
 namespace {
+
+using ::cdh::testing::StatusIs;
+using ::cdh::testing::IsOk;
 
 std::string B64(std::string_view s) { return Base64UrlEncode(s); }
 const std::string kHeader = B64(R"({"b64":true,"alg":"ES256","kid":"kbs:///a/b/c"})");
@@ -15,18 +19,18 @@ const std::string kSig = B64(std::string(64, 'x'));
 
 TEST(SealedSecretTest, ParsesSignedForm) {
   auto s = ParseSignedSealedSecret("sealed." + kHeader + "." + kPayload + "." + kSig);
-  ASSERT_TRUE(s.ok()) << s.status();
+  ASSERT_THAT(s, IsOk());
   EXPECT_EQ(s->kid, "kbs:///a/b/c");
   EXPECT_EQ(s->alg, "ES256");
   EXPECT_EQ(s->signing_input, kHeader + "." + kPayload);
   EXPECT_EQ(s->signature.size(), 64u);
 }
 
-// Field case S3: the kata agent sends secret files untrimmed.
+// The kata agent sends secret files untrimmed.
 TEST(SealedSecretTest, TrailingWhitespaceIsIgnored) {
   for (const char* tail : {"\n", "\r\n", "  \n\n", "\t"}) {
     auto s = ParseSignedSealedSecret("sealed." + kHeader + "." + kPayload + "." + kSig + tail);
-    EXPECT_TRUE(s.ok()) << s.status();
+    EXPECT_THAT(s, IsOk());
     EXPECT_EQ(s->signature.size(), 64u);
   }
 }
@@ -42,8 +46,8 @@ class SealedSecretRejectTest : public ::testing::TestWithParam<Bad> {};
 TEST_P(SealedSecretRejectTest, RejectsWithNamedReason) {
   auto s = ParseSignedSealedSecret(GetParam().input);
   ASSERT_FALSE(s.ok()) << GetParam().name;
-  EXPECT_EQ(s.status().code(), absl::StatusCode::kInvalidArgument) << GetParam().name;
-  EXPECT_NE(std::string(s.status().message()).find(GetParam().message_part), std::string::npos)
+  EXPECT_THAT(s, StatusIs(absl::StatusCode::kInvalidArgument)) << GetParam().name;
+  EXPECT_THAT(std::string(s.status().message()), ::testing::HasSubstr(GetParam().message_part))
       << GetParam().name << ": " << s.status();
 }
 
@@ -57,7 +61,7 @@ INSTANTIATE_TEST_SUITE_P(
         Bad{"legacy fake header", "sealed.fakejwsheader." + kPayload + ".fakesignature", "skip_sealed_secret_verification"},
         Bad{"five parts", "sealed.a.b.c.d.e", "3 JWS parts"},
         Bad{"double prefix", "sealed.sealed." + kHeader + "." + kPayload + "." + kSig, "parts"},
-        Bad{"padded payload (S1)", "sealed." + kHeader + "." + kPayload + "==." + kSig, "padding"},
+        Bad{"padded payload", "sealed." + kHeader + "." + kPayload + "==." + kSig, "padding"},
         Bad{"standard base64 sig", "sealed." + kHeader + "." + kPayload + ".ab+/", "standard base64"},
         Bad{"header not JSON", "sealed." + B64("{nope") + "." + kPayload + "." + kSig, "not a JSON object"},
         Bad{"header not object", "sealed." + B64("[1]") + "." + kPayload + "." + kSig, "JSON object"},
@@ -83,7 +87,7 @@ TEST(SealedSecretTest, LegacyFormNeedsFourParts) {
       "sealed.fakejwsheader.eyJ2ZXJzaW9uIjoiMC4xLjAiLCJ0eXBlIjoidmF1bHQiLCJuYW1lIjoia2JzOi8vL2RlZmF1bHQvc2VhbGVkLXNl"
       "Y3JldC90ZXN0IiwicHJvdmlkZXIiOiJrYnMiLCJwcm92aWRlcl9zZXR0aW5ncyI6e30sImFubm90YXRpb25zIjp7fX0.fakesignature";
   auto payload = ParseLegacySealedSecret(legacy);
-  ASSERT_TRUE(payload.ok()) << payload.status();
+  ASSERT_THAT(payload, IsOk());
   EXPECT_NE(payload->find("kbs:///default/sealed-secret/test"), std::string::npos);
   EXPECT_FALSE(ParseLegacySealedSecret("sealed.a.b").ok());
   EXPECT_FALSE(ParseSignedSealedSecret(legacy).ok());
@@ -92,13 +96,13 @@ TEST(SealedSecretTest, LegacyFormNeedsFourParts) {
 TEST(SecretPayloadTest, ParsesVaultAndEnvelope) {
   auto v = ParseSecretPayload(
       R"({"version":"0.1.0","type":"vault","name":"kbs:///r/t/g","provider":"KBS","provider_settings":{},"annotations":{"a":1}})");
-  ASSERT_TRUE(v.ok()) << v.status();
+  ASSERT_THAT(v, IsOk());
   auto& vault = std::get<VaultSecret>(*v);
   EXPECT_EQ(vault.provider, "kbs");
   EXPECT_EQ(vault.annotations["a"], 1);
   auto e = ParseSecretPayload(
       R"({"version":"0.1.0","type":"envelope","key_id":"k","encrypted_key":"YQ==","encrypted_data":"YQ==","wrap_type":"A256GCM","iv":"YQ==","provider":"aliyun","provider_settings":{},"annotations":{}})");
-  ASSERT_TRUE(e.ok()) << e.status();
+  ASSERT_THAT(e, IsOk());
   EXPECT_EQ(std::get<EnvelopeSecret>(*e).key_id, "k");
 }
 
@@ -109,20 +113,20 @@ TEST(SecretPayloadTest, RejectsEachMissingOrBadField) {
     nlohmann::json j = vault;
     j.erase(field);
     auto r = ParseSecretPayload(j.dump());
-    EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument) << field;
-    EXPECT_NE(std::string(r.status().message()).find(field), std::string::npos) << r.status();
+    EXPECT_THAT(r, StatusIs(absl::StatusCode::kInvalidArgument)) << field;
+    EXPECT_THAT(std::string(r.status().message()), ::testing::HasSubstr(field)) << r.status();
   }
   nlohmann::json j = vault;
   j["version"] = "0.2.0";
-  EXPECT_NE(std::string(ParseSecretPayload(j.dump()).status().message()).find("only 0.1.0"), std::string::npos);
+  EXPECT_THAT(std::string(ParseSecretPayload(j.dump()).status().message()), ::testing::HasSubstr("only 0.1.0"));
   j = vault;
   j["type"] = "other";
-  EXPECT_EQ(ParseSecretPayload(j.dump()).status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(ParseSecretPayload(j.dump()), StatusIs(absl::StatusCode::kInvalidArgument));
   j = vault;
   j["annotations"] = "x";
-  EXPECT_EQ(ParseSecretPayload(j.dump()).status().code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(ParseSecretPayload("[]").status().code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(ParseSecretPayload("{").status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(ParseSecretPayload(j.dump()), StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(ParseSecretPayload("[]"), StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(ParseSecretPayload("{"), StatusIs(absl::StatusCode::kInvalidArgument));
 }
 
 TEST(SecretPayloadTest, SerializesInUpstreamOrder) {

@@ -1,4 +1,3 @@
-#include "common/strings.h"
 #include "resources/secret/secret_unsealer.h"
 
 #include <limits.h>
@@ -7,6 +6,7 @@
 #include "common/file_util.h"
 #include "common/json.h"
 #include "common/status_macros.h"
+#include "common/strings.h"
 
 namespace cdh::resources {
 namespace {
@@ -71,7 +71,7 @@ absl::StatusOr<crypto::EcP256PublicKey> SecretUnsealer::VerificationKeyImpl(std:
   bool cacheable = false;
   if (ResourceUri::HasKbsScheme(kid)) {
     if (use_cache && options_.kid_cache_ttl > absl::ZeroDuration()) {
-      std::lock_guard<std::mutex> lock(kid_cache_mu_);
+      absl::MutexLock lock(&kid_cache_mu_);
       auto it = kid_cache_.find(kid);
       if (it != kid_cache_.end() && absl::Now() < it->second.expires) {
         auto jwk = ParseJson(it->second.jwk, "verification key");
@@ -103,7 +103,7 @@ absl::StatusOr<crypto::EcP256PublicKey> SecretUnsealer::VerificationKeyImpl(std:
   auto key = crypto::EcP256PublicKey::FromJwk(*jwk);
   if (!key.ok()) return Annotate(key.status(), StrCat("verification key `", Sanitize(kid), "`"));
   if (cacheable) {
-    std::lock_guard<std::mutex> lock(kid_cache_mu_);
+    absl::MutexLock lock(&kid_cache_mu_);
     absl::Time now = absl::Now();
     if (kid_cache_.size() >= kMaxCachedKids) {
       std::erase_if(kid_cache_, [now](const auto& kv) { return kv.second.expires <= now; });

@@ -17,11 +17,12 @@
 
 #include <map>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <string_view>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "common/call_context.h"
 #include "common/secret_bytes.h"
@@ -99,8 +100,8 @@ class SecretUnsealer {
     std::string jwk;  // public key JSON as fetched
     absl::Time expires;
   };
-  std::mutex kid_cache_mu_;
-  std::map<std::string, CachedKid, std::less<>> kid_cache_;  // guarded by kid_cache_mu_
+  absl::Mutex kid_cache_mu_;
+  std::map<std::string, CachedKid, std::less<>> kid_cache_ ABSL_GUARDED_BY(kid_cache_mu_);
 
   absl::StatusOr<SecretBytes> UnsealPayload(std::string_view payload_json, const CallContext& ctx);
 

@@ -7,11 +7,16 @@
 
 #include "common/base64.h"
 #include "tests/spec_vectors.h"
-#include "common/file_util.h"
+include "common/file_util.h"
+#include "common/testing/temp_dir.h"
 #include "resources/fake_resource_provider.h"
+#include "common/testing/status_matchers.h"
 
 namespace cdh::resources {
 namespace {
+
+using ::cdh::testing::StatusIs;
+using ::cdh::testing::IsOk;
 
 using namespace ::cdh::testing;  // NOLINT: the spec vectors
 
@@ -21,8 +26,6 @@ using namespace ::cdh::testing;  // NOLINT: the spec vectors
 class SecretUnsealerTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    std::string tmpl = (std::filesystem::temp_directory_path() / "cdh-unseal-XXXXXX").string();
-    root_ = mkdtemp(tmpl.data());
     key_dir_ = root_ + "/sealed-secret";
     std::filesystem::create_directories(key_dir_);
     nlohmann::json pub = nlohmann::json::parse(kTestPrivateJwk);
@@ -32,7 +35,6 @@ class SecretUnsealerTest : public ::testing::Test {
     provider_.Put("default/sealed-secret/test", "unsealed_secret");
     provider_.Put("one/2/trois", "trois\n");
   }
-  void TearDown() override { std::filesystem::remove_all(root_); }
 
   std::unique_ptr<SecretUnsealer> Make(bool skip = false, std::string key_dir = "") {
     std::map<std::string, std::unique_ptr<SecretGetter>> getters;
@@ -53,14 +55,16 @@ class SecretUnsealerTest : public ::testing::Test {
 
   absl::StatusOr<SecretBytes> Unseal(SecretUnsealer& u, std::string_view s) { return u.Unseal(s, CallContext{}); }
 
-  std::string root_, key_dir_;
+  testing::TempDir tmp_{"cdh-unseal"};
+  std::string root_ = tmp_.path();
+  std::string key_dir_;
   FakeResourceProvider provider_;
 };
 
 TEST_F(SecretUnsealerTest, KataFixtureUnsealsToResourceBytes) {
   auto u = Make();
   auto plaintext = Unseal(*u, kKataSealed);
-  ASSERT_TRUE(plaintext.ok()) << plaintext.status();
+  ASSERT_THAT(plaintext, IsOk());
   EXPECT_EQ(plaintext->RevealString(), "unsealed_secret");
   // Two resource fetches: the verification key and the secret (cdh-api.md §7.4).
   EXPECT_EQ(provider_.calls(), 2);
@@ -69,7 +73,7 @@ TEST_F(SecretUnsealerTest, KataFixtureUnsealsToResourceBytes) {
 TEST_F(SecretUnsealerTest, LocalKidVectorUnsealsByteExact) {
   auto u = Make();
   auto plaintext = Unseal(*u, kLocalSealed);
-  ASSERT_TRUE(plaintext.ok()) << plaintext.status();
+  ASSERT_THAT(plaintext, IsOk());
   EXPECT_EQ(plaintext->RevealString(), "trois\n");  // no trimming of the plaintext
 }
 
@@ -85,17 +89,16 @@ TEST_F(SecretUnsealerTest, TamperingAtAnyOffsetFails) {
   }
 }
 
-// Field case S2 (a)-(g).
+
 TEST_F(SecretUnsealerTest, FieldCaseS2) {
   auto verifying = Make(false);
   auto skipping = Make(true);
   // (a) legacy with verification on: rejected, and the message says how to accept it.
   auto a = Unseal(*verifying, kLegacySealed);
-  EXPECT_EQ(a.status().code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_NE(std::string(a.status().message()).find("skip_sealed_secret_verification"), std::string::npos);
+  EXPECT_THAT(a, StatusIs(absl::StatusCode::kInvalidArgument, "skip_sealed_secret_verification"));
   // (b) accepted with verification disabled.
   auto b = Unseal(*skipping, kLegacySealed);
-  ASSERT_TRUE(b.ok()) << b.status();
+  ASSERT_THAT(b, IsOk());
   EXPECT_EQ(b->RevealString(), "unsealed_secret");
   // (c) valid ES256 with a kbs:/// kid.
   provider_.Put("default/keys/signer", [] {
@@ -106,35 +109,32 @@ TEST_F(SecretUnsealerTest, FieldCaseS2) {
   std::string c = Seal(R"({"b64":true,"alg":"ES256","kid":"kbs:///default/keys/signer"})",
                        VaultPayload("kbs:///default/sealed-secret/test"));
   auto rc = Unseal(*verifying, c);
-  ASSERT_TRUE(rc.ok()) << rc.status();
+  ASSERT_THAT(rc, IsOk());
   EXPECT_EQ(rc->RevealString(), "unsealed_secret");
   // (d) ES384.
   auto d = Unseal(*verifying, Seal(R"({"alg":"ES384","kid":"test-key"})", VaultPayload("kbs:///r/t/g")));
-  EXPECT_EQ(d.status().code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_NE(std::string(d.status().message()).find("ES256"), std::string::npos);
+  EXPECT_THAT(d, StatusIs(absl::StatusCode::kInvalidArgument, "ES256"));
   // (e) no kid.
   auto e = Unseal(*verifying, Seal(R"({"alg":"ES256"})", VaultPayload("kbs:///r/t/g")));
-  EXPECT_EQ(e.status().code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_NE(std::string(e.status().message()).find("kid"), std::string::npos);
+  EXPECT_THAT(e, StatusIs(absl::StatusCode::kInvalidArgument, "kid"));
   // (f) one flipped signature byte.
   std::string f = c;
   std::string sig = *Base64UrlDecode(f.substr(f.rfind('.') + 1));
   sig[10] ^= 0x01;
   f = f.substr(0, f.rfind('.') + 1) + Base64UrlEncode(sig);
-  EXPECT_EQ(Unseal(*verifying, f).status().code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_THAT(Unseal(*verifying, f), StatusIs(absl::StatusCode::kPermissionDenied));
   // (g) payload changed after signing.
   std::string g = c;
   size_t p1 = g.find('.', 7), p2 = g.rfind('.');
   g = g.substr(0, p1 + 1) + Base64UrlEncode(VaultPayload("kbs:///default/other/secret")) + g.substr(p2);
   auto rg = Unseal(*verifying, g);
-  EXPECT_EQ(rg.status().code(), absl::StatusCode::kPermissionDenied);
-  EXPECT_NE(std::string(rg.status().message()).find("signature does not verify"), std::string::npos);
+  EXPECT_THAT(rg, StatusIs(absl::StatusCode::kPermissionDenied, "signature does not verify"));
 }
 
 TEST_F(SecretUnsealerTest, TrailingNewlineFromSecretFileIsAccepted) {
   auto u = Make();
   auto r = Unseal(*u, std::string(kKataSealed) + "\r\n");
-  ASSERT_TRUE(r.ok()) << r.status();
+  ASSERT_THAT(r, IsOk());
   EXPECT_EQ(r->RevealString(), "unsealed_secret");
 }
 
@@ -145,13 +145,13 @@ TEST_F(SecretUnsealerTest, KidPathEscapesAreRefused) {
   auto u = Make();
   for (const char* kid : {"../outside/evil", "/etc/passwd", "a/../../outside/evil", "link"}) {
     auto r = Unseal(*u, Seal(StrCat(R"({"alg":"ES256","kid":")", kid, R"("})"), VaultPayload("kbs:///r/t/g")));
-    EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument) << kid << ": " << r.status();
+    EXPECT_THAT(r, StatusIs(absl::StatusCode::kInvalidArgument)) << kid << ": " << r.status();
   }
   auto missing = Unseal(*u, Seal(R"({"alg":"ES256","kid":"nope"})", VaultPayload("kbs:///r/t/g")));
-  EXPECT_EQ(missing.status().code(), absl::StatusCode::kNotFound);
+  EXPECT_THAT(missing, StatusIs(absl::StatusCode::kNotFound));
   auto no_dir = Make(false, root_ + "/does-not-exist");
   auto r = Unseal(*no_dir, kLocalSealed);
-  EXPECT_EQ(r.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(r, StatusIs(absl::StatusCode::kFailedPrecondition));
 }
 
 TEST_F(SecretUnsealerTest, KeyOrSecretProblemsKeepTheirCodes) {
@@ -159,31 +159,30 @@ TEST_F(SecretUnsealerTest, KeyOrSecretProblemsKeepTheirCodes) {
   // Verification key is not a JWK.
   provider_.Put("default/keys/junk", "not json");
   auto junk = Unseal(*u, Seal(R"({"alg":"ES256","kid":"kbs:///default/keys/junk"})", VaultPayload("kbs:///r/t/g")));
-  EXPECT_EQ(junk.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(junk, StatusIs(absl::StatusCode::kInvalidArgument));
   // Verification key missing at the broker.
   auto missing = Unseal(*u, Seal(R"({"alg":"ES256","kid":"kbs:///default/keys/none"})", VaultPayload("kbs:///r/t/g")));
-  EXPECT_EQ(missing.status().code(), absl::StatusCode::kNotFound);
+  EXPECT_THAT(missing, StatusIs(absl::StatusCode::kNotFound));
   // The secret itself missing.
   auto no_secret = Unseal(*u, Seal(R"({"alg":"ES256","kid":"test-key"})", VaultPayload("kbs:///r/t/none")));
-  EXPECT_EQ(no_secret.status().code(), absl::StatusCode::kNotFound);
+  EXPECT_THAT(no_secret, StatusIs(absl::StatusCode::kNotFound));
   // The vault name is not a resource URI.
   auto bad_name = Unseal(*u, Seal(R"({"alg":"ES256","kid":"test-key"})", VaultPayload("default/r/t")));
-  EXPECT_EQ(bad_name.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(bad_name, StatusIs(absl::StatusCode::kInvalidArgument));
   // Unknown vault provider.
   auto aliyun = Unseal(*u, Seal(R"({"alg":"ES256","kid":"test-key"})",
                                 SerializeVaultPayload(VaultSecret{"n", "aliyun", nlohmann::json::object(),
                                                                   nlohmann::json::object()})));
-  EXPECT_EQ(aliyun.status().code(), absl::StatusCode::kUnimplemented);
-  EXPECT_NE(std::string(aliyun.status().message()).find("aliyun"), std::string::npos);
+  EXPECT_THAT(aliyun, StatusIs(absl::StatusCode::kUnimplemented, "aliyun"));
   // The broker is down: UNAVAILABLE reaches the caller unchanged.
   provider_.FailWith(absl::UnavailableError("broker unreachable"));
-  EXPECT_EQ(Unseal(*u, kKataSealed).status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_THAT(Unseal(*u, kKataSealed), StatusIs(absl::StatusCode::kUnavailable));
 }
 
 TEST_F(SecretUnsealerTest, EnvelopeVectorVerifiesThenNeedsADecryptor) {
   auto u = Make();
   auto r = Unseal(*u, kEnvelopeSealed);
-  EXPECT_EQ(r.status().code(), absl::StatusCode::kUnimplemented) << r.status();
+  EXPECT_THAT(r, StatusIs(absl::StatusCode::kUnimplemented)) << r.status();
 }
 
 // Values from the untrusted sealed secret never reach a message (or the log) with control
@@ -191,10 +190,10 @@ TEST_F(SecretUnsealerTest, EnvelopeVectorVerifiesThenNeedsADecryptor) {
 TEST_F(SecretUnsealerTest, UntrustedHeaderValuesCannotForgeLogLines) {
   auto u = Make();
   auto kid = Unseal(*u, Seal(R"({"alg":"ES256","kid":"k\n[cdh] [info] FORGED"})", VaultPayload("kbs:///r/t/g")));
-  EXPECT_EQ(kid.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(kid, StatusIs(absl::StatusCode::kInvalidArgument));
   EXPECT_EQ(std::string(kid.status().message()).find('\n'), std::string::npos) << kid.status();
   auto alg = Unseal(*u, Seal(R"({"alg":"ES\n[cdh] FORGED","kid":"test-key"})", VaultPayload("kbs:///r/t/g")));
-  EXPECT_EQ(alg.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(alg, StatusIs(absl::StatusCode::kInvalidArgument));
   EXPECT_EQ(std::string(alg.status().message()).find('\n'), std::string::npos) << alg.status();
   auto long_kid = Unseal(*u, Seal(StrCat(R"({"alg":"ES256","kid":")", std::string(5000, 'k'), R"("})"),
                                   VaultPayload("kbs:///r/t/g")));

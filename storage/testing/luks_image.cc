@@ -56,17 +56,6 @@ absl::StatusOr<int> RunProgram(const std::vector<std::string>& argv, std::string
   return storage::RunProgram(argv, output);
 }
 
-TempDir::TempDir() {
-  std::string tmpl = (std::filesystem::temp_directory_path() / "cdh-storage-XXXXXX").string();
-  char* p = mkdtemp(tmpl.data());
-  path_ = p ? p : "";
-}
-
-TempDir::~TempDir() {
-  std::error_code ec;
-  if (!path_.empty()) std::filesystem::remove_all(path_, ec);
-}
-
 std::string EditLuks2Json(const std::string& region_in, size_t hs, const std::function<void(nlohmann::json&)>& edit,
                           bool primary, bool secondary) {
   std::string region = region_in;

@@ -1,4 +1,4 @@
-// Test helpers: real LUKS2 images made by the `cryptsetup` binary (build-env.md §6).
+// Test helpers: real LUKS2 images made by the `cryptsetup` binary.
 //
 // `cryptsetup reencrypt --encrypt` turns a file of known plaintext into a LUKS2 image offline,
 // without device-mapper; `luksDump --dump-volume-key --volume-key-file` gives the volume key.
@@ -15,6 +15,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "common/secret_bytes.h"
+#include "common/testing/temp_dir.h"
 #include "nlohmann/json.hpp"
 
 namespace cdh::storage::testutil {
@@ -28,17 +29,8 @@ bool IsMountPoint(const std::string& path);
 
 absl::StatusOr<int> RunProgram(const std::vector<std::string>& argv, std::string* output = nullptr);
 
-// A fresh temp directory removed (recursively) by the destructor.
-class TempDir {
- public:
-  TempDir();
-  ~TempDir();
-  const std::string& path() const { return path_; }
-  std::string File(const std::string& name) const { return path_ + "/" + name; }
-
- private:
-  std::string path_;
-};
+// The tests' one temp-directory helper (common/testing/temp_dir.h).
+using TempDir = ::cdh::testing::TempDir;
 
 struct LuksImageSpec {
   size_t plaintext_bytes = 4 << 20;  // known plaintext carried into the data segment

@@ -151,7 +151,7 @@ def run(a, work):
     env = {"CDH_DAEMON": os.path.abspath(a.daemon), "CDH_TOOL": os.path.abspath(a.tool), "CDH_DATA": data,
            "VOL512": "/dev/vda", "VOL4096": "/dev/vdb"}
     g = guest_rig.run_guest(os.path.join(HERE, "cross_check.sh"), os.path.join(work, "boot"),
-                            disks=[images[n] for n in SECTORS], env=env, timeout=300)
+                            disks=[images[n] for n in SECTORS], env=env, timeout=1500)
     rc = guest_rig.report(g, [f"kernel_reads_userspace_{n}" for n in SECTORS] + [f"kernel_writes_{n}" for n in SECTORS])
 
     # 3. userspace path on the host reads B.

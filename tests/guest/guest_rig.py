@@ -173,6 +173,7 @@ def run_guest(script, work_dir, disks=(), env=None, timeout=240, memory_mib=1024
     """
     qemu = find_qemu()
     kernel, moddir = find_kernel()
+    work_dir = os.path.abspath(work_dir)  # the guest resolves it from its own root
     os.makedirs(work_dir, exist_ok=True)
     initrd = os.path.join(work_dir, "initramfs.cpio.gz")
     if not os.path.exists(initrd):
@@ -194,8 +195,12 @@ def run_guest(script, work_dir, disks=(), env=None, timeout=240, memory_mib=1024
             "-append", f"console=ttyS0 panic=-1 quiet loglevel=3 mitigations=off cdh.job={job}",
             "-virtfs", "local,path=/,mount_tag=host,security_model=none,readonly=on,multidevs=remap"]
     for d in disks:
-        argv += ["-drive", f"file={d},if=virtio,format=raw,cache=unsafe"]
+        argv += ["-drive", f"file={os.path.abspath(d)},if=virtio,format=raw,cache=unsafe"]
     start = time.monotonic()
+    # The console also goes to work_dir/console.log as it arrives (for watching a slow run).
+    own_log = log is None
+    if own_log:
+        log = open(os.path.join(work_dir, "console.log"), "w")
     proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
     console = []
     try:
@@ -226,6 +231,8 @@ def run_guest(script, work_dir, disks=(), env=None, timeout=240, memory_mib=1024
         if proc.poll() is None:
             proc.kill()
         proc.wait()
+        if own_log:
+            log.close()
     seconds = time.monotonic() - start
     text = "".join(console)
     checks = [Check(m.group(1), m.group(2), m.group(3).strip())
@@ -275,7 +282,7 @@ def skip_reason():
 def make_work_dir(build_dir, name):
     """A fresh directory for one test's images and job, below the build tree (which the guest sees
     over 9p). Removed by the caller."""
-    base = os.path.join(build_dir, "tests", "guest", "work")
+    base = os.path.join(os.path.abspath(build_dir), "tests", "guest", "work")
     os.makedirs(base, exist_ok=True)
     return tempfile.mkdtemp(prefix=name + "-", dir=base)
 

@@ -12,6 +12,28 @@ grep -q "uses the kernel data path" "$CDH_RUN/daemon.log" && pass daemon_kernel_
 D=$CDH_DATA
 mkdir -p /run/mnt
 
+# The tamper volume first: the second boot depends on it, whatever happens after it here.
+# --- integrity volume for the tamper test: wiped on format, pattern written, header carried -------
+mount_vol /run/mnt/tamper devicePath="$TAMPER" sourceType=empty targetType=device key="file://$D/kempty" \
+  dataIntegrity=true
+rc=$?
+size=$(blockdev --getsize64 /run/mnt/tamper 2>/dev/null || echo 0)
+check integrity_format_target_device "rc $rc, plaintext $size bytes" test $rc -eq 0 -a "$size" -gt 0
+# Every sector reads (no tag failure on never-written sectors): the device was wiped.
+dd if=/run/mnt/tamper of=/dev/null bs=1M iflag=direct 2>"$CDH_RUN/dd.err"
+rc=$?
+check integrity_unwritten_sectors_read "dd rc $rc $(tail -1 $CDH_RUN/dd.err)" test $rc -eq 0
+head -c "$size" "$D/pattern" | dd of=/run/mnt/tamper bs=1M iflag=fullblock oflag=direct 2>/dev/null
+check integrity_pattern_written "" test "$(device_sha /run/mnt/tamper "$size")" = "$(head -c "$size" "$D/pattern" | sha_of)"
+echo "$size" >"$CDH_RUN/tamper_size"
+unmount_vol /run/mnt/tamper
+hdr="$CDH_RUN/base/luks-headers/$(printf '%s' "$TAMPER" | base64 -w0 | tr '+/' '-_' | tr -d '=').header"
+# CARRY: the detached header (16 MiB) at 0, the plaintext size at 20 MiB (the header lives in
+# guest tmpfs as upstream keeps it; the test carries it to the second boot).
+dd if="$hdr" of="$CARRY" bs=1M conv=fsync 2>/dev/null
+printf '%016d' "$size" | dd of="$CARRY" bs=1 seek=$((20 << 20)) conv=notrunc,fsync 2>/dev/null
+check header_carried "$(stat -c %s "$hdr" 2>&1)" test "$(stat -c %s "$hdr" 2>/dev/null)" = 16777216
+
 # --- cryptsetup-made images (512/pbkdf2, 4096/argon2id), both at once, read back exactly ----------
 mount_vol /run/mnt/v512 devicePath="$IMG512" sourceType=encrypted targetType=device key="file://$D/k512"
 rc1=$?
@@ -43,8 +65,8 @@ is_mounted /run/mnt/fs && mounted=yes || mounted=no
 # The plaintext is no ext4: the mount fails after dm-crypt was activated, which is rolled back.
 check failed_mount_leaves_no_mapping "rc $rc ($(last_code)), mounted $mounted, left: [$left]" \
   test $rc -ne 0 -a -z "$left" -a $mounted = no
-mount_vol /run/mnt/fs devicePath="$IMG512" sourceType=encrypted targetType=device key="file://$D/k4096"
-check wrong_key_refused "$(last_code)" test "$(last_code)" = PERMISSION_DENIED -a -z "$(dm_names)"
+mount_vol /run/mnt/wrong devicePath="$IMG512" sourceType=encrypted targetType=device key="file://$D/k4096"
+check wrong_key_refused "$(last_code)" test "$(last_code)" = PERMISSION_DENIED -a -z "$(dm_names)" -a ! -e /run/mnt/wrong
 mount_vol /run/mnt/v512 devicePath="$IMG512" sourceType=encrypted targetType=device key="file://$D/k512" \
   dataIntegrity=true
 check integrity_asked_on_plain_volume_refused "$(last_code)" \
@@ -100,27 +122,6 @@ groups=$(dumpe2fs "$src" 2>/dev/null | grep -c '^Group ')
 zeroed=$(dumpe2fs "$src" 2>/dev/null | grep '^Group ' | grep -c ITABLE_ZEROED)
 check integrity_ext4_without_lazy_init "$zeroed of $groups groups ITABLE_ZEROED ($src)" \
   test "$groups" -gt 0 -a "$zeroed" = "$groups"
-
-# --- integrity volume for the tamper test: wiped on format, pattern written, header carried -------
-mount_vol /run/mnt/tamper devicePath="$TAMPER" sourceType=empty targetType=device key="file://$D/kempty" \
-  dataIntegrity=true
-rc=$?
-size=$(blockdev --getsize64 /run/mnt/tamper 2>/dev/null || echo 0)
-check integrity_format_target_device "rc $rc, plaintext $size bytes" test $rc -eq 0 -a "$size" -gt 0
-# Every sector reads (no tag failure on never-written sectors): the device was wiped.
-dd if=/run/mnt/tamper of=/dev/null bs=1M iflag=direct 2>"$CDH_RUN/dd.err"
-rc=$?
-check integrity_unwritten_sectors_read "dd rc $rc $(tail -1 $CDH_RUN/dd.err)" test $rc -eq 0
-head -c "$size" "$D/pattern" | dd of=/run/mnt/tamper bs=1M iflag=fullblock oflag=direct 2>/dev/null
-check integrity_pattern_written "" test "$(device_sha /run/mnt/tamper "$size")" = "$(head -c "$size" "$D/pattern" | sha_of)"
-echo "$size" >"$CDH_RUN/tamper_size"
-unmount_vol /run/mnt/tamper
-hdr="$CDH_RUN/base/luks-headers/$(printf '%s' "$TAMPER" | base64 -w0 | tr '+/' '-_' | tr -d '=').header"
-# CARRY: the detached header (16 MiB) at 0, the plaintext size at 20 MiB (the header lives in
-# guest tmpfs as upstream keeps it; the test carries it to the second boot).
-dd if="$hdr" of="$CARRY" bs=1M conv=fsync 2>/dev/null
-printf '%016d' "$size" | dd of="$CARRY" bs=1 seek=$((20 << 20)) conv=notrunc,fsync 2>/dev/null
-check header_carried "$(stat -c %s "$hdr" 2>&1)" test "$(stat -c %s "$hdr" 2>/dev/null)" = 16777216
 
 # --- shutdown tears every volume down -------------------------------------------------------------
 mount_vol /run/mnt/v512 devicePath="$IMG512" sourceType=encrypted targetType=device key="file://$D/k512"

@@ -78,7 +78,7 @@ rc=$?
 echo "scratch" >/run/kata-containers/sandbox/storage/emptydir/f 2>/dev/null && sync
 esrc=$(findmnt -n -o SOURCE /run/kata-containers/sandbox/storage/emptydir)
 features=$(dumpe2fs -h "$esrc" 2>/dev/null | grep -i 'features' | head -1)
-isize=$(dumpe2fs -h "$esrc" 2>/dev/null | sed -n 's/^Inode size: *//p')
+isize=$(dumpe2fs -h "$esrc" 2>/dev/null | sed -n 's/^Inode size://p' | tr -dc 0-9)
 check agent_ephemeral_emptydir "rc $rc $(head -c 200 $CDH_RUN/last.err); inode size $isize; $features" \
   test $rc -eq 0 -a "$(cat /run/kata-containers/sandbox/storage/emptydir/f 2>/dev/null)" = scratch \
   -a "$isize" = 128

@@ -100,7 +100,7 @@ def run(a, work):
         li.edit_json(path, edit)
     li.blank(disk("EMPTY_PLAIN", os.path.join(work, "empty-plain.img")), 16 * MiB)
     li.blank(disk("EMPTY_INTEGRITY", os.path.join(work, "empty-integrity.img")), 16 * MiB)
-    li.blank(disk("TAMPER", os.path.join(work, "tamper.img")), 16 * MiB)
+    li.blank(disk("TAMPER", os.path.join(work, "tamper.img")), 8 * MiB)
     li.blank(disk("CARRY", os.path.join(work, "carry.img")), 24 * MiB)
 
     roles = list(disks)
@@ -110,7 +110,7 @@ def run(a, work):
         env[role] = "/dev/vd" + chr(ord("a") + i)
     print(f"boot 1: {len(roles)} disks", flush=True)
     first = guest_rig.run_guest(os.path.join(HERE, "kernel_path.sh"), os.path.join(work, "boot1"),
-                                disks=[disks[r] for r in roles], env=env, timeout=420)
+                                disks=[disks[r] for r in roles], env=env, timeout=1500)
     expected1 = FIRST_BOOT_CHECKS + [f"hostile_header_refused_{h}" for h in HOSTILE]
     rc1 = guest_rig.report(first, expected1)
 
@@ -122,7 +122,7 @@ def run(a, work):
     print(f"host: flipped bytes at {offsets} of {os.path.basename(disks['TAMPER'])}", flush=True)
 
     disks2 = {"TAMPER": disks["TAMPER"], "CARRY": disks["CARRY"],
-              "STORE": li.blank(os.path.join(work, "store.img"), 24 * MiB),
+              "STORE": li.blank(os.path.join(work, "store.img"), 16 * MiB),
               "EMPTYDIR": li.blank(os.path.join(work, "emptydir.img"), 16 * MiB)}
     env2 = {k: v for k, v in env.items() if not k.startswith("HOSTILE") and k not in disks}
     roles2 = list(disks2)
@@ -130,7 +130,7 @@ def run(a, work):
         env2[role] = "/dev/vd" + chr(ord("a") + i)
     print("boot 2", flush=True)
     second = guest_rig.run_guest(os.path.join(HERE, "kernel_path_reboot.sh"), os.path.join(work, "boot2"),
-                                 disks=[disks2[r] for r in roles2], env=env2, timeout=420)
+                                 disks=[disks2[r] for r in roles2], env=env2, timeout=1500)
     rc2 = guest_rig.report(second, SECOND_BOOT_CHECKS)
     print(f"guest wall time: {first.seconds + second.seconds:.1f} s (boot 1 {first.seconds:.1f} s, "
           f"boot 2 {second.seconds:.1f} s)")

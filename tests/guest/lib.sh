@@ -4,8 +4,9 @@
 # Environment from the host driver: CDH_DAEMON, CDH_TOOL (binaries of the build tree), CDH_DATA
 # (the host's directory of keys and expected hashes, read-only here).
 
-pass() { echo "CDH-CHECK $1 PASS ${*:2}"; }
-fail() { echo "CDH-CHECK $1 FAIL ${*:2}"; }
+# Each detail ends with the guest's uptime in seconds, to see where a slow run spends its time.
+pass() { echo "CDH-CHECK $1 PASS ${*:2} (t=$(cut -d' ' -f1 /proc/uptime))"; }
+fail() { echo "CDH-CHECK $1 FAIL ${*:2} (t=$(cut -d' ' -f1 /proc/uptime))"; }
 # check NAME DETAIL COMMAND...: PASS when COMMAND succeeds.
 check() {
   local name=$1 detail=$2

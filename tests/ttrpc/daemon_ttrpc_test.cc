@@ -1,6 +1,6 @@
 // End-to-end tests of the real confidential-data-hub binary over ttrpc: both transports from
 // one handler set, interop with Debian's Go ttrpc (a kata-agent-like client), cdh-tool's
-// unseal-dir on the scenario of ../shared/scenario.md, and the socket lifecycle (field case R4).
+// unseal-dir on the README's main job, and the socket lifecycle.
 #include <sys/stat.h>
 
 #include <filesystem>
@@ -13,11 +13,15 @@
 #include "gtest/gtest.h"
 #include "proto/api.pb.h"
 #include "tests/test_util.h"
-#include "tests/ttrpc/test_daemon.h"
+#include "tests/daemon_fixture.h"
 #include "ttrpc/client.h"
+#include "common/testing/status_matchers.h"
 
 namespace cdh::testing {
 namespace {
+
+using ::cdh::testing::StatusIs;
+using ::cdh::testing::IsOk;
 namespace fs = std::filesystem;
 
 std::string ReadAll(const fs::path& p) {
@@ -25,48 +29,48 @@ std::string ReadAll(const fs::path& p) {
   return std::string(std::istreambuf_iterator<char>(in), {});
 }
 
+UnixSocketAddress Address(const std::string& path) { return *UnixSocketAddress::Parse("unix://" + path); }
+
 std::unique_ptr<TestDaemon> StartOrDie(TestDaemonOptions o = {}) {
   auto d = TestDaemon::Start(std::move(o));
-  EXPECT_TRUE(d.ok()) << d.status();
+  EXPECT_THAT(d, IsOk());
   return d.ok() ? std::move(*d) : nullptr;
 }
 
 TEST(DaemonTtrpcTest, BothTransportsServeTheSameHandlers) {
   auto d = StartOrDie();
   ASSERT_NE(d, nullptr);
-  auto t = tool::NewTtrpcCdhClient(StrCat("unix://", d->ttrpc_socket()));
-  ASSERT_TRUE(t.ok()) << t.status();
-  auto g = tool::NewGrpcCdhClient(StrCat("unix://", d->grpc_socket()));
-  ASSERT_TRUE(g.ok()) << g.status();
+  auto t = tool::NewTtrpcCdhClient(Address(d->ttrpc_socket()));
+  ASSERT_THAT(t, IsOk());
+  auto g = tool::NewGrpcCdhClient(Address(d->grpc_socket()));
+  ASSERT_THAT(g, IsOk());
   for (tool::CdhClient* c : {t->get(), g->get()}) {
     auto p = c->UnsealSecret(std::string(kFixtureSealedSecret) + "\n", absl::Seconds(50));
-    ASSERT_TRUE(p.ok()) << p.status();
+    ASSERT_THAT(p, IsOk());
     EXPECT_EQ(p->RevealString(), kFixturePlaintext);
     auto r = c->GetResource(kSmallResourceUri, absl::Seconds(50));
-    ASSERT_TRUE(r.ok()) << r.status();
+    ASSERT_THAT(r, IsOk());
     EXPECT_EQ(r->RevealString(), kSmallResource);
     // Same failure, same code and message on both wires.
     auto missing = c->GetResource("kbs:///default/key/404", absl::Seconds(50));
-    EXPECT_EQ(missing.status().code(), absl::StatusCode::kNotFound);
+    EXPECT_THAT(missing, StatusIs(absl::StatusCode::kNotFound));
     EXPECT_TRUE(ToStd(missing.status().message()).starts_with("Get Resource failed")) << missing.status();
   }
   // WrapKey is registered but not implemented (cdh-api.md §3.3), on ttrpc too.
   auto raw = ttrpc::Client::Connect(d->ttrpc_socket());
-  ASSERT_TRUE(raw.ok());
-  EXPECT_EQ((*raw)->Call("keyprovider.KeyProviderService", "WrapKey", "").status().code(),
-            absl::StatusCode::kUnimplemented);
+  ASSERT_THAT(raw, IsOk());
+  EXPECT_THAT((*raw)->Call("keyprovider.KeyProviderService", "WrapKey", ""), StatusIs(absl::StatusCode::kUnimplemented));
 }
 
 // A 5 MiB resource cannot travel in one ttrpc frame: RESOURCE_EXHAUSTED, not a broken stream.
 TEST(DaemonTtrpcTest, OversizeReplyIsResourceExhaustedAndConnectionSurvives) {
   auto d = StartOrDie(TestDaemonOptions{.big_resource = true});
   ASSERT_NE(d, nullptr);
-  auto c = tool::NewTtrpcCdhClient(d->ttrpc_socket());
-  ASSERT_TRUE(c.ok());
-  EXPECT_EQ((*c)->GetResource(kBigResourceUri, absl::Seconds(50)).status().code(),
-            absl::StatusCode::kResourceExhausted);
+  auto c = tool::NewTtrpcCdhClient(Address(d->ttrpc_socket()));
+  ASSERT_THAT(c, IsOk());
+  EXPECT_THAT((*c)->GetResource(kBigResourceUri, absl::Seconds(50)), StatusIs(absl::StatusCode::kResourceExhausted));
   auto small = (*c)->GetResource(kSmallResourceUri, absl::Seconds(50));
-  ASSERT_TRUE(small.ok());
+  ASSERT_THAT(small, IsOk());
   EXPECT_EQ(small->RevealString(), kSmallResource);
 }
 
@@ -86,7 +90,7 @@ TEST(DaemonTtrpcTest, SigtermExitsCleanlyAndRemovesTheSocket) {
   auto d = StartOrDie();
   ASSERT_NE(d, nullptr);
   auto idle = ttrpc::Client::Connect(d->ttrpc_socket());
-  ASSERT_TRUE(idle.ok());
+  ASSERT_THAT(idle, IsOk());
   ASSERT_TRUE((*idle)->Call("api.GetResourceService", "GetResource", [] {
                        api::GetResourceRequest r;
                        r.set_resourcepath(kSmallResourceUri);
@@ -96,7 +100,7 @@ TEST(DaemonTtrpcTest, SigtermExitsCleanlyAndRemovesTheSocket) {
   EXPECT_EQ(d->Stop(), 0);
   EXPECT_LT(absl::Now() - before, absl::Seconds(5));
   EXPECT_FALSE(fs::exists(d->ttrpc_socket()));
-  EXPECT_EQ((*idle)->Call("api.GetResourceService", "GetResource", "").status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_THAT((*idle)->Call("api.GetResourceService", "GetResource", ""), StatusIs(absl::StatusCode::kUnavailable));
 }
 
 // Interop: Debian's containerd/ttrpc Go client, behaving like the kata agent (one connection,
@@ -112,27 +116,19 @@ TEST(DaemonTtrpcTest, GoTtrpcClientInterop) {
                                "-plaintext", plaintext, "-resource-uri", kSmallResourceUri, "-resource", resource,
                                "-missing-uri", "kbs:///default/key/404", "-rounds", "16"});
   EXPECT_EQ(r.exit_code, 0) << r.out << r.err << "\ndaemon log:\n" << d->Log();
-  EXPECT_NE(r.out.find("all checks passed"), std::string::npos) << r.out << r.err;
+  EXPECT_THAT(std::string(r.out), ::testing::HasSubstr("all checks passed")) << r.out << r.err;
 }
 
-// ../shared/scenario.md without Kubernetes: a pointer made with `secret seal` for
+// The README's main job without Kubernetes: a pointer made with `secret seal` for
 // kbs:///default/fraud-dataset/dataset_key sits in a secret volume laid out as the kubelet does;
 // `cdh-tool --ttrpc unseal-dir` (speaking to the daemon as the kata agent does) leaves the key
 // at <volume>/dataset_key.
 TEST(DaemonTtrpcTest, UnsealDirReproducesTheScenario) {
-  std::string tmpl = (fs::temp_directory_path() / "cdh-scenario-XXXXXX").string();
-  ASSERT_NE(::mkdtemp(tmpl.data()), nullptr);
-  fs::path work = tmpl;
-  struct RemoveOnExit {
-    fs::path dir;
-    ~RemoveOnExit() {
-      std::error_code ec;
-      fs::remove_all(dir, ec);
-    }
-  } cleanup{work};
-  CommandResult keygen = RunCommand({CDH_SECRET_PATH, "keygen", "--kid", "fraud", "--output-dir", work.string()});
+  TempDir tmp("cdh-scenario");
+  fs::path work = tmp.path();
+  CommandResult keygen = RunCommand({SecretBinary(), "keygen", "--kid", "fraud", "--output-dir", work.string()});
   ASSERT_EQ(keygen.exit_code, 0) << keygen.err;
-  CommandResult seal = RunCommand({CDH_SECRET_PATH, "seal", "--signing-kid", "kbs:///default/signing-key/fraud",
+  CommandResult seal = RunCommand({SecretBinary(), "seal", "--signing-kid", "kbs:///default/signing-key/fraud",
                                    "--signing-jwk-path", (work / "fraud-private.json").string(), "vault",
                                    "--resource-uri", "kbs:///default/fraud-dataset/dataset_key", "--provider", "kbs"});
   ASSERT_EQ(seal.exit_code, 0) << seal.err;
@@ -158,7 +154,7 @@ TEST(DaemonTtrpcTest, UnsealDirReproducesTheScenario) {
   fs::create_symlink("..data/dataset_key", volume / "dataset_key");
 
   CommandResult run =
-      RunCommand({CDH_TOOL_PATH, "--ttrpc", "--socket", StrCat("unix://", d->ttrpc_socket()), "unseal-dir", volume.string()});
+      RunCommand({CdhToolBinary(), "--ttrpc", "--socket", StrCat("unix://", d->ttrpc_socket()), "unseal-dir", volume.string()});
   EXPECT_EQ(run.exit_code, 0) << run.out << run.err << "\n" << d->Log();
   EXPECT_EQ(ReadAll(volume / "dataset_key"), key);
   EXPECT_EQ(fs::read_symlink(volume / "dataset_key"), "..2026_11_29_10_00_00.000000001/dataset_key.unsealed");
@@ -174,9 +170,9 @@ TEST(DaemonTtrpcTest, UnsealDirReproducesTheScenario) {
   tampered[tampered.size() - 5] = tampered[tampered.size() - 5] == 'A' ? 'B' : 'A';
   std::ofstream(bad / "dataset_key", std::ios::binary) << tampered;
   CommandResult fail =
-      RunCommand({CDH_TOOL_PATH, "--ttrpc", "--socket", StrCat("unix://", d->ttrpc_socket()), "unseal-dir", bad.string()});
+      RunCommand({CdhToolBinary(), "--ttrpc", "--socket", StrCat("unix://", d->ttrpc_socket()), "unseal-dir", bad.string()});
   EXPECT_EQ(fail.exit_code, 1) << fail.out << fail.err;
-  EXPECT_NE(fail.err.find("Unseal Secret failed"), std::string::npos) << fail.err;
+  EXPECT_THAT(std::string(fail.err), ::testing::HasSubstr("Unseal Secret failed")) << fail.err;
   EXPECT_FALSE(fs::is_symlink(bad / "dataset_key"));
 }
 
@@ -184,8 +180,8 @@ TEST(DaemonTtrpcTest, CdhToolSpeaksBothTransports) {
   auto d = StartOrDie();
   ASSERT_NE(d, nullptr);
   const std::vector<std::vector<std::string>> transports = {
-      {CDH_TOOL_PATH, "--ttrpc", "--socket", StrCat("unix://", d->ttrpc_socket())},
-      {CDH_TOOL_PATH, "--socket", StrCat("unix://", d->grpc_socket())}};
+      {CdhToolBinary(), "--ttrpc", "--socket", StrCat("unix://", d->ttrpc_socket())},
+      {CdhToolBinary(), "--socket", StrCat("unix://", d->grpc_socket())}};
   auto with = [](std::vector<std::string> argv, std::initializer_list<std::string> more) {
     argv.insert(argv.end(), more);
     return argv;
@@ -200,11 +196,11 @@ TEST(DaemonTtrpcTest, CdhToolSpeaksBothTransports) {
     CommandResult m =
         RunCommand(with(t, {"secure-mount", "--volume-type", "no-such-type", "--mount-point", d->dir() + "/mnt"}));
     EXPECT_EQ(m.exit_code, 1) << m.err;
-    EXPECT_NE(m.err.find("UNIMPLEMENTED: Secure Mount failed"), std::string::npos) << m.err;
+    EXPECT_THAT(std::string(m.err), ::testing::HasSubstr("UNIMPLEMENTED: Secure Mount failed")) << m.err;
   }
 }
 
-// R4: a live socket is never taken over; a stale one (kill -9) is replaced on restart.
+// A live socket is never taken over; a stale one (kill -9) is replaced on restart.
 TEST(DaemonTtrpcTest, SocketLifecycle) {
   auto d = StartOrDie(TestDaemonOptions{.grpc = false});
   ASSERT_NE(d, nullptr);
@@ -212,20 +208,20 @@ TEST(DaemonTtrpcTest, SocketLifecycle) {
   EXPECT_NE(second, 0);
   EXPECT_TRUE(d->Alive());
   auto c = ttrpc::Client::Connect(d->ttrpc_socket());
-  ASSERT_TRUE(c.ok()) << "the first daemon lost its socket";
+  ASSERT_THAT(c, IsOk()) << "the first daemon lost its socket";
   c->reset();
 
   d->Kill();
   ASSERT_TRUE(fs::exists(d->ttrpc_socket()));  // a stale socket file is left behind
-  ASSERT_TRUE(d->Restart().ok());
-  auto t = tool::NewTtrpcCdhClient(d->ttrpc_socket());
-  ASSERT_TRUE(t.ok());
+  ASSERT_THAT(d->Restart(), IsOk());
+  auto t = tool::NewTtrpcCdhClient(Address(d->ttrpc_socket()));
+  ASSERT_THAT(t, IsOk());
   auto r = (*t)->GetResource(kSmallResourceUri, absl::Seconds(50));
-  ASSERT_TRUE(r.ok()) << r.status();
+  ASSERT_THAT(r, IsOk());
   EXPECT_EQ(r->RevealString(), kSmallResource);
 }
 
-// R4: `cdh-tool --ttrpc` started while the daemon is down (a stale socket file, as after
+// `cdh-tool --ttrpc` started while the daemon is down (a stale socket file, as after
 // kill -9) retries with backoff and succeeds once the daemon is back, within its --timeout.
 TEST(DaemonTtrpcTest, TtrpcClientStartedBeforeTheDaemonWaitsForIt) {
   auto d = StartOrDie(TestDaemonOptions{.grpc = false});
@@ -233,12 +229,12 @@ TEST(DaemonTtrpcTest, TtrpcClientStartedBeforeTheDaemonWaitsForIt) {
   d->Kill();
   CommandResult early;
   std::thread client([&] {
-    early = RunCommand({CDH_TOOL_PATH, "--ttrpc", "--socket", StrCat("unix://", d->ttrpc_socket()), "--timeout", "20",
+    early = RunCommand({CdhToolBinary(), "--ttrpc", "--socket", StrCat("unix://", d->ttrpc_socket()), "--timeout", "20",
                         "get-resource", kSmallResourceUri});
   });
   // Give the client time to find nobody listening (it must be waiting before the restart).
   std::this_thread::sleep_for(std::chrono::milliseconds(300));
-  ASSERT_TRUE(d->Restart().ok());
+  ASSERT_THAT(d->Restart(), IsOk());
   client.join();
   EXPECT_EQ(early.exit_code, 0) << early.err;
   EXPECT_EQ(early.out, kSmallResource);

@@ -5,7 +5,7 @@
 // methods/services, and exits non-zero on the first mismatch.
 //
 // Built offline in GOPATH mode (GO111MODULE=off, GOPATH=<this dir's parent>:/usr/share/gocode),
-// see ../shared/spec/build-env.md §3. Messages are encoded by hand (field numbers of
+// against Debian's golang-github-containerd-ttrpc-dev (tests/ttrpc/CMakeLists.txt). Messages are encoded by hand (field numbers of
 // cdh-api.md §2.1) and passed through ttrpc's gogo codec as raw bytes.
 package main
 

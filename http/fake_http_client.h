@@ -1,31 +1,32 @@
-// FakeHttpClient: a scripted HttpClient for tests (a fake shipped as library code,
-// ../shared/STYLE.md). Each Send pops the next scripted answer (a response or a status); when
+// FakeHttpClient: a scripted HttpClient for tests, shipped as library code (as tink ships
+// FakeKmsClient). Each Send pops the next scripted answer (a response or a status); when
 // the script is empty it repeats the last one. Records every request (tests may inspect the
 // headers, which a real client never logs). Thread-safe.
-#ifndef CDH_KBS_CLIENT_FAKE_HTTP_CLIENT_H_
-#define CDH_KBS_CLIENT_FAKE_HTTP_CLIENT_H_
+#ifndef CDH_HTTP_FAKE_HTTP_CLIENT_H_
+#define CDH_HTTP_FAKE_HTTP_CLIENT_H_
 
 #include <deque>
-#include <mutex>
 #include <vector>
 
-#include "kbs-client/http_client.h"
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
+#include "http/http_client.h"
 
-namespace cdh::kbs {
+namespace cdh::http {
 
 class FakeHttpClient : public HttpClient {
  public:
   void Answer(absl::StatusOr<HttpResponse> answer) {
-    std::lock_guard<std::mutex> lock(mu_);
+    absl::MutexLock lock(&mu_);
     script_.push_back(std::move(answer));
   }
   std::vector<HttpRequest> requests() const {
-    std::lock_guard<std::mutex> lock(mu_);
+    absl::MutexLock lock(&mu_);
     return requests_;
   }
 
   absl::StatusOr<HttpResponse> Send(const HttpRequest& request, absl::Time deadline) override {
-    std::lock_guard<std::mutex> lock(mu_);
+    absl::MutexLock lock(&mu_);
     requests_.push_back(request);
     if (script_.empty()) return absl::InternalError("FakeHttpClient: nothing scripted");
     absl::StatusOr<HttpResponse> answer = script_.front();
@@ -34,11 +35,11 @@ class FakeHttpClient : public HttpClient {
   }
 
  private:
-  mutable std::mutex mu_;
-  std::deque<absl::StatusOr<HttpResponse>> script_;
-  std::vector<HttpRequest> requests_;
+  mutable absl::Mutex mu_;
+  std::deque<absl::StatusOr<HttpResponse>> script_ ABSL_GUARDED_BY(mu_);
+  std::vector<HttpRequest> requests_ ABSL_GUARDED_BY(mu_);
 };
 
-}  // namespace cdh::kbs
+}  // namespace cdh::http
 
-#endif  // CDH_KBS_CLIENT_FAKE_HTTP_CLIENT_H_
+#endif  // CDH_HTTP_FAKE_HTTP_CLIENT_H_

@@ -1,16 +1,17 @@
-#include "kbs-client/curl_http_client.h"
+#include "http/curl_http_client.h"
 
 #include <curl/curl.h>
 
 #include <algorithm>
 #include <cctype>
 #include <cstring>
+#include <optional>
 
 #include "common/secret_bytes.h"
 #include "common/strings.h"
 #include "crypto/x509.h"
 
-namespace cdh::kbs {
+namespace cdh::http {
 namespace {
 
 constexpr size_t kMaxIdleHandles = 8;
@@ -81,12 +82,44 @@ bool HeaderIsSafe(std::string_view s) {
 
 }  // namespace
 
+absl::Status CheckHttpUrl(std::string_view url, std::initializer_list<std::string_view> schemes,
+                          std::string_view what) {
+  auto invalid = [&](std::string_view why) {
+    return absl::InvalidArgumentError(StrCat(what, " `", Sanitize(url, 96), "` ", why));
+  };
+  std::unique_ptr<CURLU, decltype(&curl_url_cleanup)> parsed(curl_url(), curl_url_cleanup);
+  if (parsed == nullptr) return absl::InternalError("curl_url failed");
+  std::string text(url);
+  if (curl_url_set(parsed.get(), CURLUPART_URL, text.c_str(), 0) != CURLUE_OK) {
+    return invalid("is not a valid absolute URL");
+  }
+  auto part = [&](CURLUPart which) -> std::optional<std::string> {
+    char* value = nullptr;
+    if (curl_url_get(parsed.get(), which, &value, 0) != CURLUE_OK || value == nullptr) return std::nullopt;
+    std::string out(value);
+    curl_free(value);
+    return out;
+  };
+  std::optional<std::string> scheme = part(CURLUPART_SCHEME);
+  bool allowed = false;
+  for (std::string_view s : schemes) allowed |= scheme.has_value() && AsciiToLower(*scheme) == s;
+  if (!allowed) {
+    std::string list;
+    for (std::string_view s : schemes) list += StrCat(list.empty() ? "" : " or ", s, "://");
+    return invalid(StrCat("must start with ", list));
+  }
+  std::optional<std::string> host = part(CURLUPART_HOST);
+  if (!host.has_value() || host->empty()) return invalid("has no host");
+  if (part(CURLUPART_USER).has_value()) return invalid("must not carry user info");
+  return absl::OkStatus();
+}
+
 absl::StatusOr<std::unique_ptr<CurlHttpClient>> CurlHttpClient::New(CurlHttpClientOptions options) {
   static const CURLcode global = curl_global_init(CURL_GLOBAL_DEFAULT);
   if (global != CURLE_OK) return absl::InternalError("libcurl initialisation failed");
   if (!options.ca_pem.empty()) {
     auto count = crypto::CountPemCertificates(options.ca_pem);
-    if (!count.ok()) return absl::InvalidArgumentError(StrCat("kbs_cert: ", ToStd(count.status().message())));
+    if (!count.ok()) return absl::InvalidArgumentError(StrCat("CA certificates: ", ToStd(count.status().message())));
   }
   if (!options.extra_ca_pem.empty()) {
     if (!options.ca_pem.empty()) return absl::InvalidArgumentError("ca_pem and extra_ca_pem are exclusive");
@@ -99,12 +132,13 @@ absl::StatusOr<std::unique_ptr<CurlHttpClient>> CurlHttpClient::New(CurlHttpClie
 }
 
 CurlHttpClient::~CurlHttpClient() {
+  absl::MutexLock lock(&mu_);
   for (void* h : idle_) curl_easy_cleanup(static_cast<CURL*>(h));
 }
 
 void* CurlHttpClient::TakeHandle() {
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    absl::MutexLock lock(&mu_);
     if (!idle_.empty()) {
       void* h = idle_.back();
       idle_.pop_back();
@@ -115,7 +149,7 @@ void* CurlHttpClient::TakeHandle() {
 }
 
 void CurlHttpClient::ReturnHandle(void* handle) {
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   if (idle_.size() < kMaxIdleHandles) {
     idle_.push_back(handle);
   } else {
@@ -138,10 +172,10 @@ absl::StatusOr<HttpResponse> CurlHttpClient::Perform(const HttpRequest& request,
     return absl::InvalidArgumentError("HTTP method must be GET or POST");
   }
   if (!request.url.starts_with("http://") && !request.url.starts_with("https://")) {
-    return absl::InvalidArgumentError("KBS URL must start with http:// or https://");
+    return absl::InvalidArgumentError("URL must start with http:// or https://");
   }
   absl::Duration remaining = deadline - absl::Now();
-  if (remaining <= absl::ZeroDuration()) return absl::DeadlineExceededError("deadline exceeded before the KBS request");
+  if (remaining <= absl::ZeroDuration()) return absl::DeadlineExceededError("deadline exceeded before the HTTP request");
   bool deadline_bound = stream != nullptr || remaining < options_.request_timeout;
   absl::Duration timeout = stream != nullptr ? remaining : std::min(remaining, options_.request_timeout);
 
@@ -246,8 +280,8 @@ absl::StatusOr<HttpResponse> CurlHttpClient::Perform(const HttpRequest& request,
     case CURLE_SSL_CACERT_BADFILE:
     case CURLE_SSL_CERTPROBLEM:
       return absl::FailedPreconditionError(
-          StrCat(what, ": TLS verification of the KBS failed (", curl_easy_strerror(rc),
-                 "); check kbc.kbs_cert and that the URL host matches the certificate"));
+          StrCat(what, ": TLS verification of the server failed (", curl_easy_strerror(rc),
+                 "); check the trust anchor and that the URL host matches the certificate"));
     case CURLE_URL_MALFORMAT:
     case CURLE_UNSUPPORTED_PROTOCOL:
       return absl::InvalidArgumentError(StrCat(what, ": ", curl_easy_strerror(rc)));
@@ -256,4 +290,4 @@ absl::StatusOr<HttpResponse> CurlHttpClient::Perform(const HttpRequest& request,
   }
 }
 
-}  // namespace cdh::kbs
+}  // namespace cdh::http

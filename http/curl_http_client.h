@@ -7,27 +7,31 @@
 // - `extra_ca_pem` instead adds trust anchors to the system store (image registries,
 //   `[image] extra_root_certificates`); `ca_pem` and `extra_ca_pem` are exclusive.
 // - Proxies: by default libcurl's, i.e. `https_proxy`/`HTTPS_PROXY`, `http_proxy` and
-//   `no_proxy`/`NO_PROXY` from the environment are honoured (kbs-protocol.md §4.5). With
+//   `no_proxy`/`NO_PROXY` from the environment are honoured (as Trustee's KBS client does). With
 //   `explicit_proxies` only the configured `https_proxy`/`http_proxy`/`no_proxy` apply and the
-//   environment is ignored (image-pull spec §3.7: `[image.image_pull_proxy]`).
+//   environment is ignored (`[image.image_pull_proxy]`); with none configured, no proxy is
+//   used at all (Azure IMDS must be reached directly).
 // - SendStreaming has no total timeout besides the caller's deadline; a transfer that moves no
 //   byte for `stall_timeout` is aborted (UNAVAILABLE).
 // - Every request has a timeout: min(request_timeout, caller's deadline); connects have
 //   connect_timeout. Response bodies larger than max_response_bytes fail with RESOURCE_EXHAUSTED.
 // - Connections are kept alive and reused (a small pool of easy handles).
 // Thread-safe; neither copyable nor movable.
-#ifndef CDH_KBS_CLIENT_CURL_HTTP_CLIENT_H_
-#define CDH_KBS_CLIENT_CURL_HTTP_CLIENT_H_
+#ifndef CDH_HTTP_CURL_HTTP_CLIENT_H_
+#define CDH_HTTP_CURL_HTTP_CLIENT_H_
 
+#include <initializer_list>
 #include <memory>
-#include <mutex>
 #include <string>
+#include <string_view>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
-#include "kbs-client/http_client.h"
+#include "absl/synchronization/mutex.h"
+#include "http/http_client.h"
 
-namespace cdh::kbs {
+namespace cdh::http {
 
 struct CurlHttpClientOptions {
   std::string ca_pem;  // PEM certificates; empty = system trust store
@@ -39,14 +43,20 @@ struct CurlHttpClientOptions {
   absl::Duration stall_timeout = absl::Seconds(60);
   absl::Duration connect_timeout = absl::Seconds(10);
   absl::Duration request_timeout = absl::Seconds(30);
-  size_t max_response_bytes = 16 << 20;
+  size_t max_response_bytes = 16 << 20;  // bytes of response body
   std::string user_agent = "cdh-kbs-client/0.1";
 };
 
+// Checks that `url` is an absolute URL with scheme `http` or `https` (as listed in `schemes`,
+// e.g. {"http"}) and a host, using libcurl's own URL parser (the one Send uses), and that it has
+// no user info. INVALID_ARGUMENT naming `what` otherwise.
+absl::Status CheckHttpUrl(std::string_view url, std::initializer_list<std::string_view> schemes,
+                          std::string_view what);
+
 class CurlHttpClient : public HttpClient {
  public:
-  // INVALID_ARGUMENT when `ca_pem` is set but holds no parseable certificate; INTERNAL when
-  // libcurl cannot be initialised.
+  // INVALID_ARGUMENT when `ca_pem` is set but holds no parseable
+  // certificate; INTERNAL when libcurl cannot be initialised.
   static absl::StatusOr<std::unique_ptr<CurlHttpClient>> New(CurlHttpClientOptions options);
   ~CurlHttpClient() override;
   CurlHttpClient(const CurlHttpClient&) = delete;
@@ -58,15 +68,15 @@ class CurlHttpClient : public HttpClient {
 
  private:
   explicit CurlHttpClient(CurlHttpClientOptions options) : options_(std::move(options)) {}
-  void* TakeHandle();
-  void ReturnHandle(void* handle);
+  void* TakeHandle() ABSL_LOCKS_EXCLUDED(mu_);
+  void ReturnHandle(void* handle) ABSL_LOCKS_EXCLUDED(mu_);
   absl::StatusOr<HttpResponse> Perform(const HttpRequest& request, const HttpBodySink* sink, absl::Time deadline);
 
   const CurlHttpClientOptions options_;
-  std::mutex mu_;
-  std::vector<void*> idle_;  // CURL* easy handles with live connections
+  absl::Mutex mu_;
+  std::vector<void*> idle_ ABSL_GUARDED_BY(mu_);  // CURL* easy handles with live connections
 };
 
-}  // namespace cdh::kbs
+}  // namespace cdh::http
 
-#endif  // CDH_KBS_CLIENT_CURL_HTTP_CLIENT_H_
+#endif  // CDH_HTTP_CURL_HTTP_CLIENT_H_

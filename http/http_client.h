@@ -1,9 +1,10 @@
-// HttpClient: one HTTP exchange with the KBS. The KBS client talks HTTP only through this
-// interface (../shared/STYLE.md: collaborators injected), so tests can substitute it; the
-// production implementation is CurlHttpClient (kbs-client/curl_http_client.h).
+// HttpClient: one outbound HTTP exchange. Every outbound HTTP call of the data hub (the KBS
+// client, the Azure IMDS client, the image registry client) goes through this interface, so
+// tests can substitute it; the production implementation is CurlHttpClient
+// (http/curl_http_client.h), the scripted fake FakeHttpClient (http/fake_http_client.h).
 //
 // Contract: thread-safe (Send may run concurrently); neither copyable nor movable. Redirects are
-// never followed (the broker is the configured URL, field case S4). Request headers may carry
+// never followed (a caller talks to the host it was configured with). Request headers may carry
 // credentials (Cookie, Authorization): implementations never log headers or bodies.
 // Status codes of Send (an HTTP error status is NOT an error here: it is in the response):
 //   INVALID_ARGUMENT    the URL or method is malformed
@@ -12,8 +13,8 @@
 //                       name mismatch): retrying cannot help
 //   RESOURCE_EXHAUSTED  the response body exceeds the configured limit
 //   DEADLINE_EXCEEDED   `deadline` passed before the exchange completed
-#ifndef CDH_KBS_CLIENT_HTTP_CLIENT_H_
-#define CDH_KBS_CLIENT_HTTP_CLIENT_H_
+#ifndef CDH_HTTP_HTTP_CLIENT_H_
+#define CDH_HTTP_HTTP_CLIENT_H_
 
 #include <cstdint>
 #include <functional>
@@ -27,7 +28,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 
-namespace cdh::kbs {
+namespace cdh::http {
 
 struct HttpRequest {
   std::string method;  // "GET" | "POST"
@@ -36,6 +37,8 @@ struct HttpRequest {
   std::string body;
 };
 
+// A complete response. A streaming variant (body delivered in chunks) can be added beside Send
+// without changing these types.
 struct HttpResponse {
   int status = 0;
   // Header names lower-cased, in the order received; repeated headers appear repeatedly.
@@ -59,6 +62,8 @@ using HttpBodySink = std::function<absl::Status(std::span<const uint8_t> chunk)>
 class HttpClient {
  public:
   virtual ~HttpClient() = default;
+  // Sends `request` and returns the whole response, or one of the codes above. `deadline` is
+  // absolute; absl::InfiniteFuture() leaves only the implementation's own request timeout.
   virtual absl::StatusOr<HttpResponse> Send(const HttpRequest& request, absl::Time deadline) = 0;
 
   // Like Send, for bodies of any size (image layers): a 2xx body goes to `sink` as it arrives and
@@ -78,6 +83,6 @@ class HttpClient {
   }
 };
 
-}  // namespace cdh::kbs
+}  // namespace cdh::http
 
-#endif  // CDH_KBS_CLIENT_HTTP_CLIENT_H_
+#endif  // CDH_HTTP_HTTP_CLIENT_H_

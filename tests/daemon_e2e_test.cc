@@ -161,8 +161,9 @@ TEST_F(DaemonTest, EveryFailureGetsItsCodeAndANamedReason) {
     api::ImagePullRequest req;
     api::ImagePullResponse resp;
     st = api::ImagePullService::NewStub(Channel())->PullImage(&ctx, req, &resp);
-    EXPECT_EQ(st.error_code(), grpc::StatusCode::UNIMPLEMENTED);
-    EXPECT_THAT(std::string(st.error_message()), ::testing::HasSubstr("PullImage"));
+    // An empty image_url: refused before anything is fetched (PullImage is implemented, issue 10).
+    EXPECT_EQ(st.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+    EXPECT_THAT(std::string(st.error_message()), ::testing::HasSubstr("Image Pull error: Illegal image reference"));
   }
   {
     grpc::ClientContext ctx;

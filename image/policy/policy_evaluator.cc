@@ -168,6 +168,29 @@ absl::Status PolicyEvaluator::Evaluate(const PolicyRequirement& req, const Image
   return VerifySigstoreSigned(keys, req.signed_identity, image, candidates, registry, deadline);
 }
 
+absl::StatusOr<std::optional<std::string>> PolicyEvaluator::ReadLookaside(const std::string& url,
+                                                                         absl::Time deadline) {
+  if (url.starts_with("file://")) {
+    auto bytes = ReadFileBounded(url.substr(7), kMaxSignaturePayloadSize);
+    if (bytes.status().code() == absl::StatusCode::kNotFound) return std::nullopt;
+    if (!bytes.ok()) return bytes.status();
+    return std::optional<std::string>(*std::move(bytes));
+  }
+  auto response = options_.lookaside_http->Send({"GET", url, {}, ""}, deadline);
+  if (!response.ok()) return response.status();
+  if (response->status == 404) return std::nullopt;
+  if (response->status >= 500) {
+    return absl::UnavailableError(StrCat("signature lookaside answered HTTP ", response->status));
+  }
+  if (response->status != 200) {
+    return absl::PermissionDeniedError(StrCat("signature lookaside answered HTTP ", response->status));
+  }
+  if (response->body.size() > kMaxSignaturePayloadSize) {
+    return absl::PermissionDeniedError("a lookaside signature is larger than 64 KiB");
+  }
+  return std::optional<std::string>(std::move(response->body));
+}
+
 absl::Status PolicyEvaluator::VerifySignedBy(const PolicyRequirement& req, const ImageReference& image,
                                              const std::vector<Digest>& candidates, absl::Time deadline) {
   std::optional<std::string> base = lookaside_.BaseUrlFor(image);
@@ -175,8 +198,11 @@ absl::Status PolicyEvaluator::VerifySignedBy(const PolicyRequirement& req, const
     return absl::PermissionDeniedError(
         StrCat("no signature lookaside is configured for ", image.Name(), " (sigstore config)"));
   }
-  if (!base->starts_with("file:///")) {
-    return absl::UnimplementedError(StrCat("signature lookaside `", Sanitize(*base), "`: only file:// URLs are supported"));
+  const bool http = base->starts_with("http://") || base->starts_with("https://");
+  if (!base->starts_with("file:///") && !(http && options_.lookaside_http != nullptr)) {
+    return absl::UnimplementedError(StrCat("signature lookaside `", Sanitize(*base), "`: only file://",
+                                           options_.lookaside_http != nullptr ? " and http(s)://" : "",
+                                           " URLs are supported"));
   }
   std::vector<std::string> key_bytes;
   for (const KeySource& source : req.keys) {
@@ -190,15 +216,15 @@ absl::Status PolicyEvaluator::VerifySignedBy(const PolicyRequirement& req, const
   for (const Digest& digest : candidates) {
     for (int n = 1; n <= kMaxLookasideSignatures; ++n) {
       if (absl::Now() >= deadline) return absl::DeadlineExceededError("verifying simple signatures");
-      std::string path = LookasideConfig::SignatureUrl(*base, image, digest, n).substr(7);  // strip file://
-      auto signature = ReadFileBounded(path, kMaxSignaturePayloadSize);
+      auto signature = ReadLookaside(LookasideConfig::SignatureUrl(*base, image, digest, n), deadline);
       if (!signature.ok()) {
-        if (signature.status().code() != absl::StatusCode::kNotFound) {
-          reason = StrCat("signature-", n, " for ", digest.String(), " cannot be read");
-        }
+        if (Propagates(signature.status())) return Annotate(signature.status(), "reading the signature lookaside");
+        reason = StrCat("signature-", n, " for ", digest.String(), " cannot be read: ",
+                        ToStd(signature.status().message()));
         break;
       }
-      auto verified = (*ring)->Verify(*signature);
+      if (!signature->has_value()) break;
+      auto verified = (*ring)->Verify(**signature);
       if (!verified.ok()) {
         if (verified.status().code() != absl::StatusCode::kPermissionDenied) return verified.status();
         reason = std::string(ToStd(verified.status().message()));

@@ -9,7 +9,8 @@
 //   sigstoreSigned          SigstoreVerifier with the requirement's keys (keyPath may be a
 //                           `kbs:///` URI: resolved through the KeyResolver, then cached);
 //   signedBy                GPG simple signing: signatures from the lookaside given by the
-//                           sigstore config (registries.d YAML; `file://` URLs), verified with
+//                           sigstore config (registries.d YAML; `file://` URLs, and
+//                           http(s) when an HTTP client is given), verified with
 //                           a throw-away keyring (GpgKeyring); the default signedIdentity is
 //                           matchRepoDigestOrExact.
 // Signatures are accepted over the platform manifest digest that is pulled or over the digest of
@@ -47,6 +48,7 @@
 #include "image/policy/key_resolver.h"
 #include "image/policy/lookaside_config.h"
 #include "image/policy/policy.h"
+#include "kbs-client/http_client.h"
 
 namespace cdh::image {
 
@@ -56,6 +58,9 @@ struct PolicyEvaluatorOptions {
   std::string sigstore_config_yaml;
   // Where throw-away GNUPGHOME directories are made; empty: the system temporary directory.
   std::string gnupg_parent_dir;
+  // For `http://` / `https://` lookasides (containers/image reads them; image-rs only file://).
+  // Not owned; must outlive the evaluator. Null: only `file://` lookasides are read.
+  kbs::HttpClient* lookaside_http = nullptr;
 };
 
 class PolicyEvaluator : public ImageVerifier {
@@ -84,6 +89,9 @@ class PolicyEvaluator : public ImageVerifier {
   absl::StatusOr<std::vector<Digest>> CandidateDigests(const ImageReference& image, const Digest& manifest_digest,
                                                        RegistryClient& registry, absl::Time deadline);
   absl::StatusOr<std::string> KeyBytes(const KeySource& source, absl::Time deadline);
+  // One lookaside signature: its bytes, or nullopt when there is no such file (the end of the
+  // signature-<n> sequence).
+  absl::StatusOr<std::optional<std::string>> ReadLookaside(const std::string& url, absl::Time deadline);
   absl::Status VerifySignedBy(const PolicyRequirement& req, const ImageReference& image,
                               const std::vector<Digest>& candidates, absl::Time deadline);
 

@@ -2,90 +2,77 @@
 
 #include <cstdint>
 
+#include "common/byte_reader.h"
+#include "common/byte_writer.h"
+#include "common/status_macros.h"
 #include "common/strings.h"
 
 namespace cdh::attestation {
 namespace {
 
-void PutU16(std::string& out, uint16_t v) {
-  out.push_back(static_cast<char>(v & 0xff));
-  out.push_back(static_cast<char>(v >> 8));
-}
-void PutU32(std::string& out, uint32_t v) {
-  for (int i = 0; i < 4; ++i) out.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
+// Digest size, in bytes, of a TCG algorithm id; 0 when unknown.
+size_t DigestSize(uint16_t alg) {
+  switch (alg) {
+    case 0x0b: return 32;  // sha256
+    case 0x0c: return 48;  // sha384
+    case 0x0d: return 64;  // sha512
+    case 0x12: return 32;  // sm3_256
+    default: return 0;
+  }
 }
 
-bool GetU32(std::string_view b, size_t at, uint32_t& v) {
-  if (at > b.size() || b.size() - at < 4) return false;
-  v = 0;
-  for (int i = 3; i >= 0; --i) v = (v << 8) | static_cast<uint8_t>(b[at + i]);
-  return true;
+// Reads events up to the end marker; returns the offset of the marker.
+absl::StatusOr<size_t> FindCcelEnd(ByteReader& r) {
+  CDH_RETURN_IF_ERROR(r.Skip(4));  // PCR index
+  CDH_ASSIGN_OR_RETURN(uint32_t type, r.U32Le());
+  CDH_RETURN_IF_ERROR(r.Skip(20));  // SHA1 digest
+  if (type == 3) {  // SHA1-format EV_NO_ACTION header
+    CDH_ASSIGN_OR_RETURN(uint32_t size, r.U32Le());
+    CDH_RETURN_IF_ERROR(r.Skip(size));
+  }
+  for (;;) {
+    size_t at = r.offset();
+    CDH_ASSIGN_OR_RETURN(std::string_view flag, r.Bytes(8));  // or MR index and event type
+    if (flag == std::string_view("\xff\xff\xff\xff\xff\xff\xff\xff", 8) || flag == std::string_view("\0\0\0\0\0\0\0\0", 8)) {
+      return at;
+    }
+    CDH_ASSIGN_OR_RETURN(uint32_t count, r.U32Le());
+    for (uint32_t i = 0; i < count; ++i) {
+      CDH_ASSIGN_OR_RETURN(uint16_t alg, r.U16Le());
+      size_t len = DigestSize(alg);
+      if (len == 0) return absl::InvalidArgumentError(StrCat("CCEL: unsupported digest algorithm ", alg));
+      CDH_RETURN_IF_ERROR(r.Skip(len));
+    }
+    CDH_ASSIGN_OR_RETURN(uint32_t size, r.U32Le());
+    CDH_RETURN_IF_ERROR(r.Skip(size));
+  }
 }
 
 }  // namespace
 
 std::string CcEventlogHeader() {
   std::string h;
-  PutU32(h, 0);                  // PCR index
-  PutU32(h, 3);                  // EV_NO_ACTION
+  AppendU32Le(h, 0);             // PCR index
+  AppendU32Le(h, 3);             // EV_NO_ACTION
   h.append(20, '\0');            // SHA1 digest (unused)
-  PutU32(h, 37);                 // event size
+  AppendU32Le(h, 37);            // event size
   h.append(16, '\0');            // spec-ID signature: all zero (as upstream)
-  PutU32(h, 0);                  // platform class
+  AppendU32Le(h, 0);             // platform class
   h.append(4, '\0');             // spec version minor, major, errata, uintn size
-  PutU32(h, 2);                  // number of algorithms
-  PutU16(h, 0x0c);               // sha384
-  PutU16(h, 48);
-  PutU16(h, 0x12);               // sm3_256
-  PutU16(h, 32);
+  AppendU32Le(h, 2);             // number of algorithms
+  AppendU16Le(h, 0x0c);          // sha384
+  AppendU16Le(h, 48);
+  AppendU16Le(h, 0x12);          // sm3_256
+  AppendU16Le(h, 32);
   h.push_back('\0');             // vendor info size
   return h;
 }
 
 absl::StatusOr<std::string> TrimCcel(std::string_view ccel) {
-  auto bad = [](std::string_view why) { return absl::InvalidArgumentError(StrCat("invalid CCEL: ", why)); };
-  size_t at = 4;
-  uint32_t type;
-  if (!GetU32(ccel, at, type)) return bad("too short for the first event");
-  at += 4 + 20;
-  if (type == 3) {  // SHA1-format EV_NO_ACTION header
-    uint32_t size;
-    if (!GetU32(ccel, at, size)) return bad("truncated header event");
-    at += 4;
-    if (size > ccel.size() - at) return bad("header event overruns the table");
-    at += size;
-  }
-  for (;;) {
-    if (ccel.size() - at < 8) return bad("no end marker");
-    std::string_view flag = ccel.substr(at, 8);
-    if (flag == std::string_view("\xff\xff\xff\xff\xff\xff\xff\xff", 8) || flag == std::string_view("\0\0\0\0\0\0\0\0", 8)) {
-      return std::string(ccel.substr(0, at));
-    }
-    at += 8;  // MR index, event type
-    uint32_t count;
-    if (!GetU32(ccel, at, count)) return bad("truncated digest count");
-    at += 4;
-    for (uint32_t i = 0; i < count; ++i) {
-      if (ccel.size() - at < 2) return bad("truncated digest algorithm");
-      uint16_t alg = static_cast<uint16_t>(static_cast<uint8_t>(ccel[at]) | (static_cast<uint8_t>(ccel[at + 1]) << 8));
-      at += 2;
-      size_t len;
-      switch (alg) {
-        case 0x0b: len = 32; break;
-        case 0x0c: len = 48; break;
-        case 0x0d: len = 64; break;
-        case 0x12: len = 32; break;
-        default: return bad(StrCat("unsupported digest algorithm ", alg));
-      }
-      if (ccel.size() - at < len) return bad("truncated digest");
-      at += len;
-    }
-    uint32_t size;
-    if (!GetU32(ccel, at, size)) return bad("truncated event size");
-    at += 4;
-    if (size > ccel.size() - at) return bad("event overruns the table");
-    at += size;
-  }
+  ByteReader r(ccel, "CCEL");
+  absl::StatusOr<size_t> end = FindCcelEnd(r);
+  if (!end.ok()) return Annotate(end.status(), "invalid CCEL");
+  return std::string(ccel.substr(0, *end));
 }
 
 absl::StatusOr<std::optional<std::string>> BuildCcEventlog(const std::optional<std::string>& ccel,

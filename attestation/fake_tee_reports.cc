@@ -3,15 +3,10 @@
 #include <cstdint>
 #include <cstdlib>
 
+#include "common/byte_writer.h"
+
 namespace cdh::attestation {
 namespace {
-
-void PutLe(std::string& b, size_t at, uint64_t v, int n) {
-  for (int i = 0; i < n; ++i) b[at + i] = static_cast<char>((v >> (8 * i)) & 0xff);
-}
-void Put(std::string& b, size_t at, std::string_view v, size_t n) {
-  for (size_t i = 0; i < n && i < v.size(); ++i) b[at + i] = v[i];
-}
 
 std::string GuidBytes(const std::string& text) {
   std::string hex;
@@ -30,32 +25,32 @@ std::string GuidBytes(const std::string& text) {
 
 std::string FakeTdxQuoteV4(std::string_view report_data, std::string_view mr_config_id, size_t signature_size) {
   std::string q(48 + 584 + 4 + signature_size, '\0');
-  PutLe(q, 0, 4, 2);      // version
-  PutLe(q, 2, 2, 2);      // attestation key type: ECDSA-P256
-  PutLe(q, 4, 0x81, 4);   // TEE type: TDX
-  Put(q, 12, "\x93\x9a\x72\x33\xf7\x9c\x4c\xa9\x94\x0a\x0d\xb3\x95\x7f\x06\x07", 16);  // Intel QE vendor id
-  Put(q, kTdxQuoteV4MrConfigIdOffset, mr_config_id, 48);
-  Put(q, kTdxQuoteV4ReportDataOffset, report_data, 64);
-  PutLe(q, 632, signature_size, 4);
+  StoreLe(q, 0, 4, 2);      // version
+  StoreLe(q, 2, 2, 2);      // attestation key type: ECDSA-P256
+  StoreLe(q, 4, 0x81, 4);   // TEE type: TDX
+  StoreBytes(q, 12, "\x93\x9a\x72\x33\xf7\x9c\x4c\xa9\x94\x0a\x0d\xb3\x95\x7f\x06\x07", 16);  // Intel QE vendor id
+  StoreBytes(q, kTdxQuoteV4MrConfigIdOffset, mr_config_id, 48);
+  StoreBytes(q, kTdxQuoteV4ReportDataOffset, report_data, 64);
+  StoreLe(q, 632, signature_size, 4);
   for (size_t i = 0; i < signature_size; ++i) q[636 + i] = static_cast<char>(0xA0 + (i % 16));
   return q;
 }
 
 std::string FakeSnpReport(std::string_view report_data, std::string_view host_data, int version) {
   std::string r(1184, '\0');
-  PutLe(r, 0x00, static_cast<uint64_t>(version), 4);
-  PutLe(r, 0x04, 7, 4);            // guest_svn
-  PutLe(r, 0x08, 0x30000, 8);      // policy
+  StoreLe(r, 0x00, static_cast<uint64_t>(version), 4);
+  StoreLe(r, 0x04, 7, 4);            // guest_svn
+  StoreLe(r, 0x08, 0x30000, 8);      // policy
   r[0x10] = 0x11;                  // family_id[0]
   r[0x20] = 0x22;                  // image_id[0]
-  PutLe(r, 0x34, 1, 4);            // sig_algo ECDSA P-384 SHA-384
+  StoreLe(r, 0x34, 1, 4);            // sig_algo ECDSA P-384 SHA-384
   const char tcb[8] = {3, 0, 0, 0, 0, 0, 8, 115};  // bootloader 3, tee 0, snp 8, microcode 115
-  for (size_t off : {0x38, 0x180, 0x1E0, 0x1F0}) Put(r, off, std::string_view(tcb, 8), 8);
-  PutLe(r, 0x40, 3, 8);            // plat_info
-  PutLe(r, 0x48, 0, 4);            // key_info
-  Put(r, 0x50, report_data, 64);
+  for (size_t off : {0x38, 0x180, 0x1E0, 0x1F0}) StoreBytes(r, off, std::string_view(tcb, 8), 8);
+  StoreLe(r, 0x40, 3, 8);            // plat_info
+  StoreLe(r, 0x48, 0, 4);            // key_info
+  StoreBytes(r, 0x50, report_data, 64);
   for (int i = 0; i < 48; ++i) r[0x90 + i] = static_cast<char>(i);  // measurement
-  Put(r, 0xC0, host_data, 32);
+  StoreBytes(r, 0xC0, host_data, 32);
   if (version >= 3) {
     r[0x188] = 0x19;
     r[0x189] = 0x11;
@@ -65,8 +60,8 @@ std::string FakeSnpReport(std::string_view report_data, std::string_view host_da
   r[0x1E8] = 21; r[0x1E9] = 55; r[0x1EA] = 1;   // current: build 21, minor 55, major 1
   r[0x1EC] = 20; r[0x1ED] = 55; r[0x1EE] = 1;   // committed
   if (version >= 5) {
-    PutLe(r, 0x1F8, 5, 8);
-    PutLe(r, 0x200, 6, 8);
+    StoreLe(r, 0x1F8, 5, 8);
+    StoreLe(r, 0x200, 6, 8);
   }
   for (int i = 0; i < 144; ++i) r[0x2A0 + i] = static_cast<char>(i + 1);  // signature r ‖ s
   return r;
@@ -79,8 +74,8 @@ std::string FakeSnpCertTable(const std::vector<std::pair<std::string, std::strin
   for (const auto& [guid, data] : entries) {
     std::string e = GuidBytes(guid);
     e.resize(24, '\0');
-    PutLe(e, 16, offset + certs.size(), 4);
-    PutLe(e, 20, data.size(), 4);
+    StoreLe(e, 16, offset + certs.size(), 4);
+    StoreLe(e, 20, data.size(), 4);
     table += e;
     certs += data;
   }

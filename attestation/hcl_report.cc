@@ -1,48 +1,48 @@
 #include "attestation/hcl_report.h"
 
+#include "attestation/snp_report.h"
 #include "common/base64.h"
+#include "common/byte_reader.h"
+#include "common/byte_writer.h"
 #include "common/json.h"
+#include "common/status_macros.h"
 #include "common/strings.h"
 #include "crypto/hash.h"
 #include "crypto/rsa_pkcs1.h"
 
 namespace cdh::attestation {
-namespace {
-
-uint32_t Le32(std::string_view b, size_t at) {
-  return static_cast<uint32_t>(static_cast<uint8_t>(b[at])) | (static_cast<uint32_t>(static_cast<uint8_t>(b[at + 1])) << 8) |
-         (static_cast<uint32_t>(static_cast<uint8_t>(b[at + 2])) << 16) |
-         (static_cast<uint32_t>(static_cast<uint8_t>(b[at + 3])) << 24);
-}
-void PutLe32(std::string& b, size_t at, uint32_t v) {
-  for (int i = 0; i < 4; ++i) b[at + i] = static_cast<char>((v >> (8 * i)) & 0xff);
-}
-
-}  // namespace
-
-absl::StatusOr<HclReport> ParseHclReport(std::string_view b) {
+absl::StatusOr<HclReport> ParseHclReport(std::string_view bytes) {
   auto bad = [](std::string_view why) { return absl::InvalidArgumentError(StrCat("HCL report: ", why)); };
-  if (b.size() < kHclVarDataOffset) return bad("shorter than its fixed header");
-  if (b.substr(0, 4) != "HCLA") return bad("signature is not HCLA");
-  uint32_t type = Le32(b, 1224);
-  uint32_t hash_type = Le32(b, 1228);
-  uint32_t var_size = Le32(b, 1232);
-  HclReport r;
+  if (bytes.size() < kHclVarDataOffset) return bad("shorter than its fixed header");
+  ByteReader r(bytes, "HCL report");
+  CDH_ASSIGN_OR_RETURN(std::string_view signature, r.Bytes(4));
+  if (signature != "HCLA") return bad("signature is not HCLA");
+  CDH_ASSIGN_OR_RETURN(ByteReader hardware_area, r.Slice(kHclHardwareReportOffset, kHclHardwareReportArea));
+  CDH_RETURN_IF_ERROR(r.Seek(kHclHardwareReportOffset + kHclHardwareReportArea + 8));  // IGVM data size, version
+  CDH_ASSIGN_OR_RETURN(uint32_t type, r.U32Le());
+  CDH_ASSIGN_OR_RETURN(uint32_t hash_type, r.U32Le());
+  CDH_ASSIGN_OR_RETURN(uint32_t var_size, r.U32Le());
+  HclReport out;
+  size_t report_data_at;
   if (type == static_cast<uint32_t>(HclReportType::kSnp)) {
-    r.type = HclReportType::kSnp;
-    r.hardware_report.assign(b.substr(kHclHardwareReportOffset, kHclHardwareReportArea));
-    r.hardware_report_data = r.hardware_report.substr(0x50, 64);
+    out.type = HclReportType::kSnp;
+    out.hardware_report = std::string(hardware_area.Rest());
+    report_data_at = kSnpReportDataOffset;
   } else if (type == static_cast<uint32_t>(HclReportType::kTdx)) {
-    r.type = HclReportType::kTdx;
-    r.hardware_report.assign(b.substr(kHclHardwareReportOffset, kTdReportSize));
-    r.hardware_report_data = r.hardware_report.substr(kTdReportReportDataOffset, 64);
+    out.type = HclReportType::kTdx;
+    CDH_ASSIGN_OR_RETURN(std::string_view td_report, hardware_area.Bytes(kTdReportSize));
+    out.hardware_report = std::string(td_report);
+    report_data_at = kTdReportReportDataOffset;
   } else {
     return bad(StrCat("unknown report type ", type));
   }
+  CDH_ASSIGN_OR_RETURN(ByteReader report_data, ByteReader(out.hardware_report, "HCL hardware report").Slice(report_data_at, 64));
+  out.hardware_report_data = std::string(report_data.Rest());
   if (hash_type != 1) return bad(StrCat("report data hash type ", hash_type, " is not SHA-256 (1)"));
-  if (var_size > b.size() - kHclVarDataOffset) return bad("variable data runs past the report");
-  r.var_data.assign(b.substr(kHclVarDataOffset, var_size));
-  return r;
+  absl::StatusOr<std::string_view> var_data = r.Bytes(var_size);
+  if (!var_data.ok()) return bad("variable data runs past the report");
+  out.var_data = std::string(*var_data);
+  return out;
 }
 
 absl::StatusOr<std::string> HclAkPublicSpki(std::string_view var_data) {
@@ -84,15 +84,15 @@ std::string BuildFakeHclReport(HclReportType type, std::string hardware_report, 
   hardware_report.replace(report_data_at + 32, 32, std::string(32, '\0'));
   std::string out(kHclVarDataOffset, '\0');
   out.replace(0, 4, "HCLA");
-  PutLe32(out, 4, type == HclReportType::kSnp ? 1 : 2);
-  PutLe32(out, 8, static_cast<uint32_t>(32 + 1184 + 20 + var_data.size()));
-  PutLe32(out, 12, 2);
+  StoreLe(out, 4, type == HclReportType::kSnp ? 1 : 2, 4);
+  StoreLe(out, 8, static_cast<uint32_t>(32 + 1184 + 20 + var_data.size()), 4);
+  StoreLe(out, 12, 2, 4);
   out.replace(kHclHardwareReportOffset, hardware_report.size(), hardware_report);
-  PutLe32(out, 1216, static_cast<uint32_t>(20 + var_data.size()));
-  PutLe32(out, 1220, 1);
-  PutLe32(out, 1224, static_cast<uint32_t>(type));
-  PutLe32(out, 1228, 1);
-  PutLe32(out, 1232, static_cast<uint32_t>(var_data.size()));
+  StoreLe(out, 1216, static_cast<uint32_t>(20 + var_data.size()), 4);
+  StoreLe(out, 1220, 1, 4);
+  StoreLe(out, 1224, static_cast<uint32_t>(type), 4);
+  StoreLe(out, 1228, 1, 4);
+  StoreLe(out, 1232, static_cast<uint32_t>(var_data.size()), 4);
   return out + var_data;
 }
 

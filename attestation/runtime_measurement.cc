@@ -10,6 +10,8 @@
 #include <filesystem>
 
 #include "common/base64.h"
+#include "common/byte_reader.h"
+#include "common/byte_writer.h"
 #include "common/file_util.h"
 #include "common/json.h"
 #include "common/status_macros.h"
@@ -22,19 +24,6 @@ constexpr uint32_t kEvEventTag = 6;
 constexpr uint32_t kAaelTag = 0x4141454c;
 constexpr size_t kMaxLog = 64 << 20;
 
-void PutU16(std::string& o, uint16_t v) {
-  o.push_back(static_cast<char>(v & 0xff));
-  o.push_back(static_cast<char>(v >> 8));
-}
-void PutU32(std::string& o, uint32_t v) {
-  for (int i = 0; i < 4; ++i) o.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
-}
-uint32_t GetU32(std::string_view b, size_t at) {
-  uint32_t v = 0;
-  for (int i = 3; i >= 0; --i) v = (v << 8) | static_cast<uint8_t>(b[at + i]);
-  return v;
-}
-
 uint16_t AlgId(crypto::HashAlgorithm alg) {
   switch (alg) {
     case crypto::HashAlgorithm::kSha256: return 0x0b;
@@ -46,8 +35,8 @@ uint16_t AlgId(crypto::HashAlgorithm alg) {
 
 std::string EventData(std::string_view text) {
   std::string e;
-  PutU32(e, kAaelTag);
-  PutU32(e, static_cast<uint32_t>(text.size()));
+  AppendU32Le(e, kAaelTag);
+  AppendU32Le(e, static_cast<uint32_t>(text.size()));
   e.append(text);
   return e;
 }
@@ -123,13 +112,13 @@ std::string AaelEventDigest(crypto::HashAlgorithm alg, std::string_view text) {
 
 std::string AaelEntry(crypto::HashAlgorithm alg, uint32_t mr_index, std::string_view text) {
   std::string e;
-  PutU32(e, mr_index);
-  PutU32(e, kEvEventTag);
-  PutU32(e, 1);
-  PutU16(e, AlgId(alg));
+  AppendU32Le(e, mr_index);
+  AppendU32Le(e, kEvEventTag);
+  AppendU32Le(e, 1);
+  AppendU16Le(e, AlgId(alg));
   e += AaelEventDigest(alg, text);
   std::string data = EventData(text);
-  PutU32(e, static_cast<uint32_t>(data.size()));
+  AppendU32Le(e, static_cast<uint32_t>(data.size()));
   e += data;
   return e;
 }
@@ -137,22 +126,22 @@ std::string AaelEntry(crypto::HashAlgorithm alg, uint32_t mr_index, std::string_
 absl::StatusOr<std::map<uint32_t, std::string>> ReplayAael(crypto::HashAlgorithm alg, std::string_view log) {
   std::map<uint32_t, std::string> regs;
   size_t n = crypto::HashSize(alg);
-  size_t at = 0;
-  while (at < log.size()) {
+  ByteReader r(log, "event log");
+  while (!r.AtEnd()) {
+    size_t at = r.offset();
     auto bad = [&](std::string_view why) { return absl::InvalidArgumentError(StrCat("event log at ", at, ": ", why)); };
-    if (log.size() - at < 14 + n + 4) return bad("truncated entry");
-    uint32_t mr = GetU32(log, at);
-    if (GetU32(log, at + 4) != kEvEventTag || GetU32(log, at + 8) != 1) return bad("not an AAEL entry");
-    uint16_t a = static_cast<uint16_t>(static_cast<uint8_t>(log[at + 12]) | (static_cast<uint8_t>(log[at + 13]) << 8));
+    CDH_ASSIGN_OR_RETURN(uint32_t mr, r.U32Le());
+    CDH_ASSIGN_OR_RETURN(uint32_t type, r.U32Le());
+    CDH_ASSIGN_OR_RETURN(uint32_t count, r.U32Le());
+    if (type != kEvEventTag || count != 1) return bad("not an AAEL entry");
+    CDH_ASSIGN_OR_RETURN(uint16_t a, r.U16Le());
     if (a != AlgId(alg)) return bad("unexpected digest algorithm");
-    std::string digest(log.substr(at + 14, n));
-    uint32_t size = GetU32(log, at + 14 + n);
-    size_t data_at = at + 18 + n;
-    if (size > log.size() - data_at) return bad("event overruns the log");
-    if (crypto::Hash(alg, log.substr(data_at, size)) != digest) return bad("digest does not match the event");
+    CDH_ASSIGN_OR_RETURN(std::string_view digest, r.Bytes(n));
+    CDH_ASSIGN_OR_RETURN(uint32_t size, r.U32Le());
+    CDH_ASSIGN_OR_RETURN(std::string_view data, r.Bytes(size));
+    if (crypto::Hash(alg, data) != digest) return bad("digest does not match the event");
     std::string& reg = regs.try_emplace(mr, std::string(n, '\0')).first->second;
-    reg = crypto::Hash(alg, reg + digest);
-    at = data_at + size;
+    reg = crypto::Hash(alg, reg + std::string(digest));
   }
   return regs;
 }

@@ -10,6 +10,8 @@
 #include <vector>
 
 #include "attestation/snp_report.h"
+#include "common/byte_reader.h"
+#include "common/status_macros.h"
 #include "common/strings.h"
 
 namespace cdh::attestation {
@@ -25,14 +27,17 @@ SnpReportReqRaw PackSnpReportReq(std::string_view report_data, uint32_t vmpl) {
 }
 
 absl::StatusOr<std::string> ParseSnpReportResp(const SnpReportRespRaw& resp) {
-  uint32_t status, size;
-  std::memcpy(&status, resp.data, 4);
-  std::memcpy(&size, resp.data + 4, 4);
+  // MSG_REPORT_RSP: status u32 | report_size u32 | reserved[24] | report (SEV-SNP ABI, table 25).
+  ByteReader r(std::span<const uint8_t>(resp.data), "SNP report response");
+  CDH_ASSIGN_OR_RETURN(uint32_t status, r.U32Le());
+  CDH_ASSIGN_OR_RETURN(uint32_t size, r.U32Le());
   if (status != 0) return absl::UnavailableError(StrCat("SNP firmware returned status ", status));
   if (size != kSnpReportSize) {
     return absl::InvalidArgumentError(StrCat("SNP report response announces ", size, " bytes, expected ", kSnpReportSize));
   }
-  return std::string(reinterpret_cast<const char*>(resp.data + 32), kSnpReportSize);
+  CDH_RETURN_IF_ERROR(r.Skip(24));
+  CDH_ASSIGN_OR_RETURN(std::string_view report, r.Bytes(kSnpReportSize));
+  return std::string(report);
 }
 
 LinuxSevGuestDevice::LinuxSevGuestDevice(std::string path, IoctlFn ioctl_fn) : path_(std::move(path)) {

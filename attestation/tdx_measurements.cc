@@ -8,6 +8,8 @@
 
 #include <cstring>
 
+#include "common/byte_reader.h"
+#include "common/status_macros.h"
 #include "common/strings.h"
 
 namespace cdh::attestation {
@@ -84,14 +86,16 @@ absl::StatusOr<std::string> TdxGuestDeviceMeasurements::TdReport() {
 absl::StatusOr<std::string> TdxGuestDeviceMeasurements::ReadMrConfigId() {
   absl::StatusOr<std::string> r = TdReport();
   if (!r.ok()) return r.status();
-  return r->substr(kTdReportMrConfigIdOffset, kTdxMrSize);
+  CDH_ASSIGN_OR_RETURN(ByteReader field, ByteReader(*r, "TDREPORT").Slice(kTdReportMrConfigIdOffset, kTdxMrSize));
+  return std::string(field.Rest());
 }
 
 absl::StatusOr<std::string> TdxGuestDeviceMeasurements::ReadRtmr(int index) {
   if (index < 0 || index >= kTdxRtmrCount) return absl::InvalidArgumentError(StrCat("RTMR index ", index, " is outside 0..3"));
   absl::StatusOr<std::string> r = TdReport();
   if (!r.ok()) return r.status();
-  return r->substr(kTdReportRtmrOffset + kTdxMrSize * static_cast<size_t>(index), kTdxMrSize);
+  CDH_ASSIGN_OR_RETURN(ByteReader field, ByteReader(*r, "TDREPORT").Slice(kTdReportRtmrOffset + kTdxMrSize * static_cast<size_t>(index), kTdxMrSize));
+  return std::string(field.Rest());
 }
 
 absl::Status TdxGuestDeviceMeasurements::ExtendRtmr(int index, std::string_view digest) {

@@ -14,7 +14,7 @@
 #include <thread>
 #include <vector>
 
-#include "cdh/tool/cdh_client.h"
+#include "tools/cdh_client.h"
 #include "common/strings.h"
 #include "tests/ttrpc/test_daemon.h"
 

@@ -2,21 +2,12 @@
 
 #include <openssl/evp.h>
 
+#include "common/byte_writer.h"
 #include "common/strings.h"
 #include "crypto/hash.h"
 #include "crypto/openssl_util.h"
 
 namespace cdh::crypto {
-namespace {
-
-void AppendBe32(std::string& out, uint32_t v) {
-  out.push_back(static_cast<char>(v >> 24));
-  out.push_back(static_cast<char>(v >> 16));
-  out.push_back(static_cast<char>(v >> 8));
-  out.push_back(static_cast<char>(v));
-}
-
-}  // namespace
 
 absl::StatusOr<SecretBytes> EcdhP256(const EcP256PrivateKey& priv, const EcP256PublicKey& peer) {
   EvpPkeyCtxPtr ctx(EVP_PKEY_CTX_new_from_pkey(nullptr, static_cast<EVP_PKEY*>(priv.native()), nullptr));
@@ -38,13 +29,13 @@ absl::StatusOr<SecretBytes> ConcatKdfSha256(const SecretBytes& z, std::string_vi
     return absl::InvalidArgumentError("Concat KDF: key length must be 8..256 bits, a multiple of 8");
   }
   std::string input;
-  AppendBe32(input, 1);
+  AppendU32Be(input, 1);
   input.append(z.RevealString());
-  AppendBe32(input, static_cast<uint32_t>(algorithm_id.size()));
+  AppendU32Be(input, static_cast<uint32_t>(algorithm_id.size()));
   input.append(algorithm_id);
-  AppendBe32(input, 0);  // PartyUInfo: empty (no apu)
-  AppendBe32(input, 0);  // PartyVInfo: empty (no apv)
-  AppendBe32(input, static_cast<uint32_t>(keydatalen_bits));
+  AppendU32Be(input, 0);  // PartyUInfo: empty (no apu)
+  AppendU32Be(input, 0);  // PartyVInfo: empty (no apv)
+  AppendU32Be(input, static_cast<uint32_t>(keydatalen_bits));
   std::string digest = Sha256(input);
   SecureWipe(input.data(), input.size());
   digest.resize(keydatalen_bits / 8);

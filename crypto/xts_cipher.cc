@@ -10,6 +10,7 @@
 
 #include "common/strings.h"
 #include "crypto/openssl_util.h"
+#include "crypto/xts_vaes.h"
 
 namespace cdh::crypto {
 namespace {
@@ -121,6 +122,7 @@ const ProviderXts* ProviderXtsFor(size_t key_size) {
 }  // namespace
 
 struct XtsSectorCipher::State {
+  std::unique_ptr<internal::XtsVaesKernel> vaes;  // the VAES kernel, when the CPU has it
   EvpCipherCtxPtr ctx;             // EVP path (fallback)
   const ProviderXts* fast = nullptr;  // provider path, when resolved
   void* algctx = nullptr;          // the provider's keyed context
@@ -135,8 +137,24 @@ XtsSectorCipher::~XtsSectorCipher() = default;
 
 absl::StatusOr<std::unique_ptr<XtsSectorCipher>> XtsSectorCipher::New(const SecretBytes& key,
                                                                       XtsDirection direction) {
+  return NewImpl(key, direction, /*allow_vaes=*/true);
+}
+
+absl::StatusOr<std::unique_ptr<XtsSectorCipher>> XtsSectorCipher::NewOpenSslForTest(const SecretBytes& key,
+                                                                                    XtsDirection direction) {
+  return NewImpl(key, direction, /*allow_vaes=*/false);
+}
+
+absl::StatusOr<std::unique_ptr<XtsSectorCipher>> XtsSectorCipher::NewImpl(const SecretBytes& key,
+                                                                          XtsDirection direction, bool allow_vaes) {
   if (auto s = CheckKey(key); !s.ok()) return s;
   auto state = std::make_unique<State>();
+  if (allow_vaes) {
+    state->vaes = internal::XtsVaesKernel::New(key.Reveal(), direction == XtsDirection::kDecrypt);
+    if (state->vaes != nullptr) {
+      return std::unique_ptr<XtsSectorCipher>(new XtsSectorCipher(std::move(state), direction));
+    }
+  }
   if (const ProviderXts* fast = ProviderXtsFor(key.size()); fast != nullptr) {
     void* algctx = fast->newctx(fast->provctx);
     if (algctx != nullptr) {
@@ -162,6 +180,12 @@ absl::StatusOr<std::unique_ptr<XtsSectorCipher>> XtsSectorCipher::New(const Secr
 absl::Status XtsSectorCipher::CryptSectors(std::span<const uint8_t> in, std::span<uint8_t> out,
                                            size_t sector_size, uint64_t first_tweak, uint64_t tweak_step) {
   if (auto s = CheckSizes(in, out, sector_size); !s.ok()) return s;
+  if (state_->vaes != nullptr) {
+    if (!in.empty()) {
+      state_->vaes->CryptSectors(in.data(), out.data(), in.size() / sector_size, sector_size, first_tweak, tweak_step);
+    }
+    return absl::OkStatus();
+  }
   const bool enc = direction_ == XtsDirection::kEncrypt;
   unsigned char iv[16];
   uint64_t tweak = first_tweak;
@@ -195,7 +219,19 @@ absl::Status XtsSectorCipher::CryptSectors(std::span<const uint8_t> in, std::spa
   return absl::OkStatus();
 }
 
-bool XtsSectorCipher::uses_provider_dispatch() const { return state_->fast != nullptr; }
+XtsImplementation XtsSectorCipher::implementation() const {
+  if (state_->vaes != nullptr) return XtsImplementation::kVaesAvx2;
+  return state_->fast != nullptr ? XtsImplementation::kOpenSslProvider : XtsImplementation::kOpenSslEvp;
+}
+
+const char* XtsImplementationName(XtsImplementation impl) {
+  switch (impl) {
+    case XtsImplementation::kVaesAvx2: return "vaes-avx2";
+    case XtsImplementation::kOpenSslProvider: return "openssl-provider";
+    case XtsImplementation::kOpenSslEvp: return "openssl-evp";
+  }
+  return "unknown";
+}
 
 absl::Status XtsCryptSectorsRekeyingEachSector(const SecretBytes& key, XtsDirection direction,
                                                std::span<const uint8_t> in, std::span<uint8_t> out,

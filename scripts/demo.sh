@@ -17,7 +17,8 @@ cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 echo "   building the daemon, the CLIs and kbs-dev (the first build on a fresh machine takes several minutes)"
 cmake --build "$BUILD_DIR" -j "$(nproc)" --target confidential-data-hub secret cdh-tool kbs-dev >/dev/null
 case "$BUILD_DIR" in /*) BUILD_ABS=$BUILD_DIR ;; *) BUILD_ABS=$ROOT/$BUILD_DIR ;; esac
-BIN=$BUILD_ABS/cdh
+DAEMON_BIN=$BUILD_ABS/daemon
+TOOLS_BIN=$BUILD_ABS/tools
 
 WORK=$(mktemp -d /tmp/cdh-demo.XXXXXX)
 DAEMON_PID=""
@@ -41,7 +42,7 @@ for i in range(200000):
 PY
 openssl enc -aes-256-cbc -pbkdf2 -salt -in transactions.csv -out transactions.csv.enc -pass file:dataset_key
 echo "   transactions.csv.enc: $(stat -c %s transactions.csv.enc) bytes ($(head -c 8 transactions.csv.enc))"
-"$BIN/secret" keygen --kid demo-signer --output-dir . >/dev/null
+"$TOOLS_BIN/secret" keygen --kid demo-signer --output-dir . >/dev/null
 
 echo "== 3. the broker side: a Key Broker Service holds the dataset key and the public signing key"
 # kbs-dev: development only (it trusts sample evidence); admin auth off, bound to 127.0.0.1.
@@ -60,7 +61,7 @@ echo "   uploaded default/fraud-dataset/dataset_key and default/signing-key/demo
 rm dataset_key transactions.csv   # only the broker has the key now
 
 echo "== 4. the developer: seal a pointer to the key (it holds no secret)"
-POINTER=$("$BIN/secret" seal --signing-kid kbs:///default/signing-key/demo-signer \
+POINTER=$("$TOOLS_BIN/secret" seal --signing-kid kbs:///default/signing-key/demo-signer \
   --signing-jwk-path demo-signer-private.json \
   vault --resource-uri kbs:///default/fraud-dataset/dataset_key --provider kbs 2>/dev/null)
 echo "   ${POINTER:0:72}..."
@@ -79,11 +80,11 @@ tee = "sample"    # no TEE on this machine: sample evidence, asked for explicitl
 [paths]
 base_dir = "$WORK/cdh"
 TOML
-"$BIN/confidential-data-hub" -c cdh.toml 2> daemon.log &
+"$DAEMON_BIN/confidential-data-hub" -c cdh.toml 2> daemon.log &
 DAEMON_PID=$!
 
 echo "== 6. the kata agent unseals the secret volume through the data hub (ttrpc, as the agent speaks it)"
-"$BIN/cdh-tool" --ttrpc --socket "unix://$WORK/run/cdh.sock" --timeout 20 unseal-dir secret-volume
+"$TOOLS_BIN/cdh-tool" --ttrpc --socket "unix://$WORK/run/cdh.sock" --timeout 20 unseal-dir secret-volume
 echo "   secret-volume/dataset_key -> $(readlink secret-volume/dataset_key): $(stat -L -c %s secret-volume/dataset_key) bytes of key (not printed)"
 STATS=$(curl -fsS "$KBS_URL/kbs-dev/v0/stats")
 echo "   KBS: $(echo "$STATS" | python3 -c 'import json,sys; s=json.load(sys.stdin); print("%d attestation handshake(s); %d encrypted resource responses (the signing key and the dataset key)" % (s["attest"], s["resource_ok"]))')"
@@ -102,7 +103,7 @@ head, payload, sig = os.environ["POINTER"].split(".")[1:]
 body = base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)).replace(b"dataset_key", b"other_key__")
 print("sealed." + head + "." + base64.urlsafe_b64encode(body).decode().rstrip("=") + "." + sig, end="")
 PY
-"$BIN/cdh-tool" --socket "unix://$WORK/run/cdh-grpc.sock" unseal -f tampered -o /dev/null || true
+"$TOOLS_BIN/cdh-tool" --socket "unix://$WORK/run/cdh-grpc.sock" unseal -f tampered -o /dev/null || true
 
 kill -TERM "$DAEMON_PID"; wait "$DAEMON_PID"; DAEMON_PID=""
 kill -TERM "$KBS_PID"; wait "$KBS_PID" || true; KBS_PID=""

@@ -6,6 +6,8 @@
 # for PullImage libarchive/zstd/zlib plus a real registry and image tools for the tests
 # (docker-registry, skopeo, umoci, htpasswd from apache2-utils), GPGME + GnuPG (signedBy image
 # signatures) and libyaml (registries.d sigstore configuration).
+# NO_RECOMMENDS: the guest-kernel tests (tests/guest): qemu, Debian's kernel and a static busybox
+# for the initramfs, installed without recommends (qemu's pull in a desktop's worth).
 set -euo pipefail
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
@@ -17,19 +19,28 @@ PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev
   swtpm swtpm-tools tpm2-tools cryptsetup-bin libcryptsetup-dev fuse3 libfuse3-dev e2fsprogs
   golang-go golang-github-containerd-ttrpc-dev golang-github-gogo-protobuf-dev golang-google-protobuf-dev
-  python3 python3-cryptography curl gnuplot-nox
+  python3 python3-cryptography curl gnuplot-nox dmsetup
   docker-registry skopeo umoci apache2-utils libarchive-dev libzstd-dev zlib1g-dev
   libgpgme-dev gnupg libyaml-dev
 )
-missing=()
+NO_RECOMMENDS=(qemu-system-x86 linux-image-amd64 busybox-static)
+missing=() missing_nr=()
 for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
-if [ "${#missing[@]}" -eq 0 ]; then
-  echo "install-deps: all ${#PACKAGES[@]} packages present"
+for p in "${NO_RECOMMENDS[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing_nr+=("$p")
+done
+if [ "${#missing[@]}" -eq 0 ] && [ "${#missing_nr[@]}" -eq 0 ]; then
+  echo "install-deps: all $((${#PACKAGES[@]} + ${#NO_RECOMMENDS[@]})) packages present"
   exit 0
 fi
-echo "install-deps: installing ${missing[*]}"
+echo "install-deps: installing ${missing[*]} ${missing_nr[*]}"
 $SUDO apt-get update -qq
-DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
+if [ "${#missing[@]}" -gt 0 ]; then
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+if [ "${#missing_nr[@]}" -gt 0 ]; then
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing_nr[@]}" >/dev/null
+fi
 echo "install-deps: done"

@@ -257,7 +257,9 @@ absl::Status BlockDeviceDriver::MountLocked(const BlockDeviceOptions& opts, cons
     close(hfd);
     rollback.Add([header_path] { unlink(header_path.c_str()); });
     if (!sized) return absl::UnavailableError("block-device: cannot size the LUKS2 header file");
-    CDH_RETURN_IF_ERROR(Annotate(FormatLuks2Detached(header_path, device, key, {}), "luks2 format"));
+    Luks2FormatOptions format;
+    if (opts.data_integrity) format.integrity = "hmac(sha256)";  // upstream's --integrity hmac-sha256
+    CDH_RETURN_IF_ERROR(Annotate(FormatLuks2Detached(header_path, device, key, format), "luks2 format"));
     detached = true;
   } else {
     detached = access(header_path.c_str(), F_OK) == 0;
@@ -273,6 +275,15 @@ absl::Status BlockDeviceDriver::MountLocked(const BlockDeviceOptions& opts, cons
     md = ReadLuks2Metadata(device_fd, device_size, /*detached=*/false, config_.limits);
   }
   if (!md.ok()) return Annotate(md.status(), "luks2 header");
+  // Refused before any key derivation: integrity asked for but absent, or present on a path that
+  // cannot read it.
+  if (opts.data_integrity && md->integrity.empty()) {
+    return absl::FailedPreconditionError("block-device: dataIntegrity=true but the volume has no integrity segment");
+  }
+  if (!md->integrity.empty() && !data_path_->SupportsIntegrity()) {
+    return absl::FailedPreconditionError(StrCat("block-device: the volume has dm-integrity, which is not available on the ",
+                                                data_path_->name(), " data path"));
+  }
   CDH_ASSIGN_OR_RETURN(SecretBytes volume_key, RecoverVolumeKey(*md, key));
   key.Clear();
 
@@ -282,7 +293,8 @@ absl::Status BlockDeviceDriver::MountLocked(const BlockDeviceOptions& opts, cons
                       .device_size = device_size,
                       .metadata = &*md,
                       .header_path = detached ? header_path : "",
-                      .name = name};
+                      .name = name,
+                      .wipe = opts.source_type == SourceType::kEmpty && !md->integrity.empty()};
   auto opened = data_path_->Open(req, volume_key);
   volume_key.Clear();
   if (!opened.ok()) return Annotate(opened.status(), StrCat(data_path_->name(), " data path"));

@@ -2,10 +2,11 @@
 //
 // Mount: parse options (block_device_options.h) → resolve the device and the key → for
 // sourceType=empty, format a detached-header LUKS2 volume (header file in `header_dir`, as
-// upstream §11.3; cheap KDF, L3) → read the metadata region once, validate it (L1-L4) → recover
-// the volume key from that copy → open a plaintext device through the DataPath → targetType
-// device: symlink mount_point → device; fileSystem: mkfs.ext4 (empty only, caller's mkfsOpts)
-// and mount ext4 with MS_NOATIME.
+// upstream §11.3; cheap KDF, L3; with dataIntegrity, hmac-sha256 dm-integrity) → read the
+// metadata region once, validate it (L1-L4) → recover the volume key from that copy → open a
+// plaintext device through the DataPath (a freshly formatted integrity volume is wiped once) →
+// targetType device: symlink mount_point → device; fileSystem: mkfs.ext4 (empty only, caller's
+// mkfsOpts; with integrity, no lazy inode-table init) and mount ext4 with MS_NOATIME.
 //
 // Lifecycle (field case R3 and issue 6 §6):
 //  - Mounts are serialised; a call waits at most until its deadline (DEADLINE_EXCEEDED).
@@ -19,7 +20,9 @@
 //    it can be reopened with sourceType=encrypted during this boot.
 //
 // Codes: INVALID_ARGUMENT bad option or hostile header (nothing is mounted); UNIMPLEMENTED zfs;
-// FAILED_PRECONDITION dataIntegrity on a path without integrity, mount point in use or missing;
+// FAILED_PRECONDITION dataIntegrity on a path without integrity, an integrity volume on such a
+// path, dataIntegrity=true for a volume without integrity, mount point in use or missing, a
+// mapperName that already exists;
 // PERMISSION_DENIED the key opens no keyslot; NOT_FOUND missing device or key file;
 // UNAVAILABLE FUSE/loop/dm missing or I/O failure; DEADLINE_EXCEEDED; INTERNAL a bug.
 // Thread-safe; neither copyable nor movable.

@@ -1,7 +1,8 @@
 // End-to-end tests of the block-device driver on the userspace data path: real LUKS2 images
 // made by `cryptsetup`, real FUSE, real loop devices, real ext4 mounts. They need root,
 // /dev/fuse and /dev/loop-control and skip (with the reason) where those are missing. The
-// kernel (dm-crypt) path cannot run here (no device-mapper) and is not tested.
+// kernel (dm-crypt) path needs device-mapper, which these machines lack: tests/guest runs it in
+// a guest kernel.
 #include "storage/block_device_driver.h"
 
 #include <fcntl.h>
@@ -240,6 +241,13 @@ TEST_F(BlockDeviceDriverTest, RefusalsLeaveNothingMounted) {
                                              {"salt", "AAAA"}};
               })).ok());
   expect_refused(OpenOptions(*img), absl::StatusCode::kInvalidArgument, "argon2 4 GiB");
+  // An integrity volume (AES-128-XTS + HMAC key) cannot be read without dm-integrity: refused
+  // on this path before any key derivation, instead of mounting tags as data.
+  ASSERT_TRUE(testutil::WriteAt(img->path, 0, testutil::EditLuks2Json(original, hs, [](nlohmann::json& j) {
+                j["segments"]["0"]["integrity"] = {
+                    {"type", "hmac(sha256)"}, {"journal_encryption", "none"}, {"journal_integrity", "none"}};
+              })).ok());
+  expect_refused(OpenOptions(*img), absl::StatusCode::kFailedPrecondition, "integrity volume");
   // Restored, it mounts: the refusals above were about the header, not the setup.
   ASSERT_TRUE(testutil::WriteAt(img->path, 0, original).ok());
   ASSERT_TRUE(driver_->Mount(OpenOptions(*img), mnt_, {}).ok());

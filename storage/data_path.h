@@ -3,7 +3,8 @@
 //
 //  - UserspaceDataPath: our XtsEngine behind a FUSE image file, loop-attached (no
 //    device-mapper needed; the build machines' path).
-//  - KernelDataPath: dm-crypt through libcryptsetup, when /dev/mapper/control exists.
+//  - KernelDataPath: dm-crypt (and dm-integrity for integrity volumes) through libcryptsetup,
+//    when /dev/mapper/control exists. Tested in a real guest kernel under qemu (tests/guest).
 //
 // Implementations are thread-safe; OpenVolume objects are not (the driver serialises them).
 #ifndef CDH_STORAGE_DATA_PATH_H_
@@ -41,15 +42,21 @@ struct DataPathRequest {
   const Luks2Metadata* metadata = nullptr;  // validated; must outlive the call
   std::string header_path;      // detached header file, empty if the header is on the device
   std::string name;             // volume name (mapperName)
+  // The volume was just formatted with integrity: every sector is written once (zeros) before
+  // use, so that reads of sectors nobody wrote yet return zeros instead of failing their tag
+  // check (what `cryptsetup luksFormat --integrity` does unless --integrity-no-wipe).
+  bool wipe = false;
 };
 
 class DataPath {
  public:
   virtual ~DataPath() = default;
-  // Whether `dataIntegrity=true` can be honoured on this path.
+  // Whether volumes with an integrity segment (Luks2Metadata::integrity) can be opened and
+  // formatted on this path (`dataIntegrity=true`).
   virtual bool SupportsIntegrity() const = 0;
   virtual std::string_view name() const = 0;
-  // UNAVAILABLE when the mechanism is missing (FUSE, loop, dm); INTERNAL otherwise.
+  // UNAVAILABLE when the mechanism is missing (FUSE, loop, dm) or the device fails;
+  // FAILED_PRECONDITION for an integrity volume on a path without integrity; INTERNAL otherwise.
   virtual absl::StatusOr<std::unique_ptr<OpenVolume>> Open(const DataPathRequest& request,
                                                            const SecretBytes& volume_key) = 0;
 };
@@ -60,10 +67,14 @@ struct UserspaceDataPathOptions {
 };
 
 std::unique_ptr<DataPath> NewUserspaceDataPath(UserspaceDataPathOptions options);
+// /dev/fuse opens and /dev/loop-control exists: what the userspace path needs besides root.
+bool UserspaceDataPathAvailable();
 
 // dm-crypt through libcryptsetup, activating from the validated metadata copy (a sealed memfd
-// as detached header), so the kernel path also never re-reads a host-controlled header.
-// NOT TESTED on the build machines: they have no device-mapper (build-env.md §6).
+// as detached header), so the kernel path also never re-reads a host-controlled LUKS2 header.
+// Integrity volumes get a dm-integrity device (`<name>_dif`, with its journal) below the
+// dm-crypt one; its superblock on the data device is read and checked by the kernel.
+// The build machines have no device-mapper: tests/guest runs this path in a guest kernel.
 std::unique_ptr<DataPath> NewKernelDataPath();
 bool KernelDataPathAvailable();  // /dev/mapper/control exists and opens (a driver is behind it)
 

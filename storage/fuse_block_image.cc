@@ -179,11 +179,17 @@ void FuseBlockImage::Stop() {
 }
 
 int FuseBlockImage::ReadAligned(uint64_t offset, size_t size, uint8_t* out) {
-  if (int r = PreadAll(options_.device_fd, out, size, options_.data_offset + offset); r < 0) return r;
-  if (engine_ == nullptr) return 0;
-  // Decrypt in place in the reply buffer: one pass over memory, no copy.
-  auto s = engine_->Decrypt(offset / options_.sector_size, std::span<const uint8_t>(out, size),
-                            std::span<uint8_t>(out, size));
+  if (engine_ == nullptr) return PreadAll(options_.device_fd, out, size, options_.data_offset + offset);
+  // Decrypt in place in the reply buffer (one pass over memory, no copy), overlapping the pread
+  // of each chunk with the decryption of the chunks before it on the engine's workers.
+  int read_error = 0;
+  auto s = engine_->FillAndDecrypt(offset / options_.sector_size, std::span<uint8_t>(out, size),
+                                   [&](size_t chunk_off, std::span<uint8_t> chunk) {
+                                     read_error = PreadAll(options_.device_fd, chunk.data(), chunk.size(),
+                                                           options_.data_offset + offset + chunk_off);
+                                     return read_error == 0 ? absl::OkStatus() : absl::UnavailableError("pread");
+                                   });
+  if (read_error != 0) return read_error;
   return s.ok() ? 0 : -EIO;
 }
 

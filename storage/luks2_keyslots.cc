@@ -90,6 +90,11 @@ absl::StatusOr<SecretBytes> RecoverVolumeKey(const Luks2Metadata& md, const Secr
       crypt_get_sector_size(cd.get()) != static_cast<int>(md.sector_size)) {
     return absl::InvalidArgumentError("libcryptsetup's reading of the LUKS2 metadata differs from the validated one");
   }
+  crypt_params_integrity ip{};
+  const bool has_integrity = crypt_get_integrity_info(cd.get(), &ip) == 0 && ip.integrity != nullptr;
+  if (has_integrity != !md.integrity.empty() || (has_integrity && md.integrity != ip.integrity)) {
+    return absl::InvalidArgumentError("libcryptsetup's reading of the LUKS2 metadata differs from the validated one");
+  }
   SecretBytes key(md.key_size);
   size_t key_size = key.size();
   r = crypt_volume_key_get(cd.get(), CRYPT_ANY_SLOT, reinterpret_cast<char*>(key.RevealMutable().data()), &key_size,
@@ -121,7 +126,13 @@ absl::Status FormatLuks2Detached(const std::string& header_path, const std::stri
   params.sector_size = options.sector_size;
   params.data_device = nullptr;  // already given to crypt_init_data_device
   params.data_alignment = 0;
-  r = crypt_format(cd.get(), CRYPT_LUKS2, "aes", "xts-plain64", nullptr, nullptr, options.key_bits / 8, &params);
+  size_t volume_key_size = options.key_bits / 8;
+  if (!options.integrity.empty()) {
+    if (options.integrity != "hmac(sha256)") return absl::InternalError("unsupported integrity algorithm");
+    params.integrity = options.integrity.c_str();
+    volume_key_size += 32;  // the HMAC-SHA256 key follows the AES-XTS key
+  }
+  r = crypt_format(cd.get(), CRYPT_LUKS2, "aes", "xts-plain64", nullptr, nullptr, volume_key_size, &params);
   if (r < 0) return CryptError("format", r, sink);
   r = crypt_keyslot_add_by_volume_key(cd.get(), CRYPT_ANY_SLOT, nullptr, 0,
                                       reinterpret_cast<const char*>(passphrase.Reveal().data()), passphrase.size());

@@ -30,12 +30,18 @@ struct Luks2FormatOptions {
   // The daemon's passphrases are high-entropy random or broker keys, so the KDF is cheap on
   // purpose (field case L3): pbkdf2-sha256 with the minimum 1000 iterations.
   uint32_t pbkdf2_iterations = 1000;
+  // "" or "hmac(sha256)" (upstream's `--integrity hmac-sha256`): authenticated encryption with
+  // dm-integrity; the volume key grows by the 32-byte HMAC key. Formatting it writes the
+  // dm-integrity superblock to the data device and needs device-mapper (libcryptsetup activates
+  // a temporary dm-integrity device); the data area is not wiped here (see data_path.h, `wipe`).
+  std::string integrity;
 };
 
 // Formats a new LUKS2 volume whose data segment starts at byte 0 of `data_device` and whose
 // header is the existing, empty-or-zeroed file `header_path` (detached header as upstream,
 // cdh-api.md §11.3), with a fresh random volume key in keyslot 0 opened by `passphrase`.
-// Touches only the header file. INTERNAL naming the libcryptsetup step that failed.
+// Touches only the header file, except with `integrity` (see above). INTERNAL naming the
+// libcryptsetup step that failed.
 absl::Status FormatLuks2Detached(const std::string& header_path, const std::string& data_device,
                                  const SecretBytes& passphrase, const Luks2FormatOptions& options);
 

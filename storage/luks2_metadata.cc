@@ -9,6 +9,7 @@
 #include <set>
 #include <vector>
 
+#include "common/byte_reader.h"
 #include "common/json.h"
 #include "common/status_macros.h"
 #include "common/strings.h"
@@ -25,22 +26,15 @@ constexpr uint64_t kMaxHdrSize = 4 * 1024 * 1024;
 constexpr size_t kChecksumOffset = 448;
 constexpr size_t kChecksumFieldSize = 64;
 constexpr uint32_t kAfStripes = 4000;
+// dm-integrity as upstream formats it (cdh-api.md §11.3, `--integrity hmac-sha256`): the tag is
+// an HMAC-SHA256 keyed by the last 32 bytes of the volume key; no journal encryption or MAC.
+constexpr std::string_view kIntegrityHmacSha256 = "hmac(sha256)";
+constexpr uint32_t kHmacSha256KeySize = 32;
 
 absl::Status Bad(std::string_view what) { return absl::InvalidArgumentError(StrCat("LUKS2 header: ", what)); }
 
-uint64_t Be64(const std::string& b, size_t off) {
-  uint64_t v = 0;
-  for (int i = 0; i < 8; ++i) v = (v << 8) | static_cast<uint8_t>(b[off + i]);
-  return v;
-}
-uint16_t Be16(const std::string& b, size_t off) {
-  return static_cast<uint16_t>((static_cast<uint8_t>(b[off]) << 8) | static_cast<uint8_t>(b[off + 1]));
-}
-std::string CString(const std::string& b, size_t off, size_t max) {
-  std::string s = b.substr(off, max);
-  const auto nul = s.find('\0');
-  return nul == std::string::npos ? s : s.substr(0, nul);
-}
+// A NUL-padded string field of the binary header: the bytes up to the first NUL.
+std::string CString(std::string_view field) { return std::string(field.substr(0, field.find('\0'))); }
 
 bool IsPowerOfTwo(uint64_t v) { return v != 0 && (v & (v - 1)) == 0; }
 
@@ -107,37 +101,56 @@ struct BinaryHeader {
 };
 
 // Checks the binary header at `off` (magic, version, sizes, checksum over hdr_size bytes).
+// Layout (cryptsetup, docs/on-disk-format-luks2.pdf §2): magic[6] | version u16 | hdr_size u64 |
+// seqid u64 | label[48] | csum_alg[32] | salt[64] | uuid[40] | subsystem[48] | hdr_offset u64 |
+// padding[184] | csum[64] | padding[7*512], big-endian.
 absl::StatusOr<BinaryHeader> CheckBinaryHeader(const std::string& region, size_t off, bool secondary,
                                                uint64_t expected_size) {
   const std::string_view which = secondary ? "secondary header" : "primary header";
-  if (region.size() < off + kBinaryHeaderSize) return Bad(StrCat(which, " is truncated"));
+  const ByteReader all(region, "LUKS2 header");
+  absl::StatusOr<ByteReader> header = all.Slice(off, kBinaryHeaderSize);
+  if (!header.ok()) return Bad(StrCat(which, " is truncated"));
+  ByteReader& r = *header;
   static const char kPrimaryMagic[6] = {'L', 'U', 'K', 'S', '\xba', '\xbe'};
   static const char kSecondaryMagic[6] = {'S', 'K', 'U', 'L', '\xba', '\xbe'};
-  if (std::memcmp(region.data() + off, secondary ? kSecondaryMagic : kPrimaryMagic, 6) != 0) {
+  CDH_ASSIGN_OR_RETURN(std::string_view magic, r.Bytes(6));
+  if (magic != std::string_view(secondary ? kSecondaryMagic : kPrimaryMagic, 6)) {
     return secondary ? Bad("secondary header magic is wrong")
                      : absl::InvalidArgumentError("not a LUKS2 device (no LUKS magic)");
   }
-  if (Be16(region, off + 6) != 2) return Bad(StrCat(which, " version is not 2"));
+  CDH_ASSIGN_OR_RETURN(uint16_t version, r.U16Be());
+  if (version != 2) return Bad(StrCat(which, " version is not 2"));
   BinaryHeader h;
-  h.hdr_size = Be64(region, off + 8);
-  h.seqid = Be64(region, off + 16);
+  CDH_ASSIGN_OR_RETURN(h.hdr_size, r.U64Be());
+  CDH_ASSIGN_OR_RETURN(h.seqid, r.U64Be());
   if (h.hdr_size < kMinHdrSize || h.hdr_size > kMaxHdrSize || !IsPowerOfTwo(h.hdr_size)) {
     return Bad(StrCat(which, " size ", h.hdr_size, " is out of range"));
   }
   if (expected_size != 0 && h.hdr_size != expected_size) return Bad("primary and secondary header sizes differ");
-  if (Be64(region, off + 256) != off) return Bad(StrCat(which, " offset field is wrong"));
-  if (CString(region, off + 72, 32) != "sha256") return Bad(StrCat(which, " checksum algorithm is not sha256"));
-  if (region.size() < off + h.hdr_size) return Bad(StrCat(which, " is truncated"));
-  std::string copy = region.substr(off, h.hdr_size);
-  const std::string stored = copy.substr(kChecksumOffset, 32);
-  std::memset(copy.data() + kChecksumOffset, 0, kChecksumFieldSize);
+  CDH_RETURN_IF_ERROR(r.Skip(48));  // label
+  CDH_ASSIGN_OR_RETURN(std::string_view csum_alg, r.Bytes(32));
+  CDH_RETURN_IF_ERROR(r.Skip(64));  // salt
+  CDH_ASSIGN_OR_RETURN(std::string_view uuid, r.Bytes(40));
+  CDH_RETURN_IF_ERROR(r.Skip(48));  // subsystem
+  CDH_ASSIGN_OR_RETURN(uint64_t hdr_offset, r.U64Be());
+  if (hdr_offset != off) return Bad(StrCat(which, " offset field is wrong"));
+  if (CString(csum_alg) != "sha256") return Bad(StrCat(which, " checksum algorithm is not sha256"));
+  absl::StatusOr<ByteReader> whole = all.Slice(off, h.hdr_size);
+  if (!whole.ok()) return Bad(StrCat(which, " is truncated"));
+  std::string copy(whole->Rest());
+  CDH_ASSIGN_OR_RETURN(ByteReader csum, ByteReader(copy, "LUKS2 header").Slice(kChecksumOffset, 32));
+  const std::string stored(csum.Rest());
+  std::fill_n(copy.begin() + kChecksumOffset, kChecksumFieldSize, '\0');
   if (crypto::Sha256(copy) != stored) return Bad(StrCat(which, " checksum mismatch"));
-  h.uuid = CString(region, off + 168, 40);
+  h.uuid = CString(uuid);
   return h;
 }
 
 absl::StatusOr<json> ParseJsonArea(const std::string& region, size_t off, uint64_t hdr_size) {
-  const std::string area = region.substr(off + kBinaryHeaderSize, hdr_size - kBinaryHeaderSize);
+  absl::StatusOr<ByteReader> area_bytes =
+      ByteReader(region, "LUKS2 header").Slice(off + kBinaryHeaderSize, hdr_size - kBinaryHeaderSize);
+  if (!area_bytes.ok()) return Bad("JSON area is truncated");
+  const std::string_view area = area_bytes->Rest();
   const auto nul = area.find('\0');
   if (nul == std::string::npos) return Bad("JSON area is not NUL-terminated");
   // The rest of the area must be zero padding: nothing hidden after the JSON text.
@@ -207,7 +220,11 @@ absl::StatusOr<Keyslot> CheckKeyslot(const json& ks, std::string_view where, uin
   if (type != "luks2") return Bad(StrCat(where, ".type `", type.substr(0, 32), "` is not allowed"));
   Keyslot out;
   CDH_ASSIGN_OR_RETURN(out.key_size, UintMember(ks, "key_size", where));
-  if (out.key_size != 32 && out.key_size != 64) return Bad(StrCat(where, ".key_size must be 32 or 64"));
+  // 32/64 bytes of AES-XTS key, plus the HMAC key when the segment has integrity (checked
+  // against the segment below).
+  if (out.key_size != 32 && out.key_size != 64 && out.key_size != 64 + kHmacSha256KeySize) {
+    return Bad(StrCat(where, ".key_size must be 32, 64 or 96"));
+  }
   CDH_ASSIGN_OR_RETURN(const json* af, Member(ks, "af", where));
   const std::string af_where = StrCat(where, ".af");
   CDH_ASSIGN_OR_RETURN(std::string af_type, StringMember(*af, "type", af_where));
@@ -345,7 +362,23 @@ absl::StatusOr<Luks2Metadata> ParseLuks2Metadata(std::string region, uint64_t de
   md.sector_size = static_cast<uint32_t>(ss);
   CDH_ASSIGN_OR_RETURN(uint64_t iv_tweak, DecimalMember(seg, "iv_tweak", "segments.0"));
   if (iv_tweak != 0) return Bad("segments.0.iv_tweak must be 0");
-  CDH_RETURN_IF_ERROR(CheckNoIntegrity(seg, "segments.0"));
+  if (auto it = seg.find("integrity"); it != seg.end()) {
+    // Only what upstream formats: HMAC-SHA256 tags, journal neither encrypted nor MAC'ed.
+    CDH_ASSIGN_OR_RETURN(std::string type, StringMember(*it, "type", "segments.0.integrity"));
+    CDH_ASSIGN_OR_RETURN(std::string jenc, StringMember(*it, "journal_encryption", "segments.0.integrity"));
+    CDH_ASSIGN_OR_RETURN(std::string jmac, StringMember(*it, "journal_integrity", "segments.0.integrity"));
+    if (type != kIntegrityHmacSha256) {
+      return Bad(StrCat("segments.0.integrity.type `", type.substr(0, 32), "` is not allowed (only hmac(sha256))"));
+    }
+    if (jenc != "none" || jmac != "none") return Bad("segments.0.integrity journal encryption/integrity must be none");
+    if (it->size() != 3) return Bad("segments.0.integrity has unknown members");
+    md.integrity = std::string(kIntegrityHmacSha256);
+    md.integrity_key_size = kHmacSha256KeySize;
+  }
+  if (md.key_size != 32 + md.integrity_key_size && md.key_size != 64 + md.integrity_key_size) {
+    return Bad(md.integrity.empty() ? "keyslots key_size must be 32 or 64 without integrity"
+                                    : "keyslots key_size must be 64 or 96 with integrity (AES-XTS key + HMAC key)");
+  }
   if (auto f = seg.find("flags"); f != seg.end() && !(f->is_array() && f->empty())) {
     return Bad("segments.0.flags must be empty");
   }
@@ -400,10 +433,11 @@ absl::StatusOr<Luks2Metadata> ReadLuks2Metadata(int header_fd, uint64_t device_s
   // so every check applies to the bytes that are later used (L2).
   std::string head;
   CDH_RETURN_IF_ERROR(PreadExact(header_fd, head, kBinaryHeaderSize));
-  const uint64_t hs = Be64(head, 8);
-  if (std::memcmp(head.data(), "LUKS\xba\xbe", 6) != 0) {
-    return absl::InvalidArgumentError("not a LUKS2 device (no LUKS magic)");
-  }
+  ByteReader r(head, "LUKS2 header");
+  CDH_ASSIGN_OR_RETURN(std::string_view magic, r.Bytes(6));
+  if (magic != std::string_view("LUKS\xba\xbe", 6)) return absl::InvalidArgumentError("not a LUKS2 device (no LUKS magic)");
+  CDH_RETURN_IF_ERROR(r.Skip(2));  // version, checked in full by ParseLuks2Metadata
+  CDH_ASSIGN_OR_RETURN(const uint64_t hs, r.U64Be());
   if (hs < kMinHdrSize || hs > kMaxHdrSize || !IsPowerOfTwo(hs)) return Bad(StrCat("header size ", hs, " is out of range"));
   std::string first;
   CDH_RETURN_IF_ERROR(PreadExact(header_fd, first, hs));

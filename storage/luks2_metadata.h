@@ -13,9 +13,11 @@
 //    checksum correct, hdr_offset matching; primary and secondary JSON areas, seqid and uuid
 //    identical (a host editing one copy is refused, not "repaired");
 //  - exactly one segment "0": type crypt, encryption aes-xts-plain64, sector_size 512 or 4096,
-//    iv_tweak "0", no integrity, no flags; offset sector-aligned, at or past the metadata region
+//    iv_tweak "0", no flags; integrity absent or exactly {"type":"hmac(sha256)",
+//    "journal_encryption":"none","journal_integrity":"none"} (what `cryptsetup luksFormat
+//    --integrity hmac-sha256` writes; the volume key then ends with the 32-byte HMAC key); offset sector-aligned, at or past the metadata region
 //    (or 0 with a detached header), offset+size inside the device;
-//  - keyslots: type luks2, key_size 32 or 64 bytes (equal to every other), af luks1 with 4000
+//  - keyslots: type luks2, key_size 32 or 64 bytes (+32 with integrity; equal to every other), af luks1 with 4000
 //    stripes and sha256/sha512, area raw aes-xts-plain64 (32/64-byte key), lying inside the
 //    keyslot region and at least key_size*stripes bytes long; kdf pbkdf2 (sha256/sha512) or
 //    argon2i/argon2id with costs under Luks2Limits;
@@ -53,7 +55,9 @@ struct Luks2Metadata {
   uint64_t data_offset = 0;      // bytes from the start of the data device
   std::optional<uint64_t> data_size;  // bytes; nullopt = "dynamic" (to the end of the device)
   uint32_t sector_size = 0;      // bytes: 512 or 4096
-  uint32_t key_size = 0;         // volume key bytes: 32 or 64
+  uint32_t key_size = 0;         // volume key bytes: 32 or 64 (AES-XTS) + integrity_key_size
+  std::string integrity;         // "" (none) or "hmac(sha256)": the segment is dm-integrity protected
+  uint32_t integrity_key_size = 0;  // bytes of the volume key that key the integrity tags (0 or 32)
   int keyslots = 0;              // number of keyslots
   std::string uuid;
 };

@@ -140,7 +140,31 @@ TEST_F(Luks2Test, HostileHeadersAreRefused) {
       {"null segment cipher", [](json& j) { j["segments"]["0"]["encryption"] = "cipher_null-ecb"; }, "segments.0.encryption"},
       {"aes-cbc segment", [](json& j) { j["segments"]["0"]["encryption"] = "aes-cbc-essiv:sha256"; }, "segments.0.encryption"},
       {"null keyslot cipher", [](json& j) { j["keyslots"]["1"]["area"]["encryption"] = "cipher_null-ecb"; }, "keyslots.1.area.encryption"},
-      {"integrity segment", [](json& j) { j["segments"]["0"]["integrity"] = {{"type", "hmac(sha256)"}}; }, "integrity"},
+      {"integrity segment without journal fields", [](json& j) { j["segments"]["0"]["integrity"] = {{"type", "hmac(sha256)"}}; }, "integrity"},
+      {"integrity crc32c", [](json& j) {
+         j["segments"]["0"]["integrity"] = {{"type", "crc32c"}, {"journal_encryption", "none"}, {"journal_integrity", "none"}};
+       }, "integrity.type"},
+      {"integrity aead", [](json& j) {
+         j["segments"]["0"]["integrity"] = {{"type", "aead"}, {"journal_encryption", "none"}, {"journal_integrity", "none"}};
+       }, "integrity.type"},
+      {"integrity journal encrypted", [](json& j) {
+         j["segments"]["0"]["integrity"] = {{"type", "hmac(sha256)"}, {"journal_encryption", "cbc(aes)"}, {"journal_integrity", "none"}};
+       }, "journal"},
+      {"integrity extra member", [](json& j) {
+         j["segments"]["0"]["integrity"] = {{"type", "hmac(sha256)"}, {"journal_encryption", "none"},
+                                            {"journal_integrity", "none"}, {"key_size", 0}};
+       }, "unknown members"},
+      {"integrity not an object", [](json& j) { j["segments"]["0"]["integrity"] = "hmac(sha256)"; }, "integrity"},
+      {"key size 96 without integrity", [](json& j) {
+         uint64_t off = 32768;
+         for (auto& [id, ks] : j["keyslots"].items()) {
+           ks["key_size"] = 96;
+           ks["area"]["offset"] = std::to_string(off);
+           ks["area"]["size"] = "389120";
+           off += 389120;
+         }
+       }, "without integrity"},
+      {"key size 48", [](json& j) { j["keyslots"]["0"]["key_size"] = 48; }, "key_size"},
       {"sector size 1024", [](json& j) { j["segments"]["0"]["sector_size"] = 1024; }, "sector_size"},
       {"second segment", [](json& j) { j["segments"]["1"] = j["segments"]["0"]; }, "exactly one segment"},
       {"linear segment", [](json& j) { j["segments"]["0"]["type"] = "linear"; }, "segments.0.type"},
@@ -182,6 +206,42 @@ TEST_F(Luks2Test, HostileHeadersAreRefused) {
     EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument);
     EXPECT_NE(std::string(r.status().message()).find(h.expect_in_message), std::string::npos) << r.status();
   }
+}
+
+// What `cryptsetup luksFormat --integrity hmac-sha256` writes (the guest tests format real ones):
+// the volume key is the AES-XTS key followed by the 32-byte HMAC key.
+TEST_F(Luks2Test, IntegritySegmentsAsCryptsetupWritesThemAreAccepted) {
+  const json integrity = {{"type", "hmac(sha256)"}, {"journal_encryption", "none"}, {"journal_integrity", "none"}};
+  auto md = ReadFromFile(argon_->path);  // 64-byte keys: AES-128-XTS + HMAC once edited
+  ASSERT_TRUE(md.ok());
+  auto r = ParseLuks2Metadata(Edited(*md, [&](json& j) { j["segments"]["0"]["integrity"] = integrity; }),
+                              DeviceSize(*argon_), false, {});
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->integrity, "hmac(sha256)");
+  EXPECT_EQ(r->integrity_key_size, 32u);
+  EXPECT_EQ(r->key_size, 64u);
+  // 96-byte keys (AES-256-XTS + HMAC, upstream's format) with keyslot areas large enough.
+  auto big = ParseLuks2Metadata(Edited(*md, [&](json& j) {
+                                  j["segments"]["0"]["integrity"] = integrity;
+                                  uint64_t off = 32768;
+                                  for (auto& [id, ks] : j["keyslots"].items()) {
+                                    ks["key_size"] = 96;
+                                    ks["area"]["offset"] = std::to_string(off);
+                                    ks["area"]["size"] = "389120";
+                                    off += 389120;
+                                  }
+                                }),
+                                DeviceSize(*argon_), false, {});
+  ASSERT_TRUE(big.ok()) << big.status();
+  EXPECT_EQ(big->key_size, 96u);
+  // A 32-byte key leaves no AES-XTS key next to the HMAC key.
+  auto small = ReadFromFile(argon_i_->path);
+  ASSERT_TRUE(small.ok());
+  auto bad = ParseLuks2Metadata(Edited(*small, [&](json& j) { j["segments"]["0"]["integrity"] = integrity; }),
+                                DeviceSize(*argon_i_), false, {});
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(std::string(bad.status().message()).find("with integrity"), std::string::npos) << bad.status();
 }
 
 TEST_F(Luks2Test, MismatchedCopiesTruncationAndBitFlipsAreRefused) {

@@ -1,4 +1,5 @@
 // UserspaceDataPath: XtsEngine + FuseBlockImage + LoopDevice (see data_path.h).
+#include <fcntl.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -67,6 +68,11 @@ class UserspaceDataPath : public DataPath {
 
   absl::StatusOr<std::unique_ptr<OpenVolume>> Open(const DataPathRequest& req, const SecretBytes& volume_key) override {
     const Luks2Metadata& md = *req.metadata;
+    if (!md.integrity.empty()) {
+      // The data area of an integrity volume interleaves tags with data; only dm-integrity
+      // reads it.
+      return absl::FailedPreconditionError("the volume has dm-integrity, which the userspace data path cannot read");
+    }
     const uint64_t size = md.data_size ? *md.data_size : req.device_size - md.data_offset;
     if (size == 0) return absl::InvalidArgumentError("LUKS2 data segment is empty");
     CDH_ASSIGN_OR_RETURN(auto engine,
@@ -105,6 +111,13 @@ class UserspaceDataPath : public DataPath {
 
 std::unique_ptr<DataPath> NewUserspaceDataPath(UserspaceDataPathOptions options) {
   return std::make_unique<UserspaceDataPath>(std::move(options));
+}
+
+bool UserspaceDataPathAvailable() {
+  const int fd = open("/dev/fuse", O_RDWR | O_CLOEXEC);
+  if (fd < 0) return false;
+  close(fd);
+  return access("/dev/loop-control", F_OK) == 0;
 }
 
 }  // namespace cdh::storage

@@ -79,6 +79,84 @@ TEST(XtsEngineTest, RejectsBadArguments) {
   EXPECT_EQ((*engine)->Decrypt(UINT64_MAX / 8, c, d).code(), absl::StatusCode::kInvalidArgument);
 }
 
+// FillAndDecrypt gives the bytes Decrypt gives, whatever the thread count, chunk size and
+// request size (one chunk, exact multiples, a short last chunk), and calls `fill` once per chunk,
+// in order, covering the request exactly.
+TEST(XtsEngineTest, FillAndDecryptEqualsDecryptAndFillsEachChunkOnceInOrder) {
+  const SecretBytes key = TestKey(64);
+  for (size_t ss : {512u, 4096u}) {
+    for (unsigned threads : {1u, 2u, 3u}) {
+      for (size_t chunk_sectors : {1u, 3u, 16u}) {
+        auto engine = XtsEngine::New(key, {.sector_size = ss, .threads = threads, .min_parallel_bytes = 4096,
+                                           .pipeline_chunk_bytes = chunk_sectors * ss});
+        ASSERT_TRUE(engine.ok()) << engine.status();
+        for (size_t sectors : {1u, 2u, 7u, 48u, 53u}) {
+          SCOPED_TRACE(::testing::Message() << "sector " << ss << " threads " << threads << " chunk " << chunk_sectors
+                                            << " sectors " << sectors);
+          const auto ct = RandomData(sectors * ss, sectors + ss + threads);
+          std::vector<uint8_t> want(ct.size());
+          ASSERT_TRUE((*engine)->Decrypt(1 << 20, ct, want).ok());
+          std::vector<uint8_t> got(ct.size(), 0);
+          std::vector<std::pair<size_t, size_t>> calls;
+          ASSERT_TRUE((*engine)
+                          ->FillAndDecrypt(1 << 20, got,
+                                           [&](size_t off, std::span<uint8_t> chunk) {
+                                             calls.emplace_back(off, chunk.size());
+                                             std::copy_n(ct.begin() + off, chunk.size(), chunk.begin());
+                                             return absl::OkStatus();
+                                           })
+                          .ok());
+          EXPECT_EQ(got, want);
+          size_t next = 0;
+          for (auto [off, len] : calls) {
+            EXPECT_EQ(off, next);
+            EXPECT_GT(len, 0u);
+            EXPECT_EQ(len % ss, 0u);
+            next = off + len;
+          }
+          EXPECT_EQ(next, ct.size());
+        }
+      }
+    }
+  }
+}
+
+// A failing fill (a pread error) ends the request with that status: no later fill call, and the
+// chunks already queued are drained before the call returns.
+TEST(XtsEngineTest, FillAndDecryptStopsAtTheFirstFillError) {
+  auto engine = XtsEngine::New(TestKey(64), {.sector_size = 4096, .threads = 2, .pipeline_chunk_bytes = 8192});
+  ASSERT_TRUE(engine.ok());
+  std::vector<uint8_t> buf(64 * 4096);
+  int calls = 0;
+  const absl::Status s = (*engine)->FillAndDecrypt(0, buf, [&](size_t off, std::span<uint8_t>) {
+    ++calls;
+    return off >= 5 * 8192 ? absl::UnavailableError("device gone") : absl::OkStatus();
+  });
+  EXPECT_EQ(s.code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(calls, 6);
+  // The engine still works afterwards.
+  EXPECT_TRUE((*engine)->FillAndDecrypt(0, buf, [](size_t, std::span<uint8_t>) { return absl::OkStatus(); }).ok());
+}
+
+TEST(XtsEngineTest, FillAndDecryptRejectsBadArguments) {
+  EXPECT_EQ(XtsEngine::New(TestKey(64), {.sector_size = 4096, .pipeline_chunk_bytes = 6144}).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(XtsEngine::New(TestKey(64), {.sector_size = 512, .pipeline_chunk_bytes = 0}).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  auto engine = XtsEngine::New(TestKey(64), {.sector_size = 4096, .threads = 2});
+  ASSERT_TRUE(engine.ok());
+  std::vector<uint8_t> a(4096 + 512);
+  int calls = 0;
+  auto fill = [&](size_t, std::span<uint8_t>) {
+    ++calls;
+    return absl::OkStatus();
+  };
+  EXPECT_EQ((*engine)->FillAndDecrypt(0, a, fill).code(), absl::StatusCode::kInvalidArgument);
+  std::vector<uint8_t> c(4096);
+  EXPECT_EQ((*engine)->FillAndDecrypt(UINT64_MAX / 8, c, fill).code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(calls, 0);
+}
+
 TEST(AlignedBufferTest, AlignmentAndMove) {
   auto small = AlignedBuffer::Allocate(5000);
   auto big = AlignedBuffer::Allocate(3 << 20);

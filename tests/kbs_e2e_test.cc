@@ -186,7 +186,7 @@ TEST_F(KbsE2eTest, ConcurrentCallsShareOneHandshakeAndExpiryCausesExactlyOneMore
 TEST_F(KbsE2eTest, KataAgentPathOverTtrpc) {
   StartKbs();
   auto daemon = StartDaemon();
-  std::string tool = BinaryPath("cdh/cdh-tool");
+  std::string tool = BinaryPath("tools/cdh-tool");
   std::string ttrpc = "unix://" + dir_.path() + "/run/ttrpc.sock";
   CommandResult got = RunCommand({tool, "--ttrpc", "--socket", ttrpc, "get-resource", "kbs:///default/key/1"});
   ASSERT_EQ(got.exit_code, 0) << got.err;

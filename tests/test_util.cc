@@ -126,7 +126,7 @@ Daemon::Daemon(const std::string& config_path, const std::string& log_path) {
   posix_spawn_file_actions_init(&fa);
   posix_spawn_file_actions_addopen(&fa, 2, log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0600);
   posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-  std::string bin = BinaryPath("cdh/confidential-data-hub");
+  std::string bin = BinaryPath("daemon/confidential-data-hub");
   std::vector<char*> args = {bin.data(), const_cast<char*>("-c"), const_cast<char*>(config_path.c_str()),
                              const_cast<char*>("--kernel-cmdline"), const_cast<char*>("/dev/null"), nullptr};
   if (posix_spawn(&pid_, bin.c_str(), &fa, nullptr, args.data(), environ) != 0) pid_ = -1;

@@ -2,44 +2,37 @@
 
 #include <algorithm>
 
+#include "common/byte_reader.h"
+#include "common/byte_writer.h"
+
 namespace cdh::ttrpc {
 namespace {
 
 // Buffer capacity kept between frames, in bytes; more is released once the buffer drains.
 constexpr size_t kKeepCapacity = 256 * 1024;
 
-void PutU32(std::string& out, uint32_t v) {
-  out.push_back(static_cast<char>(v >> 24));
-  out.push_back(static_cast<char>(v >> 16));
-  out.push_back(static_cast<char>(v >> 8));
-  out.push_back(static_cast<char>(v));
-}
-
-uint32_t GetU32(std::string_view b) {
-  auto u = [&](size_t i) { return static_cast<uint32_t>(static_cast<unsigned char>(b[i])); };
-  return (u(0) << 24) | (u(1) << 16) | (u(2) << 8) | u(3);
-}
-
 }  // namespace
 
 std::string EncodeHeader(const FrameHeader& header) {
   std::string out;
   out.reserve(kFrameHeaderSize);
-  PutU32(out, header.length);
-  PutU32(out, header.stream_id);
+  AppendU32Be(out, header.length);
+  AppendU32Be(out, header.stream_id);
   out.push_back(static_cast<char>(header.type));
   out.push_back(static_cast<char>(header.flags));
   return out;
 }
 
 std::optional<FrameHeader> DecodeHeader(std::string_view bytes) {
+  // "Not yet" is the common case on a stream: answer it without building an error status.
   if (bytes.size() < kFrameHeaderSize) return std::nullopt;
-  FrameHeader h;
-  h.length = GetU32(bytes.substr(0, 4));
-  h.stream_id = GetU32(bytes.substr(4, 4));
-  h.type = static_cast<uint8_t>(bytes[8]);
-  h.flags = static_cast<uint8_t>(bytes[9]);
-  return h;
+  ByteReader r(bytes, "ttrpc frame header");
+  absl::StatusOr<uint32_t> length = r.U32Be();
+  absl::StatusOr<uint32_t> stream_id = r.U32Be();
+  absl::StatusOr<uint8_t> type = r.U8();
+  absl::StatusOr<uint8_t> flags = r.U8();
+  if (!flags.ok()) return std::nullopt;  // a failed read fails every later one: all four are set
+  return FrameHeader{*length, *stream_id, *type, *flags};
 }
 
 std::string EncodeFrame(uint32_t stream_id, MessageType type, uint8_t flags, std::string_view data) {
@@ -95,10 +88,14 @@ std::optional<Frame> FrameDecoder::Next() {
     frame.oversize = true;
     return frame;
   }
-  if (unread.size() < kFrameHeaderSize + header->length) return std::nullopt;
+  if (unread.size() - kFrameHeaderSize < header->length) return std::nullopt;  // not all data yet
   Frame frame;
   frame.header = *header;
-  frame.data.assign(unread.substr(kFrameHeaderSize, header->length));
+  ByteReader body(unread, "ttrpc frame");
+  if (!body.Skip(kFrameHeaderSize).ok()) return std::nullopt;
+  absl::StatusOr<std::string_view> data = body.Bytes(header->length);
+  if (!data.ok()) return std::nullopt;
+  frame.data.assign(*data);
   read_pos_ += kFrameHeaderSize + header->length;
   if (read_pos_ == buffer_.size()) Compact();
   return frame;

@@ -44,7 +44,7 @@ struct ServerOptions {
   // How long a reply may wait for a peer that does not read before the connection is dropped.
   absl::Duration write_timeout = absl::Seconds(10);
   // absl::Status -> wire status. Default: the absl code number and message. The daemon passes
-  // the one CDH mapping (cdh/status_mapping.h).
+  // the one CDH mapping (server/status_mapping.h).
   std::function<RpcStatus(const absl::Status&)> status_mapper;
 };
 

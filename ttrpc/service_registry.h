@@ -1,7 +1,7 @@
 // ServiceRegistry: ttrpc service and method names -> handlers (cdh-api.md §3.3).
 //
 // Handlers take the serialized request message and return the serialized reply; they are the
-// same handlers the gRPC server uses (cdh/api_handlers.h MethodTable), so the registry is
+// same handlers the gRPC server uses (server/api_handlers.h MethodTable), so the registry is
 // filled from that table in the daemon's main. Lookup failures use the codes of ttrpc-rust,
 // the upstream server the kata agent talks to:
 //   unknown service -> INVALID_ARGUMENT "<service> service does not exist"

@@ -1,84 +1,61 @@
 #include "attestation/tpm/tpm_structures.h"
 
+#include "common/byte_reader.h"
+#include "common/status_macros.h"
 #include "common/strings.h"
 
 namespace cdh::attestation {
 namespace {
 
-class Reader {
- public:
-  explicit Reader(std::string_view b) : b_(b) {}
-  bool U8(uint8_t& v) {
-    if (b_.size() - at_ < 1) return false;
-    v = static_cast<uint8_t>(b_[at_++]);
-    return true;
-  }
-  bool U16(uint16_t& v) { return Be(v, 2); }
-  bool U32(uint32_t& v) { return Be(v, 4); }
-  bool U64(uint64_t& v) { return Be(v, 8); }
-  bool Bytes(size_t n, std::string& out) {
-    if (b_.size() - at_ < n) return false;
-    out.assign(b_.substr(at_, n));
-    at_ += n;
-    return true;
-  }
-  bool Tpm2b(std::string& out) {
-    uint16_t n;
-    return U16(n) && Bytes(n, out);
-  }
-  bool AtEnd() const { return at_ == b_.size(); }
+// A TPM2B: u16 size, then that many bytes.
+absl::StatusOr<std::string> Tpm2b(ByteReader& r) {
+  CDH_ASSIGN_OR_RETURN(uint16_t n, r.U16Be());
+  CDH_ASSIGN_OR_RETURN(std::string_view b, r.Bytes(n));
+  return std::string(b);
+}
 
- private:
-  template <typename T>
-  bool Be(T& v, int n) {
-    if (b_.size() - at_ < static_cast<size_t>(n)) return false;
-    v = 0;
-    for (int i = 0; i < n; ++i) v = static_cast<T>((v << 8) | static_cast<uint8_t>(b_[at_ + i]));
-    at_ += n;
-    return true;
+absl::StatusOr<TpmQuoteAttest> ReadQuoteAttest(ByteReader& r) {
+  CDH_ASSIGN_OR_RETURN(uint32_t magic, r.U32Be());
+  CDH_ASSIGN_OR_RETURN(uint16_t type, r.U16Be());
+  if (magic != kTpmGeneratedValue) return absl::InvalidArgumentError("TPMS_ATTEST: magic is not TPM_GENERATED_VALUE");
+  if (type != kTpmStAttestQuote) return absl::InvalidArgumentError("TPMS_ATTEST: not a quote (TPM_ST_ATTEST_QUOTE)");
+  TpmQuoteAttest q;
+  CDH_ASSIGN_OR_RETURN(q.qualified_signer, Tpm2b(r));
+  CDH_ASSIGN_OR_RETURN(q.extra_data, Tpm2b(r));
+  CDH_ASSIGN_OR_RETURN(q.clock, r.U64Be());
+  CDH_ASSIGN_OR_RETURN(q.reset_count, r.U32Be());
+  CDH_ASSIGN_OR_RETURN(q.restart_count, r.U32Be());
+  CDH_ASSIGN_OR_RETURN(uint8_t safe, r.U8());
+  q.safe = safe != 0;
+  CDH_ASSIGN_OR_RETURN(q.firmware_version, r.U64Be());
+  CDH_ASSIGN_OR_RETURN(uint32_t count, r.U32Be());
+  if (count > 16) return absl::InvalidArgumentError("TPMS_ATTEST: too many PCR selections");
+  for (uint32_t i = 0; i < count; ++i) {
+    TpmPcrSelection s;
+    CDH_ASSIGN_OR_RETURN(s.hash, r.U16Be());
+    CDH_ASSIGN_OR_RETURN(uint8_t size, r.U8());
+    CDH_ASSIGN_OR_RETURN(std::string_view select, r.Bytes(size));
+    s.select = std::string(select);
+    q.pcr_select.push_back(std::move(s));
   }
-  std::string_view b_;
-  size_t at_ = 0;
-};
+  CDH_ASSIGN_OR_RETURN(q.pcr_digest, Tpm2b(r));
+  CDH_RETURN_IF_ERROR(r.ExpectEnd());
+  return q;
+}
 
 }  // namespace
 
 absl::StatusOr<TpmQuoteAttest> ParseTpmQuoteAttest(std::string_view attest) {
-  auto bad = [](std::string_view why) { return absl::InvalidArgumentError(StrCat("TPMS_ATTEST: ", why)); };
-  Reader r(attest);
-  uint32_t magic;
-  uint16_t type;
-  if (!r.U32(magic) || !r.U16(type)) return bad("truncated header");
-  if (magic != kTpmGeneratedValue) return bad("magic is not TPM_GENERATED_VALUE");
-  if (type != kTpmStAttestQuote) return bad("not a quote (TPM_ST_ATTEST_QUOTE)");
-  TpmQuoteAttest q;
-  uint8_t safe;
-  if (!r.Tpm2b(q.qualified_signer) || !r.Tpm2b(q.extra_data) || !r.U64(q.clock) || !r.U32(q.reset_count) ||
-      !r.U32(q.restart_count) || !r.U8(safe) || !r.U64(q.firmware_version)) {
-    return bad("truncated");
-  }
-  q.safe = safe != 0;
-  uint32_t count;
-  if (!r.U32(count)) return bad("truncated PCR selection");
-  if (count > 16) return bad("too many PCR selections");
-  for (uint32_t i = 0; i < count; ++i) {
-    TpmPcrSelection s;
-    uint8_t size;
-    if (!r.U16(s.hash) || !r.U8(size) || !r.Bytes(size, s.select)) return bad("truncated PCR selection");
-    q.pcr_select.push_back(std::move(s));
-  }
-  if (!r.Tpm2b(q.pcr_digest)) return bad("truncated PCR digest");
-  if (!r.AtEnd()) return bad("trailing bytes");
-  return q;
+  ByteReader r(attest, "TPMS_ATTEST");
+  return ReadQuoteAttest(r);
 }
 
 absl::StatusOr<std::string> ParseTpmRsassaSha256Signature(std::string_view signature) {
-  Reader r(signature);
-  uint16_t alg, hash;
-  std::string sig;
-  if (!r.U16(alg) || !r.U16(hash) || !r.Tpm2b(sig) || !r.AtEnd()) {
-    return absl::InvalidArgumentError("TPMT_SIGNATURE: truncated or trailing bytes");
-  }
+  ByteReader r(signature, "TPMT_SIGNATURE");
+  CDH_ASSIGN_OR_RETURN(uint16_t alg, r.U16Be());
+  CDH_ASSIGN_OR_RETURN(uint16_t hash, r.U16Be());
+  CDH_ASSIGN_OR_RETURN(std::string sig, Tpm2b(r));
+  CDH_RETURN_IF_ERROR(r.ExpectEnd());
   if (alg != kTpmAlgRsassa || hash != kTpmAlgSha256) {
     return absl::InvalidArgumentError("TPMT_SIGNATURE: not RSASSA with SHA-256");
   }

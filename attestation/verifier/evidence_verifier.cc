@@ -7,6 +7,7 @@
 #include "attestation/snp_report.h"
 #include "attestation/tpm/tpm_structures.h"
 #include "common/base64.h"
+#include "common/byte_reader.h"
 #include "common/json.h"
 #include "common/status_macros.h"
 #include "common/strings.h"
@@ -167,7 +168,8 @@ class AzVtpmVerifier : public EvidenceVerifier {
     if (type_ == HclReportType::kTdx) {
       CDH_ASSIGN_OR_RETURN(std::string quote, B64Url(tee, ev["td_quote"], "td_quote"));
       if (quote.size() < 48 + 584) return Malformed(tee, "td_quote is too short");
-      uint16_t qv = static_cast<uint16_t>(static_cast<uint8_t>(quote[0]) | (static_cast<uint8_t>(quote[1]) << 8));
+      ByteReader q(quote, "td_quote");
+      CDH_ASSIGN_OR_RETURN(uint16_t qv, q.U16Le());
       size_t rd_at;
       if (qv == 4) {
         rd_at = kTdQuoteV4ReportDataOffset;
@@ -176,13 +178,17 @@ class AzVtpmVerifier : public EvidenceVerifier {
       } else {
         return Fail(tee, "the TD quote is not version 4 or 5");
       }
-      if (quote.size() < rd_at + 64) return Malformed(tee, "td_quote is too short");
-      if (quote.substr(rd_at, 32) != var_hash) return Fail(tee, "the TD quote does not bind the HCL variable data");
+      absl::StatusOr<ByteReader> report_data = q.Slice(rd_at, 64);
+      if (!report_data.ok()) return Malformed(tee, "td_quote is too short");
+      CDH_ASSIGN_OR_RETURN(std::string_view bound, report_data->Bytes(32));
+      if (bound != var_hash) return Fail(tee, "the TD quote does not bind the HCL variable data");
     } else {
-      if (hcl->hardware_report.substr(kSnpReportDataOffset, 32) != var_hash) {
+      ByteReader snp(hcl->hardware_report, "SNP report");
+      CDH_ASSIGN_OR_RETURN(ByteReader vmpl_field, snp.Slice(0x30, 4));
+      CDH_ASSIGN_OR_RETURN(uint32_t vmpl, vmpl_field.U32Le());
+      if (hcl->hardware_report_data.substr(0, 32) != var_hash) {
         return Fail(tee, "the SNP report does not bind the HCL variable data");
       }
-      uint32_t vmpl = static_cast<uint8_t>(hcl->hardware_report[0x30]);
       if (vmpl != 0) return Fail(tee, "the SNP report is not from VMPL 0");
       CDH_ASSIGN_OR_RETURN(std::string vcek, B64Url(tee, ev["vcek"], "vcek"));
       (void)vcek;  // chain and report signature checks need AMD's roots (not here)

@@ -7,7 +7,7 @@
 #include <fstream>
 #include <thread>
 
-#include "cdh/tool/cdh_client.h"
+#include "tools/cdh_client.h"
 #include "common/base64.h"
 #include "common/strings.h"
 #include "gtest/gtest.h"

@@ -1,0 +1,129 @@
+#include "daemon/composition.h"
+
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include "attestation/attester_factory.h"
+#include "attestation/init_data.h"
+#include "attestation/tee_platform.h"
+#include "hub/authority_guard.h"
+#include "daemon/block_device_volume.h"
+#include "common/file_util.h"
+#include "common/status_macros.h"
+#include "common/strings.h"
+#include "kbs-client/kbs_client.h"
+#include "resources/cc_kbc_provider.h"
+#include "resources/kms/kbs_kms.h"
+#include "resources/offline_fs_provider.h"
+#include "resources/secret/envelope.h"
+
+namespace cdh {
+
+namespace {
+
+// cc_kbc: choose the attester (configured or detected, never a silent sample fallback, K7),
+// log the choice, and build the attested KBS client over libcurl.
+absl::StatusOr<std::unique_ptr<resources::ResourceProvider>> NewCcKbc(const CdhConfig& config) {
+  attestation::AttesterRegistry attesters;
+  attestation::RegisterBuiltinAttesters(attesters);
+  attestation::TeePlatform platform;  // issue 5: hardware attesters and upstream-order detection
+  if (!config.attestation.tpm_tcti.empty()) platform.paths.tpm_tcti = config.attestation.tpm_tcti;
+  if (config.attestation.tpm_ak_handle != 0) platform.paths.tpm_ak_handle = config.attestation.tpm_ak_handle;
+  if (!config.attestation.tsm_report_root.empty()) platform.paths.tsm_report_root = config.attestation.tsm_report_root;
+  if (!config.attestation.imds_url.empty()) platform.paths.imds_url = config.attestation.imds_url;
+  attestation::RegisterHardwareAttesters(attesters, platform);
+  auto choice = attestation::ChooseAttester(config.attestation.tee, attesters, attestation::DetectionProbes(platform));
+  if (!choice.ok()) return Annotate(choice.status(), "cc_kbc attestation");
+  spdlog::info("attestation: TEE `{}`, {}", choice->attester->tee(), choice->how);
+  if (choice->attester->tee() == "sample") {
+    spdlog::warn("attestation: the `sample` attester produces evidence that is NOT hardware-backed; any "
+                 "broker that accepts it trusts whoever asks. Development and tests only.");
+  }
+  // Init data (issue 5, attesters.md §5): bind it to the TEE before anything else, then send it.
+  kbs::KbsClientOptions client_options;
+  std::string init_path = config.attestation.init_data_path.empty() ? attestation::kDefaultInitDataPath
+                                                                      : config.attestation.init_data_path;
+  CDH_ASSIGN_OR_RETURN(std::optional<attestation::InitData> init_data, attestation::LoadInitData(init_path));
+  if (init_data.has_value()) {
+    bool bound = false;
+    absl::Status s = attestation::BindInitData(*choice->attester, *init_data, CallContext::WithTimeout(absl::Seconds(60)),
+                                               &bound);
+    if (!s.ok()) return Annotate(s, StrCat("init data ", init_path));
+    spdlog::info("init data: {} ({}), {}", init_path, crypto::HashAlgorithmName(init_data->algorithm),
+                 bound ? "bound to the TEE" : "this TEE has no init-data binding");
+    client_options.init_data = init_data->RcarValue();
+  }
+  kbs::KbsConnectionConfig connection;
+  connection.url = config.kbc.url;
+  connection.kbs_cert_pem = config.kbc.kbs_cert.value_or("");
+  client_options.on_handshake = [](absl::Time token_exp) {
+    spdlog::info("cc_kbc: attested to the KBS; token valid until {}",
+                 cdh::ToStd(absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", token_exp, absl::UTCTimeZone())));
+    if (token_exp <= absl::Now()) {
+      spdlog::warn("cc_kbc: the KBS issued a token that has already expired by this guest's clock; "
+                   "check the guest clock (or the broker's token lifetime)");
+    }
+  };
+  auto client = kbs::NewCurlKbsClient(connection, std::move(client_options), std::move(choice->attester));
+  if (!client.ok()) return Annotate(client.status(), "cc_kbc");
+  spdlog::info("cc_kbc: KBS {} (protocol 0.4.0, TEE key EC P-256), token reused until expiry", config.kbc.url);
+  return std::make_unique<resources::CcKbcProvider>(std::move(client).value());
+}
+
+}  // namespace
+
+std::map<std::string, KbcFactory> BuiltinKbcFactories() {
+  std::map<std::string, KbcFactory> factories;
+  factories["cc_kbc"] = NewCcKbc;
+  factories["offline_fs_kbc"] =
+      [](const CdhConfig& config) -> absl::StatusOr<std::unique_ptr<resources::ResourceProvider>> {
+    for (const std::string& file : config.offline_fs_files) {
+      if (access(file.c_str(), F_OK) != 0) {
+        spdlog::warn("offline_fs_kbc: resource file {} does not exist; it is skipped until it does", file);
+      }
+    }
+    return std::make_unique<resources::OfflineFsProvider>(config.offline_fs_files);
+  };
+  return factories;
+}
+
+absl::StatusOr<std::unique_ptr<Hub>> BuildHub(const CdhConfig& config) {
+  auto factories = BuiltinKbcFactories();
+  auto it = factories.find(config.kbc.name);
+  if (it == factories.end()) {
+    return absl::InvalidArgumentError(StrCat("kbc `", config.kbc.name, "` is not built into this data hub"));
+  }
+  HubComponents components;
+  CDH_ASSIGN_OR_RETURN(std::unique_ptr<resources::ResourceProvider> kbc, it->second(config));
+  components.resource_provider = std::make_unique<AuthorityGuard>(std::move(kbc));
+  resources::ResourceProvider& provider = *components.resource_provider;
+
+  // KMS providers for envelope secrets and UnWrapKey: `kbs` (KEK held by the broker).
+  components.kms = std::make_unique<resources::KmsRegistry>();
+  components.kms->Register("kbs", [&provider](const nlohmann::json&) -> absl::StatusOr<std::unique_ptr<resources::KmsDecryptor>> {
+    return std::make_unique<resources::KbsKms>(provider);
+  });
+  components.envelope = std::make_unique<resources::KmsEnvelopeDecryptor>(*components.kms);
+
+  std::map<std::string, std::unique_ptr<resources::SecretGetter>> getters;
+  getters["kbs"] = std::make_unique<resources::KbsSecretGetter>(provider);
+  resources::SecretUnsealerOptions options{config.skip_sealed_secret_verification, config.SealedSecretKeyDir()};
+  components.unsealer = std::make_unique<resources::SecretUnsealer>(options, provider, std::move(getters),
+                                                                    components.envelope.get());
+  components.key_unwrapper = std::make_unique<resources::KeyUnwrapper>(provider, *components.kms);
+  CDH_ASSIGN_OR_RETURN(components.volume_drivers["block-device"],
+                       NewBlockDeviceVolumeDriver(config, *components.unsealer, provider));
+  return Hub::New(std::move(components));
+}
+
+absl::Status FetchCredentials(const CdhConfig& config, DataHub& hub, const CallContext& ctx) {
+  for (const CredentialConfig& cred : config.credentials) {
+    auto bytes = hub.GetResource(cred.resource_uri, ctx);
+    if (!bytes.ok()) return Annotate(bytes.status(), StrCat("credential ", cred.resource_uri));
+    CDH_RETURN_IF_ERROR(WriteFileAtomic(cred.path, bytes->RevealString(), 0600));
+    spdlog::info("credential {} written to {}", cred.resource_uri, cred.path);
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace cdh

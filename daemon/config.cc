@@ -1,0 +1,379 @@
+#include "daemon/config.h"
+
+#include <toml++/toml.h>
+
+#include "common/json.h"
+#include "common/status_macros.h"
+#include "common/strings.h"
+#include "resources/resource_uri.h"
+
+namespace cdh {
+namespace {
+
+using nlohmann::json;
+
+// TOML -> JSON, so that both file formats go through one validator.
+json TomlToJson(const toml::node& node) {
+  if (auto* t = node.as_table()) {
+    json obj = json::object();
+    for (auto&& [k, v] : *t) obj[std::string(k.str())] = TomlToJson(v);
+    return obj;
+  }
+  if (auto* a = node.as_array()) {
+    json arr = json::array();
+    for (auto&& v : *a) arr.push_back(TomlToJson(v));
+    return arr;
+  }
+  if (auto* s = node.as_string()) return s->get();
+  if (auto* i = node.as_integer()) return i->get();
+  if (auto* f = node.as_floating_point()) return f->get();
+  if (auto* b = node.as_boolean()) return b->get();
+  // Dates and times: no key of ours accepts them; a marker makes the type check fail clearly.
+  return json::array({"<TOML date/time>"});
+}
+
+absl::StatusOr<json> ParseFile(const std::string& path, const std::string& text) {
+  if (path.ends_with(".json")) {
+    auto j = ParseJson(text, StrCat("config file ", path));
+    if (!j.ok()) return j.status();
+    return *j;
+  }
+  if (!path.ends_with(".toml")) {
+    return absl::InvalidArgumentError(
+        StrCat("config file ", path, ": unsupported extension (use .toml or .json)"));
+  }
+  try {
+    toml::table table = toml::parse(text, path);
+    return TomlToJson(table);
+  } catch (const toml::parse_error& e) {
+    const auto& src = e.source();
+    return absl::InvalidArgumentError(StrCat("config file ", path, ":", static_cast<int64_t>(src.begin.line), ":",
+                                             static_cast<int64_t>(src.begin.column), ": ", std::string(e.description())));
+  }
+}
+
+class Reader {
+ public:
+  explicit Reader(std::vector<std::string>& warnings) : warnings_(warnings) {}
+
+  absl::Status String(const json& obj, const char* key, const std::string& name, std::string& out) {
+    auto it = obj.find(key);
+    if (it == obj.end()) return absl::OkStatus();
+    if (!it->is_string()) return absl::InvalidArgumentError(StrCat("config key `", name, "` must be a string"));
+    out = it->get<std::string>();
+    return absl::OkStatus();
+  }
+  absl::Status Bool(const json& obj, const char* key, const std::string& name, bool& out) {
+    auto it = obj.find(key);
+    if (it == obj.end()) return absl::OkStatus();
+    if (!it->is_boolean()) {
+      return absl::InvalidArgumentError(StrCat("config key `", name, "` must be a boolean (true or false)"));
+    }
+    out = it->get<bool>();
+    return absl::OkStatus();
+  }
+  absl::StatusOr<const json*> Table(const json& obj, const char* key) {
+    auto it = obj.find(key);
+    if (it == obj.end()) return nullptr;
+    if (!it->is_object()) return absl::InvalidArgumentError(StrCat("config key `", key, "` must be a table"));
+    return &*it;
+  }
+  void WarnUnknown(const json& obj, std::initializer_list<const char*> known, const std::string& prefix) {
+    for (auto it = obj.begin(); it != obj.end(); ++it) {
+      bool found = false;
+      for (const char* k : known) found |= it.key() == k;
+      if (!found) warnings_.push_back(StrCat("unknown config key `", prefix, it.key(), "` ignored"));
+    }
+  }
+
+ private:
+  std::vector<std::string>& warnings_;
+};
+
+bool IsKnownLogLevel(const std::string& level) {
+  for (const char* l : {"trace", "debug", "info", "warn", "error", "off"}) {
+    if (level == l) return true;
+  }
+  return false;
+}
+
+// `source` names where the credential came from, for the message.
+absl::Status CheckCredentialPath(const std::string& path, const std::string& credentials_dir, std::string_view source) {
+  if (!path.starts_with("/") || !path.starts_with(credentials_dir + "/")) {
+    return absl::InvalidArgumentError(
+        StrCat(source, " (", Sanitize(path), ") must be under ", credentials_dir, "/"));
+  }
+  for (std::string_view part : StrSplit(path, '/')) {
+    if (part == "." || part == "..") {
+      return absl::InvalidArgumentError(StrCat(source, " (", Sanitize(path), ") must not contain `.` or `..`"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ApplyFile(const json& doc, CdhConfig& cfg) {
+  if (!doc.is_object()) return absl::InvalidArgumentError("config file must be a table of keys");
+  Reader r(cfg.warnings);
+  r.WarnUnknown(doc, {"socket", "grpc_socket", "skip_sealed_secret_verification", "kbc", "credentials", "log", "aa",
+                      "image", "attestation", "paths", "offline_fs_kbc", "secure_mount"},
+                "");
+  CDH_RETURN_IF_ERROR(r.String(doc, "socket", "socket", cfg.socket));
+  CDH_RETURN_IF_ERROR(r.String(doc, "grpc_socket", "grpc_socket", cfg.grpc_socket));
+  CDH_RETURN_IF_ERROR(r.Bool(doc, "skip_sealed_secret_verification", "skip_sealed_secret_verification",
+                             cfg.skip_sealed_secret_verification));
+
+  CDH_ASSIGN_OR_RETURN(const json* kbc, r.Table(doc, "kbc"));
+  if (kbc == nullptr) return absl::InvalidArgumentError("config file has no [kbc] table (name = \"cc_kbc\" or \"offline_fs_kbc\")");
+  r.WarnUnknown(*kbc, {"name", "url", "kbs_cert"}, "kbc.");
+  if (!kbc->contains("name")) return absl::InvalidArgumentError("config key `kbc.name` is required");
+  CDH_RETURN_IF_ERROR(r.String(*kbc, "name", "kbc.name", cfg.kbc.name));
+  CDH_RETURN_IF_ERROR(r.String(*kbc, "url", "kbc.url", cfg.kbc.url));
+  if (kbc->contains("kbs_cert")) {
+    std::string pem;
+    CDH_RETURN_IF_ERROR(r.String(*kbc, "kbs_cert", "kbc.kbs_cert", pem));
+    cfg.kbc.kbs_cert = pem;
+  }
+
+  if (auto it = doc.find("credentials"); it != doc.end()) {
+    if (!it->is_array()) return absl::InvalidArgumentError("config key `credentials` must be an array of tables");
+    for (const json& c : *it) {
+      if (!c.is_object()) return absl::InvalidArgumentError("config key `credentials` must be an array of tables");
+      r.WarnUnknown(c, {"resource_uri", "path"}, "credentials.");
+      if (!c.contains("resource_uri") || !c.contains("path")) {
+        return absl::InvalidArgumentError("config [[credentials]] needs both `resource_uri` and `path`");
+      }
+      CredentialConfig cred;
+      CDH_RETURN_IF_ERROR(r.String(c, "resource_uri", "credentials.resource_uri", cred.resource_uri));
+      CDH_RETURN_IF_ERROR(r.String(c, "path", "credentials.path", cred.path));
+      cfg.credentials.push_back(std::move(cred));
+    }
+  }
+
+  CDH_ASSIGN_OR_RETURN(const json* log, r.Table(doc, "log"));
+  if (log != nullptr) {
+    r.WarnUnknown(*log, {"level"}, "log.");
+    CDH_RETURN_IF_ERROR(r.String(*log, "level", "log.level", cfg.log_level));
+  }
+  CDH_ASSIGN_OR_RETURN(const json* aa, r.Table(doc, "aa"));
+  if (aa != nullptr) {
+    std::string ignored;
+    CDH_RETURN_IF_ERROR(r.String(*aa, "aa_socket", "aa.aa_socket", ignored));
+    cfg.warnings.push_back("config table [aa] is accepted but not used: this data hub attests itself, without an attestation agent");
+  }
+  CDH_ASSIGN_OR_RETURN(const json* image, r.Table(doc, "image"));
+  if (image != nullptr) {
+    cfg.warnings.push_back("config table [image] is accepted but not used: PullImage is not implemented yet");
+  }
+  CDH_ASSIGN_OR_RETURN(const json* att, r.Table(doc, "attestation"));
+  if (att != nullptr) {
+    r.WarnUnknown(*att, {"tee", "tpm_tcti", "tpm_ak_handle", "tsm_report_root", "imds_url", "init_data_path"}, "attestation.");
+    CDH_RETURN_IF_ERROR(r.String(*att, "tee", "attestation.tee", cfg.attestation.tee));
+    CDH_RETURN_IF_ERROR(r.String(*att, "tpm_tcti", "attestation.tpm_tcti", cfg.attestation.tpm_tcti));
+    CDH_RETURN_IF_ERROR(r.String(*att, "tsm_report_root", "attestation.tsm_report_root", cfg.attestation.tsm_report_root));
+    CDH_RETURN_IF_ERROR(r.String(*att, "imds_url", "attestation.imds_url", cfg.attestation.imds_url));
+    CDH_RETURN_IF_ERROR(r.String(*att, "init_data_path", "attestation.init_data_path", cfg.attestation.init_data_path));
+    std::string handle;
+    CDH_RETURN_IF_ERROR(r.String(*att, "tpm_ak_handle", "attestation.tpm_ak_handle", handle));
+    if (!handle.empty()) {
+      std::string_view h = handle;
+      if (h.starts_with("0x") || h.starts_with("0X")) h.remove_prefix(2);
+      bool ok = !h.empty() && h.size() <= 8 && h.find_first_not_of("0123456789abcdefABCDEF") == std::string_view::npos;
+      if (!ok) return absl::InvalidArgumentError("config key `attestation.tpm_ak_handle` must be a hex handle like \"0x81010002\"");
+      cfg.attestation.tpm_ak_handle = static_cast<uint32_t>(std::stoul(std::string(h), nullptr, 16));
+    }
+  }
+  CDH_ASSIGN_OR_RETURN(const json* paths, r.Table(doc, "paths"));
+  if (paths != nullptr) {
+    r.WarnUnknown(*paths, {"base_dir"}, "paths.");
+    CDH_RETURN_IF_ERROR(r.String(*paths, "base_dir", "paths.base_dir", cfg.base_dir));
+  }
+  CDH_ASSIGN_OR_RETURN(const json* secure_mount, r.Table(doc, "secure_mount"));
+  if (secure_mount != nullptr) {
+    r.WarnUnknown(*secure_mount, {"data_path"}, "secure_mount.");
+    std::string choice = "auto";
+    CDH_RETURN_IF_ERROR(r.String(*secure_mount, "data_path", "secure_mount.data_path", choice));
+    if (choice == "auto") {
+      cfg.secure_mount_data_path = DataPathChoice::kAuto;
+    } else if (choice == "kernel") {
+      cfg.secure_mount_data_path = DataPathChoice::kKernel;
+    } else if (choice == "userspace") {
+      cfg.secure_mount_data_path = DataPathChoice::kUserspace;
+    } else {
+      return absl::InvalidArgumentError(StrCat("config key `secure_mount.data_path`: unknown value `",
+                                               Sanitize(choice, 32), "` (expected auto, kernel or userspace)"));
+    }
+  }
+  CDH_ASSIGN_OR_RETURN(const json* offline, r.Table(doc, "offline_fs_kbc"));
+  if (offline != nullptr) {
+    r.WarnUnknown(*offline, {"resource_files"}, "offline_fs_kbc.");
+    if (auto it = offline->find("resource_files"); it != offline->end()) {
+      if (!it->is_array()) {
+        return absl::InvalidArgumentError("config key `offline_fs_kbc.resource_files` must be an array of paths");
+      }
+      cfg.offline_fs_files.clear();
+      for (const json& f : *it) {
+        if (!f.is_string()) {
+          return absl::InvalidArgumentError("config key `offline_fs_kbc.resource_files` must be an array of paths");
+        }
+        cfg.offline_fs_files.push_back(f.get<std::string>());
+      }
+    }
+  }
+  return absl::OkStatus();
+}
+
+// Value of `key=` in the kernel command line, for each occurrence.
+std::vector<std::string> CmdlineValues(const std::string& cmdline, std::string_view key) {
+  std::vector<std::string> out;
+  std::string prefix = StrCat(key, "=");
+  size_t i = 0;
+  while (i < cmdline.size()) {
+    while (i < cmdline.size() && (cmdline[i] == ' ' || cmdline[i] == '\n' || cmdline[i] == '\t')) ++i;
+    size_t j = i;
+    while (j < cmdline.size() && cmdline[j] != ' ' && cmdline[j] != '\n' && cmdline[j] != '\t') ++j;
+    std::string_view item(cmdline.data() + i, j - i);
+    if (item.starts_with(prefix)) out.emplace_back(item.substr(prefix.size()));
+    i = j;
+  }
+  return out;
+}
+
+}  // namespace
+
+absl::StatusOr<KbcConfig> ParseKbcParams(std::string_view params) {
+  size_t sep = params.find("::");
+  if (sep == std::string_view::npos || sep == 0) {
+    return absl::InvalidArgumentError("kbc parameters must be `<kbc name>::<url>`, e.g. `cc_kbc::http://10.0.0.1:8080`");
+  }
+  KbcConfig kbc;
+  kbc.name = std::string(params.substr(0, sep));
+  kbc.url = std::string(params.substr(sep + 2));
+  return kbc;
+}
+
+absl::StatusOr<std::string> UnixSocketPath(std::string_view address, std::string_view key) {
+  constexpr std::string_view kScheme = "unix://";
+  if (!address.starts_with(kScheme) || address.size() <= kScheme.size() || address[kScheme.size()] != '/') {
+    return absl::InvalidArgumentError(
+        StrCat("config key `", key, "` must be `unix:///absolute/path.sock`, got `", Sanitize(address, 64), "`"));
+  }
+  std::string path(address.substr(kScheme.size()));
+  if (path.size() >= 108) {  // sizeof(sockaddr_un::sun_path)
+    return absl::InvalidArgumentError(StrCat("config key `", key, "`: socket path is longer than 107 bytes"));
+  }
+  return path;
+}
+
+absl::StatusOr<CdhConfig> LoadConfig(const ConfigSources& sources) {
+  CdhConfig cfg;
+  auto env = [&](const char* name) -> std::optional<std::string> {
+    auto it = sources.env.find(name);
+    if (it == sources.env.end()) return std::nullopt;
+    return it->second;
+  };
+
+  if (sources.file_path.has_value()) {
+    CDH_ASSIGN_OR_RETURN(json doc, ParseFile(*sources.file_path, sources.file_text.value_or("")));
+    auto applied = ApplyFile(doc, cfg);
+    if (!applied.ok()) return Annotate(applied, StrCat("config file ", *sources.file_path));
+    if (auto aa = env("AA_KBC_PARAMS"); aa.has_value()) {
+      auto parsed = ParseKbcParams(*aa);
+      if (!parsed.ok() || parsed->name != cfg.kbc.name || parsed->url != cfg.kbc.url) {
+        cfg.warnings.push_back("AA_KBC_PARAMS is set but the config file's [kbc] is used");
+      }
+    }
+  } else if (auto aa = env("AA_KBC_PARAMS"); aa.has_value()) {
+    auto parsed = ParseKbcParams(*aa);
+    if (!parsed.ok()) return Annotate(parsed.status(), "environment AA_KBC_PARAMS");
+    cfg.kbc = *parsed;
+  } else if (auto vals = CmdlineValues(sources.kernel_cmdline, "agent.aa_kbc_params"); !vals.empty()) {
+    auto parsed = ParseKbcParams(vals.back());
+    if (!parsed.ok()) return Annotate(parsed.status(), "kernel command line agent.aa_kbc_params");
+    cfg.kbc = *parsed;
+  }
+
+  const size_t file_credentials = cfg.credentials.size();
+  for (const std::string& list : CmdlineValues(sources.kernel_cmdline, "cdh.kbs_resources")) {
+    for (std::string_view item : StrSplit(list, ',')) {
+      if (item.empty()) continue;
+      size_t sep = item.rfind("::");
+      if (sep == std::string_view::npos) {
+        return absl::InvalidArgumentError("kernel command line cdh.kbs_resources items must be `<resource uri>::<path>`");
+      }
+      cfg.credentials.push_back({std::string(item.substr(0, sep)), std::string(item.substr(sep + 2))});
+    }
+  }
+
+  if (cfg.offline_fs_files.empty()) {
+    cfg.offline_fs_files = {"/etc/aa-offline_fs_kbc-keys.json", "/etc/aa-offline_fs_kbc-resources.json"};
+  }
+  if (auto extra = env("OFFLINE_FS_KBC_EXTRA_FILE_PATH"); extra.has_value()) {
+    for (std::string_view f : StrSplit(*extra, ',')) {
+      if (!f.empty()) cfg.offline_fs_files.emplace_back(f);
+    }
+  }
+  if (auto rust_log = env("RUST_LOG"); rust_log.has_value()) {
+    std::string level = AsciiToLower(*rust_log);
+    if (IsKnownLogLevel(level)) cfg.log_level = level;
+    else cfg.warnings.push_back("RUST_LOG is not a plain level (trace|debug|info|warn|error|off) and is ignored");
+  }
+
+  // Validation of the effective values.
+  if (cfg.kbc.name != "cc_kbc" && cfg.kbc.name != "offline_fs_kbc") {
+    return absl::InvalidArgumentError(
+        StrCat("config key `kbc.name`: unknown kbc `", Sanitize(cfg.kbc.name, 32), "` (expected cc_kbc or offline_fs_kbc)"));
+  }
+  if (cfg.kbc.name == "cc_kbc" && cfg.kbc.url.empty()) {
+    return absl::InvalidArgumentError("config key `kbc.url` is required for cc_kbc (e.g. http://10.0.0.1:8080)");
+  }
+  if (cfg.kbc.name == "cc_kbc" && !cfg.kbc.url.starts_with("http://") && !cfg.kbc.url.starts_with("https://")) {
+    return absl::InvalidArgumentError(
+        StrCat("config key `kbc.url` must start with http:// or https://, got `", Sanitize(cfg.kbc.url, 64), "`"));
+  }
+  if (cfg.kbc.kbs_cert.has_value() && cfg.kbc.url.starts_with("http://")) {
+    return absl::InvalidArgumentError("config key `kbc.kbs_cert` is set but `kbc.url` is plain http://; use https:// or drop kbs_cert");
+  }
+  if (!cfg.base_dir.starts_with("/")) {
+    return absl::InvalidArgumentError("config key `paths.base_dir` must be an absolute path");
+  }
+  CDH_RETURN_IF_ERROR(UnixSocketPath(cfg.socket, "socket").status());
+  if (!cfg.grpc_socket.empty()) CDH_RETURN_IF_ERROR(UnixSocketPath(cfg.grpc_socket, "grpc_socket").status());
+  if (!cfg.grpc_socket.empty() && cfg.grpc_socket == cfg.socket) {
+    return absl::InvalidArgumentError("config keys `socket` and `grpc_socket` must name different sockets");
+  }
+  cfg.log_level = AsciiToLower(cfg.log_level);
+  if (!IsKnownLogLevel(cfg.log_level)) {
+    return absl::InvalidArgumentError("config key `log.level` must be one of trace, debug, info, warn, error, off");
+  }
+  if (!cfg.attestation.tee.empty()) {
+    bool known = false;
+    for (const char* t : {"sample", "tdx", "snp", "tpm", "az-tdx-vtpm", "az-snp-vtpm"}) known |= cfg.attestation.tee == t;
+    if (!known) {
+      return absl::InvalidArgumentError(
+          "config key `attestation.tee` must be one of sample, tdx, snp, tpm, az-tdx-vtpm, az-snp-vtpm (or absent to detect)");
+    }
+  }
+  for (size_t i = 0; i < cfg.credentials.size(); ++i) {
+    const CredentialConfig& c = cfg.credentials[i];
+    const bool from_cmdline = i >= file_credentials;
+    auto uri = resources::ResourceUri::Parse(c.resource_uri);
+    if (!uri.ok()) {
+      return Annotate(uri.status(), from_cmdline ? "kernel command line cdh.kbs_resources: resource URI"
+                                                 : "config key `credentials.resource_uri`");
+    }
+    CDH_RETURN_IF_ERROR(CheckCredentialPath(
+        c.path, cfg.CredentialsDir(), from_cmdline ? "kernel command line cdh.kbs_resources: path" : "config key `credentials.path`"));
+  }
+  return cfg;
+}
+
+std::string_view DataPathChoiceName(DataPathChoice choice) {
+  switch (choice) {
+    case DataPathChoice::kKernel: return "kernel";
+    case DataPathChoice::kUserspace: return "userspace";
+    case DataPathChoice::kAuto: break;
+  }
+  return "auto";
+}
+
+}  // namespace cdh

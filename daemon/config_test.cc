@@ -1,0 +1,228 @@
+#include "daemon/config.h"
+
+#include <gtest/gtest.h>
+
+namespace cdh {
+namespace {
+
+ConfigSources File(const std::string& path, const std::string& text) {
+  ConfigSources s;
+  s.file_path = path;
+  s.file_text = text;
+  return s;
+}
+
+bool HasWarning(const CdhConfig& c, std::string_view part) {
+  for (const auto& w : c.warnings) {
+    if (w.find(part) != std::string::npos) return true;
+  }
+  return false;
+}
+
+void ExpectInvalid(const ConfigSources& s, std::string_view names) {
+  auto c = LoadConfig(s);
+  ASSERT_FALSE(c.ok());
+  EXPECT_EQ(c.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(std::string(c.status().message()).find(names), std::string::npos) << c.status();
+}
+
+// Field case R5: one documented precedence (daemon/config.h).
+TEST(ConfigPrecedenceTest, NothingAtAllGivesOfflineDefaults) {
+  auto c = LoadConfig(ConfigSources{});
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->kbc.name, "offline_fs_kbc");
+  EXPECT_EQ(c->socket, kDefaultTtrpcSocket);
+  EXPECT_EQ(c->SealedSecretKeyDir(), "/run/confidential-containers/cdh/sealed-secret");
+  EXPECT_EQ(c->offline_fs_files.size(), 2u);
+  EXPECT_EQ(c->secure_mount_data_path, DataPathChoice::kAuto);
+}
+
+TEST(ConfigPrecedenceTest, FileWinsOverEnvironmentAndCmdline) {
+  ConfigSources s = File("/x/cdh.toml", "[kbc]\nname = \"cc_kbc\"\nurl = \"http://kbs.local:8080\"\n");
+  s.env["AA_KBC_PARAMS"] = "offline_fs_kbc::null";
+  s.kernel_cmdline = "console=ttyS0 agent.aa_kbc_params=cc_kbc::http://other:1";
+  auto c = LoadConfig(s);
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->kbc.name, "cc_kbc");
+  EXPECT_EQ(c->kbc.url, "http://kbs.local:8080");
+  EXPECT_TRUE(HasWarning(*c, "AA_KBC_PARAMS is set but the config file's [kbc] is used"));
+}
+
+TEST(ConfigPrecedenceTest, EnvironmentWinsOverCmdlineWithoutFile) {
+  ConfigSources s;
+  s.env["AA_KBC_PARAMS"] = "cc_kbc::http://[::1]:8080";  // IPv6: only the first "::" separates
+  s.kernel_cmdline = "agent.aa_kbc_params=cc_kbc::http://cmdline:1\n";
+  auto c = LoadConfig(s);
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->kbc.url, "http://[::1]:8080");
+}
+
+TEST(ConfigPrecedenceTest, CmdlineUsedWhenNothingElse) {
+  ConfigSources s;
+  s.kernel_cmdline = "quiet agent.aa_kbc_params=cc_kbc::http://10.0.0.2:8080 panic=1";
+  auto c = LoadConfig(s);
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(c->kbc.name, "cc_kbc");
+  EXPECT_EQ(c->kbc.url, "http://10.0.0.2:8080");
+}
+
+TEST(ConfigPrecedenceTest, MalformedKbcParamsNameTheirSource) {
+  ConfigSources s;
+  s.env["AA_KBC_PARAMS"] = "cc_kbc";
+  ExpectInvalid(s, "AA_KBC_PARAMS");
+  ConfigSources t;
+  t.kernel_cmdline = "agent.aa_kbc_params=::http://x";
+  ExpectInvalid(t, "agent.aa_kbc_params");
+  ConfigSources u;
+  u.env["AA_KBC_PARAMS"] = "sample_kbc::null";
+  ExpectInvalid(u, "kbc.name");
+}
+
+TEST(ConfigPrecedenceTest, KernelCredentialsAreAppendedWithOrWithoutFile) {
+  ConfigSources s = File("/x/c.toml", R"(
+[kbc]
+name = "offline_fs_kbc"
+[[credentials]]
+resource_uri = "kbs:///a/b/c"
+path = "/run/confidential-containers/cdh/kbs/a"
+)");
+  s.kernel_cmdline = "cdh.kbs_resources=kbs:///d/e/f::/run/confidential-containers/cdh/kbs/d,kbs:///g/h/i::/run/confidential-containers/cdh/kbs/g";
+  auto c = LoadConfig(s);
+  ASSERT_TRUE(c.ok()) << c.status();
+  ASSERT_EQ(c->credentials.size(), 3u);
+  EXPECT_EQ(c->credentials[2].resource_uri, "kbs:///g/h/i");
+}
+
+TEST(ConfigFileTest, ReadsEveryUpstreamKeyAndOurExtensions) {
+  auto c = LoadConfig(File("/x/cdh.toml", R"(
+socket = "unix:///tmp/t/cdh.sock"
+grpc_socket = "unix:///tmp/t/grpc.sock"
+skip_sealed_secret_verification = true
+[kbc]
+name = "cc_kbc"
+url = "https://kbs:8080"
+kbs_cert = "-----BEGIN CERTIFICATE-----\n..."
+[log]
+level = "DEBUG"
+[attestation]
+tee = "sample"
+[paths]
+base_dir = "/tmp/t/base"
+[offline_fs_kbc]
+resource_files = ["/tmp/t/r.json"]
+[secure_mount]
+data_path = "userspace"
+)"));
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->secure_mount_data_path, DataPathChoice::kUserspace);
+  EXPECT_EQ(c->socket, "unix:///tmp/t/cdh.sock");
+  EXPECT_TRUE(c->skip_sealed_secret_verification);
+  EXPECT_EQ(c->kbc.url, "https://kbs:8080");
+  ASSERT_TRUE(c->kbc.kbs_cert.has_value());
+  EXPECT_EQ(c->log_level, "debug");
+  EXPECT_EQ(c->attestation.tee, "sample");
+  EXPECT_EQ(c->CredentialsDir(), "/tmp/t/base/kbs");
+  EXPECT_EQ(c->offline_fs_files, std::vector<std::string>{"/tmp/t/r.json"});
+}
+
+// Issue 5: where the TEE interfaces live and where the init data is.
+TEST(ConfigFileTest, AttestationPlatformKeys) {
+  auto c = LoadConfig(File("/x/c.toml", "[kbc]\nname = \"offline_fs_kbc\"\n[attestation]\ntee = \"tpm\"\n"
+                                        "tpm_tcti = \"swtpm:path=/run/tpm.sock\"\ntpm_ak_handle = \"0x81000003\"\n"
+                                        "tsm_report_root = \"/tmp/tsm\"\nimds_url = \"http://127.0.0.1:8080\"\n"
+                                        "init_data_path = \"/tmp/initdata.toml\"\n"));
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->attestation.tpm_tcti, "swtpm:path=/run/tpm.sock");
+  EXPECT_EQ(c->attestation.tpm_ak_handle, 0x81000003u);
+  EXPECT_EQ(c->attestation.tsm_report_root, "/tmp/tsm");
+  EXPECT_EQ(c->attestation.imds_url, "http://127.0.0.1:8080");
+  EXPECT_EQ(c->attestation.init_data_path, "/tmp/initdata.toml");
+  EXPECT_TRUE(c->warnings.empty());
+  for (const char* bad : {"\"xyz\"", "\"0x\"", "\"0x123456789\"", "\"81g\""}) {
+    ExpectInvalid(File("/x/c.toml", std::string("[kbc]\nname = \"offline_fs_kbc\"\n[attestation]\ntpm_ak_handle = ") +
+                                        bad + "\n"),
+                  "attestation.tpm_ak_handle");
+  }
+}
+
+TEST(ConfigPrecedenceTest, KernelCredentialProblemsNameTheKernelCommandLine) {
+  ConfigSources s;
+  s.kernel_cmdline = "cdh.kbs_resources=kbs:///a/b/c::/etc/shadow";
+  ExpectInvalid(s, "kernel command line cdh.kbs_resources");
+}
+
+TEST(ConfigFileTest, KbcUrlMustBeHttp) {
+  ExpectInvalid(File("/x/c.toml", "[kbc]\nname = \"cc_kbc\"\nurl = \"not a url\"\n"), "kbc.url");
+  ExpectInvalid(File("/x/c.toml", "[kbc]\nname = \"cc_kbc\"\nurl = \"ftp://kbs\"\n"), "kbc.url");
+}
+
+TEST(ConfigFileTest, JsonFilesWorkToo) {
+  auto c = LoadConfig(File("/x/cdh.json", R"({"kbc":{"name":"offline_fs_kbc"},"socket":"unix:///tmp/a.sock"})"));
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->socket, "unix:///tmp/a.sock");
+}
+
+TEST(ConfigFileTest, UnknownAndUnusedKeysWarn) {
+  auto c = LoadConfig(File("/x/cdh.toml", R"(
+future_key = 1
+[kbc]
+name = "offline_fs_kbc"
+colour = "blue"
+[aa]
+aa_socket = "unix:///run/aa.sock"
+[image]
+some_undefined_field = "x"
+)"));
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_TRUE(HasWarning(*c, "`future_key`"));
+  EXPECT_TRUE(HasWarning(*c, "`kbc.colour`"));
+  EXPECT_TRUE(HasWarning(*c, "[aa]"));
+  EXPECT_TRUE(HasWarning(*c, "[image]"));
+}
+
+TEST(ConfigFileTest, MalformedValuesNameTheKey) {
+  ExpectInvalid(File("/x/c.toml", "socket = \"x\"\n"), "[kbc]");
+  ExpectInvalid(File("/x/c.toml", "[kbc]\nurl = \"http://x\"\n"), "kbc.name");
+  ExpectInvalid(File("/x/c.toml", "[kbc]\nname = 5\n"), "kbc.name");
+  ExpectInvalid(File("/x/c.toml", "kbc = 3\n"), "kbc");
+  ExpectInvalid(File("/x/c.toml", "skip_sealed_secret_verification = \"true\"\n[kbc]\nname = \"offline_fs_kbc\"\n"),
+                "skip_sealed_secret_verification");
+  ExpectInvalid(File("/x/c.toml", "socket = \"/run/cdh.sock\"\n[kbc]\nname = \"offline_fs_kbc\"\n"), "socket");
+  ExpectInvalid(File("/x/c.toml", "[kbc]\nname = \"cc_kbc\"\n"), "kbc.url");
+  ExpectInvalid(File("/x/c.toml", "[kbc]\nname = \"cc_kbc\"\nurl = \"http://k\"\nkbs_cert = \"PEM\"\n"), "kbs_cert");
+  ExpectInvalid(File("/x/c.toml", "[kbc]\nname = \"offline_fs_kbc\"\n[log]\nlevel = \"loud\"\n"), "log.level");
+  ExpectInvalid(File("/x/c.toml", "[kbc]\nname = \"offline_fs_kbc\"\n[attestation]\ntee = \"sgx2\"\n"),
+                "attestation.tee");
+  ExpectInvalid(File("/x/c.toml", "[kbc]\nname = \"offline_fs_kbc\"\n[[credentials]]\nresource_uri = \"kbs:///a/b/c\"\n"),
+                "credentials");
+  ExpectInvalid(File("/x/c.toml", "[kbc]\nname = \"offline_fs_kbc\"\n[[credentials]]\nresource_uri = \"kbs:///a/b/c\"\n"
+                                  "path = \"/etc/passwd\"\n"),
+                "credentials.path");
+  ExpectInvalid(File("/x/c.toml", "[kbc]\nname = \"offline_fs_kbc\"\n[[credentials]]\nresource_uri = \"kbs:///a/b/c\"\n"
+                                  "path = \"/run/confidential-containers/cdh/kbs/../x\"\n"),
+                "credentials.path");
+  ExpectInvalid(File("/x/c.toml", "[kbc]\nname = \"offline_fs_kbc\"\n[[credentials]]\nresource_uri = \"http://a\"\n"
+                                  "path = \"/run/confidential-containers/cdh/kbs/x\"\n"),
+                "credentials.resource_uri");
+  ExpectInvalid(File("/x/c.toml", "[kbc]\nname = \"offline_fs_kbc\"\n[secure_mount]\ndata_path = \"dm\"\n"),
+                "secure_mount.data_path");
+  ExpectInvalid(File("/x/c.toml", "[kbc]\nname = \"offline_fs_kbc\"\n[secure_mount]\ndata_path = 1\n"),
+                "secure_mount.data_path");
+  ExpectInvalid(File("/x/c.yaml", "kbc: {}"), "unsupported extension");
+  ExpectInvalid(File("/x/c.toml", "[kbc\nname="), "c.toml:1");
+  ExpectInvalid(File("/x/c.json", "{"), "not valid JSON");
+}
+
+TEST(ConfigFileTest, OfflineExtraFilesAndRustLogFromEnvironment) {
+  ConfigSources s;
+  s.env["OFFLINE_FS_KBC_EXTRA_FILE_PATH"] = "/a.json,/b.json";
+  s.env["RUST_LOG"] = "debug";
+  auto c = LoadConfig(s);
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(c->offline_fs_files.back(), "/b.json");
+  EXPECT_EQ(c->offline_fs_files.size(), 4u);
+  EXPECT_EQ(c->log_level, "debug");
+}
+
+}  // namespace
+}  // namespace cdh

@@ -1,0 +1,80 @@
+// CdhClient over ttrpc (cdh-api.md §3.3), with the wire names the kata agent uses.
+#include <algorithm>
+#include <string>
+
+#include "tools/cdh_client.h"
+#include "absl/time/clock.h"
+#include "common/status_macros.h"
+#include "proto/cdh_ext.pb.h"
+#include "ttrpc/client.h"
+
+namespace cdh::tool {
+namespace {
+
+class TtrpcCdhClient : public CdhClient {
+ public:
+  explicit TtrpcCdhClient(std::unique_ptr<ttrpc::Client> client) : client_(std::move(client)) {}
+
+  absl::StatusOr<SecretBytes> UnsealSecret(std::string_view sealed, absl::Duration timeout) override {
+    api::UnsealSecretInput in;
+    in.set_secret(std::string(sealed));
+    CDH_ASSIGN_OR_RETURN(std::string reply,
+                         client_->Call("api.SealedSecretService", "UnsealSecret", in.SerializeAsString(), timeout));
+    api::UnsealSecretOutput out;
+    bool parsed = out.ParseFromString(reply);
+    SecureWipe(reply.data(), reply.size());
+    if (!parsed) return absl::InternalError("UnsealSecret reply does not decode");
+    return SecretBytes::TakeString(*out.mutable_plaintext());
+  }
+
+  absl::StatusOr<SecretBytes> GetResource(std::string_view resource_uri, absl::Duration timeout) override {
+    api::GetResourceRequest in;
+    in.set_resourcepath(std::string(resource_uri));
+    CDH_ASSIGN_OR_RETURN(std::string reply,
+                         client_->Call("api.GetResourceService", "GetResource", in.SerializeAsString(), timeout));
+    api::GetResourceResponse out;
+    bool parsed = out.ParseFromString(reply);
+    SecureWipe(reply.data(), reply.size());
+    if (!parsed) return absl::InternalError("GetResource reply does not decode");
+    return SecretBytes::TakeString(*out.mutable_resource());
+  }
+
+  absl::Status SecureMount(const api::SecureMountRequest& request, absl::Duration timeout) override {
+    CDH_ASSIGN_OR_RETURN(std::string reply,
+                         client_->Call("api.SecureMountService", "SecureMount", request.SerializeAsString(), timeout));
+    api::SecureMountResponse out;
+    if (!out.ParseFromString(reply)) return absl::InternalError("SecureMount reply does not decode");
+    return absl::OkStatus();
+  }
+  absl::Status Unmount(const std::string& mount_point, absl::Duration timeout) override {
+    ext::UnmountRequest req;
+    req.set_mount_point(mount_point);
+    CDH_ASSIGN_OR_RETURN(std::string reply, client_->Call("cdh.ext.SecureMountExtService", "Unmount",
+                                                          req.SerializeAsString(), timeout));
+    ext::UnmountResponse out;
+    if (!out.ParseFromString(reply)) return absl::InternalError("Unmount reply does not decode");
+    return absl::OkStatus();
+  }
+
+ private:
+  std::unique_ptr<ttrpc::Client> client_;
+};
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<CdhClient>> NewTtrpcCdhClient(std::string_view address, absl::Duration connect_wait) {
+  CDH_ASSIGN_OR_RETURN(std::string path, ttrpc::UnixSocketPath(address));
+  absl::Time deadline = absl::Now() + connect_wait;
+  absl::Duration backoff = absl::Milliseconds(50);
+  for (;;) {
+    absl::StatusOr<std::unique_ptr<ttrpc::Client>> client = ttrpc::Client::Connect(path);
+    if (client.ok()) return std::make_unique<TtrpcCdhClient>(std::move(*client));
+    if (client.status().code() != absl::StatusCode::kUnavailable || absl::Now() + backoff > deadline) {
+      return client.status();
+    }
+    absl::SleepFor(backoff);
+    backoff = std::min(backoff * 2, absl::Seconds(1));
+  }
+}
+
+}  // namespace cdh::tool

@@ -18,11 +18,6 @@ namespace {
 constexpr int kMaxLookasideSignatures = 64;
 constexpr std::string_view kDeniedPrefix = "Image policy rejected: Denied by policy: ";
 
-bool Propagates(const absl::Status& s) {
-  return s.code() == absl::StatusCode::kUnavailable || s.code() == absl::StatusCode::kDeadlineExceeded ||
-         s.code() == absl::StatusCode::kUnauthenticated || s.code() == absl::StatusCode::kInternal;
-}
-
 std::string TypesOf(const PolicyRequirements& reqs) {
   std::vector<std::string> names;
   for (const PolicyRequirement& r : reqs) names.emplace_back(r.TypeName());
@@ -110,7 +105,7 @@ absl::StatusOr<std::vector<Digest>> PolicyEvaluator::CandidateDigests(const Imag
   std::vector<Digest> out = {manifest_digest};
   auto top = registry.GetManifest(image, image.TagOrDigest(), deadline);
   if (!top.ok()) {
-    if (Propagates(top.status())) return top.status();
+    if (IsFetchFailure(top.status())) return top.status();
     return out;  // the platform digest alone
   }
   if (top->digest.String() != manifest_digest.String() && IndexLists(top->bytes, manifest_digest)) {
@@ -218,7 +213,7 @@ absl::Status PolicyEvaluator::VerifySignedBy(const PolicyRequirement& req, const
       if (absl::Now() >= deadline) return absl::DeadlineExceededError("verifying simple signatures");
       auto signature = ReadLookaside(LookasideConfig::SignatureUrl(*base, image, digest, n), deadline);
       if (!signature.ok()) {
-        if (Propagates(signature.status())) return Annotate(signature.status(), "reading the signature lookaside");
+        if (IsFetchFailure(signature.status())) return Annotate(signature.status(), "reading the signature lookaside");
         reason = StrCat("signature-", n, " for ", digest.String(), " cannot be read: ",
                         ToStd(signature.status().message()));
         break;

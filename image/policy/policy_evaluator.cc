@@ -55,6 +55,15 @@ absl::StatusOr<std::unique_ptr<PolicyEvaluator>> PolicyEvaluator::New(std::strin
   return evaluator;
 }
 
+absl::StatusOr<std::unique_ptr<PolicyEvaluator>> PolicyEvaluator::New(std::string_view policy_json,
+                                                                      std::unique_ptr<KeyResolver> keys,
+                                                                      PolicyEvaluatorOptions options) {
+  if (keys == nullptr) return absl::InvalidArgumentError("PolicyEvaluator: no key resolver");
+  CDH_ASSIGN_OR_RETURN(std::unique_ptr<PolicyEvaluator> evaluator, New(policy_json, *keys, std::move(options)));
+  evaluator->owned_keys_ = std::move(keys);
+  return evaluator;
+}
+
 std::unique_ptr<PolicyEvaluator> PolicyEvaluator::NewWithoutPolicy() {
   std::unique_ptr<PolicyEvaluator> evaluator(new PolicyEvaluator(std::nullopt, nullptr, LookasideConfig(), {}));
   spdlog::warn("image policy: {}", evaluator->Describe());

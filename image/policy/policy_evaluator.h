@@ -29,7 +29,7 @@
 // Codes of New: INVALID_ARGUMENT for a policy or sigstore config that does not parse.
 //
 // Thread-safe (concurrent Verify calls share only the key cache, which is locked); neither
-// copyable nor movable. The KeyResolver must outlive it.
+// copyable nor movable. A KeyResolver passed by reference must outlive it.
 #ifndef CDH_IMAGE_POLICY_POLICY_EVALUATOR_H_
 #define CDH_IMAGE_POLICY_POLICY_EVALUATOR_H_
 
@@ -67,6 +67,10 @@ class PolicyEvaluator : public ImageVerifier {
  public:
   static absl::StatusOr<std::unique_ptr<PolicyEvaluator>> New(std::string_view policy_json, KeyResolver& keys,
                                                               PolicyEvaluatorOptions options = {});
+  // The same, owning its key resolver (for composition roots that build it on the spot).
+  static absl::StatusOr<std::unique_ptr<PolicyEvaluator>> New(std::string_view policy_json,
+                                                              std::unique_ptr<KeyResolver> keys,
+                                                              PolicyEvaluatorOptions options = {});
   // Accepts every image (no policy configured).
   static std::unique_ptr<PolicyEvaluator> NewWithoutPolicy();
 
@@ -96,7 +100,8 @@ class PolicyEvaluator : public ImageVerifier {
                               const std::vector<Digest>& candidates, absl::Time deadline);
 
   const std::optional<Policy> policy_;
-  KeyResolver* const keys_;  // null without a policy
+  std::unique_ptr<KeyResolver> owned_keys_;  // set by the owning New
+  KeyResolver* keys_;                        // null without a policy
   const LookasideConfig lookaside_;
   const PolicyEvaluatorOptions options_;
   std::atomic<bool> first_pull_logged_{false};

@@ -7,6 +7,9 @@
 #include "attestation/init_data.h"
 #include "attestation/tee_platform.h"
 #include "hub/authority_guard.h"
+#include "image/ocicrypt/ocicrypt_layer_decryptor.h"
+#include "image/policy/key_resolver.h"
+#include "image/policy/policy_evaluator.h"
 #include "daemon/block_device_volume.h"
 #include "common/file_util.h"
 #include "common/status_macros.h"
@@ -70,6 +73,33 @@ absl::StatusOr<std::unique_ptr<resources::ResourceProvider>> NewCcKbc(const CdhC
   return std::make_unique<resources::CcKbcProvider>(std::move(client).value());
 }
 
+// PullImage (issue 10): `[image]` with the signature policy (image/policy) and the ocicrypt layer
+// decryptor (image/ocicrypt), both resolving keys in-process through the daemon's provider.
+std::unique_ptr<ImageService> NewImageService(const CdhConfig& config, resources::ResourceProvider& provider,
+                                              resources::KeyUnwrapper& unwrapper) {
+  ImageServiceDeps deps;
+  auto keys = std::make_shared<image::ResourceKeyResolver>(provider);
+  deps.make_verifier = [keys](const std::optional<std::string>& policy, const std::string& sigstore_yaml)
+      -> absl::StatusOr<std::unique_ptr<image::ImageVerifier>> {
+    std::unique_ptr<image::PolicyEvaluator> evaluator;
+    if (policy) {
+      image::PolicyEvaluatorOptions options;
+      options.sigstore_config_yaml = sigstore_yaml;
+      // The evaluator keeps a reference to the resolver: the lambda's copy of `keys` lives as
+      // long as the service's deps.
+      CDH_ASSIGN_OR_RETURN(evaluator, image::PolicyEvaluator::New(*policy, *keys, std::move(options)));
+    } else {
+      evaluator = image::PolicyEvaluator::NewWithoutPolicy();
+    }
+    spdlog::info("image: {}", evaluator->Describe());
+    return evaluator;
+  };
+  deps.make_decryptor = [&unwrapper]() -> absl::StatusOr<std::unique_ptr<image::LayerDecryptor>> {
+    return std::make_unique<image::OcicryptLayerDecryptor>(unwrapper);
+  };
+  return std::make_unique<ImageService>(config.image, provider, std::move(deps));
+}
+
 }  // namespace
 
 std::map<std::string, KbcFactory> BuiltinKbcFactories() {
@@ -113,6 +143,7 @@ absl::StatusOr<std::unique_ptr<Hub>> BuildHub(const CdhConfig& config) {
   components.key_unwrapper = std::make_unique<resources::KeyUnwrapper>(provider, *components.kms);
   CDH_ASSIGN_OR_RETURN(components.volume_drivers["block-device"],
                        NewBlockDeviceVolumeDriver(config, *components.unsealer, provider));
+  components.image = NewImageService(config, provider, *components.key_unwrapper);
   return Hub::New(std::move(components));
 }
 

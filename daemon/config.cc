@@ -111,6 +111,81 @@ absl::Status CheckCredentialPath(const std::string& path, const std::string& cre
   return absl::OkStatus();
 }
 
+// [image] (image-pull spec §2.1). The pre-2025 string form of `image_pull_proxy` and
+// `skip_proxy_ips` are accepted as https_proxy / no_proxy with a warning (upstream now fails on
+// the first and silently ignores the second).
+absl::Status ApplyImage(const json& image, Reader& r, CdhConfig& cfg) {
+  ImagePullConfig& c = cfg.image;
+  r.WarnUnknown(image,
+                {"work_dir", "image_security_policy_uri", "image_security_policy", "sigstore_config_uri",
+                 "sigstore_config", "authenticated_registry_credentials_uri", "registry_configuration_uri",
+                 "registry_config", "max_concurrent_layer_downloads_per_image", "image_pull_proxy",
+                 "skip_proxy_ips", "extra_root_certificates"},
+                "image.");
+  CDH_RETURN_IF_ERROR(r.String(image, "work_dir", "image.work_dir", c.work_dir));
+  if (!c.work_dir.starts_with("/")) return absl::InvalidArgumentError("config key `image.work_dir` must be an absolute path");
+  CDH_RETURN_IF_ERROR(r.String(image, "image_security_policy_uri", "image.image_security_policy_uri",
+                               c.image_security_policy_uri));
+  if (image.contains("image_security_policy")) {
+    std::string v;
+    CDH_RETURN_IF_ERROR(r.String(image, "image_security_policy", "image.image_security_policy", v));
+    c.image_security_policy = v;
+  }
+  CDH_RETURN_IF_ERROR(r.String(image, "sigstore_config_uri", "image.sigstore_config_uri", c.sigstore_config_uri));
+  if (image.contains("sigstore_config")) {
+    std::string v;
+    CDH_RETURN_IF_ERROR(r.String(image, "sigstore_config", "image.sigstore_config", v));
+    c.sigstore_config = v;
+  }
+  CDH_RETURN_IF_ERROR(r.String(image, "authenticated_registry_credentials_uri",
+                               "image.authenticated_registry_credentials_uri",
+                               c.authenticated_registry_credentials_uri));
+  CDH_RETURN_IF_ERROR(r.String(image, "registry_configuration_uri", "image.registry_configuration_uri",
+                               c.registry_configuration_uri));
+  CDH_ASSIGN_OR_RETURN(const json* registry_config, r.Table(image, "registry_config"));
+  if (registry_config != nullptr) c.registry_config_json = DumpJson(*registry_config);
+  if (auto it = image.find("max_concurrent_layer_downloads_per_image"); it != image.end()) {
+    if (!it->is_number_integer() || it->get<int64_t>() < 0 || it->get<int64_t>() > 1024) {
+      return absl::InvalidArgumentError(
+          "config key `image.max_concurrent_layer_downloads_per_image` must be an integer from 0 to 1024");
+    }
+    c.max_concurrent_layer_downloads_per_image = static_cast<int>(it->get<int64_t>());
+  }
+  if (auto it = image.find("image_pull_proxy"); it != image.end()) {
+    if (it->is_string()) {
+      c.https_proxy = it->get<std::string>();
+      cfg.warnings.push_back("config key `image.image_pull_proxy` as a string is the pre-2025 form; read as "
+                             "[image.image_pull_proxy] https_proxy");
+    } else if (it->is_object()) {
+      r.WarnUnknown(*it, {"https_proxy", "http_proxy", "no_proxy"}, "image.image_pull_proxy.");
+      CDH_RETURN_IF_ERROR(r.String(*it, "https_proxy", "image.image_pull_proxy.https_proxy", c.https_proxy));
+      CDH_RETURN_IF_ERROR(r.String(*it, "http_proxy", "image.image_pull_proxy.http_proxy", c.http_proxy));
+      CDH_RETURN_IF_ERROR(r.String(*it, "no_proxy", "image.image_pull_proxy.no_proxy", c.no_proxy));
+    } else {
+      return absl::InvalidArgumentError("config key `image.image_pull_proxy` must be a table");
+    }
+  }
+  if (image.contains("skip_proxy_ips")) {
+    std::string v;
+    CDH_RETURN_IF_ERROR(r.String(image, "skip_proxy_ips", "image.skip_proxy_ips", v));
+    if (c.no_proxy.empty()) c.no_proxy = v;
+    cfg.warnings.push_back("config key `image.skip_proxy_ips` is the pre-2025 form; read as "
+                           "[image.image_pull_proxy] no_proxy");
+  }
+  if (auto it = image.find("extra_root_certificates"); it != image.end()) {
+    if (!it->is_array()) {
+      return absl::InvalidArgumentError("config key `image.extra_root_certificates` must be an array of PEM strings");
+    }
+    for (const json& pem : *it) {
+      if (!pem.is_string()) {
+        return absl::InvalidArgumentError("config key `image.extra_root_certificates` must be an array of PEM strings");
+      }
+      c.extra_root_certificates.push_back(pem.get<std::string>());
+    }
+  }
+  return absl::OkStatus();
+}
+
 absl::Status ApplyFile(const json& doc, CdhConfig& cfg) {
   if (!doc.is_object()) return absl::InvalidArgumentError("config file must be a table of keys");
   Reader r(cfg.warnings);
@@ -161,9 +236,7 @@ absl::Status ApplyFile(const json& doc, CdhConfig& cfg) {
     cfg.warnings.push_back("config table [aa] is accepted but not used: this data hub attests itself, without an attestation agent");
   }
   CDH_ASSIGN_OR_RETURN(const json* image, r.Table(doc, "image"));
-  if (image != nullptr) {
-    cfg.warnings.push_back("config table [image] is accepted but not used: PullImage is not implemented yet");
-  }
+  if (image != nullptr) CDH_RETURN_IF_ERROR(ApplyImage(*image, r, cfg));
   CDH_ASSIGN_OR_RETURN(const json* att, r.Table(doc, "attestation"));
   if (att != nullptr) {
     r.WarnUnknown(*att, {"tee", "tpm_tcti", "tpm_ak_handle", "tsm_report_root", "imds_url", "init_data_path"}, "attestation.");

@@ -12,7 +12,7 @@
 //      [[credentials]], with or without a file.
 //   4. OFFLINE_FS_KBC_EXTRA_FILE_PATH (comma-separated) is appended to the offline_fs_kbc files.
 // Unknown keys are accepted with a warning (upstream ignores them); keys we parse but do not
-// act on yet ([aa], [image]) are accepted with a warning naming them. A malformed value fails
+// act on yet ([aa]) are accepted with a warning naming them. A malformed value fails
 // with INVALID_ARGUMENT naming the key.
 //
 // Copyable value types; thread-compatible.
@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "hub/image_pull_config.h"
 
 namespace cdh {
 
@@ -58,6 +59,7 @@ struct AttestationConfig {  // ext
   std::string init_data_path;
 };
 
+
 // ext [secure_mount] data_path: which data path SecureMount's block-device volume type uses
 // (storage/README.md). auto = kernel (dm-crypt) when device-mapper is available, else userspace.
 enum class DataPathChoice { kAuto, kKernel, kUserspace };
@@ -73,6 +75,7 @@ struct CdhConfig {
   std::vector<CredentialConfig> credentials;
   std::string log_level = "info";
   AttestationConfig attestation;
+  ImagePullConfig image;
   // ext [paths] base_dir: replaces upstream's hard-coded /run/confidential-containers/cdh, under
   // which kbs/ (credentials), sealed-secret/ (local verification keys) and luks-headers/ live.
   std::string base_dir = kDefaultBaseDir;

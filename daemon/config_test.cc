@@ -177,7 +177,52 @@ some_undefined_field = "x"
   EXPECT_TRUE(HasWarning(*c, "`future_key`"));
   EXPECT_TRUE(HasWarning(*c, "`kbc.colour`"));
   EXPECT_TRUE(HasWarning(*c, "[aa]"));
-  EXPECT_TRUE(HasWarning(*c, "[image]"));
+  EXPECT_TRUE(HasWarning(*c, "`image.some_undefined_field`"));
+}
+
+TEST(ConfigFileTest, ImageKeysWithUpstreamDefaults) {
+  auto d = LoadConfig(File("/x/cdh.toml", "[kbc]\nname = \"offline_fs_kbc\"\n"));
+  ASSERT_TRUE(d.ok());
+  EXPECT_EQ(d->image.work_dir, "/run/kata-containers/image");
+  EXPECT_EQ(d->image.max_concurrent_layer_downloads_per_image, 3);
+  EXPECT_FALSE(d->image.image_security_policy.has_value());
+  auto c = LoadConfig(File("/x/cdh.toml", R"(
+[kbc]
+name = "offline_fs_kbc"
+[image]
+work_dir = "/run/img"
+image_security_policy_uri = "kbs:///default/trustee-image-policy/policy"
+image_security_policy = '{"default":[{"type":"reject"}]}'
+authenticated_registry_credentials_uri = "kbs:///default/credential/test"
+max_concurrent_layer_downloads_per_image = 5
+extra_root_certificates = ["-----BEGIN CERTIFICATE-----"]
+[image.image_pull_proxy]
+https_proxy = "http://proxy:3128"
+no_proxy = "127.0.0.1"
+[[image.registry_config.registry]]
+location = "127.0.0.1:5055"
+insecure = true
+)"));
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->image.work_dir, "/run/img");
+  EXPECT_EQ(c->image.image_security_policy_uri, "kbs:///default/trustee-image-policy/policy");
+  EXPECT_EQ(*c->image.image_security_policy, R"({"default":[{"type":"reject"}]})");
+  EXPECT_EQ(c->image.max_concurrent_layer_downloads_per_image, 5);
+  EXPECT_EQ(c->image.https_proxy, "http://proxy:3128");
+  EXPECT_EQ(c->image.no_proxy, "127.0.0.1");
+  ASSERT_TRUE(c->image.registry_config_json.has_value());
+  EXPECT_NE(c->image.registry_config_json->find("127.0.0.1:5055"), std::string::npos);
+  EXPECT_EQ(c->image.extra_root_certificates.size(), 1u);
+  // The pre-2025 proxy keys are read with a warning.
+  auto old = LoadConfig(File("/x/cdh.toml", "[kbc]\nname = \"offline_fs_kbc\"\n[image]\nimage_pull_proxy = \"http://p:1\"\n"
+                                            "skip_proxy_ips = \"10.0.0.1\"\n"));
+  ASSERT_TRUE(old.ok()) << old.status();
+  EXPECT_EQ(old->image.https_proxy, "http://p:1");
+  EXPECT_EQ(old->image.no_proxy, "10.0.0.1");
+  EXPECT_TRUE(HasWarning(*old, "pre-2025"));
+  ExpectInvalid(File("/x/c.toml", "[kbc]\nname = \"offline_fs_kbc\"\n[image]\nmax_concurrent_layer_downloads_per_image = -1\n"),
+                "image.max_concurrent_layer_downloads_per_image");
+  ExpectInvalid(File("/x/c.toml", "[kbc]\nname = \"offline_fs_kbc\"\n[image]\nwork_dir = \"rel\"\n"), "image.work_dir");
 }
 
 TEST(ConfigFileTest, MalformedValuesNameTheKey) {

@@ -44,8 +44,10 @@ absl::Status Hub::SecureUnmount(const std::string& mount_point, const CallContex
   return absl::NotFoundError(StrCat("no secure mount at ", mount_point.substr(0, 256)));
 }
 
-absl::StatusOr<std::string> Hub::PullImage(std::string_view, std::string_view, const CallContext&) {
-  return absl::UnimplementedError("PullImage is not implemented by this data hub; the image is pulled by the agent");
+absl::StatusOr<std::string> Hub::PullImage(std::string_view image_url, std::string_view bundle_path,
+                                           const CallContext& ctx) {
+  if (components_.image == nullptr) return absl::UnimplementedError("PullImage is not configured in this data hub");
+  return components_.image->Pull(image_url, bundle_path, ctx);
 }
 
 absl::StatusOr<SecretBytes> Hub::UnwrapKey(std::string_view input_json, const CallContext& ctx) {

@@ -10,6 +10,7 @@
 #include <string>
 
 #include "hub/data_hub.h"
+#include "hub/image_service.h"
 #include "resources/image/key_unwrapper.h"
 #include "resources/kms/kms_provider.h"
 #include "resources/resource_provider.h"
@@ -36,6 +37,7 @@ struct HubComponents {
   std::unique_ptr<resources::SecretUnsealer> unsealer;             // required
   std::unique_ptr<resources::KeyUnwrapper> key_unwrapper;          // optional: UNIMPLEMENTED if absent
   std::map<std::string, std::unique_ptr<VolumeDriver>> volume_drivers;  // by volume_type
+  std::unique_ptr<ImageService> image;                             // optional: UNIMPLEMENTED if absent
 };
 
 class Hub : public DataHub {

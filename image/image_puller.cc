@@ -27,16 +27,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-constexpr std::string_view kPullErrorPrefix = "Image Pull error: ";
-
-// Keeps the code, puts upstream's prefix on the message (log-grepping tools rely on it).
-absl::Status PullError(const absl::Status& st) {
-  if (st.ok()) return st;
-  std::string_view m = ToStd(st.message());
-  if (m.starts_with(kPullErrorPrefix)) return st;
-  return absl::Status(st.code(), StrCat(kPullErrorPrefix, m));
-}
-
 // A counting semaphore bounding concurrent layer fetches within one pull.
 class Slots {
  public:
@@ -131,9 +121,8 @@ absl::StatusOr<std::unique_ptr<ImagePuller>> ImagePuller::New(ImagePullerOptions
 
 absl::StatusOr<std::string> ImagePuller::Pull(std::string_view image_url, std::string_view bundle_path,
                                               absl::Time deadline) {
-  auto result = PullInner(image_url, bundle_path, deadline);
-  if (!result.ok()) return PullError(result.status());
-  return result;
+  if (absl::Now() >= deadline) return absl::DeadlineExceededError("deadline exceeded before the pull started");
+  return PullInner(image_url, bundle_path, deadline);
 }
 
 absl::Status ImagePuller::FetchLayer(RegistryClient& client, const ImageReference& ref, const Descriptor& layer,

@@ -12,8 +12,8 @@
 // - The verifier runs before any layer is fetched; an encrypted layer's key is released
 //   (LayerDecryptor::Open) on every pull even when a plaintext twin is already cached.
 // - A failed pull leaves no rootfs mount and no config.json behind.
-// Status codes of Pull (messages keep upstream's "Image Pull error: " prefix; credentials never
-// appear): INVALID_ARGUMENT malformed reference or bundle path; NOT_FOUND unknown image, tag or
+// Status codes of Pull (messages keep upstream's wording after its "Image Pull error: " prefix,
+// which the RPC handler adds; credentials never appear): INVALID_ARGUMENT malformed reference or bundle path; NOT_FOUND unknown image, tag or
 // platform; PERMISSION_DENIED policy denial or registry refusal; UNAVAILABLE registry
 // unreachable; DATA_LOSS digest/diff_id/HMAC mismatch or corrupt layer; DEADLINE_EXCEEDED;
 // UNIMPLEMENTED schema 1, unknown media types, encrypted layers without a decryptor;

@@ -262,7 +262,6 @@ TEST_F(ImagePullerTest, ErrorCodes) {
   ASSERT_TRUE(builder_.Push("app", registry_->host() + "/test/app:v1").ok());
   auto missing = Pull(registry_->host() + "/test/app:nope", Bundle());
   EXPECT_EQ(missing.status().code(), absl::StatusCode::kNotFound) << missing.status();
-  EXPECT_TRUE(std::string(missing.status().message()).starts_with("Image Pull error: "));
   EXPECT_EQ(Pull("Not/A/Valid:ref:x", Bundle()).status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(Pull(registry_->host() + "/test/app:v1", "relative/bundle").status().code(),
             absl::StatusCode::kInvalidArgument);

@@ -24,6 +24,46 @@ const RegistryEntry* RegistryConfig::Match(const ImageReference& ref) const {
   return best;
 }
 
+absl::StatusOr<RegistryConfig> RegistryConfig::FromJson(const nlohmann::json& doc) {
+  auto bad = [](std::string_view why) {
+    return absl::InvalidArgumentError(StrCat("Malwared registry configuration: ", why));
+  };
+  if (!doc.is_object()) return bad("not a table");
+  RegistryConfig out;
+  auto regs = doc.find("registry");
+  if (regs == doc.end()) return out;
+  if (!regs->is_array()) return bad("`registry` must be an array of tables");
+  for (const auto& r : *regs) {
+    if (!r.is_object()) return bad("`registry` must be an array of tables");
+    RegistryEntry e;
+    for (const char* key : {"prefix", "location"}) {
+      auto it = r.find(key);
+      if (it == r.end()) continue;
+      if (!it->is_string()) return bad(StrCat("`registry.", key, "` must be a string"));
+      (std::string_view(key) == "prefix" ? e.prefix : e.location) = it->get<std::string>();
+    }
+    for (const char* key : {"insecure", "blocked"}) {
+      auto it = r.find(key);
+      if (it == r.end()) continue;
+      if (!it->is_boolean()) return bad(StrCat("`registry.", key, "` must be a boolean"));
+      (std::string_view(key) == "insecure" ? e.insecure : e.blocked) = it->get<bool>();
+    }
+    if (e.prefix.empty() && e.location.empty()) return bad("a [[registry]] entry needs a prefix or a location");
+    if (!e.prefix.empty() && !e.location.empty() && e.prefix != e.location) {
+      return absl::UnimplementedError(StrCat("registry configuration: remapping `", Sanitize(e.prefix), "` to `",
+                                             Sanitize(e.location), "` is not supported by this data hub"));
+    }
+    if (auto m = r.find("mirror"); m != r.end()) {
+      if (!m->is_array()) return bad("`registry.mirror` must be an array of tables");
+      if (!m->empty()) {
+        return absl::UnimplementedError("registry configuration: mirrors are not supported by this data hub");
+      }
+    }
+    out.registries.push_back(std::move(e));
+  }
+  return out;
+}
+
 absl::StatusOr<std::shared_ptr<RegistryClient>> DefaultRegistryClientFactory::ClientFor(const ImageReference& ref) {
   const RegistryEntry* entry = config_.Match(ref);
   if (entry != nullptr && entry->blocked) {

@@ -18,6 +18,7 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
+#include "nlohmann/json.hpp"
 #include "image/image_puller.h"
 #include "image/oci_registry_client.h"
 #include "image/registry_auth.h"
@@ -37,6 +38,12 @@ struct RegistryConfig {
   std::vector<RegistryEntry> registries;
   // The entry whose prefix matches `ref` best, or null.
   const RegistryEntry* Match(const ImageReference& ref) const;
+
+  // From the registries.conf content as a JSON object (TOML converted, or the inline
+  // [image.registry_config] table): INVALID_ARGUMENT "Malwared registry configuration: …" (upstream's
+  // wording) for wrong types or an entry with neither prefix nor location; UNIMPLEMENTED for a
+  // location remap (prefix and a different location) or mirrors, which this CDH does not apply.
+  static absl::StatusOr<RegistryConfig> FromJson(const nlohmann::json& doc);
 };
 
 // RegistryClientFactory over OciRegistryClient: one client per registry (tokens reused across

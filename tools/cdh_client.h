@@ -28,6 +28,9 @@ class CdhClient {
   // cdh.ext.SecureMountExtService/Unmount (proto/cdh_ext.proto): undoes the SecureMount at
   // `mount_point`. NOT_FOUND if none is there; FAILED_PRECONDITION if it is busy.
   virtual absl::Status Unmount(const std::string& mount_point, absl::Duration timeout) = 0;
+  // PullImage (cdh-api.md §12): the manifest digest.
+  virtual absl::StatusOr<std::string> PullImage(std::string_view image_url, std::string_view bundle_path,
+                                                absl::Duration timeout) = 0;
 };
 
 // A CdhClient over ttrpc on one connection. `address` is "unix:///path" or a path. When

@@ -80,6 +80,12 @@ int main(int argc, char** argv) {
   std::string dir;
   unseal_dir->add_option("dir", dir, "The secret volume directory")->required();
 
+  auto* pull = app.add_subcommand("pull-image", "PullImage: pull an image into BUNDLE/rootfs (prints the manifest "
+                                                "digest; use --timeout 1200 as the kata agent does)");
+  std::string image_url, bundle_path;
+  pull->add_option("image", image_url, "Image reference, e.g. registry.example/app:v1")->required();
+  pull->add_option("bundle", bundle_path, "Bundle directory (absolute); the rootfs is BUNDLE/rootfs")->required();
+
   CLI11_PARSE(app, argc, argv);
   if (socket.empty()) socket = use_ttrpc ? cdh::kDefaultTtrpcSocket : kDefaultGrpcSocket;
   absl::Duration timeout = absl::Seconds(timeout_s);
@@ -118,6 +124,12 @@ int main(int argc, char** argv) {
     absl::Status s = (*client)->SecureMount(req, timeout);
     if (!s.ok()) return Fail("SecureMount", s);
     std::cout << "mounted " << mount_point << std::endl;
+    return 0;
+  }
+  if (pull->parsed()) {
+    auto digest = (*client)->PullImage(image_url, bundle_path, timeout);
+    if (!digest.ok()) return Fail("PullImage", digest.status());
+    std::cout << *digest << std::endl;
     return 0;
   }
   if (unmount->parsed()) {

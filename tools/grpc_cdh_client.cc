@@ -64,6 +64,19 @@ class GrpcCdhClient : public CdhClient {
     return FromGrpc(ext::SecureMountExtService::NewStub(channel_)->Unmount(&ctx, req, &resp));
   }
 
+  absl::StatusOr<std::string> PullImage(std::string_view image_url, std::string_view bundle_path,
+                                        absl::Duration timeout) override {
+    grpc::ClientContext ctx;
+    SetDeadline(ctx, timeout);
+    api::ImagePullRequest req;
+    req.set_image_url(std::string(image_url));
+    req.set_bundle_path(std::string(bundle_path));
+    api::ImagePullResponse resp;
+    absl::Status s = FromGrpc(api::ImagePullService::NewStub(channel_)->PullImage(&ctx, req, &resp));
+    if (!s.ok()) return s;
+    return resp.manifest_digest();
+  }
+
  private:
   std::shared_ptr<grpc::Channel> channel_;
 };

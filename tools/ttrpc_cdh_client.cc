@@ -56,6 +56,18 @@ class TtrpcCdhClient : public CdhClient {
     return absl::OkStatus();
   }
 
+  absl::StatusOr<std::string> PullImage(std::string_view image_url, std::string_view bundle_path,
+                                        absl::Duration timeout) override {
+    api::ImagePullRequest in;
+    in.set_image_url(std::string(image_url));
+    in.set_bundle_path(std::string(bundle_path));
+    CDH_ASSIGN_OR_RETURN(std::string reply,
+                         client_->Call("api.ImagePullService", "PullImage", in.SerializeAsString(), timeout));
+    api::ImagePullResponse out;
+    if (!out.ParseFromString(reply)) return absl::InternalError("PullImage reply does not decode");
+    return out.manifest_digest();
+  }
+
  private:
   std::unique_ptr<ttrpc::Client> client_;
 };

@@ -5,6 +5,7 @@
 
 #include "attestation/attester_factory.h"
 #include "attestation/init_data.h"
+#include "attestation/runtime_measurement.h"
 #include "attestation/tee_platform.h"
 #include "hub/authority_guard.h"
 #include "image/ocicrypt/ocicrypt_layer_decryptor.h"
@@ -26,7 +27,9 @@ namespace {
 
 // cc_kbc: choose the attester (configured or detected, never a silent sample fallback, K7),
 // log the choice, and build the attested KBS client over libcurl.
-absl::StatusOr<std::unique_ptr<resources::ResourceProvider>> NewCcKbc(const CdhConfig& config) {
+// The configured (or detected) attester: the same choice for the KBS client and the runtime
+// measurement of image pulls.
+absl::StatusOr<attestation::AttesterChoice> ChooseConfiguredAttester(const CdhConfig& config) {
   attestation::AttesterRegistry attesters;
   attestation::RegisterBuiltinAttesters(attesters);
   attestation::TeePlatform platform;  // issue 5: hardware attesters and upstream-order detection
@@ -35,7 +38,11 @@ absl::StatusOr<std::unique_ptr<resources::ResourceProvider>> NewCcKbc(const CdhC
   if (!config.attestation.tsm_report_root.empty()) platform.paths.tsm_report_root = config.attestation.tsm_report_root;
   if (!config.attestation.imds_url.empty()) platform.paths.imds_url = config.attestation.imds_url;
   attestation::RegisterHardwareAttesters(attesters, platform);
-  auto choice = attestation::ChooseAttester(config.attestation.tee, attesters, attestation::DetectionProbes(platform));
+  return attestation::ChooseAttester(config.attestation.tee, attesters, attestation::DetectionProbes(platform));
+}
+
+absl::StatusOr<std::unique_ptr<resources::ResourceProvider>> NewCcKbc(const CdhConfig& config) {
+  auto choice = ChooseConfiguredAttester(config);
   if (!choice.ok()) return Annotate(choice.status(), "cc_kbc attestation");
   spdlog::info("attestation: TEE `{}`, {}", choice->attester->tee(), choice->how);
   if (choice->attester->tee() == "sample") {
@@ -73,6 +80,51 @@ absl::StatusOr<std::unique_ptr<resources::ResourceProvider>> NewCcKbc(const CdhC
   return std::make_unique<resources::CcKbcProvider>(std::move(client).value());
 }
 
+// The runtime measurement of a successful pull (image-pull spec §1.6; trustee
+// confidential-containers-eventlog.md): domain `github.com/confidential-containers`, operation
+// `PullImage`, content `{"image":"<url>", "digest":"<digest>"}` formatted as upstream does (one
+// space after the comma, nothing escaped: the reference grammar admits no quote or control
+// character). Upstream extends through the attestation agent; this hub extends the TEE register
+// itself through the attestation module. Thread-safe (RuntimeMeasurer is).
+class AttesterPullMeasurer : public image::PullMeasurer {
+ public:
+  AttesterPullMeasurer(std::unique_ptr<attestation::Attester> attester,
+                       std::unique_ptr<attestation::RuntimeMeasurer> measurer)
+      : attester_(std::move(attester)), measurer_(std::move(measurer)) {}
+  ~AttesterPullMeasurer() override {
+    measurer_.reset();  // it refers to the attester
+  }
+  absl::Status RecordPull(std::string_view image_url, const image::Digest& digest) override {
+    return measurer_->Measure("github.com/confidential-containers", "PullImage",
+                              StrCat("{\"image\":\"", image_url, "\", \"digest\":\"", digest.String(), "\"}"));
+  }
+
+ private:
+  std::unique_ptr<attestation::Attester> attester_;
+  std::unique_ptr<attestation::RuntimeMeasurer> measurer_;
+};
+
+// Null (pulls not measured) without a TEE (offline_fs_kbc) or when the TEE has no runtime
+// measurement, as upstream skips it when no attestation agent is there; logged once.
+std::unique_ptr<image::PullMeasurer> NewPullMeasurer(const CdhConfig& config) {
+  if (config.kbc.name != "cc_kbc") return nullptr;
+  auto choice = ChooseConfiguredAttester(config);
+  if (!choice.ok()) return nullptr;
+  std::string tee(choice->attester->tee());
+  auto measurer = attestation::RuntimeMeasurer::Open(*choice->attester, {});
+  if (!measurer.ok()) {
+    if (measurer.status().code() == absl::StatusCode::kUnimplemented) {
+      spdlog::info("image: TEE `{}` has no runtime measurement; image pulls are not measured", tee);
+    } else {
+      spdlog::warn("image: runtime measurement unavailable ({}); image pulls are not measured",
+                   ToStd(measurer.status().message()));
+    }
+    return nullptr;
+  }
+  spdlog::info("image: image pulls are measured into TEE `{}`'s runtime register", tee);
+  return std::make_unique<AttesterPullMeasurer>(std::move(choice->attester), std::move(*measurer));
+}
+
 // PullImage (issue 10): `[image]` with the signature policy (image/policy) and the ocicrypt layer
 // decryptor (image/ocicrypt), both resolving keys in-process through the daemon's provider.
 std::unique_ptr<ImageService> NewImageService(const CdhConfig& config, resources::ResourceProvider& provider,
@@ -97,6 +149,7 @@ std::unique_ptr<ImageService> NewImageService(const CdhConfig& config, resources
   deps.make_decryptor = [&unwrapper]() -> absl::StatusOr<std::unique_ptr<image::LayerDecryptor>> {
     return std::make_unique<image::OcicryptLayerDecryptor>(unwrapper);
   };
+  deps.measurer = NewPullMeasurer(config);
   return std::make_unique<ImageService>(config.image, provider, std::move(deps));
 }
 

@@ -157,8 +157,10 @@ TEST_F(DaemonTest, EveryFailureGetsItsCodeAndANamedReason) {
     api::ImagePullRequest req;
     api::ImagePullResponse resp;
     st = api::ImagePullService::NewStub(Channel())->PullImage(&ctx, req, &resp);
-    EXPECT_EQ(st.error_code(), grpc::StatusCode::UNIMPLEMENTED);
-    EXPECT_NE(st.error_message().find("PullImage"), std::string::npos);
+    // An empty image_url: refused before anything is fetched (PullImage is implemented, issue 10).
+    EXPECT_EQ(st.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+    EXPECT_NE(st.error_message().find("Image Pull error: Illegal image reference"), std::string::npos)
+        << st.error_message();
   }
   {
     grpc::ClientContext ctx;

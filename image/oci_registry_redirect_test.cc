@@ -1,0 +1,78 @@
+// Redirects and Bearer challenges of OciRegistryClient, scripted with FakeHttpClient: Debian's
+// docker-registry with filesystem storage never redirects blob requests (S3/CDN back-ends do),
+// so a scripted HTTP exchange stands in for the storage back-end here.
+#include <gtest/gtest.h>
+
+#include "image/oci_registry_client.h"
+#include "kbs-client/fake_http_client.h"
+
+namespace cdh::image {
+namespace {
+
+kbs::HttpResponse Response(int status, std::vector<std::pair<std::string, std::string>> headers, std::string body = "") {
+  kbs::HttpResponse r;
+  r.status = status;
+  r.headers = std::move(headers);
+  r.body = std::move(body);
+  return r;
+}
+
+std::optional<std::string> Authorization(const kbs::HttpRequest& r) {
+  for (const auto& [k, v] : r.headers) {
+    if (k == "Authorization") return v;
+  }
+  return std::nullopt;
+}
+
+TEST(OciRegistryRedirectTest, BearerTokenThenCrossHostRedirectWithoutCredentials) {
+  kbs::FakeHttpClient http;
+  const std::string blob = "layer bytes";
+  const Digest digest = Digest::Sha256Of(std::string_view(blob));
+  http.Answer(Response(401, {{"www-authenticate", R"(Bearer realm="https://auth.example/token",service="reg")"}}));
+  http.Answer(Response(200, {}, R"({"token":"tok-123"})"));
+  http.Answer(Response(307, {{"location", "https://cdn.example/blobs/x?sig=abc"}}));
+  http.Answer(Response(200, {}, blob));
+  OciRegistryClientOptions options;
+  options.registry = "reg.example";
+  options.credentials = RegistryCredentials{"alice", SecretBytes::FromString("s3cret")};
+  auto client = OciRegistryClient::New(http, std::move(options));
+  ASSERT_TRUE(client.ok());
+  auto ref = *ImageReference::Parse("reg.example/team/app:v1");
+  auto got = (*client)->GetBlob(ref, digest, 1 << 20, absl::InfiniteFuture());
+  ASSERT_TRUE(got.ok()) << got.status();
+  EXPECT_EQ(*got, blob);
+
+  auto requests = http.requests();
+  ASSERT_EQ(requests.size(), 4u);  // blob (401), token, blob (307), storage back-end
+  EXPECT_EQ(requests[0].url, "https://reg.example/v2/team/app/blobs/" + digest.String());
+  EXPECT_FALSE(Authorization(requests[0]).has_value());
+  EXPECT_EQ(requests[1].url, "https://auth.example/token?scope=repository:team/app:pull&service=reg");
+  EXPECT_EQ(Authorization(requests[1]).value_or(""), "Basic YWxpY2U6czNjcmV0");
+  EXPECT_EQ(Authorization(requests[2]).value_or(""), "Bearer tok-123");
+  EXPECT_EQ(requests[3].url, "https://cdn.example/blobs/x?sig=abc");
+  EXPECT_FALSE(Authorization(requests[3]).has_value()) << "credentials must not follow a redirect to another host";
+}
+
+TEST(OciRegistryRedirectTest, RedirectLoopsAndBadDigestsFail) {
+  kbs::FakeHttpClient http;
+  http.Answer(Response(302, {{"location", "/v2/app/blobs/elsewhere"}}));  // repeats forever
+  auto client = OciRegistryClient::New(http, {"reg.example", false, std::nullopt});
+  auto ref = *ImageReference::Parse("reg.example/app:v1");
+  auto loop = (*client)->GetBlob(ref, Digest::Sha256Of(std::string_view("x")), 100, absl::InfiniteFuture());
+  EXPECT_EQ(loop.status().code(), absl::StatusCode::kUnavailable) << loop.status();
+
+  kbs::FakeHttpClient http2;
+  http2.Answer(Response(200, {}, "tampered"));
+  auto client2 = OciRegistryClient::New(http2, {"reg.example", false, std::nullopt});
+  auto bad = (*client2)->GetBlob(ref, Digest::Sha256Of(std::string_view("original")), 100, absl::InfiniteFuture());
+  EXPECT_EQ(bad.status().code(), absl::StatusCode::kDataLoss);
+  // A manifest whose Docker-Content-Digest disagrees with its body.
+  kbs::FakeHttpClient http3;
+  http3.Answer(Response(200, {{"docker-content-digest", Digest::Sha256Of(std::string_view("{}")).String()}},
+                        R"({"schemaVersion":2})"));
+  auto client3 = OciRegistryClient::New(http3, {"reg.example", false, std::nullopt});
+  EXPECT_EQ((*client3)->GetManifest(ref, "v1", absl::InfiniteFuture()).status().code(), absl::StatusCode::kDataLoss);
+}
+
+}  // namespace
+}  // namespace cdh::image

@@ -14,7 +14,7 @@
 // engine GPGME drives) is not installed; UNAVAILABLE the temporary directory cannot be made.
 // Verify: PERMISSION_DENIED the signature is malformed, bad, made by another key, or by a
 // revoked/expired key; INTERNAL on a GPGME failure.
-// Move-only in effect (neither copyable nor movable: hold it in a unique_ptr); not thread-safe.
+// Neither copyable nor movable (New returns it in a unique_ptr); not thread-safe.
 #ifndef CDH_IMAGE_POLICY_GPG_KEYRING_H_
 #define CDH_IMAGE_POLICY_GPG_KEYRING_H_
 

@@ -18,11 +18,6 @@ namespace {
 constexpr int kMaxLookasideSignatures = 64;
 constexpr std::string_view kDeniedPrefix = "Image policy rejected: Denied by policy: ";
 
-bool Propagates(const absl::Status& s) {
-  return s.code() == absl::StatusCode::kUnavailable || s.code() == absl::StatusCode::kDeadlineExceeded ||
-         s.code() == absl::StatusCode::kUnauthenticated || s.code() == absl::StatusCode::kInternal;
-}
-
 std::string TypesOf(const PolicyRequirements& reqs) {
   std::vector<std::string> names;
   for (const PolicyRequirement& r : reqs) names.emplace_back(r.TypeName());
@@ -57,6 +52,15 @@ absl::StatusOr<std::unique_ptr<PolicyEvaluator>> PolicyEvaluator::New(std::strin
   std::unique_ptr<PolicyEvaluator> evaluator(
       new PolicyEvaluator(std::move(policy), &keys, std::move(lookaside), std::move(options)));
   spdlog::info("image policy: {}", evaluator->Describe());
+  return evaluator;
+}
+
+absl::StatusOr<std::unique_ptr<PolicyEvaluator>> PolicyEvaluator::New(std::string_view policy_json,
+                                                                      std::unique_ptr<KeyResolver> keys,
+                                                                      PolicyEvaluatorOptions options) {
+  if (keys == nullptr) return absl::InvalidArgumentError("PolicyEvaluator: no key resolver");
+  CDH_ASSIGN_OR_RETURN(std::unique_ptr<PolicyEvaluator> evaluator, New(policy_json, *keys, std::move(options)));
+  evaluator->owned_keys_ = std::move(keys);
   return evaluator;
 }
 
@@ -110,7 +114,7 @@ absl::StatusOr<std::vector<Digest>> PolicyEvaluator::CandidateDigests(const Imag
   std::vector<Digest> out = {manifest_digest};
   auto top = registry.GetManifest(image, image.TagOrDigest(), deadline);
   if (!top.ok()) {
-    if (Propagates(top.status())) return top.status();
+    if (IsFetchFailure(top.status())) return top.status();
     return out;  // the platform digest alone
   }
   if (top->digest.String() != manifest_digest.String() && IndexLists(top->bytes, manifest_digest)) {
@@ -168,6 +172,29 @@ absl::Status PolicyEvaluator::Evaluate(const PolicyRequirement& req, const Image
   return VerifySigstoreSigned(keys, req.signed_identity, image, candidates, registry, deadline);
 }
 
+absl::StatusOr<std::optional<std::string>> PolicyEvaluator::ReadLookaside(const std::string& url,
+                                                                         absl::Time deadline) {
+  if (url.starts_with("file://")) {
+    auto bytes = ReadFileBounded(url.substr(7), kMaxSignaturePayloadSize);
+    if (bytes.status().code() == absl::StatusCode::kNotFound) return std::nullopt;
+    if (!bytes.ok()) return bytes.status();
+    return std::optional<std::string>(*std::move(bytes));
+  }
+  auto response = options_.lookaside_http->Send({"GET", url, {}, ""}, deadline);
+  if (!response.ok()) return response.status();
+  if (response->status == 404) return std::nullopt;
+  if (response->status >= 500) {
+    return absl::UnavailableError(StrCat("signature lookaside answered HTTP ", response->status));
+  }
+  if (response->status != 200) {
+    return absl::PermissionDeniedError(StrCat("signature lookaside answered HTTP ", response->status));
+  }
+  if (response->body.size() > kMaxSignaturePayloadSize) {
+    return absl::PermissionDeniedError("a lookaside signature is larger than 64 KiB");
+  }
+  return std::optional<std::string>(std::move(response->body));
+}
+
 absl::Status PolicyEvaluator::VerifySignedBy(const PolicyRequirement& req, const ImageReference& image,
                                              const std::vector<Digest>& candidates, absl::Time deadline) {
   std::optional<std::string> base = lookaside_.BaseUrlFor(image);
@@ -175,8 +202,11 @@ absl::Status PolicyEvaluator::VerifySignedBy(const PolicyRequirement& req, const
     return absl::PermissionDeniedError(
         StrCat("no signature lookaside is configured for ", image.Name(), " (sigstore config)"));
   }
-  if (!base->starts_with("file:///")) {
-    return absl::UnimplementedError(StrCat("signature lookaside `", Sanitize(*base), "`: only file:// URLs are supported"));
+  const bool http = base->starts_with("http://") || base->starts_with("https://");
+  if (!base->starts_with("file:///") && !(http && options_.lookaside_http != nullptr)) {
+    return absl::UnimplementedError(StrCat("signature lookaside `", Sanitize(*base), "`: only file://",
+                                           options_.lookaside_http != nullptr ? " and http(s)://" : "",
+                                           " URLs are supported"));
   }
   std::vector<std::string> key_bytes;
   for (const KeySource& source : req.keys) {
@@ -190,15 +220,15 @@ absl::Status PolicyEvaluator::VerifySignedBy(const PolicyRequirement& req, const
   for (const Digest& digest : candidates) {
     for (int n = 1; n <= kMaxLookasideSignatures; ++n) {
       if (absl::Now() >= deadline) return absl::DeadlineExceededError("verifying simple signatures");
-      std::string path = LookasideConfig::SignatureUrl(*base, image, digest, n).substr(7);  // strip file://
-      auto signature = ReadFileBounded(path, kMaxSignaturePayloadSize);
+      auto signature = ReadLookaside(LookasideConfig::SignatureUrl(*base, image, digest, n), deadline);
       if (!signature.ok()) {
-        if (signature.status().code() != absl::StatusCode::kNotFound) {
-          reason = StrCat("signature-", n, " for ", digest.String(), " cannot be read");
-        }
+        if (IsFetchFailure(signature.status())) return Annotate(signature.status(), "reading the signature lookaside");
+        reason = StrCat("signature-", n, " for ", digest.String(), " cannot be read: ",
+                        ToStd(signature.status().message()));
         break;
       }
-      auto verified = (*ring)->Verify(*signature);
+      if (!signature->has_value()) break;
+      auto verified = (*ring)->Verify(**signature);
       if (!verified.ok()) {
         if (verified.status().code() != absl::StatusCode::kPermissionDenied) return verified.status();
         reason = std::string(ToStd(verified.status().message()));

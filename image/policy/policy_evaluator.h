@@ -9,7 +9,8 @@
 //   sigstoreSigned          SigstoreVerifier with the requirement's keys (keyPath may be a
 //                           `kbs:///` URI: resolved through the KeyResolver, then cached);
 //   signedBy                GPG simple signing: signatures from the lookaside given by the
-//                           sigstore config (registries.d YAML; `file://` URLs), verified with
+//                           sigstore config (registries.d YAML; `file://` URLs, and
+//                           http(s) when an HTTP client is given), verified with
 //                           a throw-away keyring (GpgKeyring); the default signedIdentity is
 //                           matchRepoDigestOrExact.
 // Signatures are accepted over the platform manifest digest that is pulled or over the digest of
@@ -28,7 +29,7 @@
 // Codes of New: INVALID_ARGUMENT for a policy or sigstore config that does not parse.
 //
 // Thread-safe (concurrent Verify calls share only the key cache, which is locked); neither
-// copyable nor movable. The KeyResolver must outlive it.
+// copyable nor movable. A KeyResolver passed by reference must outlive it.
 #ifndef CDH_IMAGE_POLICY_POLICY_EVALUATOR_H_
 #define CDH_IMAGE_POLICY_POLICY_EVALUATOR_H_
 
@@ -47,6 +48,7 @@
 #include "image/policy/key_resolver.h"
 #include "image/policy/lookaside_config.h"
 #include "image/policy/policy.h"
+#include "kbs-client/http_client.h"
 
 namespace cdh::image {
 
@@ -56,11 +58,18 @@ struct PolicyEvaluatorOptions {
   std::string sigstore_config_yaml;
   // Where throw-away GNUPGHOME directories are made; empty: the system temporary directory.
   std::string gnupg_parent_dir;
+  // For `http://` / `https://` lookasides (containers/image reads them; image-rs only file://).
+  // Not owned; must outlive the evaluator. Null: only `file://` lookasides are read.
+  kbs::HttpClient* lookaside_http = nullptr;
 };
 
 class PolicyEvaluator : public ImageVerifier {
  public:
   static absl::StatusOr<std::unique_ptr<PolicyEvaluator>> New(std::string_view policy_json, KeyResolver& keys,
+                                                              PolicyEvaluatorOptions options = {});
+  // The same, owning its key resolver (for composition roots that build it on the spot).
+  static absl::StatusOr<std::unique_ptr<PolicyEvaluator>> New(std::string_view policy_json,
+                                                              std::unique_ptr<KeyResolver> keys,
                                                               PolicyEvaluatorOptions options = {});
   // Accepts every image (no policy configured).
   static std::unique_ptr<PolicyEvaluator> NewWithoutPolicy();
@@ -84,11 +93,15 @@ class PolicyEvaluator : public ImageVerifier {
   absl::StatusOr<std::vector<Digest>> CandidateDigests(const ImageReference& image, const Digest& manifest_digest,
                                                        RegistryClient& registry, absl::Time deadline);
   absl::StatusOr<std::string> KeyBytes(const KeySource& source, absl::Time deadline);
+  // One lookaside signature: its bytes, or nullopt when there is no such file (the end of the
+  // signature-<n> sequence).
+  absl::StatusOr<std::optional<std::string>> ReadLookaside(const std::string& url, absl::Time deadline);
   absl::Status VerifySignedBy(const PolicyRequirement& req, const ImageReference& image,
                               const std::vector<Digest>& candidates, absl::Time deadline);
 
   const std::optional<Policy> policy_;
-  KeyResolver* const keys_;  // null without a policy
+  std::unique_ptr<KeyResolver> owned_keys_;  // set by the owning New
+  KeyResolver* keys_;                        // null without a policy
   const LookasideConfig lookaside_;
   const PolicyEvaluatorOptions options_;
   std::atomic<bool> first_pull_logged_{false};

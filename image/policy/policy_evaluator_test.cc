@@ -147,6 +147,23 @@ TEST(PolicyEvaluatorNoPolicyTest, AcceptsEverythingWithoutFetching) {
   EXPECT_EQ(registry.manifest_gets(), 0);
 }
 
+TEST(PolicyEvaluatorNewTest, OwnsItsKeyResolverWhenGivenOne) {
+  resources::FakeResourceProvider kbs;
+  CosignKey key;
+  kbs.Put("default/k/pub", key.PublicPem());
+  auto evaluator = PolicyEvaluator::New(
+      R"({"default":[{"type":"sigstoreSigned","keyPath":"kbs:///default/k/pub"}]})",
+      std::make_unique<ResourceKeyResolver>(kbs));
+  ASSERT_TRUE(evaluator.ok()) << evaluator.status();
+  InMemoryRegistry registry;
+  Digest d = registry.PutManifest("quay.io/ns/app", "latest", "{}");
+  std::string payload = CosignPayload("quay.io/ns/app", d.String());
+  PutSignatures(registry, "quay.io/ns/app", d, {{payload, Base64StdEncode(key.SignDer(payload))}});
+  EXPECT_TRUE((*evaluator)->Verify(*ImageReference::Parse("quay.io/ns/app"), d, registry, absl::InfiniteFuture()).ok());
+  EXPECT_EQ(PolicyEvaluator::New("{}", std::unique_ptr<KeyResolver>()).status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
 TEST(PolicyEvaluatorNewTest, RefusesABadPolicyOrSigstoreConfig) {
   resources::FakeResourceProvider kbs;
   ResourceKeyResolver resolver(kbs);

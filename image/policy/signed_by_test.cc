@@ -2,14 +2,17 @@
 // Debian) in the layout skopeo --sign-by writes to a lookaside directory
 // (containers/image docker/registries_d.go): <dir>/<repo path>@sha256=<hex>/signature-<n>.
 #include <gtest/gtest.h>
+#include <httplib.h>
 
 #include <filesystem>
 #include <fstream>
+#include <thread>
 
 #include "common/base64.h"
 #include "image/policy/gpg_keyring.h"
 #include "image/policy/policy_evaluator.h"
 #include "image/policy/testing/in_memory_registry.h"
+#include "kbs-client/curl_http_client.h"
 #include "resources/fake_resource_provider.h"
 #include "tests/test_util.h"
 
@@ -168,6 +171,39 @@ TEST_F(SignedByTest, LookasideMustBeConfiguredAndLocal) {
   auto remote = PolicyEvaluator::New(policy, resolver_, http);
   ASSERT_TRUE(remote.ok());
   EXPECT_EQ(Verify(**remote).code(), absl::StatusCode::kUnimplemented);
+}
+
+TEST_F(SignedByTest, HttpLookaside) {
+  // The lookaside directory served over HTTP on 127.0.0.1 (containers/image reads http(s)
+  // lookasides; the evaluator does when given an HTTP client).
+  PutSignature(1, signer_->Sign(Payload(std::string(kRepo) + ":gpg", digest_.String())));
+  httplib::Server server;
+  ASSERT_TRUE(server.set_mount_point("/", tmp_.path() + "/sigs"));
+  int port = server.bind_to_any_port("127.0.0.1");
+  ASSERT_GT(port, 0);
+  std::thread thread([&] { server.listen_after_bind(); });
+  while (!server.is_running()) std::this_thread::yield();
+  auto http = kbs::CurlHttpClient::New({});
+  ASSERT_TRUE(http.ok());
+  std::string policy = R"({"default":[{"type":"signedBy","keyType":"GPGKeys","keyPath":"kbs:///default/gpg/pub"}]})";
+  PolicyEvaluatorOptions options;
+  options.sigstore_config_yaml = "default-docker:\n  lookaside: http://127.0.0.1:" + std::to_string(port) + "/\n";
+  options.gnupg_parent_dir = tmp_.path() + "/gnupg-tmp";
+  options.lookaside_http = http->get();
+  auto evaluator = PolicyEvaluator::New(policy, resolver_, options);
+  ASSERT_TRUE(evaluator.ok()) << evaluator.status();
+  absl::Status ok = Verify(**evaluator);
+  EXPECT_TRUE(ok.ok()) << ok;
+  // Another repository has no signature there: 404 ends the search.
+  Digest other = registry_.PutManifest("127.0.0.1:5000/test/other", "gpg", "{}");
+  absl::Status denied = (*evaluator)->Verify(*ImageReference::Parse("127.0.0.1:5000/test/other:gpg"), other, registry_,
+                                             absl::InfiniteFuture());
+  EXPECT_EQ(denied.code(), absl::StatusCode::kPermissionDenied) << denied;
+  EXPECT_NE(std::string(denied.message()).find("no signature found"), std::string::npos) << denied;
+  server.stop();
+  thread.join();
+  // The server is gone: the lookaside is unreachable, which is not a denial.
+  EXPECT_EQ(Verify(**evaluator).code(), absl::StatusCode::kUnavailable);
 }
 
 TEST(GpgKeyringTest, RefusesKeyDataThatIsNoKey) {

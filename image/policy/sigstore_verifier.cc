@@ -15,11 +15,6 @@ using nlohmann::json;
 
 constexpr std::string_view kOciManifestMediaType = "application/vnd.oci.image.manifest.v1+json";
 
-bool Propagates(const absl::Status& s) {
-  return s.code() == absl::StatusCode::kUnavailable || s.code() == absl::StatusCode::kDeadlineExceeded ||
-         s.code() == absl::StatusCode::kUnauthenticated || s.code() == absl::StatusCode::kInternal;
-}
-
 struct SignatureLayer {
   std::string digest;
   std::string signature_b64;
@@ -71,6 +66,11 @@ std::string StripNewlines(std::string_view s) {
 
 }  // namespace
 
+bool IsFetchFailure(const absl::Status& s) {
+  return s.code() == absl::StatusCode::kUnavailable || s.code() == absl::StatusCode::kDeadlineExceeded ||
+         s.code() == absl::StatusCode::kUnauthenticated || s.code() == absl::StatusCode::kInternal;
+}
+
 std::string SigstoreAttachmentTag(const Digest& digest) {
   std::string s = digest.String();
   if (size_t colon = s.find(':'); colon != std::string::npos) s[colon] = '-';
@@ -98,7 +98,7 @@ absl::Status VerifySigstoreSigned(const std::vector<crypto::SignaturePublicKey>&
         note(0, StrCat("no sigstore signature found (tag `", tag, "` does not exist)"));
         continue;
       }
-      if (Propagates(manifest.status())) return Annotate(manifest.status(), StrCat("fetching signatures `", tag, "`"));
+      if (IsFetchFailure(manifest.status())) return Annotate(manifest.status(), StrCat("fetching signatures `", tag, "`"));
       note(1, StrCat("signature manifest `", tag, "`: ", ToStd(manifest.status().message())));
       continue;
     }
@@ -116,7 +116,7 @@ absl::Status VerifySigstoreSigned(const std::vector<crypto::SignaturePublicKey>&
       }
       auto payload = registry.GetBlob(image, *layer_digest, kMaxSignaturePayloadSize, deadline);
       if (!payload.ok()) {
-        if (Propagates(payload.status())) return Annotate(payload.status(), "fetching a signature payload");
+        if (IsFetchFailure(payload.status())) return Annotate(payload.status(), "fetching a signature payload");
         note(2, StrCat("signature payload ", layer.digest, ": ", ToStd(payload.status().message())));
         continue;
       }

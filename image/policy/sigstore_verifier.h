@@ -41,6 +41,11 @@ inline constexpr std::string_view kCosignSignatureAnnotation = "dev.cosignprojec
 // Signature layers examined per attachment; more is refused as malformed.
 inline constexpr size_t kMaxSignatureLayers = 64;
 
+// Whether a status met while fetching signatures is handed to the caller as it is (the registry
+// or broker could not answer: UNAVAILABLE, DEADLINE_EXCEEDED, UNAUTHENTICATED, INTERNAL) instead
+// of counting against one signature.
+bool IsFetchFailure(const absl::Status& status);
+
 // "sha256-<hex>.sig" for "sha256:<hex>".
 std::string SigstoreAttachmentTag(const Digest& digest);
 

@@ -3,7 +3,7 @@
 // `sha256-<hex>.sig`, an OCI manifest with one layer per signature of media type
 // application/vnd.dev.cosign.simplesigning.v1+json, the base64 DER ECDSA signature in annotation
 // dev.cosignproject.cosign/signature. The DER encoding and the SPKI PEM are written here by hand,
-// independently of the code under test. Not thread-safe.
+// independently of the code under test. CosignKey is move-only; not thread-safe.
 #ifndef CDH_IMAGE_POLICY_TESTING_COSIGN_FIXTURE_H_
 #define CDH_IMAGE_POLICY_TESTING_COSIGN_FIXTURE_H_
 

@@ -4,7 +4,7 @@
 // digest or blob; manifests fetched by digest and blobs are digest-checked (DATA_LOSS, so a test
 // can store corrupt bytes under a digest with PutRawBlob); RESOURCE_EXHAUSTED beyond max_bytes;
 // a status set with FailWith is returned by every call (e.g. UNAVAILABLE). Repositories are keyed
-// by ImageReference::Name(). Thread-safe.
+// by ImageReference::Name(). Thread-safe; neither copyable nor movable.
 #ifndef CDH_IMAGE_POLICY_TESTING_IN_MEMORY_REGISTRY_H_
 #define CDH_IMAGE_POLICY_TESTING_IN_MEMORY_REGISTRY_H_
 

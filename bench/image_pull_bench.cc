@@ -23,7 +23,9 @@
 #include <vector>
 
 #include "tests/image/registry_fixture.h"
+#include "common/unix_socket_address.h"
 #include "tools/cdh_client.h"
+#include "tests/daemon_fixture.h"
 #include "tests/test_util.h"
 
 namespace {
@@ -94,7 +96,9 @@ DaemonRun StartDaemon(const std::string& dir, const std::string& registry) {
 // One PullImage over the daemon's ttrpc socket from this process (the kata agent keeps one
 // connection open; spawning cdh-tool would add its own start-up, ~0.1 s here, to every figure).
 double Pull(const DaemonRun& run, const std::string& image, const std::string& bundle) {
-  auto client = cdh::tool::NewTtrpcCdhClient("unix://" + run.socket, absl::Seconds(10));
+  auto address = cdh::UnixSocketAddress::Parse("unix://" + run.socket);
+  if (!address.ok()) std::exit(1);
+  auto client = cdh::tool::NewTtrpcCdhClient(*address, absl::Seconds(10));
   if (!client.ok()) {
     std::fprintf(stderr, "connect: %s\n", std::string(client.status().message()).c_str());
     std::exit(1);
@@ -172,7 +176,7 @@ int main(int argc, char** argv) {
   long small_hwm = VmHwmKib(small_run.daemon->pid());
   umount2((bundles.back() + "/rootfs").c_str(), MNT_DETACH);
   small_run.daemon->Signal(SIGTERM);
-  small_run.daemon->Wait(30);
+  small_run.daemon->Wait(absl::Seconds(30));
 
   // Cold and warm pulls of the big image in a fresh daemon.
   DaemonRun run = StartDaemon(tmp.path() + "/d-big", (*reg)->host());
@@ -183,7 +187,7 @@ int main(int argc, char** argv) {
   double warm = Pull(run, big, bundles.back());
   for (const auto& b : bundles) umount2((b + "/rootfs").c_str(), MNT_DETACH);
   run.daemon->Signal(SIGTERM);
-  run.daemon->Wait(30);
+  run.daemon->Wait(absl::Seconds(30));
 
   std::printf("image: %zu MiB uncompressed in %d layers (half random, half text)\n", total_mib, layers);
   std::printf("skopeo copy + umoci raw unpack : %8.3f s\n", reference);

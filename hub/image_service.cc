@@ -9,7 +9,7 @@
 #include "common/strings.h"
 #include "image/registry_auth.h"
 #include "image/registry_config.h"
-#include "kbs-client/curl_http_client.h"
+#include "http/curl_http_client.h"
 #include "resources/resource_uri.h"
 
 namespace cdh {
@@ -72,7 +72,7 @@ absl::StatusOr<SecretBytes> ReadImageResource(resources::ResourceProvider& provi
 }
 
 struct ImageService::Built {
-  std::unique_ptr<kbs::CurlHttpClient> http;
+  std::unique_ptr<http::CurlHttpClient> http;
   std::unique_ptr<image::DefaultRegistryClientFactory> registries;
   std::unique_ptr<image::ImageVerifier> verifier;
   std::unique_ptr<image::LayerDecryptor> decryptor;
@@ -153,14 +153,14 @@ absl::StatusOr<ImageService::Built*> ImageService::Build(const CallContext& ctx)
     registry_config = std::move(*parsed);
   }
 
-  kbs::CurlHttpClientOptions http_options;
+  http::CurlHttpClientOptions http_options;
   http_options.user_agent = "cdh-image/0.1";
   http_options.explicit_proxies = true;  // [image.image_pull_proxy], never the environment (spec §3.7)
   http_options.https_proxy = config_.https_proxy;
   http_options.http_proxy = config_.http_proxy;
   http_options.no_proxy = config_.no_proxy;
   for (const std::string& pem : config_.extra_root_certificates) StrAppend(&http_options.extra_ca_pem, pem, "\n");
-  auto http = kbs::CurlHttpClient::New(std::move(http_options));
+  auto http = http::CurlHttpClient::New(std::move(http_options));
   if (!http.ok()) return ClientError(http.status());
   built->http = std::move(*http);
   built->registries =

@@ -27,7 +27,7 @@
 #include "image/image_puller.h"
 #include "image/image_verifier.h"
 #include "image/layer_decryptor.h"
-#include "kbs-client/http_client.h"
+#include "http/http_client.h"
 #include "resources/resource_provider.h"
 
 namespace cdh {

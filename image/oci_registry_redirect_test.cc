@@ -4,20 +4,20 @@
 #include <gtest/gtest.h>
 
 #include "image/oci_registry_client.h"
-#include "kbs-client/fake_http_client.h"
+#include "http/fake_http_client.h"
 
 namespace cdh::image {
 namespace {
 
-kbs::HttpResponse Response(int status, std::vector<std::pair<std::string, std::string>> headers, std::string body = "") {
-  kbs::HttpResponse r;
+http::HttpResponse Response(int status, std::vector<std::pair<std::string, std::string>> headers, std::string body = "") {
+  http::HttpResponse r;
   r.status = status;
   r.headers = std::move(headers);
   r.body = std::move(body);
   return r;
 }
 
-std::optional<std::string> Authorization(const kbs::HttpRequest& r) {
+std::optional<std::string> Authorization(const http::HttpRequest& r) {
   for (const auto& [k, v] : r.headers) {
     if (k == "Authorization") return v;
   }
@@ -25,7 +25,7 @@ std::optional<std::string> Authorization(const kbs::HttpRequest& r) {
 }
 
 TEST(OciRegistryRedirectTest, BearerTokenThenCrossHostRedirectWithoutCredentials) {
-  kbs::FakeHttpClient http;
+  http::FakeHttpClient http;
   const std::string blob = "layer bytes";
   const Digest digest = Digest::Sha256Of(std::string_view(blob));
   http.Answer(Response(401, {{"www-authenticate", R"(Bearer realm="https://auth.example/token",service="reg")"}}));
@@ -54,20 +54,20 @@ TEST(OciRegistryRedirectTest, BearerTokenThenCrossHostRedirectWithoutCredentials
 }
 
 TEST(OciRegistryRedirectTest, RedirectLoopsAndBadDigestsFail) {
-  kbs::FakeHttpClient http;
+  http::FakeHttpClient http;
   http.Answer(Response(302, {{"location", "/v2/app/blobs/elsewhere"}}));  // repeats forever
   auto client = OciRegistryClient::New(http, {"reg.example", false, std::nullopt});
   auto ref = *ImageReference::Parse("reg.example/app:v1");
   auto loop = (*client)->GetBlob(ref, Digest::Sha256Of(std::string_view("x")), 100, absl::InfiniteFuture());
   EXPECT_EQ(loop.status().code(), absl::StatusCode::kUnavailable) << loop.status();
 
-  kbs::FakeHttpClient http2;
+  http::FakeHttpClient http2;
   http2.Answer(Response(200, {}, "tampered"));
   auto client2 = OciRegistryClient::New(http2, {"reg.example", false, std::nullopt});
   auto bad = (*client2)->GetBlob(ref, Digest::Sha256Of(std::string_view("original")), 100, absl::InfiniteFuture());
   EXPECT_EQ(bad.status().code(), absl::StatusCode::kDataLoss);
   // A manifest whose Docker-Content-Digest disagrees with its body.
-  kbs::FakeHttpClient http3;
+  http::FakeHttpClient http3;
   http3.Answer(Response(200, {{"docker-content-digest", Digest::Sha256Of(std::string_view("{}")).String()}},
                         R"({"schemaVersion":2})"));
   auto client3 = OciRegistryClient::New(http3, {"reg.example", false, std::nullopt});

@@ -14,6 +14,7 @@
 
 #include "absl/strings/escaping.h"
 #include "tests/image/registry_fixture.h"
+#include "tests/daemon_fixture.h"
 #include "tests/test_util.h"
 
 namespace cdh::testing {
@@ -58,7 +59,7 @@ class ImagePullE2eTest : public ::testing::Test {
     for (const auto& b : bundles_) umount2((b + "/rootfs").c_str(), MNT_DETACH);
     if (daemon_ && daemon_->Running()) {
       daemon_->Signal(SIGTERM);
-      daemon_->Wait(30);
+      daemon_->Wait(absl::Seconds(30));
     }
   }
 

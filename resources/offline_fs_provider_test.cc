@@ -4,7 +4,7 @@
 
 #include <filesystem>
 
-include "common/file_util.h"
+#include "common/file_util.h"
 #include "common/testing/temp_dir.h"
 #include "common/testing/status_matchers.h"
 

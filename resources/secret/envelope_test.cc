@@ -6,7 +6,7 @@
 
 #include "common/base64.h"
 #include "tests/spec_vectors.h"
-include "common/file_util.h"
+#include "common/file_util.h"
 #include "common/testing/temp_dir.h"
 #include "crypto/aes.h"
 #include "resources/fake_resource_provider.h"

@@ -7,7 +7,7 @@
 
 #include "common/base64.h"
 #include "tests/spec_vectors.h"
-include "common/file_util.h"
+#include "common/file_util.h"
 #include "common/testing/temp_dir.h"
 #include "resources/fake_resource_provider.h"
 #include "common/testing/status_matchers.h"

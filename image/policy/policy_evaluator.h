@@ -48,7 +48,7 @@
 #include "image/policy/key_resolver.h"
 #include "image/policy/lookaside_config.h"
 #include "image/policy/policy.h"
-#include "kbs-client/http_client.h"
+#include "http/http_client.h"
 
 namespace cdh::image {
 
@@ -60,7 +60,7 @@ struct PolicyEvaluatorOptions {
   std::string gnupg_parent_dir;
   // For `http://` / `https://` lookasides (containers/image reads them; image-rs only file://).
   // Not owned; must outlive the evaluator. Null: only `file://` lookasides are read.
-  kbs::HttpClient* lookaside_http = nullptr;
+  http::HttpClient* lookaside_http = nullptr;
 };
 
 class PolicyEvaluator : public ImageVerifier {

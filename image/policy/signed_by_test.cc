@@ -12,7 +12,7 @@
 #include "image/policy/gpg_keyring.h"
 #include "image/policy/policy_evaluator.h"
 #include "image/policy/testing/in_memory_registry.h"
-#include "kbs-client/curl_http_client.h"
+#include "http/curl_http_client.h"
 #include "resources/fake_resource_provider.h"
 #include "tests/test_util.h"
 
@@ -183,7 +183,7 @@ TEST_F(SignedByTest, HttpLookaside) {
   ASSERT_GT(port, 0);
   std::thread thread([&] { server.listen_after_bind(); });
   while (!server.is_running()) std::this_thread::yield();
-  auto http = kbs::CurlHttpClient::New({});
+  auto http = http::CurlHttpClient::New({});
   ASSERT_TRUE(http.ok());
   std::string policy = R"({"default":[{"type":"signedBy","keyType":"GPGKeys","keyPath":"kbs:///default/gpg/pub"}]})";
   PolicyEvaluatorOptions options;

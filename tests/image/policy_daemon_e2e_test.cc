@@ -14,7 +14,7 @@
 #include <fstream>
 
 #include "absl/time/clock.h"
-#include "kbs-client/curl_http_client.h"
+#include "http/curl_http_client.h"
 #include "kbs-dev/kbs_dev_server.h"
 #include "tests/image/registry_fixture.h"
 #include "tests/test_util.h"
@@ -142,7 +142,7 @@ class PolicyDaemonE2eTest : public ::testing::Test {
     ASSERT_EQ(r.exit_code, 0) << r.err;
   }
   static void Upload(const std::string& path, const std::string& bytes) {
-    auto http = kbs::CurlHttpClient::New({});
+    auto http = http::CurlHttpClient::New({});
     ASSERT_TRUE(http.ok());
     auto r = (*http)->Send({"POST", kbs_->url() + "/kbs/v0/resource/" + path,
                             {{"Content-Type", "application/octet-stream"}}, bytes},

@@ -16,7 +16,7 @@
 #include "image/ocicrypt/ocicrypt_layer_decryptor.h"
 #include "image/policy/policy_evaluator.h"
 #include "image/registry_config.h"
-#include "kbs-client/curl_http_client.h"
+#include "http/curl_http_client.h"
 #include "resources/fake_resource_provider.h"
 #include "tests/image/registry_fixture.h"
 #include "tests/test_util.h"
@@ -40,7 +40,7 @@ class PolicyPullTest : public ::testing::Test {
     auto reg = LocalRegistry::Start(tmp_.path() + "/reg", cdh::testing::RegistryAuth::kNone);
     ASSERT_TRUE(reg.ok()) << reg.status();
     registry_ = *std::move(reg);
-    http_ = *kbs::CurlHttpClient::New({});
+    http_ = *http::CurlHttpClient::New({});
     RegistryConfig config;
     config.registries.push_back(RegistryEntry{"", registry_->host(), true, false, {}});
     factory_ = std::make_unique<DefaultRegistryClientFactory>(*http_, config, nullptr);
@@ -117,7 +117,7 @@ class PolicyPullTest : public ::testing::Test {
 
   TempDir tmp_;
   std::unique_ptr<LocalRegistry> registry_;
-  std::unique_ptr<kbs::CurlHttpClient> http_;
+  std::unique_ptr<http::CurlHttpClient> http_;
   std::unique_ptr<DefaultRegistryClientFactory> factory_;
   ImageBuilder builder_{tmp_.path() + "/build"};
   std::string kek_;

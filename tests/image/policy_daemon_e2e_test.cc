@@ -17,6 +17,7 @@
 #include "http/curl_http_client.h"
 #include "kbs-dev/kbs_dev_server.h"
 #include "tests/image/registry_fixture.h"
+#include "tests/daemon_fixture.h"
 #include "tests/test_util.h"
 
 namespace cdh::testing {

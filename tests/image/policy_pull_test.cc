@@ -17,6 +17,7 @@
 #include "image/policy/policy_evaluator.h"
 #include "image/registry_config.h"
 #include "http/curl_http_client.h"
+#include "resources/kms/kbs_kms.h"
 #include "resources/fake_resource_provider.h"
 #include "tests/image/registry_fixture.h"
 #include "tests/test_util.h"
@@ -123,8 +124,15 @@ class PolicyPullTest : public ::testing::Test {
   std::string kek_;
   resources::FakeResourceProvider kbs_;
   ResourceKeyResolver resolver_{kbs_};
-  resources::KmsRegistry kms_;
-  resources::KeyUnwrapper unwrapper_{kbs_, kms_};
+  // The `kbs` KMS provider over the fake broker, as the daemon's composition root registers it.
+  resources::KmsRegistry kms_ = [this] {
+    resources::KmsRegistry registry;
+    registry.Register("kbs", [this](const nlohmann::json&) -> absl::StatusOr<std::unique_ptr<resources::KmsDecryptor>> {
+      return std::make_unique<resources::KbsKms>(kbs_);
+    });
+    return registry;
+  }();
+  resources::KeyUnwrapper unwrapper_{kms_};
   OcicryptLayerDecryptor decryptor_{unwrapper_};
   std::unique_ptr<PolicyEvaluator> evaluator_;
   std::unique_ptr<ImagePuller> puller_;

@@ -1,19 +1,19 @@
-#include <fstream>
 #include <filesystem>
+#include <fstream>
 
-#include "gtest/gtest.h"
+#include "absl/strings/escaping.h"
 #include "attestation/attester_factory.h"
 #include "attestation/sample_attester.h"
 #include "attestation/tee_names.h"
-#include "absl/strings/escaping.h"
-#include "tests/kbs_kat_vectors.h"
 #include "common/testing/status_matchers.h"
+#include "gtest/gtest.h"
+#include "tests/kbs_kat_vectors.h"
 
 namespace cdh::attestation {
 namespace {
 
-using ::cdh::testing::StatusIs;
 using ::cdh::testing::IsOk;
+using ::cdh::testing::StatusIs;
 
 // The sample attester is a stand-in for a TEE; these tests check its evidence shape only.
 TEST(SampleAttesterTest, EvidenceMatchesSpecVector) {
@@ -34,9 +34,9 @@ TEST(SampleAttesterTest, RejectsEmptyAndOversizeReportData) {
 class ChooseAttesterTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    root_ = std::filesystem::path(::testing::TempDir()) /
-            ("tee-root-" + std::to_string(::getpid()) + "-" +
-             ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    root_ =
+        std::filesystem::path(::testing::TempDir()) / ("tee-root-" + std::to_string(::getpid()) + "-" +
+                                                       ::testing::UnitTest::GetInstance()->current_test_info()->name());
     std::filesystem::remove_all(root_);
     std::filesystem::create_directories(root_ / "dev");
     RegisterBuiltinAttesters(registry_);

@@ -31,7 +31,8 @@ absl::StatusOr<nlohmann::json> AzVtpmAttester::GetEvidence(std::string_view repo
   absl::Status w = tpm_->NvWriteDefining(kHclReportDataNvIndex, report_data);
   if (!w.ok()) return Annotate(w, StrCat(name, ": writing report data to NV 0x01400002"));
   if (delay_ > absl::ZeroDuration()) {
-    if (ctx.Remaining() < delay_) return absl::DeadlineExceededError(StrCat(name, ": deadline too short for the HCL refresh"));
+    if (ctx.Remaining() < delay_)
+      return absl::DeadlineExceededError(StrCat(name, ": deadline too short for the HCL refresh"));
     std::this_thread::sleep_for(std::chrono::nanoseconds(absl::ToInt64Nanoseconds(delay_)));
   }
   absl::StatusOr<std::string> hcl = tpm_->NvRead(kHclReportNvIndex);

@@ -16,16 +16,16 @@
 #include "attestation/tpm/tpm_structures.h"
 #include "common/base64.h"
 #include "common/json.h"
+#include "common/testing/status_matchers.h"
 #include "crypto/hash.h"
 #include "crypto/rsa_pkcs1.h"
 #include "gtest/gtest.h"
-#include "common/testing/status_matchers.h"
 
 namespace cdh::attestation {
 namespace {
 
-using ::cdh::testing::StatusIs;
 using ::cdh::testing::IsOk;
+using ::cdh::testing::StatusIs;
 
 class AzVtpmTest : public ::testing::Test {
  protected:
@@ -58,8 +58,8 @@ class AzVtpmTest : public ::testing::Test {
 // The checks of the Trustee az-*-vtpm verifiers that need no vendor root (attesters.md §7).
 void ExpectVerifies(const nlohmann::json& ev, std::string_view report_data, HclReportType type) {
   ASSERT_EQ(ev.at("version"), 2);
-  auto hcl = Base64UrlDecode(std::string(ev.at("hcl_report").get<std::string>()).substr(
-      0, ev.at("hcl_report").get<std::string>().find('=')));
+  auto hcl = Base64UrlDecode(
+      std::string(ev.at("hcl_report").get<std::string>()).substr(0, ev.at("hcl_report").get<std::string>().find('=')));
   ASSERT_THAT(hcl, IsOk());
   auto parsed = ParseHclReport(*hcl);
   ASSERT_THAT(parsed, IsOk());
@@ -67,18 +67,18 @@ void ExpectVerifies(const nlohmann::json& ev, std::string_view report_data, HclR
   ASSERT_THAT(ak, IsOk());
   std::string msg = absl::HexStringToBytes(ev["tpm_quote"]["message"].get<std::string>());
   std::string sig = absl::HexStringToBytes(ev["tpm_quote"]["signature"].get<std::string>());
-  EXPECT_TRUE(crypto::VerifyRsaPkcs1Sha256(*ak, msg, sig).ok());                     // (1)
+  EXPECT_TRUE(crypto::VerifyRsaPkcs1Sha256(*ak, msg, sig).ok());  // (1)
   auto attest = ParseTpmQuoteAttest(msg);
   ASSERT_THAT(attest, IsOk());
-  EXPECT_EQ(attest->extra_data, report_data);                                          // (2) unpadded
+  EXPECT_EQ(attest->extra_data, report_data);  // (2) unpadded
   std::string concat;
   ASSERT_EQ(ev["tpm_quote"]["pcrs"].size(), 24u);
   for (const auto& p : ev["tpm_quote"]["pcrs"]) concat += absl::HexStringToBytes(p.get<std::string>());
-  EXPECT_EQ(crypto::Sha256(concat), attest->pcr_digest);                               // (3)
+  EXPECT_EQ(crypto::Sha256(concat), attest->pcr_digest);                                    // (3)
   EXPECT_EQ(parsed->hardware_report_data.substr(0, 32), crypto::Sha256(parsed->var_data));  // (4)
   auto var = ParseJson(parsed->var_data, "var data");
   std::string user = absl::HexStringToBytes((*var)["user-data"].get<std::string>());
-  EXPECT_EQ(user.substr(0, report_data.size()), report_data);                          // (5)
+  EXPECT_EQ(user.substr(0, report_data.size()), report_data);  // (5)
   if (type == HclReportType::kTdx) {
     std::string q = ev.at("td_quote").get<std::string>();
     auto quote = Base64UrlDecode(q.substr(0, q.find('=')));

@@ -1,7 +1,7 @@
 #include "attestation/cc_eventlog.h"
 
-#include "gtest/gtest.h"
 #include "common/testing/status_matchers.h"
+#include "gtest/gtest.h"
 
 namespace cdh::attestation {
 namespace {
@@ -22,9 +22,9 @@ TEST(CcEventlogTest, HeaderIsUpstreamBytes) {
   std::string h = CcEventlogHeader();
   ASSERT_EQ(h.size(), 69u);
   std::string expected(69, '\0');
-  expected[4] = 0x03;       // EV_NO_ACTION
-  expected[28] = 0x25;      // event size 37
-  expected[56] = 0x02;      // two algorithms
+  expected[4] = 0x03;                                                           // EV_NO_ACTION
+  expected[28] = 0x25;                                                          // event size 37
+  expected[56] = 0x02;                                                          // two algorithms
   const char algs[9] = {0x0c, 0x00, 0x30, 0x00, 0x12, 0x00, 0x20, 0x00, 0x00};  // sha384/48, sm3/32, vendor 0
   expected.replace(60, 9, std::string(algs, 9));
   EXPECT_EQ(h, expected);
@@ -44,7 +44,7 @@ TEST(CcEventlogTest, TrimsAtEndMarker) {
 TEST(CcEventlogTest, MalformedTables) {
   std::string good = CcEventlogHeader() + AgileEvent(1, "abc");
   EXPECT_THAT(TrimCcel(""), StatusIs(absl::StatusCode::kInvalidArgument));
-  EXPECT_THAT(TrimCcel(good), StatusIs(absl::StatusCode::kInvalidArgument));                       // no end marker
+  EXPECT_THAT(TrimCcel(good), StatusIs(absl::StatusCode::kInvalidArgument));  // no end marker
   std::string truncated_digest = CcEventlogHeader() + U32(1) + U32(1) + U32(1) + U16(0x0c) + std::string(20, 'd');
   EXPECT_THAT(TrimCcel(truncated_digest), StatusIs(absl::StatusCode::kInvalidArgument));
   std::string unknown_alg = CcEventlogHeader() + U32(1) + U32(1) + U32(1) + U16(0x99) + std::string(8, '\xff');

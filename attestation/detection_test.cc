@@ -11,15 +11,15 @@
 #include "attestation/tpm/esys_tpm.h"
 #include "attestation/tpm/swtpm_rig.h"
 #include "common/base64.h"
-#include "gtest/gtest.h"
-#include "common/testing/temp_dir.h"
 #include "common/testing/status_matchers.h"
+#include "common/testing/temp_dir.h"
+#include "gtest/gtest.h"
 
 namespace cdh::attestation {
 namespace {
 
-using ::cdh::testing::StatusIs;
 using ::cdh::testing::IsOk;
+using ::cdh::testing::StatusIs;
 
 using absl::StatusCode;
 
@@ -125,7 +125,8 @@ TEST_F(DetectionTest, ConfiguredTeeOverridesDetection) {
   platform_.tsm = nullptr;
   auto snp = Choose("snp");  // configured but absent: the factory says what is missing
   ASSERT_FALSE(snp.ok());
-  EXPECT_THAT(std::string(snp.status().message()), ::testing::HasSubstr(platform_.paths.sev_guest_device)) << snp.status();
+  EXPECT_THAT(std::string(snp.status().message()), ::testing::HasSubstr(platform_.paths.sev_guest_device))
+      << snp.status();
 }
 
 TEST_F(DetectionTest, TpmAndAzureVtpmOnSwtpm) {

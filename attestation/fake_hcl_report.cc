@@ -17,8 +17,11 @@ std::string BuildFakeHclReport(HclReportType type, std::string hardware_report, 
   std::string hex = crypto::HexEncode(padded);
   for (char& c : hex) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
   nlohmann::json var = {
-      {"keys", nlohmann::json::array({{{"kid", "HCLAkPub"}, {"key_ops", {"sign"}}, {"kty", "RSA"},
-                                       {"e", Base64UrlEncode(ak_e)}, {"n", Base64UrlEncode(ak_n)}}})},
+      {"keys", nlohmann::json::array({{{"kid", "HCLAkPub"},
+                                       {"key_ops", {"sign"}},
+                                       {"kty", "RSA"},
+                                       {"e", Base64UrlEncode(ak_e)},
+                                       {"n", Base64UrlEncode(ak_n)}}})},
       {"vm-configuration", {{"secure-boot", true}, {"tpm-enabled", true}, {"vmUniqueId", "CDH-TEST-VM"}}},
       {"user-data", hex}};
   std::string var_data = var.dump();

@@ -41,8 +41,8 @@ class FakeParavisorTpm : public Tpm {
   absl::Status Refresh(std::string_view user_data) {
     absl::StatusOr<TpmRsaPublic> ak = tpm_->ReadRsaPublic(kAzureVtpmAkHandle);
     if (!ak.ok()) return ak.status();
-    return tpm_->NvWriteDefining(
-        kHclReportNvIndex, BuildFakeHclReport(type_, hardware_report_, ak->modulus, ak->exponent, user_data));
+    return tpm_->NvWriteDefining(kHclReportNvIndex,
+                                 BuildFakeHclReport(type_, hardware_report_, ak->modulus, ak->exponent, user_data));
   }
   std::shared_ptr<Tpm> tpm_;
   HclReportType type_;

@@ -38,7 +38,8 @@ absl::Status FakeTsmFs::MakeEntry(std::string_view entry) {
 absl::Status FakeTsmFs::RemoveEntry(std::string_view entry) {
   absl::MutexLock lock(&mu_);
   auto it = entries_.find(entry);
-  if (it == entries_.end()) return absl::NotFoundError(StrCat("rmdir ", PathOf(entry, ""), ": No such file or directory"));
+  if (it == entries_.end())
+    return absl::NotFoundError(StrCat("rmdir ", PathOf(entry, ""), ": No such file or directory"));
   entries_.erase(it);
   return absl::OkStatus();
 }
@@ -58,7 +59,8 @@ absl::Status FakeTsmFs::WriteLocked(Entry& e, std::string_view entry, std::strin
 absl::Status FakeTsmFs::WriteAttribute(std::string_view entry, std::string_view attribute, std::string_view bytes) {
   absl::MutexLock lock(&mu_);
   auto it = entries_.find(entry);
-  if (it == entries_.end()) return absl::NotFoundError(StrCat("open ", PathOf(entry, attribute), ": No such file or directory"));
+  if (it == entries_.end())
+    return absl::NotFoundError(StrCat("open ", PathOf(entry, attribute), ": No such file or directory"));
   if (attribute != "inblob") {
     return absl::UnavailableError(StrCat("open ", PathOf(entry, attribute), ": Permission denied"));
   }
@@ -126,15 +128,39 @@ absl::StatusOr<std::string> FakeTsmFs::ReadAttribute(std::string_view entry, std
   return blob;
 }
 
-void FakeTsmFs::SetRootMissing(bool v) { absl::MutexLock l(&mu_); root_missing_ = v; }
-void FakeTsmFs::SetNoProvider(bool v) { absl::MutexLock l(&mu_); no_provider_ = v; }
-void FakeTsmFs::SetOutblobEio(bool v) { absl::MutexLock l(&mu_); outblob_eio_ = v; }
-void FakeTsmFs::SetAnnouncedOutblobSize(uint64_t b) { absl::MutexLock l(&mu_); announced_size_ = b; }
-void FakeTsmFs::SetOutblobHangs(bool v) { absl::MutexLock l(&mu_); hang_ = v; }
+void FakeTsmFs::SetRootMissing(bool v) {
+  absl::MutexLock l(&mu_);
+  root_missing_ = v;
+}
+void FakeTsmFs::SetNoProvider(bool v) {
+  absl::MutexLock l(&mu_);
+  no_provider_ = v;
+}
+void FakeTsmFs::SetOutblobEio(bool v) {
+  absl::MutexLock l(&mu_);
+  outblob_eio_ = v;
+}
+void FakeTsmFs::SetAnnouncedOutblobSize(uint64_t b) {
+  absl::MutexLock l(&mu_);
+  announced_size_ = b;
+}
+void FakeTsmFs::SetOutblobHangs(bool v) {
+  absl::MutexLock l(&mu_);
+  hang_ = v;
+}
 void FakeTsmFs::ReleaseHangs() { SetOutblobHangs(false); }
-void FakeTsmFs::SetForeignWrites(int n) { absl::MutexLock l(&mu_); foreign_writes_ = n; }
-size_t FakeTsmFs::EntryCount() { absl::MutexLock l(&mu_); return entries_.size(); }
-int FakeTsmFs::entries_created() { absl::MutexLock l(&mu_); return created_; }
+void FakeTsmFs::SetForeignWrites(int n) {
+  absl::MutexLock l(&mu_);
+  foreign_writes_ = n;
+}
+size_t FakeTsmFs::EntryCount() {
+  absl::MutexLock l(&mu_);
+  return entries_.size();
+}
+int FakeTsmFs::entries_created() {
+  absl::MutexLock l(&mu_);
+  return created_;
+}
 
 bool FakeTsmFs::WaitForNoEntries(absl::Duration timeout) {
   absl::MutexLock lock(&mu_);

@@ -49,7 +49,7 @@ class FakeTsmFs : public TsmFs {
   void SetAnnouncedOutblobSize(uint64_t bytes);  // 0 = the real size
   void SetOutblobHangs(bool v);                  // outblob reads block until ReleaseHangs()
   void ReleaseHangs();
-  void SetForeignWrites(int entries);            // the next `entries` entries get a foreign write
+  void SetForeignWrites(int entries);  // the next `entries` entries get a foreign write
 
   size_t EntryCount();
   int entries_created();
@@ -64,8 +64,7 @@ class FakeTsmFs : public TsmFs {
     std::optional<std::string> outblob;  // cached until the next write
     bool foreign_write_pending = false;
   };
-  absl::Status WriteLocked(Entry& e, std::string_view entry, std::string_view bytes)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::Status WriteLocked(Entry& e, std::string_view entry, std::string_view bytes) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   const std::string provider_;
   const BlobFn outblob_fn_;

@@ -35,7 +35,8 @@ absl::StatusOr<HclReport> ParseHclReport(std::string_view bytes) {
   } else {
     return bad(StrCat("unknown report type ", type));
   }
-  CDH_ASSIGN_OR_RETURN(ByteReader report_data, ByteReader(out.hardware_report, "HCL hardware report").Slice(report_data_at, 64));
+  CDH_ASSIGN_OR_RETURN(ByteReader report_data,
+                       ByteReader(out.hardware_report, "HCL hardware report").Slice(report_data_at, 64));
   out.hardware_report_data = std::string(report_data.Rest());
   if (hash_type != 1) return bad(StrCat("report data hash type ", hash_type, " is not SHA-256 (1)"));
   absl::StatusOr<std::string_view> var_data = r.Bytes(var_size);

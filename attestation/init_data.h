@@ -25,9 +25,9 @@ inline constexpr char kDefaultInitDataPath[] = "/run/confidential-containers/ini
 inline constexpr size_t kMaxInitDataSize = 1 << 20;
 
 struct InitData {
-  std::string toml;                 // exact bytes
+  std::string toml;  // exact bytes
   crypto::HashAlgorithm algorithm = crypto::HashAlgorithm::kSha384;
-  std::string digest;               // raw H_algorithm(toml)
+  std::string digest;  // raw H_algorithm(toml)
 
   // The RCAR Attestation `init-data` member: {"format": "toml", "body": <toml>}.
   nlohmann::json RcarValue() const { return {{"format", "toml"}, {"body", toml}}; }

@@ -3,6 +3,8 @@
 // (PCR 8, real swtpm).
 #include "attestation/init_data.h"
 
+#include <cstring>
+
 #include "attestation/fake_tdx_measurements.h"
 #include "attestation/fake_tee_reports.h"
 #include "attestation/fake_tsm_fs.h"
@@ -12,17 +14,15 @@
 #include "attestation/tpm/esys_tpm.h"
 #include "attestation/tpm/swtpm_rig.h"
 #include "attestation/tpm_attester.h"
-#include <cstring>
-
-#include "gtest/gtest.h"
-#include "common/testing/temp_dir.h"
 #include "common/testing/status_matchers.h"
+#include "common/testing/temp_dir.h"
+#include "gtest/gtest.h"
 
 namespace cdh::attestation {
 namespace {
 
-using ::cdh::testing::StatusIs;
 using ::cdh::testing::IsOk;
+using ::cdh::testing::StatusIs;
 
 using absl::StatusCode;
 
@@ -32,9 +32,9 @@ std::string Toml(std::string_view alg) {
 }
 
 TEST(InitDataTest, ParseDigestAndRcarValue) {
-  for (auto [name, alg] : {std::pair{"sha256", crypto::HashAlgorithm::kSha256},
-                           std::pair{"sha384", crypto::HashAlgorithm::kSha384},
-                           std::pair{"sha512", crypto::HashAlgorithm::kSha512}}) {
+  for (auto [name, alg] :
+       {std::pair{"sha256", crypto::HashAlgorithm::kSha256}, std::pair{"sha384", crypto::HashAlgorithm::kSha384},
+        std::pair{"sha512", crypto::HashAlgorithm::kSha512}}) {
     auto d = ParseInitData(Toml(name));
     ASSERT_THAT(d, IsOk());
     EXPECT_EQ(d->algorithm, alg);
@@ -75,9 +75,8 @@ TEST(InitDataBindingTest, SampleHasNoBinding) {
 TEST(InitDataBindingTest, TdxMrConfigId) {
   InitData d384 = *ParseInitData(Toml("sha384"));
   InitData d256 = *ParseInitData(Toml("sha256"));
-  auto tsm = std::make_shared<FakeTsmFs>("tdx_guest", [](std::string_view) -> absl::StatusOr<std::string> {
-    return std::string("q");
-  });
+  auto tsm = std::make_shared<FakeTsmFs>(
+      "tdx_guest", [](std::string_view) -> absl::StatusOr<std::string> { return std::string("q"); });
   bool bound = false;
   TdxAttester ok384(tsm, {}, std::make_shared<FakeTdxMeasurements>(d384.digest));
   EXPECT_TRUE(BindInitData(ok384, d384, CallContext{}, &bound).ok());
@@ -114,7 +113,8 @@ TEST(InitDataBindingTest, TdxMrConfigIdThroughTdReportIoctl) {
   EXPECT_TRUE(BindInitData(attester, d384, CallContext{}, &bound).ok());
   EXPECT_FALSE(attester.RuntimeMeasurementDigestSize().has_value());
   EXPECT_THAT(attester.ExtendRuntimeMeasurement(17, std::string(48, 'x')), StatusIs(StatusCode::kUnimplemented));
-  EXPECT_THAT(BindInitData(attester, *ParseInitData(Toml("sha512")), CallContext{}, &bound), StatusIs(StatusCode::kPermissionDenied));
+  EXPECT_THAT(BindInitData(attester, *ParseInitData(Toml("sha512")), CallContext{}, &bound),
+              StatusIs(StatusCode::kPermissionDenied));
   TdxGuestDeviceMeasurements missing("/nonexistent/dev/tdx_guest");
   EXPECT_THAT(missing.ReadMrConfigId(), StatusIs(StatusCode::kUnavailable));
 }
@@ -130,7 +130,8 @@ TEST(InitDataBindingTest, SnpHostData) {
   bool bound = false;
   EXPECT_TRUE(BindInitData(attester, d384, CallContext{}, &bound).ok());
   EXPECT_TRUE(bound);
-  EXPECT_THAT(BindInitData(attester, *ParseInitData(Toml("sha256")), CallContext{}, &bound), StatusIs(StatusCode::kPermissionDenied));
+  EXPECT_THAT(BindInitData(attester, *ParseInitData(Toml("sha256")), CallContext{}, &bound),
+              StatusIs(StatusCode::kPermissionDenied));
 }
 
 // TPM: PCR 8 on a real swtpm; idempotent across restarts, refuses a second, different binding.

@@ -8,8 +8,8 @@
 #include "attestation/runtime_measurement.h"
 #include "attestation/snp_report.h"
 #include "attestation/tpm/tpm_structures.h"
-#include "gtest/gtest.h"
 #include "common/testing/status_matchers.h"
+#include "gtest/gtest.h"
 
 namespace cdh::attestation {
 namespace {
@@ -24,12 +24,12 @@ std::string U32(uint32_t v) { return U16(v >> 16) + U16(v & 0xffff); }
 // A well-formed quote TPMS_ATTEST built by hand (big-endian).
 std::string Attest() {
   std::string a = U32(kTpmGeneratedValue) + U16(kTpmStAttestQuote);
-  a += U16(4) + "name";                        // qualifiedSigner
-  a += U16(32) + std::string(32, 'n');         // extraData
+  a += U16(4) + "name";                                                  // qualifiedSigner
+  a += U16(32) + std::string(32, 'n');                                   // extraData
   a += std::string(8, '\0') + U32(1) + U32(2) + std::string(1, '\x01');  // clockInfo
-  a += std::string(8, '\x07');                 // firmwareVersion
+  a += std::string(8, '\x07');                                           // firmwareVersion
   a += U32(1) + U16(kTpmAlgSha256) + std::string(1, '\x03') + std::string("\xff\xff\xff", 3);
-  a += U16(32) + std::string(32, 'd');         // pcrDigest
+  a += U16(32) + std::string(32, 'd');  // pcrDigest
   return a;
 }
 
@@ -45,11 +45,13 @@ TEST(TpmStructuresTest, WellFormedQuote) {
 
 TEST(TpmStructuresTest, EveryTruncationAndTrailingByteRejected) {
   std::string a = Attest();
-  for (size_t n = 0; n < a.size(); ++n) EXPECT_THAT(ParseTpmQuoteAttest(a.substr(0, n)), StatusIs(absl::StatusCode::kInvalidArgument)) << n;
+  for (size_t n = 0; n < a.size(); ++n)
+    EXPECT_THAT(ParseTpmQuoteAttest(a.substr(0, n)), StatusIs(absl::StatusCode::kInvalidArgument)) << n;
   EXPECT_THAT(ParseTpmQuoteAttest(a + "x"), StatusIs(absl::StatusCode::kInvalidArgument));
   std::string sig = U16(kTpmAlgRsassa) + U16(kTpmAlgSha256) + U16(256) + std::string(256, 's');
   ASSERT_THAT(ParseTpmRsassaSha256Signature(sig), IsOk());
-  for (size_t n = 0; n < sig.size(); ++n) EXPECT_THAT(ParseTpmRsassaSha256Signature(sig.substr(0, n)), StatusIs(absl::StatusCode::kInvalidArgument)) << n;
+  for (size_t n = 0; n < sig.size(); ++n)
+    EXPECT_THAT(ParseTpmRsassaSha256Signature(sig.substr(0, n)), StatusIs(absl::StatusCode::kInvalidArgument)) << n;
   std::string ecdsa = sig;
   ecdsa[1] = 0x18;
   EXPECT_THAT(ParseTpmRsassaSha256Signature(ecdsa), StatusIs(absl::StatusCode::kInvalidArgument));
@@ -69,14 +71,15 @@ TEST(TpmStructuresTest, BitFlipsNeverCrash) {
 TEST(ParsersTest, SnpHclCcelAaelSurviveTruncationAndFlips) {
   std::string snp = FakeSnpReport(std::string(64, 'r'), std::string(32, 'h'), 5);
   std::string table = FakeSnpCertTable({{"63da758d-e664-4564-adc5-f4b93be8accd", "VCEK"}});
-  std::string hcl = BuildFakeHclReport(HclReportType::kSnp, snp, std::string(256, '\x80'), std::string("\x01\x00\x01", 3),
-                                       "user");
+  std::string hcl =
+      BuildFakeHclReport(HclReportType::kSnp, snp, std::string(256, '\x80'), std::string("\x01\x00\x01", 3), "user");
   std::string ccel = CcEventlogHeader() + std::string(8, '\xff');
   std::string aael = AaelEntry(crypto::HashAlgorithm::kSha256, 23, "d o c");
   for (size_t n = 0; n < hcl.size(); n += 7) (void)ParseHclReport(hcl.substr(0, n));
   for (size_t n = 0; n < table.size(); ++n) (void)SnpCertTableToJson(table.substr(0, n));
   for (size_t n = 0; n < ccel.size(); ++n) (void)TrimCcel(ccel.substr(0, n));
-  for (size_t n = 0; n < aael.size(); ++n) EXPECT_FALSE(ReplayAael(crypto::HashAlgorithm::kSha256, aael.substr(0, n)).ok() && n > 0);
+  for (size_t n = 0; n < aael.size(); ++n)
+    EXPECT_FALSE(ReplayAael(crypto::HashAlgorithm::kSha256, aael.substr(0, n)).ok() && n > 0);
   for (size_t i = 0; i < table.size() * 8; ++i) {
     std::string f = table;
     f[i / 8] ^= static_cast<char>(1 << (i % 8));

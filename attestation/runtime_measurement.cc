@@ -26,9 +26,12 @@ constexpr size_t kMaxLog = 64 << 20;
 
 uint16_t AlgId(crypto::HashAlgorithm alg) {
   switch (alg) {
-    case crypto::HashAlgorithm::kSha256: return 0x0b;
-    case crypto::HashAlgorithm::kSha384: return 0x0c;
-    case crypto::HashAlgorithm::kSha512: return 0x0d;
+    case crypto::HashAlgorithm::kSha256:
+      return 0x0b;
+    case crypto::HashAlgorithm::kSha384:
+      return 0x0c;
+    case crypto::HashAlgorithm::kSha512:
+      return 0x0d;
   }
   return 0;
 }
@@ -96,10 +99,11 @@ class LockedLog {
 namespace {
 
 absl::Status CheckField(std::string_view name, std::string_view v, bool allow_space) {
-  if (v.find('\n') != std::string_view::npos || (!allow_space && (v.empty() || v.find(' ') != std::string_view::npos))) {
-    return absl::InvalidArgumentError(StrCat("runtime measurement: `", name, "` ",
-                                             allow_space ? "must not contain a newline"
-                                                         : "must be non-empty without spaces or newlines"));
+  if (v.find('\n') != std::string_view::npos ||
+      (!allow_space && (v.empty() || v.find(' ') != std::string_view::npos))) {
+    return absl::InvalidArgumentError(
+        StrCat("runtime measurement: `", name, "` ",
+               allow_space ? "must not contain a newline" : "must be non-empty without spaces or newlines"));
   }
   return absl::OkStatus();
 }
@@ -147,7 +151,7 @@ absl::StatusOr<std::map<uint32_t, std::string>> ReplayAael(crypto::HashAlgorithm
 }
 
 absl::StatusOr<std::unique_ptr<RuntimeMeasurer>> RuntimeMeasurer::OpenForTest(Attester& attester, Options options,
-                                                                               CrashHook crash_hook) {
+                                                                              CrashHook crash_hook) {
   std::string_view hash = attester.RuntimeMeasurementHash();
   std::optional<int> size = attester.RuntimeMeasurementDigestSize();
   if (!size.has_value() || hash.empty()) {
@@ -191,9 +195,8 @@ absl::Status RuntimeMeasurer::Recover(LockedLog& log) {
   } else if (now == *before) {
     CDH_RETURN_IF_ERROR(log.Truncate(offset));  // not extended: drop a partial entry, if any
   } else {
-    return absl::FailedPreconditionError(
-        StrCat("runtime measurement register for PCR ", pcr, " moved outside this log (", options_.wal_path,
-               " left in place)"));
+    return absl::FailedPreconditionError(StrCat("runtime measurement register for PCR ", pcr,
+                                                " moved outside this log (", options_.wal_path, " left in place)"));
   }
   if (::unlink(options_.wal_path.c_str()) != 0 && errno != ENOENT) {
     return absl::UnavailableError(StrCat("unlink ", options_.wal_path, ": ", ::strerror(errno)));

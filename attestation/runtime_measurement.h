@@ -44,7 +44,7 @@ class RuntimeMeasurer {
  public:
   struct Options {
     std::string log_path = kDefaultRuntimeLogPath;
-    std::string wal_path;      // "" = log_path + ".wal"
+    std::string wal_path;       // "" = log_path + ".wal"
     uint64_t default_pcr = 17;  // upstream init_pcr; TPMs cannot extend 17-22 at locality 0: use 23
   };
   // UNIMPLEMENTED when `attester` has no runtime measurement; FAILED_PRECONDITION when a leftover
@@ -58,7 +58,7 @@ class RuntimeMeasurer {
   enum class Step { kWalWritten, kExtended, kLogAppended };
   using CrashHook = std::function<bool(Step)>;
   static absl::StatusOr<std::unique_ptr<RuntimeMeasurer>> OpenForTest(Attester& attester, Options options,
-                                                                       CrashHook crash_hook);
+                                                                      CrashHook crash_hook);
   RuntimeMeasurer(const RuntimeMeasurer&) = delete;
   RuntimeMeasurer& operator=(const RuntimeMeasurer&) = delete;
 

@@ -16,15 +16,15 @@
 #include "attestation/tpm/esys_tpm.h"
 #include "attestation/tpm/swtpm_rig.h"
 #include "attestation/tpm_attester.h"
-#include "gtest/gtest.h"
-#include "common/testing/temp_dir.h"
 #include "common/testing/status_matchers.h"
+#include "common/testing/temp_dir.h"
+#include "gtest/gtest.h"
 
 namespace cdh::attestation {
 namespace {
 
-using ::cdh::testing::StatusIs;
 using ::cdh::testing::IsOk;
+using ::cdh::testing::StatusIs;
 
 using absl::StatusCode;
 using crypto::HashAlgorithm;
@@ -35,9 +35,10 @@ TEST(AaelTest, EventDigestVectors) {
             "46df8dacf00a07d34a83cdf56d7978697790787cf2ba1432ef7c38f22cd96351");
   EXPECT_EQ(crypto::HexEncode(AaelEventDigest(HashAlgorithm::kSha384, "domain operation content")),
             "dad5f0e226318ffa9839b75a472c6aa7fdb5834949d0a0a22990cf04d5692440fb00f3aa0609db7e49cd8d793f670d02");
-  EXPECT_EQ(crypto::HexEncode(AaelEventDigest(HashAlgorithm::kSha512, "domain operation content")),
-            "b708d222ca8bd44dfe6ba0c4ca2cbb72379276fba8091025217064be45a813e5d6124ccf073219edb617d1faf007d55061465bdf34b7437"
-            "dbdc9a7405bd4e9c0");
+  EXPECT_EQ(
+      crypto::HexEncode(AaelEventDigest(HashAlgorithm::kSha512, "domain operation content")),
+      "b708d222ca8bd44dfe6ba0c4ca2cbb72379276fba8091025217064be45a813e5d6124ccf073219edb617d1faf007d55061465bdf34b7437"
+      "dbdc9a7405bd4e9c0");
 }
 
 TEST(AaelTest, EntryLayoutAndReplay) {
@@ -74,8 +75,8 @@ TEST_F(TdxRuntimeTest, MeasuresIntoMappedRtmrsAndChecksInput) {
   auto m = RuntimeMeasurer::Open(attester_, Opts());
   ASSERT_THAT(m, IsOk());
   ASSERT_TRUE((*m)->Measure("github.com/confidential-containers", "PullImage", R"({"image":"a", "digest":"b"})").ok());
-  ASSERT_TRUE((*m)->Measure("d", "o", "c", 8).ok());   // PCR 8 → MR 3 → RTMR2
-  ASSERT_TRUE((*m)->Measure("d", "o", "c", 1).ok());   // PCR 1 → MR 1 → RTMR0
+  ASSERT_TRUE((*m)->Measure("d", "o", "c", 8).ok());  // PCR 8 → MR 3 → RTMR2
+  ASSERT_TRUE((*m)->Measure("d", "o", "c", 1).ok());  // PCR 1 → MR 1 → RTMR0
   ExpectLogReplaysToRtmrs();
   EXPECT_NE(*regs_->ReadRtmr(3), std::string(48, '\0'));  // default PCR 17 → RTMR3
   EXPECT_THAT((*m)->Measure("d", "o", "c", 24), StatusIs(StatusCode::kInvalidArgument));
@@ -95,8 +96,8 @@ TEST_F(TdxRuntimeTest, UnsupportedWithoutSysfs) {
 
 // Crash after each step, restart, measure again: no double extension, log replays.
 TEST_F(TdxRuntimeTest, CrashAtEveryStepRecovers) {
-  for (auto step : {RuntimeMeasurer::Step::kWalWritten, RuntimeMeasurer::Step::kExtended,
-                    RuntimeMeasurer::Step::kLogAppended}) {
+  for (auto step :
+       {RuntimeMeasurer::Step::kWalWritten, RuntimeMeasurer::Step::kExtended, RuntimeMeasurer::Step::kLogAppended}) {
     {
       auto m = RuntimeMeasurer::OpenForTest(attester_, Opts(), [step](RuntimeMeasurer::Step s) { return s == step; });
       ASSERT_THAT(m, IsOk());
@@ -120,9 +121,8 @@ TEST_F(TdxRuntimeTest, CrashAtEveryStepRecovers) {
 
 TEST_F(TdxRuntimeTest, RegisterMovedElsewhereIsFailedPrecondition) {
   {
-    auto m = RuntimeMeasurer::OpenForTest(attester_, Opts(), [](RuntimeMeasurer::Step s) {
-      return s == RuntimeMeasurer::Step::kWalWritten;
-    });
+    auto m = RuntimeMeasurer::OpenForTest(
+        attester_, Opts(), [](RuntimeMeasurer::Step s) { return s == RuntimeMeasurer::Step::kWalWritten; });
     ASSERT_THAT(m, IsOk());
     (void)(*m)->Measure("d", "o", "c");
   }
@@ -145,12 +145,15 @@ TEST(TpmRuntimeTest, KilledMidStreamThenRestartedReplays) {
     auto m = RuntimeMeasurer::Open(attester, opts);
     if (!m.ok()) ::_exit(3);
     for (int i = 0;; ++i) {
-      if (!(*m)->Measure("github.com/confidential-containers", "PullImage", "{\"image\":\"i" + std::to_string(i) + "\"}").ok()) {
+      if (!(*m)->Measure("github.com/confidential-containers", "PullImage",
+                         "{\"image\":\"i" + std::to_string(i) + "\"}")
+               .ok()) {
         ::_exit(4);
       }
     }
   }
-  size_t one = AaelEntry(HashAlgorithm::kSha256, 23, "github.com/confidential-containers PullImage {\"image\":\"i0\"}").size();
+  size_t one =
+      AaelEntry(HashAlgorithm::kSha256, 23, "github.com/confidential-containers PullImage {\"image\":\"i0\"}").size();
   absl::Time deadline = absl::Now() + absl::Seconds(30);
   while (testing::ReadFile(opts.log_path).size() < 5 * one && absl::Now() < deadline) {
     int st;

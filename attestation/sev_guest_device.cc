@@ -33,7 +33,8 @@ absl::StatusOr<std::string> ParseSnpReportResp(const SnpReportRespRaw& resp) {
   CDH_ASSIGN_OR_RETURN(uint32_t size, r.U32Le());
   if (status != 0) return absl::UnavailableError(StrCat("SNP firmware returned status ", status));
   if (size != kSnpReportSize) {
-    return absl::InvalidArgumentError(StrCat("SNP report response announces ", size, " bytes, expected ", kSnpReportSize));
+    return absl::InvalidArgumentError(
+        StrCat("SNP report response announces ", size, " bytes, expected ", kSnpReportSize));
   }
   CDH_RETURN_IF_ERROR(r.Skip(24));
   CDH_ASSIGN_OR_RETURN(std::string_view report, r.Bytes(kSnpReportSize));
@@ -41,7 +42,8 @@ absl::StatusOr<std::string> ParseSnpReportResp(const SnpReportRespRaw& resp) {
 }
 
 LinuxSevGuestDevice::LinuxSevGuestDevice(std::string path, IoctlFn ioctl_fn) : path_(std::move(path)) {
-  ioctl_ = ioctl_fn ? std::move(ioctl_fn) : IoctlFn([](int fd, unsigned long req, void* arg) { return ::ioctl(fd, req, arg); });
+  ioctl_ = ioctl_fn ? std::move(ioctl_fn)
+                    : IoctlFn([](int fd, unsigned long req, void* arg) { return ::ioctl(fd, req, arg); });
 }
 
 absl::StatusOr<SnpExtReport> LinuxSevGuestDevice::GetExtReport(std::string_view report_data, uint32_t vmpl) {
@@ -82,8 +84,8 @@ absl::StatusOr<SnpExtReport> LinuxSevGuestDevice::GetExtReport(std::string_view 
       continue;
     }
     if (rc != 0) {
-      return absl::UnavailableError(StrCat("SNP_GET_EXT_REPORT on ", path_, " failed: ", ::strerror(err),
-                                           " (fw_error ", fw_error, ", vmm_error ", vmm_error, ")"));
+      return absl::UnavailableError(StrCat("SNP_GET_EXT_REPORT on ", path_, " failed: ", ::strerror(err), " (fw_error ",
+                                           fw_error, ", vmm_error ", vmm_error, ")"));
     }
     absl::StatusOr<std::string> report = ParseSnpReportResp(resp);
     if (!report.ok()) return report.status();

@@ -20,8 +20,8 @@
 namespace cdh::attestation {
 
 struct SnpExtReport {
-  std::string report;                  // 1184-byte ATTESTATION_REPORT
-  std::optional<std::string> certs;    // GHCB certificate table, when the host provides one
+  std::string report;                // 1184-byte ATTESTATION_REPORT
+  std::optional<std::string> certs;  // GHCB certificate table, when the host provides one
 };
 
 class SevGuestDevice {

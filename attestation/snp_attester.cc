@@ -31,7 +31,8 @@ absl::StatusOr<SnpAttester::RawReport> SnpAttester::FetchReport(const std::strin
 absl::Status SnpAttester::BindInitData(std::string_view digest, const CallContext& ctx) {
   CDH_ASSIGN_OR_RETURN(RawReport raw, FetchReport(std::string(kReportDataSize, '\0'), ctx));
   if (raw.report.size() != kSnpReportSize) {
-    return absl::InvalidArgumentError(StrCat("snp: report is ", raw.report.size(), " bytes, expected ", kSnpReportSize));
+    return absl::InvalidArgumentError(
+        StrCat("snp: report is ", raw.report.size(), " bytes, expected ", kSnpReportSize));
   }
   std::string expected(digest.substr(0, kSnpHostDataSize));
   expected.resize(kSnpHostDataSize, '\0');

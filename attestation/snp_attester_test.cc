@@ -7,15 +7,15 @@
 #include "attestation/fake_tee_reports.h"
 #include "attestation/fake_tsm_fs.h"
 #include "attestation/snp_report.h"
-#include "gtest/gtest.h"
-#include "common/testing/temp_dir.h"
 #include "common/testing/status_matchers.h"
+#include "common/testing/temp_dir.h"
+#include "gtest/gtest.h"
 
 namespace cdh::attestation {
 namespace {
 
-using ::cdh::testing::StatusIs;
 using ::cdh::testing::IsOk;
+using ::cdh::testing::StatusIs;
 
 const std::string kHostData(32, '\x77');
 constexpr char kVcekGuid[] = "63da758d-e664-4564-adc5-f4b93be8accd";
@@ -32,11 +32,35 @@ TEST(SnpReportTest, FieldByFieldV3) {
   std::string rd(64, '\x01');
   auto j = SnpReportToJson(FakeSnpReport(rd, kHostData, 3));
   ASSERT_THAT(j, IsOk());
-  const std::vector<std::string> keys = {
-      "version", "guest_svn", "policy", "family_id", "image_id", "vmpl", "sig_algo", "current_tcb", "plat_info",
-      "key_info", "report_data", "measurement", "host_data", "id_key_digest", "author_key_digest", "report_id",
-      "report_id_ma", "reported_tcb", "cpuid_fam_id", "cpuid_mod_id", "cpuid_step", "chip_id", "committed_tcb",
-      "current", "committed", "launch_tcb", "launch_mit_vector", "current_mit_vector", "signature"};
+  const std::vector<std::string> keys = {"version",
+                                         "guest_svn",
+                                         "policy",
+                                         "family_id",
+                                         "image_id",
+                                         "vmpl",
+                                         "sig_algo",
+                                         "current_tcb",
+                                         "plat_info",
+                                         "key_info",
+                                         "report_data",
+                                         "measurement",
+                                         "host_data",
+                                         "id_key_digest",
+                                         "author_key_digest",
+                                         "report_id",
+                                         "report_id_ma",
+                                         "reported_tcb",
+                                         "cpuid_fam_id",
+                                         "cpuid_mod_id",
+                                         "cpuid_step",
+                                         "chip_id",
+                                         "committed_tcb",
+                                         "current",
+                                         "committed",
+                                         "launch_tcb",
+                                         "launch_mit_vector",
+                                         "current_mit_vector",
+                                         "signature"};
   EXPECT_EQ(j->size(), keys.size());
   for (const auto& k : keys) EXPECT_TRUE(j->contains(k)) << k;
   EXPECT_EQ((*j)["version"], 3);
@@ -103,9 +127,9 @@ TEST(SnpCertTableTest, ParsesKnownAndOtherGuids) {
 
 TEST(SnpCertTableTest, NegativeTable) {
   std::string table = FakeSnpCertTable({{kVcekGuid, "VCEKDER"}});
-  EXPECT_FALSE(SnpCertTableToJson(table.substr(0, 30)).ok());   // no terminator
+  EXPECT_FALSE(SnpCertTableToJson(table.substr(0, 30)).ok());  // no terminator
   std::string bad_len = table;
-  bad_len[20] = '\x7f';                                          // length beyond the table
+  bad_len[20] = '\x7f';  // length beyond the table
   EXPECT_FALSE(SnpCertTableToJson(bad_len).ok());
   EXPECT_EQ(SnpCertTableToJson(std::string(24, '\0'))->size(), 0u);
 }
@@ -113,7 +137,9 @@ TEST(SnpCertTableTest, NegativeTable) {
 TEST(SnpAttesterTest, ConfigfsTsmPathWithAuxblob) {
   auto fs = std::make_shared<FakeTsmFs>(
       "sev_guest", [](std::string_view in) -> absl::StatusOr<std::string> { return FakeSnpReport(in, kHostData, 3); },
-      [](std::string_view) -> absl::StatusOr<std::string> { return FakeSnpCertTable({{kVcekGuid, "VCEK"}}); });
+      [](std::string_view) -> absl::StatusOr<std::string> {
+        return FakeSnpCertTable({{kVcekGuid, "VCEK"}});
+      });
   SnpAttester attester(fs, nullptr);
   std::string rd(48, '\x33');
   auto ev = attester.GetEvidence(rd, CallContext{});

@@ -80,24 +80,24 @@ absl::StatusOr<nlohmann::json> SnpReportToJson(std::string_view report) {
   // Fields in report order (offsets: SEV-SNP ABI, ATTESTATION_REPORT).
   nlohmann::json j;
   j["version"] = version;
-  CDH_ASSIGN_OR_RETURN(j["guest_svn"], r.U32Le());            // 0x04
-  CDH_ASSIGN_OR_RETURN(j["policy"], r.U64Le());               // 0x08
-  CDH_ASSIGN_OR_RETURN(j["family_id"], JsonBytes(r, 16));     // 0x10
-  CDH_ASSIGN_OR_RETURN(j["image_id"], JsonBytes(r, 16));      // 0x20
-  CDH_ASSIGN_OR_RETURN(j["vmpl"], r.U32Le());                 // 0x30
-  CDH_ASSIGN_OR_RETURN(j["sig_algo"], r.U32Le());             // 0x34
-  CDH_ASSIGN_OR_RETURN(j["current_tcb"], Tcb(r, gen));        // 0x38
-  CDH_ASSIGN_OR_RETURN(j["plat_info"], r.U64Le());            // 0x40
-  CDH_ASSIGN_OR_RETURN(j["key_info"], r.U32Le());             // 0x48
+  CDH_ASSIGN_OR_RETURN(j["guest_svn"], r.U32Le());         // 0x04
+  CDH_ASSIGN_OR_RETURN(j["policy"], r.U64Le());            // 0x08
+  CDH_ASSIGN_OR_RETURN(j["family_id"], JsonBytes(r, 16));  // 0x10
+  CDH_ASSIGN_OR_RETURN(j["image_id"], JsonBytes(r, 16));   // 0x20
+  CDH_ASSIGN_OR_RETURN(j["vmpl"], r.U32Le());              // 0x30
+  CDH_ASSIGN_OR_RETURN(j["sig_algo"], r.U32Le());          // 0x34
+  CDH_ASSIGN_OR_RETURN(j["current_tcb"], Tcb(r, gen));     // 0x38
+  CDH_ASSIGN_OR_RETURN(j["plat_info"], r.U64Le());         // 0x40
+  CDH_ASSIGN_OR_RETURN(j["key_info"], r.U32Le());          // 0x48
   CDH_RETURN_IF_ERROR(r.Seek(kSnpReportDataOffset));
-  CDH_ASSIGN_OR_RETURN(j["report_data"], JsonBytes(r, 64));   // 0x50
-  CDH_ASSIGN_OR_RETURN(j["measurement"], JsonBytes(r, 48));   // 0x90
+  CDH_ASSIGN_OR_RETURN(j["report_data"], JsonBytes(r, 64));              // 0x50
+  CDH_ASSIGN_OR_RETURN(j["measurement"], JsonBytes(r, 48));              // 0x90
   CDH_ASSIGN_OR_RETURN(j["host_data"], JsonBytes(r, kSnpHostDataSize));  // 0xC0
-  CDH_ASSIGN_OR_RETURN(j["id_key_digest"], JsonBytes(r, 48));      // 0xE0
-  CDH_ASSIGN_OR_RETURN(j["author_key_digest"], JsonBytes(r, 48));  // 0x110
-  CDH_ASSIGN_OR_RETURN(j["report_id"], JsonBytes(r, 32));          // 0x140
-  CDH_ASSIGN_OR_RETURN(j["report_id_ma"], JsonBytes(r, 32));       // 0x160
-  CDH_ASSIGN_OR_RETURN(j["reported_tcb"], Tcb(r, gen));            // 0x180
+  CDH_ASSIGN_OR_RETURN(j["id_key_digest"], JsonBytes(r, 48));            // 0xE0
+  CDH_ASSIGN_OR_RETURN(j["author_key_digest"], JsonBytes(r, 48));        // 0x110
+  CDH_ASSIGN_OR_RETURN(j["report_id"], JsonBytes(r, 32));                // 0x140
+  CDH_ASSIGN_OR_RETURN(j["report_id_ma"], JsonBytes(r, 32));             // 0x160
+  CDH_ASSIGN_OR_RETURN(j["reported_tcb"], Tcb(r, gen));                  // 0x180
   if (v2) {
     j["cpuid_fam_id"] = nullptr;
     j["cpuid_mod_id"] = nullptr;
@@ -108,11 +108,11 @@ absl::StatusOr<nlohmann::json> SnpReportToJson(std::string_view report) {
     CDH_ASSIGN_OR_RETURN(j["cpuid_step"], r.U8());
   }
   CDH_RETURN_IF_ERROR(r.Seek(0x1A0));
-  CDH_ASSIGN_OR_RETURN(j["chip_id"], JsonBytes(r, 64));      // 0x1A0
-  CDH_ASSIGN_OR_RETURN(j["committed_tcb"], Tcb(r, gen));     // 0x1E0
-  CDH_ASSIGN_OR_RETURN(j["current"], Version(r));            // 0x1E8
-  CDH_ASSIGN_OR_RETURN(j["committed"], Version(r));          // 0x1EC
-  CDH_ASSIGN_OR_RETURN(j["launch_tcb"], Tcb(r, gen));        // 0x1F0
+  CDH_ASSIGN_OR_RETURN(j["chip_id"], JsonBytes(r, 64));   // 0x1A0
+  CDH_ASSIGN_OR_RETURN(j["committed_tcb"], Tcb(r, gen));  // 0x1E0
+  CDH_ASSIGN_OR_RETURN(j["current"], Version(r));         // 0x1E8
+  CDH_ASSIGN_OR_RETURN(j["committed"], Version(r));       // 0x1EC
+  CDH_ASSIGN_OR_RETURN(j["launch_tcb"], Tcb(r, gen));     // 0x1F0
   if (v5) {
     CDH_ASSIGN_OR_RETURN(j["launch_mit_vector"], r.U64Le());   // 0x1F8
     CDH_ASSIGN_OR_RETURN(j["current_mit_vector"], r.U64Le());  // 0x200
@@ -130,7 +130,7 @@ absl::StatusOr<nlohmann::json> SnpReportToJson(std::string_view report) {
 
 absl::StatusOr<nlohmann::json> SnpCertTableToJson(std::string_view table) {
   static const std::pair<const char*, const char*> kKnown[] = {
-      {"c0b406a4-a803-4952-9743-3fb6014cd0ae", "ARK"}, {"4ab7b379-bbac-4fe4-a02f-05aef327c782", "ASK"},
+      {"c0b406a4-a803-4952-9743-3fb6014cd0ae", "ARK"},  {"4ab7b379-bbac-4fe4-a02f-05aef327c782", "ASK"},
       {"63da758d-e664-4564-adc5-f4b93be8accd", "VCEK"}, {"a8074bc2-a25a-483e-aae6-39c045a0b8a1", "VLEK"},
       {"92f81bc3-5811-4d3d-97ff-d19f88dc67ea", "CRL"},
   };

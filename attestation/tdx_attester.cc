@@ -24,8 +24,9 @@ TdxAttester::TdxAttester(std::shared_ptr<TsmFs> tsm, TdxOptions options, std::sh
 
 absl::Status TdxAttester::BindInitData(std::string_view digest, const CallContext& ctx) {
   if (!measurements_) {
-    return absl::UnavailableError("tdx: MRCONFIGID is readable only through the tdx_guest measurements sysfs "
-                                  "(Linux 6.16+), which is absent");
+    return absl::UnavailableError(
+        "tdx: MRCONFIGID is readable only through the tdx_guest measurements sysfs "
+        "(Linux 6.16+), which is absent");
   }
   CDH_ASSIGN_OR_RETURN(std::string mr, measurements_->ReadMrConfigId());
   std::string expected(digest.substr(0, kTdxMrSize));
@@ -80,7 +81,8 @@ absl::StatusOr<nlohmann::json> TdxAttester::GetEvidence(std::string_view report_
   if (!eventlog.ok()) return Annotate(eventlog.status(), options_.ccel_path);
 
   nlohmann::json evidence;
-  evidence["cc_eventlog"] = eventlog->has_value() ? nlohmann::json(Base64StdEncode(**eventlog)) : nlohmann::json(nullptr);
+  evidence["cc_eventlog"] =
+      eventlog->has_value() ? nlohmann::json(Base64StdEncode(**eventlog)) : nlohmann::json(nullptr);
   evidence["quote"] = Base64StdEncode(report.outblob);
   return evidence;
 }

@@ -29,7 +29,7 @@ struct TdxOptions {
 class TdxAttester : public Attester {
  public:
   static constexpr std::string_view kTeeName = "tdx";
-  static constexpr size_t kReportDataSize = 64;  // TDX REPORTDATA
+  static constexpr size_t kReportDataSize = 64;         // TDX REPORTDATA
   static constexpr size_t kMaxEventlogSize = 16 << 20;  // bytes; the CCEL is 64 KiB..1 MiB
 
   // `measurements` may be null (no tdx_guest sysfs): init-data checks and runtime measurement

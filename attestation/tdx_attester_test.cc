@@ -6,22 +6,21 @@
 #include "attestation/fake_tee_reports.h"
 #include "attestation/fake_tsm_fs.h"
 #include "common/base64.h"
-#include "gtest/gtest.h"
-#include "common/testing/temp_dir.h"
 #include "common/testing/status_matchers.h"
+#include "common/testing/temp_dir.h"
+#include "gtest/gtest.h"
 
 namespace cdh::attestation {
 namespace {
 
-using ::cdh::testing::StatusIs;
 using ::cdh::testing::IsOk;
+using ::cdh::testing::StatusIs;
 
 const std::string kMrConfigId(48, '\x5c');
 
 std::shared_ptr<FakeTsmFs> TdxFs() {
-  return std::make_shared<FakeTsmFs>("tdx_guest", [](std::string_view in) -> absl::StatusOr<std::string> {
-    return FakeTdxQuoteV4(in, kMrConfigId);
-  });
+  return std::make_shared<FakeTsmFs>(
+      "tdx_guest", [](std::string_view in) -> absl::StatusOr<std::string> { return FakeTdxQuoteV4(in, kMrConfigId); });
 }
 
 TEST(TdxAttesterTest, EvidenceShapeAndZeroPaddedReportData) {

@@ -42,10 +42,13 @@ absl::Status CheckRtmrArgs(int index, std::string_view digest) {
   return absl::OkStatus();
 }
 
-absl::StatusOr<std::string> SysfsTdxMeasurements::ReadMrConfigId() { return ReadExact(dir_ + "/mrconfigid", kTdxMrSize); }
+absl::StatusOr<std::string> SysfsTdxMeasurements::ReadMrConfigId() {
+  return ReadExact(dir_ + "/mrconfigid", kTdxMrSize);
+}
 
 absl::StatusOr<std::string> SysfsTdxMeasurements::ReadRtmr(int index) {
-  if (index < 0 || index >= kTdxRtmrCount) return absl::InvalidArgumentError(StrCat("RTMR index ", index, " is outside 0..3"));
+  if (index < 0 || index >= kTdxRtmrCount)
+    return absl::InvalidArgumentError(StrCat("RTMR index ", index, " is outside 0..3"));
   return ReadExact(StrCat(dir_, "/rtmr", index, ":sha384"), kTdxMrSize);
 }
 
@@ -91,10 +94,13 @@ absl::StatusOr<std::string> TdxGuestDeviceMeasurements::ReadMrConfigId() {
 }
 
 absl::StatusOr<std::string> TdxGuestDeviceMeasurements::ReadRtmr(int index) {
-  if (index < 0 || index >= kTdxRtmrCount) return absl::InvalidArgumentError(StrCat("RTMR index ", index, " is outside 0..3"));
+  if (index < 0 || index >= kTdxRtmrCount)
+    return absl::InvalidArgumentError(StrCat("RTMR index ", index, " is outside 0..3"));
   absl::StatusOr<std::string> r = TdReport();
   if (!r.ok()) return r.status();
-  CDH_ASSIGN_OR_RETURN(ByteReader field, ByteReader(*r, "TDREPORT").Slice(kTdReportRtmrOffset + kTdxMrSize * static_cast<size_t>(index), kTdxMrSize));
+  CDH_ASSIGN_OR_RETURN(
+      ByteReader field,
+      ByteReader(*r, "TDREPORT").Slice(kTdReportRtmrOffset + kTdxMrSize * static_cast<size_t>(index), kTdxMrSize));
   return std::string(field.Rest());
 }
 

@@ -12,7 +12,7 @@
 namespace cdh::attestation {
 
 inline constexpr std::array<std::string_view, 13> kKbsTeeNames = {
-    "az-snp-vtpm", "az-tdx-vtpm", "nvidia", "sgx", "snp", "tdx", "cca",
+    "az-snp-vtpm", "az-tdx-vtpm", "nvidia",   "sgx", "snp",    "tdx",         "cca",
     "csv",         "se",          "hygondcu", "tpm", "sample", "sampledevice"};
 
 inline bool IsKbsTeeName(std::string_view name) {

@@ -109,8 +109,8 @@ void RegisterHardwareAttesters(AttesterRegistry& registry, const TeePlatform& pl
       device = std::make_unique<LinuxSevGuestDevice>(platform.paths.sev_guest_device);
     }
     if (!tsm && !device) {
-      return absl::UnavailableError(StrCat("snp: neither ", platform.paths.tsm_report_root, " nor ",
-                                           platform.paths.sev_guest_device, " exists"));
+      return absl::UnavailableError(
+          StrCat("snp: neither ", platform.paths.tsm_report_root, " nor ", platform.paths.sev_guest_device, " exists"));
     }
     return std::make_unique<SnpAttester>(std::move(tsm), std::move(device));
   });

@@ -28,7 +28,7 @@ inline constexpr uint32_t kDefaultTpmAkHandle = 0x81010002;
 class TpmAttester : public Attester {
  public:
   static constexpr std::string_view kTeeName = "tpm";
-  static constexpr size_t kReportDataSize = 32;     // what goes into the quote
+  static constexpr size_t kReportDataSize = 32;      // what goes into the quote
   static constexpr size_t kMaxReportDataInput = 64;  // what the caller may pass
 
   TpmAttester(std::shared_ptr<Tpm> tpm, uint32_t ak_handle);

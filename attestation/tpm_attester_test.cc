@@ -2,21 +2,21 @@
 // dir; the AK is provisioned by the test through ESAPI).
 #include "attestation/tpm_attester.h"
 
+#include "absl/strings/escaping.h"
 #include "attestation/tpm/esys_tpm.h"
 #include "attestation/tpm/swtpm_rig.h"
 #include "attestation/tpm/tpm_structures.h"
 #include "common/base64.h"
+#include "common/testing/status_matchers.h"
 #include "crypto/hash.h"
 #include "crypto/rsa_pkcs1.h"
-#include "absl/strings/escaping.h"
 #include "gtest/gtest.h"
-#include "common/testing/status_matchers.h"
 
 namespace cdh::attestation {
 namespace {
 
-using ::cdh::testing::StatusIs;
 using ::cdh::testing::IsOk;
+using ::cdh::testing::StatusIs;
 
 using absl::StatusCode;
 

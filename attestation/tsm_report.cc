@@ -49,7 +49,8 @@ std::string UniqueEntryName() {
 // is abandoned (it owns everything it touches through `state`) and DEADLINE_EXCEEDED returned.
 // Without a deadline `fn` runs inline.
 template <typename T>
-absl::StatusOr<T> RunWithDeadline(const CallContext& ctx, std::string_view what, std::function<absl::StatusOr<T>()> fn) {
+absl::StatusOr<T> RunWithDeadline(const CallContext& ctx, std::string_view what,
+                                  std::function<absl::StatusOr<T>()> fn) {
   if (ctx.deadline == absl::InfiniteFuture()) return fn();
   if (ctx.Expired()) return absl::DeadlineExceededError(StrCat(what, ": deadline exceeded before the request"));
   struct State {
@@ -146,7 +147,8 @@ absl::Status PosixTsmFs::WriteAttribute(std::string_view entry, std::string_view
   } while (n < 0 && errno == EINTR);
   if (n < 0) return ErrnoStatus(errno, "write", path);
   if (static_cast<size_t>(n) != bytes.size()) {
-    return absl::UnavailableError(StrCat("write ", path, ": short write (", static_cast<long>(n), " of ", bytes.size(), ")"));
+    return absl::UnavailableError(
+        StrCat("write ", path, ": short write (", static_cast<long>(n), " of ", bytes.size(), ")"));
   }
   return absl::OkStatus();
 }
@@ -194,8 +196,8 @@ absl::StatusOr<Attempt> AttemptOnce(TsmFs& fs, const std::string& entry, std::st
 
 }  // namespace
 
-absl::StatusOr<TsmReport> TsmReporter::GetReport(std::string_view provider, std::string_view inblob,
-                                                 bool want_auxblob, const CallContext& ctx) {
+absl::StatusOr<TsmReport> TsmReporter::GetReport(std::string_view provider, std::string_view inblob, bool want_auxblob,
+                                                 const CallContext& ctx) {
   if (inblob.size() != kTsmInblobSize) {
     return absl::InvalidArgumentError(
         StrCat("configfs-tsm inblob must be exactly ", kTsmInblobSize, " bytes, got ", inblob.size()));
@@ -213,8 +215,8 @@ absl::StatusOr<TsmReport> TsmReporter::GetReport(std::string_view provider, std:
       if (!rm.ok()) return rm;
       if (a->race) continue;
       if (a->report.outblob.empty()) {
-        return absl::UnavailableError(StrCat(fs->PathOf(entry, "outblob"),
-                                             " was empty: the host's quote service did not produce a report"));
+        return absl::UnavailableError(
+            StrCat(fs->PathOf(entry, "outblob"), " was empty: the host's quote service did not produce a report"));
       }
       return std::move(a->report);
     }

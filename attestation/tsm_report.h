@@ -81,7 +81,7 @@ class PosixTsmFs : public TsmFs {
 };
 
 struct TsmReport {
-  std::string outblob;                // the quote (TDX) or attestation report (SNP)
+  std::string outblob;                 // the quote (TDX) or attestation report (SNP)
   std::optional<std::string> auxblob;  // SNP certificate table, when asked for and non-empty
 };
 

@@ -10,24 +10,23 @@
 #include <vector>
 
 #include "attestation/fake_tsm_fs.h"
-#include "gtest/gtest.h"
-#include "common/testing/temp_dir.h"
 #include "common/testing/status_matchers.h"
+#include "common/testing/temp_dir.h"
+#include "gtest/gtest.h"
 
 namespace cdh::attestation {
 namespace {
 
-using ::cdh::testing::StatusIs;
 using ::cdh::testing::IsOk;
+using ::cdh::testing::StatusIs;
 
 using absl::StatusCode;
 
 std::string Inblob(char c) { return std::string(kTsmInblobSize, c); }
 
 std::shared_ptr<FakeTsmFs> EchoTdx() {
-  return std::make_shared<FakeTsmFs>("tdx_guest", [](std::string_view in) -> absl::StatusOr<std::string> {
-    return "QUOTE:" + std::string(in);
-  });
+  return std::make_shared<FakeTsmFs>(
+      "tdx_guest", [](std::string_view in) -> absl::StatusOr<std::string> { return "QUOTE:" + std::string(in); });
 }
 
 TEST(FakeTsmFsTest, ReproducesKernelSemantics) {
@@ -64,15 +63,15 @@ TEST(TsmReporterTest, OneEntryPerRequestAndRemoved) {
 TEST(TsmReporterTest, RejectsInblobOfWrongSize) {
   TsmReporter reporter(EchoTdx());
   for (size_t n : {0, 32, 63, 65}) {
-    EXPECT_THAT(reporter.GetReport("tdx_guest", std::string(n, 'x'), false, CallContext{}), StatusIs(StatusCode::kInvalidArgument))
+    EXPECT_THAT(reporter.GetReport("tdx_guest", std::string(n, 'x'), false, CallContext{}),
+                StatusIs(StatusCode::kInvalidArgument))
         << n;
   }
 }
 
 TEST(TsmReporterTest, WrongProviderIsFailedPreconditionAndEntryRemoved) {
-  auto fs = std::make_shared<FakeTsmFs>("sev_guest", [](std::string_view in) -> absl::StatusOr<std::string> {
-    return std::string(in);
-  });
+  auto fs = std::make_shared<FakeTsmFs>(
+      "sev_guest", [](std::string_view in) -> absl::StatusOr<std::string> { return std::string(in); });
   TsmReporter reporter(fs);
   auto r = reporter.GetReport("tdx_guest", Inblob('q'), false, CallContext{});
   EXPECT_THAT(r, StatusIs(StatusCode::kFailedPrecondition, "sev_guest"));
@@ -138,7 +137,8 @@ TEST(TsmReporterTest, NoCallerDeadlineUsesTheDefaultTimeout) {
   auto fs = EchoTdx();
   fs->SetOutblobHangs(true);
   TsmReporter reporter(fs, absl::Milliseconds(100));
-  EXPECT_THAT(reporter.GetReport("tdx_guest", Inblob('h'), false, CallContext{}), StatusIs(StatusCode::kDeadlineExceeded));
+  EXPECT_THAT(reporter.GetReport("tdx_guest", Inblob('h'), false, CallContext{}),
+              StatusIs(StatusCode::kDeadlineExceeded));
   fs->ReleaseHangs();
   EXPECT_TRUE(fs->WaitForNoEntries(absl::Seconds(10)));
 }
@@ -165,9 +165,8 @@ TEST(TsmReporterTest, OutblobEioNamesThePath) {
 }
 
 TEST(TsmReporterTest, EmptyOutblobIsUnavailable) {  // guest-components#823
-  auto fs = std::make_shared<FakeTsmFs>("tdx_guest", [](std::string_view) -> absl::StatusOr<std::string> {
-    return std::string();
-  });
+  auto fs = std::make_shared<FakeTsmFs>("tdx_guest",
+                                        [](std::string_view) -> absl::StatusOr<std::string> { return std::string(); });
   TsmReporter reporter(fs);
   EXPECT_THAT(reporter.GetReport("tdx_guest", Inblob('e'), false, CallContext{}), StatusIs(StatusCode::kUnavailable));
 }

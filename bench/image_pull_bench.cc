@@ -13,20 +13,20 @@
 
 #include <chrono>
 #include <csignal>
-#include <cstring>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <random>
 #include <string>
 #include <vector>
 
-#include "tests/image/registry_fixture.h"
 #include "common/unix_socket_address.h"
-#include "tools/cdh_client.h"
 #include "tests/daemon_fixture.h"
+#include "tests/image/registry_fixture.h"
 #include "tests/test_util.h"
+#include "tools/cdh_client.h"
 
 namespace {
 
@@ -81,7 +81,8 @@ DaemonRun StartDaemon(const std::string& dir, const std::string& registry) {
   DaemonRun run;
   run.socket = dir + "/cdh.sock";
   std::string config = dir + "/cdh.toml";
-  std::ofstream(config) << "socket = \"unix://" << run.socket << "\"\ngrpc_socket = \"\"\n[kbc]\nname = \"offline_fs_kbc\"\n"
+  std::ofstream(config) << "socket = \"unix://" << run.socket
+                        << "\"\ngrpc_socket = \"\"\n[kbc]\nname = \"offline_fs_kbc\"\n"
                         << "[offline_fs_kbc]\nresource_files = []\n[paths]\nbase_dir = \"" << dir << "/base\"\n"
                         << "[log]\nlevel = \"warn\"\n[image]\nwork_dir = \"" << dir << "/work\"\n"
                         << "[[image.registry_config.registry]]\nlocation = \"" << registry << "\"\ninsecure = true\n";

@@ -14,9 +14,9 @@
 #include <thread>
 #include <vector>
 
-#include "tools/cdh_client.h"
 #include "common/strings.h"
 #include "tests/daemon_fixture.h"
+#include "tools/cdh_client.h"
 
 namespace {
 
@@ -76,11 +76,12 @@ int main(int argc, char** argv) {
   Measure(**ttrpc, 4, 100);
   Measure(**grpc, 4, 100);
 
-  std::printf("GetResource %s (offline_fs_kbc, %zu-byte resource) through confidential-data-hub, one connection "
-              "per transport\n",
-              cdh::testing::kSmallResourceUri, std::string(cdh::testing::kSmallResource).size());
-  std::printf("%-9s %8s %8s %10s %10s %12s %7s\n", "transport", "callers", "calls", "p50 (us)", "p99 (us)",
-              "calls/s", "errors");
+  std::printf(
+      "GetResource %s (offline_fs_kbc, %zu-byte resource) through confidential-data-hub, one connection "
+      "per transport\n",
+      cdh::testing::kSmallResourceUri, std::string(cdh::testing::kSmallResource).size());
+  std::printf("%-9s %8s %8s %10s %10s %12s %7s\n", "transport", "callers", "calls", "p50 (us)", "p99 (us)", "calls/s",
+              "errors");
   struct Row {
     const char* name;
     int callers;

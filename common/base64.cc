@@ -6,9 +6,7 @@
 namespace cdh {
 namespace {
 
-bool IsAlnum(char c) {
-  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
-}
+bool IsAlnum(char c) { return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); }
 
 }  // namespace
 
@@ -20,7 +18,9 @@ std::string Base64UrlEncode(std::string_view bytes) {
 std::string Base64UrlEncode(std::span<const uint8_t> bytes) {
   return Base64UrlEncode(std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()));
 }
-std::string Base64StdEncode(std::string_view bytes) { return absl::Base64Escape(absl::string_view(bytes.data(), bytes.size())); }
+std::string Base64StdEncode(std::string_view bytes) {
+  return absl::Base64Escape(absl::string_view(bytes.data(), bytes.size()));
+}
 std::string Base64StdEncode(std::span<const uint8_t> bytes) {
   return Base64StdEncode(std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()));
 }

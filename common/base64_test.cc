@@ -1,13 +1,14 @@
 #include "common/base64.h"
-#include "common/testing/status_matchers.h"
 
 #include <gtest/gtest.h>
+
+#include "common/testing/status_matchers.h"
 
 namespace cdh {
 namespace {
 
-using ::cdh::testing::StatusIs;
 using ::cdh::testing::IsOk;
+using ::cdh::testing::StatusIs;
 
 TEST(Base64UrlTest, RoundTripsAllLengths) {
   std::string data;

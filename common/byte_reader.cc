@@ -83,9 +83,8 @@ absl::Status ByteReader::Seek(size_t offset) {
 
 absl::StatusOr<ByteReader> ByteReader::Slice(size_t offset, size_t n) const {
   if (offset > bytes_.size() || n > bytes_.size() - offset) {
-    return absl::InvalidArgumentError(StrCat(what_, ": truncated at byte ", base_ + offset, " (", n,
-                                             " bytes needed, ", offset > bytes_.size() ? 0 : bytes_.size() - offset,
-                                             " left)"));
+    return absl::InvalidArgumentError(StrCat(what_, ": truncated at byte ", base_ + offset, " (", n, " bytes needed, ",
+                                             offset > bytes_.size() ? 0 : bytes_.size() - offset, " left)"));
   }
   return ByteReader(bytes_.substr(offset, n), what_, base_ + offset);
 }

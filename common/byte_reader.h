@@ -81,8 +81,7 @@ class ByteReader {
   absl::Status ExpectEnd() const;
 
  private:
-  ByteReader(std::string_view bytes, std::string_view what, size_t base)
-      : bytes_(bytes), what_(what), base_(base) {}
+  ByteReader(std::string_view bytes, std::string_view what, size_t base) : bytes_(bytes), what_(what), base_(base) {}
   // Checks that `n` bytes remain; on failure exhausts the reader (fail closed).
   absl::Status Need(size_t n);
   template <typename T, bool kBigEndian>

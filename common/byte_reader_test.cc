@@ -1,9 +1,9 @@
 #include "common/byte_reader.h"
 
-#include <gtest/gtest.h>
-
 #include <functional>
 #include <string>
+
+#include <gtest/gtest.h>
 
 #include "common/byte_writer.h"
 #include "common/testing/status_matchers.h"
@@ -11,8 +11,8 @@
 namespace cdh {
 namespace {
 
-using ::cdh::testing::StatusIs;
 using ::cdh::testing::IsOk;
+using ::cdh::testing::StatusIs;
 
 std::string Msg(const absl::Status& s) { return std::string(s.message()); }
 
@@ -98,20 +98,24 @@ TEST(ByteReaderTest, EveryShortReadFailsClosed) {
       {"fixed 16 of 15", 15, [](ByteReader& r) { return r.Fixed<16>().status(); }, "byte 0"},
       {"sub 5 of 4", 4, [](ByteReader& r) { return r.Sub(5).status(); }, "byte 0"},
       {"skip 5 of 4", 4, [](ByteReader& r) { return r.Skip(5); }, "byte 0"},
-      {"skip then u32", 6, [](ByteReader& r) {
+      {"skip then u32", 6,
+       [](ByteReader& r) {
          if (!r.Skip(3).ok()) return absl::InternalError("skip");
          return r.U32Le().status();
-       }, "byte 3"},
+       },
+       "byte 3"},
       {"seek past end", 4, [](ByteReader& r) { return r.Seek(5); }, "offset 5"},
       {"slice past end", 4, [](ByteReader& r) { return r.Slice(2, 3).status(); }, "byte 2"},
       {"slice offset past end", 4, [](ByteReader& r) { return r.Slice(5, 0).status(); }, "byte 5"},
       {"slice wrapping size", 4, [](ByteReader& r) { return r.Slice(1, SIZE_MAX).status(); }, "byte 1"},
-      {"read in sub past its end", 8, [](ByteReader& r) {
+      {"read in sub past its end", 8,
+       [](ByteReader& r) {
          if (!r.Skip(2).ok()) return absl::InternalError("skip");
          absl::StatusOr<ByteReader> sub = r.Sub(3);
          if (!sub.ok()) return absl::InternalError("sub");
          return sub->U32Be().status();  // the bytes after the sub-range are not reachable
-       }, "byte 2"},
+       },
+       "byte 2"},
       {"trailing bytes", 3, [](ByteReader& r) { return r.ExpectEnd(); }, "3 trailing bytes"},
   };
   for (const Case& c : cases) {

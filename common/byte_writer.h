@@ -23,12 +23,30 @@ void AppendBe(Buffer& out, uint64_t v, size_t width) {
   for (size_t i = width; i > 0; --i) out.push_back(static_cast<char>((v >> (8 * (i - 1))) & 0xff));
 }
 
-template <typename Buffer> void AppendU16Le(Buffer& out, uint16_t v) { AppendLe(out, v, 2); }
-template <typename Buffer> void AppendU32Le(Buffer& out, uint32_t v) { AppendLe(out, v, 4); }
-template <typename Buffer> void AppendU64Le(Buffer& out, uint64_t v) { AppendLe(out, v, 8); }
-template <typename Buffer> void AppendU16Be(Buffer& out, uint16_t v) { AppendBe(out, v, 2); }
-template <typename Buffer> void AppendU32Be(Buffer& out, uint32_t v) { AppendBe(out, v, 4); }
-template <typename Buffer> void AppendU64Be(Buffer& out, uint64_t v) { AppendBe(out, v, 8); }
+template <typename Buffer>
+void AppendU16Le(Buffer& out, uint16_t v) {
+  AppendLe(out, v, 2);
+}
+template <typename Buffer>
+void AppendU32Le(Buffer& out, uint32_t v) {
+  AppendLe(out, v, 4);
+}
+template <typename Buffer>
+void AppendU64Le(Buffer& out, uint64_t v) {
+  AppendLe(out, v, 8);
+}
+template <typename Buffer>
+void AppendU16Be(Buffer& out, uint16_t v) {
+  AppendBe(out, v, 2);
+}
+template <typename Buffer>
+void AppendU32Be(Buffer& out, uint32_t v) {
+  AppendBe(out, v, 4);
+}
+template <typename Buffer>
+void AppendU64Be(Buffer& out, uint64_t v) {
+  AppendBe(out, v, 8);
+}
 
 // Writes the low `width` bytes of `v`, little-endian, at byte `at` of `out`.
 template <typename Buffer>

@@ -11,8 +11,7 @@ absl::StatusOr<nlohmann::json> ParseJson(std::string_view text, std::string_view
   return value;
 }
 
-absl::StatusOr<std::string> GetString(const nlohmann::json& obj, std::string_view key,
-                                      std::string_view what) {
+absl::StatusOr<std::string> GetString(const nlohmann::json& obj, std::string_view key, std::string_view what) {
   if (!obj.is_object()) return absl::InvalidArgumentError(StrCat(what, " must be a JSON object"));
   auto it = obj.find(key);
   if (it == obj.end()) return absl::InvalidArgumentError(StrCat(what, ": missing field `", key, "`"));
@@ -22,8 +21,7 @@ absl::StatusOr<std::string> GetString(const nlohmann::json& obj, std::string_vie
   return it->get<std::string>();
 }
 
-absl::StatusOr<nlohmann::json> GetObject(const nlohmann::json& obj, std::string_view key,
-                                         std::string_view what) {
+absl::StatusOr<nlohmann::json> GetObject(const nlohmann::json& obj, std::string_view key, std::string_view what) {
   if (!obj.is_object()) return absl::InvalidArgumentError(StrCat(what, " must be a JSON object"));
   auto it = obj.find(key);
   if (it == obj.end()) return absl::InvalidArgumentError(StrCat(what, ": missing field `", key, "`"));

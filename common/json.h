@@ -17,10 +17,8 @@ absl::StatusOr<nlohmann::json> ParseJson(std::string_view text, std::string_view
 
 // Member accessors for an object `obj`. INVALID_ARGUMENT naming `key` (and `what`) when missing
 // or of the wrong type.
-absl::StatusOr<std::string> GetString(const nlohmann::json& obj, std::string_view key,
-                                      std::string_view what);
-absl::StatusOr<nlohmann::json> GetObject(const nlohmann::json& obj, std::string_view key,
-                                         std::string_view what);
+absl::StatusOr<std::string> GetString(const nlohmann::json& obj, std::string_view key, std::string_view what);
+absl::StatusOr<nlohmann::json> GetObject(const nlohmann::json& obj, std::string_view key, std::string_view what);
 
 // Serialises without throwing: invalid UTF-8 is replaced rather than raising.
 std::string DumpJson(const nlohmann::json& value);

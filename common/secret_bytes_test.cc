@@ -1,8 +1,8 @@
 #include "common/secret_bytes.h"
 
-#include <gtest/gtest.h>
-
 #include <type_traits>
+
+#include <gtest/gtest.h>
 
 namespace cdh {
 namespace {

@@ -10,10 +10,10 @@
 #define CDH_STATUS_CONCAT_(a, b) CDH_STATUS_CONCAT_INNER_(a, b)
 
 // Returns from the enclosing function if `expr` (an absl::Status) is not OK.
-#define CDH_RETURN_IF_ERROR(expr)                 \
-  do {                                            \
-    ::absl::Status cdh_status_ = (expr);          \
-    if (!cdh_status_.ok()) return cdh_status_;    \
+#define CDH_RETURN_IF_ERROR(expr)              \
+  do {                                         \
+    ::absl::Status cdh_status_ = (expr);       \
+    if (!cdh_status_.ok()) return cdh_status_; \
   } while (0)
 
 // `lhs = value of expr` where expr is an absl::StatusOr<T>; returns its status on error.

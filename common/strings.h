@@ -24,8 +24,7 @@ inline void Append(std::string& out, const std::string& s) { out.append(s); }
 inline void Append(std::string& out, absl::string_view s) { out.append(s.data(), s.size()); }
 inline void Append(std::string& out, char c) { out.push_back(c); }
 template <typename T>
-  requires(std::integral<T> && !std::same_as<T, char> && !std::same_as<T, bool>)
-void Append(std::string& out, T v) {
+requires(std::integral<T> && !std::same_as<T, char> && !std::same_as<T, bool>) void Append(std::string& out, T v) {
   out.append(std::to_string(v));
 }
 inline void Append(std::string& out, bool b) { out.append(b ? "true" : "false"); }

@@ -54,7 +54,8 @@ class ABSL_SCOPED_LOCKABLE TimedTurnLock {
  public:
   // (The analysis cannot follow a conditional acquisition; callers check acquired().)
   TimedTurnLock(TimedTurn* turn, absl::Time deadline) ABSL_EXCLUSIVE_LOCK_FUNCTION(turn) ABSL_NO_THREAD_SAFETY_ANALYSIS
-      : turn_(turn), acquired_(turn->TryAcquireUntil(deadline)) {}
+      : turn_(turn),
+        acquired_(turn->TryAcquireUntil(deadline)) {}
   ~TimedTurnLock() ABSL_UNLOCK_FUNCTION() ABSL_NO_THREAD_SAFETY_ANALYSIS {
     if (acquired_) turn_->Release();
   }

@@ -20,8 +20,8 @@ TEST(UnixSocketAddressTest, ParsesUpstreamForm) {
 }
 
 TEST(UnixSocketAddressTest, RejectsOtherForms) {
-  for (const char* bad : {"", "unix://", "unix://relative.sock", "/run/cdh.sock", "tcp://127.0.0.1:1",
-                          "vsock://3:1024", "UNIX:///run/cdh.sock"}) {
+  for (const char* bad : {"", "unix://", "unix://relative.sock", "/run/cdh.sock", "tcp://127.0.0.1:1", "vsock://3:1024",
+                          "UNIX:///run/cdh.sock"}) {
     EXPECT_THAT(UnixSocketAddress::Parse(bad), StatusIs(absl::StatusCode::kInvalidArgument, "unix:///")) << bad;
   }
 }

@@ -19,9 +19,8 @@ absl::Status CheckKey(const SecretBytes& key) {
 
 }  // namespace
 
-absl::StatusOr<SecretBytes> Aes256GcmDecrypt(const SecretBytes& key, std::string_view iv,
-                                             std::string_view ciphertext, std::string_view tag,
-                                             std::string_view aad) {
+absl::StatusOr<SecretBytes> Aes256GcmDecrypt(const SecretBytes& key, std::string_view iv, std::string_view ciphertext,
+                                             std::string_view tag, std::string_view aad) {
   if (auto s = CheckKey(key); !s.ok()) return s;
   if (iv.empty() || iv.size() > 128) return absl::InvalidArgumentError("AES-GCM IV must be 1..128 bytes");
   if (tag.size() != kGcmTagSize) {
@@ -38,9 +37,8 @@ absl::StatusOr<SecretBytes> Aes256GcmDecrypt(const SecretBytes& key, std::string
     return OpenSslError("AES-GCM aad");
   }
   SecretBytes out(ciphertext.size());
-  if (!ciphertext.empty() &&
-      EVP_DecryptUpdate(ctx.get(), out.RevealMutable().data(), &len, U8(ciphertext),
-                        static_cast<int>(ciphertext.size())) != 1) {
+  if (!ciphertext.empty() && EVP_DecryptUpdate(ctx.get(), out.RevealMutable().data(), &len, U8(ciphertext),
+                                               static_cast<int>(ciphertext.size())) != 1) {
     return OpenSslError("AES-GCM decrypt");
   }
   std::string tag_copy(tag);
@@ -55,8 +53,8 @@ absl::StatusOr<SecretBytes> Aes256GcmDecrypt(const SecretBytes& key, std::string
   return out;
 }
 
-absl::StatusOr<GcmCiphertext> Aes256GcmEncrypt(const SecretBytes& key, std::string_view iv,
-                                               std::string_view plaintext, std::string_view aad) {
+absl::StatusOr<GcmCiphertext> Aes256GcmEncrypt(const SecretBytes& key, std::string_view iv, std::string_view plaintext,
+                                               std::string_view aad) {
   if (auto s = CheckKey(key); !s.ok()) return s;
   if (iv.empty() || iv.size() > 128) return absl::InvalidArgumentError("AES-GCM IV must be 1..128 bytes");
   EvpCipherCtxPtr ctx(EVP_CIPHER_CTX_new());
@@ -71,9 +69,8 @@ absl::StatusOr<GcmCiphertext> Aes256GcmEncrypt(const SecretBytes& key, std::stri
   }
   GcmCiphertext out;
   out.ciphertext.resize(plaintext.size());
-  if (!plaintext.empty() &&
-      EVP_EncryptUpdate(ctx.get(), reinterpret_cast<unsigned char*>(out.ciphertext.data()), &len, U8(plaintext),
-                        static_cast<int>(plaintext.size())) != 1) {
+  if (!plaintext.empty() && EVP_EncryptUpdate(ctx.get(), reinterpret_cast<unsigned char*>(out.ciphertext.data()), &len,
+                                              U8(plaintext), static_cast<int>(plaintext.size())) != 1) {
     return OpenSslError("AES-GCM encrypt");
   }
   int final_len = 0;
@@ -95,8 +92,8 @@ absl::StatusOr<SecretBytes> Aes256CtrCrypt(const SecretBytes& key, std::string_v
   }
   SecretBytes out(input.size());
   int len = 0;
-  if (!input.empty() && EVP_EncryptUpdate(ctx.get(), out.RevealMutable().data(), &len, U8(input),
-                                          static_cast<int>(input.size())) != 1) {
+  if (!input.empty() &&
+      EVP_EncryptUpdate(ctx.get(), out.RevealMutable().data(), &len, U8(input), static_cast<int>(input.size())) != 1) {
     return OpenSslError("AES-CTR");
   }
   return out;

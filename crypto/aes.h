@@ -23,16 +23,14 @@ struct GcmCiphertext {
 // AES-256-GCM with a detached 16-byte tag. `iv` of 1..128 bytes (12 recommended).
 // INVALID_ARGUMENT for a key that is not 32 bytes, an empty IV or a tag that is not 16 bytes;
 // PERMISSION_DENIED when authentication fails (no plaintext is returned then).
-absl::StatusOr<SecretBytes> Aes256GcmDecrypt(const SecretBytes& key, std::string_view iv,
-                                             std::string_view ciphertext, std::string_view tag,
-                                             std::string_view aad);
-absl::StatusOr<GcmCiphertext> Aes256GcmEncrypt(const SecretBytes& key, std::string_view iv,
-                                               std::string_view plaintext, std::string_view aad);
+absl::StatusOr<SecretBytes> Aes256GcmDecrypt(const SecretBytes& key, std::string_view iv, std::string_view ciphertext,
+                                             std::string_view tag, std::string_view aad);
+absl::StatusOr<GcmCiphertext> Aes256GcmEncrypt(const SecretBytes& key, std::string_view iv, std::string_view plaintext,
+                                               std::string_view aad);
 
 // AES-256-CTR (no authentication) with a 16-byte initial counter block.
 // INVALID_ARGUMENT for a key that is not 32 bytes or an IV that is not 16 bytes.
-absl::StatusOr<SecretBytes> Aes256CtrCrypt(const SecretBytes& key, std::string_view iv,
-                                           std::string_view input);
+absl::StatusOr<SecretBytes> Aes256CtrCrypt(const SecretBytes& key, std::string_view iv, std::string_view input);
 
 }  // namespace cdh::crypto
 

@@ -1,25 +1,23 @@
 // AES-256-CTR from NIST SP 800-38A F.5.5 and HMAC-SHA-256 from RFC 4231 test case 2, plus
 // chunking, counter carry and tag-comparison cases.
-#include <gtest/gtest.h>
-
 #include <string>
 
+#include <gtest/gtest.h>
+
 #include "absl/strings/escaping.h"
+#include "common/testing/status_matchers.h"
 #include "crypto/aes.h"
 #include "crypto/aes_ctr_stream.h"
 #include "crypto/hmac_sha256.h"
-#include "common/testing/status_matchers.h"
 
 namespace cdh::crypto {
 namespace {
 
-using ::cdh::testing::StatusIs;
 using ::cdh::testing::IsOk;
+using ::cdh::testing::StatusIs;
 
 std::string Bytes(const char* hex) { return absl::HexStringToBytes(hex); }
-std::span<const uint8_t> U8(const std::string& s) {
-  return {reinterpret_cast<const uint8_t*>(s.data()), s.size()};
-}
+std::span<const uint8_t> U8(const std::string& s) { return {reinterpret_cast<const uint8_t*>(s.data()), s.size()}; }
 
 constexpr char kKey[] = "603deb1015ca71be2b73aef0857d77811f352c073b6108d72d9810a30914dff4";
 constexpr char kCounter[] = "f0f1f2f3f4f5f6f7f8f9fafbfcfdfeff";
@@ -39,9 +37,9 @@ TEST(Aes256CtrStreamTest, NistVectorInAnyChunking) {
     std::string out(plain.size(), '\0');
     for (size_t off = 0; off < plain.size(); off += chunk) {
       size_t n = std::min(chunk, plain.size() - off);
-      ASSERT_TRUE(ctr->Crypt(U8(plain).subspan(off, n),
-                             std::span<uint8_t>(reinterpret_cast<uint8_t*>(out.data()) + off, n))
-                      .ok());
+      ASSERT_TRUE(
+          ctr->Crypt(U8(plain).subspan(off, n), std::span<uint8_t>(reinterpret_cast<uint8_t*>(out.data()) + off, n))
+              .ok());
     }
     EXPECT_EQ(absl::BytesToHexString(out), kCipher) << "chunk " << chunk;
   }
@@ -63,13 +61,16 @@ TEST(Aes256CtrStreamTest, CounterCarriesAcross64Bits) {
 }
 
 TEST(Aes256CtrStreamTest, RejectsBadSizes) {
-  EXPECT_THAT(Aes256CtrStream::New(SecretBytes(31), std::string(16, '\0')), StatusIs(absl::StatusCode::kInvalidArgument));
-  EXPECT_THAT(Aes256CtrStream::New(SecretBytes(32), std::string(12, '\0')), StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(Aes256CtrStream::New(SecretBytes(31), std::string(16, '\0')),
+              StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(Aes256CtrStream::New(SecretBytes(32), std::string(12, '\0')),
+              StatusIs(absl::StatusCode::kInvalidArgument));
   auto ctr = Aes256CtrStream::New(SecretBytes(32), std::string(16, '\0'));
   ASSERT_THAT(ctr, IsOk());
   std::string in(8, 'x');
   std::string out(4, '\0');
-  EXPECT_THAT(ctr->Crypt(U8(in), std::span<uint8_t>(reinterpret_cast<uint8_t*>(out.data()), out.size())), StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(ctr->Crypt(U8(in), std::span<uint8_t>(reinterpret_cast<uint8_t*>(out.data()), out.size())),
+              StatusIs(absl::StatusCode::kInvalidArgument));
 }
 
 TEST(HmacSha256Test, Rfc4231Case2InAnyChunking) {

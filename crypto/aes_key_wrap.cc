@@ -12,8 +12,8 @@ constexpr size_t kMaxWrappedKey = 4096;
 absl::StatusOr<EvpCipherCtxPtr> NewCtx(const SecretBytes& kek, bool encrypt) {
   if (kek.size() != 32) return absl::InvalidArgumentError("AES-256 key wrap: KEK must be 32 bytes");
   EvpCipherCtxPtr ctx(EVP_CIPHER_CTX_new());
-  if (!ctx || EVP_CipherInit_ex(ctx.get(), EVP_aes_256_wrap(), nullptr, kek.Reveal().data(), nullptr,
-                                encrypt ? 1 : 0) != 1) {
+  if (!ctx ||
+      EVP_CipherInit_ex(ctx.get(), EVP_aes_256_wrap(), nullptr, kek.Reveal().data(), nullptr, encrypt ? 1 : 0) != 1) {
     return OpenSslError("AES-256 key wrap init");
   }
   return ctx;
@@ -39,8 +39,7 @@ absl::StatusOr<std::string> Aes256KeyWrap(const SecretBytes& kek, const SecretBy
 
 absl::StatusOr<SecretBytes> Aes256KeyUnwrap(const SecretBytes& kek, std::string_view wrapped) {
   if (wrapped.size() < 24 || wrapped.size() > kMaxWrappedKey + 8 || wrapped.size() % 8 != 0) {
-    return absl::InvalidArgumentError(
-        "AES-256 key unwrap: wrapped key must be 24..4104 bytes, a multiple of 8");
+    return absl::InvalidArgumentError("AES-256 key unwrap: wrapped key must be 24..4104 bytes, a multiple of 8");
   }
   auto ctx = NewCtx(kek, false);
   if (!ctx.ok()) return ctx.status();

@@ -1,5 +1,6 @@
 // AES-256 key wrap (RFC 3394, default IV), the "A256KW" of ECDH-ES+A256KW
-// (KBS protocol 0.4.0, Trustee: confidential-containers/trustee kbs/docs/kbs_attestation_protocol.md). Thread-safe (pure functions).
+// (KBS protocol 0.4.0, Trustee: confidential-containers/trustee kbs/docs/kbs_attestation_protocol.md). Thread-safe
+// (pure functions).
 #ifndef CDH_CRYPTO_AES_KEY_WRAP_H_
 #define CDH_CRYPTO_AES_KEY_WRAP_H_
 

@@ -8,8 +8,8 @@
 namespace cdh::crypto {
 namespace {
 
-using ::cdh::testing::StatusIs;
 using ::cdh::testing::IsOk;
+using ::cdh::testing::StatusIs;
 
 SecretBytes Key(uint8_t start) {
   SecretBytes k(32);
@@ -45,28 +45,35 @@ TEST(AesGcmTest, EveryBitFlipIsRejected) {
   for (size_t i = 0; i < ct->ciphertext.size() * 8; ++i) {
     std::string c = ct->ciphertext;
     c[i / 8] ^= static_cast<char>(1 << (i % 8));
-    EXPECT_THAT(Aes256GcmDecrypt(key, "123456789012", c, ct->tag, "hdr"), StatusIs(absl::StatusCode::kPermissionDenied));
+    EXPECT_THAT(Aes256GcmDecrypt(key, "123456789012", c, ct->tag, "hdr"),
+                StatusIs(absl::StatusCode::kPermissionDenied));
   }
   for (size_t i = 0; i < 16 * 8; ++i) {
     std::string t = ct->tag;
     t[i / 8] ^= static_cast<char>(1 << (i % 8));
-    EXPECT_THAT(Aes256GcmDecrypt(key, "123456789012", ct->ciphertext, t, "hdr"), StatusIs(absl::StatusCode::kPermissionDenied));
+    EXPECT_THAT(Aes256GcmDecrypt(key, "123456789012", ct->ciphertext, t, "hdr"),
+                StatusIs(absl::StatusCode::kPermissionDenied));
   }
-  EXPECT_THAT(Aes256GcmDecrypt(key, "123456789012", ct->ciphertext, ct->tag, "hdR"), StatusIs(absl::StatusCode::kPermissionDenied));
-  EXPECT_THAT(Aes256GcmDecrypt(Key(8), "123456789012", ct->ciphertext, ct->tag, "hdr"), StatusIs(absl::StatusCode::kPermissionDenied));
+  EXPECT_THAT(Aes256GcmDecrypt(key, "123456789012", ct->ciphertext, ct->tag, "hdR"),
+              StatusIs(absl::StatusCode::kPermissionDenied));
+  EXPECT_THAT(Aes256GcmDecrypt(Key(8), "123456789012", ct->ciphertext, ct->tag, "hdr"),
+              StatusIs(absl::StatusCode::kPermissionDenied));
 }
 
 TEST(AesGcmTest, RejectsBadLengths) {
   SecretBytes key = Key(0);
-  EXPECT_THAT(Aes256GcmDecrypt(key, "123456789012", "x", std::string(15, 'a'), ""), StatusIs(absl::StatusCode::kInvalidArgument));
-  EXPECT_THAT(Aes256GcmDecrypt(SecretBytes(16), "123456789012", "x", std::string(16, 'a'), ""), StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(Aes256GcmDecrypt(key, "123456789012", "x", std::string(15, 'a'), ""),
+              StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(Aes256GcmDecrypt(SecretBytes(16), "123456789012", "x", std::string(16, 'a'), ""),
+              StatusIs(absl::StatusCode::kInvalidArgument));
   EXPECT_THAT(Aes256GcmDecrypt(key, "", "x", std::string(16, 'a'), ""), StatusIs(absl::StatusCode::kInvalidArgument));
 }
 
 // NIST SP 800-38A F.5.5 CTR-AES256.Encrypt, first block.
 TEST(AesCtrTest, KnownAnswer) {
-  SecretBytes key(std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(
-      Hex("603deb1015ca71be2b73aef0857d77811f352c073b6108d72d9810a30914dff4").data()), 32));
+  SecretBytes key(std::span<const uint8_t>(
+      reinterpret_cast<const uint8_t*>(Hex("603deb1015ca71be2b73aef0857d77811f352c073b6108d72d9810a30914dff4").data()),
+      32));
   auto out = Aes256CtrCrypt(key, Hex("f0f1f2f3f4f5f6f7f8f9fafbfcfdfeff"), Hex("6bc1bee22e409f96e93d7e117393172a"));
   ASSERT_THAT(out, IsOk());
   EXPECT_EQ(std::string(out->RevealString()), Hex("601ec313775789a5b7a7f504bbf3d228"));

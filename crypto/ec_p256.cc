@@ -146,8 +146,7 @@ std::string EcP256PublicKey::Y() const { return Coordinate(AsPkey(pkey_), OSSL_P
 
 absl::Status EcP256PublicKey::VerifyEs256(std::string_view message, std::string_view signature) const {
   if (signature.size() != 2 * kCoordinateSize) {
-    return absl::InvalidArgumentError(
-        StrCat("ES256 signature must be 64 bytes (raw r||s), got ", signature.size()));
+    return absl::InvalidArgumentError(StrCat("ES256 signature must be 64 bytes (raw r||s), got ", signature.size()));
   }
   // Raw r||s -> DER ECDSA-Sig-Value, which EVP_DigestVerify expects.
   ECDSA_SIG* sig = ECDSA_SIG_new();

@@ -3,14 +3,14 @@
 #include <gtest/gtest.h>
 
 #include "common/base64.h"
-#include "tests/spec_vectors.h"
 #include "common/testing/status_matchers.h"
+#include "tests/spec_vectors.h"
 
 namespace cdh::crypto {
 namespace {
 
-using ::cdh::testing::StatusIs;
 using ::cdh::testing::IsOk;
+using ::cdh::testing::StatusIs;
 
 using namespace ::cdh::testing;  // NOLINT: the spec vectors
 

@@ -2,27 +2,29 @@
 #include "crypto/ecdh_p256.h"
 
 #include "absl/strings/escaping.h"
-#include "gtest/gtest.h"
 #include "common/base64.h"
-#include "crypto/hash.h"
 #include "common/testing/status_matchers.h"
+#include "crypto/hash.h"
+#include "gtest/gtest.h"
 
 namespace cdh::crypto {
 namespace {
 
-using ::cdh::testing::StatusIs;
 using ::cdh::testing::IsOk;
+using ::cdh::testing::StatusIs;
 
 // §2.5 / §3.6: TEE private key d = SHA-256("kbs-kat tee key").
 nlohmann::json TeeJwk() {
-  return {{"kty", "EC"}, {"crv", "P-256"},
+  return {{"kty", "EC"},
+          {"crv", "P-256"},
           {"x", "OyWymcN15Jx3ZLYFXK3BJhycILN_Zy5HEOYW7o1Urvc"},
           {"y", "g7rP1SDvHYqatF9tvKiKxo9f84G93qY8I_rDE0Otgjk"},
           {"d", Base64UrlEncode(Sha256("kbs-kat tee key"))}};
 }
 // §3.6: the KBS ephemeral public key (epk of the protected header).
 nlohmann::json EpkJwk() {
-  return {{"kty", "EC"}, {"crv", "P-256"},
+  return {{"kty", "EC"},
+          {"crv", "P-256"},
           {"x", "6Vy4XDSbqb0-rv9_hSvTIyc5oZ133CWibCBqHSvxzgA"},
           {"y", "nhogQ99KfU7kyyZOAqDwXuC7qa08UcmqkLkqlu4Qhh8"}};
 }

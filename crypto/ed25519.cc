@@ -19,9 +19,8 @@ absl::Status VerifyEd25519(std::string_view spki_pem, std::string_view message, 
   }
   EvpMdCtxPtr ctx(EVP_MD_CTX_new());
   int ok = ctx && EVP_DigestVerifyInit(ctx.get(), nullptr, nullptr, nullptr, key.get()) == 1
-               ? EVP_DigestVerify(ctx.get(), reinterpret_cast<const unsigned char*>(signature.data()),
-                                  signature.size(), reinterpret_cast<const unsigned char*>(message.data()),
-                                  message.size())
+               ? EVP_DigestVerify(ctx.get(), reinterpret_cast<const unsigned char*>(signature.data()), signature.size(),
+                                  reinterpret_cast<const unsigned char*>(message.data()), message.size())
                : -1;
   ClearOpenSslErrors();
   if (ok != 1) return absl::PermissionDeniedError("Ed25519 signature does not verify");

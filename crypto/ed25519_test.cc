@@ -1,21 +1,24 @@
 // The admin-token known-answer vector of kbs-protocol.md §8.1.
 #include "crypto/ed25519.h"
 
-#include "gtest/gtest.h"
 #include "common/base64.h"
 #include "common/strings.h"
 #include "common/testing/status_matchers.h"
+#include "gtest/gtest.h"
 
 namespace cdh::crypto {
 namespace {
 
-using ::cdh::testing::StatusIs;
 using ::cdh::testing::IsOk;
+using ::cdh::testing::StatusIs;
 
 constexpr char kPem[] =
-    "-----BEGIN PUBLIC KEY-----\nMCowBQYDK2VwAyEA6aEJ0l2VkvgzDIirJsj2LgXCEEaxETmBbTK5Ka5c0v8=\n-----END PUBLIC KEY-----\n";
+    "-----BEGIN PUBLIC KEY-----\nMCowBQYDK2VwAyEA6aEJ0l2VkvgzDIirJsj2LgXCEEaxETmBbTK5Ka5c0v8=\n-----END PUBLIC "
+    "KEY-----\n";
 constexpr char kToken[] =
-    "eyJhbGciOiJFZERTQSIsInR5cCI6IkpXVCJ9.eyJpc3MiOiJUcnVzdGVlSW5Eb2NrZXIiLCJzdWIiOiJhZG1pbiIsImF1ZCI6WyJLQlMiXSwicm9sZSI6ImFkbWluIiwiaWF0IjoxNzY3MjI1NjAwLCJleHAiOjIwODI3NTg0MDB9.lvYOOGfpJKiVyN2EiBPJ2NLHWFq129b1tro99hI6hQYZw4dLIGsfozT3LAEgotAJtB8Pd0bk0-8tplgmR0dJDA";
+    "eyJhbGciOiJFZERTQSIsInR5cCI6IkpXVCJ9."
+    "eyJpc3MiOiJUcnVzdGVlSW5Eb2NrZXIiLCJzdWIiOiJhZG1pbiIsImF1ZCI6WyJLQlMiXSwicm9sZSI6ImFkbWluIiwiaWF0IjoxNzY3MjI1NjAwLC"
+    "JleHAiOjIwODI3NTg0MDB9.lvYOOGfpJKiVyN2EiBPJ2NLHWFq129b1tro99hI6hQYZw4dLIGsfozT3LAEgotAJtB8Pd0bk0-8tplgmR0dJDA";
 
 TEST(Ed25519Test, SpecAdminTokenVerifies) {
   std::vector<std::string_view> parts = StrSplit(kToken, '.');

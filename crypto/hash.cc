@@ -1,9 +1,9 @@
 #include "crypto/hash.h"
 
+#include <cstdlib>
+
 #include <openssl/evp.h>
 #include <openssl/rand.h>
-
-#include <cstdlib>
 
 #include "absl/strings/escaping.h"
 #include "common/strings.h"
@@ -22,18 +22,24 @@ absl::StatusOr<HashAlgorithm> ParseHashAlgorithm(std::string_view name) {
 
 std::string_view HashAlgorithmName(HashAlgorithm alg) {
   switch (alg) {
-    case HashAlgorithm::kSha256: return "sha256";
-    case HashAlgorithm::kSha384: return "sha384";
-    case HashAlgorithm::kSha512: return "sha512";
+    case HashAlgorithm::kSha256:
+      return "sha256";
+    case HashAlgorithm::kSha384:
+      return "sha384";
+    case HashAlgorithm::kSha512:
+      return "sha512";
   }
   return "sha384";
 }
 
 size_t HashSize(HashAlgorithm alg) {
   switch (alg) {
-    case HashAlgorithm::kSha256: return 32;
-    case HashAlgorithm::kSha384: return 48;
-    case HashAlgorithm::kSha512: return 64;
+    case HashAlgorithm::kSha256:
+      return 32;
+    case HashAlgorithm::kSha384:
+      return 48;
+    case HashAlgorithm::kSha512:
+      return 64;
   }
   return 0;
 }
@@ -50,9 +56,7 @@ std::string Hash(HashAlgorithm alg, std::string_view data) {
 
 namespace {
 const EVP_MD* MdFor(HashAlgorithm alg) {
-  return alg == HashAlgorithm::kSha256   ? EVP_sha256()
-         : alg == HashAlgorithm::kSha384 ? EVP_sha384()
-                                         : EVP_sha512();
+  return alg == HashAlgorithm::kSha256 ? EVP_sha256() : alg == HashAlgorithm::kSha384 ? EVP_sha384() : EVP_sha512();
 }
 }  // namespace
 
@@ -89,7 +93,9 @@ SecretBytes Sha256Secret(const SecretBytes& data) {
   return out;
 }
 
-std::string HexEncode(std::string_view bytes) { return absl::BytesToHexString(absl::string_view(bytes.data(), bytes.size())); }
+std::string HexEncode(std::string_view bytes) {
+  return absl::BytesToHexString(absl::string_view(bytes.data(), bytes.size()));
+}
 
 absl::StatusOr<SecretBytes> RandomBytes(size_t size) {
   SecretBytes out(size);

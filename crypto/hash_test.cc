@@ -1,7 +1,8 @@
 #include "crypto/hash.h"
-#include "common/testing/status_matchers.h"
 
 #include <gtest/gtest.h>
+
+#include "common/testing/status_matchers.h"
 
 namespace cdh::crypto {
 namespace {

@@ -14,7 +14,8 @@ absl::StatusOr<HmacSha256> HmacSha256::New(const SecretBytes& key) {
   if (mac == nullptr) return OpenSslError("EVP_MAC_fetch HMAC");
   EVP_MAC_CTX* ctx = EVP_MAC_CTX_new(mac);
   char digest[] = "SHA256";
-  OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest, 0), OSSL_PARAM_construct_end()};
+  OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest, 0),
+                         OSSL_PARAM_construct_end()};
   if (ctx == nullptr || EVP_MAC_init(ctx, key.Reveal().data(), key.size(), params) != 1) {
     EVP_MAC_CTX_free(ctx);
     EVP_MAC_free(mac);

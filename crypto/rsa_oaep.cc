@@ -1,13 +1,12 @@
 #include "crypto/rsa_oaep.h"
 
-#include <openssl/x509.h>
-
 #include <openssl/bio.h>
 #include <openssl/core_names.h>
 #include <openssl/evp.h>
 #include <openssl/param_build.h>
 #include <openssl/pem.h>
 #include <openssl/rsa.h>
+#include <openssl/x509.h>
 
 #include "common/strings.h"
 #include "crypto/openssl_util.h"
@@ -30,8 +29,7 @@ std::string BnParam(EVP_PKEY* pkey, const char* name) {
 
 absl::Status SetOaepSha256(EVP_PKEY_CTX* ctx) {
   if (EVP_PKEY_CTX_set_rsa_padding(ctx, RSA_PKCS1_OAEP_PADDING) != 1 ||
-      EVP_PKEY_CTX_set_rsa_oaep_md(ctx, EVP_sha256()) != 1 ||
-      EVP_PKEY_CTX_set_rsa_mgf1_md(ctx, EVP_sha256()) != 1) {
+      EVP_PKEY_CTX_set_rsa_oaep_md(ctx, EVP_sha256()) != 1 || EVP_PKEY_CTX_set_rsa_mgf1_md(ctx, EVP_sha256()) != 1) {
     return OpenSslError("RSA-OAEP-256 parameters");
   }
   return absl::OkStatus();
@@ -116,8 +114,8 @@ absl::StatusOr<RsaPrivateKey> RsaPrivateKey::Generate(int bits) {
 }
 
 absl::StatusOr<RsaPrivateKey> RsaPrivateKey::FromPem(const SecretBytes& pem) {
-  std::unique_ptr<BIO, decltype(&BIO_free)> bio(
-      BIO_new_mem_buf(pem.Reveal().data(), static_cast<int>(pem.size())), BIO_free);
+  std::unique_ptr<BIO, decltype(&BIO_free)> bio(BIO_new_mem_buf(pem.Reveal().data(), static_cast<int>(pem.size())),
+                                                BIO_free);
   if (!bio) return OpenSslError("BIO_new_mem_buf");
   EVP_PKEY* pkey = PEM_read_bio_PrivateKey(bio.get(), nullptr, nullptr, nullptr);
   if (pkey == nullptr) {

@@ -1,8 +1,8 @@
 // RSA keys for the KBS TEE key option RSA-OAEP-256: RSAES-OAEP with SHA-256 for both the hash and
-// MGF1 and an empty label (KBS protocol 0.4.0, Trustee: confidential-containers/trustee kbs/docs/kbs_attestation_protocol.md; guest-components' client uses
-// OpenSSL's default SHA-1 MGF1, a known bug we do not copy). The JWK form is {"n","e"} base64url without padding.
-// Both classes are move-only and thread-safe for concurrent const use; the private key lives
-// inside OpenSSL's EVP_PKEY and is never exported.
+// MGF1 and an empty label (KBS protocol 0.4.0, Trustee: confidential-containers/trustee
+// kbs/docs/kbs_attestation_protocol.md; guest-components' client uses OpenSSL's default SHA-1 MGF1, a known bug we do
+// not copy). The JWK form is {"n","e"} base64url without padding. Both classes are move-only and thread-safe for
+// concurrent const use; the private key lives inside OpenSSL's EVP_PKEY and is never exported.
 #ifndef CDH_CRYPTO_RSA_OAEP_H_
 #define CDH_CRYPTO_RSA_OAEP_H_
 

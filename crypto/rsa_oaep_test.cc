@@ -1,17 +1,17 @@
 #include "crypto/rsa_oaep.h"
 
-#include "gtest/gtest.h"
 #include "common/base64.h"
 #include "common/json.h"
-#include "crypto/hash.h"
-#include "tests/kbs_kat_vectors.h"
 #include "common/testing/status_matchers.h"
+#include "crypto/hash.h"
+#include "gtest/gtest.h"
+#include "tests/kbs_kat_vectors.h"
 
 namespace cdh::crypto {
 namespace {
 
-using ::cdh::testing::StatusIs;
 using ::cdh::testing::IsOk;
+using ::cdh::testing::StatusIs;
 
 TEST(RsaOaepTest, SpecKeyMatchesJwkAndDecryptsSpecCek) {
   auto key = RsaPrivateKey::FromPem(SecretBytes::FromString(kat::kRsaTeePem));
@@ -49,10 +49,13 @@ TEST(RsaOaepTest, GeneratedKeyRoundTrips) {
 }
 
 TEST(RsaOaepTest, RejectsWeakOrMalformedKeys) {
-  EXPECT_THAT(RsaPublicKey::FromModulusExponent(std::string(128, '\xff'), "\x01\x00\x01"), StatusIs(absl::StatusCode::kInvalidArgument));
-  EXPECT_THAT(RsaPublicKey::FromModulusExponent(std::string(256, '\xff'), "\x02"), StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(RsaPublicKey::FromModulusExponent(std::string(128, '\xff'), "\x01\x00\x01"),
+              StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(RsaPublicKey::FromModulusExponent(std::string(256, '\xff'), "\x02"),
+              StatusIs(absl::StatusCode::kInvalidArgument));
   EXPECT_THAT(RsaPrivateKey::FromPem(SecretBytes::FromString("junk")), StatusIs(absl::StatusCode::kInvalidArgument));
-  EXPECT_THAT(RsaPrivateKey::FromPem(SecretBytes::FromString(kat::kEcTeePem)), StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(RsaPrivateKey::FromPem(SecretBytes::FromString(kat::kEcTeePem)),
+              StatusIs(absl::StatusCode::kInvalidArgument));
 }
 
 }  // namespace

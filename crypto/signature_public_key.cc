@@ -50,7 +50,8 @@ absl::StatusOr<SignaturePublicKey::Algorithm> Classify(EVP_PKEY* key) {
 absl::StatusOr<SignaturePublicKey> SignaturePublicKey::FromPem(std::string_view pem) {
   size_t begin = pem.find(kPemBegin);
   if (begin == std::string_view::npos) {
-    return absl::InvalidArgumentError("no \"-----BEGIN PUBLIC KEY-----\" block (a PEM SubjectPublicKeyInfo is expected)");
+    return absl::InvalidArgumentError(
+        "no \"-----BEGIN PUBLIC KEY-----\" block (a PEM SubjectPublicKeyInfo is expected)");
   }
   std::string_view block = pem.substr(begin);
   std::unique_ptr<BIO, decltype(&BIO_free)> bio(BIO_new_mem_buf(block.data(), static_cast<int>(block.size())),
@@ -88,10 +89,14 @@ SignaturePublicKey::~SignaturePublicKey() { EVP_PKEY_free(AsPkey(pkey_)); }
 
 std::string_view SignaturePublicKey::AlgorithmName() const {
   switch (algorithm_) {
-    case Algorithm::kEcdsaP256Sha256: return "ECDSA P-256";
-    case Algorithm::kEcdsaP384Sha384: return "ECDSA P-384";
-    case Algorithm::kEd25519: return "Ed25519";
-    case Algorithm::kRsaPkcs1Sha256: return "RSA";
+    case Algorithm::kEcdsaP256Sha256:
+      return "ECDSA P-256";
+    case Algorithm::kEcdsaP384Sha384:
+      return "ECDSA P-384";
+    case Algorithm::kEd25519:
+      return "Ed25519";
+    case Algorithm::kRsaPkcs1Sha256:
+      return "RSA";
   }
   return "unknown";
 }
@@ -99,10 +104,18 @@ std::string_view SignaturePublicKey::AlgorithmName() const {
 absl::Status SignaturePublicKey::Verify(std::string_view message, std::string_view signature) const {
   const EVP_MD* md = nullptr;
   switch (algorithm_) {
-    case Algorithm::kEcdsaP256Sha256: md = EVP_sha256(); break;
-    case Algorithm::kEcdsaP384Sha384: md = EVP_sha384(); break;
-    case Algorithm::kRsaPkcs1Sha256: md = EVP_sha256(); break;
-    case Algorithm::kEd25519: md = nullptr; break;  // Ed25519 hashes internally
+    case Algorithm::kEcdsaP256Sha256:
+      md = EVP_sha256();
+      break;
+    case Algorithm::kEcdsaP384Sha384:
+      md = EVP_sha384();
+      break;
+    case Algorithm::kRsaPkcs1Sha256:
+      md = EVP_sha256();
+      break;
+    case Algorithm::kEd25519:
+      md = nullptr;
+      break;  // Ed25519 hashes internally
   }
   EvpMdCtxPtr ctx(EVP_MD_CTX_new());
   EVP_PKEY_CTX* pctx = nullptr;

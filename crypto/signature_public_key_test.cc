@@ -10,8 +10,8 @@
 namespace cdh::crypto {
 namespace {
 
-using ::cdh::testing::StatusIs;
 using ::cdh::testing::IsOk;
+using ::cdh::testing::StatusIs;
 
 constexpr char kMessage[] = "cosign payload {\"critical\":{}}";
 
@@ -20,19 +20,25 @@ constexpr char kP256Pem[] =
     "MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEbed4EjViTjNSIg8ED8Stg0qdMbQ+\n"
     "+8z/A3d4Rg+ltUue2yL5dcprT0SUtYq6bcnGXGaOkQ6fJo9fnZgzJLBqSA==\n"
     "-----END PUBLIC KEY-----\n";
-constexpr char kP256SigHex[] = "30460221009ad77a65552d46541645aac77d3b40e55c837ad59e27fccc9c7d6250cd2ad1980221008ce6bf737a61bd2e51c6364835d49b97a40ad4f13f1a8ea25b086cf83bbdce99";
+constexpr char kP256SigHex[] =
+    "30460221009ad77a65552d46541645aac77d3b40e55c837ad59e27fccc9c7d6250cd2ad1980221008ce6bf737a61bd2e51c6364835d49b97a4"
+    "0ad4f13f1a8ea25b086cf83bbdce99";
 constexpr char kP384Pem[] =
     "-----BEGIN PUBLIC KEY-----\n"
     "MHYwEAYHKoZIzj0CAQYFK4EEACIDYgAEaNaxsW+9pm8rs640/2Bkuscn+5oE0N3P\n"
     "Yn9W2xAJsDpWBCXE+7QtincrRPdJFpsdk0B2FGcere9GPltwDjANzOezlklCQehf\n"
     "TjNBosIeXqf+wkut2gMvkWRn4SAGtDjM\n"
     "-----END PUBLIC KEY-----\n";
-constexpr char kP384SigHex[] = "3066023100d17f1aeec496de392593256e0fa67f5c7abd4cd28facd60da2b3b1aee3c4caa9ddbb2d94d5404c8dedb8ee2eb0531649023100f02d53546d2303f4d7a6ff7e327f553e4f8bf42cc24842d3f7787657923b9e2ddecad8cdedd5b49e0f37f92f560b86a4";
+constexpr char kP384SigHex[] =
+    "3066023100d17f1aeec496de392593256e0fa67f5c7abd4cd28facd60da2b3b1aee3c4caa9ddbb2d94d5404c8dedb8ee2eb0531649023100f0"
+    "2d53546d2303f4d7a6ff7e327f553e4f8bf42cc24842d3f7787657923b9e2ddecad8cdedd5b49e0f37f92f560b86a4";
 constexpr char kEd25519Pem[] =
     "-----BEGIN PUBLIC KEY-----\n"
     "MCowBQYDK2VwAyEAesKzWIZQPmjMp0FC4R15HKPWQADH2/DzLBlrCmYLg+4=\n"
     "-----END PUBLIC KEY-----\n";
-constexpr char kEd25519SigHex[] = "4e55616419d39dd5a906d23e55736227d57ac99bfa2bd67f90352d1c62c5a409be8307ae2711f75713d2ac0ec45f5196791aaa5e9ee1a54bb24e0d31c4df0003";
+constexpr char kEd25519SigHex[] =
+    "4e55616419d39dd5a906d23e55736227d57ac99bfa2bd67f90352d1c62c5a409be8307ae2711f75713d2ac0ec45f5196791aaa5e9ee1a54bb2"
+    "4e0d31c4df0003";
 constexpr char kRsaPem[] =
     "-----BEGIN PUBLIC KEY-----\n"
     "MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEArJRKyvQDwDtl2vLdOuQH\n"
@@ -43,7 +49,12 @@ constexpr char kRsaPem[] =
     "ibXR0PGPU3Fa5RWOPD7x4Zg3L52dovfSE+tU89DPLLrXY8xD3b3DqRqz81cLkmcR\n"
     "qwIDAQAB\n"
     "-----END PUBLIC KEY-----\n";
-constexpr char kRsaSigHex[] = "3d751602ef45efc7b05110a74dde69c222d178c0d497bf1cf7ff5eecec99a24898b6b24b7cea971ca45f0917f58b987882db18cb8e1f835840babd9674e99c016ef29396d136590b7281aa10f61c10f8857a2deeca86b2d48012a77f78c10bf52e86ab1dcdd9a3bbaab1166b537cfdb49b81b2998c7d9cd343b52eba42cb5ec60064b25aa28f73f69f744d5fcab784a7ea6b7f7608c30a97b35d23288de526ef731312bf060dcc967a4347416f56868e36a86964bdb165f412589a6d1d525eddb09353f2312ed8c3fa3ae1d8ade104cee080a0e79a2afecdfacdffe0ab0908e90f2c4c82fafa278e18a5b7a9674b7977ed57874f4dde1f1a252f14d6eb8e0eaf";
+constexpr char kRsaSigHex[] =
+    "3d751602ef45efc7b05110a74dde69c222d178c0d497bf1cf7ff5eecec99a24898b6b24b7cea971ca45f0917f58b987882db18cb8e1f835840"
+    "babd9674e99c016ef29396d136590b7281aa10f61c10f8857a2deeca86b2d48012a77f78c10bf52e86ab1dcdd9a3bbaab1166b537cfdb49b81"
+    "b2998c7d9cd343b52eba42cb5ec60064b25aa28f73f69f744d5fcab784a7ea6b7f7608c30a97b35d23288de526ef731312bf060dcc967a4347"
+    "416f56868e36a86964bdb165f412589a6d1d525eddb09353f2312ed8c3fa3ae1d8ade104cee080a0e79a2afecdfacdffe0ab0908e90f2c4c82"
+    "fafa278e18a5b7a9674b7977ed57874f4dde1f1a252f14d6eb8e0eaf";
 constexpr char kP521Pem[] =
     "-----BEGIN PUBLIC KEY-----\n"
     "MIGbMBAGByqGSM49AgEGBSuBBAAjA4GGAAQBhDV9EF9qyM9HUQiJo55IHh2BQC4V\n"
@@ -100,7 +111,8 @@ TEST(SignaturePublicKeyTest, BitFlipsInMessageOrSignatureAreDenied) {
       s[i] ^= 0x10;
       EXPECT_THAT(key->Verify(msg, s), StatusIs(absl::StatusCode::kPermissionDenied)) << v.name << " sig " << i;
     }
-    EXPECT_THAT(key->Verify(msg, sig.substr(0, sig.size() - 1)), StatusIs(absl::StatusCode::kPermissionDenied)) << v.name;
+    EXPECT_THAT(key->Verify(msg, sig.substr(0, sig.size() - 1)), StatusIs(absl::StatusCode::kPermissionDenied))
+        << v.name;
     EXPECT_THAT(key->Verify(msg, sig + "x"), StatusIs(absl::StatusCode::kPermissionDenied)) << v.name;
     EXPECT_THAT(key->Verify(msg, ""), StatusIs(absl::StatusCode::kPermissionDenied)) << v.name;
   }
@@ -132,7 +144,8 @@ TEST(SignaturePublicKeyTest, RefusesKeysOutsideTheList) {
     auto key = SignaturePublicKey::FromPem(c.pem);
     ASSERT_FALSE(key.ok()) << c.name;
     EXPECT_THAT(key, StatusIs(absl::StatusCode::kInvalidArgument)) << c.name;
-    EXPECT_THAT(std::string(key.status().message()), ::testing::HasSubstr(c.substring)) << c.name << ": " << key.status();
+    EXPECT_THAT(std::string(key.status().message()), ::testing::HasSubstr(c.substring))
+        << c.name << ": " << key.status();
   }
 }
 

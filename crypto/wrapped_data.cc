@@ -31,8 +31,8 @@ absl::StatusOr<SecretBytes> OpenWrappedData(WrapType type, const SecretBytes& ke
   absl::Status checked = CheckWrappedData(type, iv, blob, what);
   if (!checked.ok()) return checked;
   if (type == WrapType::kA256Ctr) return Aes256CtrCrypt(key, iv, blob);
-  absl::StatusOr<SecretBytes> plaintext = Aes256GcmDecrypt(key, iv, blob.substr(0, blob.size() - kGcmTagSize),
-                                                           blob.substr(blob.size() - kGcmTagSize), "");
+  absl::StatusOr<SecretBytes> plaintext =
+      Aes256GcmDecrypt(key, iv, blob.substr(0, blob.size() - kGcmTagSize), blob.substr(blob.size() - kGcmTagSize), "");
   if (absl::IsPermissionDenied(plaintext.status())) {
     return absl::PermissionDeniedError(StrCat(what, ": authentication failed (wrong key or tampered data)"));
   }

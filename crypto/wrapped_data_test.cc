@@ -1,8 +1,8 @@
 #include "crypto/wrapped_data.h"
 
-#include <gtest/gtest.h>
-
 #include <string>
+
+#include <gtest/gtest.h>
 
 #include "crypto/aes.h"
 
@@ -61,10 +61,12 @@ TEST(OpenWrappedDataTest, NegativeTable) {
       {"GCM IV of 0", WrapType::kA256Gcm, "", blob, absl::StatusCode::kInvalidArgument, "12 bytes"},
       {"CTR IV of 12", WrapType::kA256Ctr, iv12, blob, absl::StatusCode::kInvalidArgument, "16 bytes"},
       {"shorter than the tag", WrapType::kA256Gcm, iv12, blob.substr(0, 15), absl::StatusCode::kInvalidArgument, "tag"},
-      {"truncated by one", WrapType::kA256Gcm, iv12, blob.substr(0, blob.size() - 1), absl::StatusCode::kPermissionDenied, "authentication"},
+      {"truncated by one", WrapType::kA256Gcm, iv12, blob.substr(0, blob.size() - 1),
+       absl::StatusCode::kPermissionDenied, "authentication"},
       {"ciphertext bit flip", WrapType::kA256Gcm, iv12, flipped, absl::StatusCode::kPermissionDenied, "authentication"},
       {"tag bit flip", WrapType::kA256Gcm, iv12, tag_flipped, absl::StatusCode::kPermissionDenied, "authentication"},
-      {"other IV", WrapType::kA256Gcm, std::string(12, 'j'), blob, absl::StatusCode::kPermissionDenied, "authentication"},
+      {"other IV", WrapType::kA256Gcm, std::string(12, 'j'), blob, absl::StatusCode::kPermissionDenied,
+       "authentication"},
   };
   for (const Case& c : cases) {
     absl::StatusOr<SecretBytes> r = OpenWrappedData(c.type, Key(), c.iv, c.blob, "wrapped thing");

@@ -36,13 +36,13 @@ absl::Status CheckKey(const SecretBytes& key) {
 
 absl::Status CheckSizes(std::span<const uint8_t> in, std::span<uint8_t> out, size_t sector_size) {
   if (sector_size < 16 || sector_size > kMaxSectorSize || sector_size % 16 != 0) {
-    return absl::InvalidArgumentError(StrCat("XTS sector size must be a multiple of 16 in [16, 1 MiB], got ",
-                                             sector_size));
+    return absl::InvalidArgumentError(
+        StrCat("XTS sector size must be a multiple of 16 in [16, 1 MiB], got ", sector_size));
   }
   if (in.size() != out.size()) return absl::InvalidArgumentError("XTS input and output sizes differ");
   if (in.size() % sector_size != 0) {
-    return absl::InvalidArgumentError(StrCat("XTS input of ", in.size(), " bytes is not a whole number of ",
-                                             sector_size, "-byte sectors"));
+    return absl::InvalidArgumentError(
+        StrCat("XTS input of ", in.size(), " bytes is not a whole number of ", sector_size, "-byte sectors"));
   }
   return absl::OkStatus();
 }
@@ -95,12 +95,23 @@ const ProviderXts* ResolveProviderXts(const char* name) {
     }
     for (const OSSL_DISPATCH* d = a->implementation; d != nullptr && d->function_id != 0; ++d) {
       switch (d->function_id) {
-        case OSSL_FUNC_CIPHER_NEWCTX: p.newctx = OSSL_FUNC_cipher_newctx(d); break;
-        case OSSL_FUNC_CIPHER_FREECTX: p.freectx = OSSL_FUNC_cipher_freectx(d); break;
-        case OSSL_FUNC_CIPHER_ENCRYPT_INIT: p.einit = OSSL_FUNC_cipher_encrypt_init(d); break;
-        case OSSL_FUNC_CIPHER_DECRYPT_INIT: p.dinit = OSSL_FUNC_cipher_decrypt_init(d); break;
-        case OSSL_FUNC_CIPHER_UPDATE: p.update = OSSL_FUNC_cipher_update(d); break;
-        default: break;
+        case OSSL_FUNC_CIPHER_NEWCTX:
+          p.newctx = OSSL_FUNC_cipher_newctx(d);
+          break;
+        case OSSL_FUNC_CIPHER_FREECTX:
+          p.freectx = OSSL_FUNC_cipher_freectx(d);
+          break;
+        case OSSL_FUNC_CIPHER_ENCRYPT_INIT:
+          p.einit = OSSL_FUNC_cipher_encrypt_init(d);
+          break;
+        case OSSL_FUNC_CIPHER_DECRYPT_INIT:
+          p.dinit = OSSL_FUNC_cipher_decrypt_init(d);
+          break;
+        case OSSL_FUNC_CIPHER_UPDATE:
+          p.update = OSSL_FUNC_cipher_update(d);
+          break;
+        default:
+          break;
       }
     }
     break;
@@ -123,9 +134,9 @@ const ProviderXts* ProviderXtsFor(size_t key_size) {
 
 struct XtsSectorCipher::State {
   std::unique_ptr<internal::XtsVaesKernel> vaes;  // the VAES kernel, when the CPU has it
-  EvpCipherCtxPtr ctx;             // EVP path (fallback)
-  const ProviderXts* fast = nullptr;  // provider path, when resolved
-  void* algctx = nullptr;          // the provider's keyed context
+  EvpCipherCtxPtr ctx;                            // EVP path (fallback)
+  const ProviderXts* fast = nullptr;              // provider path, when resolved
+  void* algctx = nullptr;                         // the provider's keyed context
   ~State() {
     if (algctx != nullptr) fast->freectx(algctx);  // the provider wipes the key schedule
   }
@@ -135,8 +146,7 @@ XtsSectorCipher::XtsSectorCipher(std::unique_ptr<State> state, XtsDirection dire
     : state_(std::move(state)), direction_(direction) {}
 XtsSectorCipher::~XtsSectorCipher() = default;
 
-absl::StatusOr<std::unique_ptr<XtsSectorCipher>> XtsSectorCipher::New(const SecretBytes& key,
-                                                                      XtsDirection direction) {
+absl::StatusOr<std::unique_ptr<XtsSectorCipher>> XtsSectorCipher::New(const SecretBytes& key, XtsDirection direction) {
   return NewImpl(key, direction, /*allow_vaes=*/true);
 }
 
@@ -177,8 +187,8 @@ absl::StatusOr<std::unique_ptr<XtsSectorCipher>> XtsSectorCipher::NewImpl(const 
   return std::unique_ptr<XtsSectorCipher>(new XtsSectorCipher(std::move(state), direction));
 }
 
-absl::Status XtsSectorCipher::CryptSectors(std::span<const uint8_t> in, std::span<uint8_t> out,
-                                           size_t sector_size, uint64_t first_tweak, uint64_t tweak_step) {
+absl::Status XtsSectorCipher::CryptSectors(std::span<const uint8_t> in, std::span<uint8_t> out, size_t sector_size,
+                                           uint64_t first_tweak, uint64_t tweak_step) {
   if (auto s = CheckSizes(in, out, sector_size); !s.ok()) return s;
   if (state_->vaes != nullptr) {
     if (!in.empty()) {
@@ -226,16 +236,19 @@ XtsImplementation XtsSectorCipher::implementation() const {
 
 const char* XtsImplementationName(XtsImplementation impl) {
   switch (impl) {
-    case XtsImplementation::kVaesAvx2: return "vaes-avx2";
-    case XtsImplementation::kOpenSslProvider: return "openssl-provider";
-    case XtsImplementation::kOpenSslEvp: return "openssl-evp";
+    case XtsImplementation::kVaesAvx2:
+      return "vaes-avx2";
+    case XtsImplementation::kOpenSslProvider:
+      return "openssl-provider";
+    case XtsImplementation::kOpenSslEvp:
+      return "openssl-evp";
   }
   return "unknown";
 }
 
 absl::Status XtsCryptSectorsRekeyingEachSector(const SecretBytes& key, XtsDirection direction,
-                                               std::span<const uint8_t> in, std::span<uint8_t> out,
-                                               size_t sector_size, uint64_t first_tweak, uint64_t tweak_step) {
+                                               std::span<const uint8_t> in, std::span<uint8_t> out, size_t sector_size,
+                                               uint64_t first_tweak, uint64_t tweak_step) {
   if (auto s = CheckKey(key); !s.ok()) return s;
   if (auto s = CheckSizes(in, out, sector_size); !s.ok()) return s;
   const EVP_CIPHER* cipher = CipherForKey(key.size());
@@ -246,13 +259,12 @@ absl::Status XtsCryptSectorsRekeyingEachSector(const SecretBytes& key, XtsDirect
     TweakBytes(tweak, iv);
     int outl = 0;
     const bool enc = direction == XtsDirection::kEncrypt;
-    const int ok =
-        ctx && (enc ? EVP_EncryptInit_ex(ctx.get(), cipher, nullptr, key.Reveal().data(), iv) == 1 &&
-                          EVP_EncryptUpdate(ctx.get(), out.data() + off, &outl, in.data() + off,
-                                            static_cast<int>(sector_size)) == 1
-                    : EVP_DecryptInit_ex(ctx.get(), cipher, nullptr, key.Reveal().data(), iv) == 1 &&
-                          EVP_DecryptUpdate(ctx.get(), out.data() + off, &outl, in.data() + off,
-                                            static_cast<int>(sector_size)) == 1);
+    const int ok = ctx && (enc ? EVP_EncryptInit_ex(ctx.get(), cipher, nullptr, key.Reveal().data(), iv) == 1 &&
+                                     EVP_EncryptUpdate(ctx.get(), out.data() + off, &outl, in.data() + off,
+                                                       static_cast<int>(sector_size)) == 1
+                               : EVP_DecryptInit_ex(ctx.get(), cipher, nullptr, key.Reveal().data(), iv) == 1 &&
+                                     EVP_DecryptUpdate(ctx.get(), out.data() + off, &outl, in.data() + off,
+                                                       static_cast<int>(sector_size)) == 1);
     if (!ok) return OpenSslError("AES-XTS sector (rekeying)");
   }
   return absl::OkStatus();

@@ -51,7 +51,7 @@ class XtsSectorCipher {
   // As New(), but never the VAES kernel: the OpenSSL fallback a CPU without VAES gets, for tests
   // and for the benchmark's same-process reference. Same codes.
   static absl::StatusOr<std::unique_ptr<XtsSectorCipher>> NewOpenSslForTest(const SecretBytes& key,
-                                                                           XtsDirection direction);
+                                                                            XtsDirection direction);
 
   ~XtsSectorCipher();
   XtsSectorCipher(const XtsSectorCipher&) = delete;
@@ -86,8 +86,8 @@ const char* XtsImplementationName(XtsImplementation impl);
 // it creates and keys a fresh cipher context for every sector (what a naive port does). Slow on
 // purpose; never use it on the data path.
 absl::Status XtsCryptSectorsRekeyingEachSector(const SecretBytes& key, XtsDirection direction,
-                                               std::span<const uint8_t> in, std::span<uint8_t> out,
-                                               size_t sector_size, uint64_t first_tweak, uint64_t tweak_step);
+                                               std::span<const uint8_t> in, std::span<uint8_t> out, size_t sector_size,
+                                               uint64_t first_tweak, uint64_t tweak_step);
 
 }  // namespace cdh::crypto
 

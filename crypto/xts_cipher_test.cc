@@ -5,19 +5,20 @@
 #include <string>
 #include <vector>
 
+#include "common/testing/status_matchers.h"
 #include "crypto/xts_vaes.h"
 #include "gtest/gtest.h"
-#include "common/testing/status_matchers.h"
 
 namespace cdh::crypto {
 namespace {
 
-using ::cdh::testing::StatusIs;
 using ::cdh::testing::IsOk;
+using ::cdh::testing::StatusIs;
 
 std::vector<uint8_t> FromHex(std::string_view hex) {
   std::vector<uint8_t> out;
-  for (size_t i = 0; i + 1 < hex.size(); i += 2) out.push_back(static_cast<uint8_t>(std::stoi(std::string(hex.substr(i, 2)), nullptr, 16)));
+  for (size_t i = 0; i + 1 < hex.size(); i += 2)
+    out.push_back(static_cast<uint8_t>(std::stoi(std::string(hex.substr(i, 2)), nullptr, 16)));
   return out;
 }
 
@@ -41,11 +42,30 @@ struct Vector {
 // 512-byte data units: one LUKS2 512-byte sector each.
 const Vector kVectors[] = {
     {"V4", "2718281828459045235360287471352631415926535897932384626433832795", 0,
-     "27a7479befa1d476489f308cd4cfa6e2a96e4bbe3208ff25287dd3819616e89cc78cf7f5e543445f8333d8fa7f56000005279fa5d8b5e4ad40e736ddb4d35412328063fd2aab53e5ea1e0a9f332500a5df9487d07a5c92cc512c8866c7e860ce93fdf166a24912b422976146ae20ce846bb7dc9ba94a767aaef20c0d61ad02655ea92dc4c4e41a8952c651d33174be51a10c421110e6d81588ede82103a252d8a750e8768defffed9122810aaeb99f9172af82b604dc4b8e51bcb08235a6f4341332e4ca60482a4ba1a03b3e65008fc5da76b70bf1690db4eae29c5f1badd03c5ccf2a55d705ddcd86d449511ceb7ec30bf12b1fa35b913f9f747a8afd1b130e94bff94effd01a91735ca1726acd0b197c4e5b03393697e126826fb6bbde8ecc1e08298516e2c9ed03ff3c1b7860f6de76d4cecd94c8119855ef5297ca67e9f3e7ff72b1e99785ca0a7e7720c5b36dc6d72cac9574c8cbbc2f801e23e56fd344b07f22154beba0f08ce8891e643ed995c94d9a69c9f1b5f499027a78572aeebd74d20cc39881c213ee770b1010e4bea718846977ae119f7a023ab58cca0ad752afe656bb3c17256a9f6e9bf19fdd5a38fc82bbe872c5539edb609ef4f79c203ebb140f2e583cb2ad15b4aa5b655016a8449277dbd477ef2c8d6c017db738b18deb4a427d1923ce3ff262735779a418f20a282df920147beabe421ee5319d0568"},
+     "27a7479befa1d476489f308cd4cfa6e2a96e4bbe3208ff25287dd3819616e89cc78cf7f5e543445f8333d8fa7f56000005279fa5d8b5e4ad4"
+     "0e736ddb4d35412328063fd2aab53e5ea1e0a9f332500a5df9487d07a5c92cc512c8866c7e860ce93fdf166a24912b422976146ae20ce846b"
+     "b7dc9ba94a767aaef20c0d61ad02655ea92dc4c4e41a8952c651d33174be51a10c421110e6d81588ede82103a252d8a750e8768defffed912"
+     "2810aaeb99f9172af82b604dc4b8e51bcb08235a6f4341332e4ca60482a4ba1a03b3e65008fc5da76b70bf1690db4eae29c5f1badd03c5ccf"
+     "2a55d705ddcd86d449511ceb7ec30bf12b1fa35b913f9f747a8afd1b130e94bff94effd01a91735ca1726acd0b197c4e5b03393697e126826"
+     "fb6bbde8ecc1e08298516e2c9ed03ff3c1b7860f6de76d4cecd94c8119855ef5297ca67e9f3e7ff72b1e99785ca0a7e7720c5b36dc6d72cac"
+     "9574c8cbbc2f801e23e56fd344b07f22154beba0f08ce8891e643ed995c94d9a69c9f1b5f499027a78572aeebd74d20cc39881c213ee770b1"
+     "010e4bea718846977ae119f7a023ab58cca0ad752afe656bb3c17256a9f6e9bf19fdd5a38fc82bbe872c5539edb609ef4f79c203ebb140f2e"
+     "583cb2ad15b4aa5b655016a8449277dbd477ef2c8d6c017db738b18deb4a427d1923ce3ff262735779a418f20a282df920147beabe421ee53"
+     "19d0568"},
     {"V10",
-     "27182818284590452353602874713526624977572470936999595749669676273141592653589793238462643383279502884197169399375105820974944592",
+     "27182818284590452353602874713526624977572470936999595749669676273141592653589793238462643383279502884197169399375"
+     "105820974944592",
      0xff,
-     "1c3b3a102f770386e4836c99e370cf9bea00803f5e482357a4ae12d414a3e63b5d31e276f8fe4a8d66b317f9ac683f44680a86ac35adfc3345befecb4bb188fd5776926c49a3095eb108fd1098baec70aaa66999a72a82f27d848b21d4a741b0c5cd4d5fff9dac89aeba122961d03a757123e9870f8acf1000020887891429ca2a3e7a7d7df7b10355165c8b9a6d0a7de8b062c4500dc4cd120c0f7418dae3d0b5781c34803fa75421c790dfe1de1834f280d7667b327f6c8cd7557e12ac3a0f93ec05c52e0493ef31a12d3d9260f79a289d6a379bc70c50841473d1a8cc81ec583e9645e07b8d9670655ba5bbcfecc6dc3966380ad8fecb17b6ba02469a020a84e18e8f84252070c13e9f1f289be54fbc481457778f616015e1327a02b140f1505eb309326d68378f8374595c849d84f4c333ec4423885143cb47bd71c5edae9be69a2ffeceb1bec9de244fbe15992b11b77c040f12bd8f6a975a44a0f90c29a9abc3d4d893927284c58754cce294529f8614dcd2aba991925fedc4ae74ffac6e333b93eb4aff0479da9a410e4450e0dd7ae4c6e2910900575da401fc07059f645e8b7e9bfdef33943054ff84011493c27b3429eaedb4ed5376441a77ed43851ad77f16f541dfd269d50d6a5f14fb0aab1cbb4c1550be97f7ab4066193c4caa773dad38014bd2092fa755c824bb5e54c4f36ffda9fcea70b9c6e693e148c151"},
+     "1c3b3a102f770386e4836c99e370cf9bea00803f5e482357a4ae12d414a3e63b5d31e276f8fe4a8d66b317f9ac683f44680a86ac35adfc334"
+     "5befecb4bb188fd5776926c49a3095eb108fd1098baec70aaa66999a72a82f27d848b21d4a741b0c5cd4d5fff9dac89aeba122961d03a7571"
+     "23e9870f8acf1000020887891429ca2a3e7a7d7df7b10355165c8b9a6d0a7de8b062c4500dc4cd120c0f7418dae3d0b5781c34803fa75421c"
+     "790dfe1de1834f280d7667b327f6c8cd7557e12ac3a0f93ec05c52e0493ef31a12d3d9260f79a289d6a379bc70c50841473d1a8cc81ec583e"
+     "9645e07b8d9670655ba5bbcfecc6dc3966380ad8fecb17b6ba02469a020a84e18e8f84252070c13e9f1f289be54fbc481457778f616015e13"
+     "27a02b140f1505eb309326d68378f8374595c849d84f4c333ec4423885143cb47bd71c5edae9be69a2ffeceb1bec9de244fbe15992b11b77c"
+     "040f12bd8f6a975a44a0f90c29a9abc3d4d893927284c58754cce294529f8614dcd2aba991925fedc4ae74ffac6e333b93eb4aff0479da9a4"
+     "10e4450e0dd7ae4c6e2910900575da401fc07059f645e8b7e9bfdef33943054ff84011493c27b3429eaedb4ed5376441a77ed43851ad77f16"
+     "f541dfd269d50d6a5f14fb0aab1cbb4c1550be97f7ab4066193c4caa773dad38014bd2092fa755c824bb5e54c4f36ffda9fcea70b9c6e693e"
+     "148c151"},
 };
 
 using Factory = absl::StatusOr<std::unique_ptr<XtsSectorCipher>> (*)(const SecretBytes&, XtsDirection);
@@ -116,8 +136,8 @@ TEST(XtsSectorCipherTest, ImplementationFollowsCpuFeaturesAndFallbackCanBeForced
   auto chosen = XtsSectorCipher::New(key, XtsDirection::kDecrypt);
   auto fallback = XtsSectorCipher::NewOpenSslForTest(key, XtsDirection::kDecrypt);
   ASSERT_TRUE(chosen.ok() && fallback.ok());
-  EXPECT_EQ((*chosen)->implementation(), internal::CpuSupportsVaesAvx2() ? XtsImplementation::kVaesAvx2
-                                                                         : XtsImplementation::kOpenSslProvider);
+  EXPECT_EQ((*chosen)->implementation(),
+            internal::CpuSupportsVaesAvx2() ? XtsImplementation::kVaesAvx2 : XtsImplementation::kOpenSslProvider);
   EXPECT_NE((*fallback)->implementation(), XtsImplementation::kVaesAvx2);
   if (!internal::CpuSupportsVaesAvx2()) {
     std::printf("note: this CPU has no VAES/AVX2; the kernel was not exercised by this test binary\n");
@@ -143,8 +163,9 @@ TEST(XtsSectorCipherTest, DifferentialAgainstOpenSslOnRandomInputs) {
         std::vector<uint8_t> data(sectors * ss);
         for (auto& b : data) b = static_cast<uint8_t>(rng());
         for (XtsDirection d : {XtsDirection::kEncrypt, XtsDirection::kDecrypt}) {
-          SCOPED_TRACE(::testing::Message() << "key " << key_size << " sector " << ss << " x" << sectors
-                                            << " first tweak " << first << (d == XtsDirection::kEncrypt ? " enc" : " dec"));
+          SCOPED_TRACE(::testing::Message()
+                       << "key " << key_size << " sector " << ss << " x" << sectors << " first tweak " << first
+                       << (d == XtsDirection::kEncrypt ? " enc" : " dec"));
           auto chosen = XtsSectorCipher::New(key, d);
           auto reference = XtsSectorCipher::NewOpenSslForTest(key, d);
           ASSERT_TRUE(chosen.ok() && reference.ok());
@@ -180,8 +201,9 @@ TEST(XtsSectorCipherTest, LargeRunRoundTripsAndMatchesSingleSectorCalls) {
     std::vector<uint8_t> ct(data.size()), single(data.size());
     ASSERT_TRUE((*enc)->CryptSectors(data, ct, ss, first, step).ok());
     for (size_t k = 0; k < data.size() / ss; ++k) {
-      ASSERT_TRUE((*enc)->CryptSectors(std::span<const uint8_t>(data).subspan(k * ss, ss),
-                                       std::span<uint8_t>(single).subspan(k * ss, ss), ss, first + k * step, step)
+      ASSERT_TRUE((*enc)
+                      ->CryptSectors(std::span<const uint8_t>(data).subspan(k * ss, ss),
+                                     std::span<uint8_t>(single).subspan(k * ss, ss), ss, first + k * step, step)
                       .ok());
     }
     EXPECT_EQ(ct, single) << ss;
@@ -228,7 +250,8 @@ TEST(XtsSectorCipherTest, WrongTweakOrFlippedBitDoesNotRoundTrip) {
   EXPECT_NE(out, pt);
   ct[100] ^= 1;  // XTS is not authenticated: only the 16-byte block holding the flip changes.
   ASSERT_TRUE((*dec)->CryptSectors(ct, out, 512, 7, 1).ok());
-  EXPECT_NE(std::vector<uint8_t>(out.begin() + 96, out.begin() + 112), std::vector<uint8_t>(pt.begin() + 96, pt.begin() + 112));
+  EXPECT_NE(std::vector<uint8_t>(out.begin() + 96, out.begin() + 112),
+            std::vector<uint8_t>(pt.begin() + 96, pt.begin() + 112));
   EXPECT_EQ(std::vector<uint8_t>(out.begin(), out.begin() + 96), std::vector<uint8_t>(pt.begin(), pt.begin() + 96));
   EXPECT_EQ(std::vector<uint8_t>(out.begin() + 112, out.end()), std::vector<uint8_t>(pt.begin() + 112, pt.end()));
 }
@@ -260,7 +283,8 @@ TEST(XtsSectorCipherTest, RejectsBadKeysAndSizes) {
     EXPECT_THAT(f.make(SecretBytes(48), XtsDirection::kEncrypt), StatusIs(absl::StatusCode::kInvalidArgument));
     EXPECT_THAT(f.make(SecretBytes(32), XtsDirection::kEncrypt), StatusIs(absl::StatusCode::kInvalidArgument));
   }
-  EXPECT_THAT(XtsSectorCipher::New(SecretBytes(48), XtsDirection::kDecrypt), StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(XtsSectorCipher::New(SecretBytes(48), XtsDirection::kDecrypt),
+              StatusIs(absl::StatusCode::kInvalidArgument));
   EXPECT_EQ(XtsSectorCipher::New(SecretBytes(64), XtsDirection::kDecrypt).status().code(),  // equal halves
             absl::StatusCode::kInvalidArgument);
   auto c = XtsSectorCipher::New(Key(kVectors[1].key), XtsDirection::kDecrypt);

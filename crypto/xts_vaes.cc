@@ -137,7 +137,7 @@ CDH_XTS_VAES_INLINE __m256i MulXPow(__m256i v) {
   const __m256i poly = _mm256_set_epi64x(0, 0x87, 0, 0x87);
   __m256i carry = _mm256_srli_epi64(v, 64 - kShift);
   const __m256i folded = _mm256_clmulepi64_epi128(carry, poly, 0x01);  // carry.high * 0x87
-  carry = _mm256_slli_si256(carry, 8);                                   // carry.low -> high half
+  carry = _mm256_slli_si256(carry, 8);                                 // carry.low -> high half
   return _mm256_xor_si256(_mm256_xor_si256(_mm256_slli_epi64(v, kShift), carry), folded);
 }
 
@@ -204,8 +204,8 @@ CDH_XTS_VAES_INLINE void CryptSector(const Keys<kRounds>& dk, __m128i tweak, con
   tw[0] = _mm256_set_m128i(MulX(tweak), tweak);  // low lane: block 0, high lane: block 1
 #pragma GCC unroll 8
   for (int i = 1; i < kRegs; ++i) tw[i] = MulXPow<2>(tw[i - 1]);
-  for (; blocks >= kBlocksInFlight; blocks -= kBlocksInFlight, in += 16 * kBlocksInFlight,
-                                    out += 16 * kBlocksInFlight) {
+  for (; blocks >= kBlocksInFlight;
+       blocks -= kBlocksInFlight, in += 16 * kBlocksInFlight, out += 16 * kBlocksInFlight) {
     __m256i x[kRegs];
     const __m256i k0 = dk.K(0);
 #pragma GCC unroll 8
@@ -230,8 +230,8 @@ CDH_XTS_VAES_INLINE void CryptSector(const Keys<kRounds>& dk, __m128i tweak, con
   // Sectors whose size is not a multiple of 256 bytes (never 512 or 4096) end here.
   __m256i t = tw[0];
   for (; blocks >= 2; blocks -= 2, in += 32, out += 32) {
-    __m256i x = _mm256_xor_si256(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(in)),
-                                 _mm256_xor_si256(t, dk.K(0)));
+    __m256i x =
+        _mm256_xor_si256(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(in)), _mm256_xor_si256(t, dk.K(0)));
     for (int r = 1; r < kRounds; ++r) x = Round<kDecrypt>(x, dk.K(r));
     x = _mm256_xor_si256(LastRound<kDecrypt>(x, dk.K(kRounds)), t);
     _mm256_storeu_si256(reinterpret_cast<__m256i*>(out), x);

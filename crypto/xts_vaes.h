@@ -39,10 +39,10 @@ namespace cdh::crypto::internal {
 
 // What cpuid and XGETBV report about the features the kernels need.
 struct XtsCpuFeatures {
-  bool aesni = false;       // AES-NI and PCLMULQDQ (128-bit)
-  bool avx2 = false;        // AVX2, and the OS saves ymm state (XCR0 bits 1 and 2)
-  bool vaes = false;        // VAES and VPCLMULQDQ (with AVX2: 256-bit forms)
-  bool avx512 = false;      // AVX512F, and the OS saves zmm state (XCR0 bits 5-7); reported only
+  bool aesni = false;   // AES-NI and PCLMULQDQ (128-bit)
+  bool avx2 = false;    // AVX2, and the OS saves ymm state (XCR0 bits 1 and 2)
+  bool vaes = false;    // VAES and VPCLMULQDQ (with AVX2: 256-bit forms)
+  bool avx512 = false;  // AVX512F, and the OS saves zmm state (XCR0 bits 5-7); reported only
 };
 
 // Read once per process.

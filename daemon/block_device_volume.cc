@@ -50,9 +50,10 @@ class BlockDeviceVolume : public VolumeDriver {
 
 // auto: the kernel path wherever device-mapper is (every kata guest), else userspace. A path
 // named in the configuration must be available: a startup error, not a failure at first mount.
-absl::StatusOr<std::unique_ptr<storage::DataPath>> ChooseDataPath(DataPathChoice choice, const std::string& runtime_dir) {
-  const bool kernel = choice == DataPathChoice::kKernel ||
-                      (choice == DataPathChoice::kAuto && storage::KernelDataPathAvailable());
+absl::StatusOr<std::unique_ptr<storage::DataPath>> ChooseDataPath(DataPathChoice choice,
+                                                                  const std::string& runtime_dir) {
+  const bool kernel =
+      choice == DataPathChoice::kKernel || (choice == DataPathChoice::kAuto && storage::KernelDataPathAvailable());
   if (kernel) {
     if (!storage::KernelDataPathAvailable()) {
       return absl::FailedPreconditionError(

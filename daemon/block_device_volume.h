@@ -19,8 +19,8 @@ namespace cdh {
 // FUSE mounts to <base_dir>/storage. The data path follows config.secure_mount_data_path:
 // kernel (dm-crypt/dm-integrity), userspace (AES-XTS behind FUSE), or auto (kernel when
 // /dev/mapper/control opens, else userspace); it is logged. FAILED_PRECONDITION naming
-// `secure_mount.data_path` when the configured path is not available here. `unsealer` and `provider` must outlive the driver (the Hub
-// owns all three and destroys volume drivers first, which tears every volume down).
+// `secure_mount.data_path` when the configured path is not available here. `unsealer` and `provider` must outlive the
+// driver (the Hub owns all three and destroys volume drivers first, which tears every volume down).
 absl::StatusOr<std::unique_ptr<VolumeDriver>> NewBlockDeviceVolumeDriver(const CdhConfig& config,
                                                                          resources::SecretUnsealer& unsealer,
                                                                          resources::ResourceProvider& provider);

@@ -1,20 +1,21 @@
 #include "daemon/composition.h"
 
-#include <spdlog/spdlog.h>
 #include <unistd.h>
+
+#include <spdlog/spdlog.h>
 
 #include "attestation/attester_factory.h"
 #include "attestation/init_data.h"
 #include "attestation/runtime_measurement.h"
 #include "attestation/tee_platform.h"
+#include "common/file_util.h"
+#include "common/status_macros.h"
+#include "common/strings.h"
+#include "daemon/block_device_volume.h"
 #include "hub/authority_guard.h"
 #include "image/ocicrypt/ocicrypt_layer_decryptor.h"
 #include "image/policy/key_resolver.h"
 #include "image/policy/policy_evaluator.h"
-#include "daemon/block_device_volume.h"
-#include "common/file_util.h"
-#include "common/status_macros.h"
-#include "common/strings.h"
 #include "kbs-client/kbs_client.h"
 #include "resources/cc_kbc_provider.h"
 #include "resources/kms/kbs_kms.h"
@@ -44,8 +45,9 @@ absl::StatusOr<std::unique_ptr<resources::ResourceProvider>> NewCcKbc(const CdhC
   if (!choice.ok()) return Annotate(choice.status(), "cc_kbc attestation");
   spdlog::info("attestation: TEE `{}`, {}", choice->attester->tee(), choice->how);
   if (choice->attester->tee() == "sample") {
-    spdlog::warn("attestation: the `sample` attester produces evidence that is NOT hardware-backed; any "
-                 "broker that accepts it trusts whoever asks. Development and tests only.");
+    spdlog::warn(
+        "attestation: the `sample` attester produces evidence that is NOT hardware-backed; any "
+        "broker that accepts it trusts whoever asks. Development and tests only.");
   }
   // Init data (attesters.md §5): bind it to the TEE before anything else, then send it.
   kbs::KbsClientOptions client_options;
@@ -53,8 +55,8 @@ absl::StatusOr<std::unique_ptr<resources::ResourceProvider>> NewCcKbc(const CdhC
   CDH_ASSIGN_OR_RETURN(std::optional<attestation::InitData> init_data, attestation::LoadInitData(init_path));
   if (init_data.has_value()) {
     bool bound = false;
-    absl::Status s = attestation::BindInitData(*choice->attester, *init_data, CallContext::WithTimeout(absl::Seconds(60)),
-                                               &bound);
+    absl::Status s =
+        attestation::BindInitData(*choice->attester, *init_data, CallContext::WithTimeout(absl::Seconds(60)), &bound);
     if (!s.ok()) return Annotate(s, StrCat("init data ", init_path));
     spdlog::info("init data: {} ({}), {}", init_path, crypto::HashAlgorithmName(init_data->algorithm),
                  bound ? "bound to the TEE" : "this TEE has no init-data binding");
@@ -67,8 +69,9 @@ absl::StatusOr<std::unique_ptr<resources::ResourceProvider>> NewCcKbc(const CdhC
     spdlog::info("cc_kbc: attested to the KBS; token valid until {}",
                  cdh::ToStd(absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", token_exp, absl::UTCTimeZone())));
     if (token_exp <= absl::Now()) {
-      spdlog::warn("cc_kbc: the KBS issued a token that has already expired by this guest's clock; "
-                   "check the guest clock (or the broker's token lifetime)");
+      spdlog::warn(
+          "cc_kbc: the KBS issued a token that has already expired by this guest's clock; "
+          "check the guest clock (or the broker's token lifetime)");
     }
   };
   auto client = kbs::NewCurlKbsClient(connection, std::move(client_options), std::move(choice->attester));
@@ -128,8 +131,9 @@ std::unique_ptr<ImageService> NewImageService(const CdhConfig& config, resources
                                               resources::KeyUnwrapper& unwrapper) {
   ImageServiceDeps deps;
   auto keys = std::make_shared<image::ResourceKeyResolver>(provider);
-  deps.make_verifier = [keys](const std::optional<std::string>& policy, const std::string& sigstore_yaml)
-      -> absl::StatusOr<std::unique_ptr<image::ImageVerifier>> {
+  deps.make_verifier = [keys](
+                           const std::optional<std::string>& policy,
+                           const std::string& sigstore_yaml) -> absl::StatusOr<std::unique_ptr<image::ImageVerifier>> {
     std::unique_ptr<image::PolicyEvaluator> evaluator;
     if (policy) {
       image::PolicyEvaluatorOptions options;
@@ -205,16 +209,17 @@ absl::StatusOr<std::unique_ptr<Hub>> BuildHub(const CdhConfig& config) {
 
   // KMS providers for envelope secrets and UnWrapKey: `kbs` (KEK held by the broker).
   components.kms = std::make_unique<resources::KmsRegistry>();
-  components.kms->Register("kbs", [&provider](const nlohmann::json&) -> absl::StatusOr<std::unique_ptr<resources::KmsDecryptor>> {
-    return std::make_unique<resources::KbsKms>(provider);
-  });
+  components.kms->Register(
+      "kbs", [&provider](const nlohmann::json&) -> absl::StatusOr<std::unique_ptr<resources::KmsDecryptor>> {
+        return std::make_unique<resources::KbsKms>(provider);
+      });
   components.envelope = std::make_unique<resources::KmsEnvelopeDecryptor>(*components.kms);
 
   std::map<std::string, std::unique_ptr<resources::SecretGetter>> getters;
   getters["kbs"] = std::make_unique<resources::KbsSecretGetter>(provider);
   resources::SecretUnsealerOptions options{config.skip_sealed_secret_verification, config.SealedSecretKeyDir()};
-  components.unsealer = std::make_unique<resources::SecretUnsealer>(options, provider, std::move(getters),
-                                                                    components.envelope.get());
+  components.unsealer =
+      std::make_unique<resources::SecretUnsealer>(options, provider, std::move(getters), components.envelope.get());
   components.key_unwrapper = std::make_unique<resources::KeyUnwrapper>(*components.kms);
   CDH_ASSIGN_OR_RETURN(components.volume_drivers["block-device"],
                        NewBlockDeviceVolumeDriver(config, *components.unsealer, provider));

@@ -20,8 +20,7 @@ namespace cdh {
 // Copyable; thread-compatible (filled once, then read).
 class KbcRegistry {
  public:
-  using Factory =
-      std::function<absl::StatusOr<std::unique_ptr<resources::ResourceProvider>>(const CdhConfig& config)>;
+  using Factory = std::function<absl::StatusOr<std::unique_ptr<resources::ResourceProvider>>(const CdhConfig& config)>;
   // A later registration of the same name replaces the earlier one.
   void Register(std::string name, KbcTraits traits, Factory factory);
   // Names and traits, for LoadConfig's validation.

@@ -1,8 +1,8 @@
 #include "daemon/config.h"
 
-#include <toml++/toml.h>
-
 #include <algorithm>
+
+#include <toml++/toml.h>
 
 #include "common/json.h"
 #include "common/status_macros.h"
@@ -41,8 +41,7 @@ absl::StatusOr<json> ParseFile(const std::string& path, const std::string& text)
     return *j;
   }
   if (!path.ends_with(".toml")) {
-    return absl::InvalidArgumentError(
-        StrCat("config file ", path, ": unsupported extension (use .toml or .json)"));
+    return absl::InvalidArgumentError(StrCat("config file ", path, ": unsupported extension (use .toml or .json)"));
   }
   try {
     toml::table table = toml::parse(text, path);
@@ -50,7 +49,8 @@ absl::StatusOr<json> ParseFile(const std::string& path, const std::string& text)
   } catch (const toml::parse_error& e) {
     const auto& src = e.source();
     return absl::InvalidArgumentError(StrCat("config file ", path, ":", static_cast<int64_t>(src.begin.line), ":",
-                                             static_cast<int64_t>(src.begin.column), ": ", std::string(e.description())));
+                                             static_cast<int64_t>(src.begin.column), ": ",
+                                             std::string(e.description())));
   }
 }
 
@@ -128,8 +128,7 @@ absl::StatusOr<UnixSocketAddress> SocketKey(std::string_view address, std::strin
 // `source` names where the credential came from, for the message.
 absl::Status CheckCredentialPath(const std::string& path, const std::string& credentials_dir, std::string_view source) {
   if (!path.starts_with("/") || !path.starts_with(credentials_dir + "/")) {
-    return absl::InvalidArgumentError(
-        StrCat(source, " (", Sanitize(path), ") must be under ", credentials_dir, "/"));
+    return absl::InvalidArgumentError(StrCat(source, " (", Sanitize(path), ") must be under ", credentials_dir, "/"));
   }
   for (std::string_view part : StrSplit(path, '/')) {
     if (part == "." || part == "..") {
@@ -144,16 +143,17 @@ absl::Status CheckCredentialPath(const std::string& path, const std::string& cre
 // the first and silently ignores the second).
 absl::Status ApplyImage(const json& image, Reader& r, CdhConfig& cfg) {
   ImagePullConfig& c = cfg.image;
-  r.WarnUnknown(image,
-                {"work_dir", "image_security_policy_uri", "image_security_policy", "sigstore_config_uri",
-                 "sigstore_config", "authenticated_registry_credentials_uri", "registry_configuration_uri",
-                 "registry_config", "max_concurrent_layer_downloads_per_image", "image_pull_proxy",
-                 "skip_proxy_ips", "extra_root_certificates"},
-                "image.");
+  r.WarnUnknown(
+      image,
+      {"work_dir", "image_security_policy_uri", "image_security_policy", "sigstore_config_uri", "sigstore_config",
+       "authenticated_registry_credentials_uri", "registry_configuration_uri", "registry_config",
+       "max_concurrent_layer_downloads_per_image", "image_pull_proxy", "skip_proxy_ips", "extra_root_certificates"},
+      "image.");
   CDH_RETURN_IF_ERROR(r.String(image, "work_dir", "image.work_dir", c.work_dir));
-  if (!c.work_dir.starts_with("/")) return absl::InvalidArgumentError("config key `image.work_dir` must be an absolute path");
-  CDH_RETURN_IF_ERROR(r.String(image, "image_security_policy_uri", "image.image_security_policy_uri",
-                               c.image_security_policy_uri));
+  if (!c.work_dir.starts_with("/"))
+    return absl::InvalidArgumentError("config key `image.work_dir` must be an absolute path");
+  CDH_RETURN_IF_ERROR(
+      r.String(image, "image_security_policy_uri", "image.image_security_policy_uri", c.image_security_policy_uri));
   if (image.contains("image_security_policy")) {
     std::string v;
     CDH_RETURN_IF_ERROR(r.String(image, "image_security_policy", "image.image_security_policy", v));
@@ -168,8 +168,8 @@ absl::Status ApplyImage(const json& image, Reader& r, CdhConfig& cfg) {
   CDH_RETURN_IF_ERROR(r.String(image, "authenticated_registry_credentials_uri",
                                "image.authenticated_registry_credentials_uri",
                                c.authenticated_registry_credentials_uri));
-  CDH_RETURN_IF_ERROR(r.String(image, "registry_configuration_uri", "image.registry_configuration_uri",
-                               c.registry_configuration_uri));
+  CDH_RETURN_IF_ERROR(
+      r.String(image, "registry_configuration_uri", "image.registry_configuration_uri", c.registry_configuration_uri));
   CDH_ASSIGN_OR_RETURN(const json* registry_config, r.Table(image, "registry_config"));
   if (registry_config != nullptr) c.registry_config_json = DumpJson(*registry_config);
   if (auto it = image.find("max_concurrent_layer_downloads_per_image"); it != image.end()) {
@@ -182,8 +182,9 @@ absl::Status ApplyImage(const json& image, Reader& r, CdhConfig& cfg) {
   if (auto it = image.find("image_pull_proxy"); it != image.end()) {
     if (it->is_string()) {
       c.https_proxy = it->get<std::string>();
-      cfg.warnings.push_back("config key `image.image_pull_proxy` as a string is the pre-2025 form; read as "
-                             "[image.image_pull_proxy] https_proxy");
+      cfg.warnings.push_back(
+          "config key `image.image_pull_proxy` as a string is the pre-2025 form; read as "
+          "[image.image_pull_proxy] https_proxy");
     } else if (it->is_object()) {
       r.WarnUnknown(*it, {"https_proxy", "http_proxy", "no_proxy"}, "image.image_pull_proxy.");
       CDH_RETURN_IF_ERROR(r.String(*it, "https_proxy", "image.image_pull_proxy.https_proxy", c.https_proxy));
@@ -197,8 +198,9 @@ absl::Status ApplyImage(const json& image, Reader& r, CdhConfig& cfg) {
     std::string v;
     CDH_RETURN_IF_ERROR(r.String(image, "skip_proxy_ips", "image.skip_proxy_ips", v));
     if (c.no_proxy.empty()) c.no_proxy = v;
-    cfg.warnings.push_back("config key `image.skip_proxy_ips` is the pre-2025 form; read as "
-                           "[image.image_pull_proxy] no_proxy");
+    cfg.warnings.push_back(
+        "config key `image.skip_proxy_ips` is the pre-2025 form; read as "
+        "[image.image_pull_proxy] no_proxy");
   }
   if (auto it = image.find("extra_root_certificates"); it != image.end()) {
     if (!it->is_array()) {
@@ -217,8 +219,9 @@ absl::Status ApplyImage(const json& image, Reader& r, CdhConfig& cfg) {
 absl::Status ApplyFile(const json& doc, CdhConfig& cfg) {
   if (!doc.is_object()) return absl::InvalidArgumentError("config file must be a table of keys");
   Reader r(cfg.warnings);
-  r.WarnUnknown(doc, {"socket", "grpc_socket", "skip_sealed_secret_verification", "kbc", "credentials", "log", "aa",
-                      "image", "attestation", "paths", "offline_fs_kbc", "secure_mount"},
+  r.WarnUnknown(doc,
+                {"socket", "grpc_socket", "skip_sealed_secret_verification", "kbc", "credentials", "log", "aa", "image",
+                 "attestation", "paths", "offline_fs_kbc", "secure_mount"},
                 "");
   std::optional<std::string> socket, grpc_socket;
   CDH_RETURN_IF_ERROR(r.OptionalString(doc, "socket", "socket", socket));
@@ -228,7 +231,8 @@ absl::Status ApplyFile(const json& doc, CdhConfig& cfg) {
                              cfg.skip_sealed_secret_verification));
 
   CDH_ASSIGN_OR_RETURN(const json* kbc, r.Table(doc, "kbc"));
-  if (kbc == nullptr) return absl::InvalidArgumentError("config file has no [kbc] table (name = \"cc_kbc\" or \"offline_fs_kbc\")");
+  if (kbc == nullptr)
+    return absl::InvalidArgumentError("config file has no [kbc] table (name = \"cc_kbc\" or \"offline_fs_kbc\")");
   r.WarnUnknown(*kbc, {"name", "url", "kbs_cert"}, "kbc.");
   if (!kbc->contains("name")) return absl::InvalidArgumentError("config key `kbc.name` is required");
   CDH_RETURN_IF_ERROR(r.String(*kbc, "name", "kbc.name", cfg.kbc.name));
@@ -267,20 +271,21 @@ absl::Status ApplyFile(const json& doc, CdhConfig& cfg) {
   if (aa != nullptr) {
     std::string ignored;
     CDH_RETURN_IF_ERROR(r.String(*aa, "aa_socket", "aa.aa_socket", ignored));
-    cfg.warnings.push_back("config table [aa] is accepted but not used: this data hub attests itself, without an attestation agent");
+    cfg.warnings.push_back(
+        "config table [aa] is accepted but not used: this data hub attests itself, without an attestation agent");
   }
   CDH_ASSIGN_OR_RETURN(const json* image, r.Table(doc, "image"));
   if (image != nullptr) CDH_RETURN_IF_ERROR(ApplyImage(*image, r, cfg));
   CDH_ASSIGN_OR_RETURN(const json* att, r.Table(doc, "attestation"));
   if (att != nullptr) {
-    r.WarnUnknown(*att, {"tee", "tpm_tcti", "tpm_ak_handle", "tsm_report_root", "imds_url", "init_data_path"}, "attestation.");
+    r.WarnUnknown(*att, {"tee", "tpm_tcti", "tpm_ak_handle", "tsm_report_root", "imds_url", "init_data_path"},
+                  "attestation.");
     AttestationConfig& a = cfg.attestation;
     CDH_RETURN_IF_ERROR(r.NonEmptyString(*att, "tee", "attestation.tee", a.tee));  // "" = detect
     // Each path key replaces attestation's default when given and not "".
-    for (auto [key, field] : {std::pair{"tpm_tcti", &a.paths.tpm_tcti},
-                              std::pair{"tsm_report_root", &a.paths.tsm_report_root},
-                              std::pair{"imds_url", &a.paths.imds_url},
-                              std::pair{"init_data_path", &a.init_data_path}}) {
+    for (auto [key, field] :
+         {std::pair{"tpm_tcti", &a.paths.tpm_tcti}, std::pair{"tsm_report_root", &a.paths.tsm_report_root},
+          std::pair{"imds_url", &a.paths.imds_url}, std::pair{"init_data_path", &a.init_data_path}}) {
       std::optional<std::string> value;
       CDH_RETURN_IF_ERROR(r.NonEmptyString(*att, key, StrCat("attestation.", key), value));
       if (value.has_value()) *field = std::move(*value);
@@ -291,7 +296,9 @@ absl::Status ApplyFile(const json& doc, CdhConfig& cfg) {
       std::string_view h = *handle;
       if (h.starts_with("0x") || h.starts_with("0X")) h.remove_prefix(2);
       bool ok = !h.empty() && h.size() <= 8 && h.find_first_not_of("0123456789abcdefABCDEF") == std::string_view::npos;
-      if (!ok) return absl::InvalidArgumentError("config key `attestation.tpm_ak_handle` must be a hex handle like \"0x81010002\"");
+      if (!ok)
+        return absl::InvalidArgumentError(
+            "config key `attestation.tpm_ak_handle` must be a hex handle like \"0x81010002\"");
       a.paths.tpm_ak_handle = static_cast<uint32_t>(std::stoul(std::string(h), nullptr, 16));
     }
   }
@@ -365,7 +372,8 @@ std::vector<std::string> CmdlineValues(const std::string& cmdline, std::string_v
 absl::StatusOr<KbcConfig> ParseKbcParams(std::string_view params) {
   size_t sep = params.find("::");
   if (sep == std::string_view::npos || sep == 0) {
-    return absl::InvalidArgumentError("kbc parameters must be `<kbc name>::<url>`, e.g. `cc_kbc::http://10.0.0.1:8080`");
+    return absl::InvalidArgumentError(
+        "kbc parameters must be `<kbc name>::<url>`, e.g. `cc_kbc::http://10.0.0.1:8080`");
   }
   KbcConfig kbc;
   kbc.name = std::string(params.substr(0, sep));
@@ -410,7 +418,8 @@ absl::StatusOr<CdhConfig> LoadConfig(const ConfigSources& sources, const KnownPl
       if (item.empty()) continue;
       size_t sep = item.rfind("::");
       if (sep == std::string_view::npos) {
-        return absl::InvalidArgumentError("kernel command line cdh.kbs_resources items must be `<resource uri>::<path>`");
+        return absl::InvalidArgumentError(
+            "kernel command line cdh.kbs_resources items must be `<resource uri>::<path>`");
       }
       cfg.credentials.push_back({std::string(item.substr(0, sep)), std::string(item.substr(sep + 2))});
     }
@@ -442,8 +451,8 @@ absl::StatusOr<CdhConfig> LoadConfig(const ConfigSources& sources, const KnownPl
   }
   if (kbc->second.needs_broker_url) {
     if (!cfg.kbc.url.has_value()) {
-      return absl::InvalidArgumentError(StrCat("config key `kbc.url` is required for ", cfg.kbc.name,
-                                               " (e.g. http://10.0.0.1:8080)"));
+      return absl::InvalidArgumentError(
+          StrCat("config key `kbc.url` is required for ", cfg.kbc.name, " (e.g. http://10.0.0.1:8080)"));
     }
     if (!cfg.kbc.url->starts_with("http://") && !cfg.kbc.url->starts_with("https://")) {
       return absl::InvalidArgumentError(
@@ -451,7 +460,8 @@ absl::StatusOr<CdhConfig> LoadConfig(const ConfigSources& sources, const KnownPl
     }
   }
   if (cfg.kbc.kbs_cert.has_value() && cfg.kbc.url.value_or("").starts_with("http://")) {
-    return absl::InvalidArgumentError("config key `kbc.kbs_cert` is set but `kbc.url` is plain http://; use https:// or drop kbs_cert");
+    return absl::InvalidArgumentError(
+        "config key `kbc.kbs_cert` is set but `kbc.url` is plain http://; use https:// or drop kbs_cert");
   }
   if (!cfg.base_dir.starts_with("/")) {
     return absl::InvalidArgumentError("config key `paths.base_dir` must be an absolute path");
@@ -461,8 +471,8 @@ absl::StatusOr<CdhConfig> LoadConfig(const ConfigSources& sources, const KnownPl
   }
   if (cfg.attestation.tee.has_value() &&
       std::find(plugins.tees.begin(), plugins.tees.end(), *cfg.attestation.tee) == plugins.tees.end()) {
-    return absl::InvalidArgumentError(StrCat("config key `attestation.tee` must be one of ", StrJoin(plugins.tees, ", "),
-                                             " (or absent to detect)"));
+    return absl::InvalidArgumentError(
+        StrCat("config key `attestation.tee` must be one of ", StrJoin(plugins.tees, ", "), " (or absent to detect)"));
   }
   for (size_t i = 0; i < cfg.credentials.size(); ++i) {
     const CredentialConfig& c = cfg.credentials[i];
@@ -473,16 +483,20 @@ absl::StatusOr<CdhConfig> LoadConfig(const ConfigSources& sources, const KnownPl
                                                  : "config key `credentials.resource_uri`");
     }
     CDH_RETURN_IF_ERROR(CheckCredentialPath(
-        c.path, cfg.CredentialsDir(), from_cmdline ? "kernel command line cdh.kbs_resources: path" : "config key `credentials.path`"));
+        c.path, cfg.CredentialsDir(),
+        from_cmdline ? "kernel command line cdh.kbs_resources: path" : "config key `credentials.path`"));
   }
   return cfg;
 }
 
 std::string_view DataPathChoiceName(DataPathChoice choice) {
   switch (choice) {
-    case DataPathChoice::kKernel: return "kernel";
-    case DataPathChoice::kUserspace: return "userspace";
-    case DataPathChoice::kAuto: break;
+    case DataPathChoice::kKernel:
+      return "kernel";
+    case DataPathChoice::kUserspace:
+      return "userspace";
+    case DataPathChoice::kAuto:
+      break;
   }
   return "auto";
 }

@@ -29,8 +29,8 @@
 #include "attestation/init_data.h"
 #include "attestation/tee_platform.h"
 #include "common/unix_socket_address.h"
-#include "spdlog/common.h"
 #include "hub/image_pull_config.h"
+#include "spdlog/common.h"
 
 namespace cdh {
 
@@ -75,7 +75,6 @@ struct AttestationConfig {  // ext
   std::string init_data_path = attestation::kDefaultInitDataPath;
 };
 
-
 // ext [secure_mount] data_path: which data path SecureMount's block-device volume type uses
 // (storage/README.md). auto = kernel (dm-crypt) when device-mapper is available, else userspace.
 enum class DataPathChoice { kAuto, kKernel, kUserspace };
@@ -115,8 +114,8 @@ struct CdhConfig {
 
 // Everything the loader reads, gathered by the composition root (no getenv elsewhere).
 struct ConfigSources {
-  std::optional<std::string> file_path;  // -c
-  std::optional<std::string> file_text;  // contents of file_path (read by the caller)
+  std::optional<std::string> file_path;    // -c
+  std::optional<std::string> file_text;    // contents of file_path (read by the caller)
   std::map<std::string, std::string> env;  // AA_KBC_PARAMS, OFFLINE_FS_KBC_EXTRA_FILE_PATH, ...
   std::string kernel_cmdline;              // contents of /proc/cmdline ("" if unreadable)
 };

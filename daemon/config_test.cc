@@ -12,7 +12,9 @@ using ::cdh::testing::IsOk;
 using ::cdh::testing::StatusIs;
 
 // The daemon's own plugin names: the KBC registry and the attesters of this build.
-absl::StatusOr<CdhConfig> LoadConfig(const ConfigSources& sources) { return cdh::LoadConfig(sources, BuiltinPlugins()); }
+absl::StatusOr<CdhConfig> LoadConfig(const ConfigSources& sources) {
+  return cdh::LoadConfig(sources, BuiltinPlugins());
+}
 
 ConfigSources File(const std::string& path, const std::string& text) {
   ConfigSources s;
@@ -99,7 +101,9 @@ name = "offline_fs_kbc"
 resource_uri = "kbs:///a/b/c"
 path = "/run/confidential-containers/cdh/kbs/a"
 )");
-  s.kernel_cmdline = "cdh.kbs_resources=kbs:///d/e/f::/run/confidential-containers/cdh/kbs/d,kbs:///g/h/i::/run/confidential-containers/cdh/kbs/g";
+  s.kernel_cmdline =
+      "cdh.kbs_resources=kbs:///d/e/f::/run/confidential-containers/cdh/kbs/d,kbs:///g/h/i::/run/"
+      "confidential-containers/cdh/kbs/g";
   auto c = LoadConfig(s);
   ASSERT_THAT(c, IsOk());
   ASSERT_EQ(c->credentials.size(), 3u);
@@ -142,10 +146,11 @@ data_path = "userspace"
 
 // Where the TEE interfaces live and where the init data is.
 TEST(ConfigFileTest, AttestationPlatformKeys) {
-  auto c = LoadConfig(File("/x/c.toml", "[kbc]\nname = \"offline_fs_kbc\"\n[attestation]\ntee = \"tpm\"\n"
-                                        "tpm_tcti = \"swtpm:path=/run/tpm.sock\"\ntpm_ak_handle = \"0x81000003\"\n"
-                                        "tsm_report_root = \"/tmp/tsm\"\nimds_url = \"http://127.0.0.1:8080\"\n"
-                                        "init_data_path = \"/tmp/initdata.toml\"\n"));
+  auto c = LoadConfig(File("/x/c.toml",
+                           "[kbc]\nname = \"offline_fs_kbc\"\n[attestation]\ntee = \"tpm\"\n"
+                           "tpm_tcti = \"swtpm:path=/run/tpm.sock\"\ntpm_ak_handle = \"0x81000003\"\n"
+                           "tsm_report_root = \"/tmp/tsm\"\nimds_url = \"http://127.0.0.1:8080\"\n"
+                           "init_data_path = \"/tmp/initdata.toml\"\n"));
   ASSERT_THAT(c, IsOk());
   EXPECT_EQ(c->attestation.paths.tpm_tcti, "swtpm:path=/run/tpm.sock");
   EXPECT_EQ(c->attestation.paths.tpm_ak_handle, 0x81000003u);
@@ -154,8 +159,8 @@ TEST(ConfigFileTest, AttestationPlatformKeys) {
   EXPECT_EQ(c->attestation.init_data_path, "/tmp/initdata.toml");
   EXPECT_TRUE(c->warnings.empty());
   for (const char* bad : {"\"xyz\"", "\"0x\"", "\"0x123456789\"", "\"81g\""}) {
-    ExpectInvalid(File("/x/c.toml", std::string("[kbc]\nname = \"offline_fs_kbc\"\n[attestation]\ntpm_ak_handle = ") +
-                                        bad + "\n"),
+    ExpectInvalid(File("/x/c.toml",
+                       std::string("[kbc]\nname = \"offline_fs_kbc\"\n[attestation]\ntpm_ak_handle = ") + bad + "\n"),
                   "attestation.tpm_ak_handle");
   }
 }
@@ -229,14 +234,16 @@ insecure = true
   EXPECT_NE(c->image.registry_config_json->find("127.0.0.1:5055"), std::string::npos);
   EXPECT_EQ(c->image.extra_root_certificates.size(), 1u);
   // The pre-2025 proxy keys are read with a warning.
-  auto old = LoadConfig(File("/x/cdh.toml", "[kbc]\nname = \"offline_fs_kbc\"\n[image]\nimage_pull_proxy = \"http://p:1\"\n"
-                                            "skip_proxy_ips = \"10.0.0.1\"\n"));
+  auto old = LoadConfig(File("/x/cdh.toml",
+                             "[kbc]\nname = \"offline_fs_kbc\"\n[image]\nimage_pull_proxy = \"http://p:1\"\n"
+                             "skip_proxy_ips = \"10.0.0.1\"\n"));
   ASSERT_TRUE(old.ok()) << old.status();
   EXPECT_EQ(old->image.https_proxy, "http://p:1");
   EXPECT_EQ(old->image.no_proxy, "10.0.0.1");
   EXPECT_TRUE(HasWarning(*old, "pre-2025"));
-  ExpectInvalid(File("/x/c.toml", "[kbc]\nname = \"offline_fs_kbc\"\n[image]\nmax_concurrent_layer_downloads_per_image = -1\n"),
-                "image.max_concurrent_layer_downloads_per_image");
+  ExpectInvalid(
+      File("/x/c.toml", "[kbc]\nname = \"offline_fs_kbc\"\n[image]\nmax_concurrent_layer_downloads_per_image = -1\n"),
+      "image.max_concurrent_layer_downloads_per_image");
   ExpectInvalid(File("/x/c.toml", "[kbc]\nname = \"offline_fs_kbc\"\n[image]\nwork_dir = \"rel\"\n"), "image.work_dir");
 }
 
@@ -253,16 +260,20 @@ TEST(ConfigFileTest, MalformedValuesNameTheKey) {
   ExpectInvalid(File("/x/c.toml", "[kbc]\nname = \"offline_fs_kbc\"\n[log]\nlevel = \"loud\"\n"), "log.level");
   ExpectInvalid(File("/x/c.toml", "[kbc]\nname = \"offline_fs_kbc\"\n[attestation]\ntee = \"sgx2\"\n"),
                 "attestation.tee");
-  ExpectInvalid(File("/x/c.toml", "[kbc]\nname = \"offline_fs_kbc\"\n[[credentials]]\nresource_uri = \"kbs:///a/b/c\"\n"),
-                "credentials");
-  ExpectInvalid(File("/x/c.toml", "[kbc]\nname = \"offline_fs_kbc\"\n[[credentials]]\nresource_uri = \"kbs:///a/b/c\"\n"
-                                  "path = \"/etc/passwd\"\n"),
+  ExpectInvalid(
+      File("/x/c.toml", "[kbc]\nname = \"offline_fs_kbc\"\n[[credentials]]\nresource_uri = \"kbs:///a/b/c\"\n"),
+      "credentials");
+  ExpectInvalid(File("/x/c.toml",
+                     "[kbc]\nname = \"offline_fs_kbc\"\n[[credentials]]\nresource_uri = \"kbs:///a/b/c\"\n"
+                     "path = \"/etc/passwd\"\n"),
                 "credentials.path");
-  ExpectInvalid(File("/x/c.toml", "[kbc]\nname = \"offline_fs_kbc\"\n[[credentials]]\nresource_uri = \"kbs:///a/b/c\"\n"
-                                  "path = \"/run/confidential-containers/cdh/kbs/../x\"\n"),
+  ExpectInvalid(File("/x/c.toml",
+                     "[kbc]\nname = \"offline_fs_kbc\"\n[[credentials]]\nresource_uri = \"kbs:///a/b/c\"\n"
+                     "path = \"/run/confidential-containers/cdh/kbs/../x\"\n"),
                 "credentials.path");
-  ExpectInvalid(File("/x/c.toml", "[kbc]\nname = \"offline_fs_kbc\"\n[[credentials]]\nresource_uri = \"http://a\"\n"
-                                  "path = \"/run/confidential-containers/cdh/kbs/x\"\n"),
+  ExpectInvalid(File("/x/c.toml",
+                     "[kbc]\nname = \"offline_fs_kbc\"\n[[credentials]]\nresource_uri = \"http://a\"\n"
+                     "path = \"/run/confidential-containers/cdh/kbs/x\"\n"),
                 "credentials.resource_uri");
   ExpectInvalid(File("/x/c.toml", "[kbc]\nname = \"offline_fs_kbc\"\n[secure_mount]\ndata_path = \"dm\"\n"),
                 "secure_mount.data_path");
@@ -285,14 +296,15 @@ TEST(ConfigFileTest, OfflineExtraFilesAndRustLogFromEnvironment) {
 }
 
 TEST(ConfigFileTest, AbsentValuesAreAbsentNotEmpty) {
-  auto c = LoadConfig(File("/x/c.toml", "grpc_socket = \"\"\n[kbc]\nname = \"offline_fs_kbc\"\nurl = \"\"\n"
-                                        "[attestation]\ntee = \"\"\ntsm_report_root = \"\"\ntpm_ak_handle = \"\"\n"
-                                        "init_data_path = \"\"\n"));
+  auto c = LoadConfig(File("/x/c.toml",
+                           "grpc_socket = \"\"\n[kbc]\nname = \"offline_fs_kbc\"\nurl = \"\"\n"
+                           "[attestation]\ntee = \"\"\ntsm_report_root = \"\"\ntpm_ak_handle = \"\"\n"
+                           "init_data_path = \"\"\n"));
   ASSERT_THAT(c, IsOk());
   EXPECT_EQ(c->attestation.paths.tsm_report_root, attestation::TeePaths{}.tsm_report_root);  // "" = default
   EXPECT_EQ(c->attestation.paths.tpm_ak_handle, attestation::TeePaths{}.tpm_ak_handle);
   EXPECT_EQ(c->attestation.init_data_path, attestation::kDefaultInitDataPath);
-  EXPECT_EQ(c->grpc_socket, std::nullopt);  // "" turns gRPC off
+  EXPECT_EQ(c->grpc_socket, std::nullopt);      // "" turns gRPC off
   EXPECT_EQ(c->attestation.tee, std::nullopt);  // "" = detect
   EXPECT_EQ(c->kbc.url, std::nullopt);
   EXPECT_EQ(c->kbc.kbs_cert, std::nullopt);
@@ -304,8 +316,9 @@ TEST(ConfigFileTest, AbsentValuesAreAbsentNotEmpty) {
 
 TEST(ConfigFileTest, KbcAndTeeNamesComeFromThePluginRegistries) {
   KnownPlugins plugins{.kbcs = {{"only_kbc", KbcTraits{}}}, .tees = {"only_tee"}};
-  EXPECT_THAT(cdh::LoadConfig(File("/x/c.toml", "[kbc]\nname = \"only_kbc\"\n[attestation]\ntee = \"only_tee\"\n"), plugins),
-              IsOk());
+  EXPECT_THAT(
+      cdh::LoadConfig(File("/x/c.toml", "[kbc]\nname = \"only_kbc\"\n[attestation]\ntee = \"only_tee\"\n"), plugins),
+      IsOk());
   EXPECT_THAT(cdh::LoadConfig(File("/x/c.toml", "[kbc]\nname = \"offline_fs_kbc\"\n"), plugins),
               StatusIs(absl::StatusCode::kInvalidArgument, "expected only_kbc"));
   EXPECT_THAT(cdh::LoadConfig(File("/x/c.toml", "[kbc]\nname = \"only_kbc\"\n[attestation]\ntee = \"tdx\"\n"), plugins),

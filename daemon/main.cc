@@ -3,21 +3,22 @@
 #include <signal.h>
 #include <unistd.h>
 
-#include <CLI/CLI.hpp>
 #include <cstdlib>
 #include <iostream>
 #include <thread>
 #include <vector>
+
+#include <CLI/CLI.hpp>
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
-#include "server/api_handlers.h"
+#include "common/file_util.h"
 #include "daemon/composition.h"
 #include "daemon/config.h"
+#include "server/api_handlers.h"
 #include "server/grpc_server.h"
-#include "server/unix_socket.h"
 #include "server/ttrpc_server.h"
-#include "common/file_util.h"
+#include "server/unix_socket.h"
 
 namespace {
 
@@ -40,15 +41,17 @@ int Fail(const std::string& what, const absl::Status& status) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App app{"Confidential Data Hub: unseals secrets, fetches KBS resources and mounts encrypted "
-               "storage inside a confidential VM.",
-               "confidential-data-hub"};
+  CLI::App app{
+      "Confidential Data Hub: unseals secrets, fetches KBS resources and mounts encrypted "
+      "storage inside a confidential VM.",
+      "confidential-data-hub"};
   std::string config_path;
   std::string cmdline_path = "/proc/cmdline";
   bool show_version = false;
   app.add_option("-c,--config", config_path, "Configuration file (.toml or .json)");
-  app.add_option("--kernel-cmdline", cmdline_path, "Kernel command line to read agent.aa_kbc_params and "
-                                                   "cdh.kbs_resources from")
+  app.add_option("--kernel-cmdline", cmdline_path,
+                 "Kernel command line to read agent.aa_kbc_params and "
+                 "cdh.kbs_resources from")
       ->capture_default_str();
   app.add_flag("-V,--version", show_version, "Print the version and exit");
   CLI11_PARSE(app, argc, argv);

@@ -1,11 +1,11 @@
 #include "http/curl_http_client.h"
 
-#include <curl/curl.h>
-
 #include <algorithm>
 #include <cctype>
 #include <cstring>
 #include <optional>
+
+#include <curl/curl.h>
 
 #include "common/secret_bytes.h"
 #include "common/strings.h"
@@ -175,7 +175,8 @@ absl::StatusOr<HttpResponse> CurlHttpClient::Perform(const HttpRequest& request,
     return absl::InvalidArgumentError("URL must start with http:// or https://");
   }
   absl::Duration remaining = deadline - absl::Now();
-  if (remaining <= absl::ZeroDuration()) return absl::DeadlineExceededError("deadline exceeded before the HTTP request");
+  if (remaining <= absl::ZeroDuration())
+    return absl::DeadlineExceededError("deadline exceeded before the HTTP request");
   bool deadline_bound = stream != nullptr || remaining < options_.request_timeout;
   absl::Duration timeout = stream != nullptr ? remaining : std::min(remaining, options_.request_timeout);
 
@@ -274,7 +275,8 @@ absl::StatusOr<HttpResponse> CurlHttpClient::Perform(const HttpRequest& request,
       }
       return absl::UnavailableError(StrCat(what, ": response headers too large"));
     case CURLE_OPERATION_TIMEDOUT:
-      if (deadline_bound && (stream == nullptr || absl::Now() + absl::Milliseconds(50) >= deadline)) return absl::DeadlineExceededError(StrCat(what, ": deadline exceeded"));
+      if (deadline_bound && (stream == nullptr || absl::Now() + absl::Milliseconds(50) >= deadline))
+        return absl::DeadlineExceededError(StrCat(what, ": deadline exceeded"));
       return absl::UnavailableError(StrCat(what, ": timed out after ", absl::FormatDuration(timeout)));
     case CURLE_PEER_FAILED_VERIFICATION:
     case CURLE_SSL_CACERT_BADFILE:

@@ -34,7 +34,7 @@
 namespace cdh::http {
 
 struct CurlHttpClientOptions {
-  std::string ca_pem;  // PEM certificates; empty = system trust store
+  std::string ca_pem;        // PEM certificates; empty = system trust store
   std::string extra_ca_pem;  // PEM certificates added to the system trust store
   bool explicit_proxies = false;
   std::string https_proxy;  // used for https:// URLs when explicit_proxies
@@ -50,8 +50,7 @@ struct CurlHttpClientOptions {
 // Checks that `url` is an absolute URL with scheme `http` or `https` (as listed in `schemes`,
 // e.g. {"http"}) and a host, using libcurl's own URL parser (the one Send uses), and that it has
 // no user info. INVALID_ARGUMENT naming `what` otherwise.
-absl::Status CheckHttpUrl(std::string_view url, std::initializer_list<std::string_view> schemes,
-                          std::string_view what);
+absl::Status CheckHttpUrl(std::string_view url, std::initializer_list<std::string_view> schemes, std::string_view what);
 
 class CurlHttpClient : public HttpClient {
  public:

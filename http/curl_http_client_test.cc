@@ -117,7 +117,8 @@ TEST_F(CurlHttpClientTest, RefusedConnectionIsUnavailable) {
 
 TEST_F(CurlHttpClientTest, MalformedRequestsAreInvalidArgument) {
   auto http = std::move(CurlHttpClient::New({})).value();
-  EXPECT_THAT(http->Send({"PUT", Url("/hello"), {}, ""}, Soon()), StatusIs(absl::StatusCode::kInvalidArgument, "method"));
+  EXPECT_THAT(http->Send({"PUT", Url("/hello"), {}, ""}, Soon()),
+              StatusIs(absl::StatusCode::kInvalidArgument, "method"));
   EXPECT_THAT(http->Send({"GET", "ftp://127.0.0.1/x", {}, ""}, Soon()), StatusIs(absl::StatusCode::kInvalidArgument));
   EXPECT_THAT(http->Send({"GET", Url("/hello"), {{"X-Bad", "a\r\nInjected: 1"}}, ""}, Soon()),
               StatusIs(absl::StatusCode::kInvalidArgument, "line break"));

@@ -29,9 +29,9 @@ absl::Status Hub::SecureMount(const SecureMountParams& params, const CallContext
   if (it == components_.volume_drivers.end()) {
     std::vector<std::string> names;
     for (const auto& [name, driver] : components_.volume_drivers) names.push_back(name);
-    return absl::UnimplementedError(StrCat("volume type `", Sanitize(params.volume_type, 64),
-                                           "` is not supported (available: ",
-                                           names.empty() ? std::string("none") : StrJoin(names, ", "), ")"));
+    return absl::UnimplementedError(
+        StrCat("volume type `", Sanitize(params.volume_type, 64),
+               "` is not supported (available: ", names.empty() ? std::string("none") : StrJoin(names, ", "), ")"));
   }
   return it->second->Mount(params, ctx);
 }

@@ -31,13 +31,13 @@ class VolumeDriver {
 
 // Declared in dependency order: later members refer to earlier ones and are destroyed first.
 struct HubComponents {
-  std::unique_ptr<resources::ResourceProvider> resource_provider;  // required
-  std::unique_ptr<resources::KmsRegistry> kms;                     // optional
-  std::unique_ptr<resources::EnvelopeDecryptor> envelope;          // optional, used by unsealer
-  std::unique_ptr<resources::SecretUnsealer> unsealer;             // required
-  std::unique_ptr<resources::KeyUnwrapper> key_unwrapper;          // optional: UNIMPLEMENTED if absent
+  std::unique_ptr<resources::ResourceProvider> resource_provider;       // required
+  std::unique_ptr<resources::KmsRegistry> kms;                          // optional
+  std::unique_ptr<resources::EnvelopeDecryptor> envelope;               // optional, used by unsealer
+  std::unique_ptr<resources::SecretUnsealer> unsealer;                  // required
+  std::unique_ptr<resources::KeyUnwrapper> key_unwrapper;               // optional: UNIMPLEMENTED if absent
   std::map<std::string, std::unique_ptr<VolumeDriver>> volume_drivers;  // by volume_type
-  std::unique_ptr<ImageService> image;                             // optional: UNIMPLEMENTED if absent
+  std::unique_ptr<ImageService> image;                                  // optional: UNIMPLEMENTED if absent
 };
 
 class Hub : public DataHub {

@@ -7,9 +7,9 @@
 #include "common/json.h"
 #include "common/status_macros.h"
 #include "common/strings.h"
+#include "http/curl_http_client.h"
 #include "image/registry_auth.h"
 #include "image/registry_config.h"
-#include "http/curl_http_client.h"
 #include "resources/resource_uri.h"
 
 namespace cdh {
@@ -56,7 +56,8 @@ absl::StatusOr<SecretBytes> ReadImageResource(resources::ResourceProvider& provi
     CDH_ASSIGN_OR_RETURN(resources::ResourceUri parsed, resources::ResourceUri::Parse(uri));
     CDH_ASSIGN_OR_RETURN(SecretBytes bytes, provider.GetResource(parsed, ctx));
     if (bytes.size() > max_bytes) {
-      return absl::InvalidArgumentError(StrCat("resource ", parsed.ToString(), " is larger than ", max_bytes, " bytes"));
+      return absl::InvalidArgumentError(
+          StrCat("resource ", parsed.ToString(), " is larger than ", max_bytes, " bytes"));
     }
     return bytes;
   }
@@ -64,7 +65,8 @@ absl::StatusOr<SecretBytes> ReadImageResource(resources::ResourceProvider& provi
   size_t scheme = uri.find("://");
   if (scheme != std::string_view::npos) {
     if (uri.substr(0, scheme) != "file") {
-      return absl::InvalidArgumentError(StrCat("Resource URI scheme `", Sanitize(uri.substr(0, scheme), 32), "` not supported"));
+      return absl::InvalidArgumentError(
+          StrCat("Resource URI scheme `", Sanitize(uri.substr(0, scheme), 32), "` not supported"));
     }
     path = uri.substr(scheme + 3);
   }
@@ -103,7 +105,8 @@ absl::StatusOr<ImageService::Built*> ImageService::Build(const CallContext& ctx)
   std::string sigstore;
   if (!config_.sigstore_config_uri.empty()) {
     auto bytes = ReadImageResource(provider_, config_.sigstore_config_uri, kMaxImageResourceBytes, ctx);
-    if (!bytes.ok()) return ClientError(Annotate(bytes.status(), "Initialize resource provider failed: sigstore config"));
+    if (!bytes.ok())
+      return ClientError(Annotate(bytes.status(), "Initialize resource provider failed: sigstore config"));
     sigstore = std::string(bytes->RevealString());
   } else if (config_.sigstore_config) {
     sigstore = *config_.sigstore_config;
@@ -114,9 +117,9 @@ absl::StatusOr<ImageService::Built*> ImageService::Build(const CallContext& ctx)
   if (!policy) {
     spdlog::warn("image: no `image_security_policy` given, thus all images can be pulled without filtering");
   } else {
-    spdlog::info("image: signature policy from {} in force",
-                 config_.image_security_policy_uri.empty() ? std::string("[image] image_security_policy")
-                                                           : Sanitize(config_.image_security_policy_uri));
+    spdlog::info("image: signature policy from {} in force", config_.image_security_policy_uri.empty()
+                                                                 ? std::string("[image] image_security_policy")
+                                                                 : Sanitize(config_.image_security_policy_uri));
   }
   auto decryptor = deps_.make_decryptor();
   if (!decryptor.ok()) return ClientError(decryptor.status());
@@ -125,7 +128,8 @@ absl::StatusOr<ImageService::Built*> ImageService::Build(const CallContext& ctx)
   // Registry credentials (auth.json), never logged.
   std::unique_ptr<image::RegistryAuthFile> auth;
   if (!config_.authenticated_registry_credentials_uri.empty()) {
-    auto bytes = ReadImageResource(provider_, config_.authenticated_registry_credentials_uri, kMaxImageResourceBytes, ctx);
+    auto bytes =
+        ReadImageResource(provider_, config_.authenticated_registry_credentials_uri, kMaxImageResourceBytes, ctx);
     if (!bytes.ok()) return ClientError(Annotate(bytes.status(), "Initialize auth module failed"));
     auto parsed = image::RegistryAuthFile::Parse(*bytes);
     if (!parsed.ok()) return ClientError(Annotate(parsed.status(), "Initialize auth module failed"));
@@ -142,7 +146,8 @@ absl::StatusOr<ImageService::Built*> ImageService::Build(const CallContext& ctx)
     registry_doc = *j;
   } else if (!config_.registry_configuration_uri.empty()) {
     auto bytes = ReadImageResource(provider_, config_.registry_configuration_uri, kMaxImageResourceBytes, ctx);
-    if (!bytes.ok()) return ClientError(Annotate(bytes.status(), "Initialize resource provider failed: registry configuration"));
+    if (!bytes.ok())
+      return ClientError(Annotate(bytes.status(), "Initialize resource provider failed: registry configuration"));
     auto j = ParseRegistriesConf(bytes->RevealString());
     if (!j.ok()) return ClientError(j.status());
     registry_doc = *j;
@@ -169,8 +174,8 @@ absl::StatusOr<ImageService::Built*> ImageService::Build(const CallContext& ctx)
   image::ImagePullerOptions options;
   options.work_dir = config_.work_dir;
   options.max_concurrent_layer_downloads = config_.max_concurrent_layer_downloads_per_image;
-  auto puller = image::ImagePuller::New(options, *built->registries, *built->verifier, *built->decryptor,
-                                        deps_.measurer.get());
+  auto puller =
+      image::ImagePuller::New(options, *built->registries, *built->verifier, *built->decryptor, deps_.measurer.get());
   if (!puller.ok()) return ClientError(puller.status());
   built->puller = std::move(*puller);
   spdlog::info("image: work_dir {}, up to {} concurrent layer downloads per image", config_.work_dir,

@@ -22,12 +22,12 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
-#include "hub/image_pull_config.h"
 #include "common/call_context.h"
+#include "http/http_client.h"
+#include "hub/image_pull_config.h"
 #include "image/image_puller.h"
 #include "image/image_verifier.h"
 #include "image/layer_decryptor.h"
-#include "http/http_client.h"
 #include "resources/resource_provider.h"
 
 namespace cdh {
@@ -41,8 +41,8 @@ absl::StatusOr<SecretBytes> ReadImageResource(resources::ResourceProvider& provi
 struct ImageServiceDeps {
   // Makes the verifier for a policy (nullopt: none configured) and a sigstore config (YAML text,
   // "" when none). Must be set.
-  std::function<absl::StatusOr<std::unique_ptr<image::ImageVerifier>>(
-      const std::optional<std::string>& policy_json, const std::string& sigstore_config_yaml)>
+  std::function<absl::StatusOr<std::unique_ptr<image::ImageVerifier>>(const std::optional<std::string>& policy_json,
+                                                                      const std::string& sigstore_config_yaml)>
       make_verifier;
   // Makes the layer decryptor. Must be set.
   std::function<absl::StatusOr<std::unique_ptr<image::LayerDecryptor>>()> make_decryptor;

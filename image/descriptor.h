@@ -25,7 +25,7 @@ struct Descriptor {
   Digest digest;
   int64_t size = 0;  // bytes
   std::map<std::string, std::string> annotations;
-  std::vector<std::string> urls;    // foreign-layer locations (never fetched by this CDH)
+  std::vector<std::string> urls;     // foreign-layer locations (never fetched by this CDH)
   std::optional<Platform> platform;  // index entries only
 };
 

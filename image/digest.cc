@@ -22,9 +22,12 @@ absl::StatusOr<Digest> Digest::Parse(std::string_view text) {
   std::string_view alg = text.substr(0, colon);
   std::string_view hex = text.substr(colon + 1);
   size_t want = 0;
-  if (alg == "sha256") want = 64;
-  else if (alg == "sha384") want = 96;
-  else if (alg == "sha512") want = 128;
+  if (alg == "sha256")
+    want = 64;
+  else if (alg == "sha384")
+    want = 96;
+  else if (alg == "sha512")
+    want = 128;
   else {
     return absl::InvalidArgumentError(
         StrCat("unsupported digest algorithm `", Sanitize(alg, 16), "` (sha256, sha384 or sha512)"));
@@ -35,8 +38,7 @@ absl::StatusOr<Digest> Digest::Parse(std::string_view text) {
   }
   for (char c : hex) {
     if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) {
-      return absl::InvalidArgumentError(
-          StrCat("malformed digest `", Sanitize(text, 80), "`: not lower-case hex"));
+      return absl::InvalidArgumentError(StrCat("malformed digest `", Sanitize(text, 80), "`: not lower-case hex"));
     }
   }
   return Digest(std::string(alg), std::string(hex));

@@ -39,9 +39,7 @@ class Digest {
   // True when `bytes` hash to this digest (with this digest's algorithm).
   bool Matches(std::string_view bytes) const;
 
-  friend bool operator==(const Digest& a, const Digest& b) {
-    return a.algorithm_ == b.algorithm_ && a.hex_ == b.hex_;
-  }
+  friend bool operator==(const Digest& a, const Digest& b) { return a.algorithm_ == b.algorithm_ && a.hex_ == b.hex_; }
   friend bool operator<(const Digest& a, const Digest& b) {
     return a.algorithm_ != b.algorithm_ ? a.algorithm_ < b.algorithm_ : a.hex_ < b.hex_;
   }

@@ -18,10 +18,10 @@ TEST(DigestTest, ParsesTheThreeAlgorithms) {
 
 TEST(DigestTest, RefusesMalformedDigests) {
   const std::string hex64(64, 'a');
-  for (const std::string& bad : {std::string(""), std::string("sha256"), "sha256:" + hex64.substr(1),
-                                 "sha256:" + hex64 + "a", "sha256:" + std::string(63, 'a') + "A",
-                                 "sha256:" + std::string(63, 'a') + "g", "md5:" + hex64, "SHA256:" + hex64,
-                                 ":" + hex64, "sha384:" + hex64}) {
+  for (const std::string& bad :
+       {std::string(""), std::string("sha256"), "sha256:" + hex64.substr(1), "sha256:" + hex64 + "a",
+        "sha256:" + std::string(63, 'a') + "A", "sha256:" + std::string(63, 'a') + "g", "md5:" + hex64,
+        "SHA256:" + hex64, ":" + hex64, "sha384:" + hex64}) {
     EXPECT_EQ(Digest::Parse(bad).status().code(), absl::StatusCode::kInvalidArgument) << bad;
   }
 }

@@ -239,12 +239,13 @@ absl::StatusOr<std::string> ImagePuller::PullInner(std::string_view image_url, s
     return absl::FailedPreconditionError(StrCat("unsupport OS image: `", Sanitize(config.os), "`"));
   }
   if (config.diff_ids.size() != manifest.layers.size()) {
-    return absl::InvalidArgumentError(StrCat("the config lists ", config.diff_ids.size(), " diff_ids for ",
-                                             manifest.layers.size(), " layers"));
+    return absl::InvalidArgumentError(
+        StrCat("the config lists ", config.diff_ids.size(), " diff_ids for ", manifest.layers.size(), " layers"));
   }
   std::string bundle(bundle_path);
   std::string config_json = bundle + "/config.json";
-  if (fs::exists(config_json)) return absl::FailedPreconditionError("Failed to create bundle: OCI config file already exists");
+  if (fs::exists(config_json))
+    return absl::FailedPreconditionError("Failed to create bundle: OCI config file already exists");
 
   // 4. The layers (each unique diff_id once), at most N at a time.
   std::map<Digest, size_t> unique;
@@ -266,7 +267,9 @@ absl::StatusOr<std::string> ImagePuller::PullInner(std::string_view image_url, s
   std::vector<std::string> lower;  // topmost first
   for (size_t i = manifest.layers.size(); i-- > 0;) {
     const auto& r = results.at(config.diff_ids[i]);
-    if (!r.ok()) return absl::Status(r.status().code(), StrCat("Errors happened when pulling image: ", ToStd(r.status().message())));
+    if (!r.ok())
+      return absl::Status(r.status().code(),
+                          StrCat("Errors happened when pulling image: ", ToStd(r.status().message())));
     lower.push_back(*r);
   }
   if (absl::Now() >= deadline) return absl::DeadlineExceededError("deadline exceeded");
@@ -304,8 +307,9 @@ absl::StatusOr<std::string> ImagePuller::PullInner(std::string_view image_url, s
   if (measurer_ != nullptr) {
     absl::Status measured = measurer_->RecordPull(image_url, platform_manifest.digest);
     if (!measured.ok()) {
-      return absl::Status(measured.code(), StrCat("Attestation Agent client error: failed to extend runtime measurement: ",
-                                                  ToStd(measured.message())));
+      return absl::Status(
+          measured.code(),
+          StrCat("Attestation Agent client error: failed to extend runtime measurement: ", ToStd(measured.message())));
     }
   }
   return platform_manifest.digest.String();

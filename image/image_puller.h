@@ -13,8 +13,8 @@
 //   (LayerDecryptor::Open) on every pull even when a plaintext twin is already cached.
 // - A failed pull leaves no rootfs mount and no config.json behind.
 // Status codes of Pull (messages keep upstream's wording after its "Image Pull error: " prefix,
-// which the RPC handler adds; credentials never appear): INVALID_ARGUMENT malformed reference or bundle path; NOT_FOUND unknown image, tag or
-// platform; PERMISSION_DENIED policy denial or registry refusal; UNAVAILABLE registry
+// which the RPC handler adds; credentials never appear): INVALID_ARGUMENT malformed reference or bundle path; NOT_FOUND
+// unknown image, tag or platform; PERMISSION_DENIED policy denial or registry refusal; UNAVAILABLE registry
 // unreachable; DATA_LOSS digest/diff_id/HMAC mismatch or corrupt layer; DEADLINE_EXCEEDED;
 // UNIMPLEMENTED schema 1, unknown media types, encrypted layers without a decryptor;
 // FAILED_PRECONDITION config.json already present, non-linux image, overlay not mountable.
@@ -69,8 +69,7 @@ class ImagePuller {
  public:
   // The collaborators must outlive the puller; `measurer` may be null (no measurement).
   // INTERNAL when the work directory cannot be prepared.
-  static absl::StatusOr<std::unique_ptr<ImagePuller>> New(ImagePullerOptions options,
-                                                          RegistryClientFactory& registries,
+  static absl::StatusOr<std::unique_ptr<ImagePuller>> New(ImagePullerOptions options, RegistryClientFactory& registries,
                                                           ImageVerifier& verifier, LayerDecryptor& decryptor,
                                                           PullMeasurer* measurer);
   ImagePuller(const ImagePuller&) = delete;
@@ -87,11 +86,14 @@ class ImagePuller {
  private:
   ImagePuller(ImagePullerOptions options, RegistryClientFactory& registries, ImageVerifier& verifier,
               LayerDecryptor& decryptor, PullMeasurer* measurer, std::unique_ptr<LayerStore> store)
-      : options_(std::move(options)), registries_(registries), verifier_(verifier), decryptor_(decryptor),
-        measurer_(measurer), store_(std::move(store)) {}
+      : options_(std::move(options)),
+        registries_(registries),
+        verifier_(verifier),
+        decryptor_(decryptor),
+        measurer_(measurer),
+        store_(std::move(store)) {}
 
-  absl::StatusOr<std::string> PullInner(std::string_view image_url, std::string_view bundle_path,
-                                        absl::Time deadline);
+  absl::StatusOr<std::string> PullInner(std::string_view image_url, std::string_view bundle_path, absl::Time deadline);
   // The layer with `diff_id` in the cache (fetched if needed); its directory.
   absl::StatusOr<std::string> EnsureLayer(RegistryClient& client, const ImageReference& ref, const Descriptor& layer,
                                           const Digest& diff_id, absl::Time deadline);

@@ -7,15 +7,15 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <gtest/gtest.h>
-
 #include <filesystem>
 #include <fstream>
 #include <thread>
 
+#include <gtest/gtest.h>
+
 #include "absl/time/clock.h"
-#include "image/registry_config.h"
 #include "http/curl_http_client.h"
+#include "image/registry_config.h"
 #include "tests/image/registry_fixture.h"
 #include "tests/test_util.h"
 
@@ -248,8 +248,9 @@ TEST_F(ImagePullerTest, DockerSchema2AndZstdLayers) {
   std::string plain = tmp_.path() + "/plain";
   ASSERT_TRUE(builder_.Skopeo({"copy", "--dest-decompress", "oci:" + builder_.layout() + ":app", "dir:" + plain}).ok());
   std::string zst = registry_->host() + "/test/zst:v1";
-  ASSERT_TRUE(builder_.Skopeo({"copy", "--dest-tls-verify=false", "--dest-compress-format", "zstd", "dir:" + plain,
-                               "docker://" + zst})
+  ASSERT_TRUE(builder_
+                  .Skopeo({"copy", "--dest-tls-verify=false", "--dest-compress-format", "zstd", "dir:" + plain,
+                           "docker://" + zst})
                   .ok());
   std::string b2 = Bundle();
   auto r = Pull(zst, b2);

@@ -27,8 +27,8 @@ class ImageVerifier {
   // `requested`: the reference as the caller asked for it (normalised); `manifest_digest`: the
   // digest of the platform manifest that will be unpacked; `registry`: where signatures are
   // looked up (the same registry and credentials the image came from).
-  virtual absl::Status Verify(const ImageReference& requested, const Digest& manifest_digest,
-                              RegistryClient& registry, absl::Time deadline) = 0;
+  virtual absl::Status Verify(const ImageReference& requested, const Digest& manifest_digest, RegistryClient& registry,
+                              absl::Time deadline) = 0;
 };
 
 // Accepts every image: upstream's behaviour when no policy is configured (spec §5.6).

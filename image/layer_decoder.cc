@@ -68,7 +68,8 @@ class GzipDecoder : public LayerDecoder {
       if (rc == Z_STREAM_END) {
         in_member_ = false;
       } else if (rc != Z_OK && !(rc == Z_BUF_ERROR && produced == 0 && zs_.avail_in == 0)) {
-        return absl::DataLossError(StrCat("Failed to decode layer: corrupt gzip data (", zs_.msg ? zs_.msg : "zlib error", ")"));
+        return absl::DataLossError(
+            StrCat("Failed to decode layer: corrupt gzip data (", zs_.msg ? zs_.msg : "zlib error", ")"));
       }
       if (produced > 0) {
         hasher_.Update(std::string_view(out_.data(), produced));
@@ -140,9 +141,12 @@ class ZstdDecoder : public LayerDecoder {
 
 std::unique_ptr<LayerDecoder> LayerDecoder::New(LayerCompression compression, ChunkSource source) {
   switch (compression) {
-    case LayerCompression::kGzip: return std::make_unique<GzipDecoder>(std::move(source));
-    case LayerCompression::kZstd: return std::make_unique<ZstdDecoder>(std::move(source));
-    case LayerCompression::kNone: break;
+    case LayerCompression::kGzip:
+      return std::make_unique<GzipDecoder>(std::move(source));
+    case LayerCompression::kZstd:
+      return std::make_unique<ZstdDecoder>(std::move(source));
+    case LayerCompression::kNone:
+      break;
   }
   return std::make_unique<PlainDecoder>(std::move(source));
 }

@@ -18,8 +18,8 @@ std::string DecryptedMediaType(const std::string& media_type) {
   return media_type.substr(0, media_type.size() - kEncryptedSuffix.size());
 }
 
-absl::StatusOr<std::unique_ptr<LayerStreamDecryptor>> RefuseEncryptedLayerDecryptor::Open(
-    const Descriptor& layer, absl::Time) {
+absl::StatusOr<std::unique_ptr<LayerStreamDecryptor>> RefuseEncryptedLayerDecryptor::Open(const Descriptor& layer,
+                                                                                          absl::Time) {
   return absl::UnimplementedError(
       StrCat("Failed to decrypt layer ", layer.digest.String(), ": encrypted layers are not supported by this build"));
 }

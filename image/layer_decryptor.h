@@ -44,8 +44,7 @@ class LayerDecryptor {
   virtual ~LayerDecryptor() = default;
   // True for the `+encrypted` layer media types (spec §7.1).
   virtual bool IsEncrypted(const Descriptor& layer) const = 0;
-  virtual absl::StatusOr<std::unique_ptr<LayerStreamDecryptor>> Open(const Descriptor& layer,
-                                                                     absl::Time deadline) = 0;
+  virtual absl::StatusOr<std::unique_ptr<LayerStreamDecryptor>> Open(const Descriptor& layer, absl::Time deadline) = 0;
 };
 
 // The media type of an encrypted layer once decrypted: `media_type` without "+encrypted"
@@ -58,11 +57,8 @@ bool IsEncryptedMediaType(const std::string& media_type);
 // ocicrypt support does. Thread-safe; stateless.
 class RefuseEncryptedLayerDecryptor : public LayerDecryptor {
  public:
-  bool IsEncrypted(const Descriptor& layer) const override {
-    return IsEncryptedMediaType(layer.media_type);
-  }
-  absl::StatusOr<std::unique_ptr<LayerStreamDecryptor>> Open(const Descriptor& layer,
-                                                             absl::Time deadline) override;
+  bool IsEncrypted(const Descriptor& layer) const override { return IsEncryptedMediaType(layer.media_type); }
+  absl::StatusOr<std::unique_ptr<LayerStreamDecryptor>> Open(const Descriptor& layer, absl::Time deadline) override;
 };
 
 }  // namespace cdh::image

@@ -129,8 +129,7 @@ absl::StatusOr<ImageManifest> ParseImageManifest(std::string_view body) {
   CDH_ASSIGN_OR_RETURN(m.config, ParseDescriptor(*c, "image manifest config"));
   if (!m.config.media_type.empty() && m.config.media_type != media_type::kOciConfig &&
       m.config.media_type != media_type::kDockerConfig) {
-    return absl::UnimplementedError(
-        StrCat("Unsupported media type: config ", Sanitize(m.config.media_type, 120)));
+    return absl::UnimplementedError(StrCat("Unsupported media type: config ", Sanitize(m.config.media_type, 120)));
   }
   auto l = j.find("layers");
   if (l == j.end() || !l->is_array()) return Malformed("image manifest", "no `layers` array");
@@ -199,12 +198,14 @@ absl::StatusOr<Descriptor> SelectPlatform(const ImageIndex& index, const Platfor
     if (fallback == nullptr) fallback = &d;
   }
   if (fallback != nullptr) return *fallback;
-  return absl::NotFoundError("Image manifest not found: no entry found in image index manifest matching client's "
-                             "default platform");
+  return absl::NotFoundError(
+      "Image manifest not found: no entry found in image index manifest matching client's "
+      "default platform");
 }
 
 absl::StatusOr<LayerCompression> LayerCompressionOf(std::string_view mt) {
-  if (mt == "application/vnd.oci.image.layer.v1.tar" || mt == "application/vnd.oci.image.layer.nondistributable.v1.tar") {
+  if (mt == "application/vnd.oci.image.layer.v1.tar" ||
+      mt == "application/vnd.oci.image.layer.nondistributable.v1.tar") {
     return LayerCompression::kNone;
   }
   if (mt == "application/vnd.oci.image.layer.v1.tar+gzip" ||

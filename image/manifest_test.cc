@@ -10,8 +10,9 @@ const std::string kD2 = "sha256:" + std::string(64, '2');
 const std::string kD3 = "sha256:" + std::string(64, '3');
 
 std::string Manifest(const std::string& media_type_field) {
-  return R"({"schemaVersion":2,)" + media_type_field + R"("config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":")" +
-         kD1 + R"(","size":10},"layers":[{"mediaType":"application/vnd.oci.image.layer.v1.tar+gzip","digest":")" + kD2 +
+  return R"({"schemaVersion":2,)" + media_type_field +
+         R"("config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":")" + kD1 +
+         R"(","size":10},"layers":[{"mediaType":"application/vnd.oci.image.layer.v1.tar+gzip","digest":")" + kD2 +
          R"(","size":20,"annotations":{"a":"b"}}]})";
 }
 
@@ -23,7 +24,8 @@ TEST(ManifestTest, ClassifiesByMediaTypeContentTypeAndStructure) {
   // umoci writes no mediaType: the structure decides.
   EXPECT_EQ(*ClassifyManifest(Manifest(""), "application/octet-stream"), ManifestKind::kImageManifest);
   EXPECT_EQ(*ClassifyManifest(R"({"schemaVersion":2,"manifests":[]})", ""), ManifestKind::kIndex);
-  EXPECT_EQ(*ClassifyManifest(R"({"schemaVersion":2,"manifests":[]})", "application/vnd.docker.distribution.manifest.list.v2+json"),
+  EXPECT_EQ(*ClassifyManifest(R"({"schemaVersion":2,"manifests":[]})",
+                              "application/vnd.docker.distribution.manifest.list.v2+json"),
             ManifestKind::kIndex);
 }
 
@@ -59,15 +61,20 @@ TEST(ManifestTest, RefusesMalformedDescriptors) {
           R"(","size":1,"annotations":{"a":1}}]})",
       R"({"schemaVersion":2,"layers":[]})",
   };
-  for (const std::string& b : bad) EXPECT_EQ(ParseImageManifest(b).status().code(), absl::StatusCode::kInvalidArgument) << b;
+  for (const std::string& b : bad)
+    EXPECT_EQ(ParseImageManifest(b).status().code(), absl::StatusCode::kInvalidArgument) << b;
 }
 
 TEST(ManifestTest, SelectsPlatformExactVariantFirst) {
   std::string body = R"({"schemaVersion":2,"manifests":[
-    {"digest":")" + kD1 + R"(","size":1,"platform":{"os":"unknown","architecture":"unknown"}},
-    {"digest":")" + kD2 + R"(","size":1,"platform":{"os":"linux","architecture":"arm64"}},
-    {"digest":")" + kD3 + R"(","size":1,"platform":{"os":"linux","architecture":"arm64","variant":"v8"}},
-    {"digest":")" + kD1 + R"(","size":1}]})";
+    {"digest":")" + kD1 +
+                     R"(","size":1,"platform":{"os":"unknown","architecture":"unknown"}},
+    {"digest":")" + kD2 +
+                     R"(","size":1,"platform":{"os":"linux","architecture":"arm64"}},
+    {"digest":")" + kD3 +
+                     R"(","size":1,"platform":{"os":"linux","architecture":"arm64","variant":"v8"}},
+    {"digest":")" + kD1 +
+                     R"(","size":1}]})";
   auto index = ParseImageIndex(body);
   ASSERT_TRUE(index.ok()) << index.status();
   EXPECT_EQ(SelectPlatform(*index, {"linux", "arm64", "v8"})->digest.String(), kD3);
@@ -78,8 +85,9 @@ TEST(ManifestTest, SelectsPlatformExactVariantFirst) {
 }
 
 TEST(ManifestTest, ParsesConfig) {
-  auto c = ParseImageConfig(R"({"os":"linux","architecture":"amd64","rootfs":{"type":"layers","diff_ids":[")" + kD1 +
-                            R"("]},"config":{"Env":["A=1"],"Cmd":["/app/run.sh"],"WorkingDir":"/app","Labels":{"k":"v"},"Volumes":{"/data":{}}}})");
+  auto c = ParseImageConfig(
+      R"({"os":"linux","architecture":"amd64","rootfs":{"type":"layers","diff_ids":[")" + kD1 +
+      R"("]},"config":{"Env":["A=1"],"Cmd":["/app/run.sh"],"WorkingDir":"/app","Labels":{"k":"v"},"Volumes":{"/data":{}}}})");
   ASSERT_TRUE(c.ok()) << c.status();
   EXPECT_EQ(c->diff_ids.size(), 1u);
   EXPECT_EQ(c->cmd[0], "/app/run.sh");

@@ -182,8 +182,9 @@ std::optional<std::string> OciRegistryClient::CachedAuthorization(const std::str
   return std::string(it->second.authorization.RevealString());
 }
 
-absl::StatusOr<std::optional<std::string>> OciRegistryClient::Authenticate(
-    const ImageReference& repo, const std::vector<std::string>& challenges, absl::Time deadline) {
+absl::StatusOr<std::optional<std::string>> OciRegistryClient::Authenticate(const ImageReference& repo,
+                                                                           const std::vector<std::string>& challenges,
+                                                                           absl::Time deadline) {
   for (const std::string& header : challenges) {
     Challenge c = ParseChallenge(header);
     if (c.scheme == "basic") {
@@ -192,10 +193,9 @@ absl::StatusOr<std::optional<std::string>> OciRegistryClient::Authenticate(
     }
     if (c.scheme != "bearer") continue;
     auto realm = c.params.find("realm");
-    if (realm == c.params.end() ||
-        !(realm->second.starts_with("https://") || realm->second.starts_with("http://"))) {
-      return absl::PermissionDeniedError(
-          StrCat("Not authorized: registry ", Sanitize(options_.registry), " sent a Bearer challenge without a usable realm"));
+    if (realm == c.params.end() || !(realm->second.starts_with("https://") || realm->second.starts_with("http://"))) {
+      return absl::PermissionDeniedError(StrCat("Not authorized: registry ", Sanitize(options_.registry),
+                                                " sent a Bearer challenge without a usable realm"));
     }
     std::string url = StrCat(realm->second, realm->second.find('?') == std::string::npos ? "?" : "&",
                              "scope=", PercentEncode(StrCat("repository:", repo.repository(), ":pull")));
@@ -256,8 +256,8 @@ absl::StatusOr<http::HttpResponse> OciRegistryClient::GetFollowingRedirects(
     if (!response.ok()) {
       absl::Status st = response.status();
       if (st.code() == absl::StatusCode::kFailedPrecondition) {
-        return absl::UnavailableError(StrCat("TLS verification of ", UrlForMessage(url),
-                                             " failed; check [image] extra_root_certificates"));
+        return absl::UnavailableError(
+            StrCat("TLS verification of ", UrlForMessage(url), " failed; check [image] extra_root_certificates"));
       }
       return st;
     }
@@ -279,8 +279,8 @@ absl::StatusOr<http::HttpResponse> OciRegistryClient::GetFollowingRedirects(
 }
 
 absl::StatusOr<http::HttpResponse> OciRegistryClient::Get(const ImageReference& repo, const std::string& path,
-                                                         Headers headers, const http::HttpBodySink* sink,
-                                                         absl::Time deadline) {
+                                                          Headers headers, const http::HttpBodySink* sink,
+                                                          absl::Time deadline) {
   std::string url = StrCat(BaseUrl(), "/v2/", repo.repository(), path);
   std::optional<std::string> authorization = CachedAuthorization(repo.repository());
   struct Wipe {
@@ -289,8 +289,7 @@ absl::StatusOr<http::HttpResponse> OciRegistryClient::Get(const ImageReference& 
       if (a) SecretBytes::WipeForeign(*a);  // handed to libcurl as a header
     }
   } wipe{authorization};
-  CDH_ASSIGN_OR_RETURN(http::HttpResponse response,
-                       GetFollowingRedirects(url, headers, authorization, sink, deadline));
+  CDH_ASSIGN_OR_RETURN(http::HttpResponse response, GetFollowingRedirects(url, headers, authorization, sink, deadline));
   if (response.status != 401) return response;
   auto challenges = response.HeaderValues("www-authenticate");
   CDH_ASSIGN_OR_RETURN(std::optional<std::string> fresh, Authenticate(repo, challenges, deadline));
@@ -327,8 +326,8 @@ absl::StatusOr<FetchedManifest> OciRegistryClient::GetManifest(const ImageRefere
   out.media_type = HeaderValue(response, "content-type").value_or("");
   if (by_digest) {
     if (!by_digest->Matches(body)) {
-      return absl::DataLossError(StrCat("Digest error: manifest of ", Sanitize(repo.Name()), " does not match ",
-                                        by_digest->String()));
+      return absl::DataLossError(
+          StrCat("Digest error: manifest of ", Sanitize(repo.Name()), " does not match ", by_digest->String()));
     }
     out.digest = *by_digest;
   }
@@ -366,8 +365,8 @@ absl::Status OciRegistryClient::StreamBlob(const ImageReference& repo, const Dig
   DigestHasher hasher(digest.algorithm());
   http::HttpBodySink counting = [&](std::span<const uint8_t> chunk) -> absl::Status {
     if (expected_size >= 0 && static_cast<int64_t>(hasher.size() + chunk.size()) > expected_size) {
-      return absl::DataLossError(StrCat("Digest error: blob ", digest.String(), " is longer than its declared ",
-                                        expected_size, " bytes"));
+      return absl::DataLossError(
+          StrCat("Digest error: blob ", digest.String(), " is longer than its declared ", expected_size, " bytes"));
     }
     hasher.Update(chunk);
     return sink(chunk);
@@ -383,7 +382,8 @@ absl::Status OciRegistryClient::StreamBlob(const ImageReference& repo, const Dig
   }
   Digest got = hasher.Finish();
   if (!(got == digest)) {
-    return absl::DataLossError(StrCat("Digest error: Invalid digest. Expected ", digest.String(), ", got ", got.String()));
+    return absl::DataLossError(
+        StrCat("Digest error: Invalid digest. Expected ", digest.String(), ", got ", got.String()));
   }
   return absl::OkStatus();
 }

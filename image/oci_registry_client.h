@@ -24,9 +24,9 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
+#include "http/http_client.h"
 #include "image/registry_auth.h"
 #include "image/registry_client.h"
-#include "http/http_client.h"
 
 namespace cdh::image {
 
@@ -48,8 +48,8 @@ class OciRegistryClient : public RegistryClient {
                                               absl::Time deadline) override;
   absl::StatusOr<std::string> GetBlob(const ImageReference& repo, const Digest& digest, int64_t max_bytes,
                                       absl::Time deadline) override;
-  absl::Status StreamBlob(const ImageReference& repo, const Digest& digest, int64_t expected_size,
-                          const BlobSink& sink, absl::Time deadline) override;
+  absl::Status StreamBlob(const ImageReference& repo, const Digest& digest, int64_t expected_size, const BlobSink& sink,
+                          absl::Time deadline) override;
 
   // Tokens fetched from a realm so far (for tests asserting token reuse).
   int token_fetches() const;
@@ -60,12 +60,11 @@ class OciRegistryClient : public RegistryClient {
 
   // One GET with authentication and redirects. With `sink`, a 2xx body goes there.
   absl::StatusOr<http::HttpResponse> Get(const ImageReference& repo, const std::string& path,
-                                        std::vector<std::pair<std::string, std::string>> headers,
-                                        const http::HttpBodySink* sink, absl::Time deadline);
-  absl::StatusOr<http::HttpResponse> GetFollowingRedirects(const std::string& url,
-                                                          const std::vector<std::pair<std::string, std::string>>& headers,
-                                                          const std::optional<std::string>& authorization,
-                                                          const http::HttpBodySink* sink, absl::Time deadline);
+                                         std::vector<std::pair<std::string, std::string>> headers,
+                                         const http::HttpBodySink* sink, absl::Time deadline);
+  absl::StatusOr<http::HttpResponse> GetFollowingRedirects(
+      const std::string& url, const std::vector<std::pair<std::string, std::string>>& headers,
+      const std::optional<std::string>& authorization, const http::HttpBodySink* sink, absl::Time deadline);
   // Answers a 401 challenge; the Authorization value to retry with, or nullopt (no way to auth).
   absl::StatusOr<std::optional<std::string>> Authenticate(const ImageReference& repo,
                                                           const std::vector<std::string>& challenges,

@@ -2,14 +2,14 @@
 // 127.0.0.1 by the test, with images built by umoci and pushed by skopeo (image-pull spec §9).
 #include "image/oci_registry_client.h"
 
-#include <gtest/gtest.h>
-
 #include <filesystem>
 #include <fstream>
 
+#include <gtest/gtest.h>
+
 #include "absl/time/clock.h"
-#include "image/manifest.h"
 #include "http/curl_http_client.h"
+#include "image/manifest.h"
 #include "tests/image/registry_fixture.h"
 #include "tests/test_util.h"
 
@@ -90,16 +90,19 @@ TEST_F(RegistryClientTest, PullsManifestConfigAndLayerWithDigestsChecked) {
 
   const Descriptor& layer = manifest->layers.at(0);
   int64_t received = 0;
-  absl::Status st = client->StreamBlob(*ref, layer.digest, layer.size,
-                                       [&](std::span<const uint8_t> chunk) {
-                                         received += static_cast<int64_t>(chunk.size());
-                                         return absl::OkStatus();
-                                       },
-                                       Deadline());
+  absl::Status st = client->StreamBlob(
+      *ref, layer.digest, layer.size,
+      [&](std::span<const uint8_t> chunk) {
+        received += static_cast<int64_t>(chunk.size());
+        return absl::OkStatus();
+      },
+      Deadline());
   ASSERT_TRUE(st.ok()) << st;
   EXPECT_EQ(received, layer.size);
   // A declared size that disagrees with the blob is DATA_LOSS.
-  EXPECT_EQ(client->StreamBlob(*ref, layer.digest, layer.size - 1, [](auto) { return absl::OkStatus(); }, Deadline())
+  EXPECT_EQ(client
+                ->StreamBlob(
+                    *ref, layer.digest, layer.size - 1, [](auto) { return absl::OkStatus(); }, Deadline())
                 .code(),
             absl::StatusCode::kDataLoss);
 }
@@ -128,8 +131,8 @@ TEST_F(RegistryClientTest, CorruptedBlobInTheRegistryIsDataLoss) {
   auto manifest = ParseImageManifest(m->bytes);
   // Flip one byte of the config blob in the registry's own storage.
   const Digest& d = manifest->config.digest;
-  std::string path = tmp_.path() + "/reg0/data/docker/registry/v2/blobs/sha256/" + d.hex().substr(0, 2) + "/" +
-                     d.hex() + "/data";
+  std::string path =
+      tmp_.path() + "/reg0/data/docker/registry/v2/blobs/sha256/" + d.hex().substr(0, 2) + "/" + d.hex() + "/data";
   std::string content = testing::ReadFile(path);
   ASSERT_FALSE(content.empty());
   content[content.size() / 2] ^= 1;

@@ -3,13 +3,14 @@
 // so a scripted HTTP exchange stands in for the storage back-end here.
 #include <gtest/gtest.h>
 
-#include "image/oci_registry_client.h"
 #include "http/fake_http_client.h"
+#include "image/oci_registry_client.h"
 
 namespace cdh::image {
 namespace {
 
-http::HttpResponse Response(int status, std::vector<std::pair<std::string, std::string>> headers, std::string body = "") {
+http::HttpResponse Response(int status, std::vector<std::pair<std::string, std::string>> headers,
+                            std::string body = "") {
   http::HttpResponse r;
   r.status = status;
   r.headers = std::move(headers);

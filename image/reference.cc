@@ -9,8 +9,7 @@ constexpr size_t kMaxNameLength = 255;  // distribution/reference NameTotalLengt
 constexpr size_t kMaxTagLength = 128;
 
 absl::Status Illegal(std::string_view text, std::string_view why) {
-  return absl::InvalidArgumentError(
-      StrCat("Illegal image reference `", Sanitize(text, 120), "`: ", why));
+  return absl::InvalidArgumentError(StrCat("Illegal image reference `", Sanitize(text, 120), "`: ", why));
 }
 
 bool IsAlnumLower(char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); }

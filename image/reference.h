@@ -52,9 +52,7 @@ class ImageReference {
   ImageReference WithTag(std::string tag) const;
   ImageReference WithDigest(const Digest& digest) const;
 
-  friend bool operator==(const ImageReference& a, const ImageReference& b) {
-    return a.String() == b.String();
-  }
+  friend bool operator==(const ImageReference& a, const ImageReference& b) { return a.String() == b.String(); }
 
  private:
   std::string registry_;

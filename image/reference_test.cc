@@ -47,11 +47,11 @@ TEST(ImageReferenceTest, DigestDecidesWhatIsFetched) {
 
 TEST(ImageReferenceTest, RefusesMalformedReferences) {
   for (const std::string& bad :
-       {std::string(""), std::string("UPPER/case"), std::string("a//b"), std::string("a/b/"),
-        std::string("/a"), std::string("a:"), std::string("a:-tag"), std::string("a:" + std::string(129, 't')),
+       {std::string(""), std::string("UPPER/case"), std::string("a//b"), std::string("a/b/"), std::string("/a"),
+        std::string("a:"), std::string("a:-tag"), std::string("a:" + std::string(129, 't')),
         std::string("a@sha256:abc"), std::string("a@md5:" + kHex), std::string("[::1]:5000/a"),
-        std::string("reg.example/"), std::string("a b"), std::string("a\nb"), std::string("a..b"),
-        std::string("a-/b"), std::string("reg_x.example:99999x/a"), std::string("x/" + std::string(260, 'a'))}) {
+        std::string("reg.example/"), std::string("a b"), std::string("a\nb"), std::string("a..b"), std::string("a-/b"),
+        std::string("reg_x.example:99999x/a"), std::string("x/" + std::string(260, 'a'))}) {
     auto r = ImageReference::Parse(bad);
     EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument) << bad;
     if (!r.ok()) {

@@ -8,8 +8,10 @@ namespace cdh::image {
 namespace {
 
 std::string NormaliseHost(std::string_view key) {
-  if (key.starts_with("https://")) key.remove_prefix(8);
-  else if (key.starts_with("http://")) key.remove_prefix(7);
+  if (key.starts_with("https://"))
+    key.remove_prefix(8);
+  else if (key.starts_with("http://"))
+    key.remove_prefix(7);
   key = key.substr(0, key.find('/'));
   std::string host(key);
   if (host == "index.docker.io" || host == "registry-1.docker.io") host = "docker.io";

@@ -68,8 +68,8 @@ absl::StatusOr<std::shared_ptr<RegistryClient>> DefaultRegistryClientFactory::Cl
   const RegistryEntry* entry = config_.Match(ref);
   if (entry != nullptr && entry->blocked) {
     return absl::PermissionDeniedError(
-        StrCat("failed to compose a legal image reference with given registry configuration: ",
-               Sanitize(ref.String()), " is blocked"));
+        StrCat("failed to compose a legal image reference with given registry configuration: ", Sanitize(ref.String()),
+               " is blocked"));
   }
   bool plain_http = entry != nullptr && entry->insecure;
   std::optional<RegistryCredentials> creds;

@@ -18,11 +18,11 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
-#include "nlohmann/json.hpp"
+#include "http/http_client.h"
 #include "image/image_puller.h"
 #include "image/oci_registry_client.h"
 #include "image/registry_auth.h"
-#include "http/http_client.h"
+#include "nlohmann/json.hpp"
 
 namespace cdh::image {
 

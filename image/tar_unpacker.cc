@@ -125,7 +125,8 @@ absl::StatusOr<int> Unpacker::OpenDir(const std::vector<std::string>& comps, siz
       fd = openat(dir, comps[i].c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
     }
     if (fd < 0) {
-      if (errno == ELOOP || errno == ENOTDIR) return Hostile(entry, "has a parent that is a symlink or not a directory");
+      if (errno == ELOOP || errno == ENOTDIR)
+        return Hostile(entry, "has a parent that is a symlink or not a directory");
       if (errno == ENOENT) return Hostile(entry, "names a parent that does not exist");
       return Errno("open parent of", entry, errno);
     }
@@ -201,7 +202,9 @@ absl::Status Unpacker::Extract(archive* a, archive_entry* e) {
 
   if (comps.empty()) {  // the layer root
     if (hardlink == nullptr && type == AE_IFDIR) {
-      root_meta_ = DirMeta{{}, static_cast<mode_t>(archive_entry_perm(e)), static_cast<uid_t>(archive_entry_uid(e)),
+      root_meta_ = DirMeta{{},
+                           static_cast<mode_t>(archive_entry_perm(e)),
+                           static_cast<uid_t>(archive_entry_uid(e)),
                            static_cast<gid_t>(archive_entry_gid(e)),
                            {archive_entry_mtime(e), archive_entry_mtime_nsec(e)}};
       return absl::OkStatus();
@@ -272,7 +275,10 @@ absl::Status Unpacker::Extract(archive* a, archive_entry* e) {
       }
       CDH_RETURN_IF_ERROR(ApplyXattrs(fd.get(), e, entry));
       // Mode and mtime last: a 0555 directory must still take its children.
-      dirs_.push_back(DirMeta{comps, static_cast<mode_t>(archive_entry_perm(e)), 0, 0,
+      dirs_.push_back(DirMeta{comps,
+                              static_cast<mode_t>(archive_entry_perm(e)),
+                              0,
+                              0,
                               {archive_entry_mtime(e), archive_entry_mtime_nsec(e)}});
       return absl::OkStatus();
     }
@@ -283,8 +289,8 @@ absl::Status Unpacker::Extract(archive* a, archive_entry* e) {
       CDH_RETURN_IF_ERROR(RemoveExisting(parent, name, false, entry, &kept_dir));
       // Stored verbatim: it is resolved only inside the container, never while unpacking.
       if (symlinkat(target, parent, name.c_str()) != 0) return Errno("symlink", entry, errno);
-      if (as_root_ && fchownat(parent, name.c_str(), archive_entry_uid(e), archive_entry_gid(e),
-                               AT_SYMLINK_NOFOLLOW) != 0) {
+      if (as_root_ &&
+          fchownat(parent, name.c_str(), archive_entry_uid(e), archive_entry_gid(e), AT_SYMLINK_NOFOLLOW) != 0) {
         return Errno("chown", entry, errno);
       }
       timespec times[2] = {{archive_entry_mtime(e), archive_entry_mtime_nsec(e)},
@@ -314,8 +320,8 @@ absl::Status Unpacker::Extract(archive* a, archive_entry* e) {
     int rc = archive_read_data_block(a, &buf, &size, &offset);
     if (rc == ARCHIVE_EOF) break;
     if (rc != ARCHIVE_OK) {
-      return absl::DataLossError(StrCat("Failed to unpack layer: reading `", Sanitize(entry), "`: ",
-                                        archive_error_string(a) ? archive_error_string(a) : "tar error"));
+      return absl::DataLossError(StrCat("Failed to unpack layer: reading `", Sanitize(entry),
+                                        "`: ", archive_error_string(a) ? archive_error_string(a) : "tar error"));
     }
     const char* p = static_cast<const char*>(buf);
     while (size > 0) {
@@ -389,7 +395,9 @@ absl::StatusOr<UnpackStats> Unpacker::Run(const TarSource& source) {
   ReadContext ctx{&source, absl::OkStatus()};
   if (archive_read_open(a.get(), &ctx, nullptr, ReadCallback, nullptr) != ARCHIVE_OK) {
     if (!ctx.status.ok()) return ctx.status;
-    return absl::DataLossError(StrCat("Failed to unpack layer: ", archive_error_string(a.get()) ? archive_error_string(a.get()) : "not a tar archive"));
+    return absl::DataLossError(StrCat("Failed to unpack layer: ", archive_error_string(a.get())
+                                                                      ? archive_error_string(a.get())
+                                                                      : "not a tar archive"));
   }
   while (true) {
     archive_entry* e = nullptr;

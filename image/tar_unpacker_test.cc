@@ -11,11 +11,11 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 
-#include <gtest/gtest.h>
-
 #include <cstdio>
 #include <filesystem>
 #include <map>
+
+#include <gtest/gtest.h>
 
 #include "tests/test_util.h"
 
@@ -49,7 +49,10 @@ std::string Header(const std::string& name, char type, size_t size, const TarEnt
   Octal(h.data() + 136, 12, 1700000000);
   h[156] = type;
   std::memcpy(h.data() + 157, e.link.data(), std::min<size_t>(e.link.size(), 100));
-  std::memcpy(h.data() + 257, "ustar\0" "00", 8);
+  std::memcpy(h.data() + 257,
+              "ustar\0"
+              "00",
+              8);
   std::memset(h.data() + 148, ' ', 8);
   unsigned sum = 0;
   for (unsigned char c : h) sum += c;
@@ -131,8 +134,11 @@ class TarUnpackerTest : public ::testing::Test {
 TEST_F(TarUnpackerTest, ExtractsFilesDirsSymlinksHardLinksWithMetadata) {
   TarEntry setuid{"bin/tool", '0', "#!/bin/sh\n", "", 04755, 1000, 1001};
   setuid.pax["SCHILY.xattr.user.note"] = "kept";
-  auto stats = Unpack(Tar({{".", '5', "", "", 0755}, {"bin", '5', "", "", 0711}, setuid,
-                           {"bin/sh-link", '2', "", "/bin/tool", 0777}, {"bin/hard", '1', "", "bin/tool"},
+  auto stats = Unpack(Tar({{".", '5', "", "", 0755},
+                           {"bin", '5', "", "", 0711},
+                           setuid,
+                           {"bin/sh-link", '2', "", "/bin/tool", 0777},
+                           {"bin/hard", '1', "", "bin/tool"},
                            {"etc/deep/file", '0', "abc"}}));
   ASSERT_TRUE(stats.ok()) << stats.status();
   struct stat st;
@@ -156,8 +162,8 @@ TEST_F(TarUnpackerTest, ExtractsFilesDirsSymlinksHardLinksWithMetadata) {
 }
 
 TEST_F(TarUnpackerTest, RefusesDotDotNames) {
-  for (const std::string& name : {std::string("../escape"), std::string("a/../../x"), std::string("a/.."),
-                                  std::string("./../x")}) {
+  for (const std::string& name :
+       {std::string("../escape"), std::string("a/../../x"), std::string("a/.."), std::string("./../x")}) {
     auto st = Unpack(Tar({{name, '0', "pwned"}}));
     EXPECT_EQ(st.status().code(), absl::StatusCode::kInvalidArgument) << name;
   }
@@ -244,8 +250,11 @@ TEST_F(TarUnpackerTest, ForgedOverlayXattrsAreDropped) {
 
 TEST_F(TarUnpackerTest, LongPaxNamesAndDuplicates) {
   std::string long_name = std::string(150, 'a') + "/" + std::string(149, 'b');
-  auto st = Unpack(Tar({{long_name, '0', "long"}, {"dup", '0', "first"}, {"dup", '0', "second"},
-                        {"dir", '5', "", "", 0700}, {"dir", '5', "", "", 0750}}));
+  auto st = Unpack(Tar({{long_name, '0', "long"},
+                        {"dup", '0', "first"},
+                        {"dup", '0', "second"},
+                        {"dir", '5', "", "", 0700},
+                        {"dir", '5', "", "", 0750}}));
   ASSERT_TRUE(st.ok()) << st.status();
   EXPECT_EQ(testing::ReadFile(root_ + "/" + long_name), "long");
   EXPECT_EQ(testing::ReadFile(root_ + "/dup"), "second");

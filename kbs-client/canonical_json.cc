@@ -19,11 +19,20 @@ absl::StatusOr<std::u16string> ToUtf16(const std::string& s) {
     unsigned char c = static_cast<unsigned char>(s[i]);
     uint32_t cp = 0;
     size_t len = 0;
-    if (c < 0x80) { cp = c; len = 1; }
-    else if ((c & 0xe0) == 0xc0) { cp = c & 0x1f; len = 2; }
-    else if ((c & 0xf0) == 0xe0) { cp = c & 0x0f; len = 3; }
-    else if ((c & 0xf8) == 0xf0) { cp = c & 0x07; len = 4; }
-    else return absl::InvalidArgumentError("canonical JSON: string is not valid UTF-8");
+    if (c < 0x80) {
+      cp = c;
+      len = 1;
+    } else if ((c & 0xe0) == 0xc0) {
+      cp = c & 0x1f;
+      len = 2;
+    } else if ((c & 0xf0) == 0xe0) {
+      cp = c & 0x0f;
+      len = 3;
+    } else if ((c & 0xf8) == 0xf0) {
+      cp = c & 0x07;
+      len = 4;
+    } else
+      return absl::InvalidArgumentError("canonical JSON: string is not valid UTF-8");
     if (i + len > s.size()) return absl::InvalidArgumentError("canonical JSON: string is not valid UTF-8");
     for (size_t k = 1; k < len; ++k) {
       unsigned char cc = static_cast<unsigned char>(s[i + k]);
@@ -52,13 +61,27 @@ absl::Status AppendString(std::string& out, const std::string& s) {
   for (char ch : s) {
     unsigned char c = static_cast<unsigned char>(ch);
     switch (c) {
-      case '"': out.append("\\\""); break;
-      case '\\': out.append("\\\\"); break;
-      case '\b': out.append("\\b"); break;
-      case '\f': out.append("\\f"); break;
-      case '\n': out.append("\\n"); break;
-      case '\r': out.append("\\r"); break;
-      case '\t': out.append("\\t"); break;
+      case '"':
+        out.append("\\\"");
+        break;
+      case '\\':
+        out.append("\\\\");
+        break;
+      case '\b':
+        out.append("\\b");
+        break;
+      case '\f':
+        out.append("\\f");
+        break;
+      case '\n':
+        out.append("\\n");
+        break;
+      case '\r':
+        out.append("\\r");
+        break;
+      case '\t':
+        out.append("\\t");
+        break;
       default:
         if (c < 0x20) {
           static constexpr char kHex[] = "0123456789abcdef";
@@ -76,8 +99,12 @@ absl::Status AppendString(std::string& out, const std::string& s) {
 
 absl::Status Append(std::string& out, const nlohmann::json& v) {
   switch (v.type()) {
-    case nlohmann::json::value_t::null: out.append("null"); return absl::OkStatus();
-    case nlohmann::json::value_t::boolean: out.append(v.get<bool>() ? "true" : "false"); return absl::OkStatus();
+    case nlohmann::json::value_t::null:
+      out.append("null");
+      return absl::OkStatus();
+    case nlohmann::json::value_t::boolean:
+      out.append(v.get<bool>() ? "true" : "false");
+      return absl::OkStatus();
     case nlohmann::json::value_t::number_integer: {
       int64_t n = v.get<int64_t>();
       if (n > kMaxSafeInteger || n < -kMaxSafeInteger) {
@@ -96,7 +123,8 @@ absl::Status Append(std::string& out, const nlohmann::json& v) {
     }
     case nlohmann::json::value_t::number_float:
       return absl::InvalidArgumentError("canonical JSON: floating-point numbers are not supported");
-    case nlohmann::json::value_t::string: return AppendString(out, v.get_ref<const std::string&>());
+    case nlohmann::json::value_t::string:
+      return AppendString(out, v.get_ref<const std::string&>());
     case nlohmann::json::value_t::array: {
       out.push_back('[');
       bool first = true;

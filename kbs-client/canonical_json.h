@@ -1,6 +1,6 @@
 // RFC 8785 JSON Canonicalization Scheme (JCS) for the values the KBS protocol hashes
-// (KBS protocol 0.4.0, Trustee: confidential-containers/trustee kbs/docs/kbs_attestation_protocol.md): objects with members sorted by the
-// UTF-16 code units of their names, no whitespace, strings with minimal escaping ('/' is not
+// (KBS protocol 0.4.0, Trustee: confidential-containers/trustee kbs/docs/kbs_attestation_protocol.md): objects with
+// members sorted by the UTF-16 code units of their names, no whitespace, strings with minimal escaping ('/' is not
 // escaped; control characters as \b \f \n \r \t or \u00xx), integers in decimal, true/false/null.
 // Thread-safe (pure function).
 #ifndef CDH_KBS_CLIENT_CANONICAL_JSON_H_

@@ -3,18 +3,18 @@
 #include "kbs-client/jwe.h"
 
 #include "absl/strings/escaping.h"
-#include "gtest/gtest.h"
 #include "common/base64.h"
 #include "common/json.h"
-#include "crypto/hash.h"
-#include "tests/kbs_kat_vectors.h"
 #include "common/testing/status_matchers.h"
+#include "crypto/hash.h"
+#include "gtest/gtest.h"
+#include "tests/kbs_kat_vectors.h"
 
 namespace cdh::kbs {
 namespace {
 
-using ::cdh::testing::StatusIs;
 using ::cdh::testing::IsOk;
+using ::cdh::testing::StatusIs;
 
 TeeKey KatEcKey() {
   nlohmann::json jwk = *ParseJson(kat::kTeeJwk, "jwk");
@@ -122,10 +122,13 @@ void SetHeader(nlohmann::ordered_json& jwe, const std::function<void(nlohmann::o
 TEST(JweNegativeTest, Table) {
   using C = absl::StatusCode;
   std::vector<NegativeCase> cases = {
-      {"wrong epk curve", [](auto& j) { SetHeader(j, [](auto& h) { h["epk"]["crv"] = "P-384"; }); }, C::kInvalidArgument},
+      {"wrong epk curve", [](auto& j) { SetHeader(j, [](auto& h) { h["epk"]["crv"] = "P-384"; }); },
+       C::kInvalidArgument},
       {"epk kty not EC", [](auto& j) { SetHeader(j, [](auto& h) { h["epk"]["kty"] = "OKP"; }); }, C::kInvalidArgument},
       {"epk off the curve",
-       [](auto& j) { SetHeader(j, [](auto& h) { h["epk"]["y"] = FlipB64(h["epk"]["y"].template get<std::string>(), 31); }); },
+       [](auto& j) {
+         SetHeader(j, [](auto& h) { h["epk"]["y"] = FlipB64(h["epk"]["y"].template get<std::string>(), 31); });
+       },
        C::kInvalidArgument},
       {"epk short coordinate",
        [](auto& j) {
@@ -137,7 +140,8 @@ TEST(JweNegativeTest, Table) {
       {"epk missing", [](auto& j) { SetHeader(j, [](auto& h) { h.erase("epk"); }); }, C::kInvalidArgument},
       {"padded base64 protected", [](auto& j) { j["protected"] = j["protected"].template get<std::string>() + "="; },
        C::kInvalidArgument},
-      {"padded base64 tag", [](auto& j) { j["tag"] = j["tag"].template get<std::string>() + "=="; }, C::kInvalidArgument},
+      {"padded base64 tag", [](auto& j) { j["tag"] = j["tag"].template get<std::string>() + "=="; },
+       C::kInvalidArgument},
       {"standard alphabet tag",
        [](auto& j) { j["tag"] = Base64StdEncode(*Base64UrlDecode(j["tag"].template get<std::string>())); },
        C::kInvalidArgument},
@@ -154,7 +158,8 @@ TEST(JweNegativeTest, Table) {
          j["protected"] = Base64UrlEncode("{ " + h.substr(1));
        },
        C::kPermissionDenied},
-      {"unsupported alg RSA1_5", [](auto& j) { SetHeader(j, [](auto& h) { h["alg"] = "RSA1_5"; }); }, C::kUnimplemented},
+      {"unsupported alg RSA1_5", [](auto& j) { SetHeader(j, [](auto& h) { h["alg"] = "RSA1_5"; }); },
+       C::kUnimplemented},
       {"unsupported alg dir", [](auto& j) { SetHeader(j, [](auto& h) { h["alg"] = "dir"; }); }, C::kUnimplemented},
       {"alg of the other key type", [](auto& j) { SetHeader(j, [](auto& h) { h["alg"] = "RSA-OAEP-256"; }); },
        C::kInvalidArgument},
@@ -179,7 +184,8 @@ TEST(JweNegativeTest, Table) {
        },
        C::kInvalidArgument},
       {"member not a string", [](auto& j) { j["iv"] = 12; }, C::kInvalidArgument},
-      {"protected not JSON", [](auto& j) { j["protected"] = Base64UrlEncode(std::string("alg=x")); }, C::kInvalidArgument},
+      {"protected not JSON", [](auto& j) { j["protected"] = Base64UrlEncode(std::string("alg=x")); },
+       C::kInvalidArgument},
   };
   TeeKey key = KatEcKey();
   for (const auto& c : cases) {
@@ -199,7 +205,8 @@ TEST(JweNegativeTest, Table) {
 
 TEST(JweEncryptTest, RejectsUnsupportedTeePubkeys) {
   SecretBytes pt = SecretBytes::FromString("x");
-  EXPECT_THAT(EncryptJwe(pt, {{"kty", "RSA"}, {"alg", "RSA1_5"}, {"n", "AQAB"}, {"e", "AQAB"}}), StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(EncryptJwe(pt, {{"kty", "RSA"}, {"alg", "RSA1_5"}, {"n", "AQAB"}, {"e", "AQAB"}}),
+              StatusIs(absl::StatusCode::kInvalidArgument));
   nlohmann::json jwk = *ParseJson(kat::kTeeJwk, "jwk");
   jwk["x"] = jwk["x"].get<std::string>() + "=";
   EXPECT_THAT(EncryptJwe(pt, jwk), StatusIs(absl::StatusCode::kInvalidArgument));

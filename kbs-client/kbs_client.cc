@@ -48,8 +48,8 @@ std::optional<SecretBytes> SessionCookie(const http::HttpResponse& r) {
   std::string prefix = StrCat(kSessionCookieName, "=");
   for (std::string& v : r.HeaderValues("set-cookie")) {
     if (!v.starts_with(prefix)) continue;
-    std::string value = v.substr(prefix.size(), v.find(';') == std::string::npos ? std::string::npos
-                                                                                   : v.find(';') - prefix.size());
+    std::string value =
+        v.substr(prefix.size(), v.find(';') == std::string::npos ? std::string::npos : v.find(';') - prefix.size());
     if (value.empty()) continue;
     return SecretBytes::TakeString(value);
   }
@@ -67,8 +67,8 @@ bool ValidPath(std::string_view path) {
   for (std::string_view seg : StrSplit(path, '/')) {
     if (seg.empty() || seg == "." || seg == "..") return false;
     for (char c : seg) {
-      bool ok = std::isalnum(static_cast<unsigned char>(c)) || std::string_view("-._~!$&'()*+,;=:@%").find(c) !=
-                                                                    std::string_view::npos;
+      bool ok = std::isalnum(static_cast<unsigned char>(c)) ||
+                std::string_view("-._~!$&'()*+,;=:@%").find(c) != std::string_view::npos;
       if (!ok) return false;
     }
   }
@@ -86,7 +86,8 @@ std::string StripSlash(std::string url) {
 
 }  // namespace
 
-absl::StatusOr<std::unique_ptr<KbsClient>> KbsClient::New(KbsClientOptions options, std::unique_ptr<http::HttpClient> http,
+absl::StatusOr<std::unique_ptr<KbsClient>> KbsClient::New(KbsClientOptions options,
+                                                          std::unique_ptr<http::HttpClient> http,
                                                           std::unique_ptr<attestation::Attester> attester) {
   options.url = StripSlash(options.url);
   if (!options.url.starts_with("http://") && !options.url.starts_with("https://")) {
@@ -137,8 +138,10 @@ absl::StatusOr<std::shared_ptr<const KbsClient::Session>> KbsClient::Handshake(c
   CDH_ASSIGN_OR_RETURN(TeeKey key, TeeKey::Generate(options_.key_algorithm));
 
   // 1. /auth -> challenge and session cookie (§1.1).
-  http::HttpRequest auth{"POST", StrCat(options_.url, kApiPrefix, "/auth"), {{"Content-Type", "application/json"}},
-                   BuildAuthRequest(attester_->tee())};
+  http::HttpRequest auth{"POST",
+                         StrCat(options_.url, kApiPrefix, "/auth"),
+                         {{"Content-Type", "application/json"}},
+                         BuildAuthRequest(attester_->tee())};
   CDH_ASSIGN_OR_RETURN(http::HttpResponse auth_resp, Exchange(auth, ctx));
   if (auth_resp.status == 401) {
     std::string why = DescribeError(auth_resp);
@@ -176,9 +179,10 @@ absl::StatusOr<std::shared_ptr<const KbsClient::Session>> KbsClient::Handshake(c
   // 3. /attest -> token (§1.2).
   AttestRequest attest_req{challenge->nonce, jwk, *evidence, "", options_.init_data};
   std::string cookie_header = StrCat(kSessionCookieName, "=", cookie->RevealString());
-  http::HttpRequest attest{"POST", StrCat(options_.url, kApiPrefix, "/attest"),
-                     {{"Content-Type", "application/json"}, {"Cookie", cookie_header}},
-                     BuildAttestRequest(attest_req)};
+  http::HttpRequest attest{"POST",
+                           StrCat(options_.url, kApiPrefix, "/attest"),
+                           {{"Content-Type", "application/json"}, {"Cookie", cookie_header}},
+                           BuildAttestRequest(attest_req)};
   SecretBytes::WipeForeign(cookie_header);
   auto attest_resp = Exchange(attest, ctx);
   SecretBytes::WipeForeign(attest.headers[1].second);  // the request's copy, handed to libcurl
@@ -211,8 +215,8 @@ absl::StatusOr<std::shared_ptr<const KbsClient::Session>> KbsClient::Handshake(c
   if (options_.on_handshake) {
     options_.on_handshake(claims->exp ? absl::FromUnixSeconds(*claims->exp) : absl::InfiniteFuture());
   }
-  auto session = std::make_shared<Session>(
-      Session{std::move(*cookie), std::move(*token), std::move(key), now, refresh_at});
+  auto session =
+      std::make_shared<Session>(Session{std::move(*cookie), std::move(*token), std::move(key), now, refresh_at});
   return std::shared_ptr<const Session>(std::move(session));
 }
 
@@ -307,7 +311,8 @@ absl::StatusOr<SecretBytes> KbsClient::GetResource(std::string_view plugin, std:
           StrCat("KBS resource ", rel, " not found or unreadable on the KBS (PluginInternalError)"));
     }
     if (type == "JweError") {
-      return absl::FailedPreconditionError(StrCat("KBS resource ", rel, ": the KBS cannot encrypt to the TEE key (JweError)"));
+      return absl::FailedPreconditionError(
+          StrCat("KBS resource ", rel, ": the KBS cannot encrypt to the TEE key (JweError)"));
     }
     // The token was refused (expired, revoked, unknown) or may carry stale claims: re-attest.
     stale = std::move(session);
@@ -316,8 +321,8 @@ absl::StatusOr<SecretBytes> KbsClient::GetResource(std::string_view plugin, std:
   if (denied) {
     return absl::PermissionDeniedError(StrCat("KBS resource ", rel, ": denied by the KBS resource policy"));
   }
-  return absl::UnauthenticatedError(StrCat("KBS resource ", rel, ": request unauthorized after ",
-                                           options_.max_attempts, " attempts (", last_refusal, ")"));
+  return absl::UnauthenticatedError(StrCat("KBS resource ", rel, ": request unauthorized after ", options_.max_attempts,
+                                           " attempts (", last_refusal, ")"));
 }
 
 absl::StatusOr<std::unique_ptr<KbsClient>> NewCurlKbsClient(const KbsConnectionConfig& connection,

@@ -90,7 +90,8 @@ struct KbsClientOptions {
 class KbsClient {
  public:
   // INVALID_ARGUMENT when the URL is not http(s)://, or max_attempts/max_transport_tries < 1.
-  static absl::StatusOr<std::unique_ptr<KbsClient>> New(KbsClientOptions options, std::unique_ptr<http::HttpClient> http,
+  static absl::StatusOr<std::unique_ptr<KbsClient>> New(KbsClientOptions options,
+                                                        std::unique_ptr<http::HttpClient> http,
                                                         std::unique_ptr<attestation::Attester> attester);
   KbsClient(const KbsClient&) = delete;
   KbsClient& operator=(const KbsClient&) = delete;
@@ -104,9 +105,9 @@ class KbsClient {
   absl::Status Attest(const CallContext& ctx);
 
   struct Stats {
-    uint64_t handshakes = 0;        // completed /auth + /attest pairs
-    uint64_t resource_requests = 0; // resource GETs sent (incl. retries)
-    uint64_t http_requests = 0;     // all HTTP exchanges attempted
+    uint64_t handshakes = 0;         // completed /auth + /attest pairs
+    uint64_t resource_requests = 0;  // resource GETs sent (incl. retries)
+    uint64_t http_requests = 0;      // all HTTP exchanges attempted
   };
   Stats stats() const;
   std::string_view tee() const { return attester_->tee(); }
@@ -133,7 +134,7 @@ class KbsClient {
 
   mutable absl::Mutex mu_;
   std::shared_ptr<const Session> session_ ABSL_GUARDED_BY(mu_);  // cached token + key, null when none
-  bool handshaking_ ABSL_GUARDED_BY(mu_) = false;                 // single flight
+  bool handshaking_ ABSL_GUARDED_BY(mu_) = false;                // single flight
 
   std::atomic<uint64_t> handshakes_{0};
   std::atomic<uint64_t> resource_requests_{0};

@@ -3,19 +3,19 @@
 // messages). The sample attester stands in for a TEE.
 #include "kbs-client/kbs_client.h"
 
-#include "gtest/gtest.h"
 #include "attestation/sample_attester.h"
 #include "common/base64.h"
 #include "common/strings.h"
+#include "common/testing/status_matchers.h"
+#include "gtest/gtest.h"
 #include "http/fake_http_client.h"
 #include "kbs-client/kbs_protocol.h"
-#include "common/testing/status_matchers.h"
 
 namespace cdh::kbs {
 namespace {
 
-using ::cdh::testing::StatusIs;
 using ::cdh::testing::IsOk;
+using ::cdh::testing::StatusIs;
 
 http::HttpResponse Resp(int status, std::string body, std::vector<std::pair<std::string, std::string>> headers = {}) {
   http::HttpResponse r;
@@ -25,7 +25,8 @@ http::HttpResponse Resp(int status, std::string body, std::vector<std::pair<std:
   return r;
 }
 http::HttpResponse Challenge() {
-  return Resp(200, BuildChallenge("bm9uY2U="), {{"set-cookie", "kbs-session-id=c0ffee; Expires=Sun, 29 Nov 2026 10:00:00 GMT"}});
+  return Resp(200, BuildChallenge("bm9uY2U="),
+              {{"set-cookie", "kbs-session-id=c0ffee; Expires=Sun, 29 Nov 2026 10:00:00 GMT"}});
 }
 std::string Token(int64_t exp) {
   return StrCat("eyJhbGciOiJFUzI1NiJ9.", Base64UrlEncode(StrCat("{\"exp\":", exp, "}")), ".c2ln");
@@ -105,23 +106,26 @@ TEST(KbsClientFakeTest, MalformedHandshakeAnswersAreCleanErrors) {
   };
   std::vector<Case> cases = {
       {"auth without cookie", {Resp(200, BuildChallenge("n"))}, absl::StatusCode::kUnavailable},
-      {"auth 401 non-version", {Resp(401, BuildProblem("AttestationError", "unknown tee"))},
+      {"auth 401 non-version",
+       {Resp(401, BuildProblem("AttestationError", "unknown tee"))},
        absl::StatusCode::kUnauthenticated},
       {"auth 404", {Resp(404, "")}, absl::StatusCode::kFailedPrecondition},
-      {"attest 401", {Challenge(), Resp(401, BuildProblem("AttestationError", "RCAR handshake Attest failed"))},
+      {"attest 401",
+       {Challenge(), Resp(401, BuildProblem("AttestationError", "RCAR handshake Attest failed"))},
        absl::StatusCode::kUnauthenticated},
       {"attest not JSON", {Challenge(), Resp(200, "token")}, absl::StatusCode::kUnavailable},
       {"token not a JWT", {Challenge(), Resp(200, R"({"token":"abc"})")}, absl::StatusCode::kUnavailable},
       {"token exp not a number",
        {Challenge(), Resp(200, StrCat("{\"token\":\"a.", Base64UrlEncode(std::string(R"({"exp":"x"})")), ".c\"}"))},
        absl::StatusCode::kUnavailable},
-      {"GET 401 without a problem body", {Challenge(), Resp(200, StrCat("{\"token\":\"", Token(4102444800), "\"}")),
-                                          Resp(401, "Unauthorized")},
+      {"GET 401 without a problem body",
+       {Challenge(), Resp(200, StrCat("{\"token\":\"", Token(4102444800), "\"}")), Resp(401, "Unauthorized")},
        absl::StatusCode::kUnauthenticated},
-      {"GET 200 not a JWE", {Challenge(), Resp(200, StrCat("{\"token\":\"", Token(4102444800), "\"}")),
-                             Resp(200, "<html>")},
+      {"GET 200 not a JWE",
+       {Challenge(), Resp(200, StrCat("{\"token\":\"", Token(4102444800), "\"}")), Resp(200, "<html>")},
        absl::StatusCode::kInvalidArgument},
-      {"GET 413", {Challenge(), Resp(200, StrCat("{\"token\":\"", Token(4102444800), "\"}")), Resp(413, "too big")},
+      {"GET 413",
+       {Challenge(), Resp(200, StrCat("{\"token\":\"", Token(4102444800), "\"}")), Resp(413, "too big")},
        absl::StatusCode::kFailedPrecondition},
   };
   for (auto& c : cases) {

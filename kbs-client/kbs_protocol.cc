@@ -84,9 +84,8 @@ absl::StatusOr<Challenge> ParseChallenge(std::string_view body) {
       }
       auto alg = crypto::ParseHashAlgorithm(sel->get<std::string>());
       if (!alg.ok()) {
-        return absl::UnimplementedError(
-            StrCat("KBS challenge selects a hash algorithm this client does not support: ",
-                   ToStd(alg.status().message())));
+        return absl::UnimplementedError(StrCat("KBS challenge selects a hash algorithm this client does not support: ",
+                                               ToStd(alg.status().message())));
       }
       c.hash = *alg;
     }
@@ -110,8 +109,7 @@ absl::StatusOr<std::string> CanonicalRuntimeData(std::string_view nonce, const n
 }
 
 absl::StatusOr<std::string> RuntimeDataDigest(crypto::HashAlgorithm hash, std::string_view nonce,
-                                              const nlohmann::json& tee_pubkey,
-                                              std::string_view additional_evidence) {
+                                              const nlohmann::json& tee_pubkey, std::string_view additional_evidence) {
   CDH_ASSIGN_OR_RETURN(std::string canonical, CanonicalRuntimeData(nonce, tee_pubkey, additional_evidence));
   return crypto::Hash(hash, canonical);
 }

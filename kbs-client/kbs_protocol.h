@@ -49,7 +49,7 @@ struct AuthRequest {
 absl::StatusOr<AuthRequest> ParseAuthRequest(std::string_view body);
 
 struct Challenge {
-  std::string nonce;                // opaque; echoed byte for byte
+  std::string nonce;                                            // opaque; echoed byte for byte
   crypto::HashAlgorithm hash = crypto::HashAlgorithm::kSha384;  // for the report data
 };
 // Tolerant of `extra-params` being "", null, absent or an object; an object's
@@ -68,17 +68,16 @@ absl::StatusOr<std::string> CanonicalRuntimeData(std::string_view nonce, const n
                                                  std::string_view additional_evidence);
 // The report data: hash(CanonicalRuntimeData(...)), raw digest bytes (48 for SHA-384).
 absl::StatusOr<std::string> RuntimeDataDigest(crypto::HashAlgorithm hash, std::string_view nonce,
-                                              const nlohmann::json& tee_pubkey,
-                                              std::string_view additional_evidence);
+                                              const nlohmann::json& tee_pubkey, std::string_view additional_evidence);
 
 // ---- /attest (§1.2) ----
 
 struct AttestRequest {
-  std::string nonce;                 // runtime-data.nonce
-  nlohmann::json tee_pubkey;         // runtime-data.tee-pubkey (JWK object)
-  nlohmann::json primary_evidence;   // tee-evidence.primary_evidence
-  std::string additional_evidence;   // tee-evidence.additional_evidence ("" when none)
-  nlohmann::json init_data;          // null or {"format":"toml","body":...}
+  std::string nonce;                // runtime-data.nonce
+  nlohmann::json tee_pubkey;        // runtime-data.tee-pubkey (JWK object)
+  nlohmann::json primary_evidence;  // tee-evidence.primary_evidence
+  std::string additional_evidence;  // tee-evidence.additional_evidence ("" when none)
+  nlohmann::json init_data;         // null or {"format":"toml","body":...}
 };
 // Member order as the Rust client sends it: init-data, runtime-data{nonce, tee-pubkey},
 // tee-evidence{primary_evidence, additional_evidence}.

@@ -3,18 +3,18 @@
 #include "kbs-client/kbs_protocol.h"
 
 #include "absl/strings/escaping.h"
-#include "gtest/gtest.h"
 #include "common/base64.h"
 #include "common/json.h"
+#include "common/testing/status_matchers.h"
+#include "gtest/gtest.h"
 #include "kbs-client/canonical_json.h"
 #include "tests/kbs_kat_vectors.h"
-#include "common/testing/status_matchers.h"
 
 namespace cdh::kbs {
 namespace {
 
-using ::cdh::testing::StatusIs;
 using ::cdh::testing::IsOk;
+using ::cdh::testing::StatusIs;
 
 nlohmann::json KatJwk() { return *ParseJson(kat::kTeeJwk, "jwk"); }
 
@@ -51,15 +51,17 @@ TEST(CanonicalJsonTest, Rfc8785Rules) {
   auto c = CanonicalJson(*j);
   ASSERT_THAT(c, IsOk());
   // Keys by UTF-16 code units: "a" < "b" < U+20AC < U+1F600 (surrogate D83D) < U+FB33.
-  EXPECT_EQ(*c, "{\"a\":[1,true,null],\"b\":\"/+\\n\\u0001\xc3\xa9\",\"\xe2\x82\xac\":1,"
-                "\"\xf0\x9f\x98\x80\":2,\"\xef\xac\xb3\":3}");
+  EXPECT_EQ(*c,
+            "{\"a\":[1,true,null],\"b\":\"/+\\n\\u0001\xc3\xa9\",\"\xe2\x82\xac\":1,"
+            "\"\xf0\x9f\x98\x80\":2,\"\xef\xac\xb3\":3}");
   EXPECT_THAT(CanonicalJson(nlohmann::json(1.5)), StatusIs(absl::StatusCode::kInvalidArgument));
   EXPECT_THAT(CanonicalJson(nlohmann::json(std::string("\xff"))), StatusIs(absl::StatusCode::kInvalidArgument));
 }
 
 TEST(AuthRequestTest, ExactBytes) {
-  EXPECT_EQ(BuildAuthRequest("sample"),
-            R"({"version":"0.4.0","tee":"sample","extra-params":{"supported-hash-algorithms":["sha256","sha384","sha512"]}})");
+  EXPECT_EQ(
+      BuildAuthRequest("sample"),
+      R"({"version":"0.4.0","tee":"sample","extra-params":{"supported-hash-algorithms":["sha256","sha384","sha512"]}})");
   auto parsed = ParseAuthRequest(BuildAuthRequest("tdx"));
   ASSERT_THAT(parsed, IsOk());
   EXPECT_EQ(parsed->version, "0.4.0");
@@ -79,8 +81,10 @@ TEST(ChallengeTest, TolerantExtraParams) {
   auto se = ParseChallenge(R"({"nonce":"n","extra-params":{"selected-hash-algorithm":"SHA512"}})");
   ASSERT_THAT(se, IsOk());
   EXPECT_EQ(se->hash, crypto::HashAlgorithm::kSha512);
-  EXPECT_THAT(ParseChallenge(R"({"nonce":"n","extra-params":{"selected-hash-algorithm":"sm3"}})"), StatusIs(absl::StatusCode::kUnimplemented));
-  EXPECT_THAT(ParseChallenge(R"({"nonce":"n","extra-params":{"selected-hash-algorithm":5}})"), StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(ParseChallenge(R"({"nonce":"n","extra-params":{"selected-hash-algorithm":"sm3"}})"),
+              StatusIs(absl::StatusCode::kUnimplemented));
+  EXPECT_THAT(ParseChallenge(R"({"nonce":"n","extra-params":{"selected-hash-algorithm":5}})"),
+              StatusIs(absl::StatusCode::kInvalidArgument));
   EXPECT_THAT(ParseChallenge("<html>"), StatusIs(absl::StatusCode::kInvalidArgument));
   EXPECT_THAT(ParseChallenge(R"({"nonce":7})"), StatusIs(absl::StatusCode::kInvalidArgument));
   EXPECT_THAT(ParseChallenge(R"({"nonce":""})"), StatusIs(absl::StatusCode::kInvalidArgument));
@@ -116,7 +120,8 @@ TEST(TokenTest, SpecTokenClaims) {
   EXPECT_EQ(c->iat, 1690789618);
   EXPECT_THAT(ParseTokenClaims("a.b"), StatusIs(absl::StatusCode::kInvalidArgument));
   EXPECT_THAT(ParseTokenClaims("a.!!.c"), StatusIs(absl::StatusCode::kInvalidArgument));
-  EXPECT_THAT(ParseTokenClaims("a." + Base64UrlEncode(std::string(R"({"exp":"soon"})")) + ".c"), StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(ParseTokenClaims("a." + Base64UrlEncode(std::string(R"({"exp":"soon"})")) + ".c"),
+              StatusIs(absl::StatusCode::kInvalidArgument));
   auto no_exp = ParseTokenClaims("a." + Base64UrlEncode(std::string("{}")) + ".c");
   ASSERT_THAT(no_exp, IsOk());
   EXPECT_FALSE(no_exp->exp.has_value());

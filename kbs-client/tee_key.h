@@ -1,5 +1,6 @@
 // TeeKey: the TEE key pair whose public half goes into the attestation runtime data and to which
-// the KBS encrypts resources (KBS protocol 0.4.0, Trustee: confidential-containers/trustee kbs/docs/kbs_attestation_protocol.md).
+// the KBS encrypts resources (KBS protocol 0.4.0, Trustee: confidential-containers/trustee
+// kbs/docs/kbs_attestation_protocol.md).
 //
 //   kEcP256     EC P-256, JWE alg ECDH-ES+A256KW (the default, as upstream)
 //   kRsa2048    RSA-2048, JWE alg RSA-OAEP-256 (SHA-256 for both OAEP hash and MGF1)

@@ -81,7 +81,8 @@ int Run() {
   std::printf("kbs benchmark: KbsClient (libcurl) <-> in-process kbs-dev on %s, sample attester\n", url.c_str());
 
   for (auto alg : {kbs::TeeKeyAlgorithm::kEcP256, kbs::TeeKeyAlgorithm::kRsa2048}) {
-    const char* name = alg == kbs::TeeKeyAlgorithm::kEcP256 ? "handshake (EC P-256 TEE key)" : "handshake (RSA-2048 TEE key)";
+    const char* name =
+        alg == kbs::TeeKeyAlgorithm::kEcP256 ? "handshake (EC P-256 TEE key)" : "handshake (RSA-2048 TEE key)";
     int n = alg == kbs::TeeKeyAlgorithm::kEcP256 ? 100 : 20;
     Print(name, n, Measure(n, [&] { return NewClient(url, false, alg)->Attest(ctx()).ok(); }));
   }
@@ -93,8 +94,11 @@ int Run() {
   const int kCalls = 400;
   std::vector<double> reuse_us, every_us;
   for (int i = 0; i < kCalls; ++i) {
-    reuse_us.push_back(Measure(1, [&] { return warm->GetResource("resource", "default/key/1", std::nullopt, ctx()).ok(); }).mean_us);
-    every_us.push_back(Measure(1, [&] { return upstream->GetResource("resource", "default/key/1", std::nullopt, ctx()).ok(); }).mean_us);
+    reuse_us.push_back(
+        Measure(1, [&] { return warm->GetResource("resource", "default/key/1", std::nullopt, ctx()).ok(); }).mean_us);
+    every_us.push_back(Measure(1, [&] {
+                         return upstream->GetResource("resource", "default/key/1", std::nullopt, ctx()).ok();
+                       }).mean_us);
   }
   auto summarise = [](std::vector<double> v) {
     std::sort(v.begin(), v.end());
@@ -110,10 +114,11 @@ int Run() {
   Print("GetResource, re-attest every call (upstream)", kCalls, every);
   std::printf("ratio re-attest/reuse: median %.1fx, mean %.1fx\n", every.median_us / reuse.median_us,
               every.mean_us / reuse.mean_us);
-  std::printf("HTTP round trips per GetResource: reuse %.2f, re-attest %.2f (loopback and the free sample "
-              "attester hide most of the handshake's cost; a real quote and a real network widen the gap)\n",
-              static_cast<double>(warm->stats().http_requests - 2) / kCalls,
-              static_cast<double>(upstream->stats().http_requests) / kCalls);
+  std::printf(
+      "HTTP round trips per GetResource: reuse %.2f, re-attest %.2f (loopback and the free sample "
+      "attester hide most of the handshake's cost; a real quote and a real network widen the gap)\n",
+      static_cast<double>(warm->stats().http_requests - 2) / kCalls,
+      static_cast<double>(upstream->stats().http_requests) / kCalls);
 
   // Round trips per UnsealSecret after warm-up, through the real unsealer and cc_kbc.
   auto provider = std::make_unique<resources::CcKbcProvider>(NewClient(url, false, kbs::TeeKeyAlgorithm::kEcP256));
@@ -126,11 +131,12 @@ int Run() {
   Figures unseal = Measure(kUnseals, [&] { return unsealer.Unseal(testing::kKataSealed, ctx()).ok(); });
   auto after = provider->client().stats();
   Print("UnsealSecret (KBS-URI kid), warm", kUnseals, unseal);
-  std::printf("KBS round trips per UnsealSecret after warm-up: %.2f (handshakes %llu, resource GETs %.2f per unseal;"
-              " the kid's public key is cached, the secret is fetched every time)\n",
-              static_cast<double>(after.http_requests - before.http_requests) / kUnseals,
-              static_cast<unsigned long long>(after.handshakes - before.handshakes),
-              static_cast<double>(after.resource_requests - before.resource_requests) / kUnseals);
+  std::printf(
+      "KBS round trips per UnsealSecret after warm-up: %.2f (handshakes %llu, resource GETs %.2f per unseal;"
+      " the kid's public key is cached, the secret is fetched every time)\n",
+      static_cast<double>(after.http_requests - before.http_requests) / kUnseals,
+      static_cast<unsigned long long>(after.handshakes - before.handshakes),
+      static_cast<double>(after.resource_requests - before.resource_requests) / kUnseals);
   std::printf("kbs-dev stats: %s\n", (*server)->stats().ToJson().dump().c_str());
   (*server)->Stop();
   std::filesystem::remove_all(dir);

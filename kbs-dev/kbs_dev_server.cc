@@ -33,7 +33,6 @@ constexpr size_t kMaxResourceSize = 16 << 20;
 constexpr size_t kPayloadLimit = 2 << 20;  // Trustee's default payload_request_size
 constexpr size_t kWorkerThreads = 64;
 
-
 void Problem(httplib::Response& res, int status, std::string_view type, std::string_view detail) {
   res.status = status;
   res.set_content(kbs::BuildProblem(type, detail), "application/json");
@@ -80,8 +79,12 @@ std::string HttpDate(absl::Time t) { return absl::FormatTime("%a, %d %b %Y %H:%M
 }  // namespace
 
 nlohmann::json KbsDevStats::ToJson() const {
-  return {{"auth", auth}, {"attest", attest}, {"attest_failed", attest_failed},
-          {"resource_get", resource_get}, {"resource_ok", resource_ok}, {"admin", admin}};
+  return {{"auth", auth},
+          {"attest", attest},
+          {"attest_failed", attest_failed},
+          {"resource_get", resource_get},
+          {"resource_ok", resource_ok},
+          {"admin", admin}};
 }
 
 absl::StatusOr<std::unique_ptr<KbsDevServer>> KbsDevServer::Start(KbsDevOptions options) {
@@ -101,7 +104,8 @@ absl::StatusOr<std::unique_ptr<KbsDevServer>> KbsDevServer::Start(KbsDevOptions 
   CDH_ASSIGN_OR_RETURN(crypto::EcP256PrivateKey signer, crypto::EcP256PrivateKey::Generate());
   std::unique_ptr<KbsDevServer> s(new KbsDevServer(std::move(options), std::move(signer)));
   if (!s->options_.tls_cert_file.empty()) {
-    auto ssl = std::make_unique<httplib::SSLServer>(s->options_.tls_cert_file.c_str(), s->options_.tls_key_file.c_str());
+    auto ssl =
+        std::make_unique<httplib::SSLServer>(s->options_.tls_cert_file.c_str(), s->options_.tls_key_file.c_str());
     if (!ssl->is_valid()) return absl::InvalidArgumentError("kbs-dev: the TLS certificate or key does not load");
     s->server_ = std::move(ssl);
   } else {
@@ -225,7 +229,8 @@ void KbsDevServer::HandleAuth(const httplib::Request& req, httplib::Response& re
   if (parsed->version != required) {
     return Problem(res, 401, "AttestationError",
                    StrCat("Attestation error: RCAR handshake Auth failed: KBS Client Protocol Version Mismatch: "
-                          "expect =", required, " while the request is ", parsed->version));
+                          "expect =",
+                          required, " while the request is ", parsed->version));
   }
   if (!attestation::IsKbsTeeName(parsed->tee)) {
     return Problem(res, 401, "AttestationError",
@@ -269,13 +274,10 @@ std::string KbsDevServer::IssueToken(std::string_view tee, const nlohmann::json&
     expired = misbehaviour_.expired_tokens;
     epoch = token_epoch_;
   }
-  nlohmann::json claims = {{"iss", "kbs-dev"},
-                           {"iat", now},
-                           {"exp", expired ? now - 60 : now + lifetime},
-                           {"tee", std::string(tee)},
-                           {"evidence", evidence},
-                           {"tee-pubkey", tee_pubkey},
-                           {"kbs-dev-epoch", epoch}};
+  nlohmann::json claims = {
+      {"iss", "kbs-dev"},        {"iat", now},           {"exp", expired ? now - 60 : now + lifetime},
+      {"tee", std::string(tee)}, {"evidence", evidence}, {"tee-pubkey", tee_pubkey},
+      {"kbs-dev-epoch", epoch}};
   std::string signing_input =
       StrCat(Base64UrlEncode(std::string(R"({"alg":"ES256","typ":"JWT"})")), ".", Base64UrlEncode(claims.dump()));
   auto sig = signer_.SignEs256(signing_input);
@@ -328,7 +330,8 @@ void KbsDevServer::HandleAttest(const httplib::Request& req, httplib::Response& 
     std::optional<std::string> init_digest;  // RCAR init-data: PCR 8 must hold its binding
     if (!attest->init_data.is_null()) {
       const nlohmann::json& init = attest->init_data;
-      if (!init.is_object() || init.value("format", "") != "toml" || !init.contains("body") || !init["body"].is_string()) {
+      if (!init.is_object() || init.value("format", "") != "toml" || !init.contains("body") ||
+          !init["body"].is_string()) {
         return fail("init-data must be {\"format\":\"toml\",\"body\":...}");
       }
       auto parsed = attestation::ParseInitData(init["body"].get<std::string>());
@@ -446,7 +449,8 @@ absl::Status KbsDevServer::CheckAdmin(const httplib::Request& req) const {
   auto sig = Base64UrlDecode(parts[2]);
   if (!header.ok() || !payload.ok() || !sig.ok()) return absl::UnauthenticatedError("admin token malformed");
   auto h = kbs::ParseProtocolJson(*header, "admin token header");
-  if (!h.ok() || !h->is_object() || (*h)["alg"] != "EdDSA") return absl::UnauthenticatedError("admin token alg must be EdDSA");
+  if (!h.ok() || !h->is_object() || (*h)["alg"] != "EdDSA")
+    return absl::UnauthenticatedError("admin token alg must be EdDSA");
   CDH_RETURN_IF_ERROR(crypto::VerifyEd25519(options_.admin_public_key_pem, StrCat(parts[0], ".", parts[1]), *sig));
   auto claims = kbs::ParseProtocolJson(*payload, "admin token claims");
   if (!claims.ok() || !claims->is_object() || !(*claims)["exp"].is_number_integer() ||
@@ -479,8 +483,8 @@ void KbsDevServer::HandleResourcePost(const httplib::Request& req, httplib::Resp
 
 void KbsDevServer::HandlePolicyPost(const httplib::Request& req, httplib::Response& res) {
   if (auto s = CheckAdmin(req); !s.ok()) {
-    return Problem(res, 401, "AdminAuthAccess", StrCat("admin access denied for endpoint resource-policy: ",
-                                                        ToStd(s.message())));
+    return Problem(res, 401, "AdminAuthAccess",
+                   StrCat("admin access denied for endpoint resource-policy: ", ToStd(s.message())));
   }
   auto body = kbs::ParseProtocolJson(req.body, "policy request");
   std::optional<std::string> rego;
@@ -517,7 +521,8 @@ void KbsDevServer::HandleMisbehave(const httplib::Request& req, httplib::Respons
       return Problem(res, 400, "SerdeError", "misbehave knobs are booleans, integers or strings");
     }
   }
-  if (in.contains("required_version") && !in["required_version"].is_string()) return Problem(res, 400, "SerdeError", "");
+  if (in.contains("required_version") && !in["required_version"].is_string())
+    return Problem(res, 400, "SerdeError", "");
   for (const char* b : {"auth_not_challenge", "expired_tokens", "deny_policy", "reject_tokens"}) {
     if (in.contains(b) && !in[b].is_boolean()) return Problem(res, 400, "SerdeError", b);
   }

@@ -50,14 +50,14 @@ namespace cdh::kbsdev {
 struct KbsDevOptions {
   std::string resource_dir;
   std::string host = "127.0.0.1";
-  int port = 0;                        // 0: any free port
+  int port = 0;  // 0: any free port
   absl::Duration token_lifetime = absl::Minutes(5);
   absl::Duration session_lifetime = absl::Minutes(5);
-  bool insecure_admin = false;         // no admin auth (local use only)
-  std::string admin_public_key_pem;    // Ed25519 SubjectPublicKeyInfo PEM
-  std::string tls_cert_file;           // HTTPS when both are set
+  bool insecure_admin = false;       // no admin auth (local use only)
+  std::string admin_public_key_pem;  // Ed25519 SubjectPublicKeyInfo PEM
+  std::string tls_cert_file;         // HTTPS when both are set
   std::string tls_key_file;
-  bool strict_not_found = false;       // 404 for a missing resource instead of Trustee's 401
+  bool strict_not_found = false;  // 404 for a missing resource instead of Trustee's 401
   // Verifiers for TEEs other than `sample` (TEE name → verifier; see
   // attestation/verifier/evidence_verifier.h). Evidence of a TEE without one is refused.
   std::map<std::string, std::shared_ptr<attestation::EvidenceVerifier>> verifiers;
@@ -76,12 +76,12 @@ struct Misbehaviour {
 };
 
 struct KbsDevStats {
-  uint64_t auth = 0;            // /auth answered with a challenge
-  uint64_t attest = 0;          // tokens issued (= completed handshakes)
+  uint64_t auth = 0;    // /auth answered with a challenge
+  uint64_t attest = 0;  // tokens issued (= completed handshakes)
   uint64_t attest_failed = 0;
-  uint64_t resource_get = 0;    // resource GETs received
-  uint64_t resource_ok = 0;     // resource GETs answered with a JWE
-  uint64_t admin = 0;           // admin requests accepted
+  uint64_t resource_get = 0;  // resource GETs received
+  uint64_t resource_ok = 0;   // resource GETs answered with a JWE
+  uint64_t admin = 0;         // admin requests accepted
   nlohmann::json ToJson() const;
 };
 

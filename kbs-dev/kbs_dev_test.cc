@@ -5,6 +5,7 @@
 // accepts sample evidence only (it checks the nonce and the report-data binding, as Trustee's
 // sample verifier does).
 #include <arpa/inet.h>
+#include <httplib.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
@@ -15,27 +16,25 @@
 #include <fstream>
 #include <thread>
 
-#include <httplib.h>
-
 #include "absl/synchronization/mutex.h"
-#include "gtest/gtest.h"
 #include "attestation/sample_attester.h"
-#include "common/file_util.h"
 #include "common/base64.h"
+#include "common/file_util.h"
 #include "common/json.h"
 #include "common/strings.h"
+#include "common/testing/status_matchers.h"
+#include "gtest/gtest.h"
 #include "http/curl_http_client.h"
 #include "kbs-client/kbs_client.h"
 #include "kbs-client/kbs_protocol.h"
 #include "kbs-dev/kbs_dev_server.h"
 #include "tests/kbs_kat_vectors.h"
-#include "common/testing/status_matchers.h"
 
 namespace cdh::kbsdev {
 namespace {
 
-using ::cdh::testing::StatusIs;
 using ::cdh::testing::IsOk;
+using ::cdh::testing::StatusIs;
 
 using kbs::KbsClient;
 using kbs::KbsClientOptions;
@@ -69,8 +68,10 @@ class KbsDevTest : public ::testing::Test {
   // Stores a resource through the admin endpoint, as `kbs-client config set-resource` would.
   void Put(const std::string& path, const std::string& bytes) {
     auto http = http::CurlHttpClient::New({});
-    auto r = (*http)->Send({"POST", StrCat(server_->url(), "/kbs/v0/resource/", path),
-                            {{"Content-Type", "application/octet-stream"}}, bytes},
+    auto r = (*http)->Send({"POST",
+                            StrCat(server_->url(), "/kbs/v0/resource/", path),
+                            {{"Content-Type", "application/octet-stream"}},
+                            bytes},
                            absl::Now() + absl::Seconds(10));
     ASSERT_THAT(r, IsOk());
     ASSERT_EQ(r->status, 200) << r->body;
@@ -322,7 +323,8 @@ TEST_F(KbsDevTest, ResponseBodyLimit) {
 TEST_F(KbsDevTest, DeadlineAndUnreachableBroker) {
   auto client = Client();
   CallContext past{absl::Now() - absl::Seconds(1)};
-  EXPECT_THAT(client->GetResource("resource", "a/b/c", std::nullopt, past), StatusIs(absl::StatusCode::kDeadlineExceeded));
+  EXPECT_THAT(client->GetResource("resource", "a/b/c", std::nullopt, past),
+              StatusIs(absl::StatusCode::kDeadlineExceeded));
   int port = server_->port();
   server_.reset();  // nothing listens there any more
   KbsClientOptions o;
@@ -374,9 +376,10 @@ TEST_F(KbsDevTest, HostileBodiesAreRejectedAndTheServerStaysUp) {
   auto deadline = [] { return absl::Now() + absl::Seconds(10); };
   std::string nested = "{\"runtime-data\":" + std::string(500000, '[');
   for (std::string path : {"/kbs/v0/auth", "/kbs/v0/attest", "/kbs/v0/resource-policy", "/kbs-dev/v0/misbehave"}) {
-    for (const std::string& body : {std::string(""), std::string("{"), std::string("[]"), std::string("null"), nested,
-                                    std::string(R"({"version":1,"tee":[],"extra-params":{}})"),
-                                    std::string(R"({"runtime-data":{"nonce":5,"tee-pubkey":"x"},"tee-evidence":{}})")}) {
+    for (const std::string& body :
+         {std::string(""), std::string("{"), std::string("[]"), std::string("null"), nested,
+          std::string(R"({"version":1,"tee":[],"extra-params":{}})"),
+          std::string(R"({"runtime-data":{"nonce":5,"tee-pubkey":"x"},"tee-evidence":{}})")}) {
       auto r = http->Send({"POST", server_->url() + path, {{"Cookie", "kbs-session-id=zzz"}}, body}, deadline());
       ASSERT_THAT(r, IsOk()) << path << " " << r.status();
       EXPECT_GE(r->status, 400) << path;
@@ -397,7 +400,8 @@ TEST_F(KbsDevTest, ResourcePolicyUploadSwitchesAllowAndDeny) {
         ->status;
   };
   std::string deny = Base64UrlEncode(std::string("package policy\ndefault allow = false\n"));
-  std::string allow = Base64UrlEncode(std::string("package policy\ndefault allow = false\nallow if { data.plugin == \"resource\" }\n"));
+  std::string allow =
+      Base64UrlEncode(std::string("package policy\ndefault allow = false\nallow if { data.plugin == \"resource\" }\n"));
   auto client = Client();
   ASSERT_EQ(post_policy(StrCat("{\"policy\":\"", deny, "\"}")), 200);
   EXPECT_THAT(Get(*client), StatusIs(absl::StatusCode::kPermissionDenied));
@@ -432,7 +436,9 @@ TEST_F(KbsDevTest, AttestRejectsWrongBinding) {
   auto digest = kbs::RuntimeDataDigest(crypto::HashAlgorithm::kSha384, challenge->nonce, jwk, "");
   req.primary_evidence["report_data"] = Base64StdEncode(*digest);
   EXPECT_EQ(http->Send({"POST", server_->url() + "/kbs/v0/attest", {{"Cookie", cookie}}, kbs::BuildAttestRequest(req)},
-                       deadline)->status, 401);  // right binding, wrong nonce
+                       deadline)
+                ->status,
+            401);  // right binding, wrong nonce
   req.nonce = challenge->nonce;
   auto ok = http->Send({"POST", server_->url() + "/kbs/v0/attest", {{"Cookie", cookie}}, kbs::BuildAttestRequest(req)},
                        deadline);
@@ -511,7 +517,8 @@ class KbsDevTlsTest : public KbsDevTest {
     kbs::KbsConnectionConfig conn{server_->url(), ca_pem};
     auto client = kbs::NewCurlKbsClient(conn, {}, std::make_unique<attestation::SampleAttester>());
     if (!client.ok()) return client.status();
-    return (*client)->GetResource("resource", "default/key/1", std::nullopt, CallContext::WithTimeout(absl::Seconds(10)));
+    return (*client)->GetResource("resource", "default/key/1", std::nullopt,
+                                  CallContext::WithTimeout(absl::Seconds(10)));
   }
   void Put2() {
     ASSERT_TRUE(WriteFileAtomic(StrCat(dir_, "/repository/default\\x2Fkey\\x2F1"), "tls secret", 0600).ok());
@@ -527,7 +534,7 @@ TEST_F(KbsDevTlsTest, PrivateCaTrustAnchorForThisConnection) {
   ASSERT_THAT(ca, IsOk());
   EXPECT_EQ(ca->RevealString(), "tls secret");
   EXPECT_TRUE(GetWith(Pem("chain.crt")).ok());  // a two-certificate bundle
-  auto leaf_only = GetWith(Pem("leaf.crt"));   // the server's own certificate as the anchor
+  auto leaf_only = GetWith(Pem("leaf.crt"));    // the server's own certificate as the anchor
   EXPECT_THAT(leaf_only, IsOk());
   auto other = GetWith(Pem("other.crt"));
   EXPECT_THAT(other, StatusIs(absl::StatusCode::kFailedPrecondition)) << other.status();
@@ -621,7 +628,8 @@ TEST_F(KbsDevTlsTest, HttpsProxyFromEnvironmentTunnelsTheBrokerConnection) {
   kbs::KbsConnectionConfig conn{StrCat("https://kbs.test:", server_->port()), Pem("ca.crt")};
   auto client = kbs::NewCurlKbsClient(conn, {}, std::make_unique<attestation::SampleAttester>());
   ASSERT_THAT(client, IsOk());
-  auto r = (*client)->GetResource("resource", "default/key/1", std::nullopt, CallContext::WithTimeout(absl::Seconds(10)));
+  auto r =
+      (*client)->GetResource("resource", "default/key/1", std::nullopt, CallContext::WithTimeout(absl::Seconds(10)));
   ::unsetenv("HTTPS_PROXY");
   ASSERT_THAT(r, IsOk());  // kbs.test resolves nowhere: only the proxy could reach it
   EXPECT_EQ(r->RevealString(), "tls secret");
@@ -640,8 +648,10 @@ TEST_F(KbsDevTlsTest, InconsistentConfigurationRejectedAtStartup) {
   kbs::KbsConnectionConfig http_with_cert{"http://127.0.0.1:1", Pem("ca.crt")};
   auto c = kbs::NewCurlKbsClient(http_with_cert, {}, std::make_unique<attestation::SampleAttester>());
   EXPECT_THAT(c, StatusIs(absl::StatusCode::kInvalidArgument));
-  kbs::KbsConnectionConfig junk{"https://127.0.0.1:1", "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n"};
-  EXPECT_THAT(kbs::NewCurlKbsClient(junk, {}, std::make_unique<attestation::SampleAttester>()), StatusIs(absl::StatusCode::kInvalidArgument));
+  kbs::KbsConnectionConfig junk{"https://127.0.0.1:1",
+                                "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n"};
+  EXPECT_THAT(kbs::NewCurlKbsClient(junk, {}, std::make_unique<attestation::SampleAttester>()),
+              StatusIs(absl::StatusCode::kInvalidArgument));
 }
 
 }  // namespace

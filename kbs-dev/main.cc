@@ -28,8 +28,7 @@ int main(int argc, char** argv) {
   int64_t session_lifetime = 300;
   std::string admin_key_file;
   std::string port_file;
-  app.add_option("--resource-dir", options.resource_dir, "Directory of resources (Trustee LocalFs layout)")
-      ->required();
+  app.add_option("--resource-dir", options.resource_dir, "Directory of resources (Trustee LocalFs layout)")->required();
   app.add_option("--host", options.host, "Address to bind (default 127.0.0.1)");
   app.add_option("--port", options.port, "Port (0: any free port)");
   app.add_option("--port-file", port_file, "Write the bound port to this file");

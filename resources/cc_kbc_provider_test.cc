@@ -3,18 +3,18 @@
 
 #include <filesystem>
 
-#include "gtest/gtest.h"
 #include "attestation/sample_attester.h"
 #include "common/file_util.h"
 #include "common/strings.h"
-#include "kbs-dev/kbs_dev_server.h"
 #include "common/testing/status_matchers.h"
+#include "gtest/gtest.h"
+#include "kbs-dev/kbs_dev_server.h"
 
 namespace cdh::resources {
 namespace {
 
-using ::cdh::testing::StatusIs;
 using ::cdh::testing::IsOk;
+using ::cdh::testing::StatusIs;
 
 TEST(CcKbcProviderTest, ForeignAuthorityNeverUsedAndQueryForwarded) {
   std::string dir = StrCat(::testing::TempDir(), "/cc-kbc-", ::getpid());
@@ -40,7 +40,8 @@ TEST(CcKbcProviderTest, ForeignAuthorityNeverUsedAndQueryForwarded) {
   }
   EXPECT_EQ((*server)->stats().resource_ok, 3u);
   EXPECT_EQ((*server)->stats().attest, 1u);
-  auto missing = provider.GetResource(*ResourceUri::Parse("kbs:///default/key/2"), CallContext::WithTimeout(absl::Seconds(10)));
+  auto missing =
+      provider.GetResource(*ResourceUri::Parse("kbs:///default/key/2"), CallContext::WithTimeout(absl::Seconds(10)));
   EXPECT_THAT(missing, StatusIs(absl::StatusCode::kNotFound));
   (*server)->Stop();
   std::filesystem::remove_all(dir);

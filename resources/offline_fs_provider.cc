@@ -40,7 +40,8 @@ absl::StatusOr<SecretBytes> OfflineFsProvider::GetResource(const ResourceUri& ur
     auto it = doc.find(key);
     if (it != doc.end()) {
       if (!it->is_string()) {
-        return absl::FailedPreconditionError(StrCat("offline_fs_kbc: value of ", key, " in ", file, " must be a string"));
+        return absl::FailedPreconditionError(
+            StrCat("offline_fs_kbc: value of ", key, " in ", file, " must be a string"));
       }
       absl::StatusOr<SecretBytes> bytes = Base64StdDecodeSecret(it->get_ref<const std::string&>());
       if (!bytes.ok()) {

@@ -1,18 +1,18 @@
 #include "resources/offline_fs_provider.h"
 
-#include <gtest/gtest.h>
-
 #include <filesystem>
 
+#include <gtest/gtest.h>
+
 #include "common/file_util.h"
-#include "common/testing/temp_dir.h"
 #include "common/testing/status_matchers.h"
+#include "common/testing/temp_dir.h"
 
 namespace cdh::resources {
 namespace {
 
-using ::cdh::testing::StatusIs;
 using ::cdh::testing::IsOk;
+using ::cdh::testing::StatusIs;
 
 class OfflineFsProviderTest : public ::testing::Test {
  protected:

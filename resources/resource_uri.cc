@@ -7,16 +7,16 @@ namespace {
 
 // RFC 3986 pchar minus ':' and '@' (never meaningful in a resource path) plus '%'-escapes.
 bool IsSegmentChar(char c) {
-  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
-         c == '.' || c == '_' || c == '~' || c == '%' || c == '!' || c == '$' || c == '&' || c == '\'' ||
-         c == '(' || c == ')' || c == '*' || c == '+' || c == ',' || c == ';' || c == '=';
+  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '.' ||
+         c == '_' || c == '~' || c == '%' || c == '!' || c == '$' || c == '&' || c == '\'' || c == '(' || c == ')' ||
+         c == '*' || c == '+' || c == ',' || c == ';' || c == '=';
 }
 
 bool IsQueryChar(char c) { return IsSegmentChar(c) || c == '/' || c == '?' || c == ':' || c == '@'; }
 
 bool IsAuthorityChar(char c) {
-  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
-         c == '.' || c == ':' || c == '[' || c == ']' || c == '_';
+  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '.' ||
+         c == ':' || c == '[' || c == ']' || c == '_';
 }
 
 bool IsPluginChar(char c) {

@@ -1,13 +1,14 @@
 #include "resources/resource_uri.h"
-#include "common/testing/status_matchers.h"
 
 #include <gtest/gtest.h>
+
+#include "common/testing/status_matchers.h"
 
 namespace cdh::resources {
 namespace {
 
-using ::cdh::testing::StatusIs;
 using ::cdh::testing::IsOk;
+using ::cdh::testing::StatusIs;
 
 TEST(ResourceUriTest, ParsesUpstreamForms) {
   auto a = ResourceUri::Parse("kbs:///default/key/1");

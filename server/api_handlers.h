@@ -16,8 +16,8 @@
 #include <utility>
 
 #include "absl/status/statusor.h"
-#include "hub/data_hub.h"
 #include "common/call_context.h"
+#include "hub/data_hub.h"
 #include "proto/api.pb.h"
 #include "proto/cdh_ext.pb.h"
 #include "proto/keyprovider.pb.h"

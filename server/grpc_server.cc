@@ -5,13 +5,13 @@
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/grpcpp.h>
 
-#include "server/status_mapping.h"
-#include "server/unix_socket.h"
 #include "common/status_macros.h"
 #include "common/strings.h"
 #include "proto/api.grpc.pb.h"
 #include "proto/cdh_ext.grpc.pb.h"
 #include "proto/keyprovider.grpc.pb.h"
+#include "server/status_mapping.h"
+#include "server/unix_socket.h"
 
 namespace cdh {
 namespace {

@@ -1,6 +1,6 @@
 // GrpcServer: serves the five CDH services over gRPC on a unix socket, with server reflection
-// so that `grpcurl -plaintext -unix <socket> list` works (cdh-api.md §3.5; Debian 12's gRPC 1.51 serves grpc.reflection.v1alpha).
-// Handlers are the shared ApiHandlers; this layer only converts deadlines and statuses.
+// so that `grpcurl -plaintext -unix <socket> list` works (cdh-api.md §3.5; Debian 12's gRPC 1.51 serves
+// grpc.reflection.v1alpha). Handlers are the shared ApiHandlers; this layer only converts deadlines and statuses.
 //
 // Thread-safe; neither copyable nor movable. Shutdown lets in-flight calls finish (up to the
 // grace period), then removes the socket file.

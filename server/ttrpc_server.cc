@@ -7,10 +7,10 @@
 #include <cerrno>
 #include <cstring>
 
-#include "server/status_mapping.h"
-#include "server/unix_socket.h"
 #include "common/status_macros.h"
 #include "common/strings.h"
+#include "server/status_mapping.h"
+#include "server/unix_socket.h"
 
 namespace cdh {
 namespace {
@@ -47,7 +47,7 @@ absl::StatusOr<int> BindListening(const std::string& path) {
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<TtrpcServer>> TtrpcServer::Start(const std::string& socket_path, ApiHandlers& handlers,
-                                                                 ttrpc::ServerOptions options) {
+                                                                ttrpc::ServerOptions options) {
   ttrpc::ServiceRegistry registry;
   CDH_RETURN_IF_ERROR(registry.RegisterAll(handlers.BuildMethodTable()));
   options.status_mapper = [](const absl::Status& status) {

@@ -5,13 +5,12 @@
 #include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
-
-#include <climits>
-#include <filesystem>
 #include <unistd.h>
 
 #include <cerrno>
+#include <climits>
 #include <cstring>
+#include <filesystem>
 #include <functional>
 #include <vector>
 
@@ -26,7 +25,7 @@
 namespace cdh::storage {
 namespace {
 
-constexpr size_t kRandomKeyBytes = 4096;   // upstream's ephemeral key size (cdh-api.md §11.2)
+constexpr size_t kRandomKeyBytes = 4096;  // upstream's ephemeral key size (cdh-api.md §11.2)
 constexpr size_t kMaxKeyFileBytes = 1 << 20;
 
 // Undo steps run in reverse unless dismissed: no half-mounted state after a failure.
@@ -72,7 +71,8 @@ absl::StatusOr<std::string> CanonicalMountPoint(const std::string& requested, bo
   if (resolve_last) {
     char buf[PATH_MAX];
     if (realpath(requested.c_str(), buf) == nullptr) {
-      return absl::FailedPreconditionError(StrCat("block-device: mount point ", Sanitize(requested), " does not exist"));
+      return absl::FailedPreconditionError(
+          StrCat("block-device: mount point ", Sanitize(requested), " does not exist"));
     }
     canonical = buf;
   } else {
@@ -89,8 +89,8 @@ absl::StatusOr<std::string> CanonicalMountPoint(const std::string& requested, bo
   }
   for (const char* forbidden : {"/proc", "/sys", "/dev"}) {
     if (canonical == forbidden || canonical.starts_with(StrCat(forbidden, "/"))) {
-      return absl::InvalidArgumentError(
-          StrCat("block-device: mount_point ", Sanitize(requested), " resolves into ", forbidden, ", which is refused"));
+      return absl::InvalidArgumentError(StrCat("block-device: mount_point ", Sanitize(requested), " resolves into ",
+                                               forbidden, ", which is refused"));
     }
   }
   return canonical;
@@ -226,10 +226,12 @@ absl::Status BlockDeviceDriver::MountLocked(const BlockDeviceOptions& opts, cons
   volume->device_fd = open(device.c_str(), O_RDWR | O_CLOEXEC | (exclusive ? O_EXCL : 0));
   if (volume->device_fd < 0) {
     if (errno == EBUSY) {
-      return absl::FailedPreconditionError(StrCat("block-device: device ", device, " is in use (mounted or open elsewhere)"));
+      return absl::FailedPreconditionError(
+          StrCat("block-device: device ", device, " is in use (mounted or open elsewhere)"));
     }
-    return errno == ENOENT ? absl::NotFoundError(StrCat("block-device: device ", device, " does not exist"))
-                           : absl::UnavailableError(StrCat("block-device: cannot open ", device, ": ", std::strerror(errno)));
+    return errno == ENOENT
+               ? absl::NotFoundError(StrCat("block-device: device ", device, " does not exist"))
+               : absl::UnavailableError(StrCat("block-device: cannot open ", device, ": ", std::strerror(errno)));
   }
   const int device_fd = volume->device_fd;
   rollback.Add([device_fd] { close(device_fd); });
@@ -278,8 +280,8 @@ absl::Status BlockDeviceDriver::MountLocked(const BlockDeviceOptions& opts, cons
     return absl::FailedPreconditionError("block-device: dataIntegrity=true but the volume has no integrity segment");
   }
   if (!md->integrity.empty() && !data_path_->SupportsIntegrity()) {
-    return absl::FailedPreconditionError(StrCat("block-device: the volume has dm-integrity, which is not available on the ",
-                                                data_path_->name(), " data path"));
+    return absl::FailedPreconditionError(StrCat(
+        "block-device: the volume has dm-integrity, which is not available on the ", data_path_->name(), " data path"));
   }
   CDH_ASSIGN_OR_RETURN(SecretBytes volume_key, RecoverVolumeKey(*md, key));
   key.Clear();
@@ -311,12 +313,13 @@ absl::Status BlockDeviceDriver::MountLocked(const BlockDeviceOptions& opts, cons
       CDH_ASSIGN_OR_RETURN(int rc, RunProgram(Ext4MkfsArgv(opts.mkfs_opts, opts.data_integrity, plain), &out));
       if (rc != 0) {
         while (!out.empty() && out.back() == '\n') out.pop_back();
-        return absl::InvalidArgumentError(StrCat("block-device: mkfs.ext4 failed (rc ", rc, "; check `mkfsOpts`): ",
-                                                 out.substr(0, 512)));
+        return absl::InvalidArgumentError(
+            StrCat("block-device: mkfs.ext4 failed (rc ", rc, "; check `mkfsOpts`): ", out.substr(0, 512)));
       }
     }
     if (mount(plain.c_str(), mount_point.c_str(), "ext4", MS_NOATIME, "") != 0) {
-      return absl::UnavailableError(StrCat("block-device: mounting ext4 on ", mount_point, " failed: ", std::strerror(errno)));
+      return absl::UnavailableError(
+          StrCat("block-device: mounting ext4 on ", mount_point, " failed: ", std::strerror(errno)));
     }
     volume->mounted = true;
   }
@@ -339,7 +342,7 @@ absl::Status BlockDeviceDriver::TearDown(Volume& v, bool lazy) {
       umount2(v.mount_point.c_str(), MNT_DETACH);
       v.mounted = false;
       if (v.open) v.open.release()->Abandon();  // intentionally leaked; see above
-      v.device_fd = -1;        // likewise kept open until exit
+      v.device_fd = -1;                         // likewise kept open until exit
       return absl::OkStatus();
     }
     v.mounted = false;

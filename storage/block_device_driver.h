@@ -16,8 +16,8 @@
 //  - Any failure undoes every step done so far (unmount, device removal, FUSE stop); nothing
 //    stays half-mounted. A header file this call created is removed again.
 //  - Unmount(mount_point) undoes one volume; UnmountAll() (daemon shutdown) undoes all; a busy
-//    mount is then detached lazily and its plaintext device left to the process exit. The detached header of a formatted volume is kept (guest tmpfs) so
-//    it can be reopened with sourceType=encrypted during this boot.
+//    mount is then detached lazily and its plaintext device left to the process exit. The detached header of a
+//    formatted volume is kept (guest tmpfs) so it can be reopened with sourceType=encrypted during this boot.
 //
 // Codes: INVALID_ARGUMENT bad option or hostile header (nothing is mounted); UNIMPLEMENTED zfs;
 // FAILED_PRECONDITION dataIntegrity on a path without integrity, an integrity volume on such a

@@ -13,23 +13,22 @@
 #include <fstream>
 #include <thread>
 
+#include "common/testing/status_matchers.h"
 #include "crypto/xts_cipher.h"
 #include "gtest/gtest.h"
 #include "storage/process.h"
 #include "storage/testing/luks_image.h"
-#include "common/testing/status_matchers.h"
 
 namespace cdh::storage {
 namespace {
 
-using ::cdh::testing::StatusIs;
 using ::cdh::testing::IsOk;
+using ::cdh::testing::StatusIs;
 
 using testutil::LuksImage;
 using testutil::MakeLuksImage;
 using testutil::TempDir;
 using Options = std::map<std::string, std::string>;
-
 
 std::string ReadText(const std::string& path) {
   std::ifstream f(path, std::ios::binary);
@@ -58,9 +57,9 @@ class BlockDeviceDriverTest : public ::testing::Test {
     if (std::string why = testutil::MountTestSkipReason(); !why.empty()) GTEST_SKIP() << why;
     mnt_ = dir_.File("mnt");
     std::filesystem::create_directory(mnt_);
-    auto d = BlockDeviceDriver::New({.header_dir = dir_.File("headers"), .runtime_dir = dir_.File("run")},
-                                    NewUserspaceDataPath({.runtime_dir = dir_.File("run"), .engine_threads = 2}),
-                                    nullptr);
+    auto d =
+        BlockDeviceDriver::New({.header_dir = dir_.File("headers"), .runtime_dir = dir_.File("run")},
+                               NewUserspaceDataPath({.runtime_dir = dir_.File("run"), .engine_threads = 2}), nullptr);
     ASSERT_THAT(d, IsOk());
     driver_ = std::move(*d);
   }
@@ -88,8 +87,11 @@ class BlockDeviceDriverTest : public ::testing::Test {
 
   Options OpenOptions(const LuksImage& img) {
     const std::string keyfile = img.path + ".key0";
-    return {{"devicePath", img.path},       {"sourceType", "encrypted"},    {"encryptionType", "luks2"},
-            {"targetType", "fileSystem"}, {"key", "file://" + keyfile}};
+    return {{"devicePath", img.path},
+            {"sourceType", "encrypted"},
+            {"encryptionType", "luks2"},
+            {"targetType", "fileSystem"},
+            {"key", "file://" + keyfile}};
   }
 
   TempDir dir_;
@@ -126,9 +128,9 @@ TEST_F(BlockDeviceDriverTest, WritesThroughTheMountDecryptWithTheDumpedVolumeKey
   auto ct = testutil::ReadAt(img->path, img->data_offset, img->plaintext.size());
   ASSERT_THAT(ct, IsOk());
   std::vector<uint8_t> pt(ct->size());
-  ASSERT_TRUE(crypto::XtsCryptSectorsRekeyingEachSector(img->volume_key, crypto::XtsDirection::kDecrypt, *ct, pt, 4096,
-                                                        0, 8)
-                  .ok());
+  ASSERT_TRUE(
+      crypto::XtsCryptSectorsRekeyingEachSector(img->volume_key, crypto::XtsDirection::kDecrypt, *ct, pt, 4096, 0, 8)
+          .ok());
   const std::string plain = dir_.File("w.decrypted");
   WriteText(plain, std::string(pt.begin(), pt.end()));
   const std::string out = dir_.File("new.out");
@@ -144,7 +146,7 @@ TEST_F(BlockDeviceDriverTest, FreshVolumeSurvivesUnmountAndRemount) {
   ASSERT_EQ(truncate(dev.c_str(), 64 << 20), 0);
   const std::string keyfile = dir_.File("fresh.key");
   WriteText(keyfile, Body(64, 3));
-  Options o = {{"devicePath", dev}, {"sourceType", "empty"}, {"encryptionType", "luks2"},
+  Options o = {{"devicePath", dev},          {"sourceType", "empty"},      {"encryptionType", "luks2"},
                {"targetType", "fileSystem"}, {"key", "file://" + keyfile}, {"mkfsOpts", "-E lazy_journal_init"}};
   ASSERT_TRUE(driver_->Mount(o, mnt_, {}).ok());
   const std::string body = Body(2 << 20, 9);
@@ -236,21 +238,34 @@ TEST_F(BlockDeviceDriverTest, RefusalsLeaveNothingMounted) {
   ASSERT_THAT(region, IsOk());
   const std::string original(region->begin(), region->end());
   const size_t hs = 16384;
-  ASSERT_TRUE(testutil::WriteAt(img->path, 0, testutil::EditLuks2Json(original, hs, [](nlohmann::json& j) {
-                j["segments"]["0"]["encryption"] = "cipher_null-ecb";
-              })).ok());
+  ASSERT_TRUE(testutil::WriteAt(
+                  img->path, 0,
+                  testutil::EditLuks2Json(
+                      original, hs, [](nlohmann::json& j) { j["segments"]["0"]["encryption"] = "cipher_null-ecb"; }))
+                  .ok());
   expect_refused(OpenOptions(*img), absl::StatusCode::kInvalidArgument, "null cipher");
-  ASSERT_TRUE(testutil::WriteAt(img->path, 0, testutil::EditLuks2Json(original, hs, [](nlohmann::json& j) {
-                j["keyslots"]["0"]["kdf"] = {{"type", "argon2id"}, {"time", 4}, {"memory", 4194304}, {"cpus", 1},
-                                             {"salt", "AAAA"}};
-              })).ok());
+  ASSERT_TRUE(testutil::WriteAt(img->path, 0,
+                                testutil::EditLuks2Json(original, hs,
+                                                        [](nlohmann::json& j) {
+                                                          j["keyslots"]["0"]["kdf"] = {{"type", "argon2id"},
+                                                                                       {"time", 4},
+                                                                                       {"memory", 4194304},
+                                                                                       {"cpus", 1},
+                                                                                       {"salt", "AAAA"}};
+                                                        }))
+                  .ok());
   expect_refused(OpenOptions(*img), absl::StatusCode::kInvalidArgument, "argon2 4 GiB");
   // An integrity volume (AES-128-XTS + HMAC key) cannot be read without dm-integrity: refused
   // on this path before any key derivation, instead of mounting tags as data.
-  ASSERT_TRUE(testutil::WriteAt(img->path, 0, testutil::EditLuks2Json(original, hs, [](nlohmann::json& j) {
-                j["segments"]["0"]["integrity"] = {
-                    {"type", "hmac(sha256)"}, {"journal_encryption", "none"}, {"journal_integrity", "none"}};
-              })).ok());
+  ASSERT_TRUE(testutil::WriteAt(img->path, 0,
+                                testutil::EditLuks2Json(original, hs,
+                                                        [](nlohmann::json& j) {
+                                                          j["segments"]["0"]["integrity"] = {
+                                                              {"type", "hmac(sha256)"},
+                                                              {"journal_encryption", "none"},
+                                                              {"journal_integrity", "none"}};
+                                                        }))
+                  .ok());
   expect_refused(OpenOptions(*img), absl::StatusCode::kFailedPrecondition, "integrity volume");
   // Restored, it mounts: the refusals above were about the header, not the setup.
   ASSERT_TRUE(testutil::WriteAt(img->path, 0, original).ok());
@@ -267,7 +282,7 @@ TEST_F(BlockDeviceDriverTest, FailuresAfterTheDataPathIsOpenRollBackCleanly) {
   ASSERT_EQ(truncate(dev.c_str(), 64 << 20), 0);
   const std::string keyfile = dir_.File("late.key");
   WriteText(keyfile, Body(64, 5));
-  Options o = {{"devicePath", dev}, {"sourceType", "empty"}, {"encryptionType", "luks2"},
+  Options o = {{"devicePath", dev},          {"sourceType", "empty"},      {"encryptionType", "luks2"},
                {"targetType", "fileSystem"}, {"key", "file://" + keyfile}, {"mkfsOpts", "-b 999"}};
   auto s = driver_->Mount(o, mnt_, {});
   EXPECT_THAT(s, StatusIs(absl::StatusCode::kInvalidArgument)) << s;

@@ -45,7 +45,7 @@ struct BlockDeviceOptions {
   std::string filesystem_type = "ext4";
   std::vector<std::string> mkfs_opts;  // `mkfsOpts` split on ASCII whitespace
   bool data_integrity = false;
-  std::string mapper_name;             // empty = generate
+  std::string mapper_name;  // empty = generate
 };
 
 absl::StatusOr<BlockDeviceOptions> ParseBlockDeviceOptions(const std::map<std::string, std::string>& options);

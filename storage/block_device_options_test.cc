@@ -1,7 +1,7 @@
 #include "storage/block_device_options.h"
 
-#include "gtest/gtest.h"
 #include "common/testing/status_matchers.h"
+#include "gtest/gtest.h"
 
 namespace cdh::storage {
 namespace {
@@ -32,7 +32,10 @@ TEST(BlockDeviceOptionsTest, KataAgentRequestParses) {
 }
 
 TEST(BlockDeviceOptionsTest, KeySchemes) {
-  struct Case { const char* key; KeySourceKind kind; };
+  struct Case {
+    const char* key;
+    KeySourceKind kind;
+  };
   for (Case c : {Case{"sealed.abc.def.ghi", KeySourceKind::kSealed}, Case{"kbs:///default/key/1", KeySourceKind::kKbs},
                  Case{"file:///run/key.bin", KeySourceKind::kFile}}) {
     Options o = Base();
@@ -47,7 +50,12 @@ TEST(BlockDeviceOptionsTest, KeySchemes) {
 }
 
 TEST(BlockDeviceOptionsTest, BadOptionsNameTheOption) {
-  struct Case { const char* key; const char* value; const char* named; absl::StatusCode code; };
+  struct Case {
+    const char* key;
+    const char* value;
+    const char* named;
+    absl::StatusCode code;
+  };
   const Case cases[] = {
       {"deviceId", "8", "deviceId", absl::StatusCode::kInvalidArgument},
       {"deviceId", "8:0:1", "deviceId", absl::StatusCode::kInvalidArgument},

@@ -35,13 +35,13 @@ class OpenVolume {
 };
 
 struct DataPathRequest {
-  int device_fd = -1;           // the encrypted device, O_RDWR; stays owned by the caller and
-                                // open at least as long as the OpenVolume
-  std::string device_path;      // its path
-  uint64_t device_size = 0;     // bytes
+  int device_fd = -1;                       // the encrypted device, O_RDWR; stays owned by the caller and
+                                            // open at least as long as the OpenVolume
+  std::string device_path;                  // its path
+  uint64_t device_size = 0;                 // bytes
   const Luks2Metadata* metadata = nullptr;  // validated; must outlive the call
-  std::string header_path;      // detached header file, empty if the header is on the device
-  std::string name;             // volume name (mapperName)
+  std::string header_path;                  // detached header file, empty if the header is on the device
+  std::string name;                         // volume name (mapperName)
   // The volume was just formatted with integrity: every sector is written once (zeros) before
   // use, so that reads of sectors nobody wrote yet return zeros instead of failing their tag
   // check (what `cryptsetup luksFormat --integrity` does unless --integrity-no-wipe).
@@ -62,7 +62,7 @@ class DataPath {
 };
 
 struct UserspaceDataPathOptions {
-  std::string runtime_dir;    // private directory for the FUSE mounts (created 0700)
+  std::string runtime_dir;  // private directory for the FUSE mounts (created 0700)
   unsigned engine_threads = 2;
 };
 

@@ -1,13 +1,14 @@
 #define FUSE_USE_VERSION 312
 #include "storage/fuse_block_image.h"
 
-#include <fuse3/fuse.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+
+#include <fuse3/fuse.h>
 
 #include "common/strings.h"
 #include "storage/aligned_buffer.h"
@@ -183,12 +184,12 @@ int FuseBlockImage::ReadAligned(uint64_t offset, size_t size, uint8_t* out) {
   // Decrypt in place in the reply buffer (one pass over memory, no copy), overlapping the pread
   // of each chunk with the decryption of the chunks before it on the engine's workers.
   int read_error = 0;
-  auto s = engine_->FillAndDecrypt(offset / options_.sector_size, std::span<uint8_t>(out, size),
-                                   [&](size_t chunk_off, std::span<uint8_t> chunk) {
-                                     read_error = PreadAll(options_.device_fd, chunk.data(), chunk.size(),
-                                                           options_.data_offset + offset + chunk_off);
-                                     return read_error == 0 ? absl::OkStatus() : absl::UnavailableError("pread");
-                                   });
+  auto s = engine_->FillAndDecrypt(
+      offset / options_.sector_size, std::span<uint8_t>(out, size), [&](size_t chunk_off, std::span<uint8_t> chunk) {
+        read_error =
+            PreadAll(options_.device_fd, chunk.data(), chunk.size(), options_.data_offset + offset + chunk_off);
+        return read_error == 0 ? absl::OkStatus() : absl::UnavailableError("pread");
+      });
   if (read_error != 0) return read_error;
   return s.ok() ? 0 : -EIO;
 }

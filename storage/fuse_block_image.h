@@ -29,11 +29,11 @@ struct fuse;
 namespace cdh::storage {
 
 struct FuseBlockImageOptions {
-  std::string mount_dir;       // existing empty directory for the FUSE mount
-  int device_fd = -1;          // backing device (or image file), opened O_RDWR; not owned
-  uint64_t data_offset = 0;    // bytes: the segment's offset on the device
-  uint64_t data_size = 0;      // bytes: the segment's size, a multiple of the sector size
-  size_t sector_size = 4096;   // bytes: 512 or 4096
+  std::string mount_dir;      // existing empty directory for the FUSE mount
+  int device_fd = -1;         // backing device (or image file), opened O_RDWR; not owned
+  uint64_t data_offset = 0;   // bytes: the segment's offset on the device
+  uint64_t data_size = 0;     // bytes: the segment's size, a multiple of the sector size
+  size_t sector_size = 4096;  // bytes: 512 or 4096
   bool read_only = false;
 };
 
@@ -42,15 +42,14 @@ class FuseBlockImage {
   // `engine` (not owned, outlives this) encrypts/decrypts. A null engine passes bytes through
   // unchanged: only for the benchmark's "same path without encryption" baseline.
   // INVALID_ARGUMENT for bad options; UNAVAILABLE if FUSE cannot mount (no /dev/fuse).
-  static absl::StatusOr<std::unique_ptr<FuseBlockImage>> Start(const FuseBlockImageOptions& options,
-                                                               XtsEngine* engine);
+  static absl::StatusOr<std::unique_ptr<FuseBlockImage>> Start(const FuseBlockImageOptions& options, XtsEngine* engine);
   ~FuseBlockImage();
   FuseBlockImage(const FuseBlockImage&) = delete;
   FuseBlockImage& operator=(const FuseBlockImage&) = delete;
 
   // Path of the plaintext image file.
   std::string image_path() const { return options_.mount_dir + "/image"; }
-  uint64_t size() const { return options_.data_size; }      // bytes
+  uint64_t size() const { return options_.data_size; }  // bytes
   bool read_only() const { return options_.read_only; }
   // Unmounts the FUSE filesystem and joins its threads. Idempotent.
   void Stop();
@@ -67,7 +66,7 @@ class FuseBlockImage {
   const FuseBlockImageOptions options_;
   XtsEngine* const engine_;
   absl::Mutex unaligned_mu_;  // serialises read-modify-write of partial sectors
-  ::fuse* fuse_ = nullptr;     // set by New before the loop starts; read-only afterwards
+  ::fuse* fuse_ = nullptr;    // set by New before the loop starts; read-only afterwards
   std::thread loop_thread_;
   absl::Mutex stop_mu_;
   bool stopped_ ABSL_GUARDED_BY(stop_mu_) = false;

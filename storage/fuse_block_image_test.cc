@@ -9,10 +9,10 @@
 #include <filesystem>
 #include <random>
 
+#include "common/testing/status_matchers.h"
 #include "crypto/xts_cipher.h"
 #include "gtest/gtest.h"
 #include "storage/testing/luks_image.h"
-#include "common/testing/status_matchers.h"
 
 namespace cdh::storage {
 namespace {
@@ -24,8 +24,8 @@ TEST(FuseBlockImageTest, UnalignedReadsAndWritesRoundTripThroughTheDevice) {
   testutil::TempDir dir;
   for (size_t sector : {512u, 4096u}) {
     SCOPED_TRACE(sector);
-    auto img = testutil::MakeLuksImage(dir, "f" + std::to_string(sector),
-                                       {.plaintext_bytes = 1 << 20, .sector_size = sector});
+    auto img =
+        testutil::MakeLuksImage(dir, "f" + std::to_string(sector), {.plaintext_bytes = 1 << 20, .sector_size = sector});
     ASSERT_THAT(img, IsOk());
     auto engine = XtsEngine::New(img->volume_key, {.sector_size = sector, .threads = 2, .min_parallel_bytes = 8192});
     ASSERT_THAT(engine, IsOk());
@@ -59,8 +59,8 @@ TEST(FuseBlockImageTest, UnalignedReadsAndWritesRoundTripThroughTheDevice) {
       }
     }
     uint8_t byte;
-    EXPECT_EQ(pread(f, &byte, 1, static_cast<off_t>(size)), 0);          // end of the segment
-    EXPECT_LT(pwrite(f, &byte, 1, static_cast<off_t>(size)), 0);         // no growing
+    EXPECT_EQ(pread(f, &byte, 1, static_cast<off_t>(size)), 0);   // end of the segment
+    EXPECT_LT(pwrite(f, &byte, 1, static_cast<off_t>(size)), 0);  // no growing
     close(f);
     (*image)->Stop();
     EXPECT_TRUE(std::filesystem::is_empty(mnt) || !std::filesystem::exists(mnt + "/image"));

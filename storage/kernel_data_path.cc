@@ -39,8 +39,8 @@ void LogToSink(int level, const char* msg, void* usrptr) {
 }
 
 absl::Status DmError(std::string_view step, int r, const LogSink& sink) {
-  return absl::UnavailableError(StrCat("dm-crypt ", step, " failed (", std::strerror(-r), ")",
-                                       sink.last.empty() ? "" : ": ", sink.last));
+  return absl::UnavailableError(
+      StrCat("dm-crypt ", step, " failed (", std::strerror(-r), ")", sink.last.empty() ? "" : ": ", sink.last));
 }
 
 // Removes the mapping `name` and, for integrity volumes, the dm-integrity device below it
@@ -120,8 +120,8 @@ class KernelDataPath : public DataPath {
     }
     r = crypt_activate_by_volume_key(cd.get(), req.name.c_str(), key, volume_key.size(), 0);
     if (r == -EEXIST) {
-      return absl::FailedPreconditionError(StrCat("a device-mapper device named ", Sanitize(req.name),
-                                                  " already exists (mapperName)"));
+      return absl::FailedPreconditionError(
+          StrCat("a device-mapper device named ", Sanitize(req.name), " already exists (mapperName)"));
     }
     if (r < 0) return DmError("activation", r, sink);
     return absl::OkStatus();

@@ -32,8 +32,8 @@ void LogToSink(int level, const char* msg, void* usrptr) {
 }
 
 absl::Status CryptError(std::string_view step, int r, const LogSink& sink) {
-  return absl::InternalError(StrCat("libcryptsetup ", step, " failed (", std::strerror(-r), ")",
-                                    sink.last.empty() ? "" : ": ", sink.last));
+  return absl::InternalError(
+      StrCat("libcryptsetup ", step, " failed (", std::strerror(-r), ")", sink.last.empty() ? "" : ": ", sink.last));
 }
 
 class FdCloser {

@@ -2,10 +2,10 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <charconv>
 #include <cstring>
-#include <algorithm>
 #include <set>
 #include <vector>
 
@@ -161,14 +161,19 @@ absl::StatusOr<json> ParseJsonArea(const std::string& region, size_t off, uint64
   bool duplicate = false;
   auto callback = [&](int /*depth*/, json::parse_event_t event, json& parsed) {
     switch (event) {
-      case json::parse_event_t::object_start: keys.emplace_back(); break;
-      case json::parse_event_t::object_end: if (!keys.empty()) keys.pop_back(); break;
+      case json::parse_event_t::object_start:
+        keys.emplace_back();
+        break;
+      case json::parse_event_t::object_end:
+        if (!keys.empty()) keys.pop_back();
+        break;
       case json::parse_event_t::key:
         if (!keys.empty() && parsed.is_string() && !keys.back().insert(parsed.get<std::string>()).second) {
           duplicate = true;
         }
         break;
-      default: break;
+      default:
+        break;
     }
     return true;
   };
@@ -214,8 +219,8 @@ absl::Status CheckKdf(const json& kdf, std::string_view where, const Luks2Limits
   return absl::OkStatus();
 }
 
-absl::StatusOr<Keyslot> CheckKeyslot(const json& ks, std::string_view where, uint64_t region_begin,
-                                     uint64_t region_end, const Luks2Limits& limits) {
+absl::StatusOr<Keyslot> CheckKeyslot(const json& ks, std::string_view where, uint64_t region_begin, uint64_t region_end,
+                                     const Luks2Limits& limits) {
   CDH_ASSIGN_OR_RETURN(std::string type, StringMember(ks, "type", where));
   if (type != "luks2") return Bad(StrCat(where, ".type `", type.substr(0, 32), "` is not allowed"));
   Keyslot out;
@@ -270,7 +275,8 @@ absl::Status CheckDigest(const json& d, std::string_view where, const std::set<s
   CDH_ASSIGN_OR_RETURN(const json* segs, Member(d, "segments", where));
   if (!ks->is_array() || !segs->is_array()) return Bad(StrCat(where, " keyslots/segments must be arrays"));
   for (const json& k : *ks) {
-    if (!k.is_string() || !keyslot_ids.count(k.get<std::string>())) return Bad(StrCat(where, " names an unknown keyslot"));
+    if (!k.is_string() || !keyslot_ids.count(k.get<std::string>()))
+      return Bad(StrCat(where, " names an unknown keyslot"));
   }
   if (segs->size() != 1 || !(*segs)[0].is_string() || (*segs)[0].get<std::string>() != "0") {
     return Bad(StrCat(where, ".segments must be [\"0\"]"));
@@ -392,8 +398,8 @@ absl::StatusOr<Luks2Metadata> ParseLuks2Metadata(std::string region, uint64_t de
   } else {
     CDH_ASSIGN_OR_RETURN(uint64_t n, ParseDecimal(*size, "segments.0.size"));
     if (n == 0 || n % ss != 0 || n > device_size - md.data_offset) {
-      return Bad(StrCat("segments.0 [", md.data_offset, ", +", n, ") does not fit the device of ", device_size,
-                        " bytes"));
+      return Bad(
+          StrCat("segments.0 [", md.data_offset, ", +", n, ") does not fit the device of ", device_size, " bytes"));
     }
     md.data_size = n;
   }
@@ -435,10 +441,12 @@ absl::StatusOr<Luks2Metadata> ReadLuks2Metadata(int header_fd, uint64_t device_s
   CDH_RETURN_IF_ERROR(PreadExact(header_fd, head, kBinaryHeaderSize));
   ByteReader r(head, "LUKS2 header");
   CDH_ASSIGN_OR_RETURN(std::string_view magic, r.Bytes(6));
-  if (magic != std::string_view("LUKS\xba\xbe", 6)) return absl::InvalidArgumentError("not a LUKS2 device (no LUKS magic)");
+  if (magic != std::string_view("LUKS\xba\xbe", 6))
+    return absl::InvalidArgumentError("not a LUKS2 device (no LUKS magic)");
   CDH_RETURN_IF_ERROR(r.Skip(2));  // version, checked in full by ParseLuks2Metadata
   CDH_ASSIGN_OR_RETURN(const uint64_t hs, r.U64Be());
-  if (hs < kMinHdrSize || hs > kMaxHdrSize || !IsPowerOfTwo(hs)) return Bad(StrCat("header size ", hs, " is out of range"));
+  if (hs < kMinHdrSize || hs > kMaxHdrSize || !IsPowerOfTwo(hs))
+    return Bad(StrCat("header size ", hs, " is out of range"));
   std::string first;
   CDH_RETURN_IF_ERROR(PreadExact(header_fd, first, hs));
   CDH_ASSIGN_OR_RETURN(json j, ParseJsonArea(first, 0, hs));
@@ -447,7 +455,8 @@ absl::StatusOr<Luks2Metadata> ReadLuks2Metadata(int header_fd, uint64_t device_s
     return Bad("config.keyslots_size is missing");
   }
   CDH_ASSIGN_OR_RETURN(uint64_t ks, ParseDecimal((*config)["keyslots_size"], "config.keyslots_size"));
-  if (ks > limits.max_keyslots_size || ks % 4096 != 0) return Bad(StrCat("config.keyslots_size ", ks, " is not allowed"));
+  if (ks > limits.max_keyslots_size || ks % 4096 != 0)
+    return Bad(StrCat("config.keyslots_size ", ks, " is not allowed"));
   std::string region;
   CDH_RETURN_IF_ERROR(PreadExact(header_fd, region, 2 * hs + ks));
   return ParseLuks2Metadata(std::move(region), device_size, detached, limits);

@@ -15,8 +15,8 @@
 //  - exactly one segment "0": type crypt, encryption aes-xts-plain64, sector_size 512 or 4096,
 //    iv_tweak "0", no flags; integrity absent or exactly {"type":"hmac(sha256)",
 //    "journal_encryption":"none","journal_integrity":"none"} (what `cryptsetup luksFormat
-//    --integrity hmac-sha256` writes; the volume key then ends with the 32-byte HMAC key); offset sector-aligned, at or past the metadata region
-//    (or 0 with a detached header), offset+size inside the device;
+//    --integrity hmac-sha256` writes; the volume key then ends with the 32-byte HMAC key); offset sector-aligned, at or
+//    past the metadata region (or 0 with a detached header), offset+size inside the device;
 //  - keyslots: type luks2, key_size 32 or 64 bytes (+32 with integrity; equal to every other), af luks1 with 4000
 //    stripes and sha256/sha512, area raw aes-xts-plain64 (32/64-byte key), lying inside the
 //    keyslot region and at least key_size*stripes bytes long; kdf pbkdf2 (sha256/sha512) or
@@ -43,22 +43,22 @@ struct Luks2Limits {
   uint32_t max_argon2_time = 64;                 // iterations
   uint32_t max_argon2_memory_kib = 1024 * 1024;  // KiB (1 GiB)
   uint32_t max_argon2_cpus = 4;
-  uint64_t max_keyslots_size = 128ull << 20;     // bytes (LUKS2's own maximum)
+  uint64_t max_keyslots_size = 128ull << 20;  // bytes (LUKS2's own maximum)
   int max_keyslots = 32;
 };
 
 // The validated metadata region and the facts the data path needs. Copyable value type.
 struct Luks2Metadata {
-  std::string bytes;             // the metadata region exactly as validated (2*hdr_size + keyslots_size bytes)
-  uint64_t hdr_size = 0;         // bytes, binary header + JSON area of one copy
-  uint64_t keyslots_size = 0;    // bytes
-  uint64_t data_offset = 0;      // bytes from the start of the data device
+  std::string bytes;                  // the metadata region exactly as validated (2*hdr_size + keyslots_size bytes)
+  uint64_t hdr_size = 0;              // bytes, binary header + JSON area of one copy
+  uint64_t keyslots_size = 0;         // bytes
+  uint64_t data_offset = 0;           // bytes from the start of the data device
   std::optional<uint64_t> data_size;  // bytes; nullopt = "dynamic" (to the end of the device)
-  uint32_t sector_size = 0;      // bytes: 512 or 4096
-  uint32_t key_size = 0;         // volume key bytes: 32 or 64 (AES-XTS) + integrity_key_size
-  std::string integrity;         // "" (none) or "hmac(sha256)": the segment is dm-integrity protected
-  uint32_t integrity_key_size = 0;  // bytes of the volume key that key the integrity tags (0 or 32)
-  int keyslots = 0;              // number of keyslots
+  uint32_t sector_size = 0;           // bytes: 512 or 4096
+  uint32_t key_size = 0;              // volume key bytes: 32 or 64 (AES-XTS) + integrity_key_size
+  std::string integrity;              // "" (none) or "hmac(sha256)": the segment is dm-integrity protected
+  uint32_t integrity_key_size = 0;    // bytes of the volume key that key the integrity tags (0 or 32)
+  int keyslots = 0;                   // number of keyslots
   std::string uuid;
 };
 

@@ -9,17 +9,17 @@
 #include <functional>
 
 #include "common/json.h"
+#include "common/testing/status_matchers.h"
 #include "crypto/hash.h"
 #include "gtest/gtest.h"
 #include "storage/luks2_keyslots.h"
 #include "storage/testing/luks_image.h"
-#include "common/testing/status_matchers.h"
 
 namespace cdh::storage {
 namespace {
 
-using ::cdh::testing::StatusIs;
 using ::cdh::testing::IsOk;
+using ::cdh::testing::StatusIs;
 
 using nlohmann::json;
 using testutil::LuksImage;
@@ -62,9 +62,7 @@ class Luks2Test : public ::testing::Test {
     return testutil::EditLuks2Json(md.bytes, md.hdr_size, edit, primary, secondary);
   }
 
-  static uint64_t DeviceSize(const LuksImage& img) {
-    return static_cast<uint64_t>(img.plaintext.size() + (32u << 20));
-  }
+  static uint64_t DeviceSize(const LuksImage& img) { return static_cast<uint64_t>(img.plaintext.size() + (32u << 20)); }
 
   static TempDir* dir_;
   static LuksImage* pbkdf2_;
@@ -77,7 +75,12 @@ LuksImage* Luks2Test::argon_;
 LuksImage* Luks2Test::argon_i_;
 
 TEST_F(Luks2Test, ReadsCryptsetupImagesAndRecoversTheDumpedVolumeKey) {
-  struct Case { const LuksImage* img; uint32_t sector; uint32_t key; int slots; };
+  struct Case {
+    const LuksImage* img;
+    uint32_t sector;
+    uint32_t key;
+    int slots;
+  };
   for (Case c : {Case{pbkdf2_, 512, 64, 1}, Case{argon_, 4096, 64, 3}, Case{argon_i_, 512, 32, 1}}) {
     SCOPED_TRACE(c.img->path);
     auto md = ReadFromFile(c.img->path);
@@ -141,25 +144,44 @@ TEST_F(Luks2Test, HostileHeadersAreRefused) {
   const uint64_t dev = DeviceSize(*argon_);
   const std::vector<Hostile> cases = {
       // Null cipher on the data segment or on a keyslot.
-      {"null segment cipher", [](json& j) { j["segments"]["0"]["encryption"] = "cipher_null-ecb"; }, "segments.0.encryption"},
-      {"aes-cbc segment", [](json& j) { j["segments"]["0"]["encryption"] = "aes-cbc-essiv:sha256"; }, "segments.0.encryption"},
-      {"null keyslot cipher", [](json& j) { j["keyslots"]["1"]["area"]["encryption"] = "cipher_null-ecb"; }, "keyslots.1.area.encryption"},
-      {"integrity segment without journal fields", [](json& j) { j["segments"]["0"]["integrity"] = {{"type", "hmac(sha256)"}}; }, "integrity"},
-      {"integrity crc32c", [](json& j) {
-         j["segments"]["0"]["integrity"] = {{"type", "crc32c"}, {"journal_encryption", "none"}, {"journal_integrity", "none"}};
-       }, "integrity.type"},
-      {"integrity aead", [](json& j) {
-         j["segments"]["0"]["integrity"] = {{"type", "aead"}, {"journal_encryption", "none"}, {"journal_integrity", "none"}};
-       }, "integrity.type"},
-      {"integrity journal encrypted", [](json& j) {
-         j["segments"]["0"]["integrity"] = {{"type", "hmac(sha256)"}, {"journal_encryption", "cbc(aes)"}, {"journal_integrity", "none"}};
-       }, "journal"},
-      {"integrity extra member", [](json& j) {
-         j["segments"]["0"]["integrity"] = {{"type", "hmac(sha256)"}, {"journal_encryption", "none"},
-                                            {"journal_integrity", "none"}, {"key_size", 0}};
-       }, "unknown members"},
+      {"null segment cipher", [](json& j) { j["segments"]["0"]["encryption"] = "cipher_null-ecb"; },
+       "segments.0.encryption"},
+      {"aes-cbc segment", [](json& j) { j["segments"]["0"]["encryption"] = "aes-cbc-essiv:sha256"; },
+       "segments.0.encryption"},
+      {"null keyslot cipher", [](json& j) { j["keyslots"]["1"]["area"]["encryption"] = "cipher_null-ecb"; },
+       "keyslots.1.area.encryption"},
+      {"integrity segment without journal fields",
+       [](json& j) {
+         j["segments"]["0"]["integrity"] = {{"type", "hmac(sha256)"}};
+       },
+       "integrity"},
+      {"integrity crc32c",
+       [](json& j) {
+         j["segments"]["0"]["integrity"] = {
+             {"type", "crc32c"}, {"journal_encryption", "none"}, {"journal_integrity", "none"}};
+       },
+       "integrity.type"},
+      {"integrity aead",
+       [](json& j) {
+         j["segments"]["0"]["integrity"] = {
+             {"type", "aead"}, {"journal_encryption", "none"}, {"journal_integrity", "none"}};
+       },
+       "integrity.type"},
+      {"integrity journal encrypted",
+       [](json& j) {
+         j["segments"]["0"]["integrity"] = {
+             {"type", "hmac(sha256)"}, {"journal_encryption", "cbc(aes)"}, {"journal_integrity", "none"}};
+       },
+       "journal"},
+      {"integrity extra member",
+       [](json& j) {
+         j["segments"]["0"]["integrity"] = {
+             {"type", "hmac(sha256)"}, {"journal_encryption", "none"}, {"journal_integrity", "none"}, {"key_size", 0}};
+       },
+       "unknown members"},
       {"integrity not an object", [](json& j) { j["segments"]["0"]["integrity"] = "hmac(sha256)"; }, "integrity"},
-      {"key size 96 without integrity", [](json& j) {
+      {"key size 96 without integrity",
+       [](json& j) {
          uint64_t off = 32768;
          for (auto& [id, ks] : j["keyslots"].items()) {
            ks["key_size"] = 96;
@@ -167,7 +189,8 @@ TEST_F(Luks2Test, HostileHeadersAreRefused) {
            ks["area"]["size"] = "389120";
            off += 389120;
          }
-       }, "without integrity"},
+       },
+       "without integrity"},
       {"key size 48", [](json& j) { j["keyslots"]["0"]["key_size"] = 48; }, "key_size"},
       {"sector size 1024", [](json& j) { j["segments"]["0"]["sector_size"] = 1024; }, "sector_size"},
       {"second segment", [](json& j) { j["segments"]["1"] = j["segments"]["0"]; }, "exactly one segment"},
@@ -176,32 +199,50 @@ TEST_F(Luks2Test, HostileHeadersAreRefused) {
       // Segment overflow.
       {"segment past device", [dev](json& j) { j["segments"]["0"]["size"] = std::to_string(dev); }, "does not fit"},
       {"segment size u64 max", [](json& j) { j["segments"]["0"]["size"] = "18446744073709551615"; }, "segments.0"},
-      {"segment size overflowing u64", [](json& j) { j["segments"]["0"]["size"] = "99999999999999999999"; }, "segments.0.size"},
+      {"segment size overflowing u64", [](json& j) { j["segments"]["0"]["size"] = "99999999999999999999"; },
+       "segments.0.size"},
       {"segment offset in metadata", [](json& j) { j["segments"]["0"]["offset"] = "4096"; }, "overlaps the metadata"},
-      {"segment offset past end", [dev](json& j) { j["segments"]["0"]["offset"] = std::to_string(dev + 4096); }, "past the end"},
+      {"segment offset past end", [dev](json& j) { j["segments"]["0"]["offset"] = std::to_string(dev + 4096); },
+       "past the end"},
       // Keyslot area bounds.
       {"area offset 0", [](json& j) { j["keyslots"]["0"]["area"]["offset"] = "0"; }, "outside the keyslot region"},
-      {"area past region", [](json& j) { j["keyslots"]["0"]["area"]["offset"] = "536870912"; }, "outside the keyslot region"},
-      {"area size huge", [](json& j) { j["keyslots"]["0"]["area"]["size"] = "18446744073709547520"; }, "outside the keyslot region"},
-      {"area too small for stripes", [](json& j) { j["keyslots"]["0"]["area"]["size"] = "4096"; }, "key_size * stripes"},
+      {"area past region", [](json& j) { j["keyslots"]["0"]["area"]["offset"] = "536870912"; },
+       "outside the keyslot region"},
+      {"area size huge", [](json& j) { j["keyslots"]["0"]["area"]["size"] = "18446744073709547520"; },
+       "outside the keyslot region"},
+      {"area too small for stripes", [](json& j) { j["keyslots"]["0"]["area"]["size"] = "4096"; },
+       "key_size * stripes"},
       {"stripes changed", [](json& j) { j["keyslots"]["0"]["af"]["stripes"] = 1; }, "stripes"},
-      {"areas overlap", [](json& j) { j["keyslots"]["1"]["area"]["offset"] = j["keyslots"]["0"]["area"]["offset"]; }, "overlap"},
+      {"areas overlap", [](json& j) { j["keyslots"]["1"]["area"]["offset"] = j["keyslots"]["0"]["area"]["offset"]; },
+       "overlap"},
       // KDF cost bombs.
       {"argon2 4 GiB", [](json& j) { j["keyslots"]["0"]["kdf"]["memory"] = 4194304; }, "memory"},
       {"argon2 time 1000", [](json& j) { j["keyslots"]["0"]["kdf"]["time"] = 1000; }, "time"},
       {"argon2 cpus 64", [](json& j) { j["keyslots"]["0"]["kdf"]["cpus"] = 64; }, "cpus"},
-      {"pbkdf2 2^31", [](json& j) {
-         j["keyslots"]["0"]["kdf"] = {{"type", "pbkdf2"}, {"hash", "sha256"}, {"iterations", 2147483648u}, {"salt", "AAAA"}};
-       }, "iterations"},
+      {"pbkdf2 2^31",
+       [](json& j) {
+         j["keyslots"]["0"]["kdf"] = {
+             {"type", "pbkdf2"}, {"hash", "sha256"}, {"iterations", 2147483648u}, {"salt", "AAAA"}};
+       },
+       "iterations"},
       {"digest iterations 2^31", [](json& j) { j["digests"]["0"]["iterations"] = 2147483648u; }, "iterations"},
       {"unknown kdf", [](json& j) { j["keyslots"]["0"]["kdf"]["type"] = "scrypt"; }, "kdf.type"},
       // Structure.
-      {"reencrypt requirement", [](json& j) { j["config"]["requirements"] = {{"mandatory", {"online-reencrypt-v2"}}}; }, "mandatory"},
+      {"reencrypt requirement",
+       [](json& j) {
+         j["config"]["requirements"] = {{"mandatory", {"online-reencrypt-v2"}}};
+       },
+       "mandatory"},
       {"keyslots_size huge", [](json& j) { j["config"]["keyslots_size"] = "1099511627776"; }, "keyslots_size"},
       {"digest unknown keyslot", [](json& j) { j["digests"]["0"]["keyslots"] = {"9"}; }, "unknown keyslot"},
       {"offset as number", [](json& j) { j["segments"]["0"]["offset"] = 16777216; }, "decimal string"},
       {"negative offset", [](json& j) { j["segments"]["0"]["offset"] = "-1"; }, "not a valid number"},
-      {"keyslot id", [](json& j) { j["keyslots"]["01"] = j["keyslots"]["0"]; j["keyslots"].erase("0"); }, "id"},
+      {"keyslot id",
+       [](json& j) {
+         j["keyslots"]["01"] = j["keyslots"]["0"];
+         j["keyslots"].erase("0");
+       },
+       "id"},
   };
   for (const Hostile& h : cases) {
     SCOPED_TRACE(h.name);
@@ -224,16 +265,17 @@ TEST_F(Luks2Test, IntegritySegmentsAsCryptsetupWritesThemAreAccepted) {
   EXPECT_EQ(r->integrity_key_size, 32u);
   EXPECT_EQ(r->key_size, 64u);
   // 96-byte keys (AES-256-XTS + HMAC, upstream's format) with keyslot areas large enough.
-  auto big = ParseLuks2Metadata(Edited(*md, [&](json& j) {
-                                  j["segments"]["0"]["integrity"] = integrity;
-                                  uint64_t off = 32768;
-                                  for (auto& [id, ks] : j["keyslots"].items()) {
-                                    ks["key_size"] = 96;
-                                    ks["area"]["offset"] = std::to_string(off);
-                                    ks["area"]["size"] = "389120";
-                                    off += 389120;
-                                  }
-                                }),
+  auto big = ParseLuks2Metadata(Edited(*md,
+                                       [&](json& j) {
+                                         j["segments"]["0"]["integrity"] = integrity;
+                                         uint64_t off = 32768;
+                                         for (auto& [id, ks] : j["keyslots"].items()) {
+                                           ks["key_size"] = 96;
+                                           ks["area"]["offset"] = std::to_string(off);
+                                           ks["area"]["size"] = "389120";
+                                           off += 389120;
+                                         }
+                                       }),
                                 DeviceSize(*argon_), false, {});
   ASSERT_THAT(big, IsOk());
   EXPECT_EQ(big->key_size, 96u);
@@ -252,13 +294,16 @@ TEST_F(Luks2Test, MismatchedCopiesTruncationAndBitFlipsAreRefused) {
   const uint64_t dev = DeviceSize(*pbkdf2_);
   auto code = [&](std::string region) { return ParseLuks2Metadata(std::move(region), dev, false, {}).status(); };
   // Only the secondary copy edited (its checksum valid): the copies disagree.
-  auto s = code(Edited(*md, [](json& j) { j["segments"]["0"]["encryption"] = "cipher_null-ecb"; }, false, true));
+  auto s = code(Edited(
+      *md, [](json& j) { j["segments"]["0"]["encryption"] = "cipher_null-ecb"; }, false, true));
   EXPECT_THAT(s, StatusIs(absl::StatusCode::kInvalidArgument, "differ")) << s;
   // Only the primary edited, to something that is allowed: still refused.
-  s = code(Edited(*md, [](json& j) { j["keyslots"]["0"]["priority"] = 2; }, true, false));
+  s = code(Edited(
+      *md, [](json& j) { j["keyslots"]["0"]["priority"] = 2; }, true, false));
   EXPECT_THAT(std::string(s.message()), ::testing::HasSubstr("differ")) << s;
   // Bit flips in the binary header, the JSON area, the secondary copy.
-  for (size_t off : {size_t{7}, size_t{8}, size_t{300}, size_t{4096 + 10}, size_t{md->hdr_size + 4100}, size_t{md->hdr_size + 1}}) {
+  for (size_t off :
+       {size_t{7}, size_t{8}, size_t{300}, size_t{4096 + 10}, size_t{md->hdr_size + 4100}, size_t{md->hdr_size + 1}}) {
     std::string r = md->bytes;
     r[off] ^= 0x01;
     EXPECT_THAT(code(r), StatusIs(absl::StatusCode::kInvalidArgument)) << "flip at " << off;
@@ -307,8 +352,16 @@ TEST_F(Luks2Test, LimitsAreConfigurable) {
 TEST_F(Luks2Test, FormatDetachedThenReadBack) {
   TempDir dir;
   const std::string header = dir.File("hdr"), data = dir.File("data");
-  { int fd = open(data.c_str(), O_CREAT | O_WRONLY, 0600); ASSERT_EQ(ftruncate(fd, 8 << 20), 0); close(fd); }
-  { int fd = open(header.c_str(), O_CREAT | O_WRONLY | O_EXCL, 0600); ASSERT_EQ(ftruncate(fd, 16 << 20), 0); close(fd); }
+  {
+    int fd = open(data.c_str(), O_CREAT | O_WRONLY, 0600);
+    ASSERT_EQ(ftruncate(fd, 8 << 20), 0);
+    close(fd);
+  }
+  {
+    int fd = open(header.c_str(), O_CREAT | O_WRONLY | O_EXCL, 0600);
+    ASSERT_EQ(ftruncate(fd, 16 << 20), 0);
+    close(fd);
+  }
   const SecretBytes pass = SecretBytes::FromString(std::string(4096, 'k'));
   ASSERT_TRUE(FormatLuks2Detached(header, data, pass, {}).ok());
   int fd = open(header.c_str(), O_RDONLY);

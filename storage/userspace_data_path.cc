@@ -22,7 +22,10 @@ class UserspaceVolume : public OpenVolume {
  public:
   UserspaceVolume(std::unique_ptr<XtsEngine> engine, std::unique_ptr<FuseBlockImage> image,
                   std::unique_ptr<LoopDevice> loop, std::string fuse_dir)
-      : engine_(std::move(engine)), image_(std::move(image)), loop_(std::move(loop)), fuse_dir_(std::move(fuse_dir)),
+      : engine_(std::move(engine)),
+        image_(std::move(image)),
+        loop_(std::move(loop)),
+        fuse_dir_(std::move(fuse_dir)),
         device_path_(loop_->path()) {}
   ~UserspaceVolume() override { (void)Close(); }
 
@@ -75,8 +78,8 @@ class UserspaceDataPath : public DataPath {
     }
     const uint64_t size = md.data_size ? *md.data_size : req.device_size - md.data_offset;
     if (size == 0) return absl::InvalidArgumentError("LUKS2 data segment is empty");
-    CDH_ASSIGN_OR_RETURN(auto engine,
-                         XtsEngine::New(volume_key, {.sector_size = md.sector_size, .threads = options_.engine_threads}));
+    CDH_ASSIGN_OR_RETURN(
+        auto engine, XtsEngine::New(volume_key, {.sector_size = md.sector_size, .threads = options_.engine_threads}));
     CDH_RETURN_IF_ERROR(MakeDirs(options_.runtime_dir, 0700));
     const std::string dir = StrCat(options_.runtime_dir, "/fuse-", req.name);
     if (mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) {

@@ -23,8 +23,8 @@ absl::StatusOr<std::unique_ptr<XtsEngine>> XtsEngine::New(const SecretBytes& vol
     return absl::InvalidArgumentError(StrCat("XTS engine threads must be 1..64, got ", options.threads));
   }
   if (options.pipeline_chunk_bytes == 0 || options.pipeline_chunk_bytes % options.sector_size != 0) {
-    return absl::InvalidArgumentError(StrCat("XTS engine pipeline chunk must be whole sectors, got ",
-                                             options.pipeline_chunk_bytes, " bytes"));
+    return absl::InvalidArgumentError(
+        StrCat("XTS engine pipeline chunk must be whole sectors, got ", options.pipeline_chunk_bytes, " bytes"));
   }
   std::unique_ptr<XtsEngine> engine(new XtsEngine(volume_key.Clone(), options));
   // Key every context up front so a bad key fails here, not on the first read.
@@ -117,8 +117,8 @@ absl::Status XtsEngine::CryptSlice(CipherPair& pair, crypto::XtsDirection dir, u
 absl::Status XtsEngine::CheckRequest(uint64_t first_sector, size_t in_size, size_t out_size) const {
   const size_t ss = options_.sector_size;
   if (in_size != out_size || in_size % ss != 0) {
-    return absl::InvalidArgumentError(StrCat("XTS request of ", in_size, "/", out_size,
-                                             " bytes is not whole ", ss, "-byte sectors"));
+    return absl::InvalidArgumentError(
+        StrCat("XTS request of ", in_size, "/", out_size, " bytes is not whole ", ss, "-byte sectors"));
   }
   if (first_sector > (UINT64_MAX / 8) - in_size / ss) return absl::InvalidArgumentError("sector number overflows");
   return absl::OkStatus();
@@ -160,7 +160,8 @@ class XtsEngine::SharedTasks {
     }
     absl::MutexLock l(&mu_);
     queued_ -= taken_back;
-    mu_.Await(absl::Condition(+[](size_t* q) { return *q == 0; }, &queued_));
+    mu_.Await(absl::Condition(
+        +[](size_t* q) { return *q == 0; }, &queued_));
   }
 
  private:
@@ -190,8 +191,8 @@ absl::Status XtsEngine::Crypt(crypto::XtsDirection dir, uint64_t first_sector, s
     auto bounds = [&](size_t i) { return sectors * i / slices; };
     auto slice = [&](CipherPair& p, size_t i) {
       const uint64_t b = bounds(i), e = bounds(i + 1);
-      results[i] = CryptSlice(p, dir, first_sector + b, in.subspan(b * ss, (e - b) * ss),
-                              out.subspan(b * ss, (e - b) * ss));
+      results[i] =
+          CryptSlice(p, dir, first_sector + b, in.subspan(b * ss, (e - b) * ss), out.subspan(b * ss, (e - b) * ss));
     };
     SharedTasks tasks(*this, slices, slice);
     for (unsigned i = 1; i < slices; ++i) tasks.Offer(i);

@@ -4,16 +4,16 @@
 #include <thread>
 #include <vector>
 
+#include "common/testing/status_matchers.h"
 #include "gtest/gtest.h"
 #include "storage/aligned_buffer.h"
 #include "storage/testing/luks_image.h"
-#include "common/testing/status_matchers.h"
 
 namespace cdh::storage {
 namespace {
 
-using ::cdh::testing::StatusIs;
 using ::cdh::testing::IsOk;
+using ::cdh::testing::StatusIs;
 
 SecretBytes TestKey(size_t n) {
   SecretBytes k(n);
@@ -91,7 +91,9 @@ TEST(XtsEngineTest, FillAndDecryptEqualsDecryptAndFillsEachChunkOnceInOrder) {
   for (size_t ss : {512u, 4096u}) {
     for (unsigned threads : {1u, 2u, 3u}) {
       for (size_t chunk_sectors : {1u, 3u, 16u}) {
-        auto engine = XtsEngine::New(key, {.sector_size = ss, .threads = threads, .min_parallel_bytes = 4096,
+        auto engine = XtsEngine::New(key, {.sector_size = ss,
+                                           .threads = threads,
+                                           .min_parallel_bytes = 4096,
                                            .pipeline_chunk_bytes = chunk_sectors * ss});
         ASSERT_THAT(engine, IsOk());
         for (size_t sectors : {1u, 2u, 7u, 48u, 53u}) {
@@ -143,8 +145,10 @@ TEST(XtsEngineTest, FillAndDecryptStopsAtTheFirstFillError) {
 }
 
 TEST(XtsEngineTest, FillAndDecryptRejectsBadArguments) {
-  EXPECT_THAT(XtsEngine::New(TestKey(64), {.sector_size = 4096, .pipeline_chunk_bytes = 6144}), StatusIs(absl::StatusCode::kInvalidArgument));
-  EXPECT_THAT(XtsEngine::New(TestKey(64), {.sector_size = 512, .pipeline_chunk_bytes = 0}), StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(XtsEngine::New(TestKey(64), {.sector_size = 4096, .pipeline_chunk_bytes = 6144}),
+              StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(XtsEngine::New(TestKey(64), {.sector_size = 512, .pipeline_chunk_bytes = 0}),
+              StatusIs(absl::StatusCode::kInvalidArgument));
   auto engine = XtsEngine::New(TestKey(64), {.sector_size = 4096, .threads = 2});
   ASSERT_THAT(engine, IsOk());
   std::vector<uint8_t> a(4096 + 512);
@@ -176,11 +180,14 @@ TEST(AlignedBufferTest, AlignmentAndMove) {
 // engine with the volume key `luksDump --dump-volume-key` prints must give back the plaintext.
 TEST(XtsEngineTest, DecryptsDataSegmentsMadeByCryptsetup) {
   testutil::TempDir dir;
-  struct Case { size_t sector; size_t key_bits; };
+  struct Case {
+    size_t sector;
+    size_t key_bits;
+  };
   for (Case c : {Case{512, 512}, Case{4096, 512}, Case{4096, 256}}) {
     SCOPED_TRACE(::testing::Message() << "sector " << c.sector << " key bits " << c.key_bits);
     auto img = testutil::MakeLuksImage(dir, "img" + std::to_string(c.sector) + "_" + std::to_string(c.key_bits),
-                                      {.plaintext_bytes = 2 << 20, .sector_size = c.sector, .key_bits = c.key_bits});
+                                       {.plaintext_bytes = 2 << 20, .sector_size = c.sector, .key_bits = c.key_bits});
     ASSERT_THAT(img, IsOk());
     EXPECT_EQ(img->data_offset, 16u << 20);
     auto ct = testutil::ReadAt(img->path, img->data_offset, img->plaintext.size());

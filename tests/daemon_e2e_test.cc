@@ -1,11 +1,9 @@
 // End-to-end tests of the real `confidential-data-hub` binary over gRPC on a unix socket
 // under a temp directory: API, reflection, socket lifecycle, codes, CLI round trip.
-#include <grpcpp/grpcpp.h>
-#include <gtest/gtest.h>
-#include <signal.h>
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <signal.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -13,21 +11,23 @@
 #include <filesystem>
 #include <thread>
 
+#include <grpcpp/grpcpp.h>
+#include <gtest/gtest.h>
+
 #include "common/base64.h"
-#include "tests/spec_vectors.h"
+#include "common/testing/status_matchers.h"
 #include "nlohmann/json.hpp"
 #include "proto/api.grpc.pb.h"
 #include "proto/keyprovider.grpc.pb.h"
-#include "tests/proto/reflection_client.grpc.pb.h"
 #include "tests/daemon_fixture.h"
+#include "tests/proto/reflection_client.grpc.pb.h"
+#include "tests/spec_vectors.h"
 #include "tests/test_util.h"
-#include "common/testing/status_matchers.h"
 
 namespace cdh::testing {
 namespace {
 
 using ::cdh::testing::IsOk;
-
 
 class DaemonTest : public ::testing::Test {
  protected:
@@ -43,11 +43,14 @@ class DaemonTest : public ::testing::Test {
   }
 
   std::string WriteConfig(const std::string& name, const std::string& extra) {
-    return dir_.Write(name, "socket = \"unix://" + dir_.path() + "/run/cdh/ttrpc.sock\"\n" +
-                                "grpc_socket = \"unix://" + grpc_socket_ + "\"\n" + extra +
+    return dir_.Write(name, "socket = \"unix://" + dir_.path() + "/run/cdh/ttrpc.sock\"\n" + "grpc_socket = \"unix://" +
+                                grpc_socket_ + "\"\n" + extra +
                                 "[kbc]\nname = \"offline_fs_kbc\"\n"
-                                "[offline_fs_kbc]\nresource_files = [\"" + resource_file_ + "\"]\n"
-                                "[paths]\nbase_dir = \"" + dir_.path() + "/base\"\n");
+                                "[offline_fs_kbc]\nresource_files = [\"" +
+                                resource_file_ +
+                                "\"]\n"
+                                "[paths]\nbase_dir = \"" +
+                                dir_.path() + "/base\"\n");
   }
 
   std::unique_ptr<Daemon> Start(const std::string& config) {
@@ -106,7 +109,8 @@ TEST_F(DaemonTest, ReflectionListsAndDescribesTheFiveServices) {
   ASSERT_TRUE(stream->Write(req));
   ASSERT_TRUE(stream->Read(&resp));
   ASSERT_GT(resp.file_descriptor_response().file_descriptor_proto_size(), 0);
-  EXPECT_THAT(std::string(resp.file_descriptor_response().file_descriptor_proto(0)), ::testing::HasSubstr("UnsealSecret"));
+  EXPECT_THAT(std::string(resp.file_descriptor_response().file_descriptor_proto(0)),
+              ::testing::HasSubstr("UnsealSecret"));
   stream->WritesDone();
 }
 
@@ -199,7 +203,8 @@ TEST_F(DaemonTest, ForeignAuthorityInAResourceUriIsNeverContacted) {
   fcntl(listener, F_SETFL, O_NONBLOCK);
   EXPECT_LT(accept(listener, nullptr, nullptr), 0) << "the daemon connected to the URI's host";
   close(listener);
-  EXPECT_THAT(std::string(ReadFile(dir_.path() + "/daemon.log")), ::testing::HasSubstr("configured broker is used instead"));
+  EXPECT_THAT(std::string(ReadFile(dir_.path() + "/daemon.log")),
+              ::testing::HasSubstr("configured broker is used instead"));
 }
 
 // Socket file lifecycle.
@@ -226,8 +231,8 @@ TEST_F(DaemonTest, SocketIsPrivateAndALiveOneIsNeverTakenOver) {
 TEST_F(DaemonTest, ClientStartedBeforeTheDaemonWaitsForIt) {
   CommandResult early;
   std::thread client([&] {
-    early = RunCommand({CdhToolBinary(), "--socket", "unix://" + grpc_socket_, "--timeout", "20",
-                        "get-resource", "kbs:///default/sealed-secret/test"});
+    early = RunCommand({CdhToolBinary(), "--socket", "unix://" + grpc_socket_, "--timeout", "20", "get-resource",
+                        "kbs:///default/sealed-secret/test"});
   });
   // The daemon starts only after the client is already waiting.
   std::this_thread::sleep_for(std::chrono::milliseconds(300));
@@ -247,8 +252,8 @@ TEST_F(DaemonTest, SigtermShutsDownGracefullyAndRemovesTheSocket) {
 TEST_F(DaemonTest, StartupCredentialsAreWrittenPrivately) {
   std::string path = dir_.path() + "/base/kbs/registry/auth.json";
   std::string config = WriteConfig("creds.toml", "");
-  std::string text = ReadFile(config) + "[[credentials]]\nresource_uri = \"kbs:///default/creds/registry\"\npath = \"" +
-                     path + "\"\n";
+  std::string text =
+      ReadFile(config) + "[[credentials]]\nresource_uri = \"kbs:///default/creds/registry\"\npath = \"" + path + "\"\n";
   config = dir_.Write("creds.toml", text);
   auto daemon = Start(config);
   EXPECT_EQ(ReadFile(path), "{\"auths\":{}}");
@@ -286,7 +291,8 @@ TEST_F(DaemonTest, UnavailableSecureMountDataPathFailsAtStartupNamingTheKey) {
   ASSERT_TRUE(d->Running());
   d->Signal(SIGTERM);
   d->Wait();
-  EXPECT_THAT(std::string(ReadFile(dir_.path() + "/daemon.log")), ::testing::HasSubstr("secure_mount.data_path = \"auto\""))
+  EXPECT_THAT(std::string(ReadFile(dir_.path() + "/daemon.log")),
+              ::testing::HasSubstr("secure_mount.data_path = \"auto\""))
       << ReadFile(dir_.path() + "/daemon.log");
 }
 

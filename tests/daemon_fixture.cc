@@ -91,21 +91,18 @@ bool Daemon::WaitForSocket(const std::string& socket_path, absl::Duration timeou
 absl::StatusOr<std::unique_ptr<TestDaemon>> TestDaemon::Start(TestDaemonOptions options) {
   std::unique_ptr<TestDaemon> d(new TestDaemon());
   if (d->dir().empty()) return absl::UnavailableError("no temp directory");
-  std::string resources =
-      StrCat("{\"default/signing-key/sealed-secret\":\"", Base64StdEncode(kKataPublicJwk), "\",",
-             "\"default/sealed-secret/test\":\"", Base64StdEncode(kFixturePlaintext), "\",",
-             "\"default/key/1\":\"", Base64StdEncode(kSmallResource), "\"",
-             options.big_resource
-                 ? StrCat(",\"default/big/1\":\"", Base64StdEncode(std::string(kBigResourceSize, 'B')), "\"")
-                 : std::string(),
-             options.extra_resources_json, "}");
+  std::string resources = StrCat(
+      "{\"default/signing-key/sealed-secret\":\"", Base64StdEncode(kKataPublicJwk), "\",",
+      "\"default/sealed-secret/test\":\"", Base64StdEncode(kFixturePlaintext), "\",", "\"default/key/1\":\"",
+      Base64StdEncode(kSmallResource), "\"",
+      options.big_resource ? StrCat(",\"default/big/1\":\"", Base64StdEncode(std::string(kBigResourceSize, 'B')), "\"")
+                           : std::string(),
+      options.extra_resources_json, "}");
   d->dir_.Write("resources.json", resources);
-  d->dir_.Write("cdh.toml",
-                StrCat("socket = \"unix://", d->ttrpc_socket(), "\"\n",
-                       "grpc_socket = \"", options.grpc ? StrCat("unix://", d->grpc_socket()) : std::string(), "\"\n",
-                       "[kbc]\nname = \"offline_fs_kbc\"\n",
-                       "[offline_fs_kbc]\nresource_files = [\"", d->dir(), "/resources.json\"]\n",
-                       "[paths]\nbase_dir = \"", d->dir(), "/base\"\n"));
+  d->dir_.Write("cdh.toml", StrCat("socket = \"unix://", d->ttrpc_socket(), "\"\n", "grpc_socket = \"",
+                                   options.grpc ? StrCat("unix://", d->grpc_socket()) : std::string(), "\"\n",
+                                   "[kbc]\nname = \"offline_fs_kbc\"\n", "[offline_fs_kbc]\nresource_files = [\"",
+                                   d->dir(), "/resources.json\"]\n", "[paths]\nbase_dir = \"", d->dir(), "/base\"\n"));
   d->dir_.Write("sealed_secret", StrCat(kFixtureSealedSecret, "\n"));
   absl::Status s = d->Spawn();
   if (!s.ok()) return s;

@@ -61,8 +61,8 @@ inline constexpr char kBigResourceUri[] = "kbs:///default/big/1";
 inline constexpr size_t kBigResourceSize = 5 << 20;
 
 struct TestDaemonOptions {
-  bool grpc = true;          // also serve gRPC (grpc_socket); off keeps thread counts steady
-  bool big_resource = false;  // add kbs:///default/big/1
+  bool grpc = true;                  // also serve gRPC (grpc_socket); off keeps thread counts steady
+  bool big_resource = false;         // add kbs:///default/big/1
   std::string extra_resources_json;  // extra "key":"base64" members, comma-led (",\"a/b/c\":\"...\"")
 };
 

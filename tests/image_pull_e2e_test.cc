@@ -7,14 +7,14 @@
 #include <sys/mount.h>
 #include <unistd.h>
 
-#include <gtest/gtest.h>
-
 #include <filesystem>
 #include <fstream>
 
+#include <gtest/gtest.h>
+
 #include "absl/strings/escaping.h"
-#include "tests/image/registry_fixture.h"
 #include "tests/daemon_fixture.h"
+#include "tests/image/registry_fixture.h"
 #include "tests/test_util.h"
 
 namespace cdh::testing {
@@ -38,8 +38,8 @@ class ImagePullE2eTest : public ::testing::Test {
     expected_digest_ = inspect->substr(0, inspect->find('\n'));
 
     std::string auth = registry_->AuthJson();
-    std::string resources = "{\"default/credential/test\":\"" +
-                            absl::Base64Escape(absl::string_view(auth.data(), auth.size())) + "\"}";
+    std::string resources =
+        "{\"default/credential/test\":\"" + absl::Base64Escape(absl::string_view(auth.data(), auth.size())) + "\"}";
     std::string res = dir_.Write("resources.json", resources);
     ttrpc_ = dir_.path() + "/run/cdh.sock";
     grpc_ = dir_.path() + "/run/cdh-grpc.sock";

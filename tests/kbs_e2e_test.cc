@@ -2,26 +2,27 @@
 // over gRPC on a unix socket and HTTP on a loopback port 0.
 // The sample attester stands in for a TEE: none exists on a test machine. kbs-dev checks the
 // nonce and the report-data binding of the sample evidence, as Trustee's sample verifier does.
-#include <grpcpp/grpcpp.h>
-#include <gtest/gtest.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/wait.h>
-#include <fcntl.h>
 #include <unistd.h>
 
 #include <filesystem>
 #include <thread>
 
+#include <grpcpp/grpcpp.h>
+#include <gtest/gtest.h>
+
 #include "absl/time/clock.h"
 #include "common/json.h"
 #include "common/strings.h"
+#include "common/testing/status_matchers.h"
 #include "http/curl_http_client.h"
 #include "proto/api.grpc.pb.h"
-#include "tests/spec_vectors.h"
 #include "tests/daemon_fixture.h"
+#include "tests/spec_vectors.h"
 #include "tests/test_util.h"
-#include "common/testing/status_matchers.h"
 
 namespace cdh::testing {
 namespace {
@@ -34,8 +35,12 @@ class KbsDevProcess {
   KbsDevProcess(const std::string& dir, std::vector<std::string> extra) {
     port_file_ = dir + "/kbs-dev.port";
     log_ = dir + "/kbs-dev.log";
-    std::vector<std::string> argv = {BinaryPath("kbs-dev/kbs-dev"), "--resource-dir", dir + "/kbs-resources",
-                                     "--port-file", port_file_, "--insecure-admin"};
+    std::vector<std::string> argv = {BinaryPath("kbs-dev/kbs-dev"),
+                                     "--resource-dir",
+                                     dir + "/kbs-resources",
+                                     "--port-file",
+                                     port_file_,
+                                     "--insecure-admin"};
     argv.insert(argv.end(), extra.begin(), extra.end());
     auto child = ChildProcess::Start(argv, {.log_path = log_});
     if (!child.ok()) return;
@@ -142,7 +147,8 @@ TEST_F(KbsE2eTest, GetResourceAndUnsealWithKbsKidThroughOneHandshake) {
   EXPECT_THAT(std::string(log), ::testing::HasSubstr("attestation: TEE `sample`, configured")) << log;
   EXPECT_THAT(std::string(log), ::testing::HasSubstr("cc_kbc: attested to the KBS; token valid until")) << log;
   // Neither the secrets nor the credentials are ever logged.
-  for (const char* never : {"unsealed_secret", "dataset-key-bytes", "Bearer", "kbs-session-id=", "eyJhbGciOiJFUzI1NiIs"}) {
+  for (const char* never :
+       {"unsealed_secret", "dataset-key-bytes", "Bearer", "kbs-session-id=", "eyJhbGciOiJFUzI1NiIs"}) {
     EXPECT_EQ(log.find(never), std::string::npos) << never;
   }
   // Codes through the API: missing resource -> NOT_FOUND.

@@ -1,6 +1,7 @@
-// Known-answer vectors of the KBS protocol (Trustee: confidential-containers/trustee kbs/docs/kbs_attestation_protocol.md, and the Rust client's tests in
-// guest-components attestation-agent/kbs_protocol/), shared by the crypto, kbs-client and kbs-dev
-// tests. Test keys only: they are public.
+// Known-answer vectors of the KBS protocol (Trustee: confidential-containers/trustee
+// kbs/docs/kbs_attestation_protocol.md, and the Rust client's tests in guest-components
+// attestation-agent/kbs_protocol/), shared by the crypto, kbs-client and kbs-dev tests. Test keys only: they are
+// public.
 #ifndef CDH_TESTS_KBS_KAT_VECTORS_H_
 #define CDH_TESTS_KBS_KAT_VECTORS_H_
 
@@ -70,9 +71,12 @@ inline constexpr char kRsaJwe[] =
 
 // §8.1: admin token (Ed25519, exp 2082758400) and its public key.
 inline constexpr char kAdminPublicKeyPem[] =
-    "-----BEGIN PUBLIC KEY-----\nMCowBQYDK2VwAyEA6aEJ0l2VkvgzDIirJsj2LgXCEEaxETmBbTK5Ka5c0v8=\n-----END PUBLIC KEY-----\n";
+    "-----BEGIN PUBLIC KEY-----\nMCowBQYDK2VwAyEA6aEJ0l2VkvgzDIirJsj2LgXCEEaxETmBbTK5Ka5c0v8=\n-----END PUBLIC "
+    "KEY-----\n";
 inline constexpr char kAdminToken[] =
-    "eyJhbGciOiJFZERTQSIsInR5cCI6IkpXVCJ9.eyJpc3MiOiJUcnVzdGVlSW5Eb2NrZXIiLCJzdWIiOiJhZG1pbiIsImF1ZCI6WyJLQlMiXSwicm9sZSI6ImFkbWluIiwiaWF0IjoxNzY3MjI1NjAwLCJleHAiOjIwODI3NTg0MDB9.lvYOOGfpJKiVyN2EiBPJ2NLHWFq129b1tro99hI6hQYZw4dLIGsfozT3LAEgotAJtB8Pd0bk0-8tplgmR0dJDA";
+    "eyJhbGciOiJFZERTQSIsInR5cCI6IkpXVCJ9."
+    "eyJpc3MiOiJUcnVzdGVlSW5Eb2NrZXIiLCJzdWIiOiJhZG1pbiIsImF1ZCI6WyJLQlMiXSwicm9sZSI6ImFkbWluIiwiaWF0IjoxNzY3MjI1NjAwLC"
+    "JleHAiOjIwODI3NTg0MDB9.lvYOOGfpJKiVyN2EiBPJ2NLHWFq129b1tro99hI6hQYZw4dLIGsfozT3LAEgotAJtB8Pd0bk0-8tplgmR0dJDA";
 
 }  // namespace cdh::kat
 

@@ -2,15 +2,17 @@
 // on the userspace data path (FUSE + loop + ext4). Needs root, /dev/fuse and
 // /dev/loop-control; skips with the reason where they are missing. The volume key comes from
 // a KBS URI served by offline_fs_kbc, so the hub's key resolver is exercised too.
-#include <grpcpp/grpcpp.h>
-#include <gtest/gtest.h>
 #include <signal.h>
 #include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
 
+#include <grpcpp/grpcpp.h>
+#include <gtest/gtest.h>
+
 #include "common/base64.h"
+#include "common/testing/status_matchers.h"
 #include "nlohmann/json.hpp"
 #include "proto/api.grpc.pb.h"
 #include "proto/cdh_ext.grpc.pb.h"
@@ -19,13 +21,11 @@
 #include "tests/daemon_fixture.h"
 #include "tests/test_util.h"
 #include "ttrpc/client.h"
-#include "common/testing/status_matchers.h"
 
 namespace cdh::testing {
 namespace {
 
 using ::cdh::testing::IsOk;
-
 
 class SecureMountE2eTest : public ::testing::Test {
  protected:
@@ -48,8 +48,11 @@ class SecureMountE2eTest : public ::testing::Test {
     config_ = dir_.Write("cdh.toml", "socket = \"unix://" + dir_.path() + "/run/ttrpc.sock\"\n" +
                                          "grpc_socket = \"unix://" + grpc_socket_ + "\"\n" +
                                          "[kbc]\nname = \"offline_fs_kbc\"\n"
-                                         "[offline_fs_kbc]\nresource_files = [\"" + res + "\"]\n"
-                                         "[paths]\nbase_dir = \"" + dir_.path() + "/base\"\n");
+                                         "[offline_fs_kbc]\nresource_files = [\"" +
+                                         res +
+                                         "\"]\n"
+                                         "[paths]\nbase_dir = \"" +
+                                         dir_.path() + "/base\"\n");
     mnt_ = dir_.path() + "/mnt";
     std::filesystem::create_directory(mnt_);
     daemon_ = std::make_unique<Daemon>(config_, dir_.path() + "/daemon.log");
@@ -89,8 +92,11 @@ class SecureMountE2eTest : public ::testing::Test {
   }
 
   std::map<std::string, std::string> Options() {
-    return {{"devicePath", image_},          {"sourceType", "encrypted"}, {"encryptionType", "luks2"},
-            {"targetType", "fileSystem"},    {"key", "kbs:///default/luks/vol"}};
+    return {{"devicePath", image_},
+            {"sourceType", "encrypted"},
+            {"encryptionType", "luks2"},
+            {"targetType", "fileSystem"},
+            {"key", "kbs:///default/luks/vol"}};
   }
 
   TempDir dir_;

@@ -18,7 +18,7 @@ std::string BinaryPath(const std::string& relative);
 std::string SourcePath(const std::string& relative);
 
 // The built binaries (their paths come from CMake, wherever the targets live).
-std::string DaemonBinary();  // confidential-data-hub
+std::string DaemonBinary();   // confidential-data-hub
 std::string CdhToolBinary();  // cdh-tool
 std::string SecretBinary();   // secret
 

@@ -10,6 +10,7 @@
 #include "attestation/tpm_attester.h"
 #include "attestation/verifier/evidence_verifier.h"
 #include "common/base64.h"
+#include "common/testing/status_matchers.h"
 #include "crypto/hash.h"
 #include "http/curl_http_client.h"
 #include "kbs-client/kbs_client.h"
@@ -17,7 +18,6 @@
 #include "proto/api.grpc.pb.h"
 #include "tests/daemon_fixture.h"
 #include "tests/test_util.h"
-#include "common/testing/status_matchers.h"
 
 namespace cdh::testing {
 namespace {
@@ -72,8 +72,10 @@ class TpmKbsE2eTest : public ::testing::Test {
     ASSERT_THAT(kbs, IsOk());
     kbs_ = std::move(kbs).value();
     auto http = std::move(http::CurlHttpClient::New({})).value();
-    auto r = http->Send({"POST", kbs_->url() + "/kbs/v0/resource/default/key/1",
-                         {{"Content-Type", "application/octet-stream"}}, "tpm-attested-key"},
+    auto r = http->Send({"POST",
+                         kbs_->url() + "/kbs/v0/resource/default/key/1",
+                         {{"Content-Type", "application/octet-stream"}},
+                         "tpm-attested-key"},
                         absl::Now() + absl::Seconds(10));
     ASSERT_TRUE(r.ok() && r->status == 200);
   }
@@ -87,10 +89,11 @@ class TpmKbsE2eTest : public ::testing::Test {
     connection.url = kbs_->url();
     kbs::KbsClientOptions options;
     options.init_data = std::move(init_data);
-    auto client = kbs::NewCurlKbsClient(connection, options,
-                                        std::make_unique<TamperingAttester>(std::move(inner), mode));
+    auto client =
+        kbs::NewCurlKbsClient(connection, options, std::make_unique<TamperingAttester>(std::move(inner), mode));
     if (!client.ok()) return client.status();
-    return (*client)->GetResource("resource", "default/key/1", std::nullopt, CallContext::WithTimeout(absl::Seconds(30)));
+    return (*client)->GetResource("resource", "default/key/1", std::nullopt,
+                                  CallContext::WithTimeout(absl::Seconds(30)));
   }
 
   TempDir dir_;
@@ -133,8 +136,7 @@ TEST_F(TpmKbsE2eTest, DaemonWithTpmAttesterFetchesAResource) {
   daemon.reset();  // swtpm serves one connection at a time
   auto tpm = attestation::EsysTpm::Open(rig_->tcti());
   ASSERT_THAT(tpm, IsOk());
-  EXPECT_EQ((*(*tpm)->ReadPcrs())[8],
-            crypto::Sha256(std::string(32, '\0') + crypto::Sha256(kInitDataSha256)));
+  EXPECT_EQ((*(*tpm)->ReadPcrs())[8], crypto::Sha256(std::string(32, '\0') + crypto::Sha256(kInitDataSha256)));
 }
 
 // Init data whose algorithm cannot be bound to PCR 8 stops the daemon at startup, naming the file.

@@ -6,15 +6,16 @@
 // (tools/unseal_dir.h), so the README's main job can be reproduced without Kubernetes.
 #include <unistd.h>
 
-#include <CLI/CLI.hpp>
 #include <iostream>
 #include <iterator>
 
+#include <CLI/CLI.hpp>
+
+#include "common/file_util.h"
+#include "common/strings.h"
 #include "daemon/config.h"
 #include "tools/cdh_client.h"
 #include "tools/unseal_dir.h"
-#include "common/file_util.h"
-#include "common/strings.h"
 
 namespace {
 
@@ -43,11 +44,11 @@ int main(int argc, char** argv) {
   std::string socket;
   bool use_ttrpc = false;
   int timeout_s = 50;
-  app.add_flag("--ttrpc", use_ttrpc, "Speak ttrpc, the kata agent's protocol (default socket " +
-                                         std::string(cdh::kDefaultTtrpcSocket) + ")");
+  app.add_flag("--ttrpc", use_ttrpc,
+               "Speak ttrpc, the kata agent's protocol (default socket " + std::string(cdh::kDefaultTtrpcSocket) + ")");
   app.add_option("--socket", socket,
-                 "Data hub address, unix:///path or /path (default: the gRPC socket " + std::string(kDefaultGrpcSocket) +
-                     ", or the ttrpc one with --ttrpc)");
+                 "Data hub address, unix:///path or /path (default: the gRPC socket " +
+                     std::string(kDefaultGrpcSocket) + ", or the ttrpc one with --ttrpc)");
   app.add_option("--timeout", timeout_s, "Per-call timeout in seconds (the kata agent uses 50)")->capture_default_str();
   app.require_subcommand(1);
 
@@ -73,14 +74,16 @@ int main(int argc, char** argv) {
   auto* unmount = app.add_subcommand("unmount", "Unmount (cdh.ext.SecureMountExtService): undo a SecureMount");
   unmount->add_option("--mount-point", mount_point, "The mount point given to secure-mount")->required();
 
-  auto* unseal_dir = app.add_subcommand(
-      "unseal-dir", "Do what the kata agent does to a secret volume: replace each file whose content starts with "
-                    "`sealed.` by a link to its plaintext (<target>.unsealed)");
+  auto* unseal_dir =
+      app.add_subcommand("unseal-dir",
+                         "Do what the kata agent does to a secret volume: replace each file whose content starts with "
+                         "`sealed.` by a link to its plaintext (<target>.unsealed)");
   std::string dir;
   unseal_dir->add_option("dir", dir, "The secret volume directory")->required();
 
-  auto* pull = app.add_subcommand("pull-image", "PullImage: pull an image into BUNDLE/rootfs (prints the manifest "
-                                                "digest; use --timeout 1200 as the kata agent does)");
+  auto* pull = app.add_subcommand("pull-image",
+                                  "PullImage: pull an image into BUNDLE/rootfs (prints the manifest "
+                                  "digest; use --timeout 1200 as the kata agent does)");
   std::string image_url, bundle_path;
   pull->add_option("image", image_url, "Image reference, e.g. registry.example/app:v1")->required();
   pull->add_option("bundle", bundle_path, "Bundle directory (absolute); the rootfs is BUNDLE/rootfs")->required();
@@ -141,7 +144,8 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (unseal_dir->parsed()) {
-    auto report = cdh::tool::UnsealDir(dir, [&](std::string_view sealed) { return (*client)->UnsealSecret(sealed, timeout); });
+    auto report =
+        cdh::tool::UnsealDir(dir, [&](std::string_view sealed) { return (*client)->UnsealSecret(sealed, timeout); });
     if (!report.ok()) return Fail("unseal-dir", report.status());
     for (const auto& e : report->entries) {
       if (e.status.ok()) {

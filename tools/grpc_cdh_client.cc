@@ -1,12 +1,12 @@
 // CdhClient over gRPC (cdh-api.md §3.5).
-#include <grpcpp/grpcpp.h>
-
 #include <chrono>
 #include <string>
 
-#include "tools/cdh_client.h"
+#include <grpcpp/grpcpp.h>
+
 #include "proto/api.grpc.pb.h"
 #include "proto/cdh_ext.grpc.pb.h"
+#include "tools/cdh_client.h"
 
 namespace cdh::tool {
 namespace {

@@ -6,19 +6,20 @@
 // sealing holds the same key in a file) instead of the cloud KMS clients.
 #include <sys/stat.h>
 
-#include <CLI/CLI.hpp>
 #include <cstdlib>
 #include <filesystem>
 #include <iostream>
 
-#include "daemon/composition.h"
-#include "daemon/config.h"
+#include <CLI/CLI.hpp>
+
 #include "common/base64.h"
 #include "common/file_util.h"
 #include "common/json.h"
 #include "common/status_macros.h"
 #include "common/strings.h"
 #include "crypto/ec_p256.h"
+#include "daemon/composition.h"
+#include "daemon/config.h"
 #include "resources/secret/envelope.h"
 #include "resources/secret/sealed_secret.h"
 
@@ -33,7 +34,8 @@ int Keygen(const std::string& kid, const std::string& dir) {
   std::string priv_path = (std::filesystem::path(dir) / (kid + "-private.json")).string();
   std::string pub_path = (std::filesystem::path(dir) / (kid + "-public.json")).string();
   if (std::filesystem::exists(priv_path) || std::filesystem::exists(pub_path)) {
-    return Fail("keygen", absl::AlreadyExistsError(cdh::StrCat(priv_path, " or ", pub_path, " already exists; not overwriting")));
+    return Fail("keygen",
+                absl::AlreadyExistsError(cdh::StrCat(priv_path, " or ", pub_path, " already exists; not overwriting")));
   }
   auto key = cdh::crypto::EcP256PrivateKey::Generate();
   if (!key.ok()) return Fail("keygen", key.status());
@@ -94,8 +96,8 @@ int SealEnvelope(const std::string& kid, const std::string& jwk_path, const std:
   return PrintSealed(*key, kid, cdh::resources::SerializeEnvelopePayload(*envelope));
 }
 
-int SealVault(const std::string& kid, const std::string& jwk_path, const std::string& uri,
-              const std::string& provider, const std::string& settings, const std::string& annotations) {
+int SealVault(const std::string& kid, const std::string& jwk_path, const std::string& uri, const std::string& provider,
+              const std::string& settings, const std::string& annotations) {
   auto key = LoadSigningKey(jwk_path);
   if (!key.ok()) return Fail("seal", key.status());
   auto settings_json = JsonObjectArg(settings, "--provider-settings");
@@ -150,11 +152,14 @@ int main(int argc, char** argv) {
   auto* keygen = app.add_subcommand("keygen", "Make an EC P-256 signing key pair (JWK files)");
   std::string kid = "sealed-signing", out_dir = ".";
   keygen->add_option("--kid", kid, "Key id, also the file name prefix")->capture_default_str();
-  keygen->add_option("--output-dir", out_dir, "Directory for <kid>-private.json and <kid>-public.json")->capture_default_str();
+  keygen->add_option("--output-dir", out_dir, "Directory for <kid>-private.json and <kid>-public.json")
+      ->capture_default_str();
 
   auto* seal = app.add_subcommand("seal", "Seal a secret pointer and sign it");
   std::string signing_kid, jwk_path;
-  seal->add_option("--signing-kid", signing_kid, "kid put in the JWS header: a KBS resource URI of the public key, or a key name")->required();
+  seal->add_option("--signing-kid", signing_kid,
+                   "kid put in the JWS header: a KBS resource URI of the public key, or a key name")
+      ->required();
   seal->add_option("--signing-jwk-path", jwk_path, "Private JWK file made by `secret keygen`")->required();
   seal->require_subcommand(1);
   auto* vault = seal->add_subcommand("vault", "The secret stays with the provider; the pointer names it");
@@ -165,7 +170,9 @@ int main(int argc, char** argv) {
   vault->add_option("-a,--annotations", annotations, "JSON object")->capture_default_str();
   auto* envelope = seal->add_subcommand("envelope", "The secret travels encrypted; a KMS key wraps its data key");
   std::string key_id, plain_path, kek_path;
-  envelope->add_option("-k,--key-id", key_id, "KMS key id of the KEK; for kbs a resource URI, e.g. kbs:///default/kek/1")->required();
+  envelope
+      ->add_option("-k,--key-id", key_id, "KMS key id of the KEK; for kbs a resource URI, e.g. kbs:///default/kek/1")
+      ->required();
   envelope->add_option("-f,--file-path", plain_path, "File holding the secret to seal")->required();
   envelope->require_subcommand(1);
   auto* env_kbs = envelope->add_subcommand("kbs", "KEK held by the KBS (ours; the sealer holds the same 32-byte key)");

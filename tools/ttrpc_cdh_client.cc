@@ -2,10 +2,10 @@
 #include <algorithm>
 #include <string>
 
-#include "tools/cdh_client.h"
 #include "absl/time/clock.h"
 #include "common/status_macros.h"
 #include "proto/cdh_ext.pb.h"
+#include "tools/cdh_client.h"
 #include "ttrpc/client.h"
 
 namespace cdh::tool {
@@ -49,8 +49,8 @@ class TtrpcCdhClient : public CdhClient {
   absl::Status Unmount(const std::string& mount_point, absl::Duration timeout) override {
     ext::UnmountRequest req;
     req.set_mount_point(mount_point);
-    CDH_ASSIGN_OR_RETURN(std::string reply, client_->Call("cdh.ext.SecureMountExtService", "Unmount",
-                                                          req.SerializeAsString(), timeout));
+    CDH_ASSIGN_OR_RETURN(std::string reply,
+                         client_->Call("cdh.ext.SecureMountExtService", "Unmount", req.SerializeAsString(), timeout));
     ext::UnmountResponse out;
     if (!out.ParseFromString(reply)) return absl::InternalError("Unmount reply does not decode");
     return absl::OkStatus();

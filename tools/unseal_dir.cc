@@ -35,8 +35,8 @@ std::string LinkText(const fs::path& canonical_dir, const fs::path& unsealed) {
   return unsealed.string();
 }
 
-absl::Status UnsealEntry(const fs::path& canonical_dir, const fs::directory_entry& entry,
-                         const UnsealFunction& unseal, UnsealDirEntry& out) {
+absl::Status UnsealEntry(const fs::path& canonical_dir, const fs::directory_entry& entry, const UnsealFunction& unseal,
+                         UnsealDirEntry& out) {
   std::error_code ec;
   fs::path target = fs::canonical(entry.path(), ec);
   if (ec) return absl::NotFoundError(StrCat("cannot resolve ", entry.path().string()));

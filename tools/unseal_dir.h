@@ -32,9 +32,9 @@ namespace cdh::tool {
 inline constexpr size_t kMaxSealedFileSize = 2 << 20;
 
 struct UnsealDirEntry {
-  std::string name;          // entry name inside `dir`
-  std::string unsealed_path; // "<target>.unsealed" when unsealed
-  absl::Status status;       // OK when unsealed
+  std::string name;           // entry name inside `dir`
+  std::string unsealed_path;  // "<target>.unsealed" when unsealed
+  absl::Status status;        // OK when unsealed
 };
 
 struct UnsealDirReport {

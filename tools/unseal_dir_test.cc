@@ -5,20 +5,19 @@
 #include <filesystem>
 #include <fstream>
 
+#include "common/testing/status_matchers.h"
 #include "common/testing/temp_dir.h"
 #include "gtest/gtest.h"
-#include "common/testing/status_matchers.h"
 
 namespace cdh::tool {
 namespace {
 
-using ::cdh::testing::StatusIs;
 using ::cdh::testing::IsOk;
+using ::cdh::testing::StatusIs;
 namespace fs = std::filesystem;
 
 class UnsealDirTest : public ::testing::Test {
  protected:
-
   void Write(const fs::path& p, std::string_view content, fs::perms perms = fs::perms(0644)) {
     std::ofstream(p, std::ios::binary) << content;
     fs::permissions(p, perms);

@@ -20,7 +20,9 @@ namespace cdh::ttrpc {
 
 class Client::Impl {
  public:
-  explicit Impl(int fd) : fd_(fd) { reader_ = std::thread([this] { ReadLoop(); }); }
+  explicit Impl(int fd) : fd_(fd) {
+    reader_ = std::thread([this] { ReadLoop(); });
+  }
   ~Impl() {
     ::shutdown(fd_, SHUT_RDWR);
     reader_.join();
@@ -151,7 +153,9 @@ absl::StatusOr<std::unique_ptr<Client>> Client::Connect(const std::string& path)
   return FromFd(fd);
 }
 
-std::unique_ptr<Client> Client::FromFd(int fd) { return std::unique_ptr<Client>(new Client(std::make_unique<Impl>(fd))); }
+std::unique_ptr<Client> Client::FromFd(int fd) {
+  return std::unique_ptr<Client>(new Client(std::make_unique<Impl>(fd)));
+}
 
 Client::Client(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Client::~Client() = default;

@@ -5,15 +5,15 @@
 
 #include <thread>
 
+#include "common/testing/status_matchers.h"
 #include "gtest/gtest.h"
 #include "ttrpc/server.h"
-#include "common/testing/status_matchers.h"
 
 namespace cdh::ttrpc {
 namespace {
 
-using ::cdh::testing::StatusIs;
 using ::cdh::testing::IsOk;
+using ::cdh::testing::StatusIs;
 
 TEST(ClientTest, ConnectToNothingIsUnavailable) {
   EXPECT_THAT(Client::Connect("/nonexistent-dir-for-cdh-test/x.sock"), StatusIs(absl::StatusCode::kUnavailable));
@@ -37,9 +37,11 @@ TEST(ClientTest, PeerClosingFailsPendingCallsWithUnavailable) {
 
 TEST(ClientTest, ManyThreadsShareOneConnection) {
   ServiceRegistry reg;
-  ASSERT_TRUE(reg.Register("t.S", "Echo", [](std::string_view r, const CallContext&) -> absl::StatusOr<SecretBytes> {
-                   return SecretBytes::FromString(r);
-                 }).ok());
+  ASSERT_TRUE(reg.Register("t.S", "Echo",
+                           [](std::string_view r, const CallContext&) -> absl::StatusOr<SecretBytes> {
+                             return SecretBytes::FromString(r);
+                           })
+                  .ok());
   auto server = Server::New(std::move(reg), {});
   ASSERT_THAT(server, IsOk());
   int fds[2];

@@ -1,21 +1,26 @@
 #include "ttrpc/codec.h"
 
-#include "gtest/gtest.h"
 #include "common/testing/status_matchers.h"
+#include "gtest/gtest.h"
 
 namespace cdh::ttrpc {
 namespace {
 
-using ::cdh::testing::StatusIs;
 using ::cdh::testing::IsOk;
+using ::cdh::testing::StatusIs;
 
 TEST(CodecTest, RequestRoundTrip) {
-  std::string data = EncodeRequest("api.GetResourceService", "GetResource", "\x0a\x03" "abc", 50'000'000'000);
+  std::string data = EncodeRequest("api.GetResourceService", "GetResource",
+                                   "\x0a\x03"
+                                   "abc",
+                                   50'000'000'000);
   auto r = DecodeRequest(data);
   ASSERT_THAT(r, IsOk());
   EXPECT_EQ(r->service(), "api.GetResourceService");
   EXPECT_EQ(r->method(), "GetResource");
-  EXPECT_EQ(r->payload(), "\x0a\x03" "abc");
+  EXPECT_EQ(r->payload(),
+            "\x0a\x03"
+            "abc");
   EXPECT_EQ(r->timeout_nano(), 50'000'000'000);
 }
 

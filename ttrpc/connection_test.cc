@@ -5,8 +5,8 @@
 
 #include <thread>
 
-#include "gtest/gtest.h"
 #include "common/testing/status_matchers.h"
+#include "gtest/gtest.h"
 
 namespace cdh::ttrpc {
 namespace {

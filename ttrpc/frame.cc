@@ -36,8 +36,8 @@ std::optional<FrameHeader> DecodeHeader(std::string_view bytes) {
 }
 
 std::string EncodeFrame(uint32_t stream_id, MessageType type, uint8_t flags, std::string_view data) {
-  std::string out = EncodeHeader(FrameHeader{static_cast<uint32_t>(data.size()), stream_id,
-                                             static_cast<uint8_t>(type), flags});
+  std::string out =
+      EncodeHeader(FrameHeader{static_cast<uint32_t>(data.size()), stream_id, static_cast<uint8_t>(type), flags});
   out.append(data);
   return out;
 }

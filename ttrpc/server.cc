@@ -315,13 +315,12 @@ class Server::Impl {
     }
     if (frame.oversize) {
       AnswerNow(*conn, h.stream_id,
-                absl::ResourceExhaustedError(StrCat("message length ", h.length,
-                                                    " exceed maximum message size of ", kMaxDataLength)));
+                absl::ResourceExhaustedError(
+                    StrCat("message length ", h.length, " exceed maximum message size of ", kMaxDataLength)));
       return;
     }
     if (h.stream_id % 2 != 1) {
-      AnswerNow(*conn, h.stream_id,
-                absl::InvalidArgumentError("StreamID must be odd for client initiated streams"));
+      AnswerNow(*conn, h.stream_id, absl::InvalidArgumentError("StreamID must be odd for client initiated streams"));
       return;
     }
     absl::StatusOr<::ttrpc::Request> request = DecodeRequest(frame.data);
@@ -366,10 +365,10 @@ class Server::Impl {
     if (!call.ClaimAnswer()) return;
     SecretBytes data = EncodeResponse(options_.status_mapper(status), payload);
     if (data.size() > kMaxDataLength) {
-      data = EncodeResponse(options_.status_mapper(absl::ResourceExhaustedError(StrCat(
-                                "reply of ", data.size(), " bytes exceeds the ttrpc maximum message size of ",
-                                kMaxDataLength))),
-                            "");
+      data = EncodeResponse(
+          options_.status_mapper(absl::ResourceExhaustedError(
+              StrCat("reply of ", data.size(), " bytes exceeds the ttrpc maximum message size of ", kMaxDataLength))),
+          "");
     }
     (void)call.conn->WriteFrame(call.stream_id, MessageType::kResponse, data.RevealString(), timeout);
   }

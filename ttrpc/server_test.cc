@@ -14,17 +14,17 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
+#include "common/testing/status_matchers.h"
 #include "gtest/gtest.h"
 #include "ttrpc/client.h"
 #include "ttrpc/codec.h"
 #include "ttrpc/frame.h"
-#include "common/testing/status_matchers.h"
 
 namespace cdh::ttrpc {
 namespace {
 
-using ::cdh::testing::StatusIs;
 using ::cdh::testing::IsOk;
+using ::cdh::testing::StatusIs;
 
 double ProcessCpuSeconds() {
   rusage u{};
@@ -243,7 +243,7 @@ TEST_F(ServerTest, TimeoutIsEnforcedAndVisibleToTheHandler) {
   absl::Duration took = absl::Now() - before;
   EXPECT_THAT(r, StatusIs(absl::StatusCode::kDeadlineExceeded));
   EXPECT_EQ(r.status().message(), "timeout");  // the server's answer, not the client's own
-  EXPECT_LT(took, absl::Seconds(1));  // answered at the deadline, not when the handler returned
+  EXPECT_LT(took, absl::Seconds(1));           // answered at the deadline, not when the handler returned
   ASSERT_TRUE(entered_.HasBeenNotified());
   EXPECT_GT(SeenDeadline(), before);
   EXPECT_LE(SeenDeadline(), before + absl::Milliseconds(200) + absl::Milliseconds(100));

@@ -1,16 +1,18 @@
 #include "ttrpc/service_registry.h"
 
-#include "gtest/gtest.h"
 #include "common/testing/status_matchers.h"
+#include "gtest/gtest.h"
 
 namespace cdh::ttrpc {
 namespace {
 
-using ::cdh::testing::StatusIs;
 using ::cdh::testing::IsOk;
+using ::cdh::testing::StatusIs;
 
 Handler Echo() {
-  return [](std::string_view req, const CallContext&) -> absl::StatusOr<SecretBytes> { return SecretBytes::FromString(req); };
+  return [](std::string_view req, const CallContext&) -> absl::StatusOr<SecretBytes> {
+    return SecretBytes::FromString(req);
+  };
 }
 
 TEST(ServiceRegistryTest, FindsRegisteredMethod) {

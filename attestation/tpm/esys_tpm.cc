@@ -1,12 +1,12 @@
 #include "attestation/tpm/esys_tpm.h"
 
+#include <cstdio>
+#include <cstring>
+
 #include <tss2/tss2_esys.h>
 #include <tss2/tss2_mu.h>
 #include <tss2/tss2_rc.h>
 #include <tss2/tss2_tctildr.h>
-
-#include <cstdio>
-#include <cstring>
 
 #include "common/strings.h"
 
@@ -68,8 +68,8 @@ struct EsysTpm::Impl {
   absl::StatusOr<bool> Exists(uint32_t handle) {
     EsysFreer<TPMS_CAPABILITY_DATA> data;
     TPMI_YES_NO more = TPM2_NO;
-    TSS2_RC rc = Esys_GetCapability(ctx, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, TPM2_CAP_HANDLES, handle, 1, &more,
-                                    &data.p);
+    TSS2_RC rc =
+        Esys_GetCapability(ctx, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, TPM2_CAP_HANDLES, handle, 1, &more, &data.p);
     if (rc != TSS2_RC_SUCCESS) return TpmError(rc, "TPM2_GetCapability(handles)");
     return data.p->data.handles.count > 0 && data.p->data.handles.handle[0] == handle;
   }
@@ -251,7 +251,8 @@ absl::StatusOr<TpmRsaPublic> EsysTpm::ReadRsaPublic(uint32_t handle) {
     return absl::FailedPreconditionError(StrCat("the key at ", Hex32(handle), " is not an RSA key"));
   }
   TpmRsaPublic out;
-  out.modulus.assign(reinterpret_cast<const char*>(pub.p->publicArea.unique.rsa.buffer), pub.p->publicArea.unique.rsa.size);
+  out.modulus.assign(reinterpret_cast<const char*>(pub.p->publicArea.unique.rsa.buffer),
+                     pub.p->publicArea.unique.rsa.size);
   uint32_t e = pub.p->publicArea.parameters.rsaDetail.exponent;
   if (e == 0) e = 65537;
   std::string eb;
@@ -331,8 +332,8 @@ absl::Status EsysTpm::NvWriteDefining(uint32_t index, std::string_view data) {
     pub.nvPublic.nameAlg = TPM2_ALG_SHA256;
     pub.nvPublic.attributes = TPMA_NV_OWNERWRITE | TPMA_NV_OWNERREAD | TPMA_NV_AUTHWRITE | TPMA_NV_AUTHREAD;
     pub.nvPublic.dataSize = static_cast<UINT16>(data.size());
-    TSS2_RC rc = Esys_NV_DefineSpace(t.ctx, ESYS_TR_RH_OWNER, ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE, &auth,
-                                     &pub, &tr);
+    TSS2_RC rc =
+        Esys_NV_DefineSpace(t.ctx, ESYS_TR_RH_OWNER, ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE, &auth, &pub, &tr);
     if (rc != TSS2_RC_SUCCESS) return TpmError(rc, StrCat("TPM2_NV_DefineSpace ", Hex32(index)));
   }
   for (size_t off = 0; off < data.size(); off += kNvChunk) {
@@ -372,8 +373,8 @@ absl::Status EsysTpm::ProvisionRsaAk(uint32_t handle, std::string_view label) {
   absl::StatusOr<ESYS_TR> old = t.FromPublic(handle, "persistent key");
   if (old.ok()) {
     ESYS_TR gone = ESYS_TR_NONE;
-    TSS2_RC rc = Esys_EvictControl(t.ctx, ESYS_TR_RH_OWNER, *old, ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE, handle,
-                                   &gone);
+    TSS2_RC rc =
+        Esys_EvictControl(t.ctx, ESYS_TR_RH_OWNER, *old, ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE, handle, &gone);
     if (rc != TSS2_RC_SUCCESS) {
       ESYS_TR tr = *old;
       t.Close(tr);
@@ -386,9 +387,8 @@ absl::Status EsysTpm::ProvisionRsaAk(uint32_t handle, std::string_view label) {
   std::memset(&tmpl, 0, sizeof tmpl);
   tmpl.publicArea.type = TPM2_ALG_RSA;
   tmpl.publicArea.nameAlg = TPM2_ALG_SHA256;
-  tmpl.publicArea.objectAttributes = TPMA_OBJECT_FIXEDTPM | TPMA_OBJECT_FIXEDPARENT |
-                                     TPMA_OBJECT_SENSITIVEDATAORIGIN | TPMA_OBJECT_USERWITHAUTH |
-                                     TPMA_OBJECT_RESTRICTED | TPMA_OBJECT_SIGN_ENCRYPT;
+  tmpl.publicArea.objectAttributes = TPMA_OBJECT_FIXEDTPM | TPMA_OBJECT_FIXEDPARENT | TPMA_OBJECT_SENSITIVEDATAORIGIN |
+                                     TPMA_OBJECT_USERWITHAUTH | TPMA_OBJECT_RESTRICTED | TPMA_OBJECT_SIGN_ENCRYPT;
   tmpl.publicArea.parameters.rsaDetail.symmetric.algorithm = TPM2_ALG_NULL;
   tmpl.publicArea.parameters.rsaDetail.scheme.scheme = TPM2_ALG_RSASSA;
   tmpl.publicArea.parameters.rsaDetail.scheme.details.rsassa.hashAlg = TPM2_ALG_SHA256;
@@ -405,9 +405,9 @@ absl::Status EsysTpm::ProvisionRsaAk(uint32_t handle, std::string_view label) {
   EsysFreer<TPM2B_CREATION_DATA> creation_data;
   EsysFreer<TPM2B_DIGEST> creation_hash;
   EsysFreer<TPMT_TK_CREATION> ticket;
-  TSS2_RC rc = Esys_CreatePrimary(t.ctx, ESYS_TR_RH_OWNER, ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE, &sensitive,
-                                  &tmpl, &outside, &creation_pcr, &primary, &out_pub.p, &creation_data.p,
-                                  &creation_hash.p, &ticket.p);
+  TSS2_RC rc =
+      Esys_CreatePrimary(t.ctx, ESYS_TR_RH_OWNER, ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE, &sensitive, &tmpl,
+                         &outside, &creation_pcr, &primary, &out_pub.p, &creation_data.p, &creation_hash.p, &ticket.p);
   if (rc != TSS2_RC_SUCCESS) return TpmError(rc, "TPM2_CreatePrimary (RSA AK)");
   ESYS_TR persistent = ESYS_TR_NONE;
   rc = Esys_EvictControl(t.ctx, ESYS_TR_RH_OWNER, primary, ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE, handle,

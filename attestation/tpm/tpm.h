@@ -27,9 +27,9 @@ inline constexpr size_t kTpmSha256Size = 32;
 inline constexpr size_t kTpmMaxQualifyingData = 64;
 
 struct TpmQuote {
-  std::string attest;            // marshalled TPMS_ATTEST (the signed message)
-  std::string signature;         // marshalled TPMT_SIGNATURE (sigAlg RSASSA, hash sha256, u16 size, bytes)
-  std::string raw_signature;     // the RSA signature bytes alone
+  std::string attest;         // marshalled TPMS_ATTEST (the signed message)
+  std::string signature;      // marshalled TPMT_SIGNATURE (sigAlg RSASSA, hash sha256, u16 size, bytes)
+  std::string raw_signature;  // the RSA signature bytes alone
 };
 
 struct TpmRsaPublic {

@@ -69,7 +69,8 @@ absl::StatusOr<TpmQuoteAttest> CheckQuoteAndPcrs(std::string_view tee, std::stri
     std::snprintf(name, sizeof name, "pcr%02zu", i);
     claims[name] = crypto::HexEncode(pcrs[i]);
   }
-  if (crypto::Sha256(concat) != attest->pcr_digest) return Fail(tee, "the PCR list does not match the quote's pcrDigest");
+  if (crypto::Sha256(concat) != attest->pcr_digest)
+    return Fail(tee, "the PCR list does not match the quote's pcrDigest");
   if (init_data_digest.has_value()) {
     if (pcrs[8] != crypto::Sha256(std::string(32, '\0') + *init_data_digest)) {
       return Fail(tee, "PCR 8 does not hold the init data binding");
@@ -84,7 +85,8 @@ absl::StatusOr<std::vector<std::string>> PcrList(std::string_view tee, const nlo
   if (!quote.contains("pcrs") || !quote["pcrs"].is_array()) return Malformed(tee, "`tpm_quote.pcrs` is missing");
   std::vector<std::string> out;
   for (const auto& p : quote["pcrs"]) {
-    if (!p.is_string() || p.get<std::string>().size() != 64) return Malformed(tee, "every PCR must be 64 hex characters");
+    if (!p.is_string() || p.get<std::string>().size() != 64)
+      return Malformed(tee, "every PCR must be 64 hex characters");
     CDH_ASSIGN_OR_RETURN(std::string b, Hex(tee, p, "a PCR"));
     out.push_back(std::move(b));
   }
@@ -103,7 +105,8 @@ class TpmVerifier : public EvidenceVerifier {
       return Malformed(kTee, "expected {tpm_quote, ak_public}");
     }
     const auto& q = ev["tpm_quote"];
-    if (!q.contains("signature") || !q["signature"].is_string() || !q.contains("message") || !q["message"].is_string()) {
+    if (!q.contains("signature") || !q["signature"].is_string() || !q.contains("message") ||
+        !q["message"].is_string()) {
       return Malformed(kTee, "`tpm_quote` needs `signature` and `message`");
     }
     absl::StatusOr<std::string> sig = Base64StdDecode(q["signature"].get<std::string>());
@@ -200,7 +203,8 @@ class AzVtpmVerifier : public EvidenceVerifier {
         return Fail(tee, "the HCL variable data has no user-data");
       }
       CDH_ASSIGN_OR_RETURN(std::string user, Hex(tee, (*var)["user-data"], "user-data"));
-      if (user.substr(0, expected.size()) != expected) return Fail(tee, "HCL user-data does not start with the report data");
+      if (user.substr(0, expected.size()) != expected)
+        return Fail(tee, "HCL user-data does not start with the report data");
     }
     return claims;
   }
@@ -214,8 +218,12 @@ class AzVtpmVerifier : public EvidenceVerifier {
 std::unique_ptr<EvidenceVerifier> NewTpmVerifier(std::vector<std::string> trusted_aks) {
   return std::make_unique<TpmVerifier>(std::move(trusted_aks));
 }
-std::unique_ptr<EvidenceVerifier> NewAzTdxVtpmVerifier() { return std::make_unique<AzVtpmVerifier>(HclReportType::kTdx); }
-std::unique_ptr<EvidenceVerifier> NewAzSnpVtpmVerifier() { return std::make_unique<AzVtpmVerifier>(HclReportType::kSnp); }
+std::unique_ptr<EvidenceVerifier> NewAzTdxVtpmVerifier() {
+  return std::make_unique<AzVtpmVerifier>(HclReportType::kTdx);
+}
+std::unique_ptr<EvidenceVerifier> NewAzSnpVtpmVerifier() {
+  return std::make_unique<AzVtpmVerifier>(HclReportType::kSnp);
+}
 
 std::map<std::string, std::shared_ptr<EvidenceVerifier>> DevelopmentVerifiers() {
   return {{"tpm", NewTpmVerifier()}, {"az-tdx-vtpm", NewAzTdxVtpmVerifier()}, {"az-snp-vtpm", NewAzSnpVtpmVerifier()}};

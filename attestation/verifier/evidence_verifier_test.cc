@@ -11,15 +11,15 @@
 #include "attestation/tpm/swtpm_rig.h"
 #include "attestation/tpm_attester.h"
 #include "common/base64.h"
+#include "common/testing/status_matchers.h"
 #include "crypto/hash.h"
 #include "gtest/gtest.h"
-#include "common/testing/status_matchers.h"
 
 namespace cdh::attestation {
 namespace {
 
-using ::cdh::testing::StatusIs;
 using ::cdh::testing::IsOk;
+using ::cdh::testing::StatusIs;
 
 using absl::StatusCode;
 
@@ -61,7 +61,8 @@ TEST_F(VerifierTest, TpmAcceptsGenuineEvidenceAndRejectsTampering) {
     EXPECT_THAT(r, StatusIs(code)) << why;
   };
   // Stale nonce: evidence for another session's report data.
-  EXPECT_THAT(verifier->Verify(*ev, crypto::Hash(crypto::HashAlgorithm::kSha384, "old"), std::nullopt), StatusIs(StatusCode::kUnauthenticated));
+  EXPECT_THAT(verifier->Verify(*ev, crypto::Hash(crypto::HashAlgorithm::kSha384, "old"), std::nullopt),
+              StatusIs(StatusCode::kUnauthenticated));
   nlohmann::json t = *ev;
   t["tpm_quote"]["message"] = FlipByte(t["tpm_quote"]["message"], 40);
   expect_denied(t, "tampered message");
@@ -128,7 +129,8 @@ TEST_F(VerifierTest, AzureVtpmBothKinds) {
     auto claims = verifier->Verify(*ev, nonce_, std::nullopt);
     ASSERT_THAT(claims, IsOk()) << attester.tee() << ": " << claims.status();
     EXPECT_EQ((*claims)["report_data"], crypto::HexEncode(nonce_));  // unpadded
-    EXPECT_THAT(verifier->Verify(*ev, crypto::Hash(crypto::HashAlgorithm::kSha384, "old"), std::nullopt), StatusIs(StatusCode::kUnauthenticated));
+    EXPECT_THAT(verifier->Verify(*ev, crypto::Hash(crypto::HashAlgorithm::kSha384, "old"), std::nullopt),
+                StatusIs(StatusCode::kUnauthenticated));
     nlohmann::json t = *ev;
     std::string msg = t["tpm_quote"]["message"];
     msg[20] = msg[20] == '0' ? '1' : '0';

@@ -9,8 +9,8 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <chrono>
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 #include <thread>
 
@@ -117,7 +117,7 @@ CommandResult RunCommand(const std::vector<std::string>& argv, std::string_view 
 }
 
 absl::StatusOr<std::unique_ptr<ChildProcess>> ChildProcess::Start(const std::vector<std::string>& argv,
-                                                                   const ChildProcessOptions& options) {
+                                                                  const ChildProcessOptions& options) {
   if (argv.empty()) return absl::InvalidArgumentError("empty argv");
   posix_spawn_file_actions_t fa;
   posix_spawn_file_actions_init(&fa);

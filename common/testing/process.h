@@ -48,7 +48,7 @@ class ChildProcess {
  public:
   // UNAVAILABLE when the program cannot be started (e.g. no such file).
   static absl::StatusOr<std::unique_ptr<ChildProcess>> Start(const std::vector<std::string>& argv,
-                                                              const ChildProcessOptions& options = {});
+                                                             const ChildProcessOptions& options = {});
   ~ChildProcess();
   ChildProcess(const ChildProcess&) = delete;
   ChildProcess& operator=(const ChildProcess&) = delete;
@@ -71,7 +71,7 @@ class ChildProcess {
   void Reaped(int status);
 
   const pid_t pid_;
-  const int pidfd_;  // readable once the child exits; -1 if the kernel has no pidfd_open
+  const int pidfd_;                 // readable once the child exits; -1 if the kernel has no pidfd_open
   std::optional<int> wait_status_;  // set once reaped
 };
 

@@ -31,7 +31,8 @@ const absl::Status& GetStatus(const absl::StatusOr<T>& status_or) {
 }
 // grpc::Status (end-to-end tests), without including gRPC here: its codes are absl's.
 template <typename T>
-auto GetStatus(const T& grpc_status) -> decltype(grpc_status.error_code(), grpc_status.error_message(), absl::Status()) {
+auto GetStatus(const T& grpc_status)
+    -> decltype(grpc_status.error_code(), grpc_status.error_message(), absl::Status()) {
   return absl::Status(static_cast<absl::StatusCode>(static_cast<int>(grpc_status.error_code())),
                       grpc_status.error_message());
 }
@@ -93,19 +94,18 @@ inline ::testing::PolymorphicMatcher<internal::StatusIsMatcher> StatusIs(absl::S
 }
 
 // Matches a status with `code` whose message contains `substring`.
-inline ::testing::PolymorphicMatcher<internal::StatusIsMatcher> StatusIs(absl::StatusCode code,
-                                                                        const char* substring) {
+inline ::testing::PolymorphicMatcher<internal::StatusIsMatcher> StatusIs(absl::StatusCode code, const char* substring) {
   return ::testing::MakePolymorphicMatcher(internal::StatusIsMatcher(code, ::testing::HasSubstr(substring)));
 }
 inline ::testing::PolymorphicMatcher<internal::StatusIsMatcher> StatusIs(absl::StatusCode code,
-                                                                        const std::string& substring) {
+                                                                         const std::string& substring) {
   return ::testing::MakePolymorphicMatcher(internal::StatusIsMatcher(code, ::testing::HasSubstr(substring)));
 }
 
 // Matches a status with `code` whose whole message matches `message_matcher`.
 template <typename MessageMatcher>
 ::testing::PolymorphicMatcher<internal::StatusIsMatcher> StatusIs(absl::StatusCode code,
-                                                                 MessageMatcher message_matcher) {
+                                                                  MessageMatcher message_matcher) {
   return ::testing::MakePolymorphicMatcher(
       internal::StatusIsMatcher(code, ::testing::SafeMatcherCast<const std::string&>(message_matcher)));
 }

@@ -38,8 +38,8 @@ class CtrHmacStream : public LayerStreamDecryptor {
     finished_ = true;
     absl::Status s = mac_.Verify(expected_);
     if (!s.ok()) {
-      return absl::DataLossError(
-          StrCat("Failed to decrypt layer ", layer_, ": HMAC-SHA256 over the ciphertext does not match (tampered layer)"));
+      return absl::DataLossError(StrCat("Failed to decrypt layer ", layer_,
+                                        ": HMAC-SHA256 over the ciphertext does not match (tampered layer)"));
     }
     return absl::OkStatus();
   }
@@ -58,7 +58,8 @@ struct PubOpts {
 
 absl::StatusOr<PubOpts> ParsePubOpts(const Descriptor& layer) {
   auto it = layer.annotations.find(std::string(kEncPubOptsAnnotation));
-  if (it == layer.annotations.end()) return Invalid(layer, StrCat("annotation `", kEncPubOptsAnnotation, "` is missing"));
+  if (it == layer.annotations.end())
+    return Invalid(layer, StrCat("annotation `", kEncPubOptsAnnotation, "` is missing"));
   auto text = Base64StdDecode(it->second);
   if (!text.ok()) return Invalid(layer, "pubopts is not standard base64");
   auto opts = ParseJson(*text, "pubopts");
@@ -73,7 +74,8 @@ absl::StatusOr<PubOpts> ParsePubOpts(const Descriptor& layer) {
   auto hmac = opts->find("hmac");
   if (hmac == opts->end() || !hmac->is_string()) return Invalid(layer, "pubopts.hmac is missing");
   auto mac = Base64StdDecode(hmac->get<std::string>());
-  if (!mac.ok() || mac->size() != crypto::kHmacSha256Size) return Invalid(layer, "pubopts.hmac must be 32 bytes in base64");
+  if (!mac.ok() || mac->size() != crypto::kHmacSha256Size)
+    return Invalid(layer, "pubopts.hmac must be 32 bytes in base64");
   return PubOpts{*mac};
 }
 
@@ -99,9 +101,10 @@ std::vector<std::string> ProviderPackets(const Descriptor& layer, bool& other_re
 // The key-provider protocol input for UnWrapKey (cdh-api.md §10; containers/ocicrypt
 // keywrap/keyprovider/keyprovider.go): `annotation` is the standard base64 of the packet bytes.
 std::string UnwrapInput(const std::string& packet_bytes) {
-  json input = {{"op", "keyunwrap"},
-                {"keywrapparams", {{"ec", nullptr}, {"optsdata", nullptr}}},
-                {"keyunwrapparams", {{"dc", {{"Parameters", json::object()}}}, {"annotation", Base64StdEncode(packet_bytes)}}}};
+  json input = {
+      {"op", "keyunwrap"},
+      {"keywrapparams", {{"ec", nullptr}, {"optsdata", nullptr}}},
+      {"keyunwrapparams", {{"dc", {{"Parameters", json::object()}}}, {"annotation", Base64StdEncode(packet_bytes)}}}};
   return DumpJson(input);
 }
 
@@ -109,15 +112,17 @@ std::string UnwrapInput(const std::string& packet_bytes) {
 
 absl::StatusOr<std::unique_ptr<LayerStreamDecryptor>> OcicryptLayerDecryptor::Open(const Descriptor& layer,
                                                                                    absl::Time deadline) {
-  if (!IsEncrypted(layer)) return Invalid(layer, StrCat("media type `", Sanitize(layer.media_type, 96), "` is not encrypted"));
+  if (!IsEncrypted(layer))
+    return Invalid(layer, StrCat("media type `", Sanitize(layer.media_type, 96), "` is not encrypted"));
   CDH_ASSIGN_OR_RETURN(PubOpts pubopts, ParsePubOpts(layer));
   bool other_recipients = false;
   std::vector<std::string> packets = ProviderPackets(layer, other_recipients);
   if (packets.empty()) {
     if (other_recipients) {
-      return absl::UnimplementedError(StrCat("encrypted layer ", layer.digest.String(),
-                                             ": no key-provider recipient (jwe, pgp and pkcs7 recipients are not "
-                                             "supported; the layer key must be wrapped for provider:attestation-agent)"));
+      return absl::UnimplementedError(
+          StrCat("encrypted layer ", layer.digest.String(),
+                 ": no key-provider recipient (jwe, pgp and pkcs7 recipients are not "
+                 "supported; the layer key must be wrapped for provider:attestation-agent)"));
     }
     return Invalid(layer, "no `org.opencontainers.image.enc.keys.*` annotation");
   }
@@ -146,7 +151,8 @@ absl::StatusOr<std::unique_ptr<LayerStreamDecryptor>> OcicryptLayerDecryptor::Op
   if (!opts.ok() || !opts->is_object()) return Invalid(layer, "the unwrapped private options are not a JSON object");
   auto symkey_it = opts->find("symkey");
   auto cipheroptions = opts->find("cipheroptions");
-  if (symkey_it == opts->end() || !symkey_it->is_string()) return Invalid(layer, "private options: `symkey` is missing");
+  if (symkey_it == opts->end() || !symkey_it->is_string())
+    return Invalid(layer, "private options: `symkey` is missing");
   if (cipheroptions == opts->end() || !cipheroptions->is_object() || !cipheroptions->contains("nonce") ||
       !(*cipheroptions)["nonce"].is_string()) {
     return Invalid(layer, "private options: `cipheroptions.nonce` is missing");

@@ -4,10 +4,10 @@
 // the end-to-end tests use kbs-dev).
 #include "image/ocicrypt/ocicrypt_layer_decryptor.h"
 
-#include <gtest/gtest.h>
-
 #include <fstream>
 #include <sstream>
+
+#include <gtest/gtest.h>
 
 #include "absl/strings/escaping.h"
 #include "common/base64.h"

@@ -3,16 +3,16 @@
 // containers/ocicrypt's format) and pushed to docker-registry on 127.0.0.1, then streamed through
 // the production OciRegistryClient into OcicryptLayerDecryptor. The broker holding the KEK is
 // FakeResourceProvider here (the daemon end-to-end test uses kbs-dev).
-#include <gtest/gtest.h>
-
 #include <filesystem>
 #include <fstream>
 
+#include <gtest/gtest.h>
+
+#include "http/curl_http_client.h"
 #include "image/digest.h"
 #include "image/manifest.h"
-#include "image/ocicrypt/ocicrypt_layer_decryptor.h"
 #include "image/oci_registry_client.h"
-#include "http/curl_http_client.h"
+#include "image/ocicrypt/ocicrypt_layer_decryptor.h"
 #include "resources/fake_resource_provider.h"
 #include "resources/kms/kbs_kms.h"
 #include "tests/image/registry_fixture.h"
@@ -51,9 +51,17 @@ class OcicryptRegistryTest : public ::testing::Test {
     std::ofstream(dir_.path() + "/kek", std::ios::binary) << kek_;
     kbs_.Put("default/image-kek/1", kek_);
     for (bool tamper : {false, true}) {
-      std::vector<std::string> argv = {"/usr/bin/python3", SourcePath("tests/image/ocicrypt_encrypt.py"), "push",
-                                       layout_, "app", "http://" + registry_->host(), "enc/app",
-                                       tamper ? "tampered" : "v1", "--kek", dir_.path() + "/kek", "--kid",
+      std::vector<std::string> argv = {"/usr/bin/python3",
+                                       SourcePath("tests/image/ocicrypt_encrypt.py"),
+                                       "push",
+                                       layout_,
+                                       "app",
+                                       "http://" + registry_->host(),
+                                       "enc/app",
+                                       tamper ? "tampered" : "v1",
+                                       "--kek",
+                                       dir_.path() + "/kek",
+                                       "--kid",
                                        "kbs:///default/image-kek/1"};
       if (tamper) argv.push_back("--tamper");
       auto r = RunCommand(argv, "", 120);

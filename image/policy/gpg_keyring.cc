@@ -45,8 +45,8 @@ absl::StatusOr<std::unique_ptr<GpgKeyring>> GpgKeyring::New(const std::vector<st
     return absl::FailedPreconditionError("GnuPG (gpg) is not installed; signedBy requirements cannot be verified");
   }
   std::unique_ptr<GpgKeyring> ring(new GpgKeyring());
-  std::string tmpl = StrCat(parent_dir.empty() ? std::filesystem::temp_directory_path().string() : parent_dir,
-                            "/cdh-gnupg-XXXXXX");
+  std::string tmpl =
+      StrCat(parent_dir.empty() ? std::filesystem::temp_directory_path().string() : parent_dir, "/cdh-gnupg-XXXXXX");
   if (mkdtemp(tmpl.data()) == nullptr) {
     return absl::UnavailableError("cannot create a temporary GNUPGHOME");
   }

@@ -23,8 +23,8 @@ absl::StatusOr<std::string> ResourceKeyResolver::ReadKey(std::string_view key_pa
   if (path.starts_with("file://")) {
     path.remove_prefix(7);
   } else if (size_t scheme = path.find("://"); scheme != std::string_view::npos) {
-    return absl::InvalidArgumentError(
-        StrCat("key path scheme `", Sanitize(path.substr(0, scheme), 16), "` not supported (kbs://, file:// or a path)"));
+    return absl::InvalidArgumentError(StrCat("key path scheme `", Sanitize(path.substr(0, scheme), 16),
+                                             "` not supported (kbs://, file:// or a path)"));
   }
   if (path.empty() || path.front() != '/') {
     return absl::InvalidArgumentError(StrCat("key path `", Sanitize(key_path), "` must be absolute"));

@@ -1,9 +1,9 @@
 #include "image/policy/key_resolver.h"
 
-#include <gtest/gtest.h>
-
 #include <filesystem>
 #include <fstream>
+
+#include <gtest/gtest.h>
 
 #include "resources/fake_resource_provider.h"
 

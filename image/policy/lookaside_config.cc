@@ -96,7 +96,8 @@ absl::StatusOr<LookasideConfig> LookasideConfig::Parse(std::string_view yaml) {
       for (yaml_node_pair_t* q = v->data.mapping.pairs.start; q < v->data.mapping.pairs.top; ++q) {
         yaml_node_t* nk = doc.Node(q->key);
         yaml_node_t* nv = doc.Node(q->value);
-        if (nk == nullptr || nv == nullptr || nk->type != YAML_SCALAR_NODE) return Invalid("`docker` keys must be scalars");
+        if (nk == nullptr || nv == nullptr || nk->type != YAML_SCALAR_NODE)
+          return Invalid("`docker` keys must be scalars");
         std::string ns = Scalar(nk);
         auto url = ReadUrl(doc, nv, StrCat("docker.", Sanitize(ns, 80)));
         if (!url.ok()) return url.status();

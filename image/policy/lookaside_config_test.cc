@@ -49,7 +49,7 @@ TEST(LookasideConfigTest, SignatureUrlLayout) {
 
 TEST(LookasideConfigTest, RefusesMalformedConfigs) {
   const char* cases[] = {
-      "docker: [1, 2",                                  // YAML syntax
+      "docker: [1, 2",                                   // YAML syntax
       "- a\n- b\n",                                      // not a mapping
       "dokcer:\n  a: {lookaside: x}\n",                  // unknown top-level key
       "docker: [a]\n",                                   // docker not a mapping

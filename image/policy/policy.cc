@@ -28,8 +28,12 @@ absl::StatusOr<json> ParseStrictJson(std::string_view text) {
   std::string duplicate;
   json::parser_callback_t callback = [&](int, json::parse_event_t event, json& parsed) {
     switch (event) {
-      case json::parse_event_t::object_start: stack.emplace_back(std::set<std::string>()); break;
-      case json::parse_event_t::array_start: stack.emplace_back(std::nullopt); break;
+      case json::parse_event_t::object_start:
+        stack.emplace_back(std::set<std::string>());
+        break;
+      case json::parse_event_t::array_start:
+        stack.emplace_back(std::nullopt);
+        break;
       case json::parse_event_t::object_end:
       case json::parse_event_t::array_end:
         if (!stack.empty()) stack.pop_back();
@@ -41,7 +45,8 @@ absl::StatusOr<json> ParseStrictJson(std::string_view text) {
           }
         }
         break;
-      case json::parse_event_t::value: break;
+      case json::parse_event_t::value:
+        break;
     }
     return true;
   };
@@ -96,7 +101,7 @@ absl::StatusOr<SignedIdentity> ParseSignedIdentity(const json& obj, std::string_
   SignedIdentity id;
   if (type == "matchExact" || type == "matchRepoDigestOrExact" || type == "matchRepository") {
     CDH_RETURN_IF_ERROR(OnlyMembers(obj, where, {"type"}));
-    id.type = type == "matchExact"             ? SignedIdentity::Type::kMatchExact
+    id.type = type == "matchExact"               ? SignedIdentity::Type::kMatchExact
               : type == "matchRepoDigestOrExact" ? SignedIdentity::Type::kMatchRepoDigestOrExact
                                                  : SignedIdentity::Type::kMatchRepository;
     return id;
@@ -195,16 +200,18 @@ absl::StatusOr<PolicyRequirement> ParseRequirement(const json& obj, const std::s
     return req;
   }
   if (type == "signedBy") {
-    CDH_RETURN_IF_ERROR(OnlyMembers(obj, where, {"type", "keyType", "keyPath", "keyPaths", "keyData", "signedIdentity"}));
+    CDH_RETURN_IF_ERROR(
+        OnlyMembers(obj, where, {"type", "keyType", "keyPath", "keyPaths", "keyData", "signedIdentity"}));
     CDH_ASSIGN_OR_RETURN(std::string key_type, RequiredString(obj, where, "keyType"));
     if (key_type != "GPGKeys") {
-      return Invalid(Member(where, "keyType"), StrCat("`", Sanitize(key_type, 40), "` is not supported (only GPGKeys)"));
+      return Invalid(Member(where, "keyType"),
+                     StrCat("`", Sanitize(key_type, 40), "` is not supported (only GPGKeys)"));
     }
     req.type = PolicyRequirement::Type::kSignedBy;
     CDH_RETURN_IF_ERROR(ParseKeys(obj, where, /*sigstore=*/false, req));
   } else if (type == "sigstoreSigned") {
-    for (const char* unsupported : {"fulcio", "pki", "rekorPublicKeyPath", "rekorPublicKeyPaths", "rekorPublicKeyData",
-                                    "rekorPublicKeyDatas"}) {
+    for (const char* unsupported :
+         {"fulcio", "pki", "rekorPublicKeyPath", "rekorPublicKeyPaths", "rekorPublicKeyData", "rekorPublicKeyDatas"}) {
       if (obj.contains(unsupported)) {
         return Invalid(Member(where, unsupported), "is not supported by this verifier (public keys only)");
       }
@@ -244,22 +251,32 @@ std::string ScopeWhere(std::string_view transport, std::string_view scope) {
 
 std::string_view SignedIdentity::TypeName() const {
   switch (type) {
-    case Type::kMatchExact: return "matchExact";
-    case Type::kMatchRepoDigestOrExact: return "matchRepoDigestOrExact";
-    case Type::kMatchRepository: return "matchRepository";
-    case Type::kExactReference: return "exactReference";
-    case Type::kExactRepository: return "exactRepository";
-    case Type::kRemapIdentity: return "remapIdentity";
+    case Type::kMatchExact:
+      return "matchExact";
+    case Type::kMatchRepoDigestOrExact:
+      return "matchRepoDigestOrExact";
+    case Type::kMatchRepository:
+      return "matchRepository";
+    case Type::kExactReference:
+      return "exactReference";
+    case Type::kExactRepository:
+      return "exactRepository";
+    case Type::kRemapIdentity:
+      return "remapIdentity";
   }
   return "unknown";
 }
 
 std::string_view PolicyRequirement::TypeName() const {
   switch (type) {
-    case Type::kInsecureAcceptAnything: return "insecureAcceptAnything";
-    case Type::kReject: return "reject";
-    case Type::kSignedBy: return "signedBy";
-    case Type::kSigstoreSigned: return "sigstoreSigned";
+    case Type::kInsecureAcceptAnything:
+      return "insecureAcceptAnything";
+    case Type::kReject:
+      return "reject";
+    case Type::kSignedBy:
+      return "signedBy";
+    case Type::kSigstoreSigned:
+      return "sigstoreSigned";
   }
   return "unknown";
 }

@@ -102,8 +102,8 @@ absl::Status PolicyEvaluator::Verify(const ImageReference& requested, const Dige
                                                 " (scope \"", Sanitize(selection.scope, 128), "\")"));
     }
     return absl::PermissionDeniedError(StrCat(kDeniedPrefix, "image ", Sanitize(image, 256), " rejected by `",
-                                              req.TypeName(), "` requirement (scope \"",
-                                              Sanitize(selection.scope, 128), "\"): ", ToStd(s.message())));
+                                              req.TypeName(), "` requirement (scope \"", Sanitize(selection.scope, 128),
+                                              "\"): ", ToStd(s.message())));
   }
   return absl::OkStatus();
 }
@@ -165,15 +165,15 @@ absl::Status PolicyEvaluator::Evaluate(const PolicyRequirement& req, const Image
     keys.push_back(*std::move(key));
   }
   if (!req.signed_identity.has_value()) {
-    spdlog::warn("image policy: sigstoreSigned requirement without signedIdentity: the signed reference of {} is not "
-                 "checked, only its digest (as image-rs does)",
-                 Sanitize(image.String(), 256));
+    spdlog::warn(
+        "image policy: sigstoreSigned requirement without signedIdentity: the signed reference of {} is not "
+        "checked, only its digest (as image-rs does)",
+        Sanitize(image.String(), 256));
   }
   return VerifySigstoreSigned(keys, req.signed_identity, image, candidates, registry, deadline);
 }
 
-absl::StatusOr<std::optional<std::string>> PolicyEvaluator::ReadLookaside(const std::string& url,
-                                                                         absl::Time deadline) {
+absl::StatusOr<std::optional<std::string>> PolicyEvaluator::ReadLookaside(const std::string& url, absl::Time deadline) {
   if (url.starts_with("file://")) {
     auto bytes = ReadFileBounded(url.substr(7), kMaxSignaturePayloadSize);
     if (bytes.status().code() == absl::StatusCode::kNotFound) return std::nullopt;
@@ -223,8 +223,8 @@ absl::Status PolicyEvaluator::VerifySignedBy(const PolicyRequirement& req, const
       auto signature = ReadLookaside(LookasideConfig::SignatureUrl(*base, image, digest, n), deadline);
       if (!signature.ok()) {
         if (IsFetchFailure(signature.status())) return Annotate(signature.status(), "reading the signature lookaside");
-        reason = StrCat("signature-", n, " for ", digest.String(), " cannot be read: ",
-                        ToStd(signature.status().message()));
+        reason =
+            StrCat("signature-", n, " for ", digest.String(), " cannot be read: ", ToStd(signature.status().message()));
         break;
       }
       if (!signature->has_value()) break;
@@ -240,8 +240,8 @@ absl::Status PolicyEvaluator::VerifySignedBy(const PolicyRequirement& req, const
         continue;
       }
       if (payload->type != kSimpleSigningType) {
-        reason = StrCat("a verified signature has type `", Sanitize(payload->type, 48), "`, not `", kSimpleSigningType,
-                        "`");
+        reason =
+            StrCat("a verified signature has type `", Sanitize(payload->type, 48), "`, not `", kSimpleSigningType, "`");
         continue;
       }
       if (payload->manifest_digest != digest.String()) {

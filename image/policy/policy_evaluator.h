@@ -44,11 +44,11 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
+#include "http/http_client.h"
 #include "image/image_verifier.h"
 #include "image/policy/key_resolver.h"
 #include "image/policy/lookaside_config.h"
 #include "image/policy/policy.h"
-#include "http/http_client.h"
 
 namespace cdh::image {
 

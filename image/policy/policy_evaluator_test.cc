@@ -81,7 +81,8 @@ TEST_F(PolicyEvaluatorTest, ImageOutsideEveryScopeIsRejectedByDefault) {
   Digest d = registry_.PutManifest("127.0.0.1:5000/elsewhere/app", "latest", "{}");
   absl::Status s = Verify("127.0.0.1:5000/elsewhere/app", d);
   EXPECT_EQ(s.code(), absl::StatusCode::kPermissionDenied);
-  EXPECT_NE(std::string(s.message()).find("Policy `reject` rejects image 127.0.0.1:5000/elsewhere/app:latest (scope \"default\")"),
+  EXPECT_NE(std::string(s.message())
+                .find("Policy `reject` rejects image 127.0.0.1:5000/elsewhere/app:latest (scope \"default\")"),
             std::string::npos)
       << s;
 }
@@ -110,8 +111,9 @@ TEST_F(PolicyEvaluatorTest, ReTaggedSignatureOfAnotherImageIsDenied) {
 
 TEST_F(PolicyEvaluatorTest, SignatureOverTheIndexDigestIsAccepted) {
   // cosign signs what the tag resolves to: the index of a multi-arch image.
-  std::string index = R"({"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":")" +
-                      signed_digest_.String() + R"(","size":1,"platform":{"os":"linux","architecture":"amd64"}}]})";
+  std::string index =
+      R"({"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":")" +
+      signed_digest_.String() + R"(","size":1,"platform":{"os":"linux","architecture":"amd64"}}]})";
   Digest index_digest = registry_.PutManifest(kSigned, "multi", index, "application/vnd.oci.image.index.v1+json");
   Sign(kSigned, index_digest);
   EXPECT_TRUE(Verify(std::string(kSigned) + ":multi", signed_digest_).ok());
@@ -141,8 +143,9 @@ TEST(PolicyEvaluatorNoPolicyTest, AcceptsEverythingWithoutFetching) {
   InMemoryRegistry registry;
   auto evaluator = PolicyEvaluator::NewWithoutPolicy();
   EXPECT_NE(evaluator->Describe().find("No `image_security_policy` given"), std::string::npos);
-  EXPECT_TRUE(evaluator->Verify(*ImageReference::Parse("busybox"), Digest::Sha256Of(std::string("x")), registry,
-                                absl::InfiniteFuture())
+  EXPECT_TRUE(evaluator
+                  ->Verify(*ImageReference::Parse("busybox"), Digest::Sha256Of(std::string("x")), registry,
+                           absl::InfiniteFuture())
                   .ok());
   EXPECT_EQ(registry.manifest_gets(), 0);
 }
@@ -151,9 +154,8 @@ TEST(PolicyEvaluatorNewTest, OwnsItsKeyResolverWhenGivenOne) {
   resources::FakeResourceProvider kbs;
   CosignKey key;
   kbs.Put("default/k/pub", key.PublicPem());
-  auto evaluator = PolicyEvaluator::New(
-      R"({"default":[{"type":"sigstoreSigned","keyPath":"kbs:///default/k/pub"}]})",
-      std::make_unique<ResourceKeyResolver>(kbs));
+  auto evaluator = PolicyEvaluator::New(R"({"default":[{"type":"sigstoreSigned","keyPath":"kbs:///default/k/pub"}]})",
+                                        std::make_unique<ResourceKeyResolver>(kbs));
   ASSERT_TRUE(evaluator.ok()) << evaluator.status();
   InMemoryRegistry registry;
   Digest d = registry.PutManifest("quay.io/ns/app", "latest", "{}");

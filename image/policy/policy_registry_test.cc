@@ -4,13 +4,13 @@
 // tests/image/cosign_sign.py (Debian's skopeo refuses sigstore signing); simple signatures from
 // `skopeo --sign-by` with a throw-away GPG key into a lookaside directory. The broker holding the
 // keys is FakeResourceProvider here; the daemon end-to-end test uses kbs-dev.
-#include <gtest/gtest.h>
-
 #include <filesystem>
 
+#include <gtest/gtest.h>
+
+#include "http/curl_http_client.h"
 #include "image/oci_registry_client.h"
 #include "image/policy/policy_evaluator.h"
-#include "http/curl_http_client.h"
 #include "resources/fake_resource_provider.h"
 #include "tests/image/registry_fixture.h"
 #include "tests/test_util.h"
@@ -41,19 +41,19 @@ class PolicyRegistryTest : public ::testing::Test {
     WriteTreeFile(dir_->path() + "/src", "app/run.sh", "#!/bin/sh\necho fraud-detection\n", 0755);
     absl::Status st = builder_->Build("app", {{dir_->path() + "/src", {}}});
     ASSERT_TRUE(st.ok()) << st;
-    for (const char* repo : {"signed/app", "signed/unsigned", "signed/otherkey", "signed/retagged",
-                             "signed/identity", "plain/app", "other/app", "gpg/app"}) {
+    for (const char* repo : {"signed/app", "signed/unsigned", "signed/otherkey", "signed/retagged", "signed/identity",
+                             "plain/app", "other/app", "gpg/app"}) {
       st = builder_->Push("app", registry_->host() + "/" + repo + ":latest");
       ASSERT_TRUE(st.ok()) << st;
     }
-    ASSERT_EQ(RunCommand({"/usr/bin/python3", SourcePath("tests/image/cosign_sign.py"), "keygen",
-                          dir_->path() + "/cosign"})
-                  .exit_code,
-              0);
-    ASSERT_EQ(RunCommand({"/usr/bin/python3", SourcePath("tests/image/cosign_sign.py"), "keygen",
-                          dir_->path() + "/other"})
-                  .exit_code,
-              0);
+    ASSERT_EQ(
+        RunCommand({"/usr/bin/python3", SourcePath("tests/image/cosign_sign.py"), "keygen", dir_->path() + "/cosign"})
+            .exit_code,
+        0);
+    ASSERT_EQ(
+        RunCommand({"/usr/bin/python3", SourcePath("tests/image/cosign_sign.py"), "keygen", dir_->path() + "/other"})
+            .exit_code,
+        0);
     Sign("signed/app", "cosign.key");
     Sign("signed/otherkey", "other.key");
     // A valid signature for another image's digest, attached to this one (re-tagging).
@@ -92,8 +92,10 @@ class PolicyRegistryTest : public ::testing::Test {
   std::string Policy(const std::string& signed_scope_requirements) {
     const std::string host = registry_->host();
     return R"({"default":[{"type":"reject"}],"transports":{"docker":{
-      ")" + host + R"(/signed":)" + signed_scope_requirements + R"(,
-      ")" + host + R"(/plain":[{"type":"insecureAcceptAnything"}]}}})";
+      ")" + host +
+           R"(/signed":)" + signed_scope_requirements + R"(,
+      ")" + host +
+           R"(/plain":[{"type":"insecureAcceptAnything"}]}}})";
   }
 
   // Resolves `repo:latest` the way the puller does, then asks the evaluator.
@@ -123,10 +125,10 @@ void ExpectDenied(const absl::Status& s, const std::string& reason) {
 }
 
 TEST_F(PolicyRegistryTest, SigstoreSignedAllowsAndDenies) {
-  auto evaluator = PolicyEvaluator::New(
-      Policy(R"([{"type":"sigstoreSigned","keyPath":"kbs:///default/cosign-public-key/test",
+  auto evaluator =
+      PolicyEvaluator::New(Policy(R"([{"type":"sigstoreSigned","keyPath":"kbs:///default/cosign-public-key/test",
                  "signedIdentity":{"type":"matchRepository"}}])"),
-      resolver_);
+                           resolver_);
   ASSERT_TRUE(evaluator.ok()) << evaluator.status();
   EXPECT_TRUE(Pull(**evaluator, "signed/app").ok());
   ExpectDenied(Pull(**evaluator, "signed/unsigned"), "no sigstore signature found");
@@ -149,7 +151,8 @@ TEST_F(PolicyRegistryTest, SigstoreSignedWithoutIdentityChecksOnlyTheDigest) {
 TEST_F(PolicyRegistryTest, RejectAndInsecureAcceptAnything) {
   auto reject = PolicyEvaluator::New(R"({"default":[{"type":"reject"}]})", resolver_);
   ASSERT_TRUE(reject.ok());
-  ExpectDenied(Pull(**reject, "signed/app"), "Policy `reject` rejects image " + registry_->host() + "/signed/app:latest");
+  ExpectDenied(Pull(**reject, "signed/app"),
+               "Policy `reject` rejects image " + registry_->host() + "/signed/app:latest");
   auto accept = PolicyEvaluator::New(R"({"default":[{"type":"insecureAcceptAnything"}]})", resolver_);
   ASSERT_TRUE(accept.ok());
   EXPECT_TRUE(Pull(**accept, "signed/unsigned").ok());
@@ -177,12 +180,11 @@ TEST_F(PolicyRegistryTest, SignedByWithSkopeoSignatures) {
   WriteTreeFile(dir_->path() + "/regd", "local.yaml",
                 "docker:\n  " + registry_->host() + ":\n    lookaside: file://" + sigs +
                     "\n    lookaside-staging: file://" + sigs + "\n");
-  CommandResult sign = RunCommand({"/usr/bin/env", "GNUPGHOME=" + gnupg, "_CONTAINERS_ROOTLESS_UID=1",
-                                   "XDG_DATA_HOME=" + dir_->path() + "/xdg", "/usr/bin/skopeo", "--registries.d",
-                                   dir_->path() + "/regd", "copy", "--dest-tls-verify=false", "--sign-by", fpr,
-                                   "oci:" + builder_->layout() + ":app",
-                                   "docker://" + registry_->host() + "/gpg/app:latest"},
-                                  "", 300);
+  CommandResult sign = RunCommand(
+      {"/usr/bin/env", "GNUPGHOME=" + gnupg, "_CONTAINERS_ROOTLESS_UID=1", "XDG_DATA_HOME=" + dir_->path() + "/xdg",
+       "/usr/bin/skopeo", "--registries.d", dir_->path() + "/regd", "copy", "--dest-tls-verify=false", "--sign-by", fpr,
+       "oci:" + builder_->layout() + ":app", "docker://" + registry_->host() + "/gpg/app:latest"},
+      "", 300);
   RunCommand({"/usr/bin/gpgconf", "--homedir", gnupg, "--kill", "all"});
   ASSERT_EQ(sign.exit_code, 0) << sign.err;
 
@@ -190,10 +192,10 @@ TEST_F(PolicyRegistryTest, SignedByWithSkopeoSignatures) {
   options.sigstore_config_yaml = "docker:\n  " + registry_->host() + ":\n    sigstore: file://" + sigs + "\n";
   options.gnupg_parent_dir = dir_->path();
   const std::string host = registry_->host();
-  auto evaluator = PolicyEvaluator::New(
-      R"({"default":[{"type":"reject"}],"transports":{"docker":{")" + host +
-          R"(":[{"type":"signedBy","keyType":"GPGKeys","keyPath":"kbs:///default/gpg/pub"}]}}})",
-      resolver_, options);
+  auto evaluator =
+      PolicyEvaluator::New(R"({"default":[{"type":"reject"}],"transports":{"docker":{")" + host +
+                               R"(":[{"type":"signedBy","keyType":"GPGKeys","keyPath":"kbs:///default/gpg/pub"}]}}})",
+                           resolver_, options);
   ASSERT_TRUE(evaluator.ok()) << evaluator.status();
   EXPECT_TRUE(Pull(**evaluator, "gpg/app").ok());
   ExpectDenied(Pull(**evaluator, "signed/app"), "`signedBy` requirement");

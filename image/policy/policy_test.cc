@@ -1,9 +1,9 @@
 #include "image/policy/policy.h"
 
-#include <gtest/gtest.h>
-
 #include <string>
 #include <vector>
+
+#include <gtest/gtest.h>
 
 namespace cdh::image {
 namespace {
@@ -45,7 +45,8 @@ TEST(PolicyParseTest, AcceptsTheScenarioPolicy) {
 
 TEST(PolicyParseTest, KeyDataForms) {
   // sigstoreSigned keyData: PEM text (image-rs) or base64 of it (containers/image).
-  auto pem = Policy::Parse(R"({"default":[{"type":"sigstoreSigned","keyData":"-----BEGIN PUBLIC KEY-----\nAA==\n-----END PUBLIC KEY-----\n"}]})");
+  auto pem = Policy::Parse(
+      R"({"default":[{"type":"sigstoreSigned","keyData":"-----BEGIN PUBLIC KEY-----\nAA==\n-----END PUBLIC KEY-----\n"}]})");
   ASSERT_TRUE(pem.ok()) << pem.status();
   EXPECT_EQ(pem->default_requirements()[0].keys[0].kind, KeySource::Kind::kData);
   EXPECT_TRUE(pem->default_requirements()[0].keys[0].value.starts_with("-----BEGIN PUBLIC KEY-----"));
@@ -76,8 +77,8 @@ TEST(PolicyParseTest, SignedIdentityForms) {
        SignedIdentity::Type::kRemapIdentity},
   };
   for (const Case& c : cases) {
-    std::string json = std::string(R"({"default":[{"type":"sigstoreSigned","keyPath":"/k.pub","signedIdentity":)") +
-                       c.json + "}]}";
+    std::string json =
+        std::string(R"({"default":[{"type":"sigstoreSigned","keyPath":"/k.pub","signedIdentity":)") + c.json + "}]}";
     auto policy = Policy::Parse(json);
     ASSERT_TRUE(policy.ok()) << c.json << ": " << policy.status();
     EXPECT_EQ(policy->default_requirements()[0].signed_identity->type, c.type) << c.json;
@@ -96,7 +97,8 @@ TEST(PolicyParseTest, RefusesWithAClearMessage) {
       {R"({"default":[]})", "default: must not be empty"},
       {R"({"default":{}})", "default: must be an array"},
       {R"({"default":[{"type":"reject"}],"extra":1})", "unknown member `extra`"},
-      {R"({"default":[{"type":"reject"}],"default":[{"type":"insecureAcceptAnything"}]})", "duplicate member `default`"},
+      {R"({"default":[{"type":"reject"}],"default":[{"type":"insecureAcceptAnything"}]})",
+       "duplicate member `default`"},
       {R"({"default":[{"type":"reject","keyPath":"/x"}]})", "default[0]: unknown member `keyPath`"},
       {R"({"default":[{"type":"nope"}]})", "unknown requirement type `nope`"},
       {R"({"default":[{}]})", "`type` is missing"},
@@ -123,7 +125,8 @@ TEST(PolicyParseTest, RefusesWithAClearMessage) {
        "without tag or digest"},
       {R"({"default":[{"type":"sigstoreSigned","keyPath":"/k","signedIdentity":{"type":"remapIdentity","prefix":"a.io/x:tag","signedPrefix":"b.io"}}]})",
        "prefix: is not a host or namespace"},
-      {R"({"default":[{"type":"reject"}],"transports":{"docker":{"x.io":[]}}})", "transports.docker[\"x.io\"]: must not be empty"},
+      {R"({"default":[{"type":"reject"}],"transports":{"docker":{"x.io":[]}}})",
+       "transports.docker[\"x.io\"]: must not be empty"},
       {R"({"default":[{"type":"reject"}],"transports":{"docker":{"*.":[{"type":"reject"}]}}})", "wildcard scope"},
       {R"({"default":[{"type":"reject"}],"transports":{"docker":[]}})", "transports.docker: must be an object"},
       {R"({"default":[{"type":"reject"}],"transports":{"docker":{"a":[{"type":"reject"}],"a":[{"type":"reject"}]}}})",
@@ -193,7 +196,7 @@ TEST(PolicyScopeTest, MostSpecificScopeWinsAndOnlyItApplies) {
       {"127.0.0.1:5000/signedother/app", "127.0.0.1:5000", 3},  // no partial-segment match
       {"127.0.0.1:5001/signed/app", "", 2},                     // another port is another host
       {"registry.example.com/x/y", "*.example.com", 1},
-      {"registry.example.com:443/x/y", "*.example.com", 1},     // wildcard ignores the port
+      {"registry.example.com:443/x/y", "*.example.com", 1},  // wildcard ignores the port
       {"busybox", "docker.io/library", 2},
       {"quay.io/x/y", "", 2},
   };
@@ -205,7 +208,8 @@ TEST(PolicyScopeTest, MostSpecificScopeWinsAndOnlyItApplies) {
 }
 
 TEST(PolicyScopeTest, DefaultWhenNoDockerScopeMatches) {
-  auto policy = Policy::Parse(R"({"default":[{"type":"reject"}],"transports":{"docker":{"quay.io":[{"type":"insecureAcceptAnything"}]}}})");
+  auto policy = Policy::Parse(
+      R"({"default":[{"type":"reject"}],"transports":{"docker":{"quay.io":[{"type":"insecureAcceptAnything"}]}}})");
   ASSERT_TRUE(policy.ok());
   Policy::Selection s = policy->RequirementsFor(Ref("127.0.0.1:5000/app"));
   EXPECT_EQ(s.scope, "default");

@@ -13,7 +13,8 @@ using nlohmann::json;
 
 absl::Status Bad(std::string_view what) { return absl::InvalidArgumentError(StrCat("signature payload: ", what)); }
 
-absl::StatusOr<const json*> ExactObject(const json& parent, const char* key, std::initializer_list<const char*> members) {
+absl::StatusOr<const json*> ExactObject(const json& parent, const char* key,
+                                        std::initializer_list<const char*> members) {
   auto it = parent.find(key);
   if (it == parent.end() || !it->is_object()) return Bad(StrCat("`", key, "` must be an object"));
   for (const auto& [name, value] : it->items()) {

@@ -78,13 +78,13 @@ TEST(IdentityMatchTest, Table) {
       // matchExact
       {Id(T::kMatchExact), "quay.io/ns/app:v1", "quay.io/ns/app:v1", true},
       {Id(T::kMatchExact), "quay.io/ns/app:v1", "quay.io/ns/app:v2", false},
-      {Id(T::kMatchExact), "quay.io/ns/app:latest", "quay.io/ns/app", false},  // name-only signature
+      {Id(T::kMatchExact), "quay.io/ns/app:latest", "quay.io/ns/app", false},     // name-only signature
       {Id(T::kMatchExact), "busybox", "docker.io/library/busybox:latest", true},  // both normalised
       {Id(T::kMatchExact), "docker.io/library/busybox:latest", "busybox:latest", true},
       // matchRepoDigestOrExact
       {Id(T::kMatchRepoDigestOrExact), "quay.io/ns/app:v1", "quay.io/ns/app:v1", true},
       {Id(T::kMatchRepoDigestOrExact), "quay.io/ns/app:v1", "quay.io/ns/app:v2", false},
-      {Id(T::kMatchRepoDigestOrExact), by_digest, "quay.io/ns/app:v9", true},   // by digest: repository
+      {Id(T::kMatchRepoDigestOrExact), by_digest, "quay.io/ns/app:v9", true},  // by digest: repository
       {Id(T::kMatchRepoDigestOrExact), by_digest, "quay.io/ns/other:v9", false},
       {Id(T::kMatchRepoDigestOrExact), "quay.io/ns/app:v1", "quay.io/ns/app", false},  // cosign payloads
       // matchRepository
@@ -104,7 +104,7 @@ TEST(IdentityMatchTest, Table) {
       // remapIdentity: prefix replaced at a segment boundary, then matchRepoDigestOrExact
       {remap, "mirror.local:5000/ns/app:v1", "quay.io/ns/app:v1", true},
       {remap, "mirror.local:5000/ns/app:v1", "quay.io/ns/app:v2", false},
-      {remap, "mirror.local:5000/nsx/app:v1", "quay.io/nsx/app:v1", false},  // not a segment boundary
+      {remap, "mirror.local:5000/nsx/app:v1", "quay.io/nsx/app:v1", false},           // not a segment boundary
       {remap, "mirror.local:5000/nsx/app:v1", "mirror.local:5000/nsx/app:v1", true},  // unmapped: as is
       {remap, "mirror.local:5000/ns/app@" + kDigest, "quay.io/ns/app:any", true},
   };

@@ -1,18 +1,19 @@
 // signedBy (GPG simple signing) against signatures made by the real `gpg` (GnuPG 2.2 from
 // Debian) in the layout skopeo --sign-by writes to a lookaside directory
 // (containers/image docker/registries_d.go): <dir>/<repo path>@sha256=<hex>/signature-<n>.
-#include <gtest/gtest.h>
 #include <httplib.h>
 
 #include <filesystem>
 #include <fstream>
 #include <thread>
 
+#include <gtest/gtest.h>
+
 #include "common/base64.h"
+#include "http/curl_http_client.h"
 #include "image/policy/gpg_keyring.h"
 #include "image/policy/policy_evaluator.h"
 #include "image/policy/testing/in_memory_registry.h"
-#include "http/curl_http_client.h"
 #include "resources/fake_resource_provider.h"
 #include "tests/test_util.h"
 
@@ -54,7 +55,8 @@ class GpgSigner {
 
  private:
   cdh::testing::CommandResult Gpg(std::vector<std::string> args, const std::string& input = "") {
-    std::vector<std::string> argv = {"/usr/bin/gpg", "--homedir", home_, "--batch", "--yes", "--pinentry-mode", "loopback"};
+    std::vector<std::string> argv = {"/usr/bin/gpg", "--homedir",       home_,     "--batch",
+                                     "--yes",        "--pinentry-mode", "loopback"};
     argv.insert(argv.end(), args.begin(), args.end());
     return RunCommand(argv, input, 60);
   }
@@ -144,7 +146,8 @@ TEST_F(SignedByTest, TamperedSignatureIsDenied) {
 TEST_F(SignedByTest, WrongDigestTypeOrIdentityIsDenied) {
   PutSignature(1, signer_->Sign(Payload(std::string(kRepo) + ":gpg", "sha256:" + std::string(64, 'e'))));
   ExpectDenied("is for manifest sha256:eee");
-  PutSignature(1, signer_->Sign(Payload(std::string(kRepo) + ":gpg", digest_.String(), "cosign container image signature")));
+  PutSignature(
+      1, signer_->Sign(Payload(std::string(kRepo) + ":gpg", digest_.String(), "cosign container image signature")));
   ExpectDenied("has type `cosign container image signature`");
   // Default matchRepoDigestOrExact: a signature for another tag does not vouch for this one.
   PutSignature(1, signer_->Sign(Payload(std::string(kRepo) + ":other", digest_.String())));
@@ -196,8 +199,9 @@ TEST_F(SignedByTest, HttpLookaside) {
   EXPECT_TRUE(ok.ok()) << ok;
   // Another repository has no signature there: 404 ends the search.
   Digest other = registry_.PutManifest("127.0.0.1:5000/test/other", "gpg", "{}");
-  absl::Status denied = (*evaluator)->Verify(*ImageReference::Parse("127.0.0.1:5000/test/other:gpg"), other, registry_,
-                                             absl::InfiniteFuture());
+  absl::Status denied =
+      (*evaluator)
+          ->Verify(*ImageReference::Parse("127.0.0.1:5000/test/other:gpg"), other, registry_, absl::InfiniteFuture());
   EXPECT_EQ(denied.code(), absl::StatusCode::kPermissionDenied) << denied;
   EXPECT_NE(std::string(denied.message()).find("no signature found"), std::string::npos) << denied;
   server.stop();

@@ -98,7 +98,8 @@ absl::Status VerifySigstoreSigned(const std::vector<crypto::SignaturePublicKey>&
         note(0, StrCat("no sigstore signature found (tag `", tag, "` does not exist)"));
         continue;
       }
-      if (IsFetchFailure(manifest.status())) return Annotate(manifest.status(), StrCat("fetching signatures `", tag, "`"));
+      if (IsFetchFailure(manifest.status()))
+        return Annotate(manifest.status(), StrCat("fetching signatures `", tag, "`"));
       note(1, StrCat("signature manifest `", tag, "`: ", ToStd(manifest.status().message())));
       continue;
     }

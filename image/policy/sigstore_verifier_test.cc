@@ -148,7 +148,8 @@ TEST_F(SigstoreVerifierTest, AttachmentWithoutCosignLayersIsDenied) {
 
 TEST_F(SigstoreVerifierTest, AttachmentThatIsAnIndexIsDenied) {
   std::string tag = SigstoreAttachmentTag(digest_);
-  registry_.PutManifest(kName, tag, R"({"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[]})");
+  registry_.PutManifest(kName, tag,
+                        R"({"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[]})");
   absl::Status s = Run();
   EXPECT_EQ(s.code(), absl::StatusCode::kPermissionDenied);
   EXPECT_NE(std::string(s.message()).find("not an OCI image manifest"), std::string::npos) << s;

@@ -26,7 +26,8 @@ absl::StatusOr<nlohmann::json> OptionalObject(const nlohmann::json& obj, const c
 
 absl::StatusOr<std::string> Decode(const std::string& b64, const char* field) {
   auto bytes = Base64StdDecode(b64);
-  if (!bytes.ok()) return absl::InvalidArgumentError(StrCat(kPacket, ": field `", field, "`: ", ToStd(bytes.status().message())));
+  if (!bytes.ok())
+    return absl::InvalidArgumentError(StrCat(kPacket, ": field `", field, "`: ", ToStd(bytes.status().message())));
   return *bytes;
 }
 
@@ -39,7 +40,8 @@ absl::StatusOr<SecretBytes> KeyUnwrapper::UnwrapLayerKey(std::string_view input_
   CDH_ASSIGN_OR_RETURN(nlohmann::json input, ParseJson(input_json, "UnWrapKey input"));
   if (!input.is_object()) return absl::InvalidArgumentError("UnWrapKey input must be a JSON object");
   for (const char* field : {"op", "keywrapparams", "keyunwrapparams"}) {
-    if (!input.contains(field)) return absl::InvalidArgumentError(StrCat("UnWrapKey input: missing field `", field, "`"));
+    if (!input.contains(field))
+      return absl::InvalidArgumentError(StrCat("UnWrapKey input: missing field `", field, "`"));
   }
   const nlohmann::json& params = input["keyunwrapparams"];
   if (!params.is_object() || !params.contains("annotation") || params["annotation"].is_null()) {
@@ -67,7 +69,8 @@ absl::StatusOr<SecretBytes> KeyUnwrapper::UnwrapLayerKey(std::string_view input_
     // The v1 packet keeps the KEK's IV and wrap type in fields of its own; the `kbs` KMS
     // provider takes them as annotations.
     if (version != "0.1.0") {
-      return absl::InvalidArgumentError(StrCat(kPacket, ": version `", Sanitize(version, 16), "` not supported, only 0.1.0"));
+      return absl::InvalidArgumentError(
+          StrCat(kPacket, ": version `", Sanitize(version, 16), "` not supported, only 0.1.0"));
     }
     CDH_ASSIGN_OR_RETURN(std::string iv_b64, GetString(packet, "iv", kPacket));
     CDH_ASSIGN_OR_RETURN(std::string wrap_type, GetString(packet, "wrap_type", kPacket));

@@ -3,11 +3,11 @@
 #include <gtest/gtest.h>
 
 #include "common/base64.h"
+#include "common/testing/status_matchers.h"
 #include "crypto/aes.h"
 #include "resources/fake_resource_provider.h"
-#include "resources/kms/kbs_kms.h"
 #include "resources/kms/fake_kms.h"
-#include "common/testing/status_matchers.h"
+#include "resources/kms/kbs_kms.h"
 
 namespace cdh::resources {
 namespace {
@@ -32,8 +32,10 @@ class KeyUnwrapperTest : public ::testing::Test {
   nlohmann::json Packet(const std::string& layer_key) {
     std::string iv = "ivivivivivIV";
     auto ct = crypto::Aes256GcmEncrypt(SecretBytes::FromString(std::string(32, '\x11')), iv, layer_key, "");
-    return {{"kid", "kbs:///default/image-kek/1"}, {"wrapped_data", Base64StdEncode(ct->ciphertext + ct->tag)},
-            {"iv", Base64StdEncode(iv)}, {"wrap_type", "A256GCM"}};
+    return {{"kid", "kbs:///default/image-kek/1"},
+            {"wrapped_data", Base64StdEncode(ct->ciphertext + ct->tag)},
+            {"iv", Base64StdEncode(iv)},
+            {"wrap_type", "A256GCM"}};
   }
   static std::string Input(const nlohmann::json& packet) {
     return nlohmann::json{{"op", "keyunwrap"},
@@ -55,8 +57,11 @@ TEST_F(KeyUnwrapperTest, V1PacketGivesOptsdataAsByteArray) {
 }
 
 TEST_F(KeyUnwrapperTest, V2PacketWithKmsProvider) {
-  nlohmann::json packet = {{"kid", "kms-key"}, {"wrapped_data", Base64StdEncode(std::string("wrapped-by-kms"))},
-                           {"version", "0.1.0"}, {"provider", "aliyun"}, {"provider_settings", nlohmann::json::object()},
+  nlohmann::json packet = {{"kid", "kms-key"},
+                           {"wrapped_data", Base64StdEncode(std::string("wrapped-by-kms"))},
+                           {"version", "0.1.0"},
+                           {"provider", "aliyun"},
+                           {"provider_settings", nlohmann::json::object()},
                            {"annotations", nlohmann::json::object()}};
   auto key = unwrapper_.UnwrapLayerKey(Input(packet), CallContext{});
   ASSERT_THAT(key, IsOk());
@@ -102,7 +107,8 @@ TEST_F(KeyUnwrapperTest, NegativeTable) {
       {"kid not a URI", with("kid", "image-kek"), absl::StatusCode::kInvalidArgument, "kid"},
       {"unknown wrap_type", with("wrap_type", "A128KW"), absl::StatusCode::kInvalidArgument, "wrap_type"},
       {"missing KEK", with("kid", "kbs:///default/image-kek/2"), absl::StatusCode::kNotFound, "image-kek/2"},
-      {"tampered wrapped_data", with("wrapped_data", Base64StdEncode(std::string(20, 'x'))), absl::StatusCode::kPermissionDenied, "authentication"},
+      {"tampered wrapped_data", with("wrapped_data", Base64StdEncode(std::string(20, 'x'))),
+       absl::StatusCode::kPermissionDenied, "authentication"},
   };
   for (const Case& c : cases) {
     auto r = Unwrap(c.input);

@@ -19,7 +19,8 @@ absl::StatusOr<SecretBytes> KbsKms::Decrypt(std::string_view ciphertext, std::st
   if (!iv.ok()) return Annotate(iv.status(), "kbs KMS: annotation `iv`");
   crypto::WrapType wrap_type = crypto::WrapType::kA256Gcm;
   if (annotations.contains("wrap_type")) {
-    if (!annotations["wrap_type"].is_string()) return absl::InvalidArgumentError("kbs KMS: `wrap_type` must be a string");
+    if (!annotations["wrap_type"].is_string())
+      return absl::InvalidArgumentError("kbs KMS: `wrap_type` must be a string");
     CDH_ASSIGN_OR_RETURN(wrap_type, crypto::ParseWrapType(annotations["wrap_type"].get<std::string>()));
   }
   constexpr std::string_view kWhat = "kbs KMS wrapped data key";

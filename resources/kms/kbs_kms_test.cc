@@ -3,21 +3,22 @@
 #include <gtest/gtest.h>
 
 #include "common/base64.h"
+#include "common/testing/status_matchers.h"
 #include "crypto/aes.h"
 #include "resources/fake_resource_provider.h"
-#include "common/testing/status_matchers.h"
 
 namespace cdh::resources {
 namespace {
 
-using ::cdh::testing::StatusIs;
 using ::cdh::testing::IsOk;
+using ::cdh::testing::StatusIs;
 
 class KbsKmsTest : public ::testing::Test {
  protected:
   void SetUp() override {
     provider_.Put("default/kek/1", std::string(32, 'k'));
-    auto ct = crypto::Aes256GcmEncrypt(SecretBytes::FromString(std::string(32, 'k')), iv_, "the data key 0123456789abcdef012", "");
+    auto ct = crypto::Aes256GcmEncrypt(SecretBytes::FromString(std::string(32, 'k')), iv_,
+                                       "the data key 0123456789abcdef012", "");
     wrapped_ = ct->ciphertext + ct->tag;
   }
   absl::StatusOr<SecretBytes> Decrypt(std::string_view ct, std::string_view key_id, nlohmann::json annotations) {
@@ -39,8 +40,10 @@ TEST_F(KbsKmsTest, RejectsBadInputsWithTheirCodes) {
   nlohmann::json ann = {{"iv", Base64StdEncode(iv_)}};
   EXPECT_THAT(Decrypt(wrapped_, "default/kek/1", ann), StatusIs(absl::StatusCode::kInvalidArgument));
   EXPECT_THAT(Decrypt(wrapped_, "kbs:///default/kek/2", ann), StatusIs(absl::StatusCode::kNotFound));
-  EXPECT_THAT(Decrypt(wrapped_, "kbs:///default/kek/1", nlohmann::json::object()), StatusIs(absl::StatusCode::kInvalidArgument));
-  EXPECT_THAT(Decrypt(wrapped_, "kbs:///default/kek/1", {{"iv", "AAEC"}}), StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(Decrypt(wrapped_, "kbs:///default/kek/1", nlohmann::json::object()),
+              StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(Decrypt(wrapped_, "kbs:///default/kek/1", {{"iv", "AAEC"}}),
+              StatusIs(absl::StatusCode::kInvalidArgument));
   std::string flipped = wrapped_;
   flipped[3] ^= 1;
   EXPECT_THAT(Decrypt(flipped, "kbs:///default/kek/1", ann), StatusIs(absl::StatusCode::kPermissionDenied));

@@ -31,9 +31,12 @@ absl::StatusOr<SecretBytes> KmsEnvelopeDecryptor::Decrypt(const EnvelopeSecret& 
   if (wrapped_key.empty()) return absl::InvalidArgumentError("envelope secret field `encrypted_key` is empty");
   CDH_ASSIGN_OR_RETURN(std::unique_ptr<KmsDecryptor> kms, registry_.Create(secret.provider, secret.provider_settings));
   auto dek = kms->Decrypt(wrapped_key, secret.key_id, secret.annotations, ctx);
-  if (!dek.ok()) return Annotate(dek.status(), StrCat("envelope secret: unwrapping the data key with `", Sanitize(secret.key_id), "`"));
+  if (!dek.ok())
+    return Annotate(dek.status(),
+                    StrCat("envelope secret: unwrapping the data key with `", Sanitize(secret.key_id), "`"));
   if (dek->size() != crypto::kAes256KeySize) {
-    return absl::InvalidArgumentError(StrCat("envelope secret: the KMS returned a ", dek->size(), "-byte data key, 32 expected"));
+    return absl::InvalidArgumentError(
+        StrCat("envelope secret: the KMS returned a ", dek->size(), "-byte data key, 32 expected"));
   }
   return crypto::OpenWrappedData(*wrap_type, *dek, iv, data, "envelope secret data");
 }
@@ -47,7 +50,8 @@ absl::StatusOr<EnvelopeSecret> SealEnvelopeForKbs(std::string_view plaintext, co
   CDH_ASSIGN_OR_RETURN(SecretBytes dek, crypto::RandomBytes(crypto::kAes256KeySize));
   CDH_ASSIGN_OR_RETURN(SecretBytes data_iv, crypto::RandomBytes(12));
   CDH_ASSIGN_OR_RETURN(SecretBytes wrap_iv, crypto::RandomBytes(12));
-  CDH_ASSIGN_OR_RETURN(crypto::GcmCiphertext data, crypto::Aes256GcmEncrypt(dek, data_iv.RevealString(), plaintext, ""));
+  CDH_ASSIGN_OR_RETURN(crypto::GcmCiphertext data,
+                       crypto::Aes256GcmEncrypt(dek, data_iv.RevealString(), plaintext, ""));
   CDH_ASSIGN_OR_RETURN(crypto::GcmCiphertext wrapped,
                        crypto::Aes256GcmEncrypt(kek, wrap_iv.RevealString(), dek.RevealString(), ""));
   EnvelopeSecret e;

@@ -1,27 +1,26 @@
 #include "resources/secret/envelope.h"
 
-#include <gtest/gtest.h>
-
 #include <filesystem>
 
+#include <gtest/gtest.h>
+
 #include "common/base64.h"
-#include "tests/spec_vectors.h"
 #include "common/file_util.h"
+#include "common/testing/status_matchers.h"
 #include "common/testing/temp_dir.h"
 #include "crypto/aes.h"
 #include "resources/fake_resource_provider.h"
 #include "resources/kms/fake_kms.h"
 #include "resources/kms/kbs_kms.h"
-#include "common/testing/status_matchers.h"
+#include "tests/spec_vectors.h"
 
 namespace cdh::resources {
 namespace {
 
-using ::cdh::testing::StatusIs;
 using ::cdh::testing::IsOk;
+using ::cdh::testing::StatusIs;
 
 using namespace ::cdh::testing;  // NOLINT: the spec vectors
-
 
 std::string Dek0To31() {
   std::string k;
@@ -70,19 +69,39 @@ TEST_F(EnvelopeTest, NegativeTable) {
     const char* message_part;
   };
   std::vector<Case> cases = {
-      {"bad base64 encrypted_key", [](auto& e) { e.encrypted_key = "b3Bh*"; }, absl::StatusCode::kInvalidArgument, "encrypted_key"},
-      {"url-safe encrypted_data", [](auto& e) { e.encrypted_data = "L2e6d6rIoX_lMT1j"; }, absl::StatusCode::kInvalidArgument, "encrypted_data"},
+      {"bad base64 encrypted_key", [](auto& e) { e.encrypted_key = "b3Bh*"; }, absl::StatusCode::kInvalidArgument,
+       "encrypted_key"},
+      {"url-safe encrypted_data", [](auto& e) { e.encrypted_data = "L2e6d6rIoX_lMT1j"; },
+       absl::StatusCode::kInvalidArgument, "encrypted_data"},
       {"unpadded iv", [](auto& e) { e.iv = "AAECAwQFBgcICQo"; }, absl::StatusCode::kInvalidArgument, "`iv`"},
-      {"iv of 16 bytes for GCM", [](auto& e) { e.iv = Base64StdEncode(std::string(16, 'a')); }, absl::StatusCode::kInvalidArgument, "12 bytes"},
-      {"truncated below tag", [](auto& e) { e.encrypted_data = Base64StdEncode(std::string(15, 'a')); }, absl::StatusCode::kInvalidArgument, "shorter"},
-      {"truncated ciphertext", [](auto& e) { e.encrypted_data = Base64StdEncode(Base64StdDecode(e.encrypted_data)->substr(1)); }, absl::StatusCode::kPermissionDenied, "authentication"},
-      {"flipped tag bit", [](auto& e) { auto d = *Base64StdDecode(e.encrypted_data); d.back() ^= 1; e.encrypted_data = Base64StdEncode(d); }, absl::StatusCode::kPermissionDenied, "authentication"},
-      {"flipped data bit", [](auto& e) { auto d = *Base64StdDecode(e.encrypted_data); d[0] ^= 0x80; e.encrypted_data = Base64StdEncode(d); }, absl::StatusCode::kPermissionDenied, "authentication"},
+      {"iv of 16 bytes for GCM", [](auto& e) { e.iv = Base64StdEncode(std::string(16, 'a')); },
+       absl::StatusCode::kInvalidArgument, "12 bytes"},
+      {"truncated below tag", [](auto& e) { e.encrypted_data = Base64StdEncode(std::string(15, 'a')); },
+       absl::StatusCode::kInvalidArgument, "shorter"},
+      {"truncated ciphertext",
+       [](auto& e) { e.encrypted_data = Base64StdEncode(Base64StdDecode(e.encrypted_data)->substr(1)); },
+       absl::StatusCode::kPermissionDenied, "authentication"},
+      {"flipped tag bit",
+       [](auto& e) {
+         auto d = *Base64StdDecode(e.encrypted_data);
+         d.back() ^= 1;
+         e.encrypted_data = Base64StdEncode(d);
+       },
+       absl::StatusCode::kPermissionDenied, "authentication"},
+      {"flipped data bit",
+       [](auto& e) {
+         auto d = *Base64StdDecode(e.encrypted_data);
+         d[0] ^= 0x80;
+         e.encrypted_data = Base64StdEncode(d);
+       },
+       absl::StatusCode::kPermissionDenied, "authentication"},
       {"unknown wrap_type", [](auto& e) { e.wrap_type = "A128GCM"; }, absl::StatusCode::kInvalidArgument, "wrap_type"},
-      {"lower-case wrap_type", [](auto& e) { e.wrap_type = "a256gcm"; }, absl::StatusCode::kInvalidArgument, "wrap_type"},
+      {"lower-case wrap_type", [](auto& e) { e.wrap_type = "a256gcm"; }, absl::StatusCode::kInvalidArgument,
+       "wrap_type"},
       {"unknown provider", [](auto& e) { e.provider = "azure"; }, absl::StatusCode::kUnimplemented, "azure"},
       {"wrong key id", [](auto& e) { e.key_id = "other"; }, absl::StatusCode::kNotFound, "other"},
-      {"wrong wrapped key", [](auto& e) { e.encrypted_key = Base64StdEncode(std::string("x")); }, absl::StatusCode::kPermissionDenied, "unwrapping"},
+      {"wrong wrapped key", [](auto& e) { e.encrypted_key = Base64StdEncode(std::string("x")); },
+       absl::StatusCode::kPermissionDenied, "unwrapping"},
       {"empty wrapped key", [](auto& e) { e.encrypted_key = ""; }, absl::StatusCode::kInvalidArgument, "encrypted_key"},
   };
   for (const Case& c : cases) {
@@ -90,7 +109,8 @@ TEST_F(EnvelopeTest, NegativeTable) {
     c.mutate(e);
     auto r = Open(e);
     EXPECT_THAT(r, StatusIs(c.code)) << c.name;
-    EXPECT_THAT(std::string(r.status().message()), ::testing::HasSubstr(c.message_part)) << c.name << ": " << r.status();
+    EXPECT_THAT(std::string(r.status().message()), ::testing::HasSubstr(c.message_part))
+        << c.name << ": " << r.status();
   }
   auto good = Open(Vector3());
   ASSERT_THAT(good, IsOk());

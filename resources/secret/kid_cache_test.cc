@@ -3,25 +3,25 @@
 #include <gtest/gtest.h>
 
 #include "common/base64.h"
+#include "common/testing/status_matchers.h"
 #include "crypto/ec_p256.h"
 #include "resources/fake_resource_provider.h"
 #include "resources/secret/secret_unsealer.h"
-#include "common/testing/status_matchers.h"
 
 namespace cdh::resources {
 namespace {
 
-using ::cdh::testing::StatusIs;
 using ::cdh::testing::IsOk;
+using ::cdh::testing::StatusIs;
 
 constexpr char kKid[] = "kbs:///default/signing-key/rotating";
 
 // A signed vault sealed secret naming kbs:///default/sealed-secret/test, signed by `key`.
 std::string Seal(const crypto::EcP256PrivateKey& key) {
   std::string header = Base64UrlEncode(std::string(R"({"b64":true,"alg":"ES256","kid":")") + kKid + "\"}");
-  std::string payload = Base64UrlEncode(std::string(
-      R"({"version":"0.1.0","type":"vault","name":"kbs:///default/sealed-secret/test","provider":"kbs",)"
-      R"("provider_settings":{},"annotations":{}})"));
+  std::string payload = Base64UrlEncode(
+      std::string(R"({"version":"0.1.0","type":"vault","name":"kbs:///default/sealed-secret/test","provider":"kbs",)"
+                  R"("provider_settings":{},"annotations":{}})"));
   std::string input = header + "." + payload;
   return "sealed." + input + "." + Base64UrlEncode(*key.SignEs256(input));
 }
@@ -72,7 +72,7 @@ TEST_F(KidCacheTest, RotatedKeyIsPickedUpAtOnceAndForgeriesStillFail) {
   PublishKey(*old_key);
   auto unsealer = Unsealer(absl::Minutes(5));
   ASSERT_TRUE(unsealer->Unseal(Seal(*old_key), CallContext{}).ok());  // caches the old key
-  PublishKey(*new_key);                                                 // rotation on the broker
+  PublishKey(*new_key);                                               // rotation on the broker
   auto r = unsealer->Unseal(Seal(*new_key), CallContext{});
   ASSERT_THAT(r, IsOk());
   auto forged = unsealer->Unseal(Seal(*forger), CallContext{});

@@ -13,11 +13,16 @@ bool IsUtf8(std::string_view s) {
   while (i < s.size()) {
     unsigned char c = static_cast<unsigned char>(s[i]);
     size_t n;
-    if (c < 0x80) n = 0;
-    else if ((c >> 5) == 0x6) n = 1;
-    else if ((c >> 4) == 0xe) n = 2;
-    else if ((c >> 3) == 0x1e) n = 3;
-    else return false;
+    if (c < 0x80)
+      n = 0;
+    else if ((c >> 5) == 0x6)
+      n = 1;
+    else if ((c >> 4) == 0xe)
+      n = 2;
+    else if ((c >> 3) == 0x1e)
+      n = 3;
+    else
+      return false;
     if (s.size() - i < n + 1) return false;
     for (size_t k = 1; k <= n; ++k) {
       if ((static_cast<unsigned char>(s[i + k]) >> 6) != 0x2) return false;
@@ -83,7 +88,8 @@ absl::StatusOr<SignedSealedSecret> ParseSignedSealedSecret(std::string_view inpu
       " (a legacy unsigned secret is accepted only with skip_sealed_secret_verification = true)";
   auto header_json = Base64UrlDecode(parts[0]);
   if (!header_json.ok()) {
-    return absl::InvalidArgumentError(StrCat("sealed secret header: ", ToStd(header_json.status().message()), kLegacyHint));
+    return absl::InvalidArgumentError(
+        StrCat("sealed secret header: ", ToStd(header_json.status().message()), kLegacyHint));
   }
   auto header_or = ParseJson(*header_json, "sealed secret header");
   if (!header_or.ok() || !header_or->is_object()) {

@@ -8,13 +8,13 @@
 namespace cdh::resources {
 namespace {
 
-using ::cdh::testing::StatusIs;
 using ::cdh::testing::IsOk;
+using ::cdh::testing::StatusIs;
 
 std::string B64(std::string_view s) { return Base64UrlEncode(s); }
 const std::string kHeader = B64(R"({"b64":true,"alg":"ES256","kid":"kbs:///a/b/c"})");
-const std::string kPayload =
-    B64(R"({"version":"0.1.0","type":"vault","name":"kbs:///r/t/g","provider":"kbs","provider_settings":{},"annotations":{}})");
+const std::string kPayload = B64(
+    R"({"version":"0.1.0","type":"vault","name":"kbs:///r/t/g","provider":"kbs","provider_settings":{},"annotations":{}})");
 const std::string kSig = B64(std::string(64, 'x'));
 
 TEST(SealedSecretTest, ParsesSignedForm) {
@@ -58,7 +58,8 @@ INSTANTIATE_TEST_SUITE_P(
         Bad{"leading space", " sealed." + kHeader + "." + kPayload + "." + kSig, "must begin with `sealed.`"},
         Bad{"two parts", "sealed." + kHeader + "." + kPayload, "3 JWS parts"},
         Bad{"four parts", "sealed.a." + kPayload + ".b.c", "3 JWS parts"},
-        Bad{"legacy fake header", "sealed.fakejwsheader." + kPayload + ".fakesignature", "skip_sealed_secret_verification"},
+        Bad{"legacy fake header", "sealed.fakejwsheader." + kPayload + ".fakesignature",
+            "skip_sealed_secret_verification"},
         Bad{"five parts", "sealed.a.b.c.d.e", "3 JWS parts"},
         Bad{"double prefix", "sealed.sealed." + kHeader + "." + kPayload + "." + kSig, "parts"},
         Bad{"padded payload", "sealed." + kHeader + "." + kPayload + "==." + kSig, "padding"},
@@ -132,8 +133,9 @@ TEST(SecretPayloadTest, RejectsEachMissingOrBadField) {
 TEST(SecretPayloadTest, SerializesInUpstreamOrder) {
   VaultSecret v{"kbs:///default/sealed-secret/test", "kbs", nlohmann::json::object(), nlohmann::json::object()};
   // The payload of the kata CI fixture (cdh-api.md §15 vector 1), byte for byte.
-  EXPECT_EQ(SerializeVaultPayload(v),
-            R"({"version":"0.1.0","type":"vault","name":"kbs:///default/sealed-secret/test","provider":"kbs","provider_settings":{},"annotations":{}})");
+  EXPECT_EQ(
+      SerializeVaultPayload(v),
+      R"({"version":"0.1.0","type":"vault","name":"kbs:///default/sealed-secret/test","provider":"kbs","provider_settings":{},"annotations":{}})");
 }
 
 }  // namespace

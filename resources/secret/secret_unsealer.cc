@@ -14,18 +14,21 @@ namespace {
 // Resolves a local `kid` to a path inside `dir`, refusing every escape (cdh-api.md §7.2 step 5).
 absl::StatusOr<std::string> ResolveLocalKid(std::string_view kid, const std::string& dir) {
   if (HasControlChars(kid) || kid.starts_with("/")) {
-    return absl::InvalidArgumentError("sealed secret `kid` must be a KBS resource URI or a key name relative to the key directory");
+    return absl::InvalidArgumentError(
+        "sealed secret `kid` must be a KBS resource URI or a key name relative to the key directory");
   }
   for (std::string_view part : StrSplit(kid, '/')) {
     if (part == "..") return absl::InvalidArgumentError("sealed secret `kid` must not contain `..`");
   }
   if (dir.empty()) {
-    return absl::FailedPreconditionError("sealed secret `kid` is not a KBS resource URI and no key directory is configured");
+    return absl::FailedPreconditionError(
+        "sealed secret `kid` is not a KBS resource URI and no key directory is configured");
   }
   char real_dir[PATH_MAX];
   if (realpath(dir.c_str(), real_dir) == nullptr) {
-    return absl::FailedPreconditionError(StrCat(
-        "sealed secret `kid` `", Sanitize(kid), "` is not a KBS resource URI and the key directory ", dir, " does not exist"));
+    return absl::FailedPreconditionError(StrCat("sealed secret `kid` `", Sanitize(kid),
+                                                "` is not a KBS resource URI and the key directory ", dir,
+                                                " does not exist"));
   }
   std::string joined = StrCat(real_dir, "/", kid);
   char real_key[PATH_MAX];
@@ -34,7 +37,8 @@ absl::StatusOr<std::string> ResolveLocalKid(std::string_view kid, const std::str
   }
   std::string_view resolved(real_key);
   if (!resolved.starts_with(StrCat(real_dir, "/"))) {
-    return absl::InvalidArgumentError(StrCat("sealed secret `kid` `", Sanitize(kid), "` resolves outside the key directory"));
+    return absl::InvalidArgumentError(
+        StrCat("sealed secret `kid` `", Sanitize(kid), "` resolves outside the key directory"));
   }
   return std::string(resolved);
 }
@@ -121,8 +125,7 @@ absl::StatusOr<SecretBytes> SecretUnsealer::Unseal(std::string_view sealed_secre
   }
   CDH_ASSIGN_OR_RETURN(SignedSealedSecret jws, ParseSignedSealedSecret(sealed_secret));
   if (jws.alg != "ES256") {
-    return absl::InvalidArgumentError(
-        StrCat("sealed secret `alg` must be ES256, got `", Sanitize(jws.alg, 16), "`"));
+    return absl::InvalidArgumentError(StrCat("sealed secret `alg` must be ES256, got `", Sanitize(jws.alg, 16), "`"));
   }
   if (jws.signature.size() != 64) {
     return absl::InvalidArgumentError(
@@ -149,7 +152,7 @@ absl::StatusOr<SecretBytes> SecretUnsealer::UnsealPayload(std::string_view paylo
       std::vector<std::string> names;
       for (const auto& [name, getter] : vault_getters_) names.push_back(name);
       return absl::UnimplementedError(StrCat("vault provider `", Sanitize(vault->provider, 32),
-                                                   "` is not supported (available: ", StrJoin(names, ", "), ")"));
+                                             "` is not supported (available: ", StrJoin(names, ", "), ")"));
     }
     return it->second->GetSecret(*vault, ctx);
   }

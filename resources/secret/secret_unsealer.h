@@ -79,8 +79,7 @@ class SecretUnsealer {
   // `kid_provider` resolves KBS-URI kids; `vault_getters` maps a lower-case provider name to
   // its getter; `envelope` may be null (envelope secrets then answer UNIMPLEMENTED).
   SecretUnsealer(SecretUnsealerOptions options, ResourceProvider& kid_provider,
-                 std::map<std::string, std::unique_ptr<SecretGetter>> vault_getters,
-                 EnvelopeDecryptor* envelope);
+                 std::map<std::string, std::unique_ptr<SecretGetter>> vault_getters, EnvelopeDecryptor* envelope);
   SecretUnsealer(const SecretUnsealer&) = delete;
   SecretUnsealer& operator=(const SecretUnsealer&) = delete;
 

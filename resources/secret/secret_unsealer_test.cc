@@ -1,27 +1,25 @@
 #include "resources/secret/secret_unsealer.h"
 
-#include <gtest/gtest.h>
 #include <unistd.h>
 
 #include <filesystem>
 
+#include <gtest/gtest.h>
+
 #include "common/base64.h"
-#include "tests/spec_vectors.h"
 #include "common/file_util.h"
+#include "common/testing/status_matchers.h"
 #include "common/testing/temp_dir.h"
 #include "resources/fake_resource_provider.h"
-#include "common/testing/status_matchers.h"
+#include "tests/spec_vectors.h"
 
 namespace cdh::resources {
 namespace {
 
-using ::cdh::testing::StatusIs;
 using ::cdh::testing::IsOk;
+using ::cdh::testing::StatusIs;
 
 using namespace ::cdh::testing;  // NOLINT: the spec vectors
-
-
-
 
 class SecretUnsealerTest : public ::testing::Test {
  protected:
@@ -39,8 +37,8 @@ class SecretUnsealerTest : public ::testing::Test {
   std::unique_ptr<SecretUnsealer> Make(bool skip = false, std::string key_dir = "") {
     std::map<std::string, std::unique_ptr<SecretGetter>> getters;
     getters["kbs"] = std::make_unique<KbsSecretGetter>(provider_);
-    return std::make_unique<SecretUnsealer>(
-        SecretUnsealerOptions{skip, key_dir.empty() ? key_dir_ : key_dir}, provider_, std::move(getters), nullptr);
+    return std::make_unique<SecretUnsealer>(SecretUnsealerOptions{skip, key_dir.empty() ? key_dir_ : key_dir},
+                                            provider_, std::move(getters), nullptr);
   }
 
   // Signs `payload` with the unit-test key under `header`.
@@ -88,7 +86,6 @@ TEST_F(SecretUnsealerTest, TamperingAtAnyOffsetFails) {
     EXPECT_FALSE(r.ok()) << offset;
   }
 }
-
 
 TEST_F(SecretUnsealerTest, FieldCaseS2) {
   auto verifying = Make(false);
@@ -170,9 +167,9 @@ TEST_F(SecretUnsealerTest, KeyOrSecretProblemsKeepTheirCodes) {
   auto bad_name = Unseal(*u, Seal(R"({"alg":"ES256","kid":"test-key"})", VaultPayload("default/r/t")));
   EXPECT_THAT(bad_name, StatusIs(absl::StatusCode::kInvalidArgument));
   // Unknown vault provider.
-  auto aliyun = Unseal(*u, Seal(R"({"alg":"ES256","kid":"test-key"})",
-                                SerializeVaultPayload(VaultSecret{"n", "aliyun", nlohmann::json::object(),
-                                                                  nlohmann::json::object()})));
+  auto aliyun = Unseal(
+      *u, Seal(R"({"alg":"ES256","kid":"test-key"})",
+               SerializeVaultPayload(VaultSecret{"n", "aliyun", nlohmann::json::object(), nlohmann::json::object()})));
   EXPECT_THAT(aliyun, StatusIs(absl::StatusCode::kUnimplemented, "aliyun"));
   // The broker is down: UNAVAILABLE reaches the caller unchanged.
   provider_.FailWith(absl::UnavailableError("broker unreachable"));
@@ -195,8 +192,8 @@ TEST_F(SecretUnsealerTest, UntrustedHeaderValuesCannotForgeLogLines) {
   auto alg = Unseal(*u, Seal(R"({"alg":"ES\n[cdh] FORGED","kid":"test-key"})", VaultPayload("kbs:///r/t/g")));
   EXPECT_THAT(alg, StatusIs(absl::StatusCode::kInvalidArgument));
   EXPECT_EQ(std::string(alg.status().message()).find('\n'), std::string::npos) << alg.status();
-  auto long_kid = Unseal(*u, Seal(StrCat(R"({"alg":"ES256","kid":")", std::string(5000, 'k'), R"("})"),
-                                  VaultPayload("kbs:///r/t/g")));
+  auto long_kid = Unseal(
+      *u, Seal(StrCat(R"({"alg":"ES256","kid":")", std::string(5000, 'k'), R"("})"), VaultPayload("kbs:///r/t/g")));
   EXPECT_LT(long_kid.status().message().size(), 400u) << "untrusted values are truncated";
 }
 

@@ -43,9 +43,7 @@ namespace {
 
 using namespace cdh::storage;
 
-double Now() {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
-}
+double Now() { return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count(); }
 
 // One mounted stack: image file → FUSE (engine or passthrough) → loop → ext4.
 struct Stack {
@@ -85,9 +83,9 @@ std::unique_ptr<Stack> Build(const std::string& dir, const std::string& name, ui
   }
   const std::string fdir = dir + "/" + name + ".fuse";
   std::filesystem::create_directory(fdir);
-  auto f = FuseBlockImage::Start({.mount_dir = fdir, .device_fd = s->fd, .data_offset = 0, .data_size = bytes,
-                                  .sector_size = 4096},
-                                 s->engine.get());
+  auto f = FuseBlockImage::Start(
+      {.mount_dir = fdir, .device_fd = s->fd, .data_offset = 0, .data_size = bytes, .sector_size = 4096},
+      s->engine.get());
   if (!f.ok()) {
     std::fprintf(stderr, "fuse: %s\n", std::string(f.status().message()).c_str());
     return nullptr;
@@ -101,7 +99,8 @@ std::unique_ptr<Stack> Build(const std::string& dir, const std::string& name, ui
   s->loop = std::move(*l);
   SetReadAheadKb(s->loop->path(), 1024);
   std::string out;
-  auto rc = RunProgram({"mkfs.ext4", "-q", "-F", "-E", "lazy_itable_init=0,lazy_journal_init=0", s->loop->path()}, &out);
+  auto rc =
+      RunProgram({"mkfs.ext4", "-q", "-F", "-E", "lazy_itable_init=0,lazy_journal_init=0", s->loop->path()}, &out);
   if (!rc.ok() || *rc != 0) {
     std::fprintf(stderr, "mkfs: %s\n", out.c_str());
     return nullptr;
@@ -187,7 +186,11 @@ int main(int argc, char** argv) {
   const uint64_t image_bytes = file_bytes + file_bytes / 8 + (64ull << 20);  // room for ext4 metadata
   std::printf("# sequential read of a %llu MiB file on ext4 over loop over FUSE; GB/s = 1e9 bytes/s\n",
               static_cast<unsigned long long>(mib));
-  struct Row { size_t size; bool direct; Pass enc, plain; };
+  struct Row {
+    size_t size;
+    bool direct;
+    Pass enc, plain;
+  };
   std::vector<Row> rows;
   Pass fuse_enc, fuse_plain;
   const std::vector<size_t> sizes = {4096, 16384, 65536, 262144, 1 << 20, 4 << 20};
@@ -224,8 +227,12 @@ int main(int argc, char** argv) {
         std::filesystem::create_directory(vdir);
         if (!e.ok()) continue;
         v.engine = std::move(*e);
-        auto f = FuseBlockImage::Start({.mount_dir = vdir, .device_fd = enc->fd, .data_offset = 0,
-                                        .data_size = image_bytes, .sector_size = 4096, .read_only = true},
+        auto f = FuseBlockImage::Start({.mount_dir = vdir,
+                                        .device_fd = enc->fd,
+                                        .data_offset = 0,
+                                        .data_size = image_bytes,
+                                        .sector_size = 4096,
+                                        .read_only = true},
                                        v.engine.get());
         if (f.ok()) v.image = std::move(*f);
       }
@@ -239,9 +246,10 @@ int main(int argc, char** argv) {
       }
       fuse_enc = e;
       fuse_plain = p;
-      std::printf("FUSE image file alone, 1 MiB reads: encrypted %6.2f GB/s, plain %6.2f GB/s "
-                  "(per CPU second of this process: %6.2f GB, %6.2f GB)\n",
-                  e.gbps, p.gbps, e.gb_per_cpu_s, p.gb_per_cpu_s);
+      std::printf(
+          "FUSE image file alone, 1 MiB reads: encrypted %6.2f GB/s, plain %6.2f GB/s "
+          "(per CPU second of this process: %6.2f GB, %6.2f GB)\n",
+          e.gbps, p.gbps, e.gb_per_cpu_s, p.gb_per_cpu_s);
       for (Variant& v : variants) {
         if (v.image) v.image->Stop();
         std::printf("  encrypted, %-15s: %6.2f GB/s (per CPU second: %6.2f GB)\n", v.label, v.pass.gbps,
@@ -267,17 +275,19 @@ int main(int argc, char** argv) {
           }
         }
         rows.push_back({s, direct, e, p});
-        std::printf("%-8s read %8zu B: encrypted %6.2f GB/s, plain %6.2f GB/s, encryption cost %5.1f%%; "
-                    "per process CPU second %6.2f vs %6.2f GB (%.2f)\n",
-                    direct ? "O_DIRECT" : "buffered", s, e.gbps, p.gbps, p.gbps > 0 ? 100.0 * (1 - e.gbps / p.gbps) : 0,
-                    e.gb_per_cpu_s, p.gb_per_cpu_s, p.gb_per_cpu_s > 0 ? e.gb_per_cpu_s / p.gb_per_cpu_s : 0);
+        std::printf(
+            "%-8s read %8zu B: encrypted %6.2f GB/s, plain %6.2f GB/s, encryption cost %5.1f%%; "
+            "per process CPU second %6.2f vs %6.2f GB (%.2f)\n",
+            direct ? "O_DIRECT" : "buffered", s, e.gbps, p.gbps, p.gbps > 0 ? 100.0 * (1 - e.gbps / p.gbps) : 0,
+            e.gb_per_cpu_s, p.gb_per_cpu_s, p.gb_per_cpu_s > 0 ? e.gb_per_cpu_s / p.gb_per_cpu_s : 0);
         std::fflush(stdout);
       }
     }
   }
   std::printf("# goal table (mounted rows): encrypted / same stack plain, same run\n");
-  std::printf("# (cpu ratio: bytes per CPU second of this process, encrypted / plain; robust against other\n"
-              "#  tenants, but blind to the loop device's kernel workers)\n");
+  std::printf(
+      "# (cpu ratio: bytes per CPU second of this process, encrypted / plain; robust against other\n"
+      "#  tenants, but blind to the loop device's kernel workers)\n");
   std::printf("| %-44s | %9s | %9s | %5s | %7s | %-6s | %9s |\n", "figure", "enc GB/s", "plain GB/s", "ratio", "goal",
               "", "cpu ratio");
   auto goal_row = [](const std::string& figure, const Pass& e, const Pass& p, double goal) {
@@ -311,10 +321,14 @@ int main(int argc, char** argv) {
       << "set yrange [0:*]\n"
       << "set xlabel 'read size (bytes)'\nset ylabel 'GB/s'\n"
       << "set title 'Sequential read, " << mib << " MiB file: ext4 / loop / FUSE, AES-256-XTS vs none'\n"
-      << "plot '" << csv << "' using (strcol(2) eq 'direct' ? $1 : 1/0):3 skip 1 with linespoints title 'encrypted, O_DIRECT', \\\n"
-      << "     '" << csv << "' using (strcol(2) eq 'direct' ? $1 : 1/0):4 skip 1 with linespoints title 'plain, O_DIRECT', \\\n"
-      << "     '" << csv << "' using (strcol(2) eq 'buffered' ? $1 : 1/0):3 skip 1 with linespoints title 'encrypted, buffered', \\\n"
-      << "     '" << csv << "' using (strcol(2) eq 'buffered' ? $1 : 1/0):4 skip 1 with linespoints title 'plain, buffered'\n";
+      << "plot '" << csv
+      << "' using (strcol(2) eq 'direct' ? $1 : 1/0):3 skip 1 with linespoints title 'encrypted, O_DIRECT', \\\n"
+      << "     '" << csv
+      << "' using (strcol(2) eq 'direct' ? $1 : 1/0):4 skip 1 with linespoints title 'plain, O_DIRECT', \\\n"
+      << "     '" << csv
+      << "' using (strcol(2) eq 'buffered' ? $1 : 1/0):3 skip 1 with linespoints title 'encrypted, buffered', \\\n"
+      << "     '" << csv
+      << "' using (strcol(2) eq 'buffered' ? $1 : 1/0):4 skip 1 with linespoints title 'plain, buffered'\n";
   }
   std::string out;
   auto rc = RunProgram({"gnuplot", script}, &out);

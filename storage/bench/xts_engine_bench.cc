@@ -14,9 +14,9 @@
 #include <cstring>
 #include <string>
 
+#include "crypto/xts_cipher.h"
 #include "storage/aligned_buffer.h"
 #include "storage/testing/luks_image.h"
-#include "crypto/xts_cipher.h"
 #include "storage/xts_engine.h"
 
 namespace {
@@ -25,16 +25,14 @@ using cdh::SecretBytes;
 using cdh::storage::AlignedBuffer;
 using cdh::storage::XtsEngine;
 
-double Now() {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
-}
+double Now() { return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count(); }
 
 // openssl speed's figure for `bytes`-sized blocks in GB/s (its "k" unit is 1000 bytes/s), 0 on failure.
 // `-elapsed`: openssl speed divides by user CPU time by default, which on a shared, loaded
 // machine overstates it against our wall-clock figures; with -elapsed both use wall time.
 double OpensslSpeed(size_t bytes, int multi, bool elapsed = true) {
-  std::vector<std::string> argv = {"openssl", "speed", "-evp", "aes-256-xts", "-decrypt", "-bytes",
-                                   std::to_string(bytes), "-seconds", "1"};
+  std::vector<std::string> argv = {
+      "openssl", "speed", "-evp", "aes-256-xts", "-decrypt", "-bytes", std::to_string(bytes), "-seconds", "1"};
   if (elapsed) argv.push_back("-elapsed");
   if (multi > 1) {
     argv.push_back("-multi");
@@ -55,8 +53,8 @@ constexpr int kRounds = 3;
 
 // Hot-buffer throughput of one XtsSectorCipher (no engine around it), in GB/s: `inner` passes
 // over the first `bytes` of `buf`, in place, best of `reps`.
-double CipherDecrypt(cdh::crypto::XtsSectorCipher& c, AlignedBuffer& buf, size_t bytes, size_t sector_size,
-                     int inner, int reps) {
+double CipherDecrypt(cdh::crypto::XtsSectorCipher& c, AlignedBuffer& buf, size_t bytes, size_t sector_size, int inner,
+                     int reps) {
   double best = 0;
   std::span<uint8_t> s(buf.data(), bytes);
   for (int r = 0; r < reps; ++r) {
@@ -142,8 +140,10 @@ int main(int argc, char** argv) {
   const SecretBytes key = BenchKey();
 
   std::printf("# AES-256-XTS decrypt, in place, %zu MiB buffer, pages pre-faulted; GB/s = 1e9 bytes/s\n", mib);
-  std::printf("# best of %d rounds; each round runs every measurement once, interleaved, so load from\n"
-              "# other tenants of this shared machine hits references and engine alike\n", kRounds);
+  std::printf(
+      "# best of %d rounds; each round runs every measurement once, interleaved, so load from\n"
+      "# other tenants of this shared machine hits references and engine alike\n",
+      kRounds);
   auto e4k1 = XtsEngine::New(key, {.sector_size = 4096, .threads = 1});
   auto e4k2 = XtsEngine::New(key, {.sector_size = 4096, .threads = 2});
   auto e5121 = XtsEngine::New(key, {.sector_size = 512, .threads = 1});
@@ -242,10 +242,10 @@ int main(int argc, char** argv) {
   GoalRow("engine 1 thread, hot 1 MiB, 512-byte sectors", hot512, "openssl speed 512", ossl512, 1.3);
   GoalRow("engine 1 thread, large buffer, 512-byte sectors", one512, "openssl speed 512", ossl512, 1.3);
   std::printf("# the same rows per second of CPU time (openssl speed's default unit)\n");
-  GoalRow("engine 1 thread, hot 1 MiB, 4096-byte sectors (CPU time)", cpu_hot4k, "openssl speed 4096 (CPU)",
-          cpu_ossl4k, 1.5);
-  GoalRow("engine 1 thread, hot 1 MiB, 512-byte sectors (CPU time)", cpu_hot512, "openssl speed 512 (CPU)",
-          cpu_ossl512, 1.3);
+  GoalRow("engine 1 thread, hot 1 MiB, 4096-byte sectors (CPU time)", cpu_hot4k, "openssl speed 4096 (CPU)", cpu_ossl4k,
+          1.5);
+  GoalRow("engine 1 thread, hot 1 MiB, 512-byte sectors (CPU time)", cpu_hot512, "openssl speed 512 (CPU)", cpu_ossl512,
+          1.3);
   GoalRow("engine 1 thread, large buffer, 4096 (CPU time)", cpu_big4k, "memory pass (CPU)", cpu_mem, 0.8);
   return 0;
 }

@@ -6,15 +6,15 @@
 
 #include <cstdlib>
 #include <cstring>
-#include <iterator>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <random>
 
 #include "common/json.h"
 #include "common/status_macros.h"
-#include "crypto/hash.h"
 #include "common/strings.h"
+#include "crypto/hash.h"
 #include "storage/process.h"
 
 namespace cdh::storage::testutil {
@@ -120,13 +120,16 @@ absl::StatusOr<LuksImage> MakeLuksImage(const TempDir& dir, const std::string& n
   if (spec.pbkdf == "pbkdf2") {
     kdf = {"--pbkdf", "pbkdf2", "--pbkdf-force-iterations", "1000", "--hash", "sha256"};
   } else {
-    kdf = {"--pbkdf", spec.pbkdf, "--pbkdf-memory", "32768", "--pbkdf-parallel", "1",
-           "--pbkdf-force-iterations", "4"};
+    kdf = {"--pbkdf", spec.pbkdf, "--pbkdf-memory", "32768", "--pbkdf-parallel", "1", "--pbkdf-force-iterations", "4"};
   }
-  std::vector<std::string> argv = {"cryptsetup", "reencrypt", "--encrypt", "--type", "luks2",
-                                   "--reduce-device-size", "32M", "--batch-mode", "--key-file", key0,
-                                   "--sector-size", StrCat(spec.sector_size), "--key-size", StrCat(spec.key_bits),
-                                   "--cipher", "aes-xts-plain64"};
+  std::vector<std::string> argv = {"cryptsetup",    "reencrypt",
+                                   "--encrypt",     "--type",
+                                   "luks2",         "--reduce-device-size",
+                                   "32M",           "--batch-mode",
+                                   "--key-file",    key0,
+                                   "--sector-size", StrCat(spec.sector_size),
+                                   "--key-size",    StrCat(spec.key_bits),
+                                   "--cipher",      "aes-xts-plain64"};
   argv.insert(argv.end(), kdf.begin(), kdf.end());
   argv.push_back(img.path);
   CDH_RETURN_IF_ERROR(Run(argv, "cryptsetup reencrypt --encrypt"));

@@ -8,16 +8,16 @@
 #include <sys/mount.h>
 #include <unistd.h>
 
-#include <gtest/gtest.h>
-
 #include <filesystem>
 #include <fstream>
+
+#include <gtest/gtest.h>
 
 #include "absl/time/clock.h"
 #include "http/curl_http_client.h"
 #include "kbs-dev/kbs_dev_server.h"
-#include "tests/image/registry_fixture.h"
 #include "tests/daemon_fixture.h"
+#include "tests/image/registry_fixture.h"
 #include "tests/test_util.h"
 
 namespace cdh::testing {
@@ -68,7 +68,8 @@ class PolicyDaemonE2eTest : public ::testing::Test {
                           "CoCo Test <test@example.com>", "ed25519", "sign", "never"})
                   .exit_code,
               0);
-    std::string colons = RunCommand({"/usr/bin/gpg", "--homedir", gnupg, "--batch", "--with-colons", "--list-keys"}).out;
+    std::string colons =
+        RunCommand({"/usr/bin/gpg", "--homedir", gnupg, "--batch", "--with-colons", "--list-keys"}).out;
     size_t at = colons.find("\nfpr:");
     ASSERT_NE(at, std::string::npos);
     std::string line = colons.substr(at + 1, colons.find('\n', at + 1) - at - 1);
@@ -78,11 +79,11 @@ class PolicyDaemonE2eTest : public ::testing::Test {
     WriteTreeFile(d + "/regd", "local.yaml",
                   "docker:\n  " + host + ":\n    lookaside: file://" + d + "/sigs\n    lookaside-staging: file://" + d +
                       "/sigs\n");
-    CommandResult sign = RunCommand({"/usr/bin/env", "GNUPGHOME=" + gnupg, "_CONTAINERS_ROOTLESS_UID=1",
-                                     "XDG_DATA_HOME=" + d + "/xdg", "/usr/bin/skopeo", "--registries.d", d + "/regd",
-                                     "copy", "--dest-tls-verify=false", "--sign-by", fpr,
-                                     "oci:" + builder.layout() + ":app", "docker://" + host + "/gpg/app:latest"},
-                                    "", 300);
+    CommandResult sign =
+        RunCommand({"/usr/bin/env", "GNUPGHOME=" + gnupg, "_CONTAINERS_ROOTLESS_UID=1", "XDG_DATA_HOME=" + d + "/xdg",
+                    "/usr/bin/skopeo", "--registries.d", d + "/regd", "copy", "--dest-tls-verify=false", "--sign-by",
+                    fpr, "oci:" + builder.layout() + ":app", "docker://" + host + "/gpg/app:latest"},
+                   "", 300);
     RunCommand({"/usr/bin/gpgconf", "--homedir", gnupg, "--kill", "all"});
     ASSERT_EQ(sign.exit_code, 0) << sign.err;
     ASSERT_TRUE(builder.Push("app", host + "/gpg/unsigned:latest").ok());
@@ -145,9 +146,9 @@ class PolicyDaemonE2eTest : public ::testing::Test {
   static void Upload(const std::string& path, const std::string& bytes) {
     auto http = http::CurlHttpClient::New({});
     ASSERT_TRUE(http.ok());
-    auto r = (*http)->Send({"POST", kbs_->url() + "/kbs/v0/resource/" + path,
-                            {{"Content-Type", "application/octet-stream"}}, bytes},
-                           absl::Now() + absl::Seconds(10));
+    auto r = (*http)->Send(
+        {"POST", kbs_->url() + "/kbs/v0/resource/" + path, {{"Content-Type", "application/octet-stream"}}, bytes},
+        absl::Now() + absl::Seconds(10));
     ASSERT_TRUE(r.ok() && r->status == 200) << path;
   }
 
@@ -209,9 +210,7 @@ TEST_F(PolicyDaemonE2eTest, InsecureAcceptAnythingAndDefaultReject) {
   ExpectRefused("other/app:latest", "Policy `reject` rejects image");
 }
 
-TEST_F(PolicyDaemonE2eTest, EncryptedImageIsPulledWithTheBrokersKek) {
-  ExpectAllowed("enc/app:v1", "app/score.sh");
-}
+TEST_F(PolicyDaemonE2eTest, EncryptedImageIsPulledWithTheBrokersKek) { ExpectAllowed("enc/app:v1", "app/score.sh"); }
 
 TEST_F(PolicyDaemonE2eTest, TamperedEncryptedImageFailsWithNoFilesLeft) {
   ExpectRefused("enc/secret:tampered", "HMAC");

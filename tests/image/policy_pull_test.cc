@@ -7,18 +7,18 @@
 #include <sys/mount.h>
 #include <unistd.h>
 
-#include <gtest/gtest.h>
-
 #include <filesystem>
 #include <fstream>
 
+#include <gtest/gtest.h>
+
+#include "http/curl_http_client.h"
 #include "image/image_puller.h"
 #include "image/ocicrypt/ocicrypt_layer_decryptor.h"
 #include "image/policy/policy_evaluator.h"
 #include "image/registry_config.h"
-#include "http/curl_http_client.h"
-#include "resources/kms/kbs_kms.h"
 #include "resources/fake_resource_provider.h"
+#include "resources/kms/kbs_kms.h"
 #include "tests/image/registry_fixture.h"
 #include "tests/test_util.h"
 
@@ -53,13 +53,22 @@ class PolicyPullTest : public ::testing::Test {
       ASSERT_TRUE(builder_.Push("app", Image(repo)).ok());
     }
     Python({"cosign_sign.py", "keygen", tmp_.path() + "/cosign"});
-    Python({"cosign_sign.py", "sign", "http://" + registry_->host(), "signed/app", "latest", tmp_.path() + "/cosign.key"});
+    Python(
+        {"cosign_sign.py", "sign", "http://" + registry_->host(), "signed/app", "latest", tmp_.path() + "/cosign.key"});
     kek_ = std::string(32, '\x42');
     std::ofstream(tmp_.path() + "/kek", std::ios::binary) << kek_;
     for (const char* tag : {"v1", "tampered"}) {
-      std::vector<std::string> args = {"ocicrypt_encrypt.py", "push", builder_.layout(), "app",
-                                       "http://" + registry_->host(), "enc/app", tag, "--kek", tmp_.path() + "/kek",
-                                       "--kid", "kbs:///default/image-kek/1"};
+      std::vector<std::string> args = {"ocicrypt_encrypt.py",
+                                       "push",
+                                       builder_.layout(),
+                                       "app",
+                                       "http://" + registry_->host(),
+                                       "enc/app",
+                                       tag,
+                                       "--kek",
+                                       tmp_.path() + "/kek",
+                                       "--kid",
+                                       "kbs:///default/image-kek/1"};
       if (std::string(tag) == "tampered") args.push_back("--tamper");
       Python(args);
     }
@@ -68,9 +77,12 @@ class PolicyPullTest : public ::testing::Test {
     const std::string host = registry_->host();
     auto evaluator = PolicyEvaluator::New(
         R"({"default":[{"type":"reject"}],"transports":{"docker":{
-          ")" + host + R"(/signed":[{"type":"sigstoreSigned","keyPath":"kbs:///default/cosign-public-key/test"}],
-          ")" + host + R"(/plain":[{"type":"insecureAcceptAnything"}],
-          ")" + host + R"(/enc":[{"type":"insecureAcceptAnything"}]}}})",
+          ")" +
+            host + R"(/signed":[{"type":"sigstoreSigned","keyPath":"kbs:///default/cosign-public-key/test"}],
+          ")" +
+            host + R"(/plain":[{"type":"insecureAcceptAnything"}],
+          ")" +
+            host + R"(/enc":[{"type":"insecureAcceptAnything"}]}}})",
         resolver_);
     ASSERT_TRUE(evaluator.ok()) << evaluator.status();
     evaluator_ = *std::move(evaluator);
@@ -150,7 +162,8 @@ TEST_F(PolicyPullTest, SignedImageIsUnpackedUnsignedIsRefusedBeforeAnyLayer) {
   std::string refused = Bundle();
   auto denied = Pull(Image("signed/unsigned"), refused);
   EXPECT_EQ(denied.status().code(), absl::StatusCode::kPermissionDenied) << denied.status();
-  EXPECT_NE(std::string(denied.status().message()).find("Image policy rejected: Denied by policy: "), std::string::npos);
+  EXPECT_NE(std::string(denied.status().message()).find("Image policy rejected: Denied by policy: "),
+            std::string::npos);
   EXPECT_FALSE(IsMounted(refused + "/rootfs"));
   EXPECT_FALSE(fs::exists(refused + "/config.json"));
   EXPECT_EQ(puller_->layers_downloaded(), downloaded);

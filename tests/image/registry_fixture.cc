@@ -116,10 +116,7 @@ absl::StatusOr<std::unique_ptr<LocalRegistry>> LocalRegistry::Start(const std::s
   if (reg->registry_pid_ < 0) return absl::FailedPreconditionError("cannot start docker-registry");
   constexpr char kListening[] = "listening on 127.0.0.1:";
   bool up = PollUntil(
-      [&] {
-        return Slurp(reg->log_path_).find(kListening) != std::string::npos || Exited(reg->registry_pid_);
-      },
-      20);
+      [&] { return Slurp(reg->log_path_).find(kListening) != std::string::npos || Exited(reg->registry_pid_); }, 20);
   std::string log = Slurp(reg->log_path_);
   size_t at = log.find(kListening);
   if (!up || at == std::string::npos) return absl::UnavailableError("docker-registry did not start: " + log);
@@ -140,9 +137,7 @@ std::string LocalRegistry::AuthJson() const {
          absl::Base64Escape(absl::string_view(creds.data(), creds.size())) + "\"}}}";
 }
 
-ImageBuilder::ImageBuilder(std::string work_dir) : work_dir_(std::move(work_dir)) {
-  fs::create_directories(work_dir_);
-}
+ImageBuilder::ImageBuilder(std::string work_dir) : work_dir_(std::move(work_dir)) { fs::create_directories(work_dir_); }
 
 absl::Status ImageBuilder::Run(const std::vector<std::string>& argv) {
   CommandResult r = RunCommand(argv, "", 300);
@@ -199,8 +194,8 @@ absl::Status ImageBuilder::Build(const std::string& name, const std::vector<Laye
 
 absl::StatusOr<std::string> ImageBuilder::Skopeo(const std::vector<std::string>& args) {
   // Its own blob-info cache (spec §9.1): skopeo would otherwise reuse compressions across tests.
-  std::vector<std::string> argv = {"/usr/bin/env", "_CONTAINERS_ROOTLESS_UID=1",
-                                   "XDG_DATA_HOME=" + work_dir_ + "/xdg", "/usr/bin/skopeo"};
+  std::vector<std::string> argv = {"/usr/bin/env", "_CONTAINERS_ROOTLESS_UID=1", "XDG_DATA_HOME=" + work_dir_ + "/xdg",
+                                   "/usr/bin/skopeo"};
   argv.insert(argv.end(), args.begin(), args.end());
   CommandResult r = RunCommand(argv, "", 300);
   if (r.exit_code != 0) return absl::InternalError("skopeo failed: " + r.err);
@@ -217,8 +212,7 @@ absl::Status ImageBuilder::Push(const std::string& name, const std::string& dock
   return out.ok() ? absl::OkStatus() : out.status();
 }
 
-std::string WriteTreeFile(const std::string& root, const std::string& relative, const std::string& content,
-                          int mode) {
+std::string WriteTreeFile(const std::string& root, const std::string& relative, const std::string& content, int mode) {
   std::string path = root + "/" + relative;
   fs::create_directories(fs::path(path).parent_path());
   WriteAll(path, content);

@@ -72,8 +72,7 @@ class ImageBuilder {
                      const std::vector<std::string>& config_args = {});
   // skopeo copy oci:<layout>:<name> docker://<docker_ref>; `extra` e.g. {"--format", "v2s2"},
   // {"--dest-creds", "alice:s3cret"}.
-  absl::Status Push(const std::string& name, const std::string& docker_ref,
-                    const std::vector<std::string>& extra = {});
+  absl::Status Push(const std::string& name, const std::string& docker_ref, const std::vector<std::string>& extra = {});
   // skopeo with this builder's cache environment; returns stdout.
   absl::StatusOr<std::string> Skopeo(const std::vector<std::string>& args);
 

@@ -7,21 +7,21 @@
 #include <fstream>
 #include <thread>
 
-#include "tools/cdh_client.h"
 #include "common/base64.h"
 #include "common/strings.h"
+#include "common/testing/status_matchers.h"
 #include "gtest/gtest.h"
 #include "proto/api.pb.h"
-#include "tests/test_util.h"
 #include "tests/daemon_fixture.h"
+#include "tests/test_util.h"
+#include "tools/cdh_client.h"
 #include "ttrpc/client.h"
-#include "common/testing/status_matchers.h"
 
 namespace cdh::testing {
 namespace {
 
-using ::cdh::testing::StatusIs;
 using ::cdh::testing::IsOk;
+using ::cdh::testing::StatusIs;
 namespace fs = std::filesystem;
 
 std::string ReadAll(const fs::path& p) {
@@ -59,7 +59,8 @@ TEST(DaemonTtrpcTest, BothTransportsServeTheSameHandlers) {
   // WrapKey is registered but not implemented (cdh-api.md §3.3), on ttrpc too.
   auto raw = ttrpc::Client::Connect(d->ttrpc_socket());
   ASSERT_THAT(raw, IsOk());
-  EXPECT_THAT((*raw)->Call("keyprovider.KeyProviderService", "WrapKey", ""), StatusIs(absl::StatusCode::kUnimplemented));
+  EXPECT_THAT((*raw)->Call("keyprovider.KeyProviderService", "WrapKey", ""),
+              StatusIs(absl::StatusCode::kUnimplemented));
 }
 
 // A 5 MiB resource cannot travel in one ttrpc frame: RESOURCE_EXHAUSTED, not a broken stream.
@@ -91,11 +92,14 @@ TEST(DaemonTtrpcTest, SigtermExitsCleanlyAndRemovesTheSocket) {
   ASSERT_NE(d, nullptr);
   auto idle = ttrpc::Client::Connect(d->ttrpc_socket());
   ASSERT_THAT(idle, IsOk());
-  ASSERT_TRUE((*idle)->Call("api.GetResourceService", "GetResource", [] {
-                       api::GetResourceRequest r;
-                       r.set_resourcepath(kSmallResourceUri);
-                       return r.SerializeAsString();
-                     }()).ok());
+  ASSERT_TRUE((*idle)
+                  ->Call("api.GetResourceService", "GetResource",
+                         [] {
+                           api::GetResourceRequest r;
+                           r.set_resourcepath(kSmallResourceUri);
+                           return r.SerializeAsString();
+                         }())
+                  .ok());
   absl::Time before = absl::Now();
   EXPECT_EQ(d->Stop(), 0);
   EXPECT_LT(absl::Now() - before, absl::Seconds(5));
@@ -113,8 +117,8 @@ TEST(DaemonTtrpcTest, GoTtrpcClientInterop) {
   std::ofstream(plaintext, std::ios::binary) << kFixturePlaintext;
   std::ofstream(resource, std::ios::binary) << kSmallResource;
   CommandResult r = RunCommand({CDH_GO_INTEROP_PATH, "-sock", d->ttrpc_socket(), "-sealed", d->sealed_secret_path(),
-                               "-plaintext", plaintext, "-resource-uri", kSmallResourceUri, "-resource", resource,
-                               "-missing-uri", "kbs:///default/key/404", "-rounds", "16"});
+                                "-plaintext", plaintext, "-resource-uri", kSmallResourceUri, "-resource", resource,
+                                "-missing-uri", "kbs:///default/key/404", "-rounds", "16"});
   EXPECT_EQ(r.exit_code, 0) << r.out << r.err << "\ndaemon log:\n" << d->Log();
   EXPECT_THAT(std::string(r.out), ::testing::HasSubstr("all checks passed")) << r.out << r.err;
 }
@@ -153,8 +157,8 @@ TEST(DaemonTtrpcTest, UnsealDirReproducesTheScenario) {
   fs::create_directory_symlink("..2026_11_29_10_00_00.000000001", volume / "..data");
   fs::create_symlink("..data/dataset_key", volume / "dataset_key");
 
-  CommandResult run =
-      RunCommand({CdhToolBinary(), "--ttrpc", "--socket", StrCat("unix://", d->ttrpc_socket()), "unseal-dir", volume.string()});
+  CommandResult run = RunCommand(
+      {CdhToolBinary(), "--ttrpc", "--socket", StrCat("unix://", d->ttrpc_socket()), "unseal-dir", volume.string()});
   EXPECT_EQ(run.exit_code, 0) << run.out << run.err << "\n" << d->Log();
   EXPECT_EQ(ReadAll(volume / "dataset_key"), key);
   EXPECT_EQ(fs::read_symlink(volume / "dataset_key"), "..2026_11_29_10_00_00.000000001/dataset_key.unsealed");
@@ -169,8 +173,8 @@ TEST(DaemonTtrpcTest, UnsealDirReproducesTheScenario) {
   std::string tampered = pointer;
   tampered[tampered.size() - 5] = tampered[tampered.size() - 5] == 'A' ? 'B' : 'A';
   std::ofstream(bad / "dataset_key", std::ios::binary) << tampered;
-  CommandResult fail =
-      RunCommand({CdhToolBinary(), "--ttrpc", "--socket", StrCat("unix://", d->ttrpc_socket()), "unseal-dir", bad.string()});
+  CommandResult fail = RunCommand(
+      {CdhToolBinary(), "--ttrpc", "--socket", StrCat("unix://", d->ttrpc_socket()), "unseal-dir", bad.string()});
   EXPECT_EQ(fail.exit_code, 1) << fail.out << fail.err;
   EXPECT_THAT(std::string(fail.err), ::testing::HasSubstr("Unseal Secret failed")) << fail.err;
   EXPECT_FALSE(fs::is_symlink(bad / "dataset_key"));

@@ -9,19 +9,19 @@
 #include <thread>
 #include <vector>
 
-#include "gtest/gtest.h"
 #include "common/strings.h"
-#include "proto/api.pb.h"
-#include "tests/ttrpc/raw_conn.h"
-#include "tests/daemon_fixture.h"
-#include "ttrpc/client.h"
 #include "common/testing/status_matchers.h"
+#include "gtest/gtest.h"
+#include "proto/api.pb.h"
+#include "tests/daemon_fixture.h"
+#include "tests/ttrpc/raw_conn.h"
+#include "ttrpc/client.h"
 
 namespace cdh::testing {
 namespace {
 
-using ::cdh::testing::StatusIs;
 using ::cdh::testing::IsOk;
+using ::cdh::testing::StatusIs;
 
 using ttrpc::EncodeFrame;
 using ttrpc::EncodeHeader;
@@ -121,9 +121,18 @@ TEST_F(RobustnessTest, TruncatedFramesAndResetsTenThousandTimes) {
     auto c = Connect();
     ASSERT_NE(c, nullptr) << "connection " << i << " refused";
     switch (i % 3) {
-      case 0: c->Send(frame.substr(0, 10 + 50)); c->Close(); break;
-      case 1: c->Send(frame.substr(0, 5)); c->Close(); break;
-      case 2: c->Send(frame.substr(0, 10 + 50)); c->Reset(); break;
+      case 0:
+        c->Send(frame.substr(0, 10 + 50));
+        c->Close();
+        break;
+      case 1:
+        c->Send(frame.substr(0, 5));
+        c->Close();
+        break;
+      case 2:
+        c->Send(frame.substr(0, 10 + 50));
+        c->Reset();
+        break;
     }
   }
   auto c = Connect();
@@ -238,7 +247,10 @@ TEST_F(RobustnessTest, ClientsDisconnectingMidCall) {
         return in.SerializeAsString();
       }());
     }
-    if (i % 2) c->Reset(); else c->Close();
+    if (i % 2)
+      c->Reset();
+    else
+      c->Close();
   }
   auto c = Connect();
   ExpectGoodCall(*c, 1);

@@ -56,7 +56,8 @@ class InMemoryRegistry : public RegistryClient {
     ++manifest_gets_;
     if (!failure_.ok()) return failure_;
     auto it = manifests_.find({repo.Name(), std::string(tag_or_digest)});
-    if (it == manifests_.end()) return absl::NotFoundError(StrCat("manifest unknown: ", repo.Name(), ":", tag_or_digest));
+    if (it == manifests_.end())
+      return absl::NotFoundError(StrCat("manifest unknown: ", repo.Name(), ":", tag_or_digest));
     return it->second;
   }
 
@@ -67,7 +68,8 @@ class InMemoryRegistry : public RegistryClient {
     auto it = blobs_.find(digest.String());
     if (it == blobs_.end()) return absl::NotFoundError(StrCat("blob unknown: ", digest.String()));
     if (static_cast<int64_t>(it->second.size()) > max_bytes) return absl::ResourceExhaustedError("blob too large");
-    if (!digest.Matches(it->second)) return absl::DataLossError(StrCat("blob ", digest.String(), " does not match its digest"));
+    if (!digest.Matches(it->second))
+      return absl::DataLossError(StrCat("blob ", digest.String(), " does not match its digest"));
     return it->second;
   }
 

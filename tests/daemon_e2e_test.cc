@@ -348,7 +348,7 @@ TEST_F(DaemonTest, EnvelopeSecretSealedWithTheCliUnsealsInTheDaemon) {
                           "--signing-jwk-path", dir_.path() + "/env-private.json", "envelope", "-k",
                           "kbs:///default/kek/1", "-f", secret_path, "kbs", "--kek-path", kek_path});
   ASSERT_EQ(seal.exit_code, 0) << seal.err;
-  EXPECT_EQ(seal.out.find("correct horse"), std::string::npos);
+  EXPECT_THAT(seal.out, ::testing::Not(::testing::HasSubstr("correct horse")));
   auto daemon = Start(config_);
   std::string plaintext;
   grpc::Status st = Unseal(seal.out, &plaintext);

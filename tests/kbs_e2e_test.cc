@@ -100,7 +100,7 @@ TEST_F(KbsE2eTest, GetResourceAndUnsealWithKbsKidThroughOneHandshake) {
   // Neither the secrets nor the credentials are ever logged.
   for (const char* never :
        {"unsealed_secret", "dataset-key-bytes", "Bearer", "kbs-session-id=", "eyJhbGciOiJFUzI1NiIs"}) {
-    EXPECT_EQ(log.find(never), std::string::npos) << never;
+    EXPECT_THAT(log, ::testing::Not(::testing::HasSubstr(never))) << never;
   }
   // Codes through the API: missing resource -> NOT_FOUND.
   st = GetResource("kbs:///default/key/absent", &out);

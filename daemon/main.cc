@@ -66,7 +66,7 @@ int main(int argc, char** argv) {
 
   cdh::ConfigSources sources;
   sources.env = ReadEnvironment();
-  if (auto cmdline = cdh::ReadFileBounded(cmdline_path, 64 << 10); cmdline.ok()) sources.kernel_cmdline = *cmdline;
+  if (auto cmdline = cdh::ReadPseudoFile(cmdline_path, 64 << 10); cmdline.ok()) sources.kernel_cmdline = *cmdline;
   if (!config_path.empty()) {
     auto text = cdh::ReadFileBounded(config_path, kMaxConfigSize);
     if (!text.ok()) return Fail("cannot read config file", text.status());
@@ -98,7 +98,8 @@ int main(int argc, char** argv) {
   }
   auto hub = cdh::BuildHub(*config);
   if (!hub.ok()) return Fail("cannot initialise the hub", hub.status());
-  if (auto s = cdh::FetchCredentials(*config, **hub, cdh::CallContext::WithTimeout(absl::Seconds(60))); !s.ok()) {
+  if (auto s = cdh::FetchCredentials(*config, **hub, cdh::CallContext::WithTimeout(cdh::kCredentialsStartupBudget));
+      !s.ok()) {
     return Fail("cannot fetch startup credentials", s);
   }
 

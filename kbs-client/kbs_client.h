@@ -104,6 +104,12 @@ class KbsClient {
   // Runs a handshake now if no usable token is cached (warm-up); the same codes as GetResource.
   absl::Status Attest(const CallContext& ctx);
 
+  // The attestation token (JWT text) of the session every GetResource uses: the cached one while
+  // it is usable, else one new handshake shared with concurrent callers (the attestation agent's
+  // GetToken("kbs"), guest-components attestation-agent/src/token/kbs.rs). The codes of Attest.
+  // The TEE key the token is bound to stays inside this object.
+  absl::StatusOr<SecretBytes> Token(const CallContext& ctx);
+
   struct Stats {
     uint64_t handshakes = 0;         // completed /auth + /attest pairs
     uint64_t resource_requests = 0;  // resource GETs sent (incl. retries)

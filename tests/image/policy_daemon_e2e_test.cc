@@ -270,5 +270,16 @@ TEST_F(PolicyDaemonE2eTest, RegistryConfigurationFromTheBrokerRemapsALocation) {
   EXPECT_THAT(ReadFile(d + "/daemon.log"), ::testing::HasSubstr("(remapped location)"));
 }
 
+TEST_F(PolicyDaemonE2eTest, PolicyInForceIsLoggedOncePerDaemon) {
+  ExpectAllowed("plain/app:latest");
+  ExpectAllowed("plain/app:latest");
+  const std::string log = ReadFile(dir_->path() + "/daemon.log");
+  size_t lines = 0;
+  for (size_t at = log.find("policy in force"); at != std::string::npos; at = log.find("policy in force", at + 1)) {
+    ++lines;
+  }
+  EXPECT_EQ(lines, 1u) << log;
+}
+
 }  // namespace
 }  // namespace cdh::testing

@@ -99,13 +99,28 @@ std::unique_ptr<ImageService> NewImageService(const CdhConfig& config, resources
     } else {
       evaluator = image::PolicyEvaluator::NewWithoutPolicy();
     }
-    spdlog::info("image: {}", evaluator->Describe());
+    // The one line saying which policy is in force (upstream warns when there is none).
+    if (policy) {
+      spdlog::info("image: {}", evaluator->Describe());
+    } else {
+      spdlog::warn("image: {}", evaluator->Describe());
+    }
     return evaluator;
   };
   deps.make_decryptor = [&unwrapper]() -> absl::StatusOr<std::unique_ptr<image::LayerDecryptor>> {
     return std::make_unique<image::OcicryptLayerDecryptor>(unwrapper);
   };
   deps.measurer = NewPullMeasurer(config, shared);
+  // At start-up, where the policy will come from; its content is logged when it is fetched.
+  const ImagePullConfig& image = config.image;
+  if (!image.image_security_policy_uri.empty()) {
+    spdlog::info("image: signature policy from {}, fetched on the first pull",
+                 Sanitize(image.image_security_policy_uri));
+  } else if (image.image_security_policy) {
+    spdlog::info("image: signature policy from [image] image_security_policy");
+  } else {
+    spdlog::warn("image: no `image_security_policy` given, thus all images can be pulled without filtering");
+  }
   return std::make_unique<ImageService>(config.image, provider, std::move(deps));
 }
 

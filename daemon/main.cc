@@ -105,7 +105,7 @@ int main(int argc, char** argv) {
   cdh::ApiHandlers handlers(**hub);
   std::unique_ptr<cdh::GrpcServer> grpc_server;
   if (config->grpc_socket.has_value()) {
-    auto server = cdh::GrpcServer::Start(config->grpc_socket->path(), handlers);
+    auto server = cdh::StartGrpcServer(config->grpc_socket->path(), handlers);
     if (!server.ok()) return Fail("cannot serve gRPC", server.status());
     grpc_server = std::move(*server);
     spdlog::info("serving gRPC on {}", config->grpc_socket->uri());

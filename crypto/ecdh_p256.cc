@@ -13,7 +13,9 @@ absl::StatusOr<SecretBytes> EcdhP256(const EcP256PrivateKey& priv, const EcP256P
   EvpPkeyCtxPtr ctx(EVP_PKEY_CTX_new_from_pkey(nullptr, static_cast<EVP_PKEY*>(priv.native()), nullptr));
   size_t len = 0;
   if (!ctx || EVP_PKEY_derive_init(ctx.get()) != 1 ||
-      EVP_PKEY_derive_set_peer(ctx.get(), static_cast<EVP_PKEY*>(peer.native())) != 1 ||
+      // The peer was validated when the EcP256PublicKey was built (ec_p256.h); OpenSSL's own
+      // check here would repeat it at the cost of a scalar multiplication.
+      EVP_PKEY_derive_set_peer_ex(ctx.get(), static_cast<EVP_PKEY*>(peer.native()), /*validate_peer=*/0) != 1 ||
       EVP_PKEY_derive(ctx.get(), nullptr, &len) != 1) {
     return OpenSslError("ECDH P-256");
   }

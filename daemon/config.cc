@@ -394,7 +394,6 @@ absl::StatusOr<KbcConfig> ParseKbcParams(std::string_view params) {
 }
 
 UnixSocketAddress CdhConfig::DefaultTtrpcSocket() { return *UnixSocketAddress::Parse(kDefaultTtrpcSocket); }
-UnixSocketAddress CdhConfig::DefaultGrpcSocket() { return *UnixSocketAddress::Parse(kDefaultGrpcSocket); }
 
 absl::StatusOr<CdhConfig> LoadConfig(const ConfigSources& sources, const KnownPlugins& plugins) {
   CdhConfig cfg;

@@ -37,7 +37,6 @@
 namespace cdh {
 
 inline constexpr char kDefaultTtrpcSocket[] = "unix:///run/confidential-containers/cdh.sock";
-inline constexpr char kDefaultGrpcSocket[] = "unix:///run/confidential-containers/cdh-grpc.sock";
 inline constexpr char kDefaultBaseDir[] = "/run/confidential-containers/cdh";
 // Upstream's default KBC when neither a file, AA_KBC_PARAMS nor the kernel command line names one.
 inline constexpr char kDefaultKbcName[] = "offline_fs_kbc";
@@ -85,8 +84,10 @@ std::string_view DataPathChoiceName(DataPathChoice choice);  // "auto" | "kernel
 struct CdhConfig {
   // ttrpc listen address for the kata agent (upstream `socket`).
   UnixSocketAddress socket = DefaultTtrpcSocket();
-  // ext: gRPC listen address, for grpcurl and cdh-tool. std::nullopt (`grpc_socket = ""`) disables gRPC.
-  std::optional<UnixSocketAddress> grpc_socket = DefaultGrpcSocket();
+  // ext: gRPC listen address, for grpcurl and cdh-tool. std::nullopt (the default, as upstream's
+  // ttrpc daemon has no gRPC; also `grpc_socket = ""`) serves ttrpc only, and gRPC's libraries
+  // are then never loaded (server/grpc_server.h).
+  std::optional<UnixSocketAddress> grpc_socket;
   bool skip_sealed_secret_verification = false;
   KbcConfig kbc;
   std::vector<CredentialConfig> credentials;
@@ -114,7 +115,6 @@ struct CdhConfig {
   std::string LuksHeadersDir() const { return base_dir + "/luks-headers"; }
 
   static UnixSocketAddress DefaultTtrpcSocket();
-  static UnixSocketAddress DefaultGrpcSocket();
 };
 
 // Everything the loader reads, gathered by the composition root (no getenv elsewhere).

@@ -41,8 +41,7 @@ TEST(ConfigPrecedenceTest, NothingAtAllGivesOfflineDefaults) {
   EXPECT_EQ(c->kbc.name, "offline_fs_kbc");
   EXPECT_EQ(c->kbc.url, std::nullopt);
   EXPECT_EQ(c->socket.uri(), kDefaultTtrpcSocket);
-  ASSERT_TRUE(c->grpc_socket.has_value());
-  EXPECT_EQ(c->grpc_socket->uri(), kDefaultGrpcSocket);
+  EXPECT_EQ(c->grpc_socket, std::nullopt);  // gRPC only when configured
   EXPECT_EQ(c->log_level, spdlog::level::info);
   EXPECT_EQ(c->attestation.tee, std::nullopt);
   EXPECT_EQ(c->attestation.paths.tpm_ak_handle, attestation::TeePaths{}.tpm_ak_handle);

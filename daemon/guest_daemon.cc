@@ -201,7 +201,7 @@ absl::Status GuestDaemon::AddDataHub(const CdhRoleRequest& request) {
   auto handlers = std::make_unique<ApiHandlers>(**hub);
   std::unique_ptr<GrpcServer> grpc;
   if (config->grpc_socket.has_value()) {
-    auto server = GrpcServer::Start(config->grpc_socket->path(), *handlers);
+    auto server = StartGrpcServer(config->grpc_socket->path(), *handlers);
     if (!server.ok()) return Annotate(server.status(), "cannot serve gRPC");
     grpc = std::move(*server);
     spdlog::info("serving gRPC on {}", config->grpc_socket->uri());

@@ -2,6 +2,8 @@
 
 #include <sys/stat.h>
 
+#include <type_traits>
+
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/grpcpp.h>
 
@@ -16,6 +18,11 @@
 
 namespace cdh {
 namespace {
+
+grpc::Status ToGrpcStatus(const absl::Status& status) {
+  WireStatus wire = ToWireStatus(status);  // the one mapping, shared with ttrpc
+  return grpc::Status(static_cast<grpc::StatusCode>(wire.code), wire.message);
+}
 
 CallContext ContextOf(const grpc::ServerContext* ctx) {
   auto deadline = ctx->deadline();
@@ -105,40 +112,41 @@ class SecureMountExtService final : public ext::SecureMountExtService::Service {
   ApiHandlers& h_;
 };
 
-}  // namespace
+class GrpcServerImpl final : public GrpcServer {
+ public:
+  static absl::StatusOr<std::unique_ptr<GrpcServer>> Start(const std::string& socket_path, ApiHandlers& handlers);
+  ~GrpcServerImpl() override { Shutdown(absl::Seconds(5)); }
+  void Shutdown(absl::Duration grace) override;
 
-struct GrpcServer::Impl {
-  std::string socket_path;
-  SealedSecretService sealed;
-  GetResourceService resource;
-  SecureMountService mount;
-  SecureMountExtService mount_ext;
-  ImagePullService image;
-  KeyProviderService keyprovider;
-  std::unique_ptr<grpc::Server> server;
-  bool stopped = false;
+ private:
+  GrpcServerImpl(std::string path, ApiHandlers& h)
+      : socket_path_(std::move(path)), sealed_(h), resource_(h), mount_(h), mount_ext_(h), image_(h), keyprovider_(h) {}
 
-  Impl(std::string path, ApiHandlers& h)
-      : socket_path(std::move(path)), sealed(h), resource(h), mount(h), mount_ext(h), image(h), keyprovider(h) {}
+  std::string socket_path_;
+  SealedSecretService sealed_;
+  GetResourceService resource_;
+  SecureMountService mount_;
+  SecureMountExtService mount_ext_;
+  ImagePullService image_;
+  KeyProviderService keyprovider_;
+  std::unique_ptr<grpc::Server> server_;
+  bool stopped_ = false;
 };
 
-GrpcServer::GrpcServer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
-
-GrpcServer::~GrpcServer() { Shutdown(absl::Seconds(5)); }
-
-absl::StatusOr<std::unique_ptr<GrpcServer>> GrpcServer::Start(const std::string& socket_path, ApiHandlers& handlers) {
+absl::StatusOr<std::unique_ptr<GrpcServer>> GrpcServerImpl::Start(const std::string& socket_path,
+                                                                  ApiHandlers& handlers) {
   CDH_RETURN_IF_ERROR(PrepareSocketPath(socket_path));
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
-  auto impl = std::make_unique<Impl>(socket_path, handlers);
+  std::unique_ptr<GrpcServerImpl> impl(new GrpcServerImpl(socket_path, handlers));
   grpc::ServerBuilder builder;
   int bound_port = 0;
   builder.AddListeningPort(StrCat("unix:", socket_path), grpc::InsecureServerCredentials(), &bound_port);
-  builder.RegisterService(&impl->sealed);
-  builder.RegisterService(&impl->resource);
-  builder.RegisterService(&impl->mount);
-  builder.RegisterService(&impl->mount_ext);
-  builder.RegisterService(&impl->image);
-  builder.RegisterService(&impl->keyprovider);
+  builder.RegisterService(&impl->sealed_);
+  builder.RegisterService(&impl->resource_);
+  builder.RegisterService(&impl->mount_);
+  builder.RegisterService(&impl->mount_ext_);
+  builder.RegisterService(&impl->image_);
+  builder.RegisterService(&impl->keyprovider_);
   // The ttrpc limit (cdh-api.md §3.3) also bounds gRPC messages, so both transports agree.
   builder.SetMaxReceiveMessageSize(4 << 20);
   builder.SetMaxSendMessageSize(4 << 20);
@@ -147,21 +155,30 @@ absl::StatusOr<std::unique_ptr<GrpcServer>> GrpcServer::Start(const std::string&
   builder.experimental().SetInterceptorCreators(std::move(interceptors));
   // Create the socket file owner-only from the start; chmod again below in case gRPC ignored it.
   mode_t old_umask = umask(0177);
-  impl->server = builder.BuildAndStart();
+  impl->server_ = builder.BuildAndStart();
   umask(old_umask);
-  if (impl->server == nullptr || bound_port == 0) {
+  if (impl->server_ == nullptr || bound_port == 0) {
+    impl->stopped_ = true;
     return absl::UnavailableError(StrCat("gRPC could not listen on unix:", socket_path));
   }
   CDH_RETURN_IF_ERROR(RestrictSocketMode(socket_path));
-  return std::unique_ptr<GrpcServer>(new GrpcServer(std::move(impl)));
+  return std::unique_ptr<GrpcServer>(std::move(impl));
 }
 
-void GrpcServer::Shutdown(absl::Duration grace) {
-  if (impl_ == nullptr || impl_->stopped) return;
-  impl_->stopped = true;
-  impl_->server->Shutdown(absl::ToChronoTime(absl::Now() + grace));
-  impl_->server->Wait();
-  RemoveSocketFile(impl_->socket_path);
+void GrpcServerImpl::Shutdown(absl::Duration grace) {
+  if (stopped_) return;
+  stopped_ = true;
+  server_->Shutdown(absl::ToChronoTime(absl::Now() + grace));
+  server_->Wait();
+  RemoveSocketFile(socket_path_);
 }
 
+}  // namespace
 }  // namespace cdh
+
+// The module's entry point (server/grpc_server.h, kGrpcModuleEntry).
+extern "C" __attribute__((visibility("default"))) void cdh_grpc_server_start(
+    const std::string* socket_path, cdh::ApiHandlers* handlers, absl::StatusOr<std::unique_ptr<cdh::GrpcServer>>* out) {
+  *out = cdh::GrpcServerImpl::Start(*socket_path, *handlers);
+}
+static_assert(std::is_same_v<decltype(&cdh_grpc_server_start), cdh::GrpcModuleEntry>);

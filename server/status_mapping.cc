@@ -10,9 +10,4 @@ WireStatus ToWireStatus(const absl::Status& status) {
   return WireStatus{static_cast<int>(status.code()), std::string(ToStd(status.message()))};
 }
 
-grpc::Status ToGrpcStatus(const absl::Status& status) {
-  WireStatus wire = ToWireStatus(status);
-  return grpc::Status(static_cast<grpc::StatusCode>(wire.code), wire.message);
-}
-
 }  // namespace cdh

@@ -21,7 +21,6 @@
 #include <string>
 
 #include "absl/status/status.h"
-#include "grpcpp/support/status.h"
 
 namespace cdh {
 
@@ -34,8 +33,8 @@ struct WireStatus {
 // Maps a handler status to the wire. ApiHandlers have already prefixed the message with the
 // upstream top-level text ("Unseal Secret failed: ...", cdh-api.md §3.4); the message is free of
 // secret bytes. An OK status maps to code 0 with an empty message.
+// Both transports use it (gRPC in server/grpc_server.cc, ttrpc in server/ttrpc_server.cc).
 WireStatus ToWireStatus(const absl::Status& status);
-grpc::Status ToGrpcStatus(const absl::Status& status);
 
 }  // namespace cdh
 

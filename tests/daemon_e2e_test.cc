@@ -215,10 +215,13 @@ TEST_F(DaemonTest, SocketIsPrivateAndALiveOneIsNeverTakenOver) {
   struct stat st;
   ASSERT_EQ(stat(grpc_socket_.c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 0777, 0600u);
-  // A second daemon on the same path refuses to start and leaves the first one serving.
+  // A second daemon on the same path refuses to start and leaves the first one serving: it finds
+  // the running daemon (which serves every guest role, README "One daemon for the guest components")
+  // told that the data hub role is taken.
   Daemon second(config_, dir_.path() + "/second.log");
   EXPECT_EQ(second.Wait(absl::Seconds(20)), 1);
-  EXPECT_THAT(std::string(ReadFile(dir_.path() + "/second.log")), ::testing::HasSubstr("already listening"));
+  EXPECT_THAT(std::string(ReadFile(dir_.path() + "/second.log")),
+              ::testing::HasSubstr("this daemon already serves the data hub"));
   std::string out;
   EXPECT_TRUE(GetResource("kbs:///default/sealed-secret/test", &out).ok());
   // kill -9 leaves a stale socket file; a restart replaces it.

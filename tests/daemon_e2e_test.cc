@@ -216,8 +216,8 @@ TEST_F(DaemonTest, SocketIsPrivateAndALiveOneIsNeverTakenOver) {
   ASSERT_EQ(stat(grpc_socket_.c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 0777, 0600u);
   // A second daemon on the same path refuses to start and leaves the first one serving: it finds
-  // the running daemon (which serves every guest role, README "One daemon for the guest components")
-  // told that the data hub role is taken.
+  // the running daemon (which serves every guest role, README "One daemon for the guest
+  // components") and is told that the data hub role is taken.
   Daemon second(config_, dir_.path() + "/second.log");
   EXPECT_EQ(second.Wait(absl::Seconds(20)), 1);
   EXPECT_THAT(std::string(ReadFile(dir_.path() + "/second.log")),

@@ -31,9 +31,9 @@
 //                       protocol's (e.g. a /auth body that is not a challenge)
 //   RESOURCE_EXHAUSTED  response body over the limit
 //   DEADLINE_EXCEEDED   the caller's deadline passed
-//   INVALID_ARGUMENT    bad plugin/path/query, or a malformed JWE (with UNIMPLEMENTED for an
-//                       unsupported alg/enc and PERMISSION_DENIED for a JWE that fails
-//                       authentication; see kbs-client/jwe.h)
+//   DATA_LOSS           the resource answer is not a JWE for our key: malformed, unsupported
+//                       alg/enc or failing authentication (a broker fault; kbs-client/jwe.h)
+//   INVALID_ARGUMENT    bad plugin/path/query
 // Messages never contain tokens, cookies, keys or resource bytes.
 // Thread-safe; neither copyable nor movable.
 #ifndef CDH_KBS_CLIENT_KBS_CLIENT_H_

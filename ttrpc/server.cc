@@ -11,6 +11,7 @@
 #include <deque>
 #include <map>
 #include <string>
+#include <system_error>
 #include <thread>
 #include <vector>
 
@@ -78,7 +79,7 @@ class Server::Impl {
   absl::Status Start() {
     wake_fd_ = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     if (wake_fd_ < 0) return absl::UnavailableError("ttrpc server: eventfd failed");
-    for (int i = 0; i < options_.worker_threads; ++i) workers_.emplace_back([this] { WorkerMain(); });
+    // Workers are started on first use (HandleFrame), so an idle daemon has one thread here.
     loop_ = std::thread([this] { LoopMain(); });
     return absl::OkStatus();
   }
@@ -134,14 +135,15 @@ class Server::Impl {
     Wake();
     if (loop_.joinable()) loop_.join();
     std::deque<std::shared_ptr<Call>> dropped;
+    std::vector<std::thread> workers;
     {
       absl::MutexLock lock(&mu_);
       stop_workers_ = true;
       dropped.swap(queue_);
+      workers.swap(workers_);  // the loop, the only thread that starts workers, has ended
     }
     work_cv_.SignalAll();
-    for (auto& w : workers_) w.join();
-    workers_.clear();
+    for (auto& w : workers) w.join();
     {
       absl::MutexLock lock(&timers_mu_);
       timers_.clear();
@@ -153,7 +155,7 @@ class Server::Impl {
 
   Stats GetStats() const {
     absl::MutexLock lock(&mu_);
-    return Stats{connections_, active_calls_};
+    return Stats{connections_, active_calls_, static_cast<int>(workers_.size())};
   }
 
  private:
@@ -349,9 +351,32 @@ class Server::Impl {
       absl::MutexLock lock(&mu_);
       ++active_calls_;
       active_calls_snapshot_ = active_calls_;
-      queue_.push_back(std::move(call));
-      work_cv_.Signal();
+      queue_.push_back(call);
+      if (StartWorkerIfNeededLocked()) {
+        work_cv_.Signal();
+        return;
+      }
+      // No worker exists and none could be started: the call is taken back and refused.
+      queue_.pop_back();
     }
+    Answer(*call, absl::UnavailableError("ttrpc server: no worker thread"), "", kLoopWriteTimeout);
+    FinishCall(*call);
+  }
+
+  // Starts one more worker when the queue holds more calls than idle workers can take and the
+  // pool is below worker_threads. False only when no worker exists at all and none could be
+  // started (the system refused a thread); with at least one worker the queue is served anyway.
+  bool StartWorkerIfNeededLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    if (static_cast<int>(queue_.size()) <= idle_workers_ ||
+        static_cast<int>(workers_.size()) >= options_.worker_threads) {
+      return true;
+    }
+    try {
+      workers_.emplace_back([this] { WorkerMain(); });
+    } catch (const std::system_error& e) {
+      spdlog::error("ttrpc server: cannot start a worker thread ({}); {} running", e.what(), workers_.size());
+    }
+    return !workers_.empty();
   }
 
   // A protocol-level answer written by the loop itself.
@@ -397,7 +422,9 @@ class Server::Impl {
       std::shared_ptr<Call> call;
       {
         absl::MutexLock lock(&mu_);
+        ++idle_workers_;
         while (!stop_workers_ && queue_.empty()) work_cv_.Wait(&mu_);
+        --idle_workers_;
         if (stop_workers_) return;
         call = std::move(queue_.front());
         queue_.pop_front();
@@ -450,12 +477,14 @@ class Server::Impl {
   ServerOptions options_;
   int wake_fd_ = -1;
   std::thread loop_;
-  std::vector<std::thread> workers_;
 
   mutable absl::Mutex mu_;
   absl::CondVar work_cv_;  // queue_ gained a call, or stop_workers_
   absl::CondVar idle_cv_;  // active_calls_ went down
   std::deque<std::shared_ptr<Call>> queue_ ABSL_GUARDED_BY(mu_);
+  // Started on demand by the loop thread, at most options_.worker_threads; joined at shutdown.
+  std::vector<std::thread> workers_ ABSL_GUARDED_BY(mu_);
+  int idle_workers_ ABSL_GUARDED_BY(mu_) = 0;  // workers waiting for a call
   std::vector<std::shared_ptr<Connection>> pending_adds_ ABSL_GUARDED_BY(mu_);
   int listen_fd_ ABSL_GUARDED_BY(mu_) = -1;
   int active_calls_ ABSL_GUARDED_BY(mu_) = 0;

@@ -16,10 +16,11 @@
 //   - unknown service / method: see ServiceRegistry.
 // Every status, handler or protocol, goes through ServerOptions::status_mapper to the wire.
 //
-// Resources are bounded: 1 + worker_threads threads whatever the load; at most max_connections
-// connections (further clients wait in the listen backlog until one ends); at most max_in_flight_per_connection
-// unfinished calls per connection and max_active_calls in total, beyond which the server stops
-// reading (TCP-style backpressure) instead of queueing.
+// Resources are bounded: 1 + worker_threads threads whatever the load (the event loop from the
+// start; workers on first use, one more whenever a call is queued while none is idle, then kept); at most
+// max_connections connections (further clients wait in the listen backlog until one ends); at most
+// max_in_flight_per_connection unfinished calls per connection and max_active_calls in total, beyond which the server
+// stops reading (TCP-style backpressure) instead of queueing.
 //
 // Thread-safe. Neither copyable nor movable.
 #ifndef CDH_TTRPC_SERVER_H_
@@ -71,8 +72,9 @@ class Server {
   void Shutdown(absl::Duration grace);
 
   struct Stats {
-    int connections = 0;   // connections being read
-    int active_calls = 0;  // calls dispatched and not finished
+    int connections = 0;     // connections being read
+    int active_calls = 0;    // calls dispatched and not finished
+    int worker_threads = 0;  // workers started so far (<= ServerOptions::worker_threads)
   };
   Stats GetStats() const;
 

@@ -110,9 +110,9 @@ class RobustnessTest : public ::testing::Test {
     return out;
   }
 
-  // The daemon without gRPC: main, the ttrpc event loop and at most 8 ttrpc workers (started on
-  // first use and kept), whatever the load.
-  static constexpr int kMaxThreads = 10;
+  // The daemon without gRPC: main, the role control socket (daemon/role_control.h), the ttrpc event
+  // loop and at most 8 ttrpc workers (started on first use and kept), whatever the load.
+  static constexpr int kMaxThreads = 11;
   std::unique_ptr<TestDaemon> daemon_;
   int base_fds_ = 0;
   int base_threads_ = 0;

@@ -135,30 +135,31 @@ TEST(HclReportTest, NegativeTable) {
                                         std::string("\x01\x00\x01", 3), "ud");
   ASSERT_THAT(ParseHclReport(good), IsOk());
   EXPECT_LE(good.size(), 2048u);  // fits swtpm's NV index limit
-  EXPECT_FALSE(ParseHclReport(good.substr(0, 1000)).ok());
+  EXPECT_THAT(ParseHclReport(good.substr(0, 1000)), StatusIs(absl::StatusCode::kInvalidArgument));
   std::string bad_sig = good;
   bad_sig[0] = 'X';
-  EXPECT_FALSE(ParseHclReport(bad_sig).ok());
+  EXPECT_THAT(ParseHclReport(bad_sig), StatusIs(absl::StatusCode::kInvalidArgument));
   std::string bad_type = good;
   bad_type[1224] = 3;
-  EXPECT_FALSE(ParseHclReport(bad_type).ok());
+  EXPECT_THAT(ParseHclReport(bad_type), StatusIs(absl::StatusCode::kInvalidArgument));
   std::string bad_hash = good;
   bad_hash[1228] = 2;
-  EXPECT_FALSE(ParseHclReport(bad_hash).ok());
+  EXPECT_THAT(ParseHclReport(bad_hash), StatusIs(absl::StatusCode::kInvalidArgument));
   std::string overrun = good;
   overrun[1233] = 0x7f;
-  EXPECT_FALSE(ParseHclReport(overrun).ok());
-  EXPECT_FALSE(HclAkPublicSpki("{}").ok());
-  EXPECT_FALSE(HclAkPublicSpki("not json").ok());
+  EXPECT_THAT(ParseHclReport(overrun), StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(HclAkPublicSpki("{}"), StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(HclAkPublicSpki("not json"), StatusIs(absl::StatusCode::kInvalidArgument));
 }
 
 TEST(ImdsClientTest, UrlValidationAndPem) {
-  EXPECT_FALSE(HttpImdsClient::New("https://169.254.169.254").ok());
-  EXPECT_FALSE(HttpImdsClient::New("http://host:port").ok());
+  EXPECT_THAT(HttpImdsClient::New("https://169.254.169.254"), StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(HttpImdsClient::New("http://host:port"), StatusIs(absl::StatusCode::kInvalidArgument));
   EXPECT_TRUE(HttpImdsClient::New("http://169.254.169.254").ok());
   EXPECT_EQ(*PemCertificateToDer(FakeImds::kVcekPem), "VCEK-DER");
-  EXPECT_FALSE(PemCertificateToDer("-----BEGIN CERTIFICATE-----\n!!\n-----END CERTIFICATE-----").ok());
-  EXPECT_FALSE(PemCertificateToDer("nothing").ok());
+  EXPECT_THAT(PemCertificateToDer("-----BEGIN CERTIFICATE-----\n!!\n-----END CERTIFICATE-----"),
+              StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(PemCertificateToDer("nothing"), StatusIs(absl::StatusCode::kInvalidArgument));
 }
 
 }  // namespace

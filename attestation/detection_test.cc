@@ -75,7 +75,7 @@ TEST_F(DetectionTest, OnlyDevTdxGuest) {
   EXPECT_THAT(std::string(choice->how), ::testing::HasSubstr("/dev/tdx_guest"));
   // As upstream: quotes need configfs-tsm; the error names it.
   auto ev = choice->attester->GetEvidence("rd", CallContext{});
-  EXPECT_FALSE(ev.ok());
+  EXPECT_THAT(ev, StatusIs(absl::StatusCode::kNotFound));
   EXPECT_THAT(std::string(ev.status().message()), ::testing::HasSubstr(platform_.paths.tsm_report_root)) << ev.status();
 }
 
@@ -161,7 +161,7 @@ TEST_F(DetectionTest, ConfiguredTeeOverridesDetection) {
   EXPECT_EQ(sample->attester->tee(), "sample");
   platform_.tsm = nullptr;
   auto snp = Choose("snp");  // configured but absent: the factory says what is missing
-  ASSERT_FALSE(snp.ok());
+  ASSERT_THAT(snp, StatusIs(absl::StatusCode::kUnavailable));
   EXPECT_THAT(std::string(snp.status().message()), ::testing::HasSubstr(platform_.paths.sev_guest_device))
       << snp.status();
 }

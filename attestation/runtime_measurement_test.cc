@@ -51,11 +51,12 @@ TEST(AaelTest, EntryLayoutAndReplay) {
   std::string d = AaelEventDigest(HashAlgorithm::kSha384, "d o c");
   std::string r = crypto::Hash(HashAlgorithm::kSha384, std::string(48, '\0') + d);
   EXPECT_EQ(regs->at(4), crypto::Hash(HashAlgorithm::kSha384, r + d));
-  EXPECT_FALSE(ReplayAael(HashAlgorithm::kSha384, e.substr(0, e.size() - 1)).ok());
+  EXPECT_THAT(ReplayAael(HashAlgorithm::kSha384, e.substr(0, e.size() - 1)),
+              StatusIs(absl::StatusCode::kInvalidArgument));
   std::string flipped = e;
   flipped[e.size() - 1] ^= 1;
-  EXPECT_FALSE(ReplayAael(HashAlgorithm::kSha384, flipped).ok());
-  EXPECT_FALSE(ReplayAael(HashAlgorithm::kSha256, e).ok());
+  EXPECT_THAT(ReplayAael(HashAlgorithm::kSha384, flipped), StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(ReplayAael(HashAlgorithm::kSha256, e), StatusIs(absl::StatusCode::kInvalidArgument));
 }
 
 class TdxRuntimeTest : public ::testing::Test {
@@ -176,7 +177,7 @@ TEST(TpmRuntimeTest, KilledMidStreamThenRestartedReplays) {
   ASSERT_EQ(regs->size(), 1u);
   EXPECT_EQ(regs->at(23), (*esys->ReadPcrs())[23]);
   // PCR 17 cannot be extended at locality 0: a clear error and no leftover record.
-  EXPECT_FALSE((*m)->Measure("d", "o", "c", 17).ok());
+  EXPECT_THAT((*m)->Measure("d", "o", "c", 17), StatusIs(absl::StatusCode::kUnavailable));
   EXPECT_FALSE(std::filesystem::exists(opts.log_path + ".wal"));
 }
 

@@ -104,17 +104,17 @@ TEST(SnpReportTest, VersionDependentFields) {
 
 TEST(SnpReportTest, NegativeTable) {
   std::string good = FakeSnpReport(std::string(64, 0), kHostData, 3);
-  EXPECT_FALSE(SnpReportToJson(good.substr(0, 1183)).ok());
-  EXPECT_FALSE(SnpReportToJson(good + "x").ok());
+  EXPECT_THAT(SnpReportToJson(good.substr(0, 1183)), StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(SnpReportToJson(good + "x"), StatusIs(absl::StatusCode::kInvalidArgument));
   std::string v1 = good;
   v1[0] = 1;
-  EXPECT_FALSE(SnpReportToJson(v1).ok());
+  EXPECT_THAT(SnpReportToJson(v1), StatusIs(absl::StatusCode::kInvalidArgument));
   std::string unknown_cpu = good;
   unknown_cpu[0x188] = 0x17;
-  EXPECT_FALSE(SnpReportToJson(unknown_cpu).ok());
+  EXPECT_THAT(SnpReportToJson(unknown_cpu), StatusIs(absl::StatusCode::kInvalidArgument));
   std::string masked = FakeSnpReport(std::string(64, 0), kHostData, 2);
   std::memset(masked.data() + 0x1A0, 0, 64);
-  EXPECT_FALSE(SnpReportToJson(masked).ok());
+  EXPECT_THAT(SnpReportToJson(masked), StatusIs(absl::StatusCode::kInvalidArgument));
 }
 
 TEST(SnpCertTableTest, ParsesKnownAndOtherGuids) {
@@ -129,10 +129,11 @@ TEST(SnpCertTableTest, ParsesKnownAndOtherGuids) {
 
 TEST(SnpCertTableTest, NegativeTable) {
   std::string table = FakeSnpCertTable({{kVcekGuid, "VCEKDER"}});
-  EXPECT_FALSE(SnpCertTableToJson(table.substr(0, 30)).ok());  // no terminator
+  EXPECT_THAT(SnpCertTableToJson(table.substr(0, 30)),
+              StatusIs(absl::StatusCode::kInvalidArgument));  // no terminator
   std::string bad_len = table;
   bad_len[20] = '\x7f';  // length beyond the table
-  EXPECT_FALSE(SnpCertTableToJson(bad_len).ok());
+  EXPECT_THAT(SnpCertTableToJson(bad_len), StatusIs(absl::StatusCode::kInvalidArgument));
   EXPECT_EQ(SnpCertTableToJson(std::string(24, '\0'))->size(), 0u);
 }
 

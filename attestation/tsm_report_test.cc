@@ -44,7 +44,7 @@ TEST(FakeTsmFsTest, ReproducesKernelSemantics) {
   EXPECT_EQ(*fs->ReadAttribute("e", "generation", 64), "2\n");
   EXPECT_EQ(*fs->ReadAttribute("e", "outblob", 4096), "QUOTE:" + Inblob('b'));
   EXPECT_THAT(fs->ReadAttribute("e", "auxblob", 4096), StatusIs(StatusCode::kNotFound));  // tdx: invisible
-  EXPECT_FALSE(fs->WriteAttribute("e", "generation", "5").ok());
+  EXPECT_THAT(fs->WriteAttribute("e", "generation", "5"), StatusIs(absl::StatusCode::kUnavailable));
   ASSERT_TRUE(fs->RemoveEntry("e").ok());
   EXPECT_EQ(fs->EntryCount(), 0u);
 }
@@ -198,7 +198,8 @@ TEST(TsmReporterTest, SevAuxblobReturned) {
 TEST(ParseTsmDecimalTest, Table) {
   EXPECT_EQ(*ParseTsmDecimal("0\n"), 0u);
   EXPECT_EQ(*ParseTsmDecimal("17"), 17u);
-  for (const char* bad : {"", "\n", "-1", "1x", "99999999999999999999"}) EXPECT_FALSE(ParseTsmDecimal(bad).ok()) << bad;
+  for (const char* bad : {"", "\n", "-1", "1x", "99999999999999999999"})
+    EXPECT_THAT(ParseTsmDecimal(bad), StatusIs(absl::StatusCode::kInvalidArgument)) << bad;
 }
 
 // PosixTsmFs on a real directory: the file-level failure cases (configfs itself needs a TEE kernel).

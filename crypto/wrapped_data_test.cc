@@ -4,10 +4,13 @@
 
 #include <gtest/gtest.h>
 
+#include "common/testing/status_matchers.h"
 #include "crypto/aes.h"
 
 namespace cdh::crypto {
 namespace {
+
+using ::cdh::testing::StatusIs;
 
 const SecretBytes& Key() {
   static const SecretBytes* key = new SecretBytes(SecretBytes::FromString(std::string(32, 'k')));
@@ -24,8 +27,7 @@ TEST(WrapTypeTest, OnlyTheTwoUpperCaseNames) {
   EXPECT_EQ(*ParseWrapType("A256CTR"), WrapType::kA256Ctr);
   for (const char* bad : {"a256gcm", "A128GCM", "A256KW", "", "A256GCM "}) {
     absl::StatusOr<WrapType> t = ParseWrapType(bad);
-    EXPECT_EQ(t.status().code(), absl::StatusCode::kInvalidArgument) << bad;
-    EXPECT_NE(std::string(t.status().message()).find("wrap_type"), std::string::npos) << bad;
+    EXPECT_THAT(t, StatusIs(absl::StatusCode::kInvalidArgument, "wrap_type")) << bad;
   }
 }
 
@@ -70,9 +72,9 @@ TEST(OpenWrappedDataTest, NegativeTable) {
   };
   for (const Case& c : cases) {
     absl::StatusOr<SecretBytes> r = OpenWrappedData(c.type, Key(), c.iv, c.blob, "wrapped thing");
-    EXPECT_EQ(r.status().code(), c.code) << c.name << ": " << r.status();
-    EXPECT_NE(std::string(r.status().message()).find(c.part), std::string::npos) << c.name << ": " << r.status();
-    EXPECT_NE(std::string(r.status().message()).find("wrapped thing"), std::string::npos) << c.name;
+    EXPECT_THAT(r,
+                StatusIs(c.code, ::testing::AllOf(::testing::HasSubstr(c.part), ::testing::HasSubstr("wrapped thing"))))
+        << c.name;
   }
 }
 

@@ -246,9 +246,9 @@ const char* XtsImplementationName(XtsImplementation impl) {
   return "unknown";
 }
 
-absl::Status XtsCryptSectorsRekeyingEachSector(const SecretBytes& key, XtsDirection direction,
-                                               std::span<const uint8_t> in, std::span<uint8_t> out, size_t sector_size,
-                                               uint64_t first_tweak, uint64_t tweak_step) {
+absl::Status XtsCryptSectorsRekeyingEachSectorForTest(const SecretBytes& key, XtsDirection direction,
+                                                      std::span<const uint8_t> in, std::span<uint8_t> out,
+                                                      size_t sector_size, uint64_t first_tweak, uint64_t tweak_step) {
   if (auto s = CheckKey(key); !s.ok()) return s;
   if (auto s = CheckSizes(in, out, sector_size); !s.ok()) return s;
   const EVP_CIPHER* cipher = CipherForKey(key.size());

@@ -85,9 +85,9 @@ const char* XtsImplementationName(XtsImplementation impl);
 // Reference loop for benchmarks and tests: the same result as XtsSectorCipher::CryptSectors, but
 // it creates and keys a fresh cipher context for every sector (what a naive port does). Slow on
 // purpose; never use it on the data path.
-absl::Status XtsCryptSectorsRekeyingEachSector(const SecretBytes& key, XtsDirection direction,
-                                               std::span<const uint8_t> in, std::span<uint8_t> out, size_t sector_size,
-                                               uint64_t first_tweak, uint64_t tweak_step);
+absl::Status XtsCryptSectorsRekeyingEachSectorForTest(const SecretBytes& key, XtsDirection direction,
+                                                      std::span<const uint8_t> in, std::span<uint8_t> out,
+                                                      size_t sector_size, uint64_t first_tweak, uint64_t tweak_step);
 
 }  // namespace cdh::crypto
 

@@ -93,7 +93,8 @@ TEST(XtsSectorCipherTest, Ieee1619VectorsBothDirections) {
       EXPECT_EQ(out, pt);
       // The naive reference gives the same bytes.
       ASSERT_TRUE(
-          XtsCryptSectorsRekeyingEachSector(Key(v.key), XtsDirection::kEncrypt, pt, out, 512, v.data_unit, 1).ok());
+          XtsCryptSectorsRekeyingEachSectorForTest(Key(v.key), XtsDirection::kEncrypt, pt, out, 512, v.data_unit, 1)
+              .ok());
       EXPECT_EQ(out, ct);
     }
   }
@@ -229,7 +230,7 @@ TEST(XtsSectorCipherTest, MultiSectorCallEqualsOneCallPerSectorWithLuksTweakStep
   }
   EXPECT_EQ(batched, single);
   std::vector<uint8_t> ref(data.size());
-  ASSERT_TRUE(XtsCryptSectorsRekeyingEachSector(key, XtsDirection::kEncrypt, data, ref, 4096, 24, 8).ok());
+  ASSERT_TRUE(XtsCryptSectorsRekeyingEachSectorForTest(key, XtsDirection::kEncrypt, data, ref, 4096, 24, 8).ok());
   EXPECT_EQ(batched, ref);
 
   // In place decrypt restores the plaintext.
@@ -270,7 +271,7 @@ TEST(XtsSectorCipherTest, ProviderDispatchPathMatchesEvp) {
         EXPECT_TRUE((*c)->uses_provider_dispatch());
         std::vector<uint8_t> fast(data.size()), ref(data.size());
         ASSERT_TRUE((*c)->CryptSectors(data, fast, ss, uint64_t{1} << 40, ss / 512).ok());
-        ASSERT_TRUE(XtsCryptSectorsRekeyingEachSector(key, d, data, ref, ss, uint64_t{1} << 40, ss / 512).ok());
+        ASSERT_TRUE(XtsCryptSectorsRekeyingEachSectorForTest(key, d, data, ref, ss, uint64_t{1} << 40, ss / 512).ok());
         EXPECT_EQ(fast, ref) << v.name << " " << ss;
       }
     }
@@ -285,8 +286,8 @@ TEST(XtsSectorCipherTest, RejectsBadKeysAndSizes) {
   }
   EXPECT_THAT(XtsSectorCipher::New(SecretBytes(48), XtsDirection::kDecrypt),
               StatusIs(absl::StatusCode::kInvalidArgument));
-  EXPECT_EQ(XtsSectorCipher::New(SecretBytes(64), XtsDirection::kDecrypt).status().code(),  // equal halves
-            absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(XtsSectorCipher::New(SecretBytes(64), XtsDirection::kDecrypt),  // equal halves
+              StatusIs(absl::StatusCode::kInvalidArgument));
   auto c = XtsSectorCipher::New(Key(kVectors[1].key), XtsDirection::kDecrypt);
   ASSERT_THAT(c, IsOk());
   std::vector<uint8_t> a(1024), b(1024), small(512);

@@ -2,8 +2,11 @@
 
 #include <unistd.h>
 
+#include <algorithm>
+
 #include <spdlog/spdlog.h>
 
+#include "absl/time/clock.h"
 #include "attestation/attester_factory.h"
 #include "attestation/init_data.h"
 #include "attestation/runtime_measurement.h"
@@ -96,13 +99,28 @@ std::unique_ptr<ImageService> NewImageService(const CdhConfig& config, resources
     } else {
       evaluator = image::PolicyEvaluator::NewWithoutPolicy();
     }
-    spdlog::info("image: {}", evaluator->Describe());
+    // The one line saying which policy is in force (upstream warns when there is none).
+    if (policy) {
+      spdlog::info("image: {}", evaluator->Describe());
+    } else {
+      spdlog::warn("image: {}", evaluator->Describe());
+    }
     return evaluator;
   };
   deps.make_decryptor = [&unwrapper]() -> absl::StatusOr<std::unique_ptr<image::LayerDecryptor>> {
     return std::make_unique<image::OcicryptLayerDecryptor>(unwrapper);
   };
   deps.measurer = NewPullMeasurer(config, shared);
+  // At start-up, where the policy will come from; its content is logged when it is fetched.
+  const ImagePullConfig& image = config.image;
+  if (!image.image_security_policy_uri.empty()) {
+    spdlog::info("image: signature policy from {}, fetched on the first pull",
+                 Sanitize(image.image_security_policy_uri));
+  } else if (image.image_security_policy) {
+    spdlog::info("image: signature policy from [image] image_security_policy");
+  } else {
+    spdlog::warn("image: no `image_security_policy` given, thus all images can be pulled without filtering");
+  }
   return std::make_unique<ImageService>(config.image, provider, std::move(deps));
 }
 
@@ -278,7 +296,18 @@ absl::StatusOr<std::unique_ptr<Hub>> BuildHub(const CdhConfig& config, SharedAtt
 
 absl::Status FetchCredentials(const CdhConfig& config, DataHub& hub, const CallContext& ctx) {
   for (const CredentialConfig& cred : config.credentials) {
-    auto bytes = hub.GetResource(cred.resource_uri, ctx);
+    // A broker that is not up yet (UNAVAILABLE: retryable, docs/errors.md) is asked again with
+    // backoff until `ctx` runs out; any other answer is final.
+    absl::Duration backoff = absl::Milliseconds(100);
+    absl::StatusOr<SecretBytes> bytes = hub.GetResource(cred.resource_uri, ctx);
+    while (!bytes.ok() && bytes.status().code() == absl::StatusCode::kUnavailable &&
+           absl::Now() + backoff < ctx.deadline) {
+      spdlog::info("credential {}: broker unavailable, retrying in {} ms", cred.resource_uri,
+                   absl::ToInt64Milliseconds(backoff));
+      absl::SleepFor(backoff);
+      backoff = std::min(backoff * 2, absl::Milliseconds(800));
+      bytes = hub.GetResource(cred.resource_uri, ctx);
+    }
     if (!bytes.ok()) return Annotate(bytes.status(), StrCat("credential ", cred.resource_uri));
     CDH_RETURN_IF_ERROR(WriteFileAtomic(cred.path, bytes->RevealString(), 0600));
     spdlog::info("credential {} written to {}", cred.resource_uri, cred.path);

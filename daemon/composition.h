@@ -13,6 +13,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
 #include "attestation/attester_factory.h"
 #include "daemon/config.h"
 #include "hub/attestation_agent.h"
@@ -102,9 +103,17 @@ KnownPlugins BuiltinPlugins();
 absl::StatusOr<std::unique_ptr<Hub>> BuildHub(const CdhConfig& config, SharedAttestation* shared = nullptr);
 
 // Fetches every [[credentials]] resource and writes it (mode 0600) to its path, which
-// LoadConfig has already confined to <base_dir>/kbs (cdh-api.md §6 step 3). The first failure
-// is returned, annotated with the resource URI; files already written stay.
+// LoadConfig has already confined to <base_dir>/kbs (cdh-api.md §6 step 3). A broker that is
+// UNAVAILABLE (not up yet) is retried with backoff (100 ms doubling to 800 ms) until `ctx`'s
+// deadline; the first other failure, or the last one at the deadline, is returned annotated with
+// the resource URI; files already written stay.
 absl::Status FetchCredentials(const CdhConfig& config, DataHub& hub, const CallContext& ctx);
+
+// How long startup waits for the broker to hand out the [[credentials]]. The sockets are bound
+// only after them (as upstream, cdh-api.md §4), and the kata agent gives up when the socket has
+// not appeared within agent.launch_process_timeout (6 s, polled once a second): 4 s for the
+// broker leaves the rest of startup and kata's polling step inside those 6 s.
+inline constexpr absl::Duration kCredentialsStartupBudget = absl::Seconds(4);
 
 }  // namespace cdh
 

@@ -172,7 +172,7 @@ absl::Status GuestDaemon::AddDataHub(const CdhRoleRequest& request) {
   }
   ConfigSources sources;
   sources.env = request.env;
-  if (auto cmdline = ReadFileBounded(request.kernel_cmdline_path, 64 << 10); cmdline.ok()) {
+  if (auto cmdline = ReadPseudoFile(request.kernel_cmdline_path, 64 << 10); cmdline.ok()) {
     sources.kernel_cmdline = *cmdline;
   }
   if (request.config_path.has_value()) {
@@ -197,7 +197,7 @@ absl::Status GuestDaemon::AddDataHub(const CdhRoleRequest& request) {
   }
   auto hub = BuildHub(*config, &shared_);
   if (!hub.ok()) return Annotate(hub.status(), "cannot initialise the hub");
-  if (auto s = FetchCredentials(*config, **hub, CallContext::WithTimeout(absl::Seconds(60))); !s.ok()) {
+  if (auto s = FetchCredentials(*config, **hub, CallContext::WithTimeout(kCredentialsStartupBudget)); !s.ok()) {
     return Annotate(s, "cannot fetch startup credentials");
   }
   auto handlers = std::make_unique<ApiHandlers>(**hub);

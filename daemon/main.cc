@@ -87,7 +87,7 @@ std::optional<Invocation> ParseDataHub(int argc, char** argv, int& exit_code) {
   // The control socket sits next to the data hub's socket, which the configuration names.
   cdh::ConfigSources sources;
   sources.env = request.env;
-  if (auto cmdline = cdh::ReadFileBounded(request.kernel_cmdline_path, 64 << 10); cmdline.ok()) {
+  if (auto cmdline = cdh::ReadPseudoFile(request.kernel_cmdline_path, 64 << 10); cmdline.ok()) {
     sources.kernel_cmdline = *cmdline;
   }
   if (request.config_path.has_value()) {

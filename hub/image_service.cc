@@ -114,13 +114,6 @@ absl::StatusOr<ImageService::Built*> ImageService::Build(const CallContext& ctx)
   auto verifier = deps_.make_verifier(policy, sigstore);
   if (!verifier.ok()) return ClientError(Annotate(verifier.status(), "Initialize signature validator failed"));
   built->verifier = std::move(*verifier);
-  if (!policy) {
-    spdlog::warn("image: no `image_security_policy` given, thus all images can be pulled without filtering");
-  } else {
-    spdlog::info("image: signature policy from {} in force", config_.image_security_policy_uri.empty()
-                                                                 ? std::string("[image] image_security_policy")
-                                                                 : Sanitize(config_.image_security_policy_uri));
-  }
   auto decryptor = deps_.make_decryptor();
   if (!decryptor.ok()) return ClientError(decryptor.status());
   built->decryptor = std::move(*decryptor);

@@ -7,10 +7,10 @@
 // KBS later is seen after a restart).
 //
 // Signature policy: with `image_security_policy_uri` / `image_security_policy` unset every image
-// is accepted (upstream, spec §5.6); which policy is in force is logged when the service is
-// built. The verifier and the layer decryptor come from the factories in ImageServiceDeps so
-// that this file does not depend on their implementations.
-// Thread-safe; neither copyable nor movable.
+// is accepted (upstream, spec §5.6). Which policy is in force is logged once, by the verifier
+// factory (ImageServiceDeps::make_verifier), when the service is built. The verifier and the layer decryptor come from
+// the factories in ImageServiceDeps so that this file does not depend on their implementations. Thread-safe; neither
+// copyable nor movable.
 #ifndef CDH_HUB_IMAGE_SERVICE_H_
 #define CDH_HUB_IMAGE_SERVICE_H_
 

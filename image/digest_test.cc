@@ -1,9 +1,14 @@
 #include "image/digest.h"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
+
+#include "common/testing/status_matchers.h"
 
 namespace cdh::image {
 namespace {
+
+using ::cdh::testing::StatusIs;
 
 constexpr char kEmptySha256[] = "sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
 
@@ -22,7 +27,7 @@ TEST(DigestTest, RefusesMalformedDigests) {
        {std::string(""), std::string("sha256"), "sha256:" + hex64.substr(1), "sha256:" + hex64 + "a",
         "sha256:" + std::string(63, 'a') + "A", "sha256:" + std::string(63, 'a') + "g", "md5:" + hex64,
         "SHA256:" + hex64, ":" + hex64, "sha384:" + hex64}) {
-    EXPECT_EQ(Digest::Parse(bad).status().code(), absl::StatusCode::kInvalidArgument) << bad;
+    EXPECT_THAT(Digest::Parse(bad).status(), StatusIs(absl::StatusCode::kInvalidArgument)) << bad;
   }
 }
 

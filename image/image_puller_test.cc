@@ -148,7 +148,7 @@ TEST_F(ImagePullerTest, PullsLayersWithWhiteoutsIntoAnOverlayRootfs) {
   ASSERT_EQ(stat((bundle + "/rootfs/bin/run.sh").c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 0777, 0755u);
   std::string config = testing::ReadFile(bundle + "/config.json");
-  EXPECT_NE(config.find("/bin/run.sh"), std::string::npos);
+  EXPECT_THAT(config, HasSubstr("/bin/run.sh"));
   EXPECT_EQ(puller_->layers_downloaded(), 2) << "base and app";
   ASSERT_EQ(measurer_.events.size(), 1u);
   EXPECT_EQ(measurer_.events[0], image + " " + *digest);
@@ -219,8 +219,8 @@ TEST_F(ImagePullerTest, PolicyDenialStopsBeforeAnyLayerEvenWhenCached) {
   ASSERT_TRUE(MakePuller(deny).ok());
   std::string bundle = Bundle();
   auto r = Pull(image, bundle);
-  EXPECT_EQ(r.status().code(), absl::StatusCode::kPermissionDenied);
-  EXPECT_NE(std::string(r.status().message()).find("Image policy rejected: Denied by policy"), std::string::npos);
+  EXPECT_THAT(r.status(), StatusIs(absl::StatusCode::kPermissionDenied));
+  EXPECT_THAT(std::string(r.status().message()), HasSubstr("Image policy rejected: Denied by policy"));
   EXPECT_EQ(deny.calls, 1);
   EXPECT_EQ(puller_->layers_downloaded(), 0);
   EXPECT_FALSE(IsMounted(bundle + "/rootfs"));
@@ -248,7 +248,7 @@ TEST_F(ImagePullerTest, TamperedLayerFailsWithNothingPublished) {
   std::ofstream(blob, std::ios::binary | std::ios::trunc) << content;
   std::string bundle = Bundle();
   auto r = Pull(image, bundle);
-  EXPECT_EQ(r.status().code(), absl::StatusCode::kDataLoss) << r.status();
+  EXPECT_THAT(r.status(), StatusIs(absl::StatusCode::kDataLoss)) << r.status();
   EXPECT_FALSE(IsMounted(bundle + "/rootfs"));
   EXPECT_FALSE(fs::exists(bundle + "/config.json"));
   EXPECT_TRUE(fs::is_empty(tmp_.path() + "/work/staging")) << "no staging directory is left behind";
@@ -318,20 +318,20 @@ TEST_F(ImagePullerTest, ErrorCodes) {
   ASSERT_TRUE(builder_.Build("app", {{base_, {}}}).ok());
   ASSERT_TRUE(builder_.Push("app", registry_->host() + "/test/app:v1").ok());
   auto missing = Pull(registry_->host() + "/test/app:nope", Bundle());
-  EXPECT_EQ(missing.status().code(), absl::StatusCode::kNotFound) << missing.status();
-  EXPECT_EQ(Pull("Not/A/Valid:ref:x", Bundle()).status().code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(Pull(registry_->host() + "/test/app:v1", "relative/bundle").status().code(),
-            absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(Pull("127.0.0.1:1/test/app:v1", Bundle()).status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_THAT(missing.status(), StatusIs(absl::StatusCode::kNotFound)) << missing.status();
+  EXPECT_THAT(Pull("Not/A/Valid:ref:x", Bundle()).status(), StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(Pull(registry_->host() + "/test/app:v1", "relative/bundle").status(),
+              StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(Pull("127.0.0.1:1/test/app:v1", Bundle()).status(), StatusIs(absl::StatusCode::kUnavailable));
   // An existing config.json is refused before anything is mounted.
   std::string bundle = Bundle();
   testing::WriteTreeFile(bundle, "config.json", "{}");
   auto exists = Pull(registry_->host() + "/test/app:v1", bundle);
-  EXPECT_EQ(exists.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(exists.status(), StatusIs(absl::StatusCode::kFailedPrecondition));
   EXPECT_FALSE(IsMounted(bundle + "/rootfs"));
   // An expired deadline.
   auto late = puller_->Pull(registry_->host() + "/test/app:v1", Bundle(), absl::Now() - absl::Seconds(1));
-  EXPECT_EQ(late.status().code(), absl::StatusCode::kDeadlineExceeded) << late.status();
+  EXPECT_THAT(late.status(), StatusIs(absl::StatusCode::kDeadlineExceeded)) << late.status();
 }
 
 }  // namespace

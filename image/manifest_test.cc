@@ -1,9 +1,15 @@
 #include "image/manifest.h"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
+
+#include "common/testing/status_matchers.h"
 
 namespace cdh::image {
 namespace {
+
+using ::cdh::testing::StatusIs;
+using ::testing::HasSubstr;
 
 const std::string kD1 = "sha256:" + std::string(64, '1');
 const std::string kD2 = "sha256:" + std::string(64, '2');
@@ -31,11 +37,11 @@ TEST(ManifestTest, ClassifiesByMediaTypeContentTypeAndStructure) {
 
 TEST(ManifestTest, RefusesSchema1AndUnknownTypes) {
   auto s1 = ClassifyManifest(R"({"schemaVersion":1,"name":"x","fsLayers":[]})", "");
-  EXPECT_EQ(s1.status().code(), absl::StatusCode::kUnimplemented);
-  EXPECT_NE(std::string(s1.status().message()).find("Unsupported schema version: 1"), std::string::npos);
+  EXPECT_THAT(s1.status(), StatusIs(absl::StatusCode::kUnimplemented));
+  EXPECT_THAT(std::string(s1.status().message()), HasSubstr("Unsupported schema version: 1"));
   auto unknown = ClassifyManifest(Manifest(R"("mediaType":"application/vnd.example+json",)"), "");
-  EXPECT_EQ(unknown.status().code(), absl::StatusCode::kUnimplemented);
-  EXPECT_NE(std::string(unknown.status().message()).find("Unsupported media type"), std::string::npos);
+  EXPECT_THAT(unknown.status(), StatusIs(absl::StatusCode::kUnimplemented));
+  EXPECT_THAT(std::string(unknown.status().message()), HasSubstr("Unsupported media type"));
   for (const std::string& bad : {std::string("not json"), std::string("[]"), std::string(R"({"schemaVersion":"2"})"),
                                  std::string(R"({"mediaType":"x"})")}) {
     EXPECT_FALSE(ClassifyManifest(bad, "").ok()) << bad;
@@ -62,7 +68,7 @@ TEST(ManifestTest, RefusesMalformedDescriptors) {
       R"({"schemaVersion":2,"layers":[]})",
   };
   for (const std::string& b : bad)
-    EXPECT_EQ(ParseImageManifest(b).status().code(), absl::StatusCode::kInvalidArgument) << b;
+    EXPECT_THAT(ParseImageManifest(b).status(), StatusIs(absl::StatusCode::kInvalidArgument)) << b;
 }
 
 TEST(ManifestTest, SelectsPlatformExactVariantFirst) {
@@ -80,7 +86,7 @@ TEST(ManifestTest, SelectsPlatformExactVariantFirst) {
   EXPECT_EQ(SelectPlatform(*index, {"linux", "arm64", "v8"})->digest.String(), kD3);
   EXPECT_EQ(SelectPlatform(*index, {"linux", "arm64", ""})->digest.String(), kD2);
   auto none = SelectPlatform(*index, {"linux", "amd64", ""});
-  EXPECT_EQ(none.status().code(), absl::StatusCode::kNotFound);
+  EXPECT_THAT(none.status(), StatusIs(absl::StatusCode::kNotFound));
   EXPECT_EQ(HostPlatform().os, "linux");
 }
 
@@ -100,8 +106,8 @@ TEST(ManifestTest, LayerMediaTypes) {
   EXPECT_EQ(*LayerCompressionOf("application/vnd.oci.image.layer.v1.tar"), LayerCompression::kNone);
   EXPECT_EQ(*LayerCompressionOf("application/vnd.docker.image.rootfs.diff.tar.gzip"), LayerCompression::kGzip);
   EXPECT_EQ(*LayerCompressionOf("application/vnd.oci.image.layer.v1.tar+zstd"), LayerCompression::kZstd);
-  EXPECT_EQ(LayerCompressionOf("application/vnd.docker.image.rootfs.foreign.diff.tar.gzip").status().code(),
-            absl::StatusCode::kUnimplemented);
+  EXPECT_THAT(LayerCompressionOf("application/vnd.docker.image.rootfs.foreign.diff.tar.gzip").status(),
+              StatusIs(absl::StatusCode::kUnimplemented));
 }
 
 }  // namespace

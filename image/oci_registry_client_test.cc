@@ -5,9 +5,11 @@
 #include <filesystem>
 #include <fstream>
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include "absl/time/clock.h"
+#include "common/testing/status_matchers.h"
 #include "http/curl_http_client.h"
 #include "image/manifest.h"
 #include "tests/image/registry_fixture.h"
@@ -15,6 +17,10 @@
 
 namespace cdh::image {
 namespace {
+
+using ::cdh::testing::StatusIs;
+using ::testing::HasSubstr;
+using ::testing::Not;
 
 using testing::ImageBuilder;
 using testing::LocalRegistry;
@@ -85,8 +91,8 @@ TEST_F(RegistryClientTest, PullsManifestConfigAndLayerWithDigestsChecked) {
   auto config = client->GetBlob(*ref, manifest->config.digest, kMaxConfigBytes, Deadline());
   ASSERT_TRUE(config.ok()) << config.status();
   EXPECT_TRUE(ParseImageConfig(*config).ok());
-  EXPECT_EQ(client->GetBlob(*ref, manifest->config.digest, 10, Deadline()).status().code(),
-            absl::StatusCode::kResourceExhausted);
+  EXPECT_THAT(client->GetBlob(*ref, manifest->config.digest, 10, Deadline()).status(),
+              StatusIs(absl::StatusCode::kResourceExhausted));
 
   const Descriptor& layer = manifest->layers.at(0);
   int64_t received = 0;
@@ -100,11 +106,9 @@ TEST_F(RegistryClientTest, PullsManifestConfigAndLayerWithDigestsChecked) {
   ASSERT_TRUE(st.ok()) << st;
   EXPECT_EQ(received, layer.size);
   // A declared size that disagrees with the blob is DATA_LOSS.
-  EXPECT_EQ(client
-                ->StreamBlob(
-                    *ref, layer.digest, layer.size - 1, [](auto) { return absl::OkStatus(); }, Deadline())
-                .code(),
-            absl::StatusCode::kDataLoss);
+  EXPECT_THAT(client->StreamBlob(
+                  *ref, layer.digest, layer.size - 1, [](auto) { return absl::OkStatus(); }, Deadline()),
+              StatusIs(absl::StatusCode::kDataLoss));
 }
 
 TEST_F(RegistryClientTest, MissingTagAndBlobAreNotFound) {
@@ -113,11 +117,11 @@ TEST_F(RegistryClientTest, MissingTagAndBlobAreNotFound) {
   Push(reg->host() + "/test/app:v1");
   auto client = Client(*reg, false);
   auto ref = *ImageReference::Parse(reg->host() + "/test/app:v1");
-  EXPECT_EQ(client->GetManifest(ref, "nope", Deadline()).status().code(), absl::StatusCode::kNotFound);
+  EXPECT_THAT(client->GetManifest(ref, "nope", Deadline()).status(), StatusIs(absl::StatusCode::kNotFound));
   auto other = *ImageReference::Parse(reg->host() + "/test/none:v1");
-  EXPECT_EQ(client->GetManifest(other, "v1", Deadline()).status().code(), absl::StatusCode::kNotFound);
-  EXPECT_EQ(client->GetBlob(ref, Digest::Sha256Of(std::string_view("x")), 100, Deadline()).status().code(),
-            absl::StatusCode::kNotFound);
+  EXPECT_THAT(client->GetManifest(other, "v1", Deadline()).status(), StatusIs(absl::StatusCode::kNotFound));
+  EXPECT_THAT(client->GetBlob(ref, Digest::Sha256Of(std::string_view("x")), 100, Deadline()).status(),
+              StatusIs(absl::StatusCode::kNotFound));
 }
 
 TEST_F(RegistryClientTest, CorruptedBlobInTheRegistryIsDataLoss) {
@@ -138,7 +142,7 @@ TEST_F(RegistryClientTest, CorruptedBlobInTheRegistryIsDataLoss) {
   content[content.size() / 2] ^= 1;
   std::ofstream(path, std::ios::binary | std::ios::trunc) << content;
   auto blob = client->GetBlob(ref, d, kMaxConfigBytes, Deadline());
-  EXPECT_EQ(blob.status().code(), absl::StatusCode::kDataLoss) << blob.status();
+  EXPECT_THAT(blob.status(), StatusIs(absl::StatusCode::kDataLoss)) << blob.status();
 }
 
 TEST_F(RegistryClientTest, BearerTokenAnonymousAndWithCredentials) {
@@ -152,7 +156,7 @@ TEST_F(RegistryClientTest, BearerTokenAnonymousAndWithCredentials) {
   auto anonymous = Client(*reg, false);
   EXPECT_TRUE(anonymous->GetManifest(pub, "v1", Deadline()).ok());
   auto denied = anonymous->GetManifest(priv, "v1", Deadline());
-  EXPECT_EQ(denied.status().code(), absl::StatusCode::kPermissionDenied) << denied.status();
+  EXPECT_THAT(denied.status(), StatusIs(absl::StatusCode::kPermissionDenied)) << denied.status();
 
   auto authed = Client(*reg, true);
   auto m = authed->GetManifest(priv, "v1", Deadline());
@@ -160,7 +164,7 @@ TEST_F(RegistryClientTest, BearerTokenAnonymousAndWithCredentials) {
   auto again = authed->GetManifest(priv, m->digest.String(), Deadline());
   ASSERT_TRUE(again.ok()) << again.status();
   EXPECT_EQ(authed->token_fetches(), 1) << "the token is reused within its lifetime";
-  EXPECT_EQ(std::string(denied.status().message()).find("s3cret"), std::string::npos);
+  EXPECT_THAT(std::string(denied.status().message()), Not(HasSubstr("s3cret")));
 }
 
 TEST_F(RegistryClientTest, HtpasswdBasicAuth) {
@@ -168,8 +172,8 @@ TEST_F(RegistryClientTest, HtpasswdBasicAuth) {
   ASSERT_NE(reg, nullptr);
   Push(reg->host() + "/test/app:v1", {"--dest-creds", LocalRegistry::Creds()});
   auto ref = *ImageReference::Parse(reg->host() + "/test/app:v1");
-  EXPECT_EQ(Client(*reg, false)->GetManifest(ref, "v1", Deadline()).status().code(),
-            absl::StatusCode::kPermissionDenied);
+  EXPECT_THAT(Client(*reg, false)->GetManifest(ref, "v1", Deadline()).status(),
+              StatusIs(absl::StatusCode::kPermissionDenied));
   auto m = Client(*reg, true)->GetManifest(ref, "v1", Deadline());
   EXPECT_TRUE(m.ok()) << m.status();
 }
@@ -180,7 +184,7 @@ TEST_F(RegistryClientTest, UnreachableRegistryIsUnavailable) {
   options.plain_http = true;
   auto client = OciRegistryClient::New(*http_, std::move(options));
   auto ref = *ImageReference::Parse("127.0.0.1:1/test/app:v1");
-  EXPECT_EQ((*client)->GetManifest(ref, "v1", Deadline()).status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_THAT((*client)->GetManifest(ref, "v1", Deadline()).status(), StatusIs(absl::StatusCode::kUnavailable));
 }
 
 }  // namespace

@@ -1,13 +1,17 @@
 // Redirects and Bearer challenges of OciRegistryClient, scripted with FakeHttpClient: Debian's
 // docker-registry with filesystem storage never redirects blob requests (S3/CDN back-ends do),
 // so a scripted HTTP exchange stands in for the storage back-end here.
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "common/testing/status_matchers.h"
 #include "http/fake_http_client.h"
 #include "image/oci_registry_client.h"
 
 namespace cdh::image {
 namespace {
+
+using ::cdh::testing::StatusIs;
 
 http::HttpResponse Response(int status, std::vector<std::pair<std::string, std::string>> headers,
                             std::string body = "") {
@@ -60,19 +64,20 @@ TEST(OciRegistryRedirectTest, RedirectLoopsAndBadDigestsFail) {
   auto client = OciRegistryClient::New(http, {"reg.example", false, std::nullopt});
   auto ref = *ImageReference::Parse("reg.example/app:v1");
   auto loop = (*client)->GetBlob(ref, Digest::Sha256Of(std::string_view("x")), 100, absl::InfiniteFuture());
-  EXPECT_EQ(loop.status().code(), absl::StatusCode::kUnavailable) << loop.status();
+  EXPECT_THAT(loop.status(), StatusIs(absl::StatusCode::kUnavailable)) << loop.status();
 
   http::FakeHttpClient http2;
   http2.Answer(Response(200, {}, "tampered"));
   auto client2 = OciRegistryClient::New(http2, {"reg.example", false, std::nullopt});
   auto bad = (*client2)->GetBlob(ref, Digest::Sha256Of(std::string_view("original")), 100, absl::InfiniteFuture());
-  EXPECT_EQ(bad.status().code(), absl::StatusCode::kDataLoss);
+  EXPECT_THAT(bad.status(), StatusIs(absl::StatusCode::kDataLoss));
   // A manifest whose Docker-Content-Digest disagrees with its body.
   http::FakeHttpClient http3;
   http3.Answer(Response(200, {{"docker-content-digest", Digest::Sha256Of(std::string_view("{}")).String()}},
                         R"({"schemaVersion":2})"));
   auto client3 = OciRegistryClient::New(http3, {"reg.example", false, std::nullopt});
-  EXPECT_EQ((*client3)->GetManifest(ref, "v1", absl::InfiniteFuture()).status().code(), absl::StatusCode::kDataLoss);
+  EXPECT_THAT((*client3)->GetManifest(ref, "v1", absl::InfiniteFuture()).status(),
+              StatusIs(absl::StatusCode::kDataLoss));
 }
 
 }  // namespace

@@ -1,9 +1,16 @@
 #include "image/registry_auth.h"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
+
+#include "common/testing/status_matchers.h"
 
 namespace cdh::image {
 namespace {
+
+using ::cdh::testing::StatusIs;
+using ::testing::HasSubstr;
+using ::testing::Not;
 
 // base64("alice:s3cret\n"), base64("bob:pw"), base64("carol:x:y")
 constexpr char kFile[] = R"({"auths":{
@@ -34,9 +41,9 @@ TEST(RegistryAuthFileTest, RefusesMalformedFilesWithoutEchoingSecrets) {
         std::string(R"({"auths":{"r":{"auth":"!!notbase64"}}})"),
         std::string(R"({"auths":{"r":{"auth":"bm9jb2xvbg=="}}})")}) {
     auto f = RegistryAuthFile::Parse(SecretBytes::FromString(bad));
-    EXPECT_EQ(f.status().code(), absl::StatusCode::kInvalidArgument) << bad;
-    EXPECT_NE(std::string(f.status().message()).find("Invalid registry auth file"), std::string::npos);
-    EXPECT_EQ(std::string(f.status().message()).find("nocolon"), std::string::npos);
+    EXPECT_THAT(f.status(), StatusIs(absl::StatusCode::kInvalidArgument)) << bad;
+    EXPECT_THAT(std::string(f.status().message()), HasSubstr("Invalid registry auth file"));
+    EXPECT_THAT(std::string(f.status().message()), Not(HasSubstr("nocolon")));
   }
 }
 

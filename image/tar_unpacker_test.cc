@@ -15,12 +15,16 @@
 #include <filesystem>
 #include <map>
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "common/testing/status_matchers.h"
 #include "tests/test_util.h"
 
 namespace cdh::image {
 namespace {
+
+using ::cdh::testing::StatusIs;
 
 namespace fs = std::filesystem;
 
@@ -165,7 +169,7 @@ TEST_F(TarUnpackerTest, RefusesDotDotNames) {
   for (const std::string& name :
        {std::string("../escape"), std::string("a/../../x"), std::string("a/.."), std::string("./../x")}) {
     auto st = Unpack(Tar({{name, '0', "pwned"}}));
-    EXPECT_EQ(st.status().code(), absl::StatusCode::kInvalidArgument) << name;
+    EXPECT_THAT(st.status(), StatusIs(absl::StatusCode::kInvalidArgument)) << name;
   }
   ExpectOutsideUntouched();
 }
@@ -180,12 +184,12 @@ TEST_F(TarUnpackerTest, AbsoluteNamesStayInsideTheRoot) {
 TEST_F(TarUnpackerTest, RefusesWritingThroughASymlinkedParent) {
   // link -> <outside> (absolute), then link/secret and link/new.
   auto a = Unpack(Tar({{"link", '2', "", outside_}, {"link/new", '0', "pwned"}}));
-  EXPECT_EQ(a.status().code(), absl::StatusCode::kInvalidArgument) << a.status();
+  EXPECT_THAT(a.status(), StatusIs(absl::StatusCode::kInvalidArgument)) << a.status();
   // d -> .. then d/x.
   fs::remove_all(root_);
   fs::create_directories(root_);
   auto b = Unpack(Tar({{"d", '2', "", ".."}, {"d/x", '0', "pwned"}}));
-  EXPECT_EQ(b.status().code(), absl::StatusCode::kInvalidArgument) << b.status();
+  EXPECT_THAT(b.status(), StatusIs(absl::StatusCode::kInvalidArgument)) << b.status();
   // A symlink to the sentinel, then a regular file of the same name: the link is replaced,
   // never written through.
   fs::remove_all(root_);
@@ -198,14 +202,14 @@ TEST_F(TarUnpackerTest, RefusesWritingThroughASymlinkedParent) {
 
 TEST_F(TarUnpackerTest, RefusesHardLinksOutOfTheLayer) {
   auto abs = Unpack(Tar({{"shadow", '1', "", outside_ + "/secret"}}));
-  EXPECT_EQ(abs.status().code(), absl::StatusCode::kInvalidArgument) << abs.status();
+  EXPECT_THAT(abs.status(), StatusIs(absl::StatusCode::kInvalidArgument)) << abs.status();
   auto up = Unpack(Tar({{"out", '1', "", "../outside/secret"}}));
-  EXPECT_EQ(up.status().code(), absl::StatusCode::kInvalidArgument) << up.status();
+  EXPECT_THAT(up.status(), StatusIs(absl::StatusCode::kInvalidArgument)) << up.status();
   // Through a symlinked directory of the layer.
   auto via = Unpack(Tar({{"l", '2', "", outside_}, {"h", '1', "", "l/secret"}}));
-  EXPECT_EQ(via.status().code(), absl::StatusCode::kInvalidArgument) << via.status();
+  EXPECT_THAT(via.status(), StatusIs(absl::StatusCode::kInvalidArgument)) << via.status();
   auto dir = Unpack(Tar({{"d", '5', "", "", 0755}, {"h2", '1', "", "d"}}));
-  EXPECT_EQ(dir.status().code(), absl::StatusCode::kInvalidArgument) << dir.status();
+  EXPECT_THAT(dir.status(), StatusIs(absl::StatusCode::kInvalidArgument)) << dir.status();
   struct stat st;
   ASSERT_EQ(stat((outside_ + "/secret").c_str(), &st), 0);
   EXPECT_EQ(st.st_nlink, 1u);
@@ -235,7 +239,7 @@ TEST_F(TarUnpackerTest, WhiteoutsBecomeOverlayWhiteouts) {
   EXPECT_EQ(v[0], 'y');
   EXPECT_EQ(testing::ReadFile(root_ + "/keep"), "k") << "an entry of the same layer wins over its whiteout";
   auto bare = Unpack(Tar({{"x/.wh.", '0'}}));
-  EXPECT_EQ(bare.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(bare.status(), StatusIs(absl::StatusCode::kInvalidArgument));
 }
 
 TEST_F(TarUnpackerTest, ForgedOverlayXattrsAreDropped) {
@@ -266,9 +270,9 @@ TEST_F(TarUnpackerTest, LongPaxNamesAndDuplicates) {
 TEST_F(TarUnpackerTest, TruncatedArchivesAreDataLoss) {
   std::string tar = Tar({{"big", '0', std::string(5000, 'z')}});
   auto st = Unpack(tar.substr(0, 512 + 2000));
-  EXPECT_EQ(st.status().code(), absl::StatusCode::kDataLoss) << st.status();
+  EXPECT_THAT(st.status(), StatusIs(absl::StatusCode::kDataLoss)) << st.status();
   auto garbage = Unpack(std::string(1024, 'x'));
-  EXPECT_EQ(garbage.status().code(), absl::StatusCode::kDataLoss) << garbage.status();
+  EXPECT_THAT(garbage.status(), StatusIs(absl::StatusCode::kDataLoss)) << garbage.status();
   // umoci insert's kind of truncation (no end blocks) is readable: the data is all there.
   auto no_end = Unpack(Tar({{"f", '0', "x"}}, false));
   EXPECT_TRUE(no_end.ok()) << no_end.status();
@@ -281,7 +285,7 @@ TEST_F(TarUnpackerTest, SourceErrorsPropagate) {
   };
   auto st = UnpackTar(failing, fd);
   close(fd);
-  EXPECT_EQ(st.status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_THAT(st.status(), StatusIs(absl::StatusCode::kUnavailable));
 }
 
 }  // namespace

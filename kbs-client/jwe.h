@@ -8,8 +8,6 @@
 #ifndef CDH_KBS_CLIENT_JWE_H_
 #define CDH_KBS_CLIENT_JWE_H_
 
-#include <functional>
-#include <optional>
 #include <string>
 #include <string_view>
 
@@ -33,21 +31,6 @@ inline constexpr size_t kMaxJweBody = 16 << 20;
 // failed authentication (key unwrap integrity check, OAEP decryption or the GCM tag: tampered
 // protected, encrypted_key, iv, ciphertext or tag).
 absl::StatusOr<SecretBytes> DecryptJwe(std::string_view body, const TeeKey& key);
-
-// Server side (kbs-dev): builds the JWE exactly as Trustee serialises it (§3.4): protected
-// header {"alg","enc"[,"epk":{"crv","kty","x","y"}]} compact, body members in the order above.
-struct JweEncryptOptions {
-  // Fixed inputs for known-answer tests; random when unset.
-  std::optional<nlohmann::json> ephemeral_private_jwk;  // EC: {kty,crv,x,y,d}
-  std::optional<std::string> cek;                       // 32 bytes
-  std::optional<std::string> iv;                        // 12 bytes
-  // Replaces the compact header JSON text before encoding (tests of a re-serialised header).
-  std::function<std::string(const std::string&)> rewrite_header_for_test;
-};
-// INVALID_ARGUMENT when `tee_pubkey` is not a JWK of a supported type ({kty:"EC",crv:"P-256",
-// alg:"ECDH-ES+A256KW",x,y} or {kty:"RSA",alg:"RSA-OAEP-256",n,e}); Trustee answers JweError then.
-absl::StatusOr<std::string> EncryptJwe(const SecretBytes& plaintext, const nlohmann::json& tee_pubkey,
-                                       const JweEncryptOptions& options = {});
 
 }  // namespace cdh::kbs
 

@@ -59,17 +59,6 @@ std::string BuildAuthRequest(std::string_view tee) {
   return Dump(req);
 }
 
-absl::StatusOr<AuthRequest> ParseAuthRequest(std::string_view body) {
-  CDH_ASSIGN_OR_RETURN(nlohmann::json j, ParseProtocolJson(body, "auth request"));
-  AuthRequest req;
-  CDH_ASSIGN_OR_RETURN(req.version, GetString(j, "version", "auth request"));
-  CDH_ASSIGN_OR_RETURN(req.tee, GetString(j, "tee", "auth request"));
-  auto it = j.find("extra-params");
-  if (it == j.end()) return absl::InvalidArgumentError("auth request: missing field `extra-params`");
-  req.extra_params = *it;
-  return req;
-}
-
 absl::StatusOr<Challenge> ParseChallenge(std::string_view body) {
   CDH_ASSIGN_OR_RETURN(nlohmann::json j, ParseProtocolJson(body, "KBS challenge"));
   Challenge c;
@@ -91,13 +80,6 @@ absl::StatusOr<Challenge> ParseChallenge(std::string_view body) {
     }
   }
   return c;
-}
-
-std::string BuildChallenge(std::string_view nonce) {
-  OrderedJson c;
-  c["nonce"] = std::string(nonce);
-  c["extra-params"] = "";
-  return Dump(c);
 }
 
 absl::StatusOr<std::string> CanonicalRuntimeData(std::string_view nonce, const nlohmann::json& tee_pubkey,
@@ -127,23 +109,6 @@ std::string BuildAttestRequest(const AttestRequest& r) {
   body["tee-evidence"]["primary_evidence"] = OrderedJson(r.primary_evidence);
   body["tee-evidence"]["additional_evidence"] = r.additional_evidence;
   return Dump(body);
-}
-
-absl::StatusOr<AttestRequest> ParseAttestRequest(std::string_view body) {
-  constexpr std::string_view kWhat = "attestation request";
-  CDH_ASSIGN_OR_RETURN(nlohmann::json j, ParseProtocolJson(body, kWhat));
-  AttestRequest r;
-  CDH_ASSIGN_OR_RETURN(nlohmann::json rd, GetObject(j, "runtime-data", kWhat));
-  CDH_ASSIGN_OR_RETURN(r.nonce, GetString(rd, "nonce", "runtime-data"));
-  CDH_ASSIGN_OR_RETURN(r.tee_pubkey, GetObject(rd, "tee-pubkey", "runtime-data"));
-  CDH_ASSIGN_OR_RETURN(nlohmann::json ev, GetObject(j, "tee-evidence", kWhat));
-  auto primary = ev.find("primary_evidence");
-  if (primary == ev.end()) return absl::InvalidArgumentError("tee-evidence: missing field `primary_evidence`");
-  r.primary_evidence = *primary;
-  CDH_ASSIGN_OR_RETURN(r.additional_evidence, GetString(ev, "additional_evidence", "tee-evidence"));
-  auto init = j.find("init-data");
-  r.init_data = init == j.end() ? nlohmann::json() : *init;
-  return r;
 }
 
 absl::StatusOr<SecretBytes> ParseAttestResponse(std::string_view body) {
@@ -183,13 +148,6 @@ std::optional<Problem> ParseProblem(std::string_view body) {
   auto detail = j->find("detail");
   if (detail != j->end() && detail->is_string()) p.detail = detail->get<std::string>().substr(0, kMaxProblemDetail);
   return p;
-}
-
-std::string BuildProblem(std::string_view type, std::string_view detail) {
-  OrderedJson p;
-  p["type"] = StrCat(kErrorTypePrefix, type);
-  p["detail"] = std::string(detail);
-  return Dump(p);
 }
 
 }  // namespace cdh::kbs

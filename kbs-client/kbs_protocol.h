@@ -1,5 +1,5 @@
-// The wire messages of the KBS RCAR protocol, version 0.4.0, for both ends: the client builds
-// requests and parses answers; kbs-dev parses requests and builds answers.
+// The wire messages of the KBS RCAR protocol, version 0.4.0, as the client sees them: it builds
+// requests and parses answers (the broker's side lives in kbs-dev/kbs_server_messages.h).
 // KBS protocol 0.4.0 §1 (handshake), §2 (runtime data -> report data), §4.1 (token claims),
 // §5 (problem bodies) (sources: docs/references.md).
 // Parsers never throw and never echo their input in error messages (it may hold tokens).
@@ -39,15 +39,6 @@ absl::StatusOr<nlohmann::json> ParseProtocolJson(std::string_view text, std::str
 // in that member order (sm3 is not offered: this client cannot compute it).
 std::string BuildAuthRequest(std::string_view tee);
 
-struct AuthRequest {
-  std::string version;
-  std::string tee;
-  nlohmann::json extra_params;
-};
-// Server side. INVALID_ARGUMENT when the body is not a Request object (missing `version`,
-// `tee` or `extra-params`, or wrong types).
-absl::StatusOr<AuthRequest> ParseAuthRequest(std::string_view body);
-
 struct Challenge {
   std::string nonce;                                            // opaque; echoed byte for byte
   crypto::HashAlgorithm hash = crypto::HashAlgorithm::kSha384;  // for the report data
@@ -57,8 +48,6 @@ struct Challenge {
 // INVALID_ARGUMENT when the body is not a JSON object with a string `nonce`, or the selected
 // algorithm is not a string; UNIMPLEMENTED when it names an algorithm this client lacks (sm3).
 absl::StatusOr<Challenge> ParseChallenge(std::string_view body);
-// {"nonce":"<nonce>","extra-params":""}.
-std::string BuildChallenge(std::string_view nonce);
 
 // ---- runtime data and report data (§2) ----
 
@@ -82,8 +71,6 @@ struct AttestRequest {
 // Member order as the Rust client sends it: init-data, runtime-data{nonce, tee-pubkey},
 // tee-evidence{primary_evidence, additional_evidence}.
 std::string BuildAttestRequest(const AttestRequest& request);
-// Server side. INVALID_ARGUMENT naming the missing or mistyped member.
-absl::StatusOr<AttestRequest> ParseAttestRequest(std::string_view body);
 
 // {"token":"<jwt>"} -> the token. INVALID_ARGUMENT when the body is not that shape.
 absl::StatusOr<SecretBytes> ParseAttestResponse(std::string_view body);
@@ -111,8 +98,6 @@ struct Problem {
 inline constexpr size_t kMaxProblemDetail = 512;
 // nullopt when `body` is not a JSON object with a string `type`.
 std::optional<Problem> ParseProblem(std::string_view body);
-// {"type":"<prefix><type>","detail":"<detail>"}.
-std::string BuildProblem(std::string_view type, std::string_view detail);
 
 }  // namespace cdh::kbs
 

@@ -8,6 +8,7 @@
 #include "common/testing/status_matchers.h"
 #include "gtest/gtest.h"
 #include "kbs-client/canonical_json.h"
+#include "kbs-dev/kbs_server_messages.h"
 #include "tests/kbs_kat_vectors.h"
 
 namespace cdh::kbs {

@@ -16,6 +16,7 @@
 #include "crypto/hash.h"
 #include "kbs-client/jwe.h"
 #include "kbs-client/kbs_protocol.h"
+#include "kbs-dev/kbs_server_messages.h"
 
 namespace cdh::kbsdev {
 

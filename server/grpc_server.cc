@@ -10,6 +10,7 @@
 #include "proto/api.grpc.pb.h"
 #include "proto/cdh_ext.grpc.pb.h"
 #include "proto/keyprovider.grpc.pb.h"
+#include "server/grpc_request_interceptor.h"
 #include "server/status_mapping.h"
 #include "server/unix_socket.h"
 
@@ -141,6 +142,9 @@ absl::StatusOr<std::unique_ptr<GrpcServer>> GrpcServer::Start(const std::string&
   // The ttrpc limit (cdh-api.md §3.3) also bounds gRPC messages, so both transports agree.
   builder.SetMaxReceiveMessageSize(4 << 20);
   builder.SetMaxSendMessageSize(4 << 20);
+  std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> interceptors;
+  interceptors.push_back(NewUndecodableRequestInterceptorFactory());
+  builder.experimental().SetInterceptorCreators(std::move(interceptors));
   // Create the socket file owner-only from the start; chmod again below in case gRPC ignored it.
   mode_t old_umask = umask(0177);
   impl->server = builder.BuildAndStart();

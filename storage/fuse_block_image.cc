@@ -122,6 +122,17 @@ int OpTruncate(const char*, off_t, fuse_file_info*) { return -EPERM; }
 
 absl::StatusOr<std::unique_ptr<FuseBlockImage>> FuseBlockImage::Start(const FuseBlockImageOptions& options,
                                                                       XtsEngine* engine) {
+  if (engine == nullptr) return absl::InvalidArgumentError("FUSE image needs an XTS engine");
+  return StartWithEngine(options, engine);
+}
+
+absl::StatusOr<std::unique_ptr<FuseBlockImage>> FuseBlockImage::StartPlaintextForTest(
+    const FuseBlockImageOptions& options) {
+  return StartWithEngine(options, nullptr);
+}
+
+absl::StatusOr<std::unique_ptr<FuseBlockImage>> FuseBlockImage::StartWithEngine(const FuseBlockImageOptions& options,
+                                                                                XtsEngine* engine) {
   if (options.sector_size != 512 && options.sector_size != 4096) {
     return absl::InvalidArgumentError("sector size must be 512 or 4096 bytes");
   }

@@ -39,10 +39,12 @@ struct FuseBlockImageOptions {
 
 class FuseBlockImage {
  public:
-  // `engine` (not owned, outlives this) encrypts/decrypts. A null engine passes bytes through
-  // unchanged: only for the benchmark's "same path without encryption" baseline.
-  // INVALID_ARGUMENT for bad options; UNAVAILABLE if FUSE cannot mount (no /dev/fuse).
+  // `engine` (not owned, outlives this) encrypts/decrypts.
+  // INVALID_ARGUMENT for bad options or a null engine; UNAVAILABLE if FUSE cannot mount (no /dev/fuse).
   static absl::StatusOr<std::unique_ptr<FuseBlockImage>> Start(const FuseBlockImageOptions& options, XtsEngine* engine);
+  // The same FUSE stack with no encryption (bytes pass through unchanged): only the baseline of
+  // benchmarks and tests that measure what encryption costs. Codes as Start.
+  static absl::StatusOr<std::unique_ptr<FuseBlockImage>> StartPlaintextForTest(const FuseBlockImageOptions& options);
   ~FuseBlockImage();
   FuseBlockImage(const FuseBlockImage&) = delete;
   FuseBlockImage& operator=(const FuseBlockImage&) = delete;
@@ -59,6 +61,8 @@ class FuseBlockImage {
   int Write(uint64_t offset, size_t size, const uint8_t* in);
 
  private:
+  static absl::StatusOr<std::unique_ptr<FuseBlockImage>> StartWithEngine(const FuseBlockImageOptions& options,
+                                                                         XtsEngine* engine);
   FuseBlockImage(const FuseBlockImageOptions& options, XtsEngine* engine) : options_(options), engine_(engine) {}
   int ReadAligned(uint64_t offset, size_t size, uint8_t* out);
   int WriteAligned(uint64_t offset, size_t size, const uint8_t* in);

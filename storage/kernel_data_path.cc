@@ -13,6 +13,7 @@
 #include <memory>
 
 #include "common/strings.h"
+#include "storage/cryptsetup_handle.h"
 #include "storage/data_path.h"
 
 namespace cdh::storage {
@@ -21,26 +22,8 @@ namespace {
 // Bytes written per request while wiping an integrity volume (cryptsetup's default block).
 constexpr size_t kWipeBlockBytes = 1 << 20;
 
-struct CryptDeviceDeleter {
-  void operator()(crypt_device* cd) const { crypt_free(cd); }
-};
-using CryptDevicePtr = std::unique_ptr<crypt_device, CryptDeviceDeleter>;
-
-// libcryptsetup's last error message (never key material), for the cause chain.
-struct LogSink {
-  std::string last;
-};
-void LogToSink(int level, const char* msg, void* usrptr) {
-  if (level == CRYPT_LOG_ERROR && usrptr != nullptr && msg != nullptr) {
-    auto* sink = static_cast<LogSink*>(usrptr);
-    sink->last = msg;
-    while (!sink->last.empty() && sink->last.back() == '\n') sink->last.pop_back();
-  }
-}
-
-absl::Status DmError(std::string_view step, int r, const LogSink& sink) {
-  return absl::UnavailableError(
-      StrCat("dm-crypt ", step, " failed (", std::strerror(-r), ")", sink.last.empty() ? "" : ": ", sink.last));
+absl::Status DmError(std::string_view step, int r, const CryptLog& log) {
+  return log.Error(absl::StatusCode::kUnavailable, "dm-crypt", step, r);
 }
 
 // Removes the mapping `name` and, for integrity volumes, the dm-integrity device below it
@@ -95,12 +78,12 @@ class KernelDataPath : public DataPath {
 
  private:
   static absl::Status Activate(const std::string& header, const DataPathRequest& req, const SecretBytes& volume_key) {
-    LogSink sink;
+    CryptLog sink;
     crypt_device* raw = nullptr;
     int r = crypt_init_data_device(&raw, header.c_str(), req.device_path.c_str());
     if (r < 0) return DmError("init", r, sink);
     CryptDevicePtr cd(raw);
-    crypt_set_log_callback(cd.get(), LogToSink, &sink);
+    sink.Attach(cd.get());
     r = crypt_metadata_locking(cd.get(), 0);  // the copy is private to this call
     if (r >= 0) r = crypt_load(cd.get(), CRYPT_LUKS2, nullptr);
     if (r < 0) return DmError("load", r, sink);

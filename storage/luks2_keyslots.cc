@@ -11,33 +11,16 @@
 
 #include "absl/time/clock.h"
 #include "common/strings.h"
+#include "storage/cryptsetup_handle.h"
 
 namespace cdh::storage {
 namespace {
 
-struct CryptDeviceDeleter {
-  void operator()(crypt_device* cd) const { crypt_free(cd); }
-};
-using CryptDevicePtr = std::unique_ptr<crypt_device, CryptDeviceDeleter>;
-
-// libcryptsetup's messages (never key material) for the cause chain; one per crypt_device.
-struct LogSink {
-  std::string last;
-};
-void LogToSink(int level, const char* msg, void* usrptr) {
-  if (level == CRYPT_LOG_ERROR && usrptr != nullptr && msg != nullptr) {
-    auto* sink = static_cast<LogSink*>(usrptr);
-    sink->last = msg;
-    while (!sink->last.empty() && sink->last.back() == '\n') sink->last.pop_back();
-  }
-}
-
 // libcryptsetup's negative errno, classified by docs/errors.md: a device or metadata that does
 // not fit (EINVAL, EBUSY, ENOSPC, a read-only or missing-permission device) cannot be helped by a
 // retry; I/O and memory errors may pass; a missing device is NOT_FOUND; anything else is ours.
-absl::Status CryptError(std::string_view step, int r, const LogSink& sink) {
-  std::string msg =
-      StrCat("libcryptsetup ", step, " failed (", std::strerror(-r), ")", sink.last.empty() ? "" : ": ", sink.last);
+absl::Status CryptError(std::string_view step, int r, const CryptLog& log) {
+  absl::StatusCode code = absl::StatusCode::kInternal;
   switch (-r) {
     case EINVAL:
     case EBUSY:
@@ -46,18 +29,22 @@ absl::Status CryptError(std::string_view step, int r, const LogSink& sink) {
     case EROFS:
     case EACCES:
     case EPERM:
-      return absl::FailedPreconditionError(msg);
+      code = absl::StatusCode::kFailedPrecondition;
+      break;
     case EIO:
     case ENOMEM:
     case EAGAIN:
-      return absl::UnavailableError(msg);
+      code = absl::StatusCode::kUnavailable;
+      break;
     case ENOENT:
     case ENODEV:
     case ENXIO:
-      return absl::NotFoundError(msg);
+      code = absl::StatusCode::kNotFound;
+      break;
     default:
-      return absl::InternalError(msg);
+      break;
   }
+  return log.Error(code, "libcryptsetup", step, r);
 }
 
 class FdCloser {
@@ -92,19 +79,19 @@ absl::StatusOr<SecretBytes> RecoverVolumeKey(const Luks2Metadata& md, const Secr
   }
   const std::string path = StrCat("/proc/self/fd/", mem.get());
 
-  LogSink sink;
+  CryptLog sink;
   crypt_device* raw = nullptr;
   int r = crypt_init(&raw, path.c_str());
   if (r < 0) return CryptError("init", r, sink);
   CryptDevicePtr cd(raw);
-  crypt_set_log_callback(cd.get(), LogToSink, &sink);
+  sink.Attach(cd.get());
   // The copy is private to this call: no cross-process metadata lock is needed (or possible).
   r = crypt_metadata_locking(cd.get(), 0);
   if (r < 0) return CryptError("metadata_locking", r, sink);
   r = crypt_load(cd.get(), CRYPT_LUKS2, nullptr);
   if (r < 0) {
     return absl::InvalidArgumentError(StrCat("libcryptsetup refused the LUKS2 metadata (", std::strerror(-r), ")",
-                                             sink.last.empty() ? "" : ": ", sink.last));
+                                             sink.last().empty() ? "" : ": ", sink.last()));
   }
   // libcryptsetup must read the header as we did.
   const char* cipher = crypt_get_cipher(cd.get());
@@ -150,12 +137,12 @@ absl::StatusOr<SecretBytes> RecoverVolumeKey(const Luks2Metadata& md, const Secr
 
 absl::Status FormatLuks2Detached(const std::string& header_path, const std::string& data_device,
                                  const SecretBytes& passphrase, const Luks2FormatOptions& options) {
-  LogSink sink;
+  CryptLog sink;
   crypt_device* raw = nullptr;
   int r = crypt_init_data_device(&raw, header_path.c_str(), data_device.c_str());
   if (r < 0) return CryptError("init", r, sink);
   CryptDevicePtr cd(raw);
-  crypt_set_log_callback(cd.get(), LogToSink, &sink);
+  sink.Attach(cd.get());
   crypt_pbkdf_type pbkdf{};
   pbkdf.type = CRYPT_KDF_PBKDF2;
   pbkdf.hash = "sha256";

@@ -9,8 +9,10 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <future>
 #include <thread>
 
+#include <grpcpp/generic/generic_stub.h>
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
 
@@ -348,7 +350,7 @@ TEST_F(DaemonTest, EnvelopeSecretSealedWithTheCliUnsealsInTheDaemon) {
                           "--signing-jwk-path", dir_.path() + "/env-private.json", "envelope", "-k",
                           "kbs:///default/kek/1", "-f", secret_path, "kbs", "--kek-path", kek_path});
   ASSERT_EQ(seal.exit_code, 0) << seal.err;
-  EXPECT_EQ(seal.out.find("correct horse"), std::string::npos);
+  EXPECT_THAT(seal.out, ::testing::Not(::testing::HasSubstr("correct horse")));
   auto daemon = Start(config_);
   std::string plaintext;
   grpc::Status st = Unseal(seal.out, &plaintext);
@@ -391,6 +393,43 @@ TEST_F(DaemonTest, UnWrapKeyReturnsTheLayerKeyAsOcicryptParsesIt) {
   grpc::Status st = keyprovider::KeyProviderService::NewStub(Channel())->UnWrapKey(&ctx, req, &resp);
   EXPECT_EQ(st.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_THAT(std::string(st.error_message()), ::testing::HasSubstr("no AnnotationPacket"));
+}
+
+// A request whose bytes are not the method's protobuf message is the caller's mistake:
+// INVALID_ARGUMENT over gRPC, as over ttrpc (docs/errors.md), not gRPC's own INTERNAL "".
+TEST_F(DaemonTest, UndecodableGrpcRequestIsInvalidArgument) {
+  auto daemon = Start(config_);
+  grpc::GenericStub stub(Channel());
+  for (const char* method : {"/api.SealedSecretService/UnsealSecret", "/api.GetResourceService/GetResource",
+                             "/keyprovider.KeyProviderService/UnWrapKey"}) {
+    const std::string garbage("\xff\xff\xff\xff\x0f", 5);  // a field tag with the invalid wire type 7
+    grpc::Slice slice(garbage);
+    grpc::ByteBuffer request(&slice, 1), response;
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(20));
+    std::promise<grpc::Status> done;
+    stub.UnaryCall(&ctx, method, grpc::StubOptions(), &request, &response,
+                   [&done](grpc::Status st) { done.set_value(std::move(st)); });
+    grpc::Status st = done.get_future().get();
+    EXPECT_EQ(st.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << method << ": " << st.error_message();
+    EXPECT_THAT(std::string(st.error_message()), ::testing::HasSubstr("not a valid")) << method;
+  }
+}
+
+// A field that selects behaviour is checked: UnWrapKey with `op` other than "keyunwrap" is
+// refused instead of being served as an unwrap.
+TEST_F(DaemonTest, UnwrapKeyWithAnotherOpIsInvalidArgument) {
+  auto daemon = Start(config_);
+  for (const char* op : {"keywrap", "", "KEYUNWRAP"}) {
+    grpc::ClientContext ctx;
+    keyprovider::KeyProviderKeyWrapProtocolInput req;
+    req.set_keyproviderkeywrapprotocolinput(
+        std::string(R"({"op":")") + op + R"(","keywrapparams":{},"keyunwrapparams":{"dc":null,"annotation":"e30="}})");
+    keyprovider::KeyProviderKeyWrapProtocolOutput resp;
+    grpc::Status st = keyprovider::KeyProviderService::NewStub(Channel())->UnWrapKey(&ctx, req, &resp);
+    EXPECT_EQ(st.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << op;
+    EXPECT_THAT(std::string(st.error_message()), ::testing::HasSubstr("`op`")) << op;
+  }
 }
 
 }  // namespace

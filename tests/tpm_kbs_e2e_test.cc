@@ -155,7 +155,7 @@ TEST_F(TpmKbsE2eTest, UnbindableInitDataStopsTheDaemon) {
 // A client claiming init data its TPM's PCR 8 does not hold is denied.
 TEST_F(TpmKbsE2eTest, UnboundInitDataDenied) {
   nlohmann::json init = {{"format", "toml"}, {"body", kInitDataSha256}};
-  EXPECT_FALSE(FetchWith(TamperingAttester::Mode::kNone, init).ok());
+  EXPECT_THAT(FetchWith(TamperingAttester::Mode::kNone, init), StatusIs(absl::StatusCode::kUnauthenticated));
   EXPECT_EQ(kbs_->stats().attest, 0u);
   EXPECT_GT(kbs_->stats().attest_failed, 0u);
 }
@@ -168,7 +168,7 @@ TEST_F(TpmKbsE2eTest, GenuineClientSucceedsTamperedStaleOrWrongPcrsDenied) {
                     TamperingAttester::Mode::kWrongPcrs}) {
     uint64_t failed_before = kbs_->stats().attest_failed;
     auto denied = FetchWith(mode);
-    EXPECT_FALSE(denied.ok()) << static_cast<int>(mode);
+    EXPECT_THAT(denied, StatusIs(absl::StatusCode::kUnauthenticated)) << static_cast<int>(mode);
     EXPECT_GT(kbs_->stats().attest_failed, failed_before) << static_cast<int>(mode);
   }
   EXPECT_EQ(kbs_->stats().attest, 1u);  // only the genuine client got a token

@@ -11,6 +11,11 @@
 namespace cdh::tool {
 namespace {
 
+// Decodes a reply; the message's own copies of secret fields are taken out by the caller.
+bool Parse(const SecretBytes& reply, google::protobuf::MessageLite& out) {
+  return out.ParseFromArray(reply.Reveal().data(), static_cast<int>(reply.size()));
+}
+
 class TtrpcCdhClient : public CdhClient {
  public:
   explicit TtrpcCdhClient(std::unique_ptr<ttrpc::Client> client) : client_(std::move(client)) {}
@@ -18,41 +23,37 @@ class TtrpcCdhClient : public CdhClient {
   absl::StatusOr<SecretBytes> UnsealSecret(std::string_view sealed, absl::Duration timeout) override {
     api::UnsealSecretInput in;
     in.set_secret(std::string(sealed));
-    CDH_ASSIGN_OR_RETURN(std::string reply,
+    CDH_ASSIGN_OR_RETURN(SecretBytes reply,
                          client_->Call("api.SealedSecretService", "UnsealSecret", in.SerializeAsString(), timeout));
     api::UnsealSecretOutput out;
-    bool parsed = out.ParseFromString(reply);
-    SecretBytes::WipeForeign(reply);  // decoded by protobuf from its ttrpc.Response copy
-    if (!parsed) return absl::InternalError("UnsealSecret reply does not decode");
+    if (!Parse(reply, out)) return absl::InternalError("UnsealSecret reply does not decode");
     return SecretBytes::TakeString(*out.mutable_plaintext());
   }
 
   absl::StatusOr<SecretBytes> GetResource(std::string_view resource_uri, absl::Duration timeout) override {
     api::GetResourceRequest in;
     in.set_resourcepath(std::string(resource_uri));
-    CDH_ASSIGN_OR_RETURN(std::string reply,
+    CDH_ASSIGN_OR_RETURN(SecretBytes reply,
                          client_->Call("api.GetResourceService", "GetResource", in.SerializeAsString(), timeout));
     api::GetResourceResponse out;
-    bool parsed = out.ParseFromString(reply);
-    SecretBytes::WipeForeign(reply);  // decoded by protobuf from its ttrpc.Response copy
-    if (!parsed) return absl::InternalError("GetResource reply does not decode");
+    if (!Parse(reply, out)) return absl::InternalError("GetResource reply does not decode");
     return SecretBytes::TakeString(*out.mutable_resource());
   }
 
   absl::Status SecureMount(const api::SecureMountRequest& request, absl::Duration timeout) override {
-    CDH_ASSIGN_OR_RETURN(std::string reply,
+    CDH_ASSIGN_OR_RETURN(SecretBytes reply,
                          client_->Call("api.SecureMountService", "SecureMount", request.SerializeAsString(), timeout));
     api::SecureMountResponse out;
-    if (!out.ParseFromString(reply)) return absl::InternalError("SecureMount reply does not decode");
+    if (!Parse(reply, out)) return absl::InternalError("SecureMount reply does not decode");
     return absl::OkStatus();
   }
   absl::Status Unmount(const std::string& mount_point, absl::Duration timeout) override {
     ext::UnmountRequest req;
     req.set_mount_point(mount_point);
-    CDH_ASSIGN_OR_RETURN(std::string reply,
+    CDH_ASSIGN_OR_RETURN(SecretBytes reply,
                          client_->Call("cdh.ext.SecureMountExtService", "Unmount", req.SerializeAsString(), timeout));
     ext::UnmountResponse out;
-    if (!out.ParseFromString(reply)) return absl::InternalError("Unmount reply does not decode");
+    if (!Parse(reply, out)) return absl::InternalError("Unmount reply does not decode");
     return absl::OkStatus();
   }
 
@@ -61,10 +62,10 @@ class TtrpcCdhClient : public CdhClient {
     api::ImagePullRequest in;
     in.set_image_url(std::string(image_url));
     in.set_bundle_path(std::string(bundle_path));
-    CDH_ASSIGN_OR_RETURN(std::string reply,
+    CDH_ASSIGN_OR_RETURN(SecretBytes reply,
                          client_->Call("api.ImagePullService", "PullImage", in.SerializeAsString(), timeout));
     api::ImagePullResponse out;
-    if (!out.ParseFromString(reply)) return absl::InternalError("PullImage reply does not decode");
+    if (!Parse(reply, out)) return absl::InternalError("PullImage reply does not decode");
     return out.manifest_digest();
   }
 

@@ -29,7 +29,7 @@ class Client::Impl {
     ::close(fd_);
   }
 
-  absl::StatusOr<std::string> Call(std::string_view service, std::string_view method, std::string_view payload,
+  absl::StatusOr<SecretBytes> Call(std::string_view service, std::string_view method, std::string_view payload,
                                    absl::Duration timeout) {
     int64_t timeout_nano = 0;
     absl::Time deadline = absl::InfiniteFuture();
@@ -84,7 +84,7 @@ class Client::Impl {
   struct Pending {
     // Set once by the reader; only touched with Impl::mu_ held (an annotation cannot name
     // another class's member).
-    std::optional<absl::StatusOr<std::string>> result;
+    std::optional<absl::StatusOr<SecretBytes>> result;
   };
 
   void ReadLoop() {
@@ -107,15 +107,15 @@ class Client::Impl {
 
   void Deliver(const Frame& frame) {
     if (frame.header.type != static_cast<uint8_t>(MessageType::kResponse)) return;
-    absl::StatusOr<std::string> result;
+    absl::StatusOr<SecretBytes> result;
     if (frame.oversize) {
       result = absl::ResourceExhaustedError("ttrpc reply over the 4 MiB limit");
-    } else if (absl::StatusOr<::ttrpc::Response> response = DecodeResponse(frame.data); !response.ok()) {
+    } else if (absl::StatusOr<::ttrpc::Response> response = DecodeResponse(frame.data.RevealString()); !response.ok()) {
       result = response.status();
     } else if (absl::Status s = ToAbslStatus(*response); !s.ok()) {
       result = s;
     } else {
-      result = std::move(*response->mutable_payload());
+      result = SecretBytes::TakeString(*response->mutable_payload());  // wipes protobuf's copy
     }
     absl::MutexLock lock(&mu_);
     auto it = pending_.find(frame.header.stream_id);
@@ -160,7 +160,7 @@ std::unique_ptr<Client> Client::FromFd(int fd) {
 Client::Client(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Client::~Client() = default;
 
-absl::StatusOr<std::string> Client::Call(std::string_view service, std::string_view method, std::string_view payload,
+absl::StatusOr<SecretBytes> Client::Call(std::string_view service, std::string_view method, std::string_view payload,
                                          absl::Duration timeout) {
   return impl_->Call(service, method, payload, timeout);
 }

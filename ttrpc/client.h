@@ -13,6 +13,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "common/secret_bytes.h"
 
 namespace cdh::ttrpc {
 
@@ -27,12 +28,13 @@ class Client {
   Client(const Client&) = delete;
   Client& operator=(const Client&) = delete;
 
-  // One unary call. `payload` is the serialized request message; returns the serialized reply.
+  // One unary call. `payload` is the serialized request message; returns the serialized reply,
+  // in the wiping type (replies carry plaintexts and resources).
   // A finite `timeout` is sent as timeout_nano (the server enforces it) and also bounds the
   // wait here. Codes: whatever status the server answered with; DEADLINE_EXCEEDED when no
   // answer came in time; UNAVAILABLE when the connection is or becomes unusable;
   // INVALID_ARGUMENT when the request is over the 4 MiB frame limit or the answer undecodable.
-  absl::StatusOr<std::string> Call(std::string_view service, std::string_view method, std::string_view payload,
+  absl::StatusOr<SecretBytes> Call(std::string_view service, std::string_view method, std::string_view payload,
                                    absl::Duration timeout = absl::InfiniteDuration());
 
  private:

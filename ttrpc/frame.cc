@@ -1,6 +1,7 @@
 #include "ttrpc/frame.h"
 
 #include <algorithm>
+#include <cstring>
 
 #include "common/byte_reader.h"
 #include "common/byte_writer.h"
@@ -50,22 +51,26 @@ void FrameDecoder::Append(std::string_view bytes) {
     bytes.remove_prefix(n);
   }
   Compact();
-  buffer_.append(bytes);
+  buffer_.insert(buffer_.end(), bytes.begin(), bytes.end());
 }
 
 void FrameDecoder::Compact() {
   if (read_pos_ == 0) return;
   if (read_pos_ == buffer_.size()) {
     // Give back the memory of a large frame once it has been consumed, so an idle connection
-    // does not keep up to 4 MiB.
+    // does not keep up to 4 MiB (the allocator wipes what it frees).
     if (buffer_.capacity() > kKeepCapacity) {
-      std::string().swap(buffer_);
+      SecretBytes::Buffer().swap(buffer_);
     } else {
+      SecretBytes::WipeForeign(buffer_.data(), buffer_.size());
       buffer_.clear();
     }
     read_pos_ = 0;
   } else if (read_pos_ >= buffer_.size() / 2) {
-    buffer_.erase(0, read_pos_);
+    const size_t keep = buffer_.size() - read_pos_;
+    std::memmove(buffer_.data(), buffer_.data() + read_pos_, keep);
+    SecretBytes::WipeForeign(buffer_.data() + keep, read_pos_);
+    buffer_.resize(keep);
     read_pos_ = 0;
   }
 }
@@ -77,7 +82,7 @@ std::optional<Frame> FrameDecoder::Next() {
     read_pos_ += n;
     if (discard_remaining_ > 0) return std::nullopt;
   }
-  std::string_view unread(buffer_.data() + read_pos_, Unread());
+  std::string_view unread(reinterpret_cast<const char*>(buffer_.data()) + read_pos_, Unread());
   std::optional<FrameHeader> header = DecodeHeader(unread);
   if (!header.has_value()) return std::nullopt;
   if (header->length > max_data_length_) {
@@ -95,7 +100,7 @@ std::optional<Frame> FrameDecoder::Next() {
   if (!body.Skip(kFrameHeaderSize).ok()) return std::nullopt;
   absl::StatusOr<std::string_view> data = body.Bytes(header->length);
   if (!data.ok()) return std::nullopt;
-  frame.data.assign(*data);
+  frame.data = SecretBytes::FromString(*data);
   read_pos_ += kFrameHeaderSize + header->length;
   if (read_pos_ == buffer_.size()) Compact();
   return frame;

@@ -13,6 +13,8 @@
 #include <string>
 #include <string_view>
 
+#include "common/secret_bytes.h"
+
 namespace cdh::ttrpc {
 
 inline constexpr size_t kFrameHeaderSize = 10;
@@ -39,10 +41,11 @@ struct FrameHeader {
 };
 
 // A decoded frame. `oversize` frames carry the header only: their data (longer than the
-// decoder's limit) is skipped without being stored.
+// decoder's limit) is skipped without being stored. The data may carry secrets (a reply's
+// plaintext, a request's key material), so it lives in the wiping type.
 struct Frame {
   FrameHeader header;
-  std::string data;
+  SecretBytes data;
   bool oversize = false;
 };
 
@@ -58,7 +61,8 @@ std::string EncodeFrame(uint32_t stream_id, MessageType type, uint8_t flags, std
 // the last Append are held. A frame announcing more than `max_data_length` bytes is returned at
 // once as an `oversize` frame (header only) and its data is then dropped as it arrives, so a
 // length of 0xFFFFFFFF never allocates, and the stream stays in sync after the data has passed.
-// Copyable; not thread-safe (one per connection, used by one reader).
+// The buffered bytes are wiped when consumed or released (they may carry secrets).
+// Movable, not copyable; not thread-safe (one per connection, used by one reader).
 class FrameDecoder {
  public:
   explicit FrameDecoder(uint32_t max_data_length = kMaxDataLength) : max_data_length_(max_data_length) {}
@@ -78,7 +82,7 @@ class FrameDecoder {
   void Compact();
 
   uint32_t max_data_length_;
-  std::string buffer_;
+  SecretBytes::Buffer buffer_;
   size_t read_pos_ = 0;
   uint64_t discard_remaining_ = 0;  // data bytes of an oversize frame still to skip
 };

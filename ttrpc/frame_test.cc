@@ -45,11 +45,11 @@ TEST(FrameDecoderTest, DecodesFramesSplitAtEveryByte) {
   }
   ASSERT_EQ(got.size(), 3u);
   EXPECT_EQ(got[0].header.stream_id, 1u);
-  EXPECT_EQ(got[0].data, "hello");
+  EXPECT_EQ(got[0].data.RevealString(), "hello");
   EXPECT_EQ(got[1].header.type, 3);
   EXPECT_EQ(got[1].header.flags, 2);
-  EXPECT_EQ(got[1].data, "");
-  EXPECT_EQ(got[2].data, std::string(1000, 'x'));
+  EXPECT_EQ(got[1].data.RevealString(), "");
+  EXPECT_EQ(got[2].data.RevealString(), std::string(1000, 'x'));
   EXPECT_TRUE(d.AtFrameBoundary());
 }
 
@@ -157,8 +157,8 @@ TEST(FrameDecoderTest, RandomFramesInRandomChunks) {
       Frame f;
       f.header = FrameHeader{len, id, type, 0};
       f.oversize = len > kLimit;
-      if (!f.oversize) f.data = data;
-      want.push_back(f);
+      if (!f.oversize) f.data = SecretBytes::FromString(data);
+      want.push_back(std::move(f));
     }
     FrameDecoder d(kLimit);
     std::vector<Frame> got;
@@ -176,7 +176,7 @@ TEST(FrameDecoderTest, RandomFramesInRandomChunks) {
       EXPECT_EQ(got[i].header.length, want[i].header.length);
       EXPECT_EQ(got[i].header.type, want[i].header.type);
       EXPECT_EQ(got[i].oversize, want[i].oversize);
-      EXPECT_EQ(got[i].data, want[i].data);
+      EXPECT_EQ(got[i].data.RevealString(), want[i].data.RevealString());
     }
     EXPECT_TRUE(d.AtFrameBoundary());
   }

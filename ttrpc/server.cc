@@ -325,7 +325,7 @@ class Server::Impl {
       AnswerNow(*conn, h.stream_id, absl::InvalidArgumentError("StreamID must be odd for client initiated streams"));
       return;
     }
-    absl::StatusOr<::ttrpc::Request> request = DecodeRequest(frame.data);
+    absl::StatusOr<::ttrpc::Request> request = DecodeRequest(frame.data.RevealString());
     if (!request.ok()) {
       AnswerNow(*conn, h.stream_id, request.status());
       return;

@@ -172,7 +172,7 @@ TEST_F(ServerTest, UnaryCall) {
   auto c = Client::FromFd(Connect());
   auto r = c->Call("test.Echo", "Echo", "hi");
   ASSERT_THAT(r, IsOk());
-  EXPECT_EQ(*r, "echo:hi");
+  EXPECT_EQ(r->RevealString(), "echo:hi");
 }
 
 TEST_F(ServerTest, HandlerStatusReachesTheCaller) {
@@ -215,7 +215,7 @@ TEST_F(ServerTest, CallsOnOneConnectionAreMultiplexed) {
   entered_.WaitForNotification();
   auto rel = c->Call("test.Echo", "Release", "");
   ASSERT_THAT(rel, IsOk());
-  EXPECT_EQ(*rel, "released");
+  EXPECT_EQ(rel->RevealString(), "released");
   auto w = waiting.get();
   ASSERT_THAT(w, IsOk());
   EXPECT_EQ(*w, "waited");

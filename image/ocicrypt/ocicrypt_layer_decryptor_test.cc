@@ -7,16 +7,21 @@
 #include <fstream>
 #include <sstream>
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include "absl/strings/escaping.h"
 #include "common/base64.h"
 #include "common/json.h"
+#include "common/testing/status_matchers.h"
 #include "resources/fake_resource_provider.h"
 #include "resources/kms/kbs_kms.h"
 
 namespace cdh::image {
 namespace {
+
+using ::cdh::testing::StatusIs;
+using ::testing::HasSubstr;
 
 // The `kbs` KMS provider over `kbs`, as the daemon's composition root registers it.
 resources::KmsRegistry KbsOnlyRegistry(resources::ResourceProvider& kbs) {
@@ -100,7 +105,7 @@ TEST_F(OcicryptTest, MediaTypes) {
   EXPECT_FALSE(decryptor_.IsEncrypted(plain));
   EXPECT_EQ(DecryptedMediaType("application/vnd.oci.image.layer.v1.tar+zstd+encrypted"),
             "application/vnd.oci.image.layer.v1.tar+zstd");
-  EXPECT_EQ(decryptor_.Open(plain, absl::InfiniteFuture()).status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(decryptor_.Open(plain, absl::InfiniteFuture()).status(), StatusIs(absl::StatusCode::kInvalidArgument));
 }
 
 TEST_F(OcicryptTest, CiphertextBitFlipsAreDataLossAtFinish) {
@@ -109,21 +114,21 @@ TEST_F(OcicryptTest, CiphertextBitFlipsAreDataLossAtFinish) {
     tampered[pos] ^= 0x01;
     std::string plain;
     absl::Status s = Decrypt(layer_, tampered, 64, plain);
-    EXPECT_EQ(s.code(), absl::StatusCode::kDataLoss) << pos << " " << s;
-    EXPECT_NE(std::string(s.message()).find("HMAC"), std::string::npos) << s;
+    EXPECT_THAT(s, StatusIs(absl::StatusCode::kDataLoss)) << pos << " " << s;
+    EXPECT_THAT(std::string(s.message()), HasSubstr("HMAC")) << s;
   }
 }
 
 TEST_F(OcicryptTest, TruncationAndExtensionAreDataLoss) {
   std::string plain;
-  EXPECT_EQ(Decrypt(layer_, kat_.ciphertext.substr(0, kat_.ciphertext.size() - 1), 64, plain).code(),
-            absl::StatusCode::kDataLoss);
+  EXPECT_THAT(Decrypt(layer_, kat_.ciphertext.substr(0, kat_.ciphertext.size() - 1), 64, plain),
+              StatusIs(absl::StatusCode::kDataLoss));
   plain.clear();
-  EXPECT_EQ(Decrypt(layer_, kat_.ciphertext.substr(0, 16), 64, plain).code(), absl::StatusCode::kDataLoss);
+  EXPECT_THAT(Decrypt(layer_, kat_.ciphertext.substr(0, 16), 64, plain), StatusIs(absl::StatusCode::kDataLoss));
   plain.clear();
-  EXPECT_EQ(Decrypt(layer_, "", 64, plain).code(), absl::StatusCode::kDataLoss);
+  EXPECT_THAT(Decrypt(layer_, "", 64, plain), StatusIs(absl::StatusCode::kDataLoss));
   plain.clear();
-  EXPECT_EQ(Decrypt(layer_, kat_.ciphertext + "x", 64, plain).code(), absl::StatusCode::kDataLoss);
+  EXPECT_THAT(Decrypt(layer_, kat_.ciphertext + "x", 64, plain), StatusIs(absl::StatusCode::kDataLoss));
 }
 
 // Re-encodes pubopts with `hmac` replaced.
@@ -142,7 +147,7 @@ TEST_F(OcicryptTest, HmacFlipsInPubOptsAreDataLoss) {
     Descriptor layer = layer_;
     layer.annotations[std::string(kEncPubOptsAnnotation)] = PubOptsWithHmac(pubopts, flipped);
     std::string plain;
-    EXPECT_EQ(Decrypt(layer, kat_.ciphertext, 64, plain).code(), absl::StatusCode::kDataLoss) << i;
+    EXPECT_THAT(Decrypt(layer, kat_.ciphertext, 64, plain), StatusIs(absl::StatusCode::kDataLoss)) << i;
   }
 }
 
@@ -151,18 +156,18 @@ TEST_F(OcicryptTest, WrongKekIsPermissionDenied) {
   wrong[0] ^= 1;
   kbs_.Put("default/image-kek/1", wrong);
   std::string plain;
-  EXPECT_EQ(Decrypt(layer_, kat_.ciphertext, 64, plain).code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_THAT(Decrypt(layer_, kat_.ciphertext, 64, plain), StatusIs(absl::StatusCode::kPermissionDenied));
 }
 
 TEST_F(OcicryptTest, BrokerErrorsKeepTheirCode) {
   kbs_.FailWith(absl::UnavailableError("broker down"));
-  EXPECT_EQ(decryptor_.Open(layer_, absl::InfiniteFuture()).status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_THAT(decryptor_.Open(layer_, absl::InfiniteFuture()).status(), StatusIs(absl::StatusCode::kUnavailable));
   kbs_.FailWith(absl::OkStatus());
   resources::FakeResourceProvider empty;
   resources::KmsRegistry kms = KbsOnlyRegistry(empty);
   resources::KeyUnwrapper unwrapper(kms);
   OcicryptLayerDecryptor decryptor(unwrapper);
-  EXPECT_EQ(decryptor.Open(layer_, absl::InfiniteFuture()).status().code(), absl::StatusCode::kNotFound);
+  EXPECT_THAT(decryptor.Open(layer_, absl::InfiniteFuture()).status(), StatusIs(absl::StatusCode::kNotFound));
 }
 
 TEST_F(OcicryptTest, MalformedAnnotations) {
@@ -200,7 +205,7 @@ TEST_F(OcicryptTest, MalformedAnnotations) {
   for (const Case& c : cases) {
     Descriptor layer = layer_;
     c.mutate(layer);
-    EXPECT_EQ(decryptor_.Open(layer, absl::InfiniteFuture()).status().code(), c.code) << c.name;
+    EXPECT_THAT(decryptor_.Open(layer, absl::InfiniteFuture()).status(), StatusIs(c.code)) << c.name;
   }
 }
 
@@ -222,8 +227,8 @@ TEST_F(OcicryptTest, UpdateAfterFinishIsRefused) {
   std::string plain;
   ASSERT_TRUE((*stream)->Update(U8(kat_.ciphertext), plain).ok());
   ASSERT_TRUE((*stream)->Finish().ok());
-  EXPECT_EQ((*stream)->Update(U8("x"), plain).code(), absl::StatusCode::kFailedPrecondition);
-  EXPECT_EQ((*stream)->Finish().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT((*stream)->Update(U8("x"), plain), StatusIs(absl::StatusCode::kFailedPrecondition));
+  EXPECT_THAT((*stream)->Finish(), StatusIs(absl::StatusCode::kFailedPrecondition));
 }
 
 }  // namespace

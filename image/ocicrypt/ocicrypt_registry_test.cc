@@ -6,8 +6,10 @@
 #include <filesystem>
 #include <fstream>
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "common/testing/status_matchers.h"
 #include "http/curl_http_client.h"
 #include "image/digest.h"
 #include "image/manifest.h"
@@ -20,6 +22,9 @@
 
 namespace cdh::image {
 namespace {
+
+using ::cdh::testing::StatusIs;
+using ::testing::HasSubstr;
 
 // The `kbs` KMS provider over `kbs`, as the daemon's composition root registers it.
 resources::KmsRegistry KbsOnlyRegistry(resources::ResourceProvider& kbs) {
@@ -130,14 +135,14 @@ TEST_F(OcicryptRegistryTest, TamperedLayerFailsWithDataLoss) {
   // the HMAC over the ciphertext catches it.
   std::vector<std::string> digests;
   absl::Status s = DecryptAll("tampered", digests);
-  EXPECT_EQ(s.code(), absl::StatusCode::kDataLoss) << s;
-  EXPECT_NE(std::string(s.message()).find("HMAC"), std::string::npos) << s;
+  EXPECT_THAT(s, StatusIs(absl::StatusCode::kDataLoss)) << s;
+  EXPECT_THAT(std::string(s.message()), HasSubstr("HMAC")) << s;
 }
 
 TEST_F(OcicryptRegistryTest, WrongKekIsPermissionDenied) {
   kbs_.Put("default/image-kek/1", std::string(32, '\x00'));
   std::vector<std::string> digests;
-  EXPECT_EQ(DecryptAll("v1", digests).code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_THAT(DecryptAll("v1", digests), StatusIs(absl::StatusCode::kPermissionDenied));
 }
 
 }  // namespace

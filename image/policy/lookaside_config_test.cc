@@ -1,9 +1,15 @@
 #include "image/policy/lookaside_config.h"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
+
+#include "common/testing/status_matchers.h"
 
 namespace cdh::image {
 namespace {
+
+using ::cdh::testing::StatusIs;
+using ::testing::HasSubstr;
 
 ImageReference Ref(const std::string& text) { return *ImageReference::Parse(text); }
 
@@ -59,8 +65,8 @@ TEST(LookasideConfigTest, RefusesMalformedConfigs) {
   };
   for (const char* c : cases) {
     auto config = LookasideConfig::Parse(c);
-    EXPECT_EQ(config.status().code(), absl::StatusCode::kInvalidArgument) << c;
-    EXPECT_NE(std::string(config.status().message()).find("invalid sigstore config"), std::string::npos) << c;
+    EXPECT_THAT(config.status(), StatusIs(absl::StatusCode::kInvalidArgument)) << c;
+    EXPECT_THAT(std::string(config.status().message()), HasSubstr("invalid sigstore config")) << c;
   }
 }
 

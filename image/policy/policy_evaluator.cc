@@ -51,7 +51,6 @@ absl::StatusOr<std::unique_ptr<PolicyEvaluator>> PolicyEvaluator::New(std::strin
   CDH_ASSIGN_OR_RETURN(LookasideConfig lookaside, LookasideConfig::Parse(options.sigstore_config_yaml));
   std::unique_ptr<PolicyEvaluator> evaluator(
       new PolicyEvaluator(std::move(policy), &keys, std::move(lookaside), std::move(options)));
-  spdlog::info("image policy: {}", evaluator->Describe());
   return evaluator;
 }
 
@@ -65,9 +64,7 @@ absl::StatusOr<std::unique_ptr<PolicyEvaluator>> PolicyEvaluator::New(std::strin
 }
 
 std::unique_ptr<PolicyEvaluator> PolicyEvaluator::NewWithoutPolicy() {
-  std::unique_ptr<PolicyEvaluator> evaluator(new PolicyEvaluator(std::nullopt, nullptr, LookasideConfig(), {}));
-  spdlog::warn("image policy: {}", evaluator->Describe());
-  return evaluator;
+  return std::unique_ptr<PolicyEvaluator>(new PolicyEvaluator(std::nullopt, nullptr, LookasideConfig(), {}));
 }
 
 std::string PolicyEvaluator::Describe() const {
@@ -84,7 +81,6 @@ std::string PolicyEvaluator::Describe() const {
 
 absl::Status PolicyEvaluator::Verify(const ImageReference& requested, const Digest& manifest_digest,
                                      RegistryClient& registry, absl::Time deadline) {
-  if (!first_pull_logged_.exchange(true)) spdlog::info("image policy: first pull; {}", Describe());
   if (!policy_.has_value()) return absl::OkStatus();
   Policy::Selection selection = policy_->RequirementsFor(requested);
   const std::string image = requested.String();

@@ -19,7 +19,8 @@
 // Identities are checked against the caller's reference, never a mirror's.
 //
 // Without a policy (NewWithoutPolicy) every image is accepted and no signature is fetched, as
-// upstream does; this is logged when the evaluator is made and on the first pull.
+// upstream does. The evaluator does not log which policy is in force: its owner logs Describe()
+// once, when it makes the evaluator (the daemon: on the first pull).
 //
 // Codes of Verify: OK allowed; PERMISSION_DENIED "Image policy rejected: Denied by policy: …"
 // naming the image, the requirement type, the scope that selected it and the reason (the
@@ -33,7 +34,6 @@
 #ifndef CDH_IMAGE_POLICY_POLICY_EVALUATOR_H_
 #define CDH_IMAGE_POLICY_POLICY_EVALUATOR_H_
 
-#include <atomic>
 #include <map>
 #include <memory>
 #include <optional>
@@ -104,7 +104,6 @@ class PolicyEvaluator : public ImageVerifier {
   KeyResolver* keys_;                        // null without a policy
   const LookasideConfig lookaside_;
   const PolicyEvaluatorOptions options_;
-  std::atomic<bool> first_pull_logged_{false};
 
   absl::Mutex mu_;
   std::map<std::string, std::string> key_cache_ ABSL_GUARDED_BY(mu_);  // key path → key bytes

@@ -1,14 +1,19 @@
 #include "image/policy/policy_evaluator.h"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include "common/base64.h"
+#include "common/testing/status_matchers.h"
 #include "image/policy/testing/cosign_fixture.h"
 #include "image/policy/testing/in_memory_registry.h"
 #include "resources/fake_resource_provider.h"
 
 namespace cdh::image {
 namespace {
+
+using ::cdh::testing::StatusIs;
+using ::testing::HasSubstr;
 
 using testing::CosignKey;
 using testing::CosignPayload;
@@ -69,21 +74,20 @@ TEST_F(PolicyEvaluatorTest, SignedImageIsAllowedAndTheKeyIsFetchedOnce) {
 
 TEST_F(PolicyEvaluatorTest, UnsignedImageInTheSignedScopeIsDenied) {
   absl::Status s = Verify(std::string(kSigned) + ":latest", signed_digest_);
-  EXPECT_EQ(s.code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_THAT(s, StatusIs(absl::StatusCode::kPermissionDenied));
   const std::string m(s.message());
   EXPECT_EQ(m.rfind("Image policy rejected: Denied by policy: ", 0), 0u) << m;
-  EXPECT_NE(m.find(std::string("image ") + kSigned + ":latest"), std::string::npos) << m;
-  EXPECT_NE(m.find("`sigstoreSigned` requirement (scope \"127.0.0.1:5000/signed\")"), std::string::npos) << m;
-  EXPECT_NE(m.find("no sigstore signature found"), std::string::npos) << m;
+  EXPECT_THAT(m, HasSubstr(std::string("image ") + kSigned + ":latest")) << m;
+  EXPECT_THAT(m, HasSubstr("`sigstoreSigned` requirement (scope \"127.0.0.1:5000/signed\")")) << m;
+  EXPECT_THAT(m, HasSubstr("no sigstore signature found")) << m;
 }
 
 TEST_F(PolicyEvaluatorTest, ImageOutsideEveryScopeIsRejectedByDefault) {
   Digest d = registry_.PutManifest("127.0.0.1:5000/elsewhere/app", "latest", "{}");
   absl::Status s = Verify("127.0.0.1:5000/elsewhere/app", d);
-  EXPECT_EQ(s.code(), absl::StatusCode::kPermissionDenied);
-  EXPECT_NE(std::string(s.message())
-                .find("Policy `reject` rejects image 127.0.0.1:5000/elsewhere/app:latest (scope \"default\")"),
-            std::string::npos)
+  EXPECT_THAT(s, StatusIs(absl::StatusCode::kPermissionDenied));
+  EXPECT_THAT(std::string(s.message()),
+              HasSubstr("Policy `reject` rejects image 127.0.0.1:5000/elsewhere/app:latest (scope \"default\")"))
       << s;
 }
 
@@ -96,8 +100,8 @@ TEST_F(PolicyEvaluatorTest, InsecureAcceptAnythingFetchesNothing) {
 TEST_F(PolicyEvaluatorTest, EveryRequirementOfTheListMustPass) {
   Digest d = registry_.PutManifest("127.0.0.1:5000/two/app", "latest", "{}");
   absl::Status s = Verify("127.0.0.1:5000/two/app", d);
-  EXPECT_EQ(s.code(), absl::StatusCode::kPermissionDenied);
-  EXPECT_NE(std::string(s.message()).find("scope \"127.0.0.1:5000/two\""), std::string::npos) << s;
+  EXPECT_THAT(s, StatusIs(absl::StatusCode::kPermissionDenied));
+  EXPECT_THAT(std::string(s.message()), HasSubstr("scope \"127.0.0.1:5000/two\"")) << s;
 }
 
 TEST_F(PolicyEvaluatorTest, ReTaggedSignatureOfAnotherImageIsDenied) {
@@ -105,8 +109,8 @@ TEST_F(PolicyEvaluatorTest, ReTaggedSignatureOfAnotherImageIsDenied) {
   std::string payload = CosignPayload(kSigned, plain_digest_.String());
   PutSignatures(registry_, kSigned, signed_digest_, {{payload, Base64StdEncode(key_.SignDer(payload))}});
   absl::Status s = Verify(std::string(kSigned) + ":latest", signed_digest_);
-  EXPECT_EQ(s.code(), absl::StatusCode::kPermissionDenied);
-  EXPECT_NE(std::string(s.message()).find("is for manifest " + plain_digest_.String()), std::string::npos) << s;
+  EXPECT_THAT(s, StatusIs(absl::StatusCode::kPermissionDenied));
+  EXPECT_THAT(std::string(s.message()), HasSubstr("is for manifest " + plain_digest_.String())) << s;
 }
 
 TEST_F(PolicyEvaluatorTest, SignatureOverTheIndexDigestIsAccepted) {
@@ -119,30 +123,30 @@ TEST_F(PolicyEvaluatorTest, SignatureOverTheIndexDigestIsAccepted) {
   EXPECT_TRUE(Verify(std::string(kSigned) + ":multi", signed_digest_).ok());
   // An index that does not list the pulled manifest does not vouch for it.
   Digest other = registry_.PutManifest(kSigned, "", R"({"schemaVersion":2,"layers":[],"x":3})");
-  EXPECT_EQ(Verify(std::string(kSigned) + ":multi", other).code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_THAT(Verify(std::string(kSigned) + ":multi", other), StatusIs(absl::StatusCode::kPermissionDenied));
 }
 
 TEST_F(PolicyEvaluatorTest, KeyErrorsKeepTheirCodeAndNameTheKey) {
   kbs_.FailWith(absl::UnavailableError("broker unreachable"));
   absl::Status s = Verify(std::string(kSigned) + ":latest", signed_digest_);
-  EXPECT_EQ(s.code(), absl::StatusCode::kUnavailable) << s;
-  EXPECT_NE(std::string(s.message()).find(kKeyPath), std::string::npos) << s;
+  EXPECT_THAT(s, StatusIs(absl::StatusCode::kUnavailable)) << s;
+  EXPECT_THAT(std::string(s.message()), HasSubstr(kKeyPath)) << s;
   kbs_.FailWith(absl::OkStatus());
   kbs_.Put("default/conf-devhub-signature/pub-key", "not a key");
   s = Verify(std::string(kSigned) + ":latest", signed_digest_);
-  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << s;
-  EXPECT_NE(std::string(s.message()).find("BEGIN PUBLIC KEY"), std::string::npos) << s;
+  EXPECT_THAT(s, StatusIs(absl::StatusCode::kInvalidArgument)) << s;
+  EXPECT_THAT(std::string(s.message()), HasSubstr("BEGIN PUBLIC KEY")) << s;
 }
 
 TEST_F(PolicyEvaluatorTest, RegistryOutageWhileFetchingSignaturesPropagates) {
   registry_.FailWith(absl::UnavailableError("registry down"));
-  EXPECT_EQ(Verify(std::string(kSigned) + ":latest", signed_digest_).code(), absl::StatusCode::kUnavailable);
+  EXPECT_THAT(Verify(std::string(kSigned) + ":latest", signed_digest_), StatusIs(absl::StatusCode::kUnavailable));
 }
 
 TEST(PolicyEvaluatorNoPolicyTest, AcceptsEverythingWithoutFetching) {
   InMemoryRegistry registry;
   auto evaluator = PolicyEvaluator::NewWithoutPolicy();
-  EXPECT_NE(evaluator->Describe().find("No `image_security_policy` given"), std::string::npos);
+  EXPECT_THAT(evaluator->Describe(), HasSubstr("No `image_security_policy` given"));
   EXPECT_TRUE(evaluator
                   ->Verify(*ImageReference::Parse("busybox"), Digest::Sha256Of(std::string("x")), registry,
                            absl::InfiniteFuture())
@@ -162,18 +166,19 @@ TEST(PolicyEvaluatorNewTest, OwnsItsKeyResolverWhenGivenOne) {
   std::string payload = CosignPayload("quay.io/ns/app", d.String());
   PutSignatures(registry, "quay.io/ns/app", d, {{payload, Base64StdEncode(key.SignDer(payload))}});
   EXPECT_TRUE((*evaluator)->Verify(*ImageReference::Parse("quay.io/ns/app"), d, registry, absl::InfiniteFuture()).ok());
-  EXPECT_EQ(PolicyEvaluator::New("{}", std::unique_ptr<KeyResolver>()).status().code(),
-            absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(PolicyEvaluator::New("{}", std::unique_ptr<KeyResolver>()).status(),
+              StatusIs(absl::StatusCode::kInvalidArgument));
 }
 
 TEST(PolicyEvaluatorNewTest, RefusesABadPolicyOrSigstoreConfig) {
   resources::FakeResourceProvider kbs;
   ResourceKeyResolver resolver(kbs);
-  EXPECT_EQ(PolicyEvaluator::New(R"({"default":[]})", resolver).status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(PolicyEvaluator::New(R"({"default":[]})", resolver).status(),
+              StatusIs(absl::StatusCode::kInvalidArgument));
   PolicyEvaluatorOptions options;
   options.sigstore_config_yaml = "docker: [1, 2";
-  EXPECT_EQ(PolicyEvaluator::New(R"({"default":[{"type":"reject"}]})", resolver, options).status().code(),
-            absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(PolicyEvaluator::New(R"({"default":[{"type":"reject"}]})", resolver, options).status(),
+              StatusIs(absl::StatusCode::kInvalidArgument));
 }
 
 }  // namespace

@@ -6,8 +6,10 @@
 // keys is FakeResourceProvider here; the daemon end-to-end test uses kbs-dev.
 #include <filesystem>
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "common/testing/status_matchers.h"
 #include "http/curl_http_client.h"
 #include "image/oci_registry_client.h"
 #include "image/policy/policy_evaluator.h"
@@ -17,6 +19,9 @@
 
 namespace cdh::image {
 namespace {
+
+using ::cdh::testing::StatusIs;
+using ::testing::HasSubstr;
 
 using cdh::testing::CommandResult;
 using cdh::testing::ImageBuilder;
@@ -119,9 +124,9 @@ class PolicyRegistryTest : public ::testing::Test {
 };
 
 void ExpectDenied(const absl::Status& s, const std::string& reason) {
-  EXPECT_EQ(s.code(), absl::StatusCode::kPermissionDenied) << s;
-  EXPECT_NE(std::string(s.message()).find("Image policy rejected: Denied by policy: "), std::string::npos) << s;
-  EXPECT_NE(std::string(s.message()).find(reason), std::string::npos) << s;
+  EXPECT_THAT(s, StatusIs(absl::StatusCode::kPermissionDenied)) << s;
+  EXPECT_THAT(std::string(s.message()), HasSubstr("Image policy rejected: Denied by policy: ")) << s;
+  EXPECT_THAT(std::string(s.message()), HasSubstr(reason)) << s;
 }
 
 TEST_F(PolicyRegistryTest, SigstoreSignedAllowsAndDenies) {
@@ -222,8 +227,8 @@ TEST_F(PolicyRegistryTest, UnreachableRegistryIsUnavailable) {
   auto policy = PolicyEvaluator::New(
       R"({"default":[{"type":"sigstoreSigned","keyPath":"kbs:///default/cosign-public-key/test"}]})", resolver_);
   ASSERT_TRUE(policy.ok());
-  EXPECT_EQ((*policy)->Verify(*dead_ref, manifest->digest, *dead, absl::Now() + absl::Seconds(30)).code(),
-            absl::StatusCode::kUnavailable);
+  EXPECT_THAT((*policy)->Verify(*dead_ref, manifest->digest, *dead, absl::Now() + absl::Seconds(30)),
+              StatusIs(absl::StatusCode::kUnavailable));
 }
 
 }  // namespace

@@ -3,10 +3,16 @@
 #include <string>
 #include <vector>
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
+
+#include "common/testing/status_matchers.h"
 
 namespace cdh::image {
 namespace {
+
+using ::cdh::testing::StatusIs;
+using ::testing::HasSubstr;
 
 ImageReference Ref(const std::string& text) {
   auto ref = ImageReference::Parse(text);
@@ -135,9 +141,8 @@ TEST(PolicyParseTest, RefusesWithAClearMessage) {
   for (const Case& c : cases) {
     auto policy = Policy::Parse(c.json);
     ASSERT_FALSE(policy.ok()) << c.json;
-    EXPECT_EQ(policy.status().code(), absl::StatusCode::kInvalidArgument) << c.json;
-    EXPECT_NE(std::string(policy.status().message()).find(c.message), std::string::npos)
-        << c.json << " -> " << policy.status();
+    EXPECT_THAT(policy.status(), StatusIs(absl::StatusCode::kInvalidArgument)) << c.json;
+    EXPECT_THAT(std::string(policy.status().message()), HasSubstr(c.message)) << c.json << " -> " << policy.status();
     EXPECT_EQ(std::string(policy.status().message()).rfind("invalid image policy", 0), 0u) << policy.status();
   }
 }
@@ -145,7 +150,7 @@ TEST(PolicyParseTest, RefusesWithAClearMessage) {
 TEST(PolicyParseTest, OversizeIsRefused) {
   std::string big = R"({"default":[{"type":"reject"}],"transports":{"docker":{")" +
                     std::string(Policy::kMaxPolicySize, 'a') + R"(":[{"type":"reject"}]}}})";
-  EXPECT_EQ(Policy::Parse(big).status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(Policy::Parse(big).status(), StatusIs(absl::StatusCode::kInvalidArgument));
 }
 
 TEST(PolicyParseTest, OtherTransportsAreParsedButNotConsulted) {

@@ -1,9 +1,14 @@
 #include "image/policy/signature_payload.h"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
+
+#include "common/testing/status_matchers.h"
 
 namespace cdh::image {
 namespace {
+
+using ::cdh::testing::StatusIs;
 
 const std::string kDigest = "sha256:" + std::string(64, 'b');
 
@@ -45,10 +50,10 @@ TEST(SignaturePayloadTest, StrictCriticalSection) {
       R"({"critical":{"identity":{"docker-reference":"a/b"},"image":{"docker-manifest-digest":"d"},"type":"t"},"other":1})",
   };
   for (const char* c : cases) {
-    EXPECT_EQ(ParseSignaturePayload(c).status().code(), absl::StatusCode::kInvalidArgument) << c;
+    EXPECT_THAT(ParseSignaturePayload(c).status(), StatusIs(absl::StatusCode::kInvalidArgument)) << c;
   }
-  EXPECT_EQ(ParseSignaturePayload(std::string(kMaxSignaturePayloadSize + 1, ' ')).status().code(),
-            absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(ParseSignaturePayload(std::string(kMaxSignaturePayloadSize + 1, ' ')).status(),
+              StatusIs(absl::StatusCode::kInvalidArgument));
 }
 
 SignedIdentity Id(SignedIdentity::Type type) {

@@ -7,9 +7,11 @@
 #include <fstream>
 #include <thread>
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include "common/base64.h"
+#include "common/testing/status_matchers.h"
 #include "http/curl_http_client.h"
 #include "image/policy/gpg_keyring.h"
 #include "image/policy/policy_evaluator.h"
@@ -19,6 +21,10 @@
 
 namespace cdh::image {
 namespace {
+
+using ::cdh::testing::StatusIs;
+using ::testing::HasSubstr;
+using ::testing::Not;
 
 using cdh::testing::RunCommand;
 using cdh::testing::TempDir;
@@ -97,9 +103,9 @@ class SignedByTest : public ::testing::Test {
 
   void ExpectDenied(const std::string& reason, const std::string& image = std::string(kRepo) + ":gpg") {
     absl::Status s = Verify(*Evaluator(), image);
-    EXPECT_EQ(s.code(), absl::StatusCode::kPermissionDenied) << s;
-    EXPECT_NE(std::string(s.message()).find(reason), std::string::npos) << s;
-    EXPECT_NE(std::string(s.message()).find("`signedBy` requirement"), std::string::npos) << s;
+    EXPECT_THAT(s, StatusIs(absl::StatusCode::kPermissionDenied)) << s;
+    EXPECT_THAT(std::string(s.message()), HasSubstr(reason)) << s;
+    EXPECT_THAT(std::string(s.message()), HasSubstr("`signedBy` requirement")) << s;
   }
 
   TempDir tmp_;
@@ -119,7 +125,7 @@ TEST_F(SignedByTest, ValidSignatureIsAcceptedAndTheKeyringIsRemoved) {
   // No gpg-agent (or any other process) was left running for the throw-away keyring.
   for (const auto& entry : std::filesystem::directory_iterator("/proc")) {
     std::string cmdline = cdh::testing::ReadFile(entry.path().string() + "/cmdline");
-    EXPECT_EQ(cmdline.find(tmp_.path() + "/gnupg-tmp"), std::string::npos) << cmdline;
+    EXPECT_THAT(cmdline, Not(HasSubstr(tmp_.path() + "/gnupg-tmp"))) << cmdline;
   }
 }
 
@@ -137,7 +143,7 @@ TEST_F(SignedByTest, TamperedSignatureIsDenied) {
     bad[pos] ^= 0x01;
     PutSignature(1, bad);
     absl::Status s = Verify(*Evaluator());
-    EXPECT_EQ(s.code(), absl::StatusCode::kPermissionDenied) << pos << " " << s;
+    EXPECT_THAT(s, StatusIs(absl::StatusCode::kPermissionDenied)) << pos << " " << s;
   }
   PutSignature(1, "not an OpenPGP message");
   ExpectDenied("not a valid OpenPGP signed message");
@@ -167,13 +173,13 @@ TEST_F(SignedByTest, LookasideMustBeConfiguredAndLocal) {
   auto none = PolicyEvaluator::New(policy, resolver_);
   ASSERT_TRUE(none.ok());
   absl::Status s = Verify(**none);
-  EXPECT_EQ(s.code(), absl::StatusCode::kPermissionDenied) << s;
-  EXPECT_NE(std::string(s.message()).find("no signature lookaside is configured"), std::string::npos) << s;
+  EXPECT_THAT(s, StatusIs(absl::StatusCode::kPermissionDenied)) << s;
+  EXPECT_THAT(std::string(s.message()), HasSubstr("no signature lookaside is configured")) << s;
   PolicyEvaluatorOptions http;
   http.sigstore_config_yaml = "default-docker:\n  lookaside: https://sigs.example.com\n";
   auto remote = PolicyEvaluator::New(policy, resolver_, http);
   ASSERT_TRUE(remote.ok());
-  EXPECT_EQ(Verify(**remote).code(), absl::StatusCode::kUnimplemented);
+  EXPECT_THAT(Verify(**remote), StatusIs(absl::StatusCode::kUnimplemented));
 }
 
 TEST_F(SignedByTest, HttpLookaside) {
@@ -202,18 +208,18 @@ TEST_F(SignedByTest, HttpLookaside) {
   absl::Status denied =
       (*evaluator)
           ->Verify(*ImageReference::Parse("127.0.0.1:5000/test/other:gpg"), other, registry_, absl::InfiniteFuture());
-  EXPECT_EQ(denied.code(), absl::StatusCode::kPermissionDenied) << denied;
-  EXPECT_NE(std::string(denied.message()).find("no signature found"), std::string::npos) << denied;
+  EXPECT_THAT(denied, StatusIs(absl::StatusCode::kPermissionDenied)) << denied;
+  EXPECT_THAT(std::string(denied.message()), HasSubstr("no signature found")) << denied;
   server.stop();
   thread.join();
   // The server is gone: the lookaside is unreachable, which is not a denial.
-  EXPECT_EQ(Verify(**evaluator).code(), absl::StatusCode::kUnavailable);
+  EXPECT_THAT(Verify(**evaluator), StatusIs(absl::StatusCode::kUnavailable));
 }
 
 TEST(GpgKeyringTest, RefusesKeyDataThatIsNoKey) {
   TempDir tmp;
   auto ring = GpgKeyring::New({"not a key"}, tmp.path());
-  EXPECT_EQ(ring.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(ring.status(), StatusIs(absl::StatusCode::kInvalidArgument));
   EXPECT_TRUE(std::filesystem::is_empty(tmp.path()));
 }
 

@@ -1,13 +1,18 @@
 #include "image/policy/sigstore_verifier.h"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include "common/base64.h"
+#include "common/testing/status_matchers.h"
 #include "image/policy/testing/cosign_fixture.h"
 #include "image/policy/testing/in_memory_registry.h"
 
 namespace cdh::image {
 namespace {
+
+using ::cdh::testing::StatusIs;
+using ::testing::HasSubstr;
 
 using testing::CosignKey;
 using testing::CosignLayer;
@@ -38,8 +43,8 @@ class SigstoreVerifierTest : public ::testing::Test {
                     std::optional<SignedIdentity> identity = std::nullopt) {
     PutSignatures(registry_, kName, digest_, layers);
     absl::Status s = Run(identity);
-    EXPECT_EQ(s.code(), absl::StatusCode::kPermissionDenied) << s;
-    EXPECT_NE(std::string(s.message()).find(reason), std::string::npos) << s;
+    EXPECT_THAT(s, StatusIs(absl::StatusCode::kPermissionDenied)) << s;
+    EXPECT_THAT(std::string(s.message()), HasSubstr(reason)) << s;
   }
 
   InMemoryRegistry registry_;
@@ -68,8 +73,8 @@ TEST_F(SigstoreVerifierTest, SignatureBase64WithLineBreaksIsAccepted) {
 
 TEST_F(SigstoreVerifierTest, MissingSignatureIsDenied) {
   absl::Status s = Run();
-  EXPECT_EQ(s.code(), absl::StatusCode::kPermissionDenied);
-  EXPECT_NE(std::string(s.message()).find("no sigstore signature found"), std::string::npos) << s;
+  EXPECT_THAT(s, StatusIs(absl::StatusCode::kPermissionDenied));
+  EXPECT_THAT(std::string(s.message()), HasSubstr("no sigstore signature found")) << s;
 }
 
 TEST_F(SigstoreVerifierTest, PayloadBitFlipsAreDenied) {
@@ -127,8 +132,8 @@ TEST_F(SigstoreVerifierTest, CorruptPayloadBlobIsDenied) {
   PutSignatures(registry_, kName, digest_, {good});
   registry_.PutRawBlob(Digest::Sha256Of(good.payload), good.payload + " ");
   absl::Status s = Run();
-  EXPECT_EQ(s.code(), absl::StatusCode::kPermissionDenied) << s;
-  EXPECT_NE(std::string(s.message()).find("does not match its digest"), std::string::npos) << s;
+  EXPECT_THAT(s, StatusIs(absl::StatusCode::kPermissionDenied)) << s;
+  EXPECT_THAT(std::string(s.message()), HasSubstr("does not match its digest")) << s;
 }
 
 TEST_F(SigstoreVerifierTest, OneGoodSignatureAmongBadOnesIsEnough) {
@@ -151,8 +156,8 @@ TEST_F(SigstoreVerifierTest, AttachmentThatIsAnIndexIsDenied) {
   registry_.PutManifest(kName, tag,
                         R"({"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[]})");
   absl::Status s = Run();
-  EXPECT_EQ(s.code(), absl::StatusCode::kPermissionDenied);
-  EXPECT_NE(std::string(s.message()).find("not an OCI image manifest"), std::string::npos) << s;
+  EXPECT_THAT(s, StatusIs(absl::StatusCode::kPermissionDenied));
+  EXPECT_THAT(std::string(s.message()), HasSubstr("not an OCI image manifest")) << s;
 }
 
 TEST_F(SigstoreVerifierTest, TooManySignatureLayersAreDenied) {
@@ -162,9 +167,9 @@ TEST_F(SigstoreVerifierTest, TooManySignatureLayersAreDenied) {
 
 TEST_F(SigstoreVerifierTest, UnreachableRegistryPropagates) {
   registry_.FailWith(absl::UnavailableError("connection refused"));
-  EXPECT_EQ(Run().code(), absl::StatusCode::kUnavailable);
+  EXPECT_THAT(Run(), StatusIs(absl::StatusCode::kUnavailable));
   registry_.FailWith(absl::DeadlineExceededError("timeout"));
-  EXPECT_EQ(Run().code(), absl::StatusCode::kDeadlineExceeded);
+  EXPECT_THAT(Run(), StatusIs(absl::StatusCode::kDeadlineExceeded));
 }
 
 }  // namespace

@@ -90,8 +90,8 @@ TEST(SealedSecretTest, LegacyFormNeedsFourParts) {
   auto payload = ParseLegacySealedSecret(legacy);
   ASSERT_THAT(payload, IsOk());
   EXPECT_NE(payload->find("kbs:///default/sealed-secret/test"), std::string::npos);
-  EXPECT_FALSE(ParseLegacySealedSecret("sealed.a.b").ok());
-  EXPECT_FALSE(ParseSignedSealedSecret(legacy).ok());
+  EXPECT_THAT(ParseLegacySealedSecret("sealed.a.b"), StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(ParseSignedSealedSecret(legacy), StatusIs(absl::StatusCode::kInvalidArgument));
 }
 
 TEST(SecretPayloadTest, ParsesVaultAndEnvelope) {

@@ -83,7 +83,10 @@ TEST_F(SecretUnsealerTest, TamperingAtAnyOffsetFails) {
     std::string bad = good;
     bad[offset] = bad[offset] == 'A' ? 'B' : 'A';
     auto r = Unseal(*u, bad);
-    EXPECT_FALSE(r.ok()) << offset;
+    // A flipped byte breaks either the encoding (INVALID_ARGUMENT) or the signature (PERMISSION_DENIED).
+    EXPECT_THAT(r.status().code(),
+                ::testing::AnyOf(absl::StatusCode::kInvalidArgument, absl::StatusCode::kPermissionDenied))
+        << offset << ": " << r.status();
   }
 }
 
@@ -188,10 +191,10 @@ TEST_F(SecretUnsealerTest, UntrustedHeaderValuesCannotForgeLogLines) {
   auto u = Make();
   auto kid = Unseal(*u, Seal(R"({"alg":"ES256","kid":"k\n[cdh] [info] FORGED"})", VaultPayload("kbs:///r/t/g")));
   EXPECT_THAT(kid, StatusIs(absl::StatusCode::kInvalidArgument));
-  EXPECT_EQ(std::string(kid.status().message()).find('\n'), std::string::npos) << kid.status();
+  EXPECT_THAT(std::string(kid.status().message()), ::testing::Not(::testing::HasSubstr("\n"))) << kid.status();
   auto alg = Unseal(*u, Seal(R"({"alg":"ES\n[cdh] FORGED","kid":"test-key"})", VaultPayload("kbs:///r/t/g")));
   EXPECT_THAT(alg, StatusIs(absl::StatusCode::kInvalidArgument));
-  EXPECT_EQ(std::string(alg.status().message()).find('\n'), std::string::npos) << alg.status();
+  EXPECT_THAT(std::string(alg.status().message()), ::testing::Not(::testing::HasSubstr("\n"))) << alg.status();
   auto long_kid = Unseal(
       *u, Seal(StrCat(R"({"alg":"ES256","kid":")", std::string(5000, 'k'), R"("})"), VaultPayload("kbs:///r/t/g")));
   EXPECT_LT(long_kid.status().message().size(), 400u) << "untrusted values are truncated";
@@ -201,8 +204,8 @@ TEST_F(SecretUnsealerTest, ErrorMessagesNeverContainThePlaintext) {
   provider_.Put("default/keys/junk", "TOP-SECRET-KEY-MATERIAL");
   auto u = Make();
   auto r = Unseal(*u, Seal(R"({"alg":"ES256","kid":"kbs:///default/keys/junk"})", VaultPayload("kbs:///r/t/g")));
-  ASSERT_FALSE(r.ok());
-  EXPECT_EQ(std::string(r.status().message()).find("TOP-SECRET"), std::string::npos);
+  ASSERT_THAT(r, StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(std::string(r.status().message()), ::testing::Not(::testing::HasSubstr("TOP-SECRET")));
 }
 
 }  // namespace

@@ -83,9 +83,9 @@ std::unique_ptr<Stack> Build(const std::string& dir, const std::string& name, ui
   }
   const std::string fdir = dir + "/" + name + ".fuse";
   std::filesystem::create_directory(fdir);
-  auto f = FuseBlockImage::Start(
-      {.mount_dir = fdir, .device_fd = s->fd, .data_offset = 0, .data_size = bytes, .sector_size = 4096},
-      s->engine.get());
+  const FuseBlockImageOptions options{
+      .mount_dir = fdir, .device_fd = s->fd, .data_offset = 0, .data_size = bytes, .sector_size = 4096};
+  auto f = s->engine ? FuseBlockImage::Start(options, s->engine.get()) : FuseBlockImage::StartPlaintextForTest(options);
   if (!f.ok()) {
     std::fprintf(stderr, "fuse: %s\n", std::string(f.status().message()).c_str());
     return nullptr;

@@ -209,7 +209,8 @@ int main(int argc, char** argv) {
   for (int r = 0; r < 2; ++r) {
     const double t = Now();
     std::span<uint8_t> s(buf->data(), naive_bytes);
-    if (!cdh::crypto::XtsCryptSectorsRekeyingEachSector(key, cdh::crypto::XtsDirection::kDecrypt, s, s, 4096, 0, 8)
+    if (!cdh::crypto::XtsCryptSectorsRekeyingEachSectorForTest(key, cdh::crypto::XtsDirection::kDecrypt, s, s, 4096, 0,
+                                                               8)
              .ok())
       return 1;
     naive = std::max(naive, naive_bytes / (Now() - t) / 1e9);

@@ -13,9 +13,7 @@ Needs root, /dev/fuse and loop devices on the host, qemu and a guest kernel; exi
 Usage: cross_check_test.py --daemon BIN --tool BIN --build-dir DIR
 """
 
-import argparse
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -96,22 +94,7 @@ def write_device(path, src):
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--daemon", required=True)
-    ap.add_argument("--tool", required=True)
-    ap.add_argument("--build-dir", required=True)
-    ap.add_argument("--keep", action="store_true")
-    a = ap.parse_args()
-    why = guest_rig.skip_reason() or host_skip_reason()
-    if why:
-        print("skipped:", why)
-        return guest_rig.SKIP
-    work = guest_rig.make_work_dir(a.build_dir, "cross-check")
-    try:
-        return run(a, work)
-    finally:
-        if not a.keep:
-            shutil.rmtree(work, ignore_errors=True)
+    return guest_rig.test_main("cross-check", run, host_skip_reason)
 
 
 def run(a, work):

@@ -290,6 +290,29 @@ def make_work_dir(build_dir, name):
     return tempfile.mkdtemp(prefix=name + "-", dir=base)
 
 
+def test_main(work_name, run, host_skip_reason=lambda: ""):
+    """The command line every guest test shares: --daemon, --tool, --build-dir, --keep. Skips (77)
+    with the reason when the rig or the host lacks something; otherwise runs run(args, work_dir)
+    in a fresh work directory (kept with --keep) and returns its exit status."""
+    import argparse
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--daemon", required=True)
+    ap.add_argument("--tool", required=True)
+    ap.add_argument("--build-dir", required=True)
+    ap.add_argument("--keep", action="store_true", help="keep the work directory")
+    a = ap.parse_args()
+    why = skip_reason() or host_skip_reason()
+    if why:
+        print("skipped:", why)
+        return SKIP
+    work = make_work_dir(a.build_dir, work_name)
+    try:
+        return run(a, work)
+    finally:
+        if not a.keep:
+            shutil.rmtree(work, ignore_errors=True)
+
+
 if __name__ == "__main__":
     # Manual use: guest_rig.py SCRIPT [DISK...]
     if len(sys.argv) < 2:

@@ -13,7 +13,6 @@ Two boots of the guest rig (guest_rig.py) with the build tree's daemon and cdh-t
 Usage: kernel_path_test.py --daemon BIN --tool BIN --build-dir DIR. Exit 77 = skipped.
 """
 
-import argparse
 import os
 import shutil
 import sys
@@ -54,22 +53,7 @@ HOSTILE = {
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--daemon", required=True)
-    ap.add_argument("--tool", required=True)
-    ap.add_argument("--build-dir", required=True)
-    ap.add_argument("--keep", action="store_true", help="keep the work directory")
-    a = ap.parse_args()
-    why = guest_rig.skip_reason()
-    if why:
-        print("skipped:", why)
-        return guest_rig.SKIP
-    work = guest_rig.make_work_dir(a.build_dir, "kernel-path")
-    try:
-        return run(a, work)
-    finally:
-        if not a.keep:
-            shutil.rmtree(work, ignore_errors=True)
+    return guest_rig.test_main("kernel-path", run)
 
 
 def run(a, work):

@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include "absl/time/clock.h"
@@ -71,7 +72,7 @@ class PolicyDaemonE2eTest : public ::testing::Test {
     std::string colons =
         RunCommand({"/usr/bin/gpg", "--homedir", gnupg, "--batch", "--with-colons", "--list-keys"}).out;
     size_t at = colons.find("\nfpr:");
-    ASSERT_NE(at, std::string::npos);
+    ASSERT_THAT(colons, ::testing::HasSubstr("\nfpr:"));
     std::string line = colons.substr(at + 1, colons.find('\n', at + 1) - at - 1);
     line.pop_back();
     std::string fpr = line.substr(line.rfind(':') + 1);
@@ -106,16 +107,31 @@ class PolicyDaemonE2eTest : public ::testing::Test {
     Upload("default/gpg-key/pub", gpg_pub);
     Upload("default/image-kek/1", std::string(32, '\x33'));
 
-    // The daemon, configured as the scenario's init data configures it.
+    // A registry configuration in the broker that would block the registry: the inline
+    // [image.registry_config] below wins over registry_configuration_uri (image-rs config.rs).
+    Upload("default/registry-configuration/blocking", "[[registry]]\nprefix = \"" + host + "\"\nblocked = true\n");
+    // One that remaps <host>/remapped to <host>/plain, for a daemon configured only by the URI.
+    Upload("default/registry-configuration/remap",
+           "[[registry]]\nprefix = \"" + host + "/remapped\"\nlocation = \"" + host + "/plain\"\ninsecure = true\n");
+
+    // The daemon, configured as the kata agent configures it from the pod's init data: the init
+    // data document carries cdh.toml as data."cdh.toml"; the agent writes that string to a file
+    // and starts CDH with `-c` on it (cdh-api.md §5.5). CDH never reads its configuration from the
+    // init data itself; it reads the init data document only to bind its digest to the TEE and
+    // send it to the broker (init_data_path).
     socket_ = d + "/run/cdh.sock";
-    std::string config = dir_->Write(
-        "cdh.toml", "socket = \"unix://" + socket_ + "\"\ngrpc_socket = \"\"\n[kbc]\nname = \"cc_kbc\"\nurl = \"" +
-                        kbs_->url() + "\"\n[attestation]\ntee = \"sample\"\n[paths]\nbase_dir = \"" + d +
-                        "/base-dir\"\n[image]\nimage_security_policy_uri = "
-                        "\"kbs:///default/trustee-image-policy/policy\"\nwork_dir = \"" +
-                        d + "/work\"\nsigstore_config = \"\"\"\ndocker:\n  " + host + ":\n    sigstore: file://" + d +
-                        "/sigs\n\"\"\"\n[[image.registry_config.registry]]\nlocation = \"" + host +
-                        "\"\ninsecure = true\n");
+    const std::string cdh_toml =
+        "socket = \"unix://" + socket_ + "\"\ngrpc_socket = \"\"\n[kbc]\nname = \"cc_kbc\"\nurl = \"" + kbs_->url() +
+        "\"\n[attestation]\ntee = \"sample\"\ninit_data_path = \"" + d + "/initdata/initdata.toml\"\n[paths]\n" +
+        "base_dir = \"" + d +
+        "/base-dir\"\n[image]\nimage_security_policy_uri = " + "\"kbs:///default/trustee-image-policy/policy\"\n" +
+        "registry_configuration_uri = \"kbs:///default/registry-configuration/blocking\"\nwork_dir = \"" + d +
+        "/work\"\nsigstore_config = \"\"\"\ndocker:\n  " + host + ":\n    sigstore: file://" + d +
+        "/sigs\n\"\"\"\n[[image.registry_config.registry]]\nlocation = \"" + host + "\"\ninsecure = true\n";
+    WriteTreeFile(d + "/initdata", "initdata.toml",
+                  "version = \"0.1.0\"\nalgorithm = \"sha384\"\n[data]\n\"cdh.toml\" = '''\n" + cdh_toml + "'''\n");
+    // What the agent does with it (kata-agent initdata.rs): data."cdh.toml" → cdh.toml.
+    std::string config = WriteTreeFile(d + "/initdata", "cdh.toml", cdh_toml);
     daemon_ = new Daemon(config, d + "/daemon.log");
     ASSERT_TRUE(daemon_->WaitForSocket(socket_)) << ReadFile(d + "/daemon.log");
   }
@@ -123,6 +139,8 @@ class PolicyDaemonE2eTest : public ::testing::Test {
   static void TearDownTestSuite() {
     for (const auto& b : bundles_) umount2((b + "/rootfs").c_str(), MNT_DETACH);
     delete daemon_;
+    delete remap_daemon_;
+    remap_daemon_ = nullptr;
     delete kbs_;
     delete registry_;
     delete dir_;
@@ -153,11 +171,11 @@ class PolicyDaemonE2eTest : public ::testing::Test {
   }
 
   // `cdh-tool --ttrpc pull-image`, as the kata agent calls PullImage.
-  CommandResult PullImage(const std::string& repo_and_tag, std::string* bundle) {
+  CommandResult PullImage(const std::string& repo_and_tag, std::string* bundle, const std::string& socket = socket_) {
     *bundle = dir_->path() + "/bundle" + std::to_string(bundles_.size());
     bundles_.push_back(*bundle);
     fs::create_directories(*bundle);  // the agent creates the bundle directory
-    return RunCommand({BinaryPath("tools/cdh-tool"), "--ttrpc", "--socket", "unix://" + socket_, "--timeout", "120",
+    return RunCommand({BinaryPath("tools/cdh-tool"), "--ttrpc", "--socket", "unix://" + socket, "--timeout", "120",
                        "pull-image", registry_->host() + "/" + repo_and_tag, *bundle},
                       "", 180);
   }
@@ -166,7 +184,7 @@ class PolicyDaemonE2eTest : public ::testing::Test {
     std::string bundle;
     CommandResult r = PullImage(image, &bundle);
     ASSERT_EQ(r.exit_code, 0) << image << ": " << r.err << ReadFile(dir_->path() + "/daemon.log");
-    EXPECT_NE(r.out.find("sha256:"), std::string::npos) << r.out;
+    EXPECT_THAT(r.out, ::testing::StartsWith("sha256:"));
     EXPECT_EQ(ReadFile(bundle + "/rootfs/" + file), "#!/bin/sh\necho scored\n") << image;
   }
 
@@ -174,7 +192,7 @@ class PolicyDaemonE2eTest : public ::testing::Test {
     std::string bundle;
     CommandResult r = PullImage(image, &bundle);
     EXPECT_NE(r.exit_code, 0) << image;
-    EXPECT_NE(r.err.find(reason), std::string::npos) << image << ": " << r.err;
+    EXPECT_THAT(r.err, ::testing::HasSubstr(reason)) << image;
     EXPECT_FALSE(fs::exists(bundle + "/config.json")) << image;
     EXPECT_FALSE(fs::exists(bundle + "/rootfs/app/score.sh")) << image;
   }
@@ -183,6 +201,7 @@ class PolicyDaemonE2eTest : public ::testing::Test {
   static inline LocalRegistry* registry_ = nullptr;
   static inline kbsdev::KbsDevServer* kbs_ = nullptr;
   static inline Daemon* daemon_ = nullptr;
+  static inline Daemon* remap_daemon_ = nullptr;
   static inline std::string socket_;
   static inline std::string skip_;
   static inline std::vector<std::string> bundles_;
@@ -191,6 +210,9 @@ class PolicyDaemonE2eTest : public ::testing::Test {
 TEST_F(PolicyDaemonE2eTest, SigstoreSignedImageFromTheBrokersPolicyIsPulled) {
   uint64_t gets_before = kbs_->stats().resource_ok;
   ExpectAllowed("signed/fraud-detection:latest");
+  // The attested session bound and sent the init data document (read for attestation only).
+  EXPECT_THAT(ReadFile(dir_->path() + "/daemon.log"),
+              ::testing::HasSubstr("init data: " + dir_->path() + "/initdata/initdata.toml"));
   // The policy and the cosign key came from the broker (at most once each: they are cached).
   EXPECT_LE(kbs_->stats().resource_ok - gets_before, 2u);
 }
@@ -219,6 +241,45 @@ TEST_F(PolicyDaemonE2eTest, TamperedEncryptedImageFailsWithNoFilesLeft) {
   for (const auto& e : fs::recursive_directory_iterator(dir_->path() + "/work")) {
     EXPECT_NE(e.path().filename(), "model.bin") << e.path();
   }
+}
+
+TEST_F(PolicyDaemonE2eTest, InlineRegistryConfigWinsOverTheBrokersRegistryConfiguration) {
+  // The daemon's registry_configuration_uri names a configuration that blocks the registry; the
+  // inline table is the one applied, so pulls work (every test above shows it too).
+  ExpectAllowed("plain/app:latest");
+  EXPECT_THAT(ReadFile(dir_->path() + "/daemon.log"), ::testing::Not(::testing::HasSubstr("blocked by registry rule")));
+}
+
+TEST_F(PolicyDaemonE2eTest, RegistryConfigurationFromTheBrokerRemapsALocation) {
+  // A second daemon whose only registry configuration is a kbs:/// URI (no inline table, no
+  // policy): it fetches the configuration from kbs-dev in-process and pulls <host>/remapped/app
+  // from <host>/plain/app over plain HTTP.
+  const std::string d = dir_->path() + "/remap";
+  const std::string socket = d + "/run/cdh.sock";
+  std::string config =
+      WriteTreeFile(d, "cdh.toml",
+                    "socket = \"unix://" + socket + "\"\ngrpc_socket = \"\"\n[kbc]\nname = \"cc_kbc\"\nurl = \"" +
+                        kbs_->url() + "\"\n[attestation]\ntee = \"sample\"\ninit_data_path = \"" + d +
+                        "/no-initdata.toml\"\n[paths]\n" + "base_dir = \"" + d + "/base-dir\"\n[image]\nwork_dir = \"" +
+                        d + "/work\"\nregistry_configuration_uri = \"kbs:///default/registry-configuration/remap\"\n");
+  remap_daemon_ = new Daemon(config, d + "/daemon.log");
+  ASSERT_TRUE(remap_daemon_->WaitForSocket(socket)) << ReadFile(d + "/daemon.log");
+  std::string bundle;
+  CommandResult r = PullImage("remapped/app:latest", &bundle, socket);
+  ASSERT_EQ(r.exit_code, 0) << r.err << ReadFile(d + "/daemon.log");
+  EXPECT_EQ(ReadFile(bundle + "/rootfs/app/score.sh"), "#!/bin/sh\necho scored\n");
+  EXPECT_THAT(ReadFile(d + "/daemon.log"), ::testing::HasSubstr("(remapped location)"));
+}
+
+TEST_F(PolicyDaemonE2eTest, PolicyInForceIsLoggedOncePerDaemon) {
+  ExpectAllowed("plain/app:latest");
+  ExpectAllowed("plain/app:latest");
+  const std::string log = ReadFile(dir_->path() + "/daemon.log");
+  size_t lines = 0;
+  for (size_t at = log.find("policy in force"); at != std::string::npos; at = log.find("policy in force", at + 1)) {
+    ++lines;
+  }
+  EXPECT_EQ(lines, 1u) << log;
 }
 
 }  // namespace

@@ -3,6 +3,7 @@
 // cosign_sign.py, layers encrypted by ocicrypt_encrypt.py, the production PolicyEvaluator and
 // OcicryptLayerDecryptor (key unwrap in-process). The broker is FakeResourceProvider here; the
 // daemon end-to-end test puts the policy, the cosign key and the KEK in kbs-dev.
+// One registry and one set of images for the suite (the binary is one ctest test).
 // Needs root (the rootfs is an overlay mount); skipped otherwise.
 #include <sys/mount.h>
 #include <unistd.h>
@@ -10,8 +11,10 @@
 #include <filesystem>
 #include <fstream>
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "common/testing/status_matchers.h"
 #include "http/curl_http_client.h"
 #include "image/image_puller.h"
 #include "image/ocicrypt/ocicrypt_layer_decryptor.h"
@@ -27,53 +30,72 @@ namespace {
 
 namespace fs = std::filesystem;
 using cdh::testing::ImageBuilder;
+using cdh::testing::IsOk;
 using cdh::testing::LocalRegistry;
 using cdh::testing::ReadFile;
 using cdh::testing::RunCommand;
 using cdh::testing::SourcePath;
+using cdh::testing::StatusIs;
 using cdh::testing::TempDir;
 using cdh::testing::WriteTreeFile;
+using ::testing::HasSubstr;
 
 class PolicyPullTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    if (geteuid() != 0) GTEST_SKIP() << "mounting the overlay rootfs needs root";
-    auto reg = LocalRegistry::Start(tmp_.path() + "/reg", cdh::testing::RegistryAuth::kNone);
-    ASSERT_TRUE(reg.ok()) << reg.status();
-    registry_ = *std::move(reg);
-    http_ = *http::CurlHttpClient::New({});
-    RegistryConfig config;
-    config.registries.push_back(RegistryEntry{"", registry_->host(), true, false, {}});
-    factory_ = std::make_unique<DefaultRegistryClientFactory>(*http_, config, nullptr);
-
-    WriteTreeFile(tmp_.path() + "/base", "etc/os-release", "NAME=fraud\n");
-    WriteTreeFile(tmp_.path() + "/app", "app/score.sh", "#!/bin/sh\necho scored\n", 0755);
-    ASSERT_TRUE(builder_.Build("app", {{tmp_.path() + "/base", {}}, {tmp_.path() + "/app", {}}}).ok());
-    for (const char* repo : {"signed/app", "signed/unsigned", "plain/app"}) {
-      ASSERT_TRUE(builder_.Push("app", Image(repo)).ok());
+  // The registry, the images, the cosign key pair and the signature: one set for the suite (the
+  // tests only read them). Each test gets its own broker fake, puller and layer cache.
+  static void SetUpTestSuite() {
+    if (geteuid() != 0) {
+      skip_ = "mounting the overlay rootfs needs root";
+      return;
     }
-    Python({"cosign_sign.py", "keygen", tmp_.path() + "/cosign"});
-    Python(
-        {"cosign_sign.py", "sign", "http://" + registry_->host(), "signed/app", "latest", tmp_.path() + "/cosign.key"});
-    kek_ = std::string(32, '\x42');
-    std::ofstream(tmp_.path() + "/kek", std::ios::binary) << kek_;
+    dir_ = new TempDir();
+    const std::string d = dir_->path();
+    auto reg = LocalRegistry::Start(d + "/reg", cdh::testing::RegistryAuth::kNone);
+    ASSERT_TRUE(reg.ok()) << reg.status();
+    registry_ = reg->release();
+    ImageBuilder builder(d + "/build");
+    WriteTreeFile(d + "/base", "etc/os-release", "NAME=fraud\n");
+    WriteTreeFile(d + "/app", "app/score.sh", "#!/bin/sh\necho scored\n", 0755);
+    ASSERT_TRUE(builder.Build("app", {{d + "/base", {}}, {d + "/app", {}}}).ok());
+    for (const char* repo : {"signed/app", "signed/unsigned", "plain/app"}) {
+      ASSERT_TRUE(builder.Push("app", Image(repo)).ok());
+    }
+    Python({"cosign_sign.py", "keygen", d + "/cosign"});
+    Python({"cosign_sign.py", "sign", "http://" + registry_->host(), "signed/app", "latest", d + "/cosign.key"});
+    std::ofstream(d + "/kek", std::ios::binary) << Kek();
     for (const char* tag : {"v1", "tampered"}) {
       std::vector<std::string> args = {"ocicrypt_encrypt.py",
                                        "push",
-                                       builder_.layout(),
+                                       builder.layout(),
                                        "app",
                                        "http://" + registry_->host(),
                                        "enc/app",
                                        tag,
                                        "--kek",
-                                       tmp_.path() + "/kek",
+                                       d + "/kek",
                                        "--kid",
                                        "kbs:///default/image-kek/1"};
       if (std::string(tag) == "tampered") args.push_back("--tamper");
       Python(args);
     }
-    kbs_.Put("default/image-kek/1", kek_);
-    kbs_.Put("default/cosign-public-key/test", ReadFile(tmp_.path() + "/cosign.pub"));
+  }
+  static void TearDownTestSuite() {
+    delete registry_;
+    delete dir_;
+    registry_ = nullptr;
+    dir_ = nullptr;
+  }
+
+  void SetUp() override {
+    if (!skip_.empty()) GTEST_SKIP() << skip_;
+    ASSERT_NE(registry_, nullptr);
+    http_ = *http::CurlHttpClient::New({});
+    RegistryConfig config;
+    config.registries.push_back(RegistryEntry{"", registry_->host(), true, false, {}});
+    factory_ = std::make_unique<DefaultRegistryClientFactory>(*http_, config, nullptr);
+    kbs_.Put("default/image-kek/1", Kek());
+    kbs_.Put("default/cosign-public-key/test", ReadFile(dir_->path() + "/cosign.pub"));
     const std::string host = registry_->host();
     auto evaluator = PolicyEvaluator::New(
         R"({"default":[{"type":"reject"}],"transports":{"docker":{
@@ -84,12 +106,12 @@ class PolicyPullTest : public ::testing::Test {
           ")" +
             host + R"(/enc":[{"type":"insecureAcceptAnything"}]}}})",
         resolver_);
-    ASSERT_TRUE(evaluator.ok()) << evaluator.status();
+    ASSERT_THAT(evaluator.status(), IsOk());
     evaluator_ = *std::move(evaluator);
     ImagePullerOptions options;
     options.work_dir = tmp_.path() + "/work";
     auto puller = ImagePuller::New(options, *factory_, *evaluator_, decryptor_, nullptr);
-    ASSERT_TRUE(puller.ok()) << puller.status();
+    ASSERT_THAT(puller.status(), IsOk());
     puller_ = *std::move(puller);
   }
 
@@ -97,14 +119,15 @@ class PolicyPullTest : public ::testing::Test {
     for (const auto& b : bundles_) umount2((b + "/rootfs").c_str(), MNT_DETACH);
   }
 
-  void Python(std::vector<std::string> args) {
+  static std::string Kek() { return std::string(32, '\x42'); }
+  static void Python(std::vector<std::string> args) {
     args[0] = SourcePath("tests/image/" + args[0]);
     args.insert(args.begin(), "/usr/bin/python3");
     auto r = RunCommand(args, "", 120);
     ASSERT_EQ(r.exit_code, 0) << r.err;
   }
 
-  std::string Image(const std::string& repo) { return registry_->host() + "/" + repo + ":latest"; }
+  static std::string Image(const std::string& repo) { return registry_->host() + "/" + repo + ":latest"; }
   std::string Bundle() {
     bundles_.push_back(tmp_.path() + "/bundle" + std::to_string(bundles_.size()));
     return bundles_.back();
@@ -128,12 +151,13 @@ class PolicyPullTest : public ::testing::Test {
     return n;
   }
 
+  static inline TempDir* dir_ = nullptr;
+  static inline LocalRegistry* registry_ = nullptr;
+  static inline std::string skip_;
+
   TempDir tmp_;
-  std::unique_ptr<LocalRegistry> registry_;
   std::unique_ptr<http::CurlHttpClient> http_;
   std::unique_ptr<DefaultRegistryClientFactory> factory_;
-  ImageBuilder builder_{tmp_.path() + "/build"};
-  std::string kek_;
   resources::FakeResourceProvider kbs_;
   ResourceKeyResolver resolver_{kbs_};
   // The `kbs` KMS provider over the fake broker, as the daemon's composition root registers it.
@@ -161,9 +185,8 @@ TEST_F(PolicyPullTest, SignedImageIsUnpackedUnsignedIsRefusedBeforeAnyLayer) {
   // The same image under an unsigned name: refused, although every layer is cached.
   std::string refused = Bundle();
   auto denied = Pull(Image("signed/unsigned"), refused);
-  EXPECT_EQ(denied.status().code(), absl::StatusCode::kPermissionDenied) << denied.status();
-  EXPECT_NE(std::string(denied.status().message()).find("Image policy rejected: Denied by policy: "),
-            std::string::npos);
+  EXPECT_THAT(denied.status(), StatusIs(absl::StatusCode::kPermissionDenied)) << denied.status();
+  EXPECT_THAT(std::string(denied.status().message()), HasSubstr("Image policy rejected: Denied by policy: "));
   EXPECT_FALSE(IsMounted(refused + "/rootfs"));
   EXPECT_FALSE(fs::exists(refused + "/config.json"));
   EXPECT_EQ(puller_->layers_downloaded(), downloaded);
@@ -188,15 +211,15 @@ TEST_F(PolicyPullTest, CachedPlaintextTwinDoesNotBypassTheKeyRelease) {
   kbs_.Put("default/image-kek/1", std::string(32, '\x00'));  // the broker no longer releases the right key
   std::string bundle = Bundle();
   auto r = Pull(registry_->host() + "/enc/app:v1", bundle);
-  EXPECT_EQ(r.status().code(), absl::StatusCode::kPermissionDenied) << r.status();
+  EXPECT_THAT(r.status(), StatusIs(absl::StatusCode::kPermissionDenied)) << r.status();
   EXPECT_FALSE(IsMounted(bundle + "/rootfs"));
 }
 
 TEST_F(PolicyPullTest, TamperedEncryptedImageFailsWithNoFilesLeft) {
   std::string bundle = Bundle();
   auto r = Pull(registry_->host() + "/enc/app:tampered", bundle);
-  EXPECT_EQ(r.status().code(), absl::StatusCode::kDataLoss) << r.status();
-  EXPECT_NE(std::string(r.status().message()).find("HMAC"), std::string::npos) << r.status();
+  EXPECT_THAT(r.status(), StatusIs(absl::StatusCode::kDataLoss)) << r.status();
+  EXPECT_THAT(std::string(r.status().message()), HasSubstr("HMAC")) << r.status();
   EXPECT_FALSE(IsMounted(bundle + "/rootfs"));
   EXPECT_FALSE(fs::exists(bundle + "/config.json"));
   EXPECT_FALSE(fs::exists(bundle + "/rootfs/app/score.sh"));

@@ -141,7 +141,7 @@ int MixedCalls(const Setup& s, int calls) {
   for (int i = 0; i < calls; ++i) {
     switch (i % 3) {
       case 0: {
-        cdh::api::GetResourceRequest req;
+        api::GetResourceRequest req;
         req.set_resourcepath("kbs:///default/key/1");
         failed += !(*cdh_client)
                        ->Call("api.GetResourceService", "GetResource", req.SerializeAsString(), absl::Seconds(50))
@@ -189,7 +189,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "kbs-dev did not start\n");
     return 1;
   }
-  Usage idle[2], busy[2];
+  Usage idle[2], busy[2], daemon_idle, daemon_busy;
   int failed[2] = {0, 0};
   for (int separate = 0; separate < 2; ++separate) {
     Setup s;
@@ -199,14 +199,18 @@ int main(int argc, char** argv) {
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(500));  // let start-up settle before sampling
     idle[separate] = Total(s);
+    if (separate == 0) daemon_idle = Measure(s.processes[0]->pid());
     failed[separate] = MixedCalls(s, calls);
     busy[separate] = Total(s);
+    if (separate == 0) daemon_busy = Measure(s.processes[0]->pid());
     Stop(s);
   }
   std::printf("guest components: one daemon for three roles vs three daemons of ours (%d mixed calls)\n", calls);
   std::printf("%-28s %12s %9s %12s %9s\n", "", "idle RSS KiB", "threads", "busy RSS KiB", "threads");
   std::printf("%-28s %12ld %9d %12ld %9d\n", "one daemon (+2 entry points)", idle[0].rss_kib, idle[0].threads,
               busy[0].rss_kib, busy[0].threads);
+  std::printf("%-28s %12ld %9d %12ld %9d\n", "  of which the daemon", daemon_idle.rss_kib, daemon_idle.threads,
+              daemon_busy.rss_kib, daemon_busy.threads);
   std::printf("%-28s %12ld %9d %12ld %9d\n", "three daemons (sum)", idle[1].rss_kib, idle[1].threads, busy[1].rss_kib,
               busy[1].threads);
   std::printf(

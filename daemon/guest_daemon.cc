@@ -167,7 +167,9 @@ absl::Status GuestDaemon::AddAttestationAgent(const AaRoleRequest& request) {
 
 absl::Status GuestDaemon::AddDataHub(const CdhRoleRequest& request) {
   absl::MutexLock roles(&roles_mu_);
-  if (cdh_ttrpc_ != nullptr) return absl::FailedPreconditionError("this daemon already serves the data hub");
+  if (cdh_ttrpc_ != nullptr) {
+    return absl::FailedPreconditionError("a data hub is already listening: this daemon already serves the data hub");
+  }
   ConfigSources sources;
   sources.env = request.env;
   if (auto cmdline = ReadPseudoFile(request.kernel_cmdline_path, 64 << 10); cmdline.ok()) {

@@ -32,16 +32,6 @@ namespace {
 
 using ::testing::HasSubstr;
 
-bool Connects(const std::string& path) {
-  int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_un addr{};
-  addr.sun_family = AF_UNIX;
-  std::snprintf(addr.sun_path, sizeof(addr.sun_path), "%s", path.c_str());
-  bool ok = ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0;
-  ::close(fd);
-  return ok;
-}
-
 // A loopback port nobody listens on right now.
 int FreePort() {
   int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -164,7 +154,7 @@ TEST_F(GuestComponentsTest, EveryRoleAnswersThroughOneDaemonAndOneAttestation) {
   http::HttpResponse r = Get("/cdh/resource/default/key/1");
   EXPECT_EQ(r.status, 200);
   EXPECT_EQ(r.body, "dataset-key-bytes");
-  EXPECT_EQ(r.HeaderValues("Content-Type"), std::vector<std::string>{"application/octet-stream"});
+  EXPECT_EQ(r.HeaderValues("content-type"), std::vector<std::string>{"application/octet-stream"});
   r = Get("/aa/token?token_type=kbs");
   EXPECT_EQ(r.status, 200);
   auto token = ParseJson(r.body, "token");

@@ -2,6 +2,10 @@
 // so that `grpcurl -plaintext -unix <socket> list` works (cdh-api.md §3.5; Debian 12's gRPC 1.51 serves
 // grpc.reflection.v1alpha). Handlers are the shared ApiHandlers; this layer only converts deadlines and statuses.
 //
+// A call the client cancels (or whose connection goes away) has its CallContext::cancellation
+// fired within about 100 ms, so a handler waiting on the broker returns and its gRPC thread is
+// released instead of waiting out the broker's timeout.
+//
 // Thread-safe; neither copyable nor movable. Shutdown lets in-flight calls finish (up to the
 // grace period), then removes the socket file.
 #ifndef CDH_SERVER_GRPC_SERVER_H_

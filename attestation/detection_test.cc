@@ -1,11 +1,13 @@
 // TEE detection in upstream's order (attesters.md §1.2) over fake trees, the
 // configfs-tsm emulation (no TDX/SNP guest here) and a real swtpm for the TPM-backed probes.
+#include <filesystem>
 #include <fstream>
 
 #include "attestation/attester_factory.h"
 #include "attestation/fake_paravisor.h"
 #include "attestation/fake_tee_reports.h"
 #include "attestation/fake_tsm_fs.h"
+#include "attestation/fuse_tsm_fs.h"
 #include "attestation/sample_attester.h"
 #include "attestation/tee_platform.h"
 #include "attestation/tpm/esys_tpm.h"
@@ -115,6 +117,41 @@ TEST_F(DetectionTest, SevGuestProviderIsNotTdxAndSnpIsDetected) {
   auto ev = choice->attester->GetEvidence("x", CallContext{});
   ASSERT_THAT(ev, IsOk());
   EXPECT_TRUE(ev->at("cert_chain").is_null());
+}
+
+// Detection and evidence through a real file system that reports configfs's sizes (st_size
+// 4096 for `provider` and `generation`, 0 for the blobs), read by the production PosixTsmFs:
+// a reader that trusted st_size found no TEE here. Needs root and /dev/fuse.
+TEST_F(DetectionTest, ConfigfsTsmWithTheKernelsFileSizes) {
+  struct Case {
+    std::shared_ptr<FakeTsmFs> tsm;
+    const char* tee;
+    off_t binary_st_size;
+  };
+  auto snp = std::make_shared<FakeTsmFs>("sev_guest", [](std::string_view in) -> absl::StatusOr<std::string> {
+    return FakeSnpReport(in, std::string(32, '\0'));
+  });
+  // The last case announces an absurd blob size: it is ignored as well.
+  for (const Case& c : {Case{TdxTsm(), "tdx", 0}, Case{snp, "snp", 0}, Case{TdxTsm(), "tdx", 0x81000000}}) {
+    testing::TempDir dir;
+    TeePlatform platform;
+    platform.paths = platform_.paths;
+    platform.paths.tsm_report_root = dir.File("report");
+    std::filesystem::create_directories(platform.paths.tsm_report_root);
+    if (std::string(c.tee) == "snp") std::filesystem::create_directories(platform.paths.sev_guest_platform);
+    auto mount = FuseTsmFs::Start(c.tsm, platform.paths.tsm_report_root, 4096, c.binary_st_size);
+    if (!mount.ok()) GTEST_SKIP() << mount.status();
+    AttesterRegistry registry;
+    RegisterBuiltinAttesters(registry);
+    RegisterHardwareAttesters(registry, platform);
+    auto choice = ChooseAttester("", registry, DetectionProbes(platform));
+    ASSERT_THAT(choice, IsOk()) << c.tee;
+    EXPECT_EQ(choice->attester->tee(), c.tee);
+    auto ev = choice->attester->GetEvidence(std::string(32, '\x22'), CallContext::WithTimeout(absl::Seconds(30)));
+    EXPECT_THAT(ev, IsOk()) << c.tee;
+    EXPECT_EQ(c.tsm->EntryCount(), 0u) << "every entry is removed";
+    std::filesystem::remove_all(platform.paths.sev_guest_platform);
+  }
 }
 
 TEST_F(DetectionTest, ConfiguredTeeOverridesDetection) {

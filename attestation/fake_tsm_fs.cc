@@ -92,10 +92,6 @@ absl::StatusOr<std::string> FakeTsmFs::ReadAttribute(std::string_view entry, std
   }
   if (attribute == "outblob") {
     if (outblob_eio_) return absl::UnavailableError(StrCat("read ", path, ": Input/output error"));
-    if (announced_size_ > max_bytes) {
-      return absl::ResourceExhaustedError(
-          StrCat(path, " announces ", announced_size_, " bytes; the limit is ", max_bytes));
-    }
     if (hang_) {
       auto released = [this]() {
         mu_.AssertReaderHeld();  // evaluated by absl::Mutex with mu_ held
@@ -140,10 +136,6 @@ void FakeTsmFs::SetOutblobEio(bool v) {
   absl::MutexLock l(&mu_);
   outblob_eio_ = v;
 }
-void FakeTsmFs::SetAnnouncedOutblobSize(uint64_t b) {
-  absl::MutexLock l(&mu_);
-  announced_size_ = b;
-}
 void FakeTsmFs::SetOutblobHangs(bool v) {
   absl::MutexLock l(&mu_);
   hang_ = v;
@@ -153,6 +145,11 @@ void FakeTsmFs::SetForeignWrites(int n) {
   absl::MutexLock l(&mu_);
   foreign_writes_ = n;
 }
+bool FakeTsmFs::HasEntry(std::string_view entry) {
+  absl::MutexLock lock(&mu_);
+  return entries_.find(entry) != entries_.end();
+}
+
 size_t FakeTsmFs::EntryCount() {
   absl::MutexLock l(&mu_);
   return entries_.size();

@@ -8,7 +8,7 @@
 //     inblob write fails with EINVAL; `auxblob` is visible only for sev_guest;
 //   - rmdir deletes the entry; ENXIO on mkdir when no provider is registered.
 // Fault injection for quote-service failures and the generation race: a missing root, no provider, EIO
-// from outblob, an absurd announced outblob size, an outblob read that blocks until released,
+// from outblob, an outblob read that blocks until released,
 // and a foreign writer that writes into the next N entries right after the caller's own write.
 //
 // Thread-safe; neither copyable nor movable. Library code so other tests can use it.
@@ -46,11 +46,12 @@ class FakeTsmFs : public TsmFs {
   void SetRootMissing(bool v);
   void SetNoProvider(bool v);
   void SetOutblobEio(bool v);
-  void SetAnnouncedOutblobSize(uint64_t bytes);  // 0 = the real size
-  void SetOutblobHangs(bool v);                  // outblob reads block until ReleaseHangs()
+  void SetOutblobHangs(bool v);  // outblob reads block until ReleaseHangs()
   void ReleaseHangs();
   void SetForeignWrites(int entries);  // the next `entries` entries get a foreign write
 
+  bool HasEntry(std::string_view entry);
+  const std::string& provider() const { return provider_; }
   size_t EntryCount();
   int entries_created();
   // Blocks until no entry exists or `timeout` passes; true when none exists.
@@ -74,7 +75,6 @@ class FakeTsmFs : public TsmFs {
   bool root_missing_ ABSL_GUARDED_BY(mu_) = false;
   bool no_provider_ ABSL_GUARDED_BY(mu_) = false;
   bool outblob_eio_ ABSL_GUARDED_BY(mu_) = false;
-  uint64_t announced_size_ ABSL_GUARDED_BY(mu_) = 0;
   bool hang_ ABSL_GUARDED_BY(mu_) = false;
   int foreign_writes_ ABSL_GUARDED_BY(mu_) = 0;
   int created_ ABSL_GUARDED_BY(mu_) = 0;

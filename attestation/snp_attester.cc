@@ -29,11 +29,9 @@ absl::StatusOr<SnpAttester::RawReport> SnpAttester::FetchReport(const std::strin
 }
 
 absl::Status SnpAttester::BindInitData(std::string_view digest, const CallContext& ctx) {
-  CDH_ASSIGN_OR_RETURN(RawReport raw, FetchReport(std::string(kReportDataSize, '\0'), ctx));
-  if (raw.report.size() != kSnpReportSize) {
-    return absl::InvalidArgumentError(
-        StrCat("snp: report is ", raw.report.size(), " bytes, expected ", kSnpReportSize));
-  }
+  std::string zeros(kReportDataSize, '\0');
+  CDH_ASSIGN_OR_RETURN(RawReport raw, FetchReport(zeros, ctx));
+  CDH_RETURN_IF_ERROR(CheckSnpReport(raw.report, zeros));
   std::string expected(digest.substr(0, kSnpHostDataSize));
   expected.resize(kSnpHostDataSize, '\0');
   if (raw.report.substr(kSnpHostDataOffset, kSnpHostDataSize) != expected) {
@@ -52,13 +50,18 @@ absl::StatusOr<nlohmann::json> SnpAttester::GetEvidence(std::string_view report_
   CDH_ASSIGN_OR_RETURN(RawReport raw, FetchReport(padded, ctx));
   const std::string& report = raw.report;
   const std::optional<std::string>& certs = raw.certs;
+  // Our own evidence is checked before it leaves (size, version, report data), and a report or
+  // certificate table that does not parse is the platform's fault, not the caller's.
+  CDH_RETURN_IF_ERROR(CheckSnpReport(report, padded));
   absl::StatusOr<nlohmann::json> report_json = SnpReportToJson(report);
-  if (!report_json.ok()) return Annotate(report_json.status(), "snp");
+  if (!report_json.ok()) return absl::FailedPreconditionError(StrCat("snp: ", ToStd(report_json.status().message())));
   nlohmann::json evidence;
   evidence["attestation_report"] = std::move(report_json).value();
   if (certs.has_value()) {
     absl::StatusOr<nlohmann::json> chain = SnpCertTableToJson(*certs);
-    if (!chain.ok()) return Annotate(chain.status(), "snp auxblob");
+    if (!chain.ok()) {
+      return absl::FailedPreconditionError(StrCat("snp auxblob: ", ToStd(chain.status().message())));
+    }
     evidence["cert_chain"] = std::move(chain).value();
   } else {
     evidence["cert_chain"] = nullptr;

@@ -29,8 +29,10 @@ class SnpAttester : public Attester {
   SnpAttester& operator=(const SnpAttester&) = delete;
 
   std::string_view tee() const override { return kTeeName; }
-  // `report_data` 0..64 bytes, zero-padded to 64. INVALID_ARGUMENT when longer or when the report
-  // does not parse; otherwise the codes of the report source.
+  // `report_data` 0..64 bytes, zero-padded to 64. INVALID_ARGUMENT when longer;
+  // FAILED_PRECONDITION when the report is not what we asked for (CheckSnpReport: size, version,
+  // REPORT_DATA) or the report or certificate table does not parse (never sent); otherwise the
+  // codes of the report source.
   absl::StatusOr<nlohmann::json> GetEvidence(std::string_view report_data, const CallContext& ctx) override;
   // HOST_DATA of a fresh report == digest zero-padded/truncated to 32, else PERMISSION_DENIED.
   absl::Status BindInitData(std::string_view digest, const CallContext& ctx) override;

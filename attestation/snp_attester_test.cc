@@ -3,6 +3,8 @@
 #include "attestation/snp_attester.h"
 
 #include <cstring>
+#include <functional>
+#include <vector>
 
 #include "attestation/fake_tee_reports.h"
 #include "attestation/fake_tsm_fs.h"
@@ -148,6 +150,42 @@ TEST(SnpAttesterTest, ConfigfsTsmPathWithAuxblob) {
   EXPECT_EQ((*ev)["attestation_report"]["report_data"], Ints(rd + std::string(16, '\0')));
   EXPECT_EQ((*ev)["cert_chain"][0]["cert_type"], "VCEK");
   EXPECT_THAT(attester.GetEvidence(std::string(65, 'x'), CallContext{}), StatusIs(absl::StatusCode::kInvalidArgument));
+}
+
+// Our own evidence is checked before it is sent (size, version, report data): FAILED_PRECONDITION
+// for reports that are not what we asked for, through the configfs-tsm emulation.
+TEST(SnpAttesterTest, ReportsThatAreNotWhatWeAskedForAreNotSent) {
+  struct Case {
+    const char* name;
+    std::function<std::string(std::string_view)> report;
+    const char* part;
+  };
+  std::vector<Case> cases = {
+      {"short", [](std::string_view in) { return FakeSnpReport(in, kHostData, 3).substr(0, 1000); }, "1000 bytes"},
+      {"version 1",
+       [](std::string_view in) {
+         std::string r = FakeSnpReport(in, kHostData, 3);
+         r[0] = 1;
+         return r;
+       },
+       "version 1"},
+      {"version 9",
+       [](std::string_view in) {
+         std::string r = FakeSnpReport(in, kHostData, 3);
+         r[0] = 9;
+         return r;
+       },
+       "version 9"},
+      {"other report data", [](std::string_view) { return FakeSnpReport(std::string(64, 'o'), kHostData, 3); },
+       "REPORT_DATA"},
+  };
+  for (const Case& c : cases) {
+    auto fs = std::make_shared<FakeTsmFs>(
+        "sev_guest", [&c](std::string_view in) -> absl::StatusOr<std::string> { return c.report(in); });
+    SnpAttester attester(fs, nullptr);
+    auto ev = attester.GetEvidence("asked", CallContext{});
+    EXPECT_THAT(ev, StatusIs(absl::StatusCode::kFailedPrecondition, c.part)) << c.name << ": " << ev.status();
+  }
 }
 
 // A fake kernel for SNP_GET_EXT_REPORT: first asks for a bigger certificate buffer, then answers.

@@ -67,6 +67,22 @@ absl::StatusOr<Generation> ProcessorGeneration(const ByteReader& report, uint32_
 
 }  // namespace
 
+absl::Status CheckSnpReport(std::string_view report, std::string_view report_data) {
+  if (report.size() != kSnpReportSize) {
+    return absl::FailedPreconditionError(StrCat("snp: report is ", report.size(), " bytes, expected ", kSnpReportSize));
+  }
+  ByteReader r(report, "SNP report");
+  CDH_ASSIGN_OR_RETURN(uint32_t version, r.U32Le());
+  if (version < kSnpMinReportVersion || version > kSnpMaxReportVersion) {
+    return absl::FailedPreconditionError(
+        StrCat("snp: report version ", version, " is not one of ", kSnpMinReportVersion, "..", kSnpMaxReportVersion));
+  }
+  if (report.substr(kSnpReportDataOffset, 64) != report_data) {
+    return absl::FailedPreconditionError("snp: REPORT_DATA differs from the report data we asked for");
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<nlohmann::json> SnpReportToJson(std::string_view report) {
   if (report.size() != kSnpReportSize) {
     return absl::InvalidArgumentError(StrCat("SNP report is ", report.size(), " bytes, expected ", kSnpReportSize));

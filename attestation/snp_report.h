@@ -7,6 +7,7 @@
 #ifndef CDH_ATTESTATION_SNP_REPORT_H_
 #define CDH_ATTESTATION_SNP_REPORT_H_
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -19,6 +20,17 @@ inline constexpr size_t kSnpReportSize = 1184;  // ATTESTATION_REPORT, bytes
 inline constexpr size_t kSnpReportDataOffset = 0x50;
 inline constexpr size_t kSnpHostDataOffset = 0xC0;
 inline constexpr size_t kSnpHostDataSize = 32;
+
+// Report versions this attester knows (SEV-SNP ABI: 2 on Milan firmware before 1.55, 3 and 5
+// later; the SEV crate v6.3 parses these).
+inline constexpr uint32_t kSnpMinReportVersion = 2;
+inline constexpr uint32_t kSnpMaxReportVersion = 5;
+
+// Checks a report the firmware produced for us before it is sent as evidence: 1184 bytes, a
+// known version, REPORT_DATA (offset 0x50, 64 bytes) equal to `report_data` (64 bytes).
+// FAILED_PRECONDITION otherwise, naming what is wrong: the platform gave us evidence that is
+// not what we asked for (docs/errors.md); it is never sent.
+absl::Status CheckSnpReport(std::string_view report, std::string_view report_data);
 
 // The `attestation_report` object for a raw 1184-byte report. Processor generation (which picks
 // the TCB byte layout) follows the SEV crate: version 2 → Turin when the last 56 bytes of CHIP_ID

@@ -1,6 +1,7 @@
 #include "attestation/tdx_attester.h"
 
 #include "attestation/cc_eventlog.h"
+#include "attestation/tdx_quote.h"
 #include "common/base64.h"
 #include "common/file_util.h"
 #include "common/status_macros.h"
@@ -11,7 +12,8 @@ namespace {
 
 // The file's contents, nullopt when it does not exist.
 absl::StatusOr<std::optional<std::string>> ReadOptional(const std::string& path, size_t max_bytes) {
-  absl::StatusOr<std::string> text = ReadFileBounded(path, max_bytes);
+  // The CCEL is an ACPI table in sysfs: its announced size is not to be trusted (ReadPseudoFile).
+  absl::StatusOr<std::string> text = ReadPseudoFile(path, max_bytes);
   if (text.ok()) return std::optional<std::string>(std::move(text).value());
   if (text.status().code() == absl::StatusCode::kNotFound) return std::optional<std::string>();
   return text.status();
@@ -73,12 +75,18 @@ absl::StatusOr<nlohmann::json> TdxAttester::GetEvidence(std::string_view report_
   std::string inblob(report_data);
   inblob.resize(kReportDataSize, '\0');
   CDH_ASSIGN_OR_RETURN(TsmReport report, reporter_.GetReport("tdx_guest", inblob, false, ctx));
+  // Our own evidence is checked before it leaves: a quote that is not what we asked for would
+  // only be refused by the verifier, with far less to go on.
+  CDH_RETURN_IF_ERROR(CheckTdxQuote(report.outblob, inblob));
 
   CDH_ASSIGN_OR_RETURN(std::optional<std::string> ccel, ReadOptional(options_.ccel_path, kMaxEventlogSize));
   CDH_ASSIGN_OR_RETURN(std::optional<std::string> runtime_log,
                        ReadOptional(options_.runtime_log_path, kMaxEventlogSize));
   absl::StatusOr<std::optional<std::string>> eventlog = BuildCcEventlog(ccel, runtime_log);
-  if (!eventlog.ok()) return Annotate(eventlog.status(), options_.ccel_path);
+  if (!eventlog.ok()) {
+    // The firmware's event log is part of our evidence: a malformed one is the platform's fault.
+    return absl::FailedPreconditionError(StrCat(options_.ccel_path, ": ", ToStd(eventlog.status().message())));
+  }
 
   nlohmann::json evidence;
   evidence["cc_eventlog"] =

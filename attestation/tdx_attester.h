@@ -39,8 +39,10 @@ class TdxAttester : public Attester {
   TdxAttester& operator=(const TdxAttester&) = delete;
 
   std::string_view tee() const override { return kTeeName; }
-  // `report_data`: 0..64 bytes, zero-padded to 64. INVALID_ARGUMENT when longer; otherwise the
-  // codes of TsmReporter::GetReport, and INVALID_ARGUMENT for a malformed CCEL table.
+  // `report_data`: 0..64 bytes, zero-padded to 64. INVALID_ARGUMENT when longer;
+  // FAILED_PRECONDITION when the quote is not what we asked for (CheckTdxQuote, tdx_quote.h:
+  // size, version, TEE type, body type, REPORTDATA; never sent); otherwise the codes of
+  // TsmReporter::GetReport, and FAILED_PRECONDITION for a malformed CCEL table.
   absl::StatusOr<nlohmann::json> GetEvidence(std::string_view report_data, const CallContext& ctx) override;
 
   // MRCONFIGID == digest zero-padded/truncated to 48, else PERMISSION_DENIED.

@@ -2,9 +2,13 @@
 // attesters.md §2.2.
 #include "attestation/tdx_attester.h"
 
+#include <functional>
+#include <vector>
+
 #include "attestation/cc_eventlog.h"
 #include "attestation/fake_tee_reports.h"
 #include "attestation/fake_tsm_fs.h"
+#include "attestation/tdx_quote.h"
 #include "common/base64.h"
 #include "common/testing/status_matchers.h"
 #include "common/testing/temp_dir.h"
@@ -45,6 +49,76 @@ TEST(TdxAttesterTest, OversizeReportDataRejected) {
   TdxAttester attester(TdxFs(), {});
   auto ev = attester.GetEvidence(std::string(65, 'x'), CallContext{});
   EXPECT_THAT(ev, StatusIs(absl::StatusCode::kInvalidArgument));
+}
+
+// A v5 quote: header, body descriptor (type, size), body, signature length and signature.
+std::string QuoteV5(std::string_view report_data, uint16_t body_type, uint32_t body_size) {
+  std::string v4 = FakeTdxQuoteV4(report_data, kMrConfigId);
+  std::string q = v4.substr(0, 48);
+  q[0] = 5;
+  q.push_back(static_cast<char>(body_type & 0xff));
+  q.push_back(static_cast<char>(body_type >> 8));
+  for (int i = 0; i < 4; ++i) q.push_back(static_cast<char>((body_size >> (8 * i)) & 0xff));
+  std::string body = v4.substr(48, kTdReport10BodySize);
+  body.resize(body_size, '\x77');
+  std::string signature = v4.substr(48 + kTdReport10BodySize);  // u32 length + bytes
+  return q + body + signature;
+}
+
+// Our own evidence is checked before it is sent: quotes that are not what we asked for are
+// refused with FAILED_PRECONDITION (docs/errors.md), through the configfs-tsm emulation.
+TEST(TdxAttesterTest, QuotesThatAreNotWhatWeAskedForAreNotSent) {
+  struct Case {
+    const char* name;
+    std::function<std::string(std::string_view)> quote;
+    const char* part;
+  };
+  std::vector<Case> cases = {
+      {"47 bytes", [](std::string_view in) { return FakeTdxQuoteV4(in, kMrConfigId).substr(0, 47); }, "47 bytes"},
+      {"header only", [](std::string_view in) { return FakeTdxQuoteV4(in, kMrConfigId).substr(0, 48); }, "malformed"},
+      {"v5 with an SGX body", [](std::string_view in) { return QuoteV5(in, 1, 384); }, "body type 1"},
+      {"v5 body size lies", [](std::string_view in) { return QuoteV5(in, 2, kTdReport15BodySize); }, "declares"},
+      {"version 3",
+       [](std::string_view in) {
+         std::string q = FakeTdxQuoteV4(in, kMrConfigId);
+         q[0] = 3;
+         return q;
+       },
+       "version 3"},
+      {"SGX TEE type",
+       [](std::string_view in) {
+         std::string q = FakeTdxQuoteV4(in, kMrConfigId);
+         q[4] = 0;
+         return q;
+       },
+       "TEE type 0"},
+      {"other report data", [](std::string_view) { return FakeTdxQuoteV4(std::string(64, 'o'), kMrConfigId); },
+       "REPORTDATA"},
+      {"trailing bytes", [](std::string_view in) { return FakeTdxQuoteV4(in, kMrConfigId) + "x"; }, "trailing"},
+      {"signature length too long",
+       [](std::string_view in) {
+         std::string q = FakeTdxQuoteV4(in, kMrConfigId);
+         q[632] = 100;
+         return q;
+       },
+       "malformed"},
+  };
+  for (const Case& c : cases) {
+    auto fs = std::make_shared<FakeTsmFs>(
+        "tdx_guest", [&c](std::string_view in) -> absl::StatusOr<std::string> { return c.quote(in); });
+    TdxAttester attester(fs, {});
+    auto ev = attester.GetEvidence("asked", CallContext{});
+    EXPECT_THAT(ev, StatusIs(absl::StatusCode::kFailedPrecondition, c.part)) << c.name << ": " << ev.status();
+  }
+  // Well-formed v5 quotes of both TD report versions pass.
+  for (uint16_t type : {2, 3}) {
+    const uint32_t size = type == 2 ? kTdReport10BodySize : kTdReport15BodySize;
+    auto fs = std::make_shared<FakeTsmFs>(
+        "tdx_guest",
+        [type, size](std::string_view in) -> absl::StatusOr<std::string> { return QuoteV5(in, type, size); });
+    TdxAttester attester(fs, {});
+    EXPECT_THAT(attester.GetEvidence("asked", CallContext{}), IsOk()) << type;
+  }
 }
 
 TEST(TdxAttesterTest, EventlogFromCcelAndRuntimeLog) {

@@ -9,24 +9,21 @@
 #include <cstring>
 
 #include "common/byte_reader.h"
+#include "common/file_util.h"
 #include "common/status_macros.h"
 #include "common/strings.h"
 
 namespace cdh::attestation {
 namespace {
 
+// A measurement attribute of exactly `n` bytes. sysfs announces 4096 bytes for every attribute
+// whatever it holds, so the size is taken from what a read returns (ReadPseudoFile).
 absl::StatusOr<std::string> ReadExact(const std::string& path, size_t n) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return absl::UnavailableError(StrCat("open ", path, ": ", ::strerror(errno)));
-  std::string out(n + 1, '\0');
-  ssize_t got = ::read(fd, out.data(), out.size());
-  int err = errno;
-  ::close(fd);
-  if (got < 0) return absl::UnavailableError(StrCat("read ", path, ": ", ::strerror(err)));
-  if (static_cast<size_t>(got) != n) {
-    return absl::UnavailableError(StrCat(path, " gave ", static_cast<long>(got), " bytes, expected ", n));
+  absl::StatusOr<std::string> out = ReadPseudoFile(path, n);
+  if (!out.ok()) return absl::UnavailableError(out.status().message());
+  if (out->size() != n) {
+    return absl::UnavailableError(StrCat(path, " gave ", out->size(), " bytes, expected ", n));
   }
-  out.resize(n);
   return out;
 }
 

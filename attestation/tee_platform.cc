@@ -9,6 +9,7 @@
 #include "attestation/snp_attester.h"
 #include "attestation/tdx_attester.h"
 #include "attestation/tpm/esys_tpm.h"
+#include "attestation/tpm/reconnecting_tpm.h"
 #include "attestation/tpm_attester.h"
 #include "common/status_macros.h"
 #include "common/strings.h"
@@ -50,7 +51,14 @@ absl::StatusOr<std::string> TeePlatform::TpmTcti() const {
 absl::StatusOr<std::shared_ptr<Tpm>> TeePlatform::OpenTpm() const {
   CDH_ASSIGN_OR_RETURN(std::string tcti, TpmTcti());
   if (open_tpm) return open_tpm(tcti);
-  CDH_ASSIGN_OR_RETURN(std::unique_ptr<EsysTpm> tpm, EsysTpm::Open(tcti));
+  // A lost connection (TPM service restart, TCTI reset) is reopened by the next call.
+  CDH_ASSIGN_OR_RETURN(std::unique_ptr<ReconnectingTpm> tpm,
+                       ReconnectingTpm::Open([tcti]() -> absl::StatusOr<std::shared_ptr<Tpm>> {
+                         CDH_ASSIGN_OR_RETURN(std::unique_ptr<EsysTpm> esys, EsysTpm::Open(tcti));
+                         // A TPM restarted under us may be waiting for its Startup.
+                         CDH_RETURN_IF_ERROR(esys->StartupIfNeeded());
+                         return std::shared_ptr<Tpm>(std::move(esys));
+                       }));
   return std::shared_ptr<Tpm>(std::move(tpm));
 }
 

@@ -56,6 +56,8 @@ struct TeePlatform {
   // The TCTI to use: paths.tpm_tcti, else "device:<first existing device>"; NOT_FOUND naming the
   // devices probed when none exists.
   absl::StatusOr<std::string> TpmTcti() const;
+  // The TPM at TpmTcti(): open_tpm's when set, else an EsysTpm inside a ReconnectingTpm, which
+  // reopens the connection after it failed (tpm/reconnecting_tpm.h).
   absl::StatusOr<std::shared_ptr<Tpm>> OpenTpm() const;
 };
 

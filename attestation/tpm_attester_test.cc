@@ -3,6 +3,7 @@
 #include "attestation/tpm_attester.h"
 
 #include "absl/strings/escaping.h"
+#include "attestation/tee_platform.h"
 #include "attestation/tpm/esys_tpm.h"
 #include "attestation/tpm/swtpm_rig.h"
 #include "attestation/tpm/tpm_structures.h"
@@ -117,6 +118,68 @@ TEST_F(TpmTest, NvWriteDefiningAndChunkedRead) {
   EXPECT_THAT(tpm_->NvRead(0x01400009), StatusIs(StatusCode::kNotFound));
   EXPECT_THAT(tpm_->NvUndefine(0x01400002), IsOk());
   EXPECT_THAT(tpm_->NvRead(0x01400002), StatusIs(StatusCode::kNotFound));
+}
+
+// The TPM service restarts under a running attester (swtpm killed and started again on the
+// same state, without the TPM2_Startup a platform would send): every command then fails with
+// TPM_RC_INITIALIZE on the old ESYS context. The attester's next call reconnects, starts the TPM
+// and succeeds, and so do later ones.
+TEST_F(TpmTest, AttesterRecoversAfterTheTpmRestarts) {
+  tpm_.reset();  // the fixture's own connection is not needed here
+  TeePlatform platform;
+  platform.paths.tpm_tcti = rig_->tcti();
+  auto tpm = platform.OpenTpm();
+  ASSERT_THAT(tpm, IsOk());
+  TpmAttester attester(*tpm, kDefaultTpmAkHandle);
+  ASSERT_THAT(attester.GetEvidence("before", CallContext{}), IsOk());
+  ASSERT_THAT(rig_->Restart(/*startup_clear=*/false), IsOk());
+  EXPECT_THAT(attester.GetEvidence("after", CallContext{}), IsOk());
+  EXPECT_THAT(attester.GetEvidence("later", CallContext{}), IsOk());
+  ASSERT_THAT(rig_->Restart(/*startup_clear=*/false), IsOk());
+  // An extend is not retried on the new connection (it may have reached the TPM): the first
+  // one after a restart may fail with UNAVAILABLE, the next one works.
+  std::string digest(32, '\x5a');
+  absl::Status extend = attester.ExtendRuntimeMeasurement(15, digest);
+  if (!extend.ok()) {
+    EXPECT_THAT(extend, StatusIs(StatusCode::kUnavailable));
+    EXPECT_THAT(attester.ExtendRuntimeMeasurement(15, digest), IsOk());
+  }
+}
+
+// While the TPM is down no new connection can be opened: UNAVAILABLE (retryable), and the
+// calls work again once it is back.
+TEST_F(TpmTest, CallsFailWhileTheTpmIsDownThenRecover) {
+  tpm_.reset();
+  TeePlatform platform;
+  platform.paths.tpm_tcti = rig_->tcti();
+  auto tpm = platform.OpenTpm();
+  ASSERT_THAT(tpm, IsOk());
+  rig_->Stop();
+  EXPECT_THAT((*tpm)->ReadPcrs(), StatusIs(StatusCode::kUnavailable));
+  ASSERT_THAT(rig_->Restart(/*startup_clear=*/false), IsOk());
+  EXPECT_THAT((*tpm)->ReadPcrs(), IsOk());
+}
+
+// A Tpm that answers a quote for other qualifying data than it was asked for (a broken TPM or
+// transport): the attester refuses to send it.
+class NonceSwappingTpm : public Tpm {
+ public:
+  explicit NonceSwappingTpm(std::shared_ptr<Tpm> real) : real_(std::move(real)) {}
+  absl::StatusOr<TpmQuote> Quote(uint32_t ak, std::string_view) override { return real_->Quote(ak, "other nonce"); }
+  absl::StatusOr<std::vector<std::string>> ReadPcrs() override { return real_->ReadPcrs(); }
+  absl::Status ExtendPcr(int i, std::string_view d) override { return real_->ExtendPcr(i, d); }
+  absl::StatusOr<TpmRsaPublic> ReadRsaPublic(uint32_t h) override { return real_->ReadRsaPublic(h); }
+  absl::StatusOr<std::string> NvRead(uint32_t i) override { return real_->NvRead(i); }
+  absl::Status NvWriteDefining(uint32_t i, std::string_view d) override { return real_->NvWriteDefining(i, d); }
+
+ private:
+  std::shared_ptr<Tpm> real_;
+};
+
+TEST_F(TpmTest, QuoteForAnotherNonceIsNotSent) {
+  TpmAttester attester(std::make_shared<NonceSwappingTpm>(tpm_), kDefaultTpmAkHandle);
+  auto ev = attester.GetEvidence("the nonce we asked for", CallContext{});
+  EXPECT_THAT(ev, StatusIs(StatusCode::kFailedPrecondition, "extraData")) << ev.status();
 }
 
 TEST(EsysTpmTest, UnreachableTctiIsUnavailable) {

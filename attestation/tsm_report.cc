@@ -11,6 +11,7 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
+#include "common/file_util.h"
 #include "common/status_macros.h"
 #include "common/strings.h"
 
@@ -109,31 +110,8 @@ absl::Status PosixTsmFs::RemoveEntry(std::string_view entry) {
 
 absl::StatusOr<std::string> PosixTsmFs::ReadAttribute(std::string_view entry, std::string_view attribute,
                                                       size_t max_bytes) {
-  std::string path = PathOf(entry, attribute);
-  Fd f;
-  f.fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (f.fd < 0) return ErrnoStatus(errno, "open", path);
-  struct stat st;
-  if (::fstat(f.fd, &st) != 0) return ErrnoStatus(errno, "stat", path);
-  if (st.st_size > 0 && static_cast<uint64_t>(st.st_size) > max_bytes) {
-    return absl::ResourceExhaustedError(
-        StrCat(path, " announces ", static_cast<long long>(st.st_size), " bytes; the limit is ", max_bytes));
-  }
-  std::string out;
-  char buf[4096];
-  for (;;) {
-    ssize_t n = ::read(f.fd, buf, sizeof buf);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return ErrnoStatus(errno, "read", path);
-    }
-    if (n == 0) break;
-    if (out.size() + static_cast<size_t>(n) > max_bytes) {
-      return absl::ResourceExhaustedError(StrCat(path, " holds more than ", max_bytes, " bytes"));
-    }
-    out.append(buf, static_cast<size_t>(n));
-  }
-  return out;
+  // configfs announces 4096 bytes for text attributes and 0 for binary ones: never trust st_size.
+  return ReadPseudoFile(PathOf(entry, attribute), max_bytes);
 }
 
 absl::Status PosixTsmFs::WriteAttribute(std::string_view entry, std::string_view attribute, std::string_view bytes) {

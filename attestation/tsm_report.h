@@ -45,14 +45,16 @@ inline constexpr size_t kTsmMaxBlobSize = 1 << 20;
 //   NOT_FOUND            the root (or entry/attribute) does not exist
 //   UNAVAILABLE          ENXIO (no provider registered), EIO, EBUSY and other I/O errors
 //   INVALID_ARGUMENT     EINVAL from the kernel (e.g. outblob read before any inblob write)
-//   RESOURCE_EXHAUSTED   the attribute announces or holds more than `max_bytes`
+//   PERMISSION_DENIED    EACCES/EPERM (e.g. reading the write-only inblob)
+//   RESOURCE_EXHAUSTED   the attribute holds more than `max_bytes`
 class TsmFs {
  public:
   virtual ~TsmFs() = default;
   virtual absl::Status MakeEntry(std::string_view entry) = 0;
   virtual absl::Status RemoveEntry(std::string_view entry) = 0;
-  // Reads a whole attribute of at most `max_bytes` bytes. The announced size (st_size), when the
-  // file system gives one, is checked before any buffer is allocated.
+  // Reads a whole attribute of at most `max_bytes` bytes. The size configfs announces (4096 for
+  // text attributes, 0 for binary ones) is ignored; the limit applies to the bytes read
+  // (ReadPseudoFile, common/file_util.h).
   virtual absl::StatusOr<std::string> ReadAttribute(std::string_view entry, std::string_view attribute,
                                                     size_t max_bytes) = 0;
   // Writes `bytes` in one write(2).

@@ -143,13 +143,14 @@ TEST(TsmReporterTest, NoCallerDeadlineUsesTheDefaultTimeout) {
   EXPECT_TRUE(fs->WaitForNoEntries(absl::Seconds(10)));
 }
 
-// An absurd announced size is rejected before allocating.
-TEST(TsmReporterTest, AbsurdAnnouncedSizeRejected) {
-  auto fs = EchoTdx();
-  fs->SetAnnouncedOutblobSize(0x81000000);
+// An outblob holding more than the limit is refused, whatever size the file system announced.
+TEST(TsmReporterTest, OversizeOutblobRejected) {
+  auto fs = std::make_shared<FakeTsmFs>("tdx_guest", [](std::string_view) -> absl::StatusOr<std::string> {
+    return std::string(kTsmMaxBlobSize + 1, 'q');
+  });
   TsmReporter reporter(fs);
   auto r = reporter.GetReport("tdx_guest", Inblob('s'), false, CallContext{});
-  EXPECT_THAT(r, StatusIs(StatusCode::kResourceExhausted, "2164260864"));
+  EXPECT_THAT(r, StatusIs(StatusCode::kResourceExhausted, "holds more than")) << r.status();
   EXPECT_EQ(fs->EntryCount(), 0u);
 }
 
@@ -201,7 +202,7 @@ TEST(ParseTsmDecimalTest, Table) {
 }
 
 // PosixTsmFs on a real directory: the file-level failure cases (configfs itself needs a TEE kernel).
-TEST(PosixTsmFsTest, AnnouncedSizeCheckedBeforeReading) {
+TEST(PosixTsmFsTest, LimitAppliesToTheBytesRead) {
   testing::TempDir dir;
   PosixTsmFs fs(dir.path());
   ASSERT_TRUE(fs.MakeEntry("e").ok());

@@ -83,6 +83,48 @@ absl::Status ReadBoundedInto(const std::string& path, size_t max_bytes, Buffer& 
 
 }  // namespace
 
+absl::StatusOr<std::string> ReadPseudoFile(const std::string& path, size_t max_bytes) {
+  // O_NONBLOCK only so that a FIFO planted at the path cannot block the open; kernel attributes
+  // ignore it (an `outblob` read still waits for its quote).
+  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+  if (fd < 0) {
+    int err = errno;
+    if (err == EINVAL) return absl::InvalidArgumentError(StrCat("cannot open ", path, ": ", strerror(err)));
+    return ErrnoStatus(err, "cannot open", path);
+  }
+  struct stat st;
+  if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    close(fd);
+    return absl::InvalidArgumentError(StrCat(path, " is not a regular file"));
+  }
+  constexpr size_t kChunk = 4096;  // one page: what sysfs and configfs hand out per read
+  const size_t limit = max_bytes == SIZE_MAX ? max_bytes : max_bytes + 1;
+  std::string out;
+  while (out.size() < limit) {
+    size_t have = out.size();
+    size_t want = std::min(kChunk, limit - have);
+    out.resize(have + want);
+    ssize_t n = read(fd, out.data() + have, want);
+    if (n < 0) {
+      int err = errno;
+      out.resize(have);
+      if (err == EINTR) continue;
+      close(fd);
+      std::string msg = StrCat("cannot read ", path, ": ", strerror(err));
+      if (err == EINVAL) return absl::InvalidArgumentError(msg);
+      if (err == EFBIG) return absl::ResourceExhaustedError(msg);
+      return ErrnoStatus(err, "cannot read", path);
+    }
+    out.resize(have + static_cast<size_t>(n));
+    if (n == 0) break;
+  }
+  close(fd);
+  if (out.size() > max_bytes) {
+    return absl::ResourceExhaustedError(StrCat(path, " holds more than ", max_bytes, " bytes"));
+  }
+  return out;
+}
+
 absl::StatusOr<std::string> ReadFileBounded(const std::string& path, size_t max_bytes) {
   std::string out;
   absl::Status read = ReadBoundedInto(path, max_bytes, out);

@@ -41,5 +41,39 @@ TEST(FileUtilTest, FifoIsRefusedWithoutBlocking) {
   EXPECT_THAT(ReadFileBounded(fifo, 100), StatusIs(absl::StatusCode::kInvalidArgument, "not a regular file"));
 }
 
+// Real kernel files with the kernel's sizes: sysfs announces 4096 bytes for a text attribute,
+// procfs 0; ReadPseudoFile reads their content whatever the announced size.
+TEST(ReadPseudoFileTest, IgnoresTheKernelsAnnouncedSize) {
+  struct stat st;
+  const std::string sysfs = "/sys/devices/system/cpu/online";
+  if (stat(sysfs.c_str(), &st) != 0) GTEST_SKIP() << "no sysfs here";
+  ASSERT_GT(st.st_size, 64) << "sysfs announces a page for a text attribute";
+  auto online = ReadPseudoFile(sysfs, 64);
+  ASSERT_THAT(online, IsOk());
+  EXPECT_FALSE(online->empty());
+  EXPECT_EQ(online->back(), '\n');
+
+  ASSERT_EQ(stat("/proc/self/status", &st), 0);
+  ASSERT_EQ(st.st_size, 0) << "procfs announces 0 bytes";
+  auto status = ReadPseudoFile("/proc/self/status", 1 << 16);
+  ASSERT_THAT(status, IsOk());
+  EXPECT_THAT(*status, ::testing::HasSubstr("Pid:"));
+}
+
+TEST(ReadPseudoFileTest, LimitAppliesToTheContentRead) {
+  TempDir dir("cdh-fileutil");
+  ASSERT_THAT(WriteFileAtomic(dir.File("f"), std::string(5000, 'x'), 0600), IsOk());
+  EXPECT_THAT(ReadPseudoFile(dir.File("f"), 4999), StatusIs(absl::StatusCode::kResourceExhausted, "4999"));
+  auto whole = ReadPseudoFile(dir.File("f"), 5000);
+  ASSERT_THAT(whole, IsOk());
+  EXPECT_EQ(whole->size(), 5000u);
+  EXPECT_THAT(ReadPseudoFile("/proc/self/status", 8), StatusIs(absl::StatusCode::kResourceExhausted, "status"));
+  EXPECT_THAT(ReadPseudoFile(dir.File("missing"), 10), StatusIs(absl::StatusCode::kNotFound, "missing"));
+  EXPECT_THAT(ReadPseudoFile(dir.path(), 10), StatusIs(absl::StatusCode::kInvalidArgument, "not a regular file"));
+  std::string fifo = dir.File("fifo");
+  ASSERT_EQ(mkfifo(fifo.c_str(), 0600), 0);
+  EXPECT_THAT(ReadPseudoFile(fifo, 10), StatusIs(absl::StatusCode::kInvalidArgument, "not a regular file"));
+}
+
 }  // namespace
 }  // namespace cdh

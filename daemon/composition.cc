@@ -26,58 +26,22 @@ namespace cdh {
 
 namespace {
 
-// The configured (or detected) attester: the same choice for the KBS client and the runtime
-// measurement of image pulls.
-absl::StatusOr<attestation::AttesterChoice> ChooseConfiguredAttester(const CdhConfig& config) {
-  attestation::AttesterRegistry attesters;
-  attestation::RegisterBuiltinAttesters(attesters);
-  attestation::TeePlatform platform;  // hardware attesters and upstream-order detection
-  platform.paths = config.attestation.paths;
-  attestation::RegisterHardwareAttesters(attesters, platform);
-  return attestation::ChooseAttester(config.attestation.tee.value_or(""), attesters,
-                                     attestation::DetectionProbes(platform));
-}
-
-// cc_kbc: choose the attester (configured or detected, never a silent sample fallback),
-// log the choice, and build the attested KBS client over libcurl.
-absl::StatusOr<std::unique_ptr<resources::ResourceProvider>> NewCcKbc(const CdhConfig& config) {
-  auto choice = ChooseConfiguredAttester(config);
-  if (!choice.ok()) return Annotate(choice.status(), "cc_kbc attestation");
-  spdlog::info("attestation: TEE `{}`, {}", choice->attester->tee(), choice->how);
-  if (choice->attester->tee() == "sample") {
-    spdlog::warn(
-        "attestation: the `sample` attester produces evidence that is NOT hardware-backed; any "
-        "broker that accepts it trusts whoever asks. Development and tests only.");
+// cc_kbc: the broker session (NewKbsSession), shared with the other roles when `shared` is set.
+absl::StatusOr<std::unique_ptr<resources::ResourceProvider>> NewCcKbc(const CdhConfig& config,
+                                                                      SharedAttestation* shared) {
+  const std::string url = config.kbc.url.value_or("");  // LoadConfig requires it for cc_kbc
+  auto make = [&]() { return NewKbsSession(url, config.kbc.kbs_cert, config.attestation); };
+  std::shared_ptr<kbs::KbsClient> client;
+  if (shared != nullptr) {
+    auto session = shared->Session(url, make);
+    if (!session.ok()) return Annotate(session.status(), "cc_kbc");
+    client = std::move(*session);
+  } else {
+    auto session = make();
+    if (!session.ok()) return Annotate(session.status(), "cc_kbc");
+    client = std::move(*session);
   }
-  // Init data (attesters.md §5): bind it to the TEE before anything else, then send it.
-  kbs::KbsClientOptions client_options;
-  const std::string& init_path = config.attestation.init_data_path;
-  CDH_ASSIGN_OR_RETURN(std::optional<attestation::InitData> init_data, attestation::LoadInitData(init_path));
-  if (init_data.has_value()) {
-    bool bound = false;
-    absl::Status s =
-        attestation::BindInitData(*choice->attester, *init_data, CallContext::WithTimeout(absl::Seconds(60)), &bound);
-    if (!s.ok()) return Annotate(s, StrCat("init data ", init_path));
-    spdlog::info("init data: {} ({}), {}", init_path, crypto::HashAlgorithmName(init_data->algorithm),
-                 bound ? "bound to the TEE" : "this TEE has no init-data binding");
-    client_options.init_data = init_data->RcarValue();
-  }
-  kbs::KbsConnectionConfig connection;
-  connection.url = config.kbc.url.value_or("");  // LoadConfig requires it for cc_kbc
-  connection.kbs_cert_pem = config.kbc.kbs_cert.value_or("");
-  client_options.on_handshake = [](absl::Time token_exp) {
-    spdlog::info("cc_kbc: attested to the KBS; token valid until {}",
-                 cdh::ToStd(absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", token_exp, absl::UTCTimeZone())));
-    if (token_exp <= absl::Now()) {
-      spdlog::warn(
-          "cc_kbc: the KBS issued a token that has already expired by this guest's clock; "
-          "check the guest clock (or the broker's token lifetime)");
-    }
-  };
-  auto client = kbs::NewCurlKbsClient(connection, std::move(client_options), std::move(choice->attester));
-  if (!client.ok()) return Annotate(client.status(), "cc_kbc");
-  spdlog::info("cc_kbc: KBS {} (protocol 0.4.0, TEE key EC P-256), token reused until expiry", connection.url);
-  return std::make_unique<resources::CcKbcProvider>(std::move(client).value());
+  return std::make_unique<resources::CcKbcProvider>(std::move(client));
 }
 
 // The runtime measurement of a successful pull (image-pull spec §1.6; trustee
@@ -85,50 +49,38 @@ absl::StatusOr<std::unique_ptr<resources::ResourceProvider>> NewCcKbc(const CdhC
 // `PullImage`, content `{"image":"<url>", "digest":"<digest>"}` formatted as upstream does (one
 // space after the comma, nothing escaped: the reference grammar admits no quote or control
 // character). Upstream extends through the attestation agent; this hub extends the TEE register
-// itself through the attestation module. Thread-safe (RuntimeMeasurer is).
-class AttesterPullMeasurer : public image::PullMeasurer {
+// itself, into the same event log the attestation agent's ExtendRuntimeMeasurement writes.
+// Thread-safe (MeasurementLog is).
+class LogPullMeasurer : public image::PullMeasurer {
  public:
-  AttesterPullMeasurer(std::unique_ptr<attestation::Attester> attester,
-                       std::unique_ptr<attestation::RuntimeMeasurer> measurer)
-      : attester_(std::move(attester)), measurer_(std::move(measurer)) {}
-  ~AttesterPullMeasurer() override {
-    measurer_.reset();  // it refers to the attester
-  }
+  explicit LogPullMeasurer(std::shared_ptr<MeasurementLog> log) : log_(std::move(log)) {}
   absl::Status RecordPull(std::string_view image_url, const image::Digest& digest) override {
-    return measurer_->Measure("github.com/confidential-containers", "PullImage",
-                              StrCat("{\"image\":\"", image_url, "\", \"digest\":\"", digest.String(), "\"}"));
+    return log_->Measure("github.com/confidential-containers", "PullImage",
+                         StrCat("{\"image\":\"", image_url, "\", \"digest\":\"", digest.String(), "\"}"));
   }
 
  private:
-  std::unique_ptr<attestation::Attester> attester_;
-  std::unique_ptr<attestation::RuntimeMeasurer> measurer_;
+  const std::shared_ptr<MeasurementLog> log_;
 };
 
 // Null (pulls not measured) without a TEE (offline_fs_kbc) or when the TEE has no runtime
 // measurement, as upstream skips it when no attestation agent is there; logged once.
-std::unique_ptr<image::PullMeasurer> NewPullMeasurer(const CdhConfig& config) {
+std::unique_ptr<image::PullMeasurer> NewPullMeasurer(const CdhConfig& config, SharedAttestation* shared) {
   if (config.kbc.name != "cc_kbc") return nullptr;
-  auto choice = ChooseConfiguredAttester(config);
-  if (!choice.ok()) return nullptr;
-  std::string tee(choice->attester->tee());
-  auto measurer = attestation::RuntimeMeasurer::Open(*choice->attester, {});
-  if (!measurer.ok()) {
-    if (measurer.status().code() == absl::StatusCode::kUnimplemented) {
-      spdlog::info("image: TEE `{}` has no runtime measurement; image pulls are not measured", tee);
-    } else {
-      spdlog::warn("image: runtime measurement unavailable ({}); image pulls are not measured",
-                   ToStd(measurer.status().message()));
-    }
-    return nullptr;
-  }
-  spdlog::info("image: image pulls are measured into TEE `{}`'s runtime register", tee);
-  return std::make_unique<AttesterPullMeasurer>(std::move(choice->attester), std::move(*measurer));
+  auto open = [&config]() {
+    return OpenMeasurementLog(config.attestation, attestation::kDefaultRuntimeLogPath,
+                              attestation::RuntimeMeasurer::Options{}.default_pcr);
+  };
+  std::shared_ptr<MeasurementLog> log = shared != nullptr ? shared->Log(open) : open();
+  if (log == nullptr) return nullptr;
+  spdlog::info("image: image pulls are measured into TEE `{}`'s runtime register", log->tee());
+  return std::make_unique<LogPullMeasurer>(std::move(log));
 }
 
 // PullImage (issue 10): `[image]` with the signature policy (image/policy) and the ocicrypt layer
 // decryptor (image/ocicrypt), both resolving keys in-process through the daemon's provider.
 std::unique_ptr<ImageService> NewImageService(const CdhConfig& config, resources::ResourceProvider& provider,
-                                              resources::KeyUnwrapper& unwrapper) {
+                                              resources::KeyUnwrapper& unwrapper, SharedAttestation* shared) {
   ImageServiceDeps deps;
   auto keys = std::make_shared<image::ResourceKeyResolver>(provider);
   deps.make_verifier = [keys](
@@ -150,11 +102,107 @@ std::unique_ptr<ImageService> NewImageService(const CdhConfig& config, resources
   deps.make_decryptor = [&unwrapper]() -> absl::StatusOr<std::unique_ptr<image::LayerDecryptor>> {
     return std::make_unique<image::OcicryptLayerDecryptor>(unwrapper);
   };
-  deps.measurer = NewPullMeasurer(config);
+  deps.measurer = NewPullMeasurer(config, shared);
   return std::make_unique<ImageService>(config.image, provider, std::move(deps));
 }
 
 }  // namespace
+
+absl::StatusOr<attestation::AttesterChoice> ChooseConfiguredAttester(const AttestationConfig& config) {
+  attestation::AttesterRegistry attesters;
+  attestation::RegisterBuiltinAttesters(attesters);
+  attestation::TeePlatform platform;  // hardware attesters and upstream-order detection
+  platform.paths = config.paths;
+  attestation::RegisterHardwareAttesters(attesters, platform);
+  return attestation::ChooseAttester(config.tee.value_or(""), attesters, attestation::DetectionProbes(platform));
+}
+
+absl::StatusOr<std::shared_ptr<kbs::KbsClient>> SharedAttestation::Session(
+    const std::string& url, const std::function<absl::StatusOr<std::unique_ptr<kbs::KbsClient>>()>& make) {
+  absl::MutexLock lock(&mu_);  // held across `make`: a second role waits instead of attesting twice
+  if (auto it = sessions_.find(url); it != sessions_.end()) {
+    spdlog::info("attestation: sharing the attested session with {} already holds", url);
+    return it->second;
+  }
+  CDH_ASSIGN_OR_RETURN(std::unique_ptr<kbs::KbsClient> client, make());
+  std::shared_ptr<kbs::KbsClient> session = std::move(client);
+  sessions_[url] = session;
+  return session;
+}
+
+std::shared_ptr<MeasurementLog> SharedAttestation::Log(const std::function<std::shared_ptr<MeasurementLog>()>& open) {
+  absl::MutexLock lock(&mu_);
+  if (!log_opened_) {
+    log_ = open();
+    log_opened_ = true;
+  }
+  return log_;
+}
+
+absl::StatusOr<std::unique_ptr<kbs::KbsClient>> NewKbsSession(const std::string& url,
+                                                              const std::optional<std::string>& kbs_cert,
+                                                              const AttestationConfig& attestation) {
+  CDH_ASSIGN_OR_RETURN(attestation::AttesterChoice choice, ChooseConfiguredAttester(attestation));
+  spdlog::info("attestation: TEE `{}`, {}", choice.attester->tee(), choice.how);
+  if (choice.attester->tee() == "sample") {
+    spdlog::warn(
+        "attestation: the `sample` attester produces evidence that is NOT hardware-backed; any "
+        "broker that accepts it trusts whoever asks. Development and tests only.");
+  }
+  // Init data (attesters.md §5): bind it to the TEE before anything else, then send it.
+  kbs::KbsClientOptions client_options;
+  const std::string& init_path = attestation.init_data_path;
+  std::optional<attestation::InitData> init_data;
+  if (!init_path.empty()) {
+    CDH_ASSIGN_OR_RETURN(init_data, attestation::LoadInitData(init_path));
+  }
+  if (init_data.has_value()) {
+    bool bound = false;
+    absl::Status s =
+        attestation::BindInitData(*choice.attester, *init_data, CallContext::WithTimeout(absl::Seconds(60)), &bound);
+    if (!s.ok()) return Annotate(s, StrCat("init data ", init_path));
+    spdlog::info("init data: {} ({}), {}", init_path, crypto::HashAlgorithmName(init_data->algorithm),
+                 bound ? "bound to the TEE" : "this TEE has no init-data binding");
+    client_options.init_data = init_data->RcarValue();
+  }
+  kbs::KbsConnectionConfig connection;
+  connection.url = url;
+  connection.kbs_cert_pem = kbs_cert.value_or("");
+  client_options.on_handshake = [](absl::Time token_exp) {
+    spdlog::info("cc_kbc: attested to the KBS; token valid until {}",
+                 cdh::ToStd(absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", token_exp, absl::UTCTimeZone())));
+    if (token_exp <= absl::Now()) {
+      spdlog::warn(
+          "cc_kbc: the KBS issued a token that has already expired by this guest's clock; "
+          "check the guest clock (or the broker's token lifetime)");
+    }
+  };
+  CDH_ASSIGN_OR_RETURN(std::unique_ptr<kbs::KbsClient> client,
+                       kbs::NewCurlKbsClient(connection, std::move(client_options), std::move(choice.attester)));
+  spdlog::info("cc_kbc: KBS {} (protocol 0.4.0, TEE key EC P-256), token reused until expiry", connection.url);
+  return client;
+}
+
+std::shared_ptr<MeasurementLog> OpenMeasurementLog(const AttestationConfig& attestation, const std::string& log_path,
+                                                   uint64_t init_pcr) {
+  auto choice = ChooseConfiguredAttester(attestation);
+  if (!choice.ok()) return nullptr;
+  std::string tee(choice->attester->tee());
+  attestation::RuntimeMeasurer::Options options;
+  options.log_path = log_path;
+  options.default_pcr = init_pcr;
+  auto log = MeasurementLog::Open(std::move(choice->attester), std::move(options));
+  if (!log.ok()) {
+    if (log.status().code() == absl::StatusCode::kUnimplemented) {
+      spdlog::info("runtime measurement: TEE `{}` has none; events are not measured", tee);
+    } else {
+      spdlog::warn("runtime measurement unavailable ({}); events are not measured", ToStd(log.status().message()));
+    }
+    return nullptr;
+  }
+  spdlog::info("runtime measurement: event log {} on TEE `{}`", log_path, tee);
+  return std::move(*log);
+}
 
 void KbcRegistry::Register(std::string name, KbcTraits traits, Factory factory) {
   entries_[std::move(name)] = Entry{traits, std::move(factory)};
@@ -174,9 +222,10 @@ absl::StatusOr<std::unique_ptr<resources::ResourceProvider>> KbcRegistry::New(co
   return it->second.factory(config);
 }
 
-KbcRegistry BuiltinKbcs() {
+KbcRegistry BuiltinKbcs(SharedAttestation* shared) {
   KbcRegistry registry;
-  registry.Register("cc_kbc", KbcTraits{.needs_broker_url = true}, NewCcKbc);
+  registry.Register("cc_kbc", KbcTraits{.needs_broker_url = true},
+                    [shared](const CdhConfig& config) { return NewCcKbc(config, shared); });
   registry.Register("offline_fs_kbc", KbcTraits{},
                     [](const CdhConfig& config) -> absl::StatusOr<std::unique_ptr<resources::ResourceProvider>> {
                       for (const std::string& file : config.offline_fs_files) {
@@ -201,9 +250,9 @@ KnownPlugins BuiltinPlugins() {
   return plugins;
 }
 
-absl::StatusOr<std::unique_ptr<Hub>> BuildHub(const CdhConfig& config) {
+absl::StatusOr<std::unique_ptr<Hub>> BuildHub(const CdhConfig& config, SharedAttestation* shared) {
   HubComponents components;
-  CDH_ASSIGN_OR_RETURN(std::unique_ptr<resources::ResourceProvider> kbc, BuiltinKbcs().New(config));
+  CDH_ASSIGN_OR_RETURN(std::unique_ptr<resources::ResourceProvider> kbc, BuiltinKbcs(shared).New(config));
   components.resource_provider = std::make_unique<AuthorityGuard>(std::move(kbc));
   resources::ResourceProvider& provider = *components.resource_provider;
 
@@ -223,7 +272,7 @@ absl::StatusOr<std::unique_ptr<Hub>> BuildHub(const CdhConfig& config) {
   components.key_unwrapper = std::make_unique<resources::KeyUnwrapper>(*components.kms);
   CDH_ASSIGN_OR_RETURN(components.volume_drivers["block-device"],
                        NewBlockDeviceVolumeDriver(config, *components.unsealer, provider));
-  components.image = NewImageService(config, provider, *components.key_unwrapper);
+  components.image = NewImageService(config, provider, *components.key_unwrapper, shared);
   return Hub::New(std::move(components));
 }
 

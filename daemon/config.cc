@@ -221,7 +221,7 @@ absl::Status ApplyFile(const json& doc, CdhConfig& cfg) {
   Reader r(cfg.warnings);
   r.WarnUnknown(doc,
                 {"socket", "grpc_socket", "skip_sealed_secret_verification", "kbc", "credentials", "log", "aa", "image",
-                 "attestation", "paths", "offline_fs_kbc", "secure_mount"},
+                 "attestation", "paths", "offline_fs_kbc", "secure_mount", "rest_api"},
                 "");
   std::optional<std::string> socket, grpc_socket;
   CDH_RETURN_IF_ERROR(r.OptionalString(doc, "socket", "socket", socket));
@@ -277,30 +277,10 @@ absl::Status ApplyFile(const json& doc, CdhConfig& cfg) {
   CDH_ASSIGN_OR_RETURN(const json* image, r.Table(doc, "image"));
   if (image != nullptr) CDH_RETURN_IF_ERROR(ApplyImage(*image, r, cfg));
   CDH_ASSIGN_OR_RETURN(const json* att, r.Table(doc, "attestation"));
-  if (att != nullptr) {
-    r.WarnUnknown(*att, {"tee", "tpm_tcti", "tpm_ak_handle", "tsm_report_root", "imds_url", "init_data_path"},
-                  "attestation.");
-    AttestationConfig& a = cfg.attestation;
-    CDH_RETURN_IF_ERROR(r.NonEmptyString(*att, "tee", "attestation.tee", a.tee));  // "" = detect
-    // Each path key replaces attestation's default when given and not "".
-    for (auto [key, field] :
-         {std::pair{"tpm_tcti", &a.paths.tpm_tcti}, std::pair{"tsm_report_root", &a.paths.tsm_report_root},
-          std::pair{"imds_url", &a.paths.imds_url}, std::pair{"init_data_path", &a.init_data_path}}) {
-      std::optional<std::string> value;
-      CDH_RETURN_IF_ERROR(r.NonEmptyString(*att, key, StrCat("attestation.", key), value));
-      if (value.has_value()) *field = std::move(*value);
-    }
-    std::optional<std::string> handle;
-    CDH_RETURN_IF_ERROR(r.NonEmptyString(*att, "tpm_ak_handle", "attestation.tpm_ak_handle", handle));
-    if (handle.has_value()) {
-      std::string_view h = *handle;
-      if (h.starts_with("0x") || h.starts_with("0X")) h.remove_prefix(2);
-      bool ok = !h.empty() && h.size() <= 8 && h.find_first_not_of("0123456789abcdefABCDEF") == std::string_view::npos;
-      if (!ok)
-        return absl::InvalidArgumentError(
-            "config key `attestation.tpm_ak_handle` must be a hex handle like \"0x81010002\"");
-      a.paths.tpm_ak_handle = static_cast<uint32_t>(std::stoul(std::string(h), nullptr, 16));
-    }
+  if (att != nullptr) CDH_RETURN_IF_ERROR(ApplyAttestationTable(*att, cfg.attestation, cfg.warnings));
+  CDH_ASSIGN_OR_RETURN(const json* rest_api, r.Table(doc, "rest_api"));
+  if (rest_api != nullptr) {
+    CDH_ASSIGN_OR_RETURN(cfg.rest_policy, RestPolicy::Parse(*rest_api));
   }
   CDH_ASSIGN_OR_RETURN(const json* paths, r.Table(doc, "paths"));
   if (paths != nullptr) {
@@ -368,6 +348,38 @@ std::vector<std::string> CmdlineValues(const std::string& cmdline, std::string_v
 }
 
 }  // namespace
+
+absl::Status ApplyAttestationTable(const json& table, AttestationConfig& out, std::vector<std::string>& warnings) {
+  Reader r(warnings);
+  {
+    r.WarnUnknown(table, {"tee", "tpm_tcti", "tpm_ak_handle", "tsm_report_root", "imds_url", "init_data_path"},
+                  "attestation.");
+    AttestationConfig& a = out;
+    CDH_RETURN_IF_ERROR(r.NonEmptyString(table, "tee", "attestation.tee", a.tee));  // "" = detect
+    // Each path key replaces attestation's default when given and not "".
+    for (auto [key, field] :
+         {std::pair{"tpm_tcti", &a.paths.tpm_tcti}, std::pair{"tsm_report_root", &a.paths.tsm_report_root},
+          std::pair{"imds_url", &a.paths.imds_url}, std::pair{"init_data_path", &a.init_data_path}}) {
+      std::optional<std::string> value;
+      CDH_RETURN_IF_ERROR(r.NonEmptyString(table, key, StrCat("attestation.", key), value));
+      if (value.has_value()) *field = std::move(*value);
+    }
+    std::optional<std::string> handle;
+    CDH_RETURN_IF_ERROR(r.NonEmptyString(table, "tpm_ak_handle", "attestation.tpm_ak_handle", handle));
+    if (handle.has_value()) {
+      std::string_view h = *handle;
+      if (h.starts_with("0x") || h.starts_with("0X")) h.remove_prefix(2);
+      bool ok = !h.empty() && h.size() <= 8 && h.find_first_not_of("0123456789abcdefABCDEF") == std::string_view::npos;
+      if (!ok)
+        return absl::InvalidArgumentError(
+            "config key `attestation.tpm_ak_handle` must be a hex handle like \"0x81010002\"");
+      a.paths.tpm_ak_handle = static_cast<uint32_t>(std::stoul(std::string(h), nullptr, 16));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<json> ParseConfigFile(const std::string& path, const std::string& text) { return ParseFile(path, text); }
 
 absl::StatusOr<KbcConfig> ParseKbcParams(std::string_view params) {
   size_t sep = params.find("::");

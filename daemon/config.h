@@ -30,6 +30,8 @@
 #include "attestation/tee_platform.h"
 #include "common/unix_socket_address.h"
 #include "hub/image_pull_config.h"
+#include "nlohmann/json.hpp"
+#include "server/rest_policy.h"
 #include "spdlog/common.h"
 
 namespace cdh {
@@ -99,6 +101,9 @@ struct CdhConfig {
   // (default: upstream's two /etc files, cdh-api.md §9.4).
   std::vector<std::string> offline_fs_files;
   DataPathChoice secure_mount_data_path = DataPathChoice::kAuto;
+  // ext [rest_api]: who may use which route of the REST front (server/rest_policy.h); std::nullopt
+  // serves every local caller, as upstream's api-server-rest.
+  std::optional<RestPolicy> rest_policy;
   // Override of SealedSecretKeyDir() for tools (the `secret` CLI's --kid-dir); not a file key.
   std::optional<std::string> sealed_secret_key_dir;
   // Warnings found while loading (unknown or not-yet-used keys); logged by the daemon.
@@ -125,6 +130,15 @@ struct ConfigSources {
 // in a file, a bad AA_KBC_PARAMS/agent.aa_kbc_params, a KBC or TEE not in `plugins`, or a
 // credential path outside <base_dir>/kbs.
 absl::StatusOr<CdhConfig> LoadConfig(const ConfigSources& sources, const KnownPlugins& plugins);
+
+// A configuration file as JSON: TOML, or JSON by the .json extension (for the other roles' files,
+// daemon/aa_config.h). INVALID_ARGUMENT with the file, line and column of a syntax error.
+absl::StatusOr<nlohmann::json> ParseConfigFile(const std::string& path, const std::string& text);
+
+// Applies the ext `[attestation]` table (keys tee, tpm_tcti, tpm_ak_handle, tsm_report_root, imds_url,
+// init_data_path) to `out`; unknown keys add warnings. INVALID_ARGUMENT naming a malformed key.
+absl::Status ApplyAttestationTable(const nlohmann::json& table, AttestationConfig& out,
+                                   std::vector<std::string>& warnings);
 
 // Parses "<kbc>::<url>" (AA_KBC_PARAMS). The URL may itself contain "::" (IPv6): only the first
 // "::" separates; an empty URL is absent. INVALID_ARGUMENT when there is no "::" or the name is empty.

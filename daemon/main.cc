@@ -1,12 +1,14 @@
-// confidential-data-hub: the daemon (cdh-api.md §4). Composition root: the only place that
-// reads the environment and the kernel command line, builds every component, and owns them.
+// confidential-data-hub, attestation-agent, api-server-rest: one binary for the three guest
+// components (cdh-api.md §4, §14; the launch mechanism: daemon/role_control.h). Composition root:
+// the only place that reads the environment and the command line; the role is the name it was
+// started by (argv[0]'s base name; the build installs the other two names as links).
 #include <signal.h>
 #include <unistd.h>
 
 #include <cstdlib>
 #include <iostream>
-#include <thread>
-#include <vector>
+#include <optional>
+#include <string>
 
 #include <CLI/CLI.hpp>
 #include <spdlog/sinks/stdout_color_sinks.h>
@@ -15,15 +17,16 @@
 #include "common/file_util.h"
 #include "daemon/composition.h"
 #include "daemon/config.h"
-#include "server/api_handlers.h"
-#include "server/grpc_server.h"
-#include "server/ttrpc_server.h"
-#include "server/unix_socket.h"
+#include "daemon/guest_daemon.h"
+#include "daemon/role_control.h"
 
 namespace {
 
 constexpr char kVersion[] = "0.1.0";
 constexpr size_t kMaxConfigSize = 1 << 20;
+// How long an entry point waits for the daemon to start its role (attesting, fetching startup
+// credentials); the kata agent itself gives each process launch_process_timeout.
+constexpr absl::Duration kJoinTimeout = absl::Seconds(120);
 
 std::map<std::string, std::string> ReadEnvironment() {
   std::map<std::string, std::string> env;
@@ -33,52 +36,165 @@ std::map<std::string, std::string> ReadEnvironment() {
   return env;
 }
 
-int Fail(const std::string& what, const absl::Status& status) {
-  std::cerr << "confidential-data-hub: " << what << ": " << status.message() << std::endl;
+std::string Absolute(const std::string& path) {
+  if (path.empty() || path.front() == '/') return path;
+  char cwd[4096];
+  if (::getcwd(cwd, sizeof(cwd)) == nullptr) return path;
+  return std::string(cwd) + "/" + path;
+}
+
+int Fail(std::string_view role, const std::string& what, const absl::Status& status) {
+  std::cerr << role << ": " << what << ": " << status.message() << std::endl;
   return 1;
+}
+
+// The request and the control socket of this entry point, from its command line; std::nullopt
+// after --help/--version (`exit_code` set).
+struct Invocation {
+  std::string role;
+  nlohmann::json request;
+  std::string control_socket;
+};
+
+std::optional<Invocation> ParseDataHub(int argc, char** argv, int& exit_code) {
+  CLI::App app{
+      "Confidential Data Hub: unseals secrets, fetches KBS resources and mounts encrypted "
+      "storage inside a confidential VM.",
+      cdh::kCdhRole};
+  cdh::CdhRoleRequest request;
+  std::string config_path;
+  bool show_version = false;
+  app.add_option("-c,--config", config_path, "Configuration file (.toml or .json)");
+  app.add_option("--kernel-cmdline", request.kernel_cmdline_path,
+                 "Kernel command line to read agent.aa_kbc_params and cdh.kbs_resources from")
+      ->capture_default_str();
+  app.add_flag("-V,--version", show_version, "Print the version and exit");
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    exit_code = app.exit(e);
+    return std::nullopt;
+  }
+  if (show_version) {
+    std::cout << "confidential-data-hub " << kVersion << " (cdh, C++)\n"
+              << "kbs: enabled\nkms plugins: kbs\n";
+    exit_code = 0;
+    return std::nullopt;
+  }
+  if (!config_path.empty()) request.config_path = Absolute(config_path);
+  request.kernel_cmdline_path = Absolute(request.kernel_cmdline_path);
+  request.env = ReadEnvironment();
+  // The control socket sits next to the data hub's socket, which the configuration names.
+  cdh::ConfigSources sources;
+  sources.env = request.env;
+  if (auto cmdline = cdh::ReadFileBounded(request.kernel_cmdline_path, 64 << 10); cmdline.ok()) {
+    sources.kernel_cmdline = *cmdline;
+  }
+  if (request.config_path.has_value()) {
+    auto text = cdh::ReadFileBounded(*request.config_path, kMaxConfigSize);
+    if (!text.ok()) {
+      exit_code = Fail(cdh::kCdhRole, "cannot read config file", text.status());
+      return std::nullopt;
+    }
+    sources.file_path = *request.config_path;
+    sources.file_text = *text;
+  }
+  auto config = cdh::LoadConfig(sources, cdh::BuiltinPlugins());
+  if (!config.ok()) {
+    exit_code = Fail(cdh::kCdhRole, "invalid configuration", config.status());
+    return std::nullopt;
+  }
+  return Invocation{cdh::kCdhRole, cdh::RoleRequestToJson(request),
+                    cdh::ControlSocketPath(cdh::DirName(config->socket.path()))};
+}
+
+// upstream ttrpc-aa's flags (guest-components attestation-agent/src/bin/ttrpc-aa.rs).
+std::optional<Invocation> ParseAttestationAgent(int argc, char** argv, int& exit_code) {
+  CLI::App app{"Attestation Agent: TEE evidence, broker tokens and runtime measurement for the guest.", cdh::kAaRole};
+  std::string socket = cdh::kDefaultAaSocket;
+  std::string config_path, initdata_digest, initdata_toml;
+  bool show_version = false;
+  app.add_option("-a,--attestation_sock", socket, "Attestation ttRPC unix socket address")->capture_default_str();
+  app.add_option("-c,--config-file", config_path, "Configuration file (aa.toml)");
+  app.add_option("-i,--initdata-digest", initdata_digest, "Init-data digest to check (standard base64)");
+  app.add_option("-t,--initdata-toml", initdata_toml, "Init-data TOML file to check and send to the broker");
+  app.add_flag("-V,--version", show_version, "Print the version and exit");
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    exit_code = app.exit(e);
+    return std::nullopt;
+  }
+  if (show_version) {
+    std::cout << "attestation-agent " << kVersion << " (cdh, C++)\n";
+    exit_code = 0;
+    return std::nullopt;
+  }
+  cdh::AaRoleRequest request;
+  auto address = cdh::UnixSocketAddress::Parse(socket);
+  if (!address.ok()) {
+    exit_code = Fail(cdh::kAaRole, "bad --attestation_sock", address.status());
+    return std::nullopt;
+  }
+  request.socket = *address;
+  if (!config_path.empty()) request.config_path = Absolute(config_path);
+  if (!initdata_toml.empty()) request.initdata_toml = Absolute(initdata_toml);
+  if (!initdata_digest.empty()) request.initdata_digest = initdata_digest;
+  return Invocation{cdh::kAaRole, cdh::RoleRequestToJson(request),
+                    cdh::ControlSocketPath(cdh::DirName(cdh::DirName(address->path())))};
+}
+
+// upstream api-server-rest's flags (guest-components api-server-rest/src/main.rs).
+std::optional<Invocation> ParseRestFront(int argc, char** argv, int& exit_code) {
+  CLI::App app{"API server: the guest components' REST front for containers (127.0.0.1:8006).", cdh::kRestRole};
+  cdh::RestRoleRequest request;
+  std::string cdh_addr = "unix:///run/confidential-containers/cdh.sock";
+  std::string aa_addr = cdh::kDefaultAaSocket;
+  bool show_version = false;
+  app.add_option("-b,--bind", request.bind, "Bind address")->capture_default_str();
+  app.add_option("-f,--features", request.features, "resource, attestation or all")->capture_default_str();
+  app.add_option("-c,--cdh_addr", cdh_addr, "The data hub's ttrpc address (locates the daemon)")->capture_default_str();
+  app.add_option("-a,--aa_addr", aa_addr, "The attestation agent's ttrpc address (served by the same daemon)")
+      ->capture_default_str();
+  app.add_flag("-V,--version", show_version, "Print the version and exit");
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    exit_code = app.exit(e);
+    return std::nullopt;
+  }
+  if (show_version) {
+    std::cout << "api-server-rest " << kVersion << " (cdh, C++)\n";
+    exit_code = 0;
+    return std::nullopt;
+  }
+  auto address = cdh::UnixSocketAddress::Parse(cdh_addr);
+  if (!address.ok()) {
+    exit_code = Fail(cdh::kRestRole, "bad --cdh_addr", address.status());
+    return std::nullopt;
+  }
+  return Invocation{cdh::kRestRole, cdh::RoleRequestToJson(request),
+                    cdh::ControlSocketPath(cdh::DirName(address->path()))};
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App app{
-      "Confidential Data Hub: unseals secrets, fetches KBS resources and mounts encrypted "
-      "storage inside a confidential VM.",
-      "confidential-data-hub"};
-  std::string config_path;
-  std::string cmdline_path = "/proc/cmdline";
-  bool show_version = false;
-  app.add_option("-c,--config", config_path, "Configuration file (.toml or .json)");
-  app.add_option("--kernel-cmdline", cmdline_path,
-                 "Kernel command line to read agent.aa_kbc_params and "
-                 "cdh.kbs_resources from")
-      ->capture_default_str();
-  app.add_flag("-V,--version", show_version, "Print the version and exit");
-  CLI11_PARSE(app, argc, argv);
-  if (show_version) {
-    std::cout << "confidential-data-hub " << kVersion << " (cdh, C++)\n"
-              << "kbs: enabled\nkms plugins: kbs\n";
-    return 0;
+  std::string_view name = argc > 0 ? argv[0] : cdh::kCdhRole;
+  if (size_t slash = name.rfind('/'); slash != std::string_view::npos) name.remove_prefix(slash + 1);
+  int exit_code = 0;
+  std::optional<Invocation> invocation;
+  if (name == cdh::kAaRole) {
+    invocation = ParseAttestationAgent(argc, argv, exit_code);
+  } else if (name == cdh::kRestRole) {
+    invocation = ParseRestFront(argc, argv, exit_code);
+  } else {
+    invocation = ParseDataHub(argc, argv, exit_code);
   }
+  if (!invocation.has_value()) return exit_code;
 
   auto console = spdlog::stderr_color_mt("cdh");
   spdlog::set_default_logger(console);
-
-  cdh::ConfigSources sources;
-  sources.env = ReadEnvironment();
-  if (auto cmdline = cdh::ReadFileBounded(cmdline_path, 64 << 10); cmdline.ok()) sources.kernel_cmdline = *cmdline;
-  if (!config_path.empty()) {
-    auto text = cdh::ReadFileBounded(config_path, kMaxConfigSize);
-    if (!text.ok()) return Fail("cannot read config file", text.status());
-    sources.file_path = config_path;
-    sources.file_text = *text;
-  }
-  auto config = cdh::LoadConfig(sources, cdh::BuiltinPlugins());
-  if (!config.ok()) return Fail("invalid configuration", config.status());
-  spdlog::set_level(config->log_level);
-  for (const std::string& w : config->warnings) spdlog::warn("{}", w);
-  spdlog::info("confidential-data-hub {} starting: kbc={}{}{}", kVersion, config->kbc.name,
-               config->kbc.url.has_value() ? " url=" : "", config->kbc.url.value_or(""));
 
   // Block the shutdown signals before any thread starts, so only sigwait below receives them.
   sigset_t signals;
@@ -89,42 +205,33 @@ int main(int argc, char** argv) {
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   signal(SIGPIPE, SIG_IGN);
 
-  // Refuse to start next to a live instance before doing anything with side effects (attesting,
-  // rewriting credentials); a stale socket file is removed here.
-  std::vector<cdh::UnixSocketAddress> sockets = {config->socket};
-  if (config->grpc_socket.has_value()) sockets.push_back(*config->grpc_socket);
-  for (const cdh::UnixSocketAddress& address : sockets) {
-    if (auto s = cdh::PrepareSocketPath(address.path()); !s.ok()) return Fail("cannot use the socket", s);
-  }
-  auto hub = cdh::BuildHub(*config);
-  if (!hub.ok()) return Fail("cannot initialise the hub", hub.status());
-  if (auto s = cdh::FetchCredentials(*config, **hub, cdh::CallContext::WithTimeout(absl::Seconds(60))); !s.ok()) {
-    return Fail("cannot fetch startup credentials", s);
+  // A daemon already runs (started by another role's entry point): hand this role to it.
+  auto joined = cdh::JoinDaemon(invocation->control_socket, invocation->request, kJoinTimeout);
+  if (!joined.ok()) return Fail(invocation->role, "the running daemon could not start this role", joined.status());
+  if (joined->has_value()) {
+    pthread_sigmask(SIG_UNBLOCK, &signals, nullptr);  // a signal ends this entry point only
+    spdlog::info("{}: served by the running daemon ({})", invocation->role, invocation->control_socket);
+    cdh::WaitForDaemonExit(**joined);
+    return 0;
   }
 
-  cdh::ApiHandlers handlers(**hub);
-  std::unique_ptr<cdh::GrpcServer> grpc_server;
-  if (config->grpc_socket.has_value()) {
-    auto server = cdh::GrpcServer::Start(config->grpc_socket->path(), handlers);
-    if (!server.ok()) return Fail("cannot serve gRPC", server.status());
-    grpc_server = std::move(*server);
-    spdlog::info("serving gRPC on {}", config->grpc_socket->uri());
+  // No daemon: this process becomes it.
+  spdlog::info("{} {} starting (one daemon for attestation-agent, confidential-data-hub and api-server-rest)",
+               invocation->role, kVersion);
+  cdh::GuestDaemon daemon;
+  auto control = cdh::RoleControlServer::Start(invocation->control_socket,
+                                               [&daemon](const nlohmann::json& r) { return daemon.AddRole(r); });
+  if (!control.ok()) return Fail(invocation->role, "cannot serve the control socket", control.status());
+  if (auto s = daemon.AddRole(invocation->request); !s.ok()) {
+    control->reset();
+    return Fail(invocation->role, "cannot start", s);
   }
-  // ttrpc on `socket`: the kata agent's transport (cdh-api.md §3.3), same handlers as gRPC.
-  auto ttrpc = cdh::TtrpcServer::Start(config->socket.path(), handlers);
-  if (!ttrpc.ok()) return Fail("cannot serve ttrpc", ttrpc.status());
-  std::unique_ptr<cdh::TtrpcServer> ttrpc_server = std::move(*ttrpc);
-  spdlog::info("serving ttrpc on {}", config->socket.uri());
 
   int sig = 0;
   sigwait(&signals, &sig);
   spdlog::info("received signal {}, shutting down", sig);
-  // Both transports drain at the same time, each for at most the grace period.
-  std::thread grpc_stop([&] {
-    if (grpc_server != nullptr) grpc_server->Shutdown(absl::Seconds(10));
-  });
-  ttrpc_server->Shutdown(absl::Seconds(10));
-  grpc_stop.join();
+  control->reset();  // joined entry points exit
+  daemon.Shutdown(absl::Seconds(10));
   spdlog::info("stopped");
   return 0;
 }

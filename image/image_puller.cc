@@ -9,8 +9,11 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <optional>
 #include <thread>
 #include <vector>
+
+#include <spdlog/spdlog.h>
 
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
@@ -60,6 +63,53 @@ absl::Status WriteFileAtomically(const std::string& path, const std::string& con
   }
   return absl::OkStatus();
 }
+
+const char* KindName(PullSource::Kind kind) {
+  switch (kind) {
+    case PullSource::Kind::kOriginal:
+      return "original location";
+    case PullSource::Kind::kMirror:
+      return "mirror";
+    case PullSource::Kind::kRemapped:
+      return "remapped location";
+    case PullSource::Kind::kUnqualifiedSearch:
+      return "unqualified-search registry";
+  }
+  return "location";
+}
+
+// The location an image is pulled from, presented under the requested name: the verifier asks
+// for the requested repository and is answered from the mirror or remapped repository, so
+// sigstore signatures are looked up where the image came from (containers/image
+// docker_image_src.go reads attachments from the physical reference), while scopes and
+// signedIdentity use the caller's reference. Other repositories pass through unchanged.
+// Neither copyable nor movable; thread-safe as the wrapped client.
+class SourceRegistryClient : public RegistryClient {
+ public:
+  SourceRegistryClient(const ImageReference& requested, const ImageReference& source, RegistryClient& client)
+      : requested_name_(requested.Name()), source_(source), client_(client) {}
+
+  absl::StatusOr<FetchedManifest> GetManifest(const ImageReference& repo, std::string_view tag_or_digest,
+                                              absl::Time deadline) override {
+    return client_.GetManifest(Map(repo), tag_or_digest, deadline);
+  }
+  absl::StatusOr<std::string> GetBlob(const ImageReference& repo, const Digest& digest, int64_t max_bytes,
+                                      absl::Time deadline) override {
+    return client_.GetBlob(Map(repo), digest, max_bytes, deadline);
+  }
+  absl::Status StreamBlob(const ImageReference& repo, const Digest& digest, int64_t expected_size, const BlobSink& sink,
+                          absl::Time deadline) override {
+    return client_.StreamBlob(Map(repo), digest, expected_size, sink, deadline);
+  }
+
+ private:
+  const ImageReference& Map(const ImageReference& repo) const {
+    return repo.Name() == requested_name_ ? source_ : repo;
+  }
+  const std::string requested_name_;
+  const ImageReference& source_;
+  RegistryClient& client_;
+};
 
 bool IsCleanAbsolutePath(std::string_view p) {
   if (!p.starts_with("/") || HasControlChars(p) || p.find(',') != std::string_view::npos ||
@@ -202,13 +252,10 @@ absl::StatusOr<std::string> ImagePuller::EnsureLayer(RegistryClient& client, con
   return absl::InternalError("layer cache did not settle");
 }
 
-absl::StatusOr<std::string> ImagePuller::PullInner(std::string_view image_url, std::string_view bundle_path,
-                                                   absl::Time deadline) {
-  CDH_ASSIGN_OR_RETURN(ImageReference ref, ImageReference::Parse(image_url));
-  if (!IsCleanAbsolutePath(bundle_path)) {
-    return absl::InvalidArgumentError("bundle_path must be an absolute path without `.`, `..`, `,` or `:`");
-  }
-  CDH_ASSIGN_OR_RETURN(std::shared_ptr<RegistryClient> client, registries_.ClientFor(ref));
+absl::StatusOr<ImagePuller::Resolved> ImagePuller::PullFrom(const ImageReference& requested, const PullSource& source,
+                                                            absl::Time deadline) {
+  const ImageReference& ref = source.reference;
+  CDH_ASSIGN_OR_RETURN(std::shared_ptr<RegistryClient> client, registries_.ClientFor(source));
 
   // 1. The manifest (through the index when the tag names one), digest-checked by the client.
   CDH_ASSIGN_OR_RETURN(FetchedManifest top, client->GetManifest(ref, ref.TagOrDigest(), deadline));
@@ -228,8 +275,10 @@ absl::StatusOr<std::string> ImagePuller::PullInner(std::string_view image_url, s
     CDH_RETURN_IF_ERROR(LayerCompressionOf(DecryptedMediaType(layer.media_type)).status());
   }
 
-  // 2. The policy, on every pull and before any layer (spec §1.8, §5.7).
-  CDH_RETURN_IF_ERROR(verifier_.Verify(ref, platform_manifest.digest, *client, deadline));
+  // 2. The policy, on every pull and before any layer (spec §1.8, §5.7): scopes and identities
+  // for the reference the caller asked for, signatures from the location the image comes from.
+  SourceRegistryClient source_client(requested, ref, *client);
+  CDH_RETURN_IF_ERROR(verifier_.Verify(requested, platform_manifest.digest, source_client, deadline));
 
   // 3. The config.
   CDH_ASSIGN_OR_RETURN(std::string config_bytes,
@@ -242,10 +291,6 @@ absl::StatusOr<std::string> ImagePuller::PullInner(std::string_view image_url, s
     return absl::InvalidArgumentError(
         StrCat("the config lists ", config.diff_ids.size(), " diff_ids for ", manifest.layers.size(), " layers"));
   }
-  std::string bundle(bundle_path);
-  std::string config_json = bundle + "/config.json";
-  if (fs::exists(config_json))
-    return absl::FailedPreconditionError("Failed to create bundle: OCI config file already exists");
 
   // 4. The layers (each unique diff_id once), at most N at a time.
   std::map<Digest, size_t> unique;
@@ -264,17 +309,65 @@ absl::StatusOr<std::string> ImagePuller::PullInner(std::string_view image_url, s
     });
   }
   for (auto& w : workers) w.join();
-  std::vector<std::string> lower;  // topmost first
+  Resolved out;
   for (size_t i = manifest.layers.size(); i-- > 0;) {
     const auto& r = results.at(config.diff_ids[i]);
     if (!r.ok())
       return absl::Status(r.status().code(),
                           StrCat("Errors happened when pulling image: ", ToStd(r.status().message())));
-    lower.push_back(*r);
+    out.lower.push_back(*r);
+  }
+  out.manifest_digest = platform_manifest.digest;
+  out.config = std::move(config);
+  return out;
+}
+
+absl::StatusOr<std::string> ImagePuller::PullInner(std::string_view image_url, std::string_view bundle_path,
+                                                   absl::Time deadline) {
+  CDH_ASSIGN_OR_RETURN(ImageReference requested, ImageReference::Parse(image_url));
+  if (!IsCleanAbsolutePath(bundle_path)) {
+    return absl::InvalidArgumentError("bundle_path must be an absolute path without `.`, `..`, `,` or `:`");
+  }
+  std::string bundle(bundle_path);
+  std::string config_json = bundle + "/config.json";
+  if (fs::exists(config_json)) {
+    return absl::FailedPreconditionError("Failed to create bundle: OCI config file already exists");
+  }
+  CDH_ASSIGN_OR_RETURN(std::vector<PullSource> sources, registries_.SourcesFor(requested));
+
+  // The locations in order; the first that succeeds wins (image-rs image.rs pull_image).
+  std::optional<Resolved> resolved;
+  std::vector<std::string> failures;
+  absl::Status last;
+  for (const PullSource& source : sources) {
+    auto r = PullFrom(requested, source, deadline);
+    if (r.ok()) {
+      if (source.kind == PullSource::Kind::kMirror || source.kind == PullSource::Kind::kRemapped) {
+        spdlog::info("image: {} pulled from {} ({})", Sanitize(requested.String(), 256),
+                     Sanitize(source.reference.String(), 256), KindName(source.kind));
+      }
+      resolved = *std::move(r);
+      break;
+    }
+    last = r.status();
+    failures.push_back(StrCat("image: ", source.reference.String(), ", error: ", ToStd(last.message())));
+    if (sources.size() > 1) {
+      spdlog::warn("image: pulling {} from {} ({}{}) failed: {}", Sanitize(requested.String(), 256),
+                   Sanitize(source.reference.String(), 256), KindName(source.kind),
+                   source.plain_http ? ", plain HTTP" : "", Sanitize(ToStd(last.message()), 512));
+    }
+    // The deadline is the caller's, not the location's: no other location can do better.
+    if (last.code() == absl::StatusCode::kDeadlineExceeded || absl::Now() >= deadline) break;
+  }
+  if (!resolved) {
+    return absl::Status(last.code(),
+                        StrCat("Failed to pull image ", Sanitize(image_url, 256),
+                               " from all mirror/mapping locations or original location: ", StrJoin(failures, "\n")));
   }
   if (absl::Now() >= deadline) return absl::DeadlineExceededError("deadline exceeded");
 
   // 5. The bundle: rootfs as an overlay of the layers, then config.json.
+  std::vector<std::string>& lower = resolved->lower;  // topmost first
   std::error_code ec;
   fs::create_directories(bundle + "/rootfs", ec);
   if (ec) return absl::InternalError(StrCat("Failed to create bundle: ", ec.message()));
@@ -297,7 +390,7 @@ absl::StatusOr<std::string> ImagePuller::PullInner(std::string_view image_url, s
     return absl::FailedPreconditionError(
         StrCat("Failed to create bundle: cannot mount the overlay rootfs: ", strerror(err)));
   }
-  absl::Status written = WriteFileAtomically(config_json, RuntimeSpecFor(config));
+  absl::Status written = WriteFileAtomically(config_json, RuntimeSpecFor(resolved->config));
   if (!written.ok()) {
     umount2(rootfs.c_str(), MNT_DETACH);
     return written;
@@ -305,14 +398,14 @@ absl::StatusOr<std::string> ImagePuller::PullInner(std::string_view image_url, s
 
   // 6. The runtime measurement (spec §1.6).
   if (measurer_ != nullptr) {
-    absl::Status measured = measurer_->RecordPull(image_url, platform_manifest.digest);
+    absl::Status measured = measurer_->RecordPull(image_url, resolved->manifest_digest);
     if (!measured.ok()) {
       return absl::Status(
           measured.code(),
           StrCat("Attestation Agent client error: failed to extend runtime measurement: ", ToStd(measured.message())));
     }
   }
-  return platform_manifest.digest.String();
+  return resolved->manifest_digest.String();
 }
 
 }  // namespace cdh::image

@@ -1,5 +1,7 @@
 // ImagePuller: PullImage's core (image-pull spec §1.2, §1.3, §3, §4; cdh-api.md §12). Given an
-// image reference and a bundle directory it resolves the platform manifest, asks the
+// image reference and a bundle directory it tries the locations the registry configuration names
+// (mirrors, then the remapped or original location; the first that succeeds wins), and from
+// each resolves the platform manifest, asks the
 // ImageVerifier (on every pull, cache hits included), fetches the config, then brings every
 // layer into the LayerStore — streaming download → digest → decrypt → decompress → untar into a
 // staging directory, up to `max_concurrent_layer_downloads` at once — and mounts
@@ -12,12 +14,17 @@
 // - The verifier runs before any layer is fetched; an encrypted layer's key is released
 //   (LayerDecryptor::Open) on every pull even when a plaintext twin is already cached.
 // - A failed pull leaves no rootfs mount and no config.json behind.
+// When every location fails, the message is upstream's aggregate, one entry per location:
+//   Failed to pull image <image_url> from all mirror/mapping locations or original location:
+//   image: <location reference>, error: <cause>[\nimage: …, error: …]
+// and the code is the last location's (the remapped or original one, tried last).
 // Status codes of Pull (messages keep upstream's wording after its "Image Pull error: " prefix,
 // which the RPC handler adds; credentials never appear): INVALID_ARGUMENT malformed reference or bundle path; NOT_FOUND
 // unknown image, tag or platform; PERMISSION_DENIED policy denial or registry refusal; UNAVAILABLE registry
 // unreachable; DATA_LOSS digest/diff_id/HMAC mismatch or corrupt layer; DEADLINE_EXCEEDED;
 // UNIMPLEMENTED schema 1, unknown media types, encrypted layers without a decryptor;
-// FAILED_PRECONDITION config.json already present, non-linux image, overlay not mountable.
+// FAILED_PRECONDITION config.json already present, non-linux image, overlay not mountable;
+// PERMISSION_DENIED also when the registry configuration blocks every location.
 // Thread-safe: pulls run concurrently (sharing downloads of the same layer); neither copyable
 // nor movable.
 #ifndef CDH_IMAGE_IMAGE_PULLER_H_
@@ -27,6 +34,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
@@ -40,14 +48,26 @@
 
 namespace cdh::image {
 
-// Chooses the registry client for a reference (registry configuration, credentials).
-// Thread-safe.
+// One location to pull an image from (image-rs ImagePullTask): a mirror, a remapped location, an
+// unqualified-search registry, or the reference as requested. Copyable value type.
+struct PullSource {
+  enum class Kind { kOriginal, kMirror, kRemapped, kUnqualifiedSearch };
+  ImageReference reference;  // where the manifest, config, layers and sigstore signatures come from
+  bool plain_http = false;   // the location is `insecure`: plain HTTP, nothing else
+  Kind kind = Kind::kOriginal;
+};
+
+// Where to pull a reference from (the registry configuration) and with which client
+// (credentials, scheme). Thread-safe.
 class RegistryClientFactory {
  public:
   virtual ~RegistryClientFactory() = default;
-  // The client for `ref`'s registry; clients may be shared across pulls (token reuse).
-  // PERMISSION_DENIED when the registry configuration blocks `ref`.
-  virtual absl::StatusOr<std::shared_ptr<RegistryClient>> ClientFor(const ImageReference& ref) = 0;
+  // The locations to try for `requested`, in order; never empty when OK. PERMISSION_DENIED when
+  // the registry configuration blocks every location; INVALID_ARGUMENT when it composes a
+  // reference that does not parse.
+  virtual absl::StatusOr<std::vector<PullSource>> SourcesFor(const ImageReference& requested) = 0;
+  // The client for `source`; clients may be shared across pulls (token reuse).
+  virtual absl::StatusOr<std::shared_ptr<RegistryClient>> ClientFor(const PullSource& source) = 0;
 };
 
 // Records a successful pull (the runtime measurement of spec §1.6). Thread-safe.
@@ -93,7 +113,17 @@ class ImagePuller {
         measurer_(measurer),
         store_(std::move(store)) {}
 
+  // What one location yields: the platform manifest's digest, the image config and the layer
+  // directories, topmost first.
+  struct Resolved {
+    Digest manifest_digest;
+    ImageConfig config;
+    std::vector<std::string> lower;
+  };
+
   absl::StatusOr<std::string> PullInner(std::string_view image_url, std::string_view bundle_path, absl::Time deadline);
+  // Resolves, verifies and fetches `requested` from `source`; nothing is mounted.
+  absl::StatusOr<Resolved> PullFrom(const ImageReference& requested, const PullSource& source, absl::Time deadline);
   // The layer with `diff_id` in the cache (fetched if needed); its directory.
   absl::StatusOr<std::string> EnsureLayer(RegistryClient& client, const ImageReference& ref, const Descriptor& layer,
                                           const Digest& diff_id, absl::Time deadline);

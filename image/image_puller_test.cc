@@ -11,9 +11,11 @@
 #include <fstream>
 #include <thread>
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include "absl/time/clock.h"
+#include "common/testing/status_matchers.h"
 #include "http/curl_http_client.h"
 #include "image/registry_config.h"
 #include "tests/image/registry_fixture.h"
@@ -23,9 +25,12 @@ namespace cdh::image {
 namespace {
 
 namespace fs = std::filesystem;
+using ::testing::HasSubstr;
 using testing::ImageBuilder;
+using testing::IsOk;
 using testing::LocalRegistry;
 using testing::RegistryAuth;
+using testing::StatusIs;
 
 // Refuses every image, counting the calls (stands in for a policy; image/policy/ has the real one).
 class DenyAll : public ImageVerifier {
@@ -46,13 +51,27 @@ class RecordingMeasurer : public PullMeasurer {
   std::vector<std::string> events;
 };
 
+// One registry for the suite: each test builds its own images (its own layout and content) and
+// pulls them into its own work directory, so the tests share nothing but the registry process.
 class ImagePullerTest : public ::testing::Test {
  protected:
+  static void SetUpTestSuite() {
+    if (geteuid() != 0) return;
+    registry_dir_ = new testing::TempDir();
+    auto reg = LocalRegistry::Start(registry_dir_->path() + "/reg", RegistryAuth::kNone);
+    ASSERT_TRUE(reg.ok()) << reg.status();
+    registry_ = reg->release();
+  }
+  static void TearDownTestSuite() {
+    delete registry_;
+    delete registry_dir_;
+    registry_ = nullptr;
+    registry_dir_ = nullptr;
+  }
+
   void SetUp() override {
     if (geteuid() != 0) GTEST_SKIP() << "mounting the overlay rootfs needs root";
-    auto reg = LocalRegistry::Start(tmp_.path() + "/reg", RegistryAuth::kNone);
-    ASSERT_TRUE(reg.ok()) << reg.status();
-    registry_ = std::move(*reg);
+    ASSERT_NE(registry_, nullptr);
     auto http = http::CurlHttpClient::New({});
     ASSERT_TRUE(http.ok());
     http_ = std::move(*http);
@@ -100,8 +119,9 @@ class ImagePullerTest : public ::testing::Test {
     return false;
   }
 
+  static inline testing::TempDir* registry_dir_ = nullptr;
+  static inline LocalRegistry* registry_ = nullptr;
   testing::TempDir tmp_;
-  std::unique_ptr<LocalRegistry> registry_;
   std::unique_ptr<http::CurlHttpClient> http_;
   std::unique_ptr<DefaultRegistryClientFactory> factory_;
   AllowAllImageVerifier verifier_;
@@ -208,21 +228,24 @@ TEST_F(ImagePullerTest, PolicyDenialStopsBeforeAnyLayerEvenWhenCached) {
 }
 
 TEST_F(ImagePullerTest, TamperedLayerFailsWithNothingPublished) {
-  ASSERT_TRUE(builder_.Build("app", {{base_, {}}}).ok());
-  std::string image = registry_->host() + "/test/app:v1";
+  // Content of its own, so no other test's image shares the blob flipped below.
+  testing::WriteTreeFile(tmp_.path() + "/tampered", "only/here.txt", "tampered " + tmp_.path() + "\n");
+  ASSERT_TRUE(builder_.Build("app", {{tmp_.path() + "/tampered", {}}}).ok());
+  std::string image = registry_->host() + "/test/tampered:v1";
   ASSERT_TRUE(builder_.Push("app", image).ok());
-  // Flip a byte in the middle of every layer blob the registry stores (the config and the
-  // manifest are small JSON files; layers are the gzip blobs).
-  int flipped = 0;
-  for (const auto& e : fs::recursive_directory_iterator(tmp_.path() + "/reg/data/docker/registry/v2/blobs")) {
-    if (e.path().filename() != "data") continue;
-    std::string content = testing::ReadFile(e.path());
-    if (content.size() < 100 || content[0] != '\x1f') continue;
-    content[content.size() / 2] ^= 0x20;
-    std::ofstream(e.path(), std::ios::binary | std::ios::trunc) << content;
-    ++flipped;
-  }
-  ASSERT_GT(flipped, 0);
+  // Flip a byte in the middle of the image's layer blob as the registry stores it.
+  auto raw = builder_.Skopeo({"inspect", "--raw", "--tls-verify=false", "docker://" + image});
+  ASSERT_THAT(raw.status(), IsOk());
+  auto manifest = ParseImageManifest(*raw);
+  ASSERT_THAT(manifest.status(), IsOk());
+  ASSERT_EQ(manifest->layers.size(), 1u);
+  std::string hex = manifest->layers[0].digest.String().substr(7);
+  std::string blob =
+      registry_dir_->path() + "/reg/data/docker/registry/v2/blobs/sha256/" + hex.substr(0, 2) + "/" + hex + "/data";
+  std::string content = testing::ReadFile(blob);
+  ASSERT_GT(content.size(), 100u);
+  content[content.size() / 2] ^= 0x20;
+  std::ofstream(blob, std::ios::binary | std::ios::trunc) << content;
   std::string bundle = Bundle();
   auto r = Pull(image, bundle);
   EXPECT_EQ(r.status().code(), absl::StatusCode::kDataLoss) << r.status();
@@ -256,6 +279,39 @@ TEST_F(ImagePullerTest, DockerSchema2AndZstdLayers) {
   auto r = Pull(zst, b2);
   ASSERT_TRUE(r.ok()) << r.status();
   EXPECT_EQ(testing::ReadFile(b2 + "/rootfs/etc/os-release"), "NAME=test\n");
+}
+
+TEST_F(ImagePullerTest, MultiArchIndexYieldsTheHostPlatformAndItsManifestDigest) {
+  // Two single-platform images under one index; the other platform is listed first, so the choice
+  // is made by platform, not by position.
+  const Platform host = HostPlatform();
+  const std::string other_arch = host.architecture == "amd64" ? "arm64" : "amd64";
+  testing::WriteTreeFile(tmp_.path() + "/host-tree", "arch.txt", host.architecture + "\n");
+  testing::WriteTreeFile(tmp_.path() + "/other-tree", "arch.txt", other_arch + "\n");
+  ASSERT_THAT(builder_.Build("host", {{tmp_.path() + "/host-tree", {}}}), IsOk());
+  ASSERT_THAT(builder_.Build("other", {{tmp_.path() + "/other-tree", {}}}), IsOk());
+  auto index_digest =
+      builder_.BuildIndex("multi", {{"other", "linux/" + other_arch}, {"host", "linux/" + host.architecture}});
+  ASSERT_THAT(index_digest.status(), IsOk());
+  auto host_digest = builder_.ManifestDigest("host");
+  ASSERT_THAT(host_digest.status(), IsOk());
+  std::string image = registry_->host() + "/test/multi:v1";
+  ASSERT_THAT(builder_.Push("multi", image, {"--all"}), IsOk());
+  // The registry serves the index for the tag.
+  auto tag_digest = builder_.Skopeo({"inspect", "--raw", "--tls-verify=false", "docker://" + image});
+  ASSERT_THAT(tag_digest.status(), IsOk());
+  EXPECT_THAT(*tag_digest, HasSubstr("\"" + other_arch + "\""));
+
+  std::string bundle = Bundle();
+  auto digest = Pull(image, bundle);
+  ASSERT_THAT(digest.status(), IsOk());
+  EXPECT_EQ(testing::ReadFile(bundle + "/rootfs/arch.txt"), host.architecture + "\n");
+  // manifest_digest is the platform manifest actually unpacked, as upstream replies (image-pull
+  // spec §1.1), not the index the tag resolves to; the runtime measurement records the same.
+  EXPECT_EQ(*digest, *host_digest);
+  EXPECT_NE(*digest, *index_digest);
+  ASSERT_EQ(measurer_.events.size(), 1u);
+  EXPECT_EQ(measurer_.events[0], image + " " + *host_digest);
 }
 
 TEST_F(ImagePullerTest, ErrorCodes) {

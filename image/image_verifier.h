@@ -24,9 +24,11 @@ namespace cdh::image {
 class ImageVerifier {
  public:
   virtual ~ImageVerifier() = default;
-  // `requested`: the reference as the caller asked for it (normalised); `manifest_digest`: the
-  // digest of the platform manifest that will be unpacked; `registry`: where signatures are
-  // looked up (the same registry and credentials the image came from).
+  // `requested`: the reference as the caller asked for it (normalised), which selects the scope
+  // and is the identity signatures must name; `manifest_digest`: the digest of the platform
+  // manifest that will be unpacked; `registry`: where signatures are looked up — the location the
+  // image came from (a mirror or remapped location answers for `requested`'s repository, with
+  // that location's scheme and credentials).
   virtual absl::Status Verify(const ImageReference& requested, const Digest& manifest_digest, RegistryClient& registry,
                               absl::Time deadline) = 0;
 };

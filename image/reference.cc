@@ -111,6 +111,7 @@ absl::StatusOr<ImageReference> ImageReference::Parse(std::string_view text) {
       path = rest.substr(first_slash + 1);
     }
   }
+  ref.short_name_ = ref.registry_.empty();
   if (ref.registry_.empty() || ref.registry_ == "index.docker.io") ref.registry_ = "docker.io";
   if (path.empty()) return Illegal(text, "no repository");
   for (std::string_view component : StrSplit(path, '/')) {

@@ -47,6 +47,9 @@ class ImageReference {
   std::string TagOrDigest() const;
   // The network host for the registry: "index.docker.io" for docker.io, else registry().
   std::string RegistryHost() const;
+  // True when the text named no registry ("busybox", "foo/bar"): a short name, which the
+  // registry configuration's `unqualified-search-registries` apply to (containers-registries.conf(5)).
+  bool IsShortName() const { return short_name_; }
 
   // The same repository with another tag / a digest instead of the tag/digest.
   ImageReference WithTag(std::string tag) const;
@@ -59,6 +62,7 @@ class ImageReference {
   std::string repository_;
   std::string tag_;
   std::optional<Digest> digest_;
+  bool short_name_ = false;
 };
 
 }  // namespace cdh::image

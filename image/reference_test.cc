@@ -1,9 +1,15 @@
 #include "image/reference.h"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
+
+#include "common/testing/status_matchers.h"
 
 namespace cdh::image {
 namespace {
+
+using ::cdh::testing::IsOk;
+using ::cdh::testing::StatusIs;
 
 const std::string kHex(64, 'c');
 
@@ -45,6 +51,21 @@ TEST(ImageReferenceTest, DigestDecidesWhatIsFetched) {
   EXPECT_EQ(d->TagOrDigest(), "latest");
 }
 
+TEST(ImageReferenceTest, ShortNamesAreThoseWithoutARegistry) {
+  for (const char* short_name : {"busybox", "foo/bar:1",
+                                 "library/busybox@sha256:"
+                                 "0000000000000000000000000000000000000000000000000000000000000000"}) {
+    auto r = ImageReference::Parse(short_name);
+    ASSERT_THAT(r.status(), IsOk()) << short_name;
+    EXPECT_TRUE(r->IsShortName()) << short_name;
+  }
+  for (const char* qualified : {"docker.io/busybox", "index.docker.io/library/busybox", "localhost/x", "reg:5000/a"}) {
+    auto r = ImageReference::Parse(qualified);
+    ASSERT_THAT(r.status(), IsOk()) << qualified;
+    EXPECT_FALSE(r->IsShortName()) << qualified;
+  }
+}
+
 TEST(ImageReferenceTest, RefusesMalformedReferences) {
   for (const std::string& bad :
        {std::string(""), std::string("UPPER/case"), std::string("a//b"), std::string("a/b/"), std::string("/a"),
@@ -52,11 +73,9 @@ TEST(ImageReferenceTest, RefusesMalformedReferences) {
         std::string("a@sha256:abc"), std::string("a@md5:" + kHex), std::string("[::1]:5000/a"),
         std::string("reg.example/"), std::string("a b"), std::string("a\nb"), std::string("a..b"), std::string("a-/b"),
         std::string("reg_x.example:99999x/a"), std::string("x/" + std::string(260, 'a'))}) {
-    auto r = ImageReference::Parse(bad);
-    EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument) << bad;
-    if (!r.ok()) {
-      EXPECT_NE(std::string(r.status().message()).find("Illegal image reference"), std::string::npos);
-    }
+    EXPECT_THAT(ImageReference::Parse(bad).status(),
+                StatusIs(absl::StatusCode::kInvalidArgument, "Illegal image reference"))
+        << bad;
   }
 }
 

@@ -66,9 +66,7 @@ absl::StatusOr<SecretBytes> UnwrapEcdh(const nlohmann::json& header, std::string
   return cek;
 }
 
-}  // namespace
-
-absl::StatusOr<SecretBytes> DecryptJwe(std::string_view body, const TeeKey& key) {
+absl::StatusOr<SecretBytes> Decrypt(std::string_view body, const TeeKey& key) {
   if (body.size() > kMaxJweBody) return absl::InvalidArgumentError("JWE: body too large");
   CDH_ASSIGN_OR_RETURN(nlohmann::json jwe, ParseProtocolJson(body, "JWE"));
   if (!jwe.is_object()) return absl::InvalidArgumentError("JWE must be a JSON object");
@@ -113,6 +111,16 @@ absl::StatusOr<SecretBytes> DecryptJwe(std::string_view body, const TeeKey& key)
   // AAD: the received `protected` string, byte for byte.
   auto plaintext = crypto::Aes256GcmDecrypt(cek, iv, ciphertext, tag, protected_b64);
   if (!plaintext.ok()) return Annotate(plaintext.status(), "JWE content");
+  return plaintext;
+}
+
+}  // namespace
+
+absl::StatusOr<SecretBytes> DecryptJwe(std::string_view body, const TeeKey& key) {
+  auto plaintext = Decrypt(body, key);
+  // The JWE is the broker's answer: whatever is wrong with it is the broker's fault, not the
+  // caller's input nor a policy refusal (docs/errors.md), and asking again will not mend it.
+  if (!plaintext.ok()) return absl::DataLossError(plaintext.status().message());
   return plaintext;
 }
 

@@ -23,14 +23,15 @@ namespace cdh::kbs {
 // Largest JWE body accepted, in bytes (the HTTP layer enforces its own limit first).
 inline constexpr size_t kMaxJweBody = 16 << 20;
 
-// Decrypts `body` with `key`. Status codes:
-//   INVALID_ARGUMENT   malformed: not JSON, a member missing or not canonical base64url
-//                      (padding, '+' '/'), header not JSON, epk not P-256 / short coordinates /
-//                      off the curve, iv not 12 bytes, tag not 16 bytes (incl. the legacy
-//                      tag-appended form), encrypted_key of the wrong size, alg of the other key type
-//   UNIMPLEMENTED      alg or enc this client does not support (RSA1_5, RSA-OAEP, dir, A128GCM...)
-//   PERMISSION_DENIED  authentication failed: key unwrap integrity check, OAEP decryption or the
-//                      GCM tag (tampered protected, encrypted_key, iv, ciphertext or tag)
+// Decrypts `body` (the broker's answer to a resource request) with `key`. Every failure is
+// DATA_LOSS (docs/errors.md: a corrupt broker answer is the broker's fault, and neither
+// INVALID_ARGUMENT nor PERMISSION_DENIED, which blame the caller), with a message naming what is
+// wrong: not JSON, a member missing or not canonical base64url (padding, '+' '/'), header not
+// JSON, epk not P-256 / short coordinates / off the curve, iv not 12 bytes, tag not 16 bytes
+// (incl. the legacy tag-appended form), encrypted_key of the wrong size, alg of the other key
+// type, an alg or enc this client does not support (RSA1_5, RSA-OAEP, dir, A128GCM...), or a
+// failed authentication (key unwrap integrity check, OAEP decryption or the GCM tag: tampered
+// protected, encrypted_key, iv, ciphertext or tag).
 absl::StatusOr<SecretBytes> DecryptJwe(std::string_view body, const TeeKey& key);
 
 // Server side (kbs-dev): builds the JWE exactly as Trustee serialises it (§3.4): protected

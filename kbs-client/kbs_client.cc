@@ -302,6 +302,13 @@ absl::Status KbsClient::Attest(const CallContext& caller) {
   return AcquireSession(nullptr, ctx).status();
 }
 
+absl::StatusOr<SecretBytes> KbsClient::Token(const CallContext& caller) {
+  CallContext ctx = caller.WithDeadline(std::min(caller.deadline, absl::Now() + options_.call_budget));
+  absl::StatusOr<std::shared_ptr<const Session>> session = AcquireSession(nullptr, ctx);
+  if (!session.ok()) return session.status();
+  return (*session)->token.Clone();
+}
+
 absl::StatusOr<SecretBytes> KbsClient::GetResource(std::string_view plugin, std::string_view path,
                                                    std::optional<std::string_view> query, const CallContext& caller) {
   CallContext ctx = caller.WithDeadline(std::min(caller.deadline, absl::Now() + options_.call_budget));

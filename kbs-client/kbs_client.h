@@ -44,9 +44,9 @@
 //   RESOURCE_EXHAUSTED  response body over the limit
 //   DEADLINE_EXCEEDED   the caller's deadline passed
 //   CANCELLED           the caller departed (CallContext::cancellation fired)
-//   INVALID_ARGUMENT    bad plugin/path/query, or a malformed JWE (with UNIMPLEMENTED for an
-//                       unsupported alg/enc and PERMISSION_DENIED for a JWE that fails
-//                       authentication; see kbs-client/jwe.h)
+//   DATA_LOSS           the resource answer is not a JWE for our key: malformed, unsupported
+//                       alg/enc or failing authentication (a broker fault; kbs-client/jwe.h)
+//   INVALID_ARGUMENT    bad plugin/path/query
 // Messages never contain tokens, cookies, keys or resource bytes.
 // Thread-safe; neither copyable nor movable.
 #ifndef CDH_KBS_CLIENT_KBS_CLIENT_H_
@@ -116,6 +116,12 @@ class KbsClient {
 
   // Runs a handshake now if no usable token is cached (warm-up); the same codes as GetResource.
   absl::Status Attest(const CallContext& ctx);
+
+  // The attestation token (JWT text) of the session every GetResource uses: the cached one while
+  // it is usable, else one new handshake shared with concurrent callers (the attestation agent's
+  // GetToken("kbs"), guest-components attestation-agent/src/token/kbs.rs). The codes of Attest.
+  // The TEE key the token is bound to stays inside this object.
+  absl::StatusOr<SecretBytes> Token(const CallContext& ctx);
 
   struct Stats {
     uint64_t handshakes = 0;         // completed /auth + /attest pairs

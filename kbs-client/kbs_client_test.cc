@@ -185,7 +185,7 @@ TEST(KbsClientFakeTest, MalformedHandshakeAnswersAreCleanErrors) {
        absl::StatusCode::kUnauthenticated},
       {"GET 200 not a JWE",
        {Challenge(), Resp(200, StrCat("{\"token\":\"", Token(4102444800), "\"}")), Resp(200, "<html>")},
-       absl::StatusCode::kInvalidArgument},
+       absl::StatusCode::kDataLoss},  // a broken broker answer (docs/errors.md)
       {"GET 413",
        {Challenge(), Resp(200, StrCat("{\"token\":\"", Token(4102444800), "\"}")), Resp(413, "too big")},
        absl::StatusCode::kFailedPrecondition},

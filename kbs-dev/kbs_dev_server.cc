@@ -393,6 +393,36 @@ absl::StatusOr<nlohmann::json> KbsDevServer::VerifiedClaims(const httplib::Reque
   return claims;
 }
 
+namespace {
+
+// Flips one bit of the base64url-encoded bytes `b64` at byte `index` (mod its length).
+std::string FlipBase64UrlBit(const std::string& b64, size_t index) {
+  auto raw = Base64UrlDecode(b64);
+  if (!raw.ok() || raw->empty()) return b64;
+  (*raw)[index % raw->size()] ^= 0x01;
+  return Base64UrlEncode(*raw);
+}
+
+// The Misbehaviour::corrupt_jwe variants, applied to a well-formed JWE.
+std::string CorruptJwe(const std::string& how, const std::string& jwe_text, const SecretBytes& plaintext) {
+  if (how == "plaintext") return std::string(plaintext.RevealString());
+  auto jwe = ParseJson(jwe_text, "JWE");
+  if (!jwe.ok() || !jwe->is_object()) return jwe_text;
+  if (how == "flip_ciphertext" && (*jwe)["ciphertext"].is_string()) {
+    (*jwe)["ciphertext"] = FlipBase64UrlBit((*jwe)["ciphertext"].get<std::string>(), 0);
+  } else if (how == "off_curve_epk" && (*jwe)["protected"].is_string()) {
+    auto header_text = Base64UrlDecode((*jwe)["protected"].get<std::string>());
+    if (!header_text.ok()) return jwe_text;
+    auto header = ParseJson(*header_text, "JWE header");
+    if (!header.ok() || !header->contains("epk") || !(*header)["epk"]["y"].is_string()) return jwe_text;
+    (*header)["epk"]["y"] = FlipBase64UrlBit((*header)["epk"]["y"].get<std::string>(), 31);
+    (*jwe)["protected"] = Base64UrlEncode(header->dump());
+  }
+  return jwe->dump();
+}
+
+}  // namespace
+
 void KbsDevServer::HandleResourceGet(const httplib::Request& req, httplib::Response& res, const std::string& path) {
   {
     absl::MutexLock lock(&mu_);
@@ -403,9 +433,11 @@ void KbsDevServer::HandleResourceGet(const httplib::Request& req, httplib::Respo
   if (!claims.ok()) return Problem(res, 401, problem_type, ToStd(claims.status().message()));
   bool deny = false;
   bool truncate = false;
+  std::string corrupt_jwe;
   {
     absl::MutexLock lock(&mu_);
     deny = misbehaviour_.deny_policy || !policy_allows_;
+    corrupt_jwe = misbehaviour_.corrupt_jwe;
     if (misbehaviour_.truncate_next > 0) {
       --misbehaviour_.truncate_next;
       truncate = true;
@@ -423,6 +455,7 @@ void KbsDevServer::HandleResourceGet(const httplib::Request& req, httplib::Respo
   }
   auto jwe = kbs::EncryptJwe(*plaintext, (*claims)["tee-pubkey"]);
   if (!jwe.ok()) return Problem(res, 401, "JweError", "JWE failed");
+  if (!corrupt_jwe.empty()) *jwe = CorruptJwe(corrupt_jwe, *jwe, *plaintext);
   {
     absl::MutexLock lock(&mu_);
     ++stats_.resource_ok;
@@ -521,8 +554,9 @@ void KbsDevServer::HandleMisbehave(const httplib::Request& req, httplib::Respons
       return Problem(res, 400, "SerdeError", "misbehave knobs are booleans, integers or strings");
     }
   }
-  if (in.contains("required_version") && !in["required_version"].is_string())
-    return Problem(res, 400, "SerdeError", "");
+  for (const char* t : {"required_version", "corrupt_jwe"}) {
+    if (in.contains(t) && !in[t].is_string()) return Problem(res, 400, "SerdeError", t);
+  }
   for (const char* b : {"auth_not_challenge", "expired_tokens", "deny_policy", "reject_tokens"}) {
     if (in.contains(b) && !in[b].is_boolean()) return Problem(res, 400, "SerdeError", b);
   }
@@ -537,6 +571,7 @@ void KbsDevServer::HandleMisbehave(const httplib::Request& req, httplib::Respons
   get("deny_policy", m.deny_policy);
   get("reject_tokens", m.reject_tokens);
   get("token_lifetime_seconds", m.token_lifetime_seconds);
+  get("corrupt_jwe", m.corrupt_jwe);
   if (in.contains("revoke_tokens") && in["revoke_tokens"] == true) ++token_epoch_;
   res.status = 200;
 }

@@ -73,6 +73,10 @@ struct Misbehaviour {
   bool deny_policy = false;                // every resource GET -> 401 PolicyDeny
   bool reject_tokens = false;              // every resource GET -> 401 TokenVerifierError
   int64_t token_lifetime_seconds = 0;      // > 0 overrides the option
+  // Resource answers broken on purpose: "" (none), "plaintext" (the resource bytes instead of a
+  // JWE), "flip_ciphertext" (one ciphertext bit flipped), "off_curve_epk" (the epk's y moved off
+  // P-256).
+  std::string corrupt_jwe;
 };
 
 struct KbsDevStats {

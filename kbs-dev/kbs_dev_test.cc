@@ -312,6 +312,22 @@ TEST_F(KbsDevTest, TruncatedBodyIsRetriedThenUnavailable) {
   EXPECT_THAT(r, StatusIs(absl::StatusCode::kUnavailable)) << r.status();
 }
 
+// A resource answer that is not a JWE for our key is the broker's fault: DATA_LOSS, never
+// INVALID_ARGUMENT or PERMISSION_DENIED (docs/errors.md), through the real client over HTTP.
+TEST_F(KbsDevTest, BrokenJweAnswerIsDataLoss) {
+  Put("default/key/1", "resource-bytes");
+  auto client = Client();
+  for (const char* how : {"plaintext", "flip_ciphertext", "off_curve_epk"}) {
+    Misbehaviour m;
+    m.corrupt_jwe = how;
+    server_->SetMisbehaviour(m);
+    auto r = Get(*client);
+    EXPECT_THAT(r, StatusIs(absl::StatusCode::kDataLoss, "JWE")) << how << ": " << r.status();
+  }
+  server_->SetMisbehaviour({});
+  EXPECT_THAT(Get(*client), IsOk());
+}
+
 TEST_F(KbsDevTest, ResponseBodyLimit) {
   Put("default/key/big", std::string(20000, 'b'));
   http::CurlHttpClientOptions h;

@@ -19,7 +19,8 @@ namespace cdh::resources {
 
 class CcKbcProvider : public ResourceProvider {
  public:
-  explicit CcKbcProvider(std::unique_ptr<kbs::KbsClient> client) : client_(std::move(client)) {}
+  // The client (the attested session) may be shared with the attestation agent's GetToken.
+  explicit CcKbcProvider(std::shared_ptr<kbs::KbsClient> client) : client_(std::move(client)) {}
   CcKbcProvider(const CcKbcProvider&) = delete;
   CcKbcProvider& operator=(const CcKbcProvider&) = delete;
 
@@ -29,7 +30,7 @@ class CcKbcProvider : public ResourceProvider {
   kbs::KbsClient& client() { return *client_; }
 
  private:
-  const std::unique_ptr<kbs::KbsClient> client_;
+  const std::shared_ptr<kbs::KbsClient> client_;
 };
 
 }  // namespace cdh::resources

@@ -20,7 +20,7 @@ PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev
   swtpm swtpm-tools tpm2-tools cryptsetup-bin libcryptsetup-dev fuse3 libfuse3-dev e2fsprogs
   golang-go golang-github-containerd-ttrpc-dev golang-github-gogo-protobuf-dev golang-google-protobuf-dev
-  python3 python3-cryptography curl gnuplot-nox dmsetup
+  python3 python3-cryptography curl gnuplot-nox dmsetup iproute2
   docker-registry skopeo umoci apache2-utils libarchive-dev libzstd-dev zlib1g-dev
   libgpgme-dev gnupg libyaml-dev
   clang clang-format

@@ -1,5 +1,20 @@
 // The one place where an absl::Status becomes a wire status (the README's "Errors" table).
 // absl::StatusCode values equal gRPC's (and therefore ttrpc's google.rpc.Status) codes.
+//
+// Error taxonomy (docs/errors.md): a code answers "who is at fault, and can a retry help?"
+//   caller's malformed request (bad field, undecodable protobuf)   INVALID_ARGUMENT     no retry
+//   caller names something missing                                NOT_FOUND            no retry
+//   caller asks for what this build lacks                          UNIMPLEMENTED        no retry
+//   setup/environment not fit (no broker, bad CA, our own evidence
+//     fails its checks, ext4 fails to mount after a good unlock)   FAILED_PRECONDITION  no retry
+//   signature or policy refusal                                    PERMISSION_DENIED    no retry
+//   the broker refuses our attestation                             UNAUTHENTICATED      no retry
+//   broker/device unreachable, 5xx, lost TPM connection            UNAVAILABLE          retry helps
+//   the broker's answer is corrupt (broken JWE), digest mismatch   DATA_LOSS            no retry
+//   the caller's deadline passed                                   DEADLINE_EXCEEDED
+//   an answer over our size limit                                  RESOURCE_EXHAUSTED
+//   a bug of ours                                                  INTERNAL
+// A broker's answer is never INVALID_ARGUMENT or PERMISSION_DENIED: those blame the caller.
 #ifndef CDH_SERVER_STATUS_MAPPING_H_
 #define CDH_SERVER_STATUS_MAPPING_H_
 

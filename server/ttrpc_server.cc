@@ -44,8 +44,14 @@ absl::StatusOr<int> BindListening(const std::string& path) {
 
 absl::StatusOr<std::unique_ptr<TtrpcServer>> TtrpcServer::Start(const std::string& socket_path, ApiHandlers& handlers,
                                                                 ttrpc::ServerOptions options) {
+  return Start(socket_path, handlers.BuildMethodTable(), std::move(options));
+}
+
+absl::StatusOr<std::unique_ptr<TtrpcServer>> TtrpcServer::Start(const std::string& socket_path,
+                                                                ApiHandlers::MethodTable methods,
+                                                                ttrpc::ServerOptions options) {
   ttrpc::ServiceRegistry registry;
-  CDH_RETURN_IF_ERROR(registry.RegisterAll(handlers.BuildMethodTable()));
+  CDH_RETURN_IF_ERROR(registry.RegisterAll(std::move(methods)));
   options.status_mapper = [](const absl::Status& status) {
     WireStatus wire = ToWireStatus(status);
     return ttrpc::RpcStatus{wire.code, std::move(wire.message)};

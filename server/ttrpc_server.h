@@ -25,6 +25,11 @@ class TtrpcServer {
   // UNAVAILABLE if it cannot be bound. `handlers` must outlive the server.
   static absl::StatusOr<std::unique_ptr<TtrpcServer>> Start(const std::string& socket_path, ApiHandlers& handlers,
                                                             ttrpc::ServerOptions options = {});
+  // The same over any method table (e.g. the attestation agent's, server/aa_handlers.h); the
+  // handlers behind it must outlive the server.
+  static absl::StatusOr<std::unique_ptr<TtrpcServer>> Start(const std::string& socket_path,
+                                                            ApiHandlers::MethodTable methods,
+                                                            ttrpc::ServerOptions options = {});
   ~TtrpcServer();
   TtrpcServer(const TtrpcServer&) = delete;
   TtrpcServer& operator=(const TtrpcServer&) = delete;

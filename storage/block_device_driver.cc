@@ -103,6 +103,44 @@ std::string DeviceIdentity(const struct stat& st) {
   return StrCat("file:", static_cast<uint64_t>(st.st_dev), ":", static_cast<uint64_t>(st.st_ino));
 }
 
+// What a detached header is bound to: the device's identity (block device: device number and
+// the kernel's disk sequence number, which changes whenever a loop device is attached to
+// another file or a medium changes; regular file: file system and inode) and its size in bytes.
+std::string DeviceBinding(int fd, uint64_t size) {
+  struct stat st;
+  if (fstat(fd, &st) != 0) return "";
+  uint64_t diskseq = 0;
+  if (S_ISBLK(st.st_mode) && ioctl(fd, BLKGETDISKSEQ, &diskseq) != 0) diskseq = 0;
+  return StrCat("cdh-luks2-header-binding v1 ", DeviceIdentity(st), " diskseq ", diskseq, " size ", size, "\n");
+}
+
+std::string BindingPath(const std::string& header_path) { return header_path + ".binding"; }
+
+absl::Status WriteHeaderBinding(const std::string& header_path, int fd, uint64_t size) {
+  const std::string binding = DeviceBinding(fd, size);
+  if (binding.empty()) return absl::UnavailableError("block-device: cannot stat the device");
+  return WriteFileAtomic(BindingPath(header_path), binding, 0600);
+}
+
+// True when the device carries a LUKS header of its own (the LUKS1/LUKS2 primary magic at byte
+// 0): then it is another volume, never the data segment of one of our detached-header volumes
+// (whose byte 0 is ciphertext).
+bool HasOwnLuksHeader(int fd) {
+  char magic[6];
+  if (pread(fd, magic, sizeof magic, 0) != static_cast<ssize_t>(sizeof magic)) return false;
+  return std::memcmp(magic, "LUKS\xba\xbe", 6) == 0;
+}
+
+// Whether the detached header at `header_path` still belongs to the device open at `fd`: the
+// binding written at format time matches the device's identity and size now, and the device has
+// not since received a LUKS header of its own.
+bool HeaderBoundToDevice(const std::string& header_path, int fd, uint64_t size) {
+  absl::StatusOr<std::string> recorded = ReadFileBounded(BindingPath(header_path), 4096);
+  if (!recorded.ok()) return false;
+  const std::string now = DeviceBinding(fd, size);
+  return !now.empty() && *recorded == now && !HasOwnLuksHeader(fd);
+}
+
 }  // namespace
 
 struct BlockDeviceDriver::Volume {
@@ -136,7 +174,7 @@ absl::StatusOr<std::string> BlockDeviceDriver::ResolveDevicePath(const BlockDevi
   if (!opts.device_id) return opts.device_path;
   const auto [major, minor] = *opts.device_id;
   const std::string uevent = StrCat(config_.sysfs_dir, "/dev/block/", major, ":", minor, "/uevent");
-  auto text = ReadFileBounded(uevent, 64 << 10);
+  auto text = ReadPseudoFile(uevent, 64 << 10);  // sysfs: announces 4096 bytes whatever it holds
   if (!text.ok()) {
     return absl::NotFoundError(StrCat("block-device: failed to get device path with major ", major, " minor ", minor));
   }
@@ -244,11 +282,23 @@ absl::Status BlockDeviceDriver::MountLocked(const BlockDeviceOptions& opts, cons
   }
   CDH_ASSIGN_OR_RETURN(uint64_t device_size, DeviceSize(device_fd));
 
-  // Detached header: created by sourceType=empty (as upstream §11.3), reused by encrypted.
-  CDH_RETURN_IF_ERROR(MakeDirs(config_.header_dir, 0700));
+  // Detached header: created by sourceType=empty (as upstream §11.3) with a binding to the device
+  // (DeviceBinding), reused by sourceType=encrypted only while that binding holds. A header
+  // file found under the device's path could belong to an earlier volume on that path (another
+  // image attached at the same loop device, new content written at the same device number), and
+  // opening today's data with yesterday's header gives a garbage device whose first write
+  // destroys the volume that is really there.
   const std::string header_path = StrCat(config_.header_dir, "/", Base64UrlEncode(device), ".header");
   bool detached = false;
   if (opts.source_type == SourceType::kEmpty) {
+    Luks2FormatOptions format;
+    if (opts.data_integrity) format.integrity = "hmac(sha256)";  // upstream's --integrity hmac-sha256
+    if (device_size == 0 || device_size % format.sector_size != 0) {
+      return absl::InvalidArgumentError(StrCat("block-device: ", device, " holds ", device_size,
+                                               " bytes, not a whole number of ", format.sector_size,
+                                               "-byte sectors (sourceType=empty formats with that sector size)"));
+    }
+    CDH_RETURN_IF_ERROR(MakeDirs(config_.header_dir, 0700));
     unlink(header_path.c_str());  // a new format replaces a previous ephemeral volume's header
     const int hfd = open(header_path.c_str(), O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0600);
     if (hfd < 0) return absl::UnavailableError(StrCat("block-device: cannot create the LUKS2 header file"));
@@ -256,12 +306,18 @@ absl::Status BlockDeviceDriver::MountLocked(const BlockDeviceOptions& opts, cons
     close(hfd);
     rollback.Add([header_path] { unlink(header_path.c_str()); });
     if (!sized) return absl::UnavailableError("block-device: cannot size the LUKS2 header file");
-    Luks2FormatOptions format;
-    if (opts.data_integrity) format.integrity = "hmac(sha256)";  // upstream's --integrity hmac-sha256
     CDH_RETURN_IF_ERROR(Annotate(FormatLuks2Detached(header_path, device, key, format), "luks2 format"));
+    CDH_RETURN_IF_ERROR(WriteHeaderBinding(header_path, device_fd, device_size));
+    rollback.Add([header_path] { unlink(BindingPath(header_path).c_str()); });
     detached = true;
-  } else {
-    detached = access(header_path.c_str(), F_OK) == 0;
+  } else if (access(header_path.c_str(), F_OK) == 0) {
+    detached = HeaderBoundToDevice(header_path, device_fd, device_size);
+    if (!detached) {
+      // Not this volume's header any more: another disk at this path or new content on it.
+      // Removed, so that it cannot be tried again; the device's own header is read instead.
+      unlink(header_path.c_str());
+      unlink(BindingPath(header_path).c_str());
+    }
   }
 
   absl::StatusOr<Luks2Metadata> md;
@@ -283,7 +339,7 @@ absl::Status BlockDeviceDriver::MountLocked(const BlockDeviceOptions& opts, cons
     return absl::FailedPreconditionError(StrCat(
         "block-device: the volume has dm-integrity, which is not available on the ", data_path_->name(), " data path"));
   }
-  CDH_ASSIGN_OR_RETURN(SecretBytes volume_key, RecoverVolumeKey(*md, key));
+  CDH_ASSIGN_OR_RETURN(SecretBytes volume_key, RecoverVolumeKey(*md, key, ctx.deadline));
   key.Clear();
 
   const std::string name = opts.mapper_name.empty() ? StrCat("cdh-", getpid(), "-", next_id_++) : opts.mapper_name;
@@ -318,8 +374,11 @@ absl::Status BlockDeviceDriver::MountLocked(const BlockDeviceOptions& opts, cons
       }
     }
     if (mount(plain.c_str(), mount_point.c_str(), "ext4", MS_NOATIME, "") != 0) {
-      return absl::UnavailableError(
-          StrCat("block-device: mounting ext4 on ", mount_point, " failed: ", std::strerror(errno)));
+      // The key opened the volume, so what fails is its content (no ext4 on it, a damaged one)
+      // or the kernel: a retry cannot help (docs/errors.md).
+      return absl::FailedPreconditionError(StrCat("block-device: the volume opened, but mounting it as ext4 on ",
+                                                  mount_point, " failed: ", std::strerror(errno),
+                                                  " (does the volume hold an ext4 file system?)"));
     }
     volume->mounted = true;
   }

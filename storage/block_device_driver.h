@@ -16,13 +16,21 @@
 //  - Any failure undoes every step done so far (unmount, device removal, FUSE stop); nothing
 //    stays half-mounted. A header file this call created is removed again.
 //  - Unmount(mount_point) undoes one volume; UnmountAll() (daemon shutdown) undoes all; a busy
-//    mount is then detached lazily and its plaintext device left to the process exit. The detached header of a
-//    formatted volume is kept (guest tmpfs) so it can be reopened with sourceType=encrypted during this boot.
+//    mount is then detached lazily and its plaintext device left to the process exit.
+//  - The detached header of a formatted (sourceType=empty) volume is kept in `header_dir` (guest
+//    tmpfs) with a binding to its device: device number and the kernel's disk sequence number
+//    (block devices) or file system and inode (files), and the size. sourceType=encrypted reuses
+//    it only while the binding holds and the device has no LUKS header of its own; otherwise the
+//    header is deleted and the device's own header is read (as upstream always does, cdh-api.md
+//    §11.3). So an ephemeral volume can be unmounted and reopened during this boot, and a header
+//    never opens another volume that later appears at the same path or device number.
 //
-// Codes: INVALID_ARGUMENT bad option or hostile header (nothing is mounted); UNIMPLEMENTED zfs;
+// Codes (docs/errors.md): INVALID_ARGUMENT bad option, hostile header, or sourceType=empty on a
+// device whose size is not a whole number of 4096-byte sectors (nothing is mounted);
+// UNIMPLEMENTED zfs;
 // FAILED_PRECONDITION dataIntegrity on a path without integrity, an integrity volume on such a
 // path, dataIntegrity=true for a volume without integrity, mount point in use or missing, a
-// mapperName that already exists;
+// mapperName that already exists, an ext4 mount that fails after the volume opened;
 // PERMISSION_DENIED the key opens no keyslot; NOT_FOUND missing device or key file;
 // UNAVAILABLE FUSE/loop/dm missing or I/O failure; DEADLINE_EXCEEDED; INTERNAL a bug.
 // Thread-safe; neither copyable nor movable.

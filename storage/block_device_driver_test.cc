@@ -16,6 +16,7 @@
 #include "common/testing/status_matchers.h"
 #include "crypto/xts_cipher.h"
 #include "gtest/gtest.h"
+#include "storage/loop_device.h"
 #include "storage/process.h"
 #include "storage/testing/luks_image.h"
 
@@ -175,6 +176,108 @@ TEST_F(BlockDeviceDriverTest, FreshVolumeSurvivesUnmountAndRemount) {
   EXPECT_THAT(driver_->Unmount(mnt_, {}), StatusIs(absl::StatusCode::kNotFound));
 }
 
+// The failing input: sourceType=empty on /dev/loopN, Unmount, then a different LUKS2 volume at
+// the same loop device (same path, same device number: its content replaced), opened with
+// sourceType=encrypted and a key that also opens the first volume's keyslot. It must open the
+// new volume's own header and give its plaintext, never a device decrypted with the old header.
+TEST_F(BlockDeviceDriverTest, EmptyVolumeHeaderNeverOpensTheNextVolumeAtThatDevice) {
+  auto next = MakeLuksImage(dir_, "next", {.plaintext_bytes = 1 << 20, .sector_size = 4096});
+  ASSERT_THAT(next, IsOk());
+  const std::string keyfile = next->path + ".key0";  // one key for both volumes
+  const std::string backing = dir_.File("loop.img");
+  { std::ofstream f(backing); }
+  ASSERT_EQ(truncate(backing.c_str(), 64 << 20), 0);
+  auto loop = LoopDevice::Attach(backing, 4096, /*read_only=*/false);
+  if (!loop.ok()) GTEST_SKIP() << loop.status();
+  const std::string link = dir_.File("devlink");
+  Options o = {{"devicePath", (*loop)->path()},
+               {"sourceType", "empty"},
+               {"encryptionType", "luks2"},
+               {"targetType", "device"},
+               {"key", "file://" + keyfile}};
+  ASSERT_THAT(driver_->Mount(o, link, {}), IsOk());
+  ASSERT_THAT(driver_->Unmount(link, {}), IsOk());
+  ASSERT_FALSE(std::filesystem::is_empty(dir_.File("headers")));  // kept, bound to the device
+
+  // The other volume, written through the loop device itself: same /dev/loopN, same rdev.
+  auto image = testutil::ReadAt(next->path, 0, static_cast<size_t>(std::filesystem::file_size(next->path)));
+  ASSERT_THAT(image, IsOk());
+  {
+    int fd = open((*loop)->path().c_str(), O_WRONLY | O_CLOEXEC);
+    ASSERT_GE(fd, 0);
+    ASSERT_EQ(pwrite(fd, image->data(), image->size(), 0), static_cast<ssize_t>(image->size()));
+    ASSERT_EQ(fsync(fd), 0);
+    close(fd);
+  }
+  o["sourceType"] = "encrypted";
+  ASSERT_THAT(driver_->Mount(o, link, {}), IsOk());
+  auto head = testutil::ReadAt(link, 0, next->plaintext.size());
+  ASSERT_THAT(head, IsOk());
+  EXPECT_TRUE(*head == next->plaintext) << "opened with a header that is not the volume's own";
+  ASSERT_THAT(driver_->Unmount(link, {}), IsOk());
+  EXPECT_TRUE(std::filesystem::is_empty(dir_.File("headers"))) << "the unbound header was kept";
+  (*loop)->Release();
+}
+
+// The same, with the other volume attached as another file at the same loop device (a new
+// disk sequence number): the kept header is not this disk's.
+TEST_F(BlockDeviceDriverTest, EmptyVolumeHeaderNeverOpensADiskAttachedLaterAtThatLoopDevice) {
+  auto next = MakeLuksImage(dir_, "next", {.plaintext_bytes = 1 << 20, .sector_size = 4096});
+  ASSERT_THAT(next, IsOk());
+  const std::string keyfile = next->path + ".key0";
+  const std::string backing = dir_.File("loop.img");
+  { std::ofstream f(backing); }
+  ASSERT_EQ(truncate(backing.c_str(), 64 << 20), 0);
+  auto first = LoopDevice::Attach(backing, 4096, /*read_only=*/false);
+  if (!first.ok()) GTEST_SKIP() << first.status();
+  const std::string loop_path = (*first)->path();
+  const std::string link = dir_.File("devlink");
+  Options o = {{"devicePath", loop_path},
+               {"sourceType", "empty"},
+               {"encryptionType", "luks2"},
+               {"targetType", "device"},
+               {"key", "file://" + keyfile}};
+  ASSERT_THAT(driver_->Mount(o, link, {}), IsOk());
+  ASSERT_THAT(driver_->Unmount(link, {}), IsOk());
+  (*first)->Release();
+  // The same size as the first disk, so only the identity tells them apart.
+  ASSERT_EQ(truncate(next->path.c_str(), 64 << 20), 0);
+  auto second = LoopDevice::Attach(next->path, 4096, /*read_only=*/false);
+  ASSERT_THAT(second, IsOk());
+  if ((*second)->path() != loop_path) GTEST_SKIP() << "another process took " << loop_path << " in between";
+  o["sourceType"] = "encrypted";
+  ASSERT_THAT(driver_->Mount(o, link, {}), IsOk());
+  auto head = testutil::ReadAt(link, 0, next->plaintext.size());
+  ASSERT_THAT(head, IsOk());
+  EXPECT_TRUE(*head == next->plaintext) << "opened with a header that is not the volume's own";
+  ASSERT_THAT(driver_->Unmount(link, {}), IsOk());
+  (*second)->Release();
+}
+
+// Error classes (docs/errors.md): the caller's device that cannot hold whole sectors is
+// INVALID_ARGUMENT; an ext4 mount that fails after a good unlock is FAILED_PRECONDITION (a retry
+// cannot help), not UNAVAILABLE.
+TEST_F(BlockDeviceDriverTest, ErrorClassesOfEmptyAndOfTheMountStep) {
+  const std::string odd = dir_.File("odd.img");
+  { std::ofstream f(odd); }
+  ASSERT_EQ(truncate(odd.c_str(), (64 << 20) + 512), 0);
+  const std::string keyfile = dir_.File("odd.key");
+  WriteText(keyfile, Body(64, 5));
+  Options o = {{"devicePath", odd},
+               {"sourceType", "empty"},
+               {"encryptionType", "luks2"},
+               {"targetType", "fileSystem"},
+               {"key", "file://" + keyfile}};
+  EXPECT_THAT(driver_->Mount(o, mnt_, {}), StatusIs(absl::StatusCode::kInvalidArgument, "4096-byte sectors"));
+  EXPECT_TRUE(!std::filesystem::exists(dir_.File("headers")) || std::filesystem::is_empty(dir_.File("headers")));
+
+  auto not_ext4 = MakeLuksImage(dir_, "notext4", {.plaintext_bytes = 4 << 20, .sector_size = 4096});
+  ASSERT_THAT(not_ext4, IsOk());
+  EXPECT_THAT(driver_->Mount(OpenOptions(*not_ext4), mnt_, {}),
+              StatusIs(absl::StatusCode::kFailedPrecondition, "ext4"));
+  EXPECT_FALSE(testutil::IsMountPoint(mnt_));
+}
+
 // A caller that gave up and retried while the first call is still running: both calls
 // succeed, the volume is formatted and mounted once.
 TEST_F(BlockDeviceDriverTest, ConcurrentRetriesOnOneTargetFormatAndMountOnce) {
@@ -290,7 +393,7 @@ TEST_F(BlockDeviceDriverTest, FailuresAfterTheDataPathIsOpenRollBackCleanly) {
   // A valid LUKS2 volume whose plaintext holds no filesystem: unlocks, then the mount fails.
   o["mkfsOpts"] = "-n";  // mkfs.ext4 -n: a dry run that writes nothing
   s = driver_->Mount(o, mnt_, {});
-  EXPECT_FALSE(s.ok());
+  EXPECT_THAT(s, StatusIs(absl::StatusCode::kFailedPrecondition, "ext4")) << s;  // not retryable
   EXPECT_FALSE(testutil::IsMountPoint(mnt_));
   EXPECT_TRUE(!std::filesystem::exists(dir_.File("run")) || std::filesystem::is_empty(dir_.File("run")));
   // And the driver still works afterwards.

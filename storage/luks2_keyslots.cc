@@ -9,6 +9,7 @@
 #include <cstring>
 #include <memory>
 
+#include "absl/time/clock.h"
 #include "common/strings.h"
 
 namespace cdh::storage {
@@ -31,9 +32,32 @@ void LogToSink(int level, const char* msg, void* usrptr) {
   }
 }
 
+// libcryptsetup's negative errno, classified by docs/errors.md: a device or metadata that does
+// not fit (EINVAL, EBUSY, ENOSPC, a read-only or missing-permission device) cannot be helped by a
+// retry; I/O and memory errors may pass; a missing device is NOT_FOUND; anything else is ours.
 absl::Status CryptError(std::string_view step, int r, const LogSink& sink) {
-  return absl::InternalError(
-      StrCat("libcryptsetup ", step, " failed (", std::strerror(-r), ")", sink.last.empty() ? "" : ": ", sink.last));
+  std::string msg =
+      StrCat("libcryptsetup ", step, " failed (", std::strerror(-r), ")", sink.last.empty() ? "" : ": ", sink.last);
+  switch (-r) {
+    case EINVAL:
+    case EBUSY:
+    case ENOSPC:
+    case ENOTBLK:
+    case EROFS:
+    case EACCES:
+    case EPERM:
+      return absl::FailedPreconditionError(msg);
+    case EIO:
+    case ENOMEM:
+    case EAGAIN:
+      return absl::UnavailableError(msg);
+    case ENOENT:
+    case ENODEV:
+    case ENXIO:
+      return absl::NotFoundError(msg);
+    default:
+      return absl::InternalError(msg);
+  }
 }
 
 class FdCloser {
@@ -50,7 +74,8 @@ class FdCloser {
 
 }  // namespace
 
-absl::StatusOr<SecretBytes> RecoverVolumeKey(const Luks2Metadata& md, const SecretBytes& passphrase) {
+absl::StatusOr<SecretBytes> RecoverVolumeKey(const Luks2Metadata& md, const SecretBytes& passphrase,
+                                             absl::Time deadline) {
   // The validated copy becomes a sealed in-memory file: nobody (not even we) can change it after
   // validation, and libcryptsetup reads only it.
   FdCloser mem(memfd_create("cdh-luks2-header", MFD_CLOEXEC | MFD_ALLOW_SEALING));
@@ -95,10 +120,26 @@ absl::StatusOr<SecretBytes> RecoverVolumeKey(const Luks2Metadata& md, const Secr
   if (has_integrity != !md.integrity.empty() || (has_integrity && md.integrity != ip.integrity)) {
     return absl::InvalidArgumentError("libcryptsetup's reading of the LUKS2 metadata differs from the validated one");
   }
+  // Keyslot by keyslot rather than CRYPT_ANY_SLOT, so the caller's deadline is checked between
+  // key derivations: libcryptsetup cannot stop a KDF once started, so one keyslot's KDF (bounded
+  // by Luks2Limits: iterations, argon2 time and memory) is the most a deadline can be overrun by.
   SecretBytes key(md.key_size);
   size_t key_size = key.size();
-  r = crypt_volume_key_get(cd.get(), CRYPT_ANY_SLOT, reinterpret_cast<char*>(key.RevealMutable().data()), &key_size,
-                           reinterpret_cast<const char*>(passphrase.Reveal().data()), passphrase.size());
+  int tried = 0;
+  r = -ENOENT;
+  for (int slot = 0; slot < crypt_keyslot_max(CRYPT_LUKS2); ++slot) {
+    const crypt_keyslot_info info = crypt_keyslot_status(cd.get(), slot);
+    if (info != CRYPT_SLOT_ACTIVE && info != CRYPT_SLOT_ACTIVE_LAST) continue;
+    if (absl::Now() >= deadline) {
+      return absl::DeadlineExceededError(
+          StrCat("the deadline passed while deriving LUKS2 keyslot keys (", tried, " keyslots tried)"));
+    }
+    ++tried;
+    key_size = key.size();
+    r = crypt_volume_key_get(cd.get(), slot, reinterpret_cast<char*>(key.RevealMutable().data()), &key_size,
+                             reinterpret_cast<const char*>(passphrase.Reveal().data()), passphrase.size());
+    if (r >= 0 || (r != -EPERM && r != -ENOENT)) break;
+  }
   if (r == -EPERM || r == -ENOENT) {
     return absl::PermissionDeniedError("no LUKS2 keyslot opens with the given key");
   }

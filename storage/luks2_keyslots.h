@@ -14,15 +14,22 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "absl/time/time.h"
 #include "common/secret_bytes.h"
 #include "storage/luks2_metadata.h"
 
 namespace cdh::storage {
 
 // Derives the volume key (md.key_size bytes) from `passphrase` through any keyslot of the
-// validated `md`. PERMISSION_DENIED when no keyslot opens with it; INVALID_ARGUMENT if
-// libcryptsetup refuses the metadata or disagrees with our reading of it; INTERNAL otherwise.
-absl::StatusOr<SecretBytes> RecoverVolumeKey(const Luks2Metadata& md, const SecretBytes& passphrase);
+// validated `md`, trying the active keyslots in order. `deadline` is checked before each
+// keyslot's KDF: a KDF, once started, runs to its end (libcryptsetup has no way to stop it), so
+// a deadline is overrun by at most one keyslot's KDF, whose cost Luks2Limits bounds
+// (max_pbkdf2_iterations, max_argon2_time, max_argon2_memory_kib).
+// PERMISSION_DENIED when no keyslot opens with it; DEADLINE_EXCEEDED when the deadline passed
+// before a keyslot opened; INVALID_ARGUMENT if libcryptsetup refuses the metadata or disagrees
+// with our reading of it; INTERNAL otherwise.
+absl::StatusOr<SecretBytes> RecoverVolumeKey(const Luks2Metadata& md, const SecretBytes& passphrase,
+                                             absl::Time deadline = absl::InfiniteFuture());
 
 struct Luks2FormatOptions {
   uint32_t sector_size = 4096;  // bytes, as upstream formats (cdh-api.md §11.3)
@@ -40,8 +47,10 @@ struct Luks2FormatOptions {
 // Formats a new LUKS2 volume whose data segment starts at byte 0 of `data_device` and whose
 // header is the existing, empty-or-zeroed file `header_path` (detached header as upstream,
 // cdh-api.md §11.3), with a fresh random volume key in keyslot 0 opened by `passphrase`.
-// Touches only the header file, except with `integrity` (see above). INTERNAL naming the
-// libcryptsetup step that failed.
+// Touches only the header file, except with `integrity` (see above). Errors name the
+// libcryptsetup step that failed, coded by its errno: FAILED_PRECONDITION for a device or
+// parameters that do not fit (EINVAL, EBUSY, ENOSPC, EROFS, EACCES), UNAVAILABLE for EIO/ENOMEM,
+// NOT_FOUND for a missing device, INTERNAL otherwise.
 absl::Status FormatLuks2Detached(const std::string& header_path, const std::string& data_device,
                                  const SecretBytes& passphrase, const Luks2FormatOptions& options);
 

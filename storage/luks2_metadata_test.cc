@@ -8,6 +8,7 @@
 #include <cstring>
 #include <functional>
 
+#include "absl/time/clock.h"
 #include "common/json.h"
 #include "common/testing/status_matchers.h"
 #include "crypto/hash.h"
@@ -119,6 +120,18 @@ TEST_F(Luks2Test, UsesTheValidatedCopyNotTheDisk) {
   ASSERT_THAT(vk, IsOk());
   EXPECT_TRUE(vk->Equals(img->volume_key.Reveal()));
   EXPECT_THAT(ReadFromFile(img->path), StatusIs(absl::StatusCode::kInvalidArgument));
+}
+
+// A deadline that has passed stops the unlock before any keyslot's KDF runs; the KDF that is
+// running when a deadline passes runs to its end (libcryptsetup cannot stop it), and no further
+// keyslot is tried.
+TEST_F(Luks2Test, PassedDeadlineStopsBeforeTheNextKdf) {
+  auto md = ReadFromFile(pbkdf2_->path);
+  ASSERT_THAT(md, IsOk());
+  auto vk = RecoverVolumeKey(*md, SecretBytes::FromString(pbkdf2_->passphrase), absl::Now() - absl::Seconds(1));
+  EXPECT_THAT(vk, StatusIs(absl::StatusCode::kDeadlineExceeded, "0 keyslots tried"));
+  EXPECT_THAT(RecoverVolumeKey(*md, SecretBytes::FromString(pbkdf2_->passphrase), absl::Now() + absl::Seconds(60)),
+              IsOk());
 }
 
 TEST_F(Luks2Test, IdentityEditStillValidatesAndUnlocks) {

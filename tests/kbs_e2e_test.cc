@@ -21,6 +21,7 @@
 #include "http/curl_http_client.h"
 #include "proto/api.grpc.pb.h"
 #include "tests/daemon_fixture.h"
+#include "tests/kbs_dev_process.h"
 #include "tests/spec_vectors.h"
 #include "tests/test_util.h"
 
@@ -28,56 +29,6 @@ namespace cdh::testing {
 namespace {
 
 using ::cdh::testing::IsOk;
-
-// A running `kbs-dev` child process on 127.0.0.1, port 0 (read back from --port-file).
-class KbsDevProcess {
- public:
-  KbsDevProcess(const std::string& dir, std::vector<std::string> extra) {
-    port_file_ = dir + "/kbs-dev.port";
-    log_ = dir + "/kbs-dev.log";
-    std::vector<std::string> argv = {BinaryPath("kbs-dev/kbs-dev"),
-                                     "--resource-dir",
-                                     dir + "/kbs-resources",
-                                     "--port-file",
-                                     port_file_,
-                                     "--insecure-admin"};
-    argv.insert(argv.end(), extra.begin(), extra.end());
-    auto child = ChildProcess::Start(argv, {.log_path = log_});
-    if (!child.ok()) return;
-    child_ = std::move(child).value();
-    // The port file appears when kbs-dev listens (an event in another process: polled in short steps).
-    for (int i = 0; i < 2000 && child_->Running(); ++i) {  // up to 20 s
-      std::string port = ReadFile(port_file_);
-      if (!port.empty()) {
-        url_ = "http://127.0.0.1:" + port;
-        break;
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    }
-  }
-  ~KbsDevProcess() {
-    if (child_ != nullptr) child_->Stop(absl::Seconds(10));
-  }
-  const std::string& url() const { return url_; }
-  std::string log() const { return ReadFile(log_); }
-
-  int Post(const std::string& path, const std::string& body) {
-    auto http = std::move(http::CurlHttpClient::New({})).value();
-    auto r = http->Send({"POST", url_ + path, {{"Content-Type", "application/octet-stream"}}, body},
-                        absl::Now() + absl::Seconds(10));
-    return r.ok() ? r->status : -1;
-  }
-  nlohmann::json Stats() {
-    auto http = std::move(http::CurlHttpClient::New({})).value();
-    auto r = http->Send({"GET", url_ + "/kbs-dev/v0/stats", {}, ""}, absl::Now() + absl::Seconds(10));
-    if (!r.ok()) return {};
-    return ParseJson(r->body, "stats").value_or(nlohmann::json());
-  }
-
- private:
-  std::unique_ptr<ChildProcess> child_;
-  std::string port_file_, log_, url_;
-};
 
 class KbsE2eTest : public ::testing::Test {
  protected:

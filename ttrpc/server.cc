@@ -13,6 +13,7 @@
 #include <list>
 #include <map>
 #include <string>
+#include <system_error>
 #include <thread>
 #include <vector>
 
@@ -84,10 +85,7 @@ class Server::Impl {
   absl::Status Start() {
     wake_fd_ = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     if (wake_fd_ < 0) return absl::UnavailableError("ttrpc server: eventfd failed");
-    {
-      absl::MutexLock lock(&mu_);
-      for (int i = 0; i < options_.worker_threads; ++i) SpawnWorkerLocked();
-    }
+    // Workers are started on first use (HandleFrame), so an idle daemon has one thread here.
     loop_ = std::thread([this] { LoopMain(); });
     return absl::OkStatus();
   }
@@ -148,7 +146,7 @@ class Server::Impl {
       absl::MutexLock lock(&mu_);
       stop_workers_ = true;
       dropped.swap(queue_);
-      workers.swap(workers_);
+      workers.swap(workers_);  // the loop, the only thread that starts workers, has ended
     }
     work_cv_.SignalAll();
     for (auto& w : workers) w.join();
@@ -369,9 +367,28 @@ class Server::Impl {
       ++active_calls_;
       active_calls_snapshot_ = active_calls_;
       call->queued_at = absl::Now();
-      queue_.push_back(std::move(call));
-      work_cv_.Signal();
+      queue_.push_back(call);
+      if (StartWorkerIfNeededLocked()) {
+        work_cv_.Signal();
+        return;
+      }
+      // No worker exists and none could be started: the call is taken back and refused.
+      queue_.pop_back();
     }
+    Answer(*call, absl::UnavailableError("ttrpc server: no worker thread"), "", kLoopWriteTimeout);
+    FinishCall(*call);
+  }
+
+  // Starts one more worker when the queue holds more calls than idle workers can take and the
+  // pool is below worker_threads (growth beyond that is GrowPool's, for stuck calls only). False
+  // only when no worker exists at all and none could be started (the system refused a thread);
+  // with at least one worker the queue is served anyway.
+  bool StartWorkerIfNeededLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    if (static_cast<int>(queue_.size()) <= idle_workers_ || live_workers_ >= options_.worker_threads) {
+      return live_workers_ > 0;
+    }
+    SpawnWorkerLocked();
+    return live_workers_ > 0;
   }
 
   // A protocol-level answer written by the loop itself.
@@ -425,9 +442,14 @@ class Server::Impl {
       }
     }
     exited_.clear();
+    try {
+      workers_.emplace_back([this] { WorkerMain(); });
+    } catch (const std::system_error& e) {
+      spdlog::error("ttrpc server: cannot start a worker thread ({}); {} running", e.what(), live_workers_);
+      return;
+    }
     ++live_workers_;
     ++idle_workers_;
-    workers_.emplace_back([this] { WorkerMain(); });
   }
 
   // The pool grows by one worker per queued call that has waited kGrowPoolAfter with every
@@ -534,6 +556,8 @@ class Server::Impl {
   absl::CondVar work_cv_;  // queue_ gained a call, or stop_workers_
   absl::CondVar idle_cv_;  // active_calls_ went down
   std::deque<std::shared_ptr<Call>> queue_ ABSL_GUARDED_BY(mu_);
+  // Started on demand by the loop thread (worker_threads on first use, more while calls are
+  // stuck, up to max_worker_threads); extra ones exit when idle and are joined later.
   std::list<std::thread> workers_ ABSL_GUARDED_BY(mu_);       // started, not yet joined
   std::vector<std::thread::id> exited_ ABSL_GUARDED_BY(mu_);  // returned, to be joined
   int live_workers_ ABSL_GUARDED_BY(mu_) = 0;

@@ -20,14 +20,15 @@
 // its answers) the connection's Cancellation fires, which every call read from it carries in its
 // CallContext, so handlers waiting on others (the broker) give up at once.
 //
-// Resources are bounded: 1 + worker_threads threads while calls are answered promptly. When
-// every worker is busy and a queued call has waited 50 ms (the workers are stuck, e.g. on a
-// silent broker), the pool grows by a worker per such call, up to max_worker_threads, so calls
-// that need no broker keep answering; workers beyond worker_threads exit after
-// worker_idle_timeout without work. At most max_connections connections (further clients wait
-// in the listen backlog until one ends); at most max_in_flight_per_connection unfinished calls
-// per connection and max_active_calls in total, beyond which the server stops reading
-// (TCP-style backpressure) instead of queueing.
+// Resources are bounded: the event loop from the start; workers on first use, one more whenever a
+// call is queued while none is idle, up to worker_threads, then kept: 1 + worker_threads threads
+// while calls are answered promptly. When every worker is busy and a queued call has waited 50 ms
+// (the workers are stuck, e.g. on a silent broker), the pool grows by a worker per such call, up
+// to max_worker_threads, so calls that need no broker keep answering; workers beyond
+// worker_threads exit after worker_idle_timeout without work. At most max_connections
+// connections (further clients wait in the listen backlog until one ends); at most
+// max_in_flight_per_connection unfinished calls per connection and max_active_calls in total,
+// beyond which the server stops reading (TCP-style backpressure) instead of queueing.
 //
 // Thread-safe. Neither copyable nor movable.
 #ifndef CDH_TTRPC_SERVER_H_
@@ -82,9 +83,9 @@ class Server {
   void Shutdown(absl::Duration grace);
 
   struct Stats {
-    int connections = 0;   // connections being read
-    int active_calls = 0;  // calls dispatched and not finished
-    int workers = 0;       // worker threads running
+    int connections = 0;     // connections being read
+    int active_calls = 0;    // calls dispatched and not finished
+    int worker_threads = 0;  // workers running (<= ServerOptions::max_worker_threads)
   };
   Stats GetStats() const;
 

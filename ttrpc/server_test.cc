@@ -10,6 +10,7 @@
 #include <future>
 #include <latch>
 #include <thread>
+#include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
@@ -504,7 +505,7 @@ TEST_F(ServerTest, StuckCallsDoNotStarveOtherCalls) {
   constexpr uint32_t kStuck = 10;
   for (uint32_t i = 0; i < kStuck; ++i) agent.SendRequest(2 * i + 1, "test.Echo", "Stuck", "");
   AwaitStuck(&stuck_entered_, kStuck);
-  EXPECT_GE(server_->GetStats().workers, static_cast<int>(kStuck));
+  EXPECT_GE(server_->GetStats().worker_threads, static_cast<int>(kStuck));
   // Another call on the same connection, and one on another connection, both answer.
   agent.SendRequest(101, "test.Echo", "Echo", "same");
   auto same = agent.ReadReply();
@@ -518,11 +519,58 @@ TEST_F(ServerTest, StuckCallsDoNotStarveOtherCalls) {
   // The extra workers leave after the idle timeout (polled: the server's own counter).
   int workers = 0;
   for (int i = 0; i < 500; ++i) {
-    workers = server_->GetStats().workers;
+    workers = server_->GetStats().worker_threads;
     if (workers == o.worker_threads) break;
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
   EXPECT_EQ(workers, o.worker_threads);
+}
+
+// Workers start on first use, one per call that finds none idle, never beyond worker_threads
+// (here also the maximum: no growth for stuck calls, see StuckCallsDoNotStarveOtherCalls).
+TEST_F(ServerTest, WorkersStartOnFirstUseUpToThePoolSize) {
+  constexpr int kPool = 3, kCalls = 5;
+  absl::Mutex mu;
+  int inside = 0;
+  absl::Notification go;
+  ASSERT_THAT(registry_.Register("test.Echo", "Gather",
+                                 [&](std::string_view, const CallContext&) -> absl::StatusOr<SecretBytes> {
+                                   {
+                                     absl::MutexLock lock(&mu);
+                                     ++inside;
+                                   }
+                                   go.WaitForNotification();
+                                   return SecretBytes::FromString("gathered");
+                                 }),
+              IsOk());
+  ServerOptions o;
+  o.worker_threads = kPool;
+  o.max_worker_threads = kPool;
+  StartServer(o);
+  EXPECT_EQ(server_->GetStats().worker_threads, 0);
+  auto c = Client::FromFd(Connect());
+  ASSERT_THAT(c->Call("test.Echo", "Echo", "x"), IsOk());
+  EXPECT_EQ(server_->GetStats().worker_threads, 1);
+
+  std::vector<std::future<absl::StatusOr<std::string>>> calls;
+  for (int i = 0; i < kCalls; ++i) {
+    calls.push_back(std::async(std::launch::async, [&] { return c->Call("test.Echo", "Gather", ""); }));
+  }
+  // kPool handlers run at once, so kPool workers exist; the other calls wait in the queue.
+  {
+    absl::MutexLock lock(&mu);
+    ASSERT_TRUE(mu.AwaitWithTimeout(absl::Condition(
+                                        +[](int* n) { return *n == kPool; }, &inside),
+                                    absl::Seconds(20)));
+  }
+  EXPECT_EQ(server_->GetStats().worker_threads, kPool);
+  go.Notify();
+  for (auto& f : calls) {
+    auto r = f.get();
+    ASSERT_THAT(r, IsOk());
+    EXPECT_EQ(*r, "gathered");
+  }
+  EXPECT_EQ(server_->GetStats().worker_threads, kPool);
 }
 
 TEST_F(ServerTest, RejectsNonPositiveLimits) {

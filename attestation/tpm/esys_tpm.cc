@@ -121,6 +121,13 @@ absl::StatusOr<std::unique_ptr<EsysTpm>> EsysTpm::Open(const std::string& tcti) 
   return std::unique_ptr<EsysTpm>(new EsysTpm(std::move(impl)));
 }
 
+absl::Status EsysTpm::StartupIfNeeded() {
+  absl::MutexLock lock(&mu_);
+  TSS2_RC rc = Esys_Startup(impl_->ctx, TPM2_SU_CLEAR);
+  if (rc == TSS2_RC_SUCCESS || rc == TPM2_RC_INITIALIZE) return absl::OkStatus();
+  return TpmError(rc, "TPM2_Startup(CLEAR)");
+}
+
 absl::StatusOr<TpmQuote> EsysTpm::Quote(uint32_t ak_handle, std::string_view qualifying_data) {
   if (qualifying_data.size() > kTpmMaxQualifyingData) {
     return absl::InvalidArgumentError(StrCat("TPM2_Quote: qualifying data is ", qualifying_data.size(),

@@ -33,6 +33,11 @@ class EsysTpm : public Tpm {
   absl::StatusOr<std::string> NvRead(uint32_t index) override;
   absl::Status NvWriteDefining(uint32_t index, std::string_view data) override;
 
+  // TPM2_Startup(CLEAR) for a TPM that was restarted without one (every command then fails with
+  // TPM_RC_INITIALIZE: a TPM service restarted under us by the host). OK as well when the TPM
+  // already was started (TPM_RC_INITIALIZE from the Startup itself); UNAVAILABLE otherwise.
+  absl::Status StartupIfNeeded();
+
   // Provisioning, for test rigs and first-boot tooling: creates an RSA-2048 restricted signing
   // key (RSASSA/SHA-256) as a primary in the owner hierarchy, makes it persistent at `handle`
   // (replacing what was there) and flushes the transient copy. Primary keys are derived from the

@@ -38,19 +38,25 @@ absl::StatusOr<std::unique_ptr<SwtpmRig>> SwtpmRig::Start() {
   rig->dir_ = tmpl;
   rig->socket_ = tmpl + "/tpm.sock";
   std::filesystem::create_directories(tmpl + "/state");
+  absl::Status launched = rig->Launch();
+  if (!launched.ok()) return launched;
+  return rig;
+}
+
+absl::Status SwtpmRig::Launch(bool startup_clear) {
   std::vector<std::string> args = {"swtpm",
                                    "socket",
                                    "--tpm2",
                                    "--tpmstate",
-                                   "dir=" + tmpl + "/state",
+                                   "dir=" + dir_ + "/state",
                                    "--server",
-                                   "type=unixio,path=" + rig->socket_,
+                                   "type=unixio,path=" + socket_,
                                    "--ctrl",
-                                   "type=unixio,path=" + rig->socket_ + ".ctrl",
+                                   "type=unixio,path=" + socket_ + ".ctrl",
                                    "--flags",
-                                   "not-need-init,startup-clear",
+                                   startup_clear ? "not-need-init,startup-clear" : "not-need-init",
                                    "--log",
-                                   "file=" + tmpl + "/swtpm.log,level=1"};
+                                   "file=" + dir_ + "/swtpm.log,level=1"};
   pid_t pid = ::fork();
   if (pid < 0) return absl::UnavailableError("fork failed");
   if (pid == 0) {
@@ -60,34 +66,46 @@ absl::StatusOr<std::unique_ptr<SwtpmRig>> SwtpmRig::Start() {
     ::execvp("swtpm", argv.data());
     ::_exit(127);
   }
-  rig->pid_ = pid;
+  pid_ = pid;
   absl::Time deadline = absl::Now() + absl::Seconds(20);
   while (absl::Now() < deadline) {
     int status;
     if (::waitpid(pid, &status, WNOHANG) == pid) {
-      rig->pid_ = -1;
-      return absl::UnavailableError(StrCat("swtpm exited during start (see ", tmpl, "/swtpm.log)"));
+      pid_ = -1;
+      return absl::UnavailableError(StrCat("swtpm exited during start (see ", dir_, "/swtpm.log)"));
     }
-    if (CanConnect(rig->socket_ + ".ctrl") && CanConnect(rig->socket_)) return rig;
+    if (CanConnect(socket_ + ".ctrl") && CanConnect(socket_)) return absl::OkStatus();
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   return absl::UnavailableError("swtpm did not open its socket within 20 s");
 }
 
-SwtpmRig::~SwtpmRig() {
-  if (pid_ > 0) {
-    ::kill(pid_, SIGTERM);
-    int status;
-    absl::Time deadline = absl::Now() + absl::Seconds(5);
-    while (::waitpid(pid_, &status, WNOHANG) == 0) {
-      if (absl::Now() > deadline) {
-        ::kill(pid_, SIGKILL);
-        ::waitpid(pid_, &status, 0);
-        break;
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+void SwtpmRig::Kill() {
+  if (pid_ <= 0) return;
+  ::kill(pid_, SIGTERM);
+  int status;
+  absl::Time deadline = absl::Now() + absl::Seconds(5);
+  while (::waitpid(pid_, &status, WNOHANG) == 0) {
+    if (absl::Now() > deadline) {
+      ::kill(pid_, SIGKILL);
+      ::waitpid(pid_, &status, 0);
+      break;
     }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
+  pid_ = -1;
+}
+
+absl::Status SwtpmRig::Restart(bool startup_clear) {
+  Kill();
+  std::error_code ec;
+  std::filesystem::remove(socket_, ec);
+  std::filesystem::remove(socket_ + ".ctrl", ec);
+  return Launch(startup_clear);
+}
+
+SwtpmRig::~SwtpmRig() {
+  Kill();
   std::error_code ec;
   if (!dir_.empty()) std::filesystem::remove_all(dir_, ec);
 }

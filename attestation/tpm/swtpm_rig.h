@@ -27,9 +27,19 @@ class SwtpmRig {
   // "swtpm:path=<dir>/tpm.sock" (the control socket is "<dir>/tpm.sock.ctrl").
   std::string tcti() const { return "swtpm:path=" + socket_; }
   const std::string& dir() const { return dir_; }
+  // Stops swtpm (SIGTERM, as a host's TPM service restart) and starts it again on the same
+  // sockets and state (persistent keys and NV survive; PCRs start from zero). Every connection
+  // to the old process is broken. With `startup_clear` false the new TPM waits for a
+  // TPM2_Startup, as after a power cycle no firmware followed. UNAVAILABLE when it does not come
+  // up again.
+  absl::Status Restart(bool startup_clear = true);
+  // Stops swtpm; Restart starts it again.
+  void Stop() { Kill(); }
 
  private:
   SwtpmRig() = default;
+  absl::Status Launch(bool startup_clear = true);
+  void Kill();
   std::string dir_;
   std::string socket_;
   pid_t pid_ = -1;

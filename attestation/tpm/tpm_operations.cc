@@ -13,10 +13,19 @@ absl::StatusOr<ConsistentQuote> QuoteWithPcrs(Tpm& tpm, uint32_t ak_handle, std:
     ConsistentQuote out;
     CDH_ASSIGN_OR_RETURN(out.quote, tpm.Quote(ak_handle, qualifying_data));
     CDH_ASSIGN_OR_RETURN(out.pcrs, tpm.ReadPcrs());
-    CDH_ASSIGN_OR_RETURN(TpmQuoteAttest attest, ParseTpmQuoteAttest(out.quote.attest));
+    absl::StatusOr<TpmQuoteAttest> attest = ParseTpmQuoteAttest(out.quote.attest);
+    // Our own evidence is checked before it leaves: a quote that does not parse, or that
+    // qualifies another nonce, is the TPM's (or its transport's) fault, and is never sent.
+    if (!attest.ok()) {
+      return absl::FailedPreconditionError(StrCat("the TPM's quote: ", ToStd(attest.status().message())));
+    }
+    if (attest->extra_data != qualifying_data) {
+      return absl::FailedPreconditionError(
+          "the TPM's quote qualifies other data than the nonce we asked for (TPMS_ATTEST extraData)");
+    }
     std::string concat;
     for (const std::string& p : out.pcrs) concat += p;
-    if (crypto::Sha256(concat) == attest.pcr_digest) return out;
+    if (crypto::Sha256(concat) == attest->pcr_digest) return out;
   }
   return absl::UnavailableError("TPM PCRs kept changing between the quote and the PCR read");
 }

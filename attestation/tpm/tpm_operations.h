@@ -32,7 +32,8 @@ absl::StatusOr<std::string> ReadTpmPcr(Tpm& tpm, uint64_t pcr_index);
 
 // Quote + PCR read with a consistency check: retries (3 attempts) when a PCR was extended between
 // the quote and the read, so the PCR list always matches the quote's pcrDigest. UNAVAILABLE when
-// the PCRs kept changing; INVALID_ARGUMENT when the TPM's TPMS_ATTEST does not parse; the Tpm's
+// the PCRs kept changing; FAILED_PRECONDITION when the TPM's TPMS_ATTEST does not parse or its
+// extraData is not `qualifying_data` (our own evidence, checked before it is sent); the Tpm's
 // codes otherwise.
 absl::StatusOr<ConsistentQuote> QuoteWithPcrs(Tpm& tpm, uint32_t ak_handle, std::string_view qualifying_data);
 

@@ -43,6 +43,16 @@ absl::StatusOr<SecretBytes> KeyUnwrapper::UnwrapLayerKey(std::string_view input_
     if (!input.contains(field))
       return absl::InvalidArgumentError(StrCat("UnWrapKey input: missing field `", field, "`"));
   }
+  // `op` selects the operation; this service only unwraps, so anything else (`keywrap`, a typo)
+  // is refused instead of being served as an unwrap.
+  if (!input["op"].is_string() || input["op"].get<std::string>() != "keyunwrap") {
+    return absl::InvalidArgumentError(
+        StrCat("UnWrapKey input: field `op` must be \"keyunwrap\", got ",
+               Sanitize(input["op"].dump(-1, ' ', false, nlohmann::json::error_handler_t::replace), 32)));
+  }
+  if (!input["keywrapparams"].is_object() && !input["keywrapparams"].is_null()) {
+    return absl::InvalidArgumentError("UnWrapKey input: field `keywrapparams` must be an object");
+  }
   const nlohmann::json& params = input["keyunwrapparams"];
   if (!params.is_object() || !params.contains("annotation") || params["annotation"].is_null()) {
     return absl::InvalidArgumentError("Illegal UnwrapKey request: no AnnotationPacket given");
@@ -65,13 +75,14 @@ absl::StatusOr<SecretBytes> KeyUnwrapper::UnwrapLayerKey(std::string_view input_
   CDH_ASSIGN_OR_RETURN(nlohmann::json annotations, OptionalObject(packet, "annotations"));
   CDH_ASSIGN_OR_RETURN(std::string wrapped, Decode(wrapped_b64, "wrapped_data"));
 
+  // The packet version selects the packet's layout: only 0.1.0 exists, for every provider.
+  if (version != "0.1.0") {
+    return absl::InvalidArgumentError(
+        StrCat(kPacket, ": version `", Sanitize(version, 16), "` not supported, only 0.1.0"));
+  }
   if (provider == "kbs") {
     // The v1 packet keeps the KEK's IV and wrap type in fields of its own; the `kbs` KMS
     // provider takes them as annotations.
-    if (version != "0.1.0") {
-      return absl::InvalidArgumentError(
-          StrCat(kPacket, ": version `", Sanitize(version, 16), "` not supported, only 0.1.0"));
-    }
     CDH_ASSIGN_OR_RETURN(std::string iv_b64, GetString(packet, "iv", kPacket));
     CDH_ASSIGN_OR_RETURN(std::string wrap_type, GetString(packet, "wrap_type", kPacket));
     CDH_RETURN_IF_ERROR(Decode(iv_b64, "iv").status());

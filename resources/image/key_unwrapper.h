@@ -12,6 +12,7 @@
 // Output: {"keyunwrapresults":{"optsdata":[<the layer key as an array of byte values>]}}, the
 // exact shape ocicrypt-rs parses (not base64).
 //
+// `op` must be "keyunwrap" (this service never wraps); any other value is INVALID_ARGUMENT.
 // Codes: INVALID_ARGUMENT malformed input or packet (naming the field); UNIMPLEMENTED unknown
 // provider; PERMISSION_DENIED the wrapped key does not authenticate; the provider's codes.
 // Thread-safe; references must outlive it.

@@ -83,6 +83,11 @@ TEST_F(KeyUnwrapperTest, NegativeTable) {
   no_annotation["keyunwrapparams"].erase("annotation");
   nlohmann::json no_op = nlohmann::json::parse(Input(Packet("k")));
   no_op.erase("op");
+  auto with_op = [&](nlohmann::json op) {
+    nlohmann::json input = nlohmann::json::parse(Input(Packet("k")));
+    input["op"] = op;
+    return input.dump();
+  };
   nlohmann::json bad_b64 = nlohmann::json::parse(Input(Packet("k")));
   bad_b64["keyunwrapparams"]["annotation"] = "!!!";
   nlohmann::json not_json = nlohmann::json::parse(Input(Packet("k")));
@@ -97,6 +102,10 @@ TEST_F(KeyUnwrapperTest, NegativeTable) {
       {"bad JSON", "{", absl::StatusCode::kInvalidArgument, "not valid JSON"},
       {"missing annotation", no_annotation.dump(), absl::StatusCode::kInvalidArgument, "no AnnotationPacket"},
       {"missing op", no_op.dump(), absl::StatusCode::kInvalidArgument, "`op`"},
+      {"op keywrap", with_op("keywrap"), absl::StatusCode::kInvalidArgument, "`op`"},
+      {"op empty", with_op(""), absl::StatusCode::kInvalidArgument, "`op`"},
+      {"op case", with_op("KeyUnwrap"), absl::StatusCode::kInvalidArgument, "`op`"},
+      {"op not a string", with_op(1), absl::StatusCode::kInvalidArgument, "`op`"},
       {"annotation not base64", bad_b64.dump(), absl::StatusCode::kInvalidArgument, "annotation"},
       {"annotation not JSON", not_json.dump(), absl::StatusCode::kInvalidArgument, "not valid JSON"},
       {"no kid", without("kid"), absl::StatusCode::kInvalidArgument, "kid"},
@@ -104,6 +113,14 @@ TEST_F(KeyUnwrapperTest, NegativeTable) {
       {"no iv for kbs", without("iv"), absl::StatusCode::kInvalidArgument, "iv"},
       {"wrong version", with("version", "0.2.0"), absl::StatusCode::kInvalidArgument, "version"},
       {"unknown provider", with("provider", "vault9"), absl::StatusCode::kUnimplemented, "vault9"},
+      {"wrong version, other provider",
+       [&] {
+         nlohmann::json p = Packet("k");
+         p["provider"] = "aliyun";
+         p["version"] = "0.2.0";
+         return Input(p);
+       }(),
+       absl::StatusCode::kInvalidArgument, "version"},
       {"kid not a URI", with("kid", "image-kek"), absl::StatusCode::kInvalidArgument, "kid"},
       {"unknown wrap_type", with("wrap_type", "A128KW"), absl::StatusCode::kInvalidArgument, "wrap_type"},
       {"missing KEK", with("kid", "kbs:///default/image-kek/2"), absl::StatusCode::kNotFound, "image-kek/2"},

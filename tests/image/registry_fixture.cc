@@ -14,6 +14,9 @@
 #include <thread>
 
 #include "absl/strings/escaping.h"
+#include "absl/strings/str_split.h"
+#include "crypto/hash.h"
+#include "nlohmann/json.hpp"
 #include "tests/test_util.h"
 
 extern char** environ;
@@ -82,7 +85,48 @@ bool PollUntil(F predicate, int seconds) {
 
 }  // namespace
 
-absl::StatusOr<std::unique_ptr<LocalRegistry>> LocalRegistry::Start(const std::string& dir, RegistryAuth auth) {
+absl::StatusOr<TestTls> MakeTestTls(const std::string& dir) {
+  const std::string openssl = "/usr/bin/openssl";
+  if (access(openssl.c_str(), X_OK) != 0) return absl::FailedPreconditionError("openssl is not installed");
+  fs::create_directories(dir);
+  WriteAll(dir + "/leaf.ext",
+           "basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth\n"
+           "subjectAltName=IP:127.0.0.1\n");
+  const std::vector<std::vector<std::string>> commands = {
+      {openssl,
+       "req",
+       "-x509",
+       "-newkey",
+       "ec",
+       "-pkeyopt",
+       "ec_paramgen_curve:P-256",
+       "-nodes",
+       "-keyout",
+       dir + "/ca.key",
+       "-out",
+       dir + "/ca.crt",
+       "-days",
+       "2",
+       "-subj",
+       "/CN=cdh test CA",
+       "-addext",
+       "basicConstraints=critical,CA:TRUE",
+       "-addext",
+       "keyUsage=critical,keyCertSign,cRLSign"},
+      {openssl, "req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", dir + "/leaf.key",
+       "-out", dir + "/leaf.csr", "-subj", "/CN=127.0.0.1"},
+      {openssl, "x509", "-req", "-in", dir + "/leaf.csr", "-CA", dir + "/ca.crt", "-CAkey", dir + "/ca.key",
+       "-CAcreateserial", "-out", dir + "/leaf.crt", "-days", "2", "-extfile", dir + "/leaf.ext"},
+  };
+  for (const auto& argv : commands) {
+    CommandResult r = RunCommand(argv, "", 60);
+    if (r.exit_code != 0) return absl::InternalError("openssl failed: " + r.err);
+  }
+  return TestTls{Slurp(dir + "/ca.crt"), dir + "/leaf.crt", dir + "/leaf.key"};
+}
+
+absl::StatusOr<std::unique_ptr<LocalRegistry>> LocalRegistry::Start(const std::string& dir, RegistryAuth auth,
+                                                                    const TestTls* tls) {
   if (access("/usr/bin/docker-registry", X_OK) != 0) {
     return absl::FailedPreconditionError("docker-registry is not installed (scripts/install-deps.sh)");
   }
@@ -92,6 +136,7 @@ absl::StatusOr<std::unique_ptr<LocalRegistry>> LocalRegistry::Start(const std::s
   reg->log_path_ = dir + "/registry.log";
   std::string config = "version: 0.1\nlog:\n  level: info\nstorage:\n  filesystem:\n    rootdirectory: " + dir +
                        "/data\n  delete:\n    enabled: true\nhttp:\n  addr: 127.0.0.1:0\n";
+  if (tls != nullptr) config += "  tls:\n    certificate: " + tls->cert_path + "\n    key: " + tls->key_path + "\n";
   if (auth == RegistryAuth::kHtpasswd) {
     CommandResult h = RunCommand({"/usr/bin/htpasswd", "-Bbn", kUser, kPassword});
     if (h.exit_code != 0) return absl::FailedPreconditionError("htpasswd failed: " + h.err);
@@ -190,6 +235,54 @@ absl::Status ImageBuilder::Build(const std::string& name, const std::vector<Laye
     if (!(st = Run(config)).ok()) return st;
   }
   return absl::OkStatus();
+}
+
+absl::StatusOr<std::string> ImageBuilder::ManifestDigest(const std::string& name) {
+  auto index = nlohmann::json::parse(Slurp(layout() + "/index.json"), nullptr, /*allow_exceptions=*/false);
+  if (!index.is_object() || !index["manifests"].is_array()) return absl::InternalError("bad index.json");
+  for (const auto& m : index["manifests"]) {
+    if (m.value("/annotations/org.opencontainers.image.ref.name"_json_pointer, "") == name) {
+      return m.value("digest", "");
+    }
+  }
+  return absl::NotFoundError("no image " + name + " in the layout");
+}
+
+absl::StatusOr<std::string> ImageBuilder::BuildIndex(
+    const std::string& name, const std::vector<std::pair<std::string, std::string>>& platform_images) {
+  const std::string index_path = layout() + "/index.json";
+  auto top = nlohmann::json::parse(Slurp(index_path), nullptr, /*allow_exceptions=*/false);
+  if (!top.is_object() || !top["manifests"].is_array()) return absl::InternalError("bad index.json");
+  nlohmann::json entries = nlohmann::json::array();
+  for (const auto& [image, platform] : platform_images) {
+    nlohmann::json descriptor;
+    for (const auto& m : top["manifests"]) {
+      if (m.value("/annotations/org.opencontainers.image.ref.name"_json_pointer, "") == image) descriptor = m;
+    }
+    if (descriptor.is_null()) return absl::NotFoundError("no image " + image + " in the layout");
+    descriptor.erase("annotations");
+    std::vector<std::string> parts = absl::StrSplit(platform, '/');
+    descriptor["platform"] = {{"os", parts[0]}, {"architecture", parts.size() > 1 ? parts[1] : ""}};
+    if (parts.size() > 2) descriptor["platform"]["variant"] = parts[2];
+    entries.push_back(descriptor);
+  }
+  nlohmann::json index = {
+      {"schemaVersion", 2}, {"mediaType", "application/vnd.oci.image.index.v1+json"}, {"manifests", entries}};
+  std::string bytes = index.dump();
+  std::string hex = crypto::HexEncode(crypto::Sha256(bytes));
+  WriteAll(layout() + "/blobs/sha256/" + hex, bytes);
+  nlohmann::json& manifests = top["manifests"];
+  for (size_t i = manifests.size(); i-- > 0;) {
+    if (manifests[i].value("/annotations/org.opencontainers.image.ref.name"_json_pointer, "") == name) {
+      manifests.erase(i);
+    }
+  }
+  manifests.push_back({{"mediaType", "application/vnd.oci.image.index.v1+json"},
+                       {"digest", "sha256:" + hex},
+                       {"size", bytes.size()},
+                       {"annotations", {{"org.opencontainers.image.ref.name", name}}}});
+  WriteAll(index_path, top.dump());
+  return "sha256:" + hex;
 }
 
 absl::StatusOr<std::string> ImageBuilder::Skopeo(const std::vector<std::string>& args) {

@@ -19,16 +19,28 @@ namespace cdh::testing {
 
 enum class RegistryAuth { kNone, kHtpasswd, kToken };
 
+// A throw-away test CA and a server certificate it issued for 127.0.0.1 (SAN IP:127.0.0.1,
+// CA:FALSE), both ECDSA P-256, made with the openssl command line under `dir`.
+struct TestTls {
+  std::string ca_pem;     // the CA certificate, PEM text (what a client adds as a trust anchor)
+  std::string cert_path;  // the server certificate (PEM file)
+  std::string key_path;   // its private key (PEM file)
+};
+// FAILED_PRECONDITION when openssl is missing; INTERNAL when a command fails.
+absl::StatusOr<TestTls> MakeTestTls(const std::string& dir);
+
 class LocalRegistry {
  public:
   static constexpr char kUser[] = "alice";
   static constexpr char kPassword[] = "s3cret";
 
   // Starts docker-registry with its storage and config under `dir` (created). With kToken the
-  // token server starts first; anonymous callers may pull only under `public/`.
+  // token server starts first; anonymous callers may pull only under `public/`. With `tls` it
+  // serves HTTPS only, with that certificate.
   // FAILED_PRECONDITION when docker-registry (or htpasswd/python3) is not installed;
   // UNAVAILABLE when it does not come up within 20 s.
-  static absl::StatusOr<std::unique_ptr<LocalRegistry>> Start(const std::string& dir, RegistryAuth auth);
+  static absl::StatusOr<std::unique_ptr<LocalRegistry>> Start(const std::string& dir, RegistryAuth auth,
+                                                              const TestTls* tls = nullptr);
   ~LocalRegistry();
   LocalRegistry(const LocalRegistry&) = delete;
   LocalRegistry& operator=(const LocalRegistry&) = delete;
@@ -73,6 +85,13 @@ class ImageBuilder {
   // skopeo copy oci:<layout>:<name> docker://<docker_ref>; `extra` e.g. {"--format", "v2s2"},
   // {"--dest-creds", "alice:s3cret"}.
   absl::Status Push(const std::string& name, const std::string& docker_ref, const std::vector<std::string>& extra = {});
+  // An OCI image index `name` in the layout listing the images `platform_images` (layout names)
+  // with their `platform` ("os/architecture[/variant]"), in that order; push it with
+  // Push(name, ref, {"--all"}). Returns the index digest ("sha256:<hex>").
+  absl::StatusOr<std::string> BuildIndex(const std::string& name,
+                                         const std::vector<std::pair<std::string, std::string>>& platform_images);
+  // The digest ("sha256:<hex>") of the manifest that layout name `name` points at.
+  absl::StatusOr<std::string> ManifestDigest(const std::string& name);
   // skopeo with this builder's cache environment; returns stdout.
   absl::StatusOr<std::string> Skopeo(const std::vector<std::string>& args);
 

@@ -79,8 +79,9 @@ class RobustnessTest : public ::testing::Test {
     EXPECT_EQ(ResourceOf(r->payload), kSmallResource);
   }
 
-  // Descriptors and threads settle asynchronously after peers leave; wait (bounded) for them to
-  // return to the baseline, or take it. The daemon's own counters are the event waited for.
+  // Descriptors and threads settle asynchronously after peers leave; wait (bounded) for the
+  // descriptors to return to the baseline and the threads to be within the pool, or take it. The daemon's own counters
+  // are the event waited for.
   void WaitForBaseline(bool take = false) {
     absl::Time deadline = absl::Now() + absl::Seconds(10);
     int fds = -1, threads = -1;
@@ -92,12 +93,12 @@ class RobustnessTest : public ::testing::Test {
         base_threads_ = threads;
         return;
       }
-      if (fds == base_fds_ && threads == base_threads_) return;
+      if (fds == base_fds_ && threads <= kMaxThreads) return;
       if (absl::Now() >= deadline) break;
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
     EXPECT_EQ(fds, base_fds_) << "descriptors did not return to baseline: " << FdList();
-    EXPECT_EQ(threads, base_threads_) << "threads did not return to baseline";
+    EXPECT_LE(threads, kMaxThreads) << "threads beyond the pool";
   }
 
   std::string FdList() {
@@ -109,6 +110,9 @@ class RobustnessTest : public ::testing::Test {
     return out;
   }
 
+  // The daemon without gRPC: main, the ttrpc event loop and at most 8 ttrpc workers (started on
+  // first use and kept), whatever the load.
+  static constexpr int kMaxThreads = 10;
   std::unique_ptr<TestDaemon> daemon_;
   int base_fds_ = 0;
   int base_threads_ = 0;
@@ -280,8 +284,9 @@ TEST_F(RobustnessTest, HundredConcurrentConnections) {
   }
   for (auto& t : threads) t.join();
   EXPECT_EQ(ok.load(), kConnections * kCalls);
-  // The daemon's threads do not grow with connections (one loop plus a fixed pool).
-  EXPECT_EQ(daemon_->CountThreads(), base_threads_);
+  // The daemon's threads do not grow with connections (one loop plus a bounded pool).
+  EXPECT_GE(daemon_->CountThreads(), base_threads_);
+  EXPECT_LE(daemon_->CountThreads(), kMaxThreads);
   EXPECT_EQ(daemon_->CountFds(), base_fds_ + kConnections);
   clients.clear();
   WaitForBaseline();

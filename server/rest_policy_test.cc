@@ -1,0 +1,78 @@
+// The REST front's policy: parsing (negative table) and decisions (first matching rule, cgroup
+// selectors, default). The policy in use by the real daemon: tests/guest_components_e2e_test.cc.
+#include "server/rest_policy.h"
+
+#include "common/json.h"
+#include "common/testing/status_matchers.h"
+#include "gtest/gtest.h"
+#include "server/peer_process.h"
+
+namespace cdh {
+namespace {
+
+using absl::StatusCode;
+using ::cdh::testing::IsOk;
+using ::cdh::testing::StatusIs;
+
+RestPolicy Parse(std::string_view text) {
+  auto json = ParseJson(text, "policy");
+  EXPECT_THAT(json, IsOk());
+  auto policy = RestPolicy::Parse(*json);
+  EXPECT_THAT(policy, IsOk());
+  return *policy;
+}
+
+TEST(RestPolicyTest, EmptyPolicyAllowsEverything) {
+  RestPolicy p = Parse("{}");
+  EXPECT_EQ(p.Refusal("resource:a/b/c", std::nullopt), std::nullopt);
+  EXPECT_EQ(p.Refusal("aa:token", std::nullopt), std::nullopt);
+  EXPECT_FALSE(p.NeedsCallerCgroup());
+}
+
+TEST(RestPolicyTest, FirstMatchingRuleDecidesThenTheDefault) {
+  RestPolicy p = Parse(R"({"default": "deny", "rules": [
+      {"name": "no-b", "routes": ["resource:default/b/*"], "effect": "deny"},
+      {"name": "default-repo", "routes": ["resource:default/*"]},
+      {"name": "pod-a-token", "cgroup": "pod-a", "routes": ["aa:token", "aa:evidence"]},
+      {"name": "deny-pod-b", "cgroup": "pod-b", "routes": ["aa:*"], "effect": "deny"}]})");
+  EXPECT_TRUE(p.NeedsCallerCgroup());
+  EXPECT_EQ(p.Refusal("resource:default/a/1", std::nullopt), std::nullopt);
+  EXPECT_EQ(p.Refusal("resource:default/b/1", std::nullopt), "no-b");
+  EXPECT_EQ(p.Refusal("resource:other/a/1", std::nullopt), "default");
+  EXPECT_EQ(p.Refusal("aa:token", std::string("/kubepods/pod-a/c1")), std::nullopt);
+  EXPECT_EQ(p.Refusal("aa:token", std::string("/kubepods/pod-b/c1")), "deny-pod-b");
+  EXPECT_EQ(p.Refusal("aa:token", std::nullopt), "default");  // an unidentified caller matches no cgroup rule
+  EXPECT_EQ(p.Refusal("aa:aael", std::string("/kubepods/pod-a/c1")), "default");
+}
+
+TEST(RestPolicyTest, MalformedPoliciesAreRefusedNamingTheKey) {
+  for (const char* bad : {
+           R"([])",
+           R"({"default": "maybe"})",
+           R"({"rules": {}})",
+           R"({"rules": [{"routes": ["aa:token"]}]})",
+           R"({"rules": [{"name": "", "routes": ["aa:token"]}]})",
+           R"({"rules": [{"name": "r"}]})",
+           R"({"rules": [{"name": "r", "routes": []}]})",
+           R"({"rules": [{"name": "r", "routes": ["cdh:resource"]}]})",
+           R"({"rules": [{"name": "r", "routes": [7]}]})",
+           R"({"rules": [{"name": "r", "routes": ["aa:token"], "effect": "permit"}]})",
+           R"({"rules": [{"name": "r", "routes": ["aa:token"], "cgroup": ""}]})",
+       }) {
+    auto json = ParseJson(bad, "policy");
+    ASSERT_THAT(json, IsOk()) << bad;
+    EXPECT_THAT(RestPolicy::Parse(*json), StatusIs(StatusCode::kInvalidArgument)) << bad;
+  }
+}
+
+TEST(PeerProcessTest, OwnCgroupAndMissingConnection) {
+  auto cgroup = ProcessCgroup(getpid());
+  ASSERT_THAT(cgroup, IsOk());
+  EXPECT_FALSE(cgroup->empty());
+  EXPECT_THAT(TcpSocketInode("127.0.0.1", 1, "127.0.0.1", 2), StatusIs(StatusCode::kNotFound));
+  EXPECT_THAT(TcpSocketInode("not-an-ip", 1, "127.0.0.1", 2), StatusIs(StatusCode::kInvalidArgument));
+  EXPECT_THAT(SocketOwner(0xffffffffffULL), StatusIs(StatusCode::kNotFound));
+}
+
+}  // namespace
+}  // namespace cdh

@@ -20,10 +20,22 @@ TEST(UnixSocketAddressTest, ParsesUpstreamForm) {
 }
 
 TEST(UnixSocketAddressTest, RejectsOtherForms) {
-  for (const char* bad : {"", "unix://", "unix://relative.sock", "/run/cdh.sock", "tcp://127.0.0.1:1", "vsock://3:1024",
-                          "UNIX:///run/cdh.sock"}) {
+  for (const char* bad : {"", "unix:", "unix://", "unix://relative.sock", "unix:relative.sock", "/run/cdh.sock",
+                          "tcp://127.0.0.1:1", "vsock://3:1024", "UNIX:///run/cdh.sock"}) {
     EXPECT_THAT(UnixSocketAddress::Parse(bad), StatusIs(absl::StatusCode::kInvalidArgument, "unix:///")) << bad;
   }
+}
+
+TEST(UnixSocketAddressTest, RelativePathIsNamedAsSuch) {
+  EXPECT_THAT(UnixSocketAddress::Parse("unix://relative/path.sock"),
+              StatusIs(absl::StatusCode::kInvalidArgument, "names a relative path"));
+}
+
+TEST(UnixSocketAddressTest, AcceptsTheSingleSlashForm) {
+  auto a = UnixSocketAddress::Parse("unix:/run/cdh.sock");
+  ASSERT_THAT(a, IsOk());
+  EXPECT_EQ(a->path(), "/run/cdh.sock");
+  EXPECT_EQ(a->uri(), "unix:///run/cdh.sock");
 }
 
 TEST(UnixSocketAddressTest, PathMustFitSunPath) {

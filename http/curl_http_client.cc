@@ -17,6 +17,14 @@ namespace {
 constexpr size_t kMaxIdleHandles = 8;
 constexpr size_t kMaxHeaderBytes = 64 << 10;
 
+// libcurl's progress callback: a non-zero return abandons the transfer
+// (CURLE_ABORTED_BY_CALLBACK). libcurl calls it at least about once a second, also while the
+// connection is silent, which bounds how late a departed caller is noticed.
+int OnProgress(void* user, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
+  const auto* cancellation = static_cast<const Cancellation*>(user);
+  return cancellation->cancelled() ? 1 : 0;
+}
+
 struct Sink {
   HttpResponse* response;
   size_t max_body;
@@ -185,20 +193,39 @@ absl::StatusOr<HttpResponse> CurlHttpClient::Perform(const HttpRequest& request,
   curl_easy_reset(curl);  // keeps the connection cache
 
   std::unique_ptr<curl_slist, SlistDeleter> headers;
-  for (const auto& [name, value] : request.headers) {
+  size_t header_bytes = 0;
+  auto append = [&](std::string_view name, std::string_view value) -> absl::Status {
     if (!HeaderIsSafe(name) || !HeaderIsSafe(value)) {
-      ReturnHandle(curl);
       return absl::InvalidArgumentError("HTTP header contains a line break");
     }
-    std::string line = StrCat(name, ": ", value);
-    curl_slist* appended = curl_slist_append(headers.get(), line.c_str());
-    std::fill(line.begin(), line.end(), '\0');  // may hold a credential
-    if (appended == nullptr) {
-      ReturnHandle(curl);
-      return absl::InternalError("curl_slist_append failed");
-    }
+    // The line is assembled in the zeroizing type: it may hold a credential. libcurl's copy is
+    // wiped by SlistDeleter.
+    SecretBytes line = SecretBytes::FromString(name);
+    line.Append(": ");
+    line.Append(value);
+    line.push_back('\0');
+    header_bytes += line.size() + 1;  // "\r\n" on the wire instead of the terminator
+    curl_slist* appended = curl_slist_append(headers.get(), reinterpret_cast<const char*>(line.Reveal().data()));
+    if (appended == nullptr) return absl::InternalError("curl_slist_append failed");
     headers.release();
     headers.reset(appended);
+    return absl::OkStatus();
+  };
+  absl::Status header_status;
+  for (const auto& [name, value] : request.headers) {
+    if (header_status.ok()) header_status = append(name, value);
+  }
+  for (const SecretHeader& h : request.secret_headers) {
+    if (header_status.ok()) header_status = append(h.name, h.value.RevealString());
+  }
+  if (header_status.ok() && header_bytes > options_.max_request_header_bytes) {
+    header_status = absl::ResourceExhaustedError(
+        StrCat(request.method, " ", request.url.substr(0, request.url.find('?')), ": request headers of ", header_bytes,
+               " bytes exceed the limit of ", options_.max_request_header_bytes, " bytes"));
+  }
+  if (!header_status.ok()) {
+    ReturnHandle(curl);
+    return header_status;
   }
   // No "Expect: 100-continue" round trip for POST bodies.
   headers.reset(curl_slist_append(headers.release(), "Expect:"));
@@ -228,6 +255,11 @@ absl::StatusOr<HttpResponse> CurlHttpClient::Perform(const HttpRequest& request,
     curl_easy_setopt(curl, CURLOPT_PROXY, proxy.c_str());  // "" disables proxies, environment included
     curl_easy_setopt(curl, CURLOPT_NOPROXY, options_.no_proxy.empty() ? nullptr : options_.no_proxy.c_str());
   }
+  if (request.cancellation != nullptr) {
+    curl_easy_setopt(curl, CURLOPT_XFERINFOFUNCTION, OnProgress);
+    curl_easy_setopt(curl, CURLOPT_XFERINFODATA, request.cancellation.get());
+    curl_easy_setopt(curl, CURLOPT_NOPROGRESS, 0L);
+  }
   curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, OnBody);
   curl_easy_setopt(curl, CURLOPT_WRITEDATA, &sink);
   curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, OnHeader);
@@ -255,10 +287,14 @@ absl::StatusOr<HttpResponse> CurlHttpClient::Perform(const HttpRequest& request,
   long status = 0;
   curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
   curl_easy_setopt(curl, CURLOPT_HTTPHEADER, nullptr);
-  if (rc != CURLE_OK) {
-    curl_easy_cleanup(curl);  // do not reuse a connection in an unknown state
-  } else {
+  // Only a complete, clean exchange leaves a connection fit for the next request: after an error
+  // status the server may not have read our body (a 413 sent early) or may close the connection
+  // whenever it likes, and after a transport failure its state is unknown. Cleaning the handle
+  // closes its connections.
+  if (rc == CURLE_OK && status >= 200 && status <= 399) {
     ReturnHandle(curl);
+  } else {
+    curl_easy_cleanup(curl);
   }
   std::string what = StrCat(request.method, " ", request.url.substr(0, request.url.find('?')));
   switch (rc) {
@@ -284,6 +320,8 @@ absl::StatusOr<HttpResponse> CurlHttpClient::Perform(const HttpRequest& request,
       return absl::FailedPreconditionError(
           StrCat(what, ": TLS verification of the server failed (", curl_easy_strerror(rc),
                  "); check the trust anchor and that the URL host matches the certificate"));
+    case CURLE_ABORTED_BY_CALLBACK:
+      return absl::CancelledError(StrCat(what, ": abandoned, the caller departed"));
     case CURLE_URL_MALFORMAT:
     case CURLE_UNSUPPORTED_PROTOCOL:
       return absl::InvalidArgumentError(StrCat(what, ": ", curl_easy_strerror(rc)));

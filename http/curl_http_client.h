@@ -15,7 +15,14 @@
 //   byte for `stall_timeout` is aborted (UNAVAILABLE).
 // - Every request has a timeout: min(request_timeout, caller's deadline); connects have
 //   connect_timeout. Response bodies larger than max_response_bytes fail with RESOURCE_EXHAUSTED.
-// - Connections are kept alive and reused (a small pool of easy handles).
+// - Connections are kept alive and reused (a small pool of easy handles), but only after a
+//   complete exchange that ended in 2xx/3xx; any other outcome closes the connection.
+// - A request whose header block (all header lines, secret ones included) exceeds
+//   max_request_header_bytes is refused before it is sent (RESOURCE_EXHAUSTED naming both
+//   sizes) rather than answered 431 by the server (nginx and Apache accept 8 KiB per header line by
+//   default).
+// - A request's `cancellation` is checked from libcurl's progress callback, so a departed caller's
+//   exchange ends within about a second (CANCELLED).
 // Thread-safe; neither copyable nor movable.
 #ifndef CDH_HTTP_CURL_HTTP_CLIENT_H_
 #define CDH_HTTP_CURL_HTTP_CLIENT_H_
@@ -43,7 +50,8 @@ struct CurlHttpClientOptions {
   absl::Duration stall_timeout = absl::Seconds(60);
   absl::Duration connect_timeout = absl::Seconds(10);
   absl::Duration request_timeout = absl::Seconds(30);
-  size_t max_response_bytes = 16 << 20;  // bytes of response body
+  size_t max_response_bytes = 16 << 20;        // bytes of response body
+  size_t max_request_header_bytes = 64 << 10;  // bytes of request header lines
   std::string user_agent = "cdh-kbs-client/0.1";
 };
 

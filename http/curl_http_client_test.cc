@@ -4,9 +4,14 @@
 #include "http/curl_http_client.h"
 
 #include <httplib.h>
+#include <netinet/in.h>
 #include <stdlib.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
+#include <atomic>
 #include <thread>
+#include <vector>
 
 #include "absl/synchronization/notification.h"
 #include "common/strings.h"
@@ -137,6 +142,81 @@ TEST_F(CurlHttpClientTest, EnvironmentProxyCanBeSwitchedOff) {
   auto direct = std::move(CurlHttpClient::New(options)).value();
   EXPECT_THAT(direct->Send({"GET", Url("/hello"), {}, ""}, Soon()), IsOk());
   ::unsetenv("http_proxy");
+}
+
+// A departed caller abandons an exchange with a server that never answers: CANCELLED within
+// about a second (libcurl's progress callback), not at the deadline.
+TEST_F(CurlHttpClientTest, CancellationAbandonsAnExchange) {
+  auto http = std::move(CurlHttpClient::New({})).value();
+  HttpRequest request{"GET", Url("/stall")};
+  auto departure = std::make_shared<Cancellation>();
+  request.cancellation = departure;
+  absl::StatusOr<HttpResponse> result = absl::UnknownError("not run");
+  std::thread caller([&] { result = http->Send(request, absl::Now() + absl::Seconds(60)); });
+  departure->Cancel();
+  absl::Time start = absl::Now();
+  caller.join();
+  EXPECT_THAT(result, StatusIs(absl::StatusCode::kCancelled, "departed"));
+  EXPECT_LT(absl::Now() - start, absl::Seconds(5));
+}
+
+// Secret headers reach the server like others; a header block over the limit is refused
+// before anything is sent, naming its size.
+TEST_F(CurlHttpClientTest, SecretHeadersAndTheHeaderLimit) {
+  CurlHttpClientOptions options;
+  options.max_request_header_bytes = 1024;
+  auto http = std::move(CurlHttpClient::New(options)).value();
+  HttpRequest ok{"GET", Url("/hello")};
+  ok.secret_headers.push_back({"X-Request", SecretBytes::FromString("from-a-secret")});
+  auto r = http->Send(ok, Soon());
+  ASSERT_THAT(r, IsOk());
+  EXPECT_THAT(r->headers, Contains(Pair("x-echo", "from-a-secret")));
+  HttpRequest big{"GET", Url("/hello")};
+  big.secret_headers.push_back({"Authorization", SecretBytes::FromString(std::string(2000, 't'))});
+  EXPECT_THAT(http->Send(big, Soon()), StatusIs(absl::StatusCode::kResourceExhausted, "request headers of 2"));
+}
+
+// A server that answers an error before reading the request body and then stops answering on
+// that connection: the next request must not be sent on it.
+TEST(CurlHttpClientReuseTest, ConnectionIsNotReusedAfterAnErrorAnswer) {
+  int listener = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof(addr);
+  ASSERT_EQ(::bind(listener, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+  ASSERT_EQ(::listen(listener, 8), 0);
+  ASSERT_EQ(::getsockname(listener, reinterpret_cast<sockaddr*>(&addr), &len), 0);
+  std::string url = StrCat("http://127.0.0.1:", ntohs(addr.sin_port), "/attest");
+  std::atomic<int> accepted{0};
+  std::thread server([&] {
+    std::vector<int> held;
+    for (int i = 0; i < 2; ++i) {
+      int fd = ::accept(listener, nullptr, nullptr);
+      if (fd < 0) break;
+      ++accepted;
+      char buf[256];
+      // Reads (part of) the head only, answers 413 on the first connection and keeps it open
+      // without ever answering again; the second connection gets a clean 200.
+      (void)!::recv(fd, buf, sizeof(buf), 0);
+      std::string answer = i == 0 ? "HTTP/1.1 413 Payload Too Large\r\nContent-Length: 0\r\n\r\n"
+                                  : "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok";
+      (void)!::send(fd, answer.data(), answer.size(), MSG_NOSIGNAL);
+      held.push_back(fd);
+    }
+    for (int fd : held) ::close(fd);
+  });
+  auto http = std::move(CurlHttpClient::New({})).value();
+  auto first = http->Send({"POST", url, {}, std::string(100 << 10, 'e')}, absl::Now() + absl::Seconds(10));
+  // libcurl may see the 413 or a reset while still sending; either way the connection is gone.
+  if (first.ok()) EXPECT_EQ(first->status, 413);
+  auto second = http->Send({"POST", url, {}, "small"}, absl::Now() + absl::Seconds(5));
+  ASSERT_THAT(second, IsOk());
+  EXPECT_EQ(second->status, 200);
+  EXPECT_EQ(accepted.load(), 2);
+  ::shutdown(listener, SHUT_RDWR);
+  ::close(listener);
+  server.join();
 }
 
 TEST(CheckHttpUrlTest, AcceptsAbsoluteHttpUrlsOnly) {

@@ -20,14 +20,17 @@ class FakeHttpClient : public HttpClient {
     absl::MutexLock lock(&mu_);
     script_.push_back(std::move(answer));
   }
+  // Clones of the requests sent so far, in order.
   std::vector<HttpRequest> requests() const {
     absl::MutexLock lock(&mu_);
-    return requests_;
+    std::vector<HttpRequest> out;
+    for (const HttpRequest& r : requests_) out.push_back(r.Clone());
+    return out;
   }
 
   absl::StatusOr<HttpResponse> Send(const HttpRequest& request, absl::Time deadline) override {
     absl::MutexLock lock(&mu_);
-    requests_.push_back(request);
+    requests_.push_back(request.Clone());
     if (script_.empty()) return absl::InternalError("FakeHttpClient: nothing scripted");
     absl::StatusOr<HttpResponse> answer = script_.front();
     if (script_.size() > 1) script_.pop_front();

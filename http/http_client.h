@@ -11,13 +11,21 @@
 //   UNAVAILABLE         connection refused/reset, DNS failure, truncated response (retryable)
 //   FAILED_PRECONDITION TLS verification of the server failed (untrusted certificate, host
 //                       name mismatch): retrying cannot help
-//   RESOURCE_EXHAUSTED  the response body exceeds the configured limit
+//   RESOURCE_EXHAUSTED  the response body exceeds the configured limit, or the request's header
+//                       block exceeds it (refused before anything is sent; the message names
+//                       both sizes)
 //   DEADLINE_EXCEEDED   `deadline` passed before the exchange completed
+//   CANCELLED           `request.cancellation` fired (the caller departed); the exchange is
+//                       abandoned and its connection closed
+// A connection is kept for reuse only after a complete, clean exchange (a whole 2xx/3xx response);
+// one that ended in an error status or a transport failure is closed, so whatever the server left
+// unread or unsent cannot reach the next request.
 #ifndef CDH_HTTP_HTTP_CLIENT_H_
 #define CDH_HTTP_HTTP_CLIENT_H_
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
@@ -27,14 +35,47 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "common/cancellation.h"
+#include "common/secret_bytes.h"
 
 namespace cdh::http {
 
+// A request header whose value is a credential (`Authorization`, `Cookie`): it stays in the
+// zeroizing type from the caller to libcurl's own copy, which is wiped before it is freed.
+// Move-only.
+struct SecretHeader {
+  std::string name;
+  SecretBytes value;
+};
+
+// Move-only (secret headers); Clone() copies explicitly.
 struct HttpRequest {
+  using Headers = std::vector<std::pair<std::string, std::string>>;
+  HttpRequest() = default;
+  HttpRequest(std::string method, std::string url, Headers headers = {}, std::string body = {})
+      : method(std::move(method)), url(std::move(url)), headers(std::move(headers)), body(std::move(body)) {}
+
   std::string method;  // "GET" | "POST"
   std::string url;     // absolute http:// or https:// URL
-  std::vector<std::pair<std::string, std::string>> headers;
+  Headers headers;     // headers that carry no secret
   std::string body;
+  std::vector<SecretHeader> secret_headers;  // sent after `headers`
+  // When it fires the exchange is abandoned with CANCELLED (null: never).
+  std::shared_ptr<const Cancellation> cancellation;
+
+  HttpRequest Clone() const {
+    HttpRequest copy(method, url, headers, body);
+    copy.cancellation = cancellation;
+    for (const SecretHeader& h : secret_headers) copy.secret_headers.push_back({h.name, h.value.Clone()});
+    return copy;
+  }
+  // The value of secret header `name` (exact case), or null.
+  const SecretBytes* SecretHeaderValue(std::string_view name) const {
+    for (const SecretHeader& h : secret_headers) {
+      if (h.name == name) return &h.value;
+    }
+    return nullptr;
+  }
 };
 
 // A complete response. A streaming variant (body delivered in chunks) can be added beside Send

@@ -134,17 +134,6 @@ std::optional<std::string> HeaderValue(const http::HttpResponse& r, std::string_
   return values.front();
 }
 
-// Header values that may hold credentials are handed to libcurl as strings (where our reach
-// ends, common/secret_bytes.h): wiped before the vector is freed.
-struct HeaderWiper {
-  Headers& headers;
-  ~HeaderWiper() {
-    for (auto& [k, v] : headers) {
-      if (k == "Authorization") SecretBytes::WipeForeign(v);
-    }
-  }
-};
-
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<OciRegistryClient>> OciRegistryClient::New(http::HttpClient& http,
@@ -163,15 +152,19 @@ std::string OciRegistryClient::BaseUrl() const {
   return StrCat(options_.plain_http ? "http://" : "https://", host);
 }
 
-std::string OciRegistryClient::BasicAuthorization() const {
+SecretBytes OciRegistryClient::BasicAuthorization() const {
   SecretBytes userpass;
   userpass.Append(options_.credentials->username);
   userpass.push_back(':');
   userpass.Append(options_.credentials->password.Reveal());
-  return StrCat("Basic ", Base64StdEncode(userpass.Reveal()));
+  std::string encoded = Base64StdEncode(userpass.Reveal());
+  SecretBytes value = SecretBytes::FromString("Basic ");
+  value.Append(encoded);
+  SecretBytes::WipeForeign(encoded);
+  return value;
 }
 
-std::optional<std::string> OciRegistryClient::CachedAuthorization(const std::string& repository) {
+std::optional<SecretBytes> OciRegistryClient::CachedAuthorization(const std::string& repository) {
   absl::MutexLock lock(&mu_);
   auto it = tokens_.find(repository);
   if (it == tokens_.end()) return std::nullopt;
@@ -179,17 +172,17 @@ std::optional<std::string> OciRegistryClient::CachedAuthorization(const std::str
     tokens_.erase(it);
     return std::nullopt;
   }
-  return std::string(it->second.authorization.RevealString());
+  return it->second.authorization.Clone();
 }
 
-absl::StatusOr<std::optional<std::string>> OciRegistryClient::Authenticate(const ImageReference& repo,
+absl::StatusOr<std::optional<SecretBytes>> OciRegistryClient::Authenticate(const ImageReference& repo,
                                                                            const std::vector<std::string>& challenges,
                                                                            absl::Time deadline) {
   for (const std::string& header : challenges) {
     Challenge c = ParseChallenge(header);
     if (c.scheme == "basic") {
-      if (!options_.credentials) return std::optional<std::string>();
-      return std::optional<std::string>(BasicAuthorization());
+      if (!options_.credentials) return std::optional<SecretBytes>();
+      return std::optional<SecretBytes>(BasicAuthorization());
     }
     if (c.scheme != "bearer") continue;
     auto realm = c.params.find("realm");
@@ -203,13 +196,12 @@ absl::StatusOr<std::optional<std::string>> OciRegistryClient::Authenticate(const
       StrAppend(&url, "&service=", PercentEncode(service->second));
     }
     http::HttpRequest request{"GET", url, {}, ""};
-    HeaderWiper wiper{request.headers};
-    if (options_.credentials) request.headers.emplace_back("Authorization", BasicAuthorization());
+    if (options_.credentials) request.secret_headers.push_back({"Authorization", BasicAuthorization()});
     CDH_ASSIGN_OR_RETURN(http::HttpResponse response, http_.Send(request, deadline));
     if (response.status != 200) {
       // Upstream swallows a failed token request and goes on anonymously (spec §3.6 step 5); the
       // retried request's 401 then reports it.
-      return std::optional<std::string>();
+      return std::optional<SecretBytes>();
     }
     if (static_cast<int64_t>(response.body.size()) > kMaxTokenResponseBytes) {
       return absl::UnavailableError("token response too large");
@@ -230,27 +222,28 @@ absl::StatusOr<std::optional<std::string>> OciRegistryClient::Authenticate(const
     if (auto exp = JwtExpiry(token.RevealString())) expires = *exp - kTokenLeeway;
     SecretBytes bearer = SecretBytes::FromString("Bearer ");
     bearer.Append(token.Reveal());
-    std::string authorization(bearer.RevealString());  // returned for a request header (libcurl)
+    SecretBytes authorization = bearer.Clone();
     {
       absl::MutexLock lock(&mu_);
       ++token_fetches_;
       tokens_[repo.repository()] = CachedToken{std::move(bearer), expires};
     }
-    return std::optional<std::string>(std::move(authorization));
+    return std::optional<SecretBytes>(std::move(authorization));
   }
-  return std::optional<std::string>();
+  return std::optional<SecretBytes>();
 }
 
 absl::StatusOr<http::HttpResponse> OciRegistryClient::GetFollowingRedirects(
-    const std::string& first_url, const Headers& headers, const std::optional<std::string>& authorization,
+    const std::string& first_url, const Headers& headers, const std::optional<SecretBytes>& authorization,
     const http::HttpBodySink* sink, absl::Time deadline) {
   std::string url = first_url;
   const std::string origin = OriginOf(BaseUrl());
   for (int hop = 0; hop <= kMaxRedirects; ++hop) {
     http::HttpRequest request{"GET", url, headers, ""};
-    HeaderWiper wiper{request.headers};
     // Credentials go to the registry only, never to another host a redirect names.
-    if (authorization && OriginOf(url) == origin) request.headers.emplace_back("Authorization", *authorization);
+    if (authorization && OriginOf(url) == origin) {
+      request.secret_headers.push_back({"Authorization", authorization->Clone()});
+    }
     absl::StatusOr<http::HttpResponse> response =
         sink != nullptr ? http_.SendStreaming(request, *sink, deadline) : http_.Send(request, deadline);
     if (!response.ok()) {
@@ -282,19 +275,12 @@ absl::StatusOr<http::HttpResponse> OciRegistryClient::Get(const ImageReference& 
                                                           Headers headers, const http::HttpBodySink* sink,
                                                           absl::Time deadline) {
   std::string url = StrCat(BaseUrl(), "/v2/", repo.repository(), path);
-  std::optional<std::string> authorization = CachedAuthorization(repo.repository());
-  struct Wipe {
-    std::optional<std::string>& a;
-    ~Wipe() {
-      if (a) SecretBytes::WipeForeign(*a);  // handed to libcurl as a header
-    }
-  } wipe{authorization};
+  std::optional<SecretBytes> authorization = CachedAuthorization(repo.repository());
   CDH_ASSIGN_OR_RETURN(http::HttpResponse response, GetFollowingRedirects(url, headers, authorization, sink, deadline));
   if (response.status != 401) return response;
   auto challenges = response.HeaderValues("www-authenticate");
-  CDH_ASSIGN_OR_RETURN(std::optional<std::string> fresh, Authenticate(repo, challenges, deadline));
+  CDH_ASSIGN_OR_RETURN(std::optional<SecretBytes> fresh, Authenticate(repo, challenges, deadline));
   if (!fresh) return response;
-  if (authorization) SecretBytes::WipeForeign(*authorization);
   authorization = std::move(fresh);
   return GetFollowingRedirects(url, headers, authorization, sink, deadline);
 }

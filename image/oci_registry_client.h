@@ -64,14 +64,14 @@ class OciRegistryClient : public RegistryClient {
                                          const http::HttpBodySink* sink, absl::Time deadline);
   absl::StatusOr<http::HttpResponse> GetFollowingRedirects(
       const std::string& url, const std::vector<std::pair<std::string, std::string>>& headers,
-      const std::optional<std::string>& authorization, const http::HttpBodySink* sink, absl::Time deadline);
+      const std::optional<SecretBytes>& authorization, const http::HttpBodySink* sink, absl::Time deadline);
   // Answers a 401 challenge; the Authorization value to retry with, or nullopt (no way to auth).
-  absl::StatusOr<std::optional<std::string>> Authenticate(const ImageReference& repo,
+  absl::StatusOr<std::optional<SecretBytes>> Authenticate(const ImageReference& repo,
                                                           const std::vector<std::string>& challenges,
                                                           absl::Time deadline);
-  std::optional<std::string> CachedAuthorization(const std::string& repository);
+  std::optional<SecretBytes> CachedAuthorization(const std::string& repository);
   std::string BaseUrl() const;
-  std::string BasicAuthorization() const;
+  SecretBytes BasicAuthorization() const;
 
   http::HttpClient& http_;
   const OciRegistryClientOptions options_;

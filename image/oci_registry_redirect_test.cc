@@ -22,11 +22,12 @@ http::HttpResponse Response(int status, std::vector<std::pair<std::string, std::
   return r;
 }
 
+// Credentials travel only as secret headers (http/http_client.h SecretHeader).
 std::optional<std::string> Authorization(const http::HttpRequest& r) {
-  for (const auto& [k, v] : r.headers) {
-    if (k == "Authorization") return v;
-  }
-  return std::nullopt;
+  for (const auto& [k, v] : r.headers) EXPECT_NE(k, "Authorization") << "a credential in a plain header";
+  const SecretBytes* v = r.SecretHeaderValue("Authorization");
+  if (v == nullptr) return std::nullopt;
+  return std::string(v->RevealString());
 }
 
 TEST(OciRegistryRedirectTest, BearerTokenThenCrossHostRedirectWithoutCredentials) {

@@ -6,15 +6,22 @@
 #include "absl/time/clock.h"
 #include "common/status_macros.h"
 #include "common/strings.h"
+#include "http/cookie_jar.h"
 #include "http/curl_http_client.h"
 #include "kbs-client/jwe.h"
 #include "kbs-client/kbs_protocol.h"
 
 namespace cdh::kbs {
 
+// One handshake and everyone who waited for it: its result, success or failure, answers them all.
+struct KbsClient::Flight {
+  bool done = false;
+  absl::StatusOr<std::shared_ptr<const Session>> result = absl::UnknownError("handshake not finished");
+};
+
 struct KbsClient::Session {
-  SecretBytes cookie;  // value of kbs-session-id
-  SecretBytes token;   // the attestation token (JWT)
+  http::CookieJar cookies;  // kbs-session-id and whatever else the broker set during the handshake
+  SecretBytes token;        // the attestation token (JWT)
   TeeKey key;
   absl::Time created;
   absl::Time refresh_at;  // InfinitePast: never cache
@@ -23,6 +30,12 @@ struct KbsClient::Session {
 namespace {
 
 constexpr size_t kMaxEchoedText = 200;
+
+// The longest `Authorization: Bearer …` header line sent: the common default per header line of
+// nginx (large_client_header_buffers 8k) and Apache (LimitRequestFieldSize 8190). A longer token
+// goes through the session cookie alone.
+constexpr std::string_view kAuthorizationPrefix = "Authorization: Bearer ";
+constexpr size_t kMaxAuthorizationHeaderBytes = 8190;
 
 // Broker text for an error message: printable ASCII only, bounded.
 std::string Sanitize(std::string_view text) {
@@ -42,18 +55,6 @@ absl::Status UnexpectedStatus(std::string_view what, const http::HttpResponse& r
   std::string msg = StrCat(what, ": KBS answered HTTP ", r.status, " (", DescribeError(r), ")");
   if (r.status >= 500) return absl::UnavailableError(msg);
   return absl::FailedPreconditionError(msg);
-}
-
-std::optional<SecretBytes> SessionCookie(const http::HttpResponse& r) {
-  std::string prefix = StrCat(kSessionCookieName, "=");
-  for (std::string& v : r.HeaderValues("set-cookie")) {
-    if (!v.starts_with(prefix)) continue;
-    std::string value =
-        v.substr(prefix.size(), v.find(';') == std::string::npos ? std::string::npos : v.find(';') - prefix.size());
-    if (value.empty()) continue;
-    return SecretBytes::TakeString(value);
-  }
-  return std::nullopt;
 }
 
 bool ValidPlugin(std::string_view s) {
@@ -77,6 +78,20 @@ bool ValidPath(std::string_view path) {
 
 bool ValidQuery(std::string_view q) {
   return std::all_of(q.begin(), q.end(), [](char c) { return c > 0x20 && c < 0x7f && c != '#'; });
+}
+
+// The URL's path without scheme, authority and query ("/kbs/v0/auth"), for cookie matching.
+std::string PathOf(std::string_view url) {
+  size_t scheme = url.find("://");
+  size_t slash = url.find('/', scheme == std::string_view::npos ? 0 : scheme + 3);
+  if (slash == std::string_view::npos) return "/";
+  return std::string(url.substr(slash, url.find('?', slash) - slash));
+}
+
+SecretBytes BearerValue(const SecretBytes& token) {
+  SecretBytes v = SecretBytes::FromString("Bearer ");
+  v.Append(token.Reveal());
+  return v;
 }
 
 std::string StripSlash(std::string url) {
@@ -119,6 +134,7 @@ absl::StatusOr<http::HttpResponse> KbsClient::Exchange(const http::HttpRequest& 
   absl::Duration backoff = options_.initial_backoff;
   absl::Status last;
   for (int attempt = 1; attempt <= options_.max_transport_tries; ++attempt) {
+    if (ctx.Cancelled()) return absl::CancelledError(StrCat(what, ": abandoned, the caller departed"));
     http_requests_.fetch_add(1);
     auto r = http_->Send(request, ctx.deadline);
     if (r.ok() && r->status < 500) return r;
@@ -128,7 +144,10 @@ absl::StatusOr<http::HttpResponse> KbsClient::Exchange(const http::HttpRequest& 
     if (!r.ok() && r.status().code() != absl::StatusCode::kUnavailable) return Annotate(r.status(), "KBS");
     last = r.ok() ? UnexpectedStatus(what, *r) : Annotate(r.status(), "KBS unreachable");
     if (attempt == options_.max_transport_tries || absl::Now() + backoff >= ctx.deadline) break;
-    absl::SleepFor(backoff);
+    if (ctx.cancellation != nullptr ? ctx.cancellation->WaitUntil(absl::Now() + backoff)
+                                    : (absl::SleepFor(backoff), false)) {
+      return absl::CancelledError(StrCat(what, ": abandoned, the caller departed"));
+    }
     backoff *= 2;
   }
   return last;
@@ -142,6 +161,7 @@ absl::StatusOr<std::shared_ptr<const KbsClient::Session>> KbsClient::Handshake(c
                          StrCat(options_.url, kApiPrefix, "/auth"),
                          {{"Content-Type", "application/json"}},
                          BuildAuthRequest(attester_->tee())};
+  auth.cancellation = ctx.cancellation;
   CDH_ASSIGN_OR_RETURN(http::HttpResponse auth_resp, Exchange(auth, ctx));
   if (auth_resp.status == 401) {
     std::string why = DescribeError(auth_resp);
@@ -158,8 +178,9 @@ absl::StatusOr<std::shared_ptr<const KbsClient::Session>> KbsClient::Handshake(c
     return absl::UnavailableError(
         StrCat("KBS /auth answer is not a challenge (is kbc.url a KBS?): ", ToStd(challenge.status().message())));
   }
-  std::optional<SecretBytes> cookie = SessionCookie(auth_resp);
-  if (!cookie) return absl::UnavailableError("KBS /auth answer has no kbs-session-id cookie");
+  http::CookieJar cookies;
+  cookies.Update(auth_resp, PathOf(auth.url));
+  if (!cookies.Has(kSessionCookieName)) return absl::UnavailableError("KBS /auth answer has no kbs-session-id cookie");
 
   // 2. Report data binds the nonce and the TEE public key (§2).
   nlohmann::json jwk = key.PublicJwk();
@@ -178,18 +199,22 @@ absl::StatusOr<std::shared_ptr<const KbsClient::Session>> KbsClient::Handshake(c
 
   // 3. /attest -> token (§1.2).
   AttestRequest attest_req{challenge->nonce, jwk, *evidence, "", options_.init_data};
-  std::string cookie_header = StrCat(kSessionCookieName, "=", cookie->RevealString());
   http::HttpRequest attest{"POST",
                            StrCat(options_.url, kApiPrefix, "/attest"),
-                           {{"Content-Type", "application/json"}, {"Cookie", cookie_header}},
+                           {{"Content-Type", "application/json"}},
                            BuildAttestRequest(attest_req)};
-  SecretBytes::WipeForeign(cookie_header);
+  attest.cancellation = ctx.cancellation;
+  attest.secret_headers.push_back({"Cookie", cookies.HeaderFor(PathOf(attest.url))});
   auto attest_resp = Exchange(attest, ctx);
-  SecretBytes::WipeForeign(attest.headers[1].second);  // the request's copy, handed to libcurl
   if (!attest_resp.ok()) return attest_resp.status();
   if (attest_resp->status == 401) {
     return absl::UnauthenticatedError(StrCat("attestation refused by the KBS (", DescribeError(*attest_resp), ")"));
   }
+  if (attest_resp->status == 413) {
+    return absl::FailedPreconditionError(StrCat("the KBS refused an /attest request of ", attest.body.size(),
+                                                " bytes as too large (HTTP 413): ", DescribeError(*attest_resp)));
+  }
+  cookies.Update(*attest_resp, PathOf(attest.url));  // a broker may refresh or add cookies here
   if (attest_resp->status != 200) return UnexpectedStatus("POST /kbs/v0/attest", *attest_resp);
   absl::StatusOr<SecretBytes> token = ParseAttestResponse(attest_resp->body);
   SecretBytes::WipeForeign(attest_resp->body);  // the transport's copy of the token
@@ -216,31 +241,50 @@ absl::StatusOr<std::shared_ptr<const KbsClient::Session>> KbsClient::Handshake(c
     options_.on_handshake(claims->exp ? absl::FromUnixSeconds(*claims->exp) : absl::InfiniteFuture());
   }
   auto session =
-      std::make_shared<Session>(Session{std::move(*cookie), std::move(*token), std::move(key), now, refresh_at});
+      std::make_shared<Session>(Session{std::move(cookies), std::move(*token), std::move(key), now, refresh_at});
   return std::shared_ptr<const Session>(std::move(session));
 }
 
 absl::StatusOr<std::shared_ptr<const KbsClient::Session>> KbsClient::AcquireSession(const Session* stale,
                                                                                     const CallContext& ctx) {
   if (options_.reattest_every_call_for_test) return Handshake(ctx);
-  {
-    absl::MutexLock lock(&mu_);
-    // Single flight: one handshake at a time; whoever waited re-checks the cache first.
-    auto can_go_on = [this, stale]() {
-      mu_.AssertReaderHeld();  // evaluated by absl::Mutex with mu_ held
-      return !handshaking_ || CachedSessionLocked(stale) != nullptr;
-    };
-    if (!mu_.AwaitWithDeadline(absl::Condition(&can_go_on), ctx.deadline)) {
-      return absl::DeadlineExceededError("deadline exceeded while waiting for the KBS handshake");
+  for (;;) {
+    std::shared_ptr<Flight> flight;
+    bool lead = false;
+    {
+      // Wakes the wait below when the caller departs (the condition is re-evaluated on unlock).
+      CancelCallback wake(ctx.cancellation.get(), [this] { absl::MutexLock touch(&mu_); });
+      absl::MutexLock lock(&mu_);
+      if (std::shared_ptr<const Session> cached = CachedSessionLocked(stale)) return cached;
+      if (flight_ == nullptr) {
+        flight_ = std::make_shared<Flight>();
+        lead = true;
+      }
+      flight = flight_;
+      if (!lead) {
+        // Single flight: wait for the handshake under way and take its answer.
+        auto finished = [&flight, &ctx]() { return flight->done || ctx.Cancelled(); };
+        if (!mu_.AwaitWithDeadline(absl::Condition(&finished), ctx.deadline)) {
+          return absl::DeadlineExceededError("deadline exceeded while waiting for the KBS handshake");
+        }
+        if (!flight->done) return absl::CancelledError("abandoned while waiting for the KBS handshake");
+        absl::StatusCode code = flight->result.status().code();
+        // One failed handshake answers all who waited on it, unless it failed only because its
+        // own caller ran out of time or departed: then whoever still waits tries again.
+        if (code != absl::StatusCode::kDeadlineExceeded && code != absl::StatusCode::kCancelled) {
+          return flight->result;
+        }
+        continue;
+      }
     }
-    if (std::shared_ptr<const Session> cached = CachedSessionLocked(stale)) return cached;
-    handshaking_ = true;
+    absl::StatusOr<std::shared_ptr<const Session>> fresh = Handshake(ctx);
+    absl::MutexLock lock(&mu_);
+    flight->result = fresh;
+    flight->done = true;
+    flight_.reset();
+    if (fresh.ok() && (*fresh)->refresh_at > (*fresh)->created) session_ = *fresh;
+    return fresh;
   }
-  absl::StatusOr<std::shared_ptr<const Session>> fresh = Handshake(ctx);
-  absl::MutexLock lock(&mu_);
-  handshaking_ = false;
-  if (fresh.ok() && (*fresh)->refresh_at > (*fresh)->created) session_ = *fresh;
-  return fresh;
 }
 
 std::shared_ptr<const KbsClient::Session> KbsClient::CachedSessionLocked(const Session* stale) const {
@@ -254,12 +298,12 @@ void KbsClient::Invalidate(const Session* session) {
 }
 
 absl::Status KbsClient::Attest(const CallContext& caller) {
-  CallContext ctx{std::min(caller.deadline, absl::Now() + options_.call_budget)};
+  CallContext ctx = caller.WithDeadline(std::min(caller.deadline, absl::Now() + options_.call_budget));
   return AcquireSession(nullptr, ctx).status();
 }
 
 absl::StatusOr<SecretBytes> KbsClient::Token(const CallContext& caller) {
-  CallContext ctx{std::min(caller.deadline, absl::Now() + options_.call_budget)};
+  CallContext ctx = caller.WithDeadline(std::min(caller.deadline, absl::Now() + options_.call_budget));
   absl::StatusOr<std::shared_ptr<const Session>> session = AcquireSession(nullptr, ctx);
   if (!session.ok()) return session.status();
   return (*session)->token.Clone();
@@ -267,7 +311,7 @@ absl::StatusOr<SecretBytes> KbsClient::Token(const CallContext& caller) {
 
 absl::StatusOr<SecretBytes> KbsClient::GetResource(std::string_view plugin, std::string_view path,
                                                    std::optional<std::string_view> query, const CallContext& caller) {
-  CallContext ctx{std::min(caller.deadline, absl::Now() + options_.call_budget)};
+  CallContext ctx = caller.WithDeadline(std::min(caller.deadline, absl::Now() + options_.call_budget));
   if (!ValidPlugin(plugin)) return absl::InvalidArgumentError("KBS plugin name is malformed");
   if (!ValidPath(path)) return absl::InvalidArgumentError("KBS resource path is malformed");
   if (query && !ValidQuery(*query)) return absl::InvalidArgumentError("KBS resource query is malformed");
@@ -279,21 +323,42 @@ absl::StatusOr<SecretBytes> KbsClient::GetResource(std::string_view plugin, std:
   std::shared_ptr<const Session> stale;  // kept alive so its address cannot be reused meanwhile
   std::string last_refusal;
   bool denied = false;
+  bool cookie_only = false;  // the KBS answered 431 to the bearer token
   for (int attempt = 1; attempt <= options_.max_attempts; ++attempt) {
     if (!session) {
       CDH_ASSIGN_OR_RETURN(session, AcquireSession(stale.get(), ctx));
     }
     bool fresh = session->created >= call_start;
-    std::string cookie = StrCat(kSessionCookieName, "=", session->cookie.RevealString());
-    std::string bearer = StrCat("Bearer ", session->token.RevealString());
-    http::HttpRequest get{"GET", url, {{"Cookie", cookie}, {"Authorization", bearer}}, ""};
-    SecretBytes::WipeForeign(cookie);
-    SecretBytes::WipeForeign(bearer);
+    http::HttpRequest get{"GET", url};
+    get.cancellation = ctx.cancellation;
+    SecretBytes cookie = session->cookies.HeaderFor(rel);
+    if (!cookie.empty()) get.secret_headers.push_back({"Cookie", std::move(cookie)});
+    // Prefer the channel that fits: a token too large for a header line goes only through the
+    // session cookie, which Trustee maps back to the token it issued.
+    size_t bearer_bytes = kAuthorizationPrefix.size() + session->token.size();
+    bool send_bearer = !cookie_only && bearer_bytes <= kMaxAuthorizationHeaderBytes;
+    if (send_bearer) {
+      get.secret_headers.push_back({"Authorization", BearerValue(session->token)});
+    } else if (get.secret_headers.empty()) {
+      return absl::FailedPreconditionError(StrCat("KBS resource ", rel, ": the attestation token of ",
+                                                  session->token.size(), " bytes does not fit a request header (limit ",
+                                                  kMaxAuthorizationHeaderBytes, " bytes) and the KBS set no cookie"));
+    }
     resource_requests_.fetch_add(1);
     auto resp = Exchange(get, ctx);
-    for (auto& [name, value] : get.headers) SecretBytes::WipeForeign(value);  // handed to libcurl
     if (!resp.ok()) return resp.status();
 
+    if (resp->status == 431) {
+      // Request Header Fields Too Large: drop the bearer token once and rely on the cookie.
+      if (send_bearer && session->cookies.Has(kSessionCookieName)) {
+        cookie_only = true;
+        continue;
+      }
+      size_t header_bytes = 0;
+      for (const http::SecretHeader& h : get.secret_headers) header_bytes += h.name.size() + 2 + h.value.size();
+      return absl::FailedPreconditionError(StrCat("KBS resource ", rel, ": the KBS refused request headers of ",
+                                                  header_bytes, " bytes as too large (HTTP 431)"));
+    }
     if (resp->status == 200) {
       auto plaintext = DecryptJwe(resp->body, session->key);
       if (!plaintext.ok()) return Annotate(plaintext.status(), StrCat("KBS resource ", rel));

@@ -10,8 +10,19 @@
 // Reuse (unlike upstream CDH, which attests for every request): the token and TEE key serve all
 // later requests until `exp - leeway` (leeway = min(refresh_leeway, a quarter of the token's
 // lifetime), for guest clock skew) or until the KBS answers 401. Concurrent callers needing a
-// token share one handshake (single flight). A token whose `exp` is already past when it arrives
-// is used for the request that obtained it but never cached.
+// token share one handshake (single flight), and its outcome: when it fails, everyone who waited
+// for it gets that failure at once instead of retrying it in turn (except when it failed only
+// because its own caller's deadline passed or its caller departed). A token whose `exp` is
+// already past when it arrives is used for the request that obtained it but never cached.
+//
+// Cookies: every cookie the broker sets during the handshake (kbs-session-id and, e.g., a load
+// balancer's affinity cookie) is kept and sent back (http/cookie_jar.h).
+// Header size: the token goes as `Authorization: Bearer` with the session cookie when the
+// header line fits 8190 bytes (the per-line default of nginx and Apache); a larger token, or a
+// 431 answer, makes the request rely on the session cookie alone, which Trustee maps to the
+// token it issued. When nothing fits: FAILED_PRECONDITION naming the size.
+// Departed callers (CallContext::cancellation): waits for the broker, for another caller's
+// handshake and between retries end with CANCELLED.
 //
 // Per GetResource: at most `max_attempts` GETs (default 3). 401 -> re-attest and retry, except:
 // 401 PluginInternalError (Trustee's answer for a missing resource) is NOT_FOUND and 401
@@ -26,11 +37,13 @@
 //   PERMISSION_DENIED   the KBS resource policy denied the request (PolicyDeny)
 //   UNAUTHENTICATED     /auth or /attest refused (attestation failed), or 401s on every attempt
 //   FAILED_PRECONDITION protocol version mismatch, TLS verification failure, a KBS that
-//                       cannot encrypt to our key (JweError) or answers another 4xx
+//                       cannot encrypt to our key (JweError) or answers another 4xx (413 and
+//                       431 name the size refused)
 //   UNAVAILABLE         transport failure or 5xx after retries; a KBS answer that is not the
 //                       protocol's (e.g. a /auth body that is not a challenge)
 //   RESOURCE_EXHAUSTED  response body over the limit
 //   DEADLINE_EXCEEDED   the caller's deadline passed
+//   CANCELLED           the caller departed (CallContext::cancellation fired)
 //   DATA_LOSS           the resource answer is not a JWE for our key: malformed, unsupported
 //                       alg/enc or failing authentication (a broker fault; kbs-client/jwe.h)
 //   INVALID_ARGUMENT    bad plugin/path/query
@@ -120,6 +133,7 @@ class KbsClient {
 
  private:
   struct Session;
+  struct Flight;
   KbsClient(KbsClientOptions options, std::unique_ptr<http::HttpClient> http,
             std::unique_ptr<attestation::Attester> attester);
 
@@ -140,7 +154,7 @@ class KbsClient {
 
   mutable absl::Mutex mu_;
   std::shared_ptr<const Session> session_ ABSL_GUARDED_BY(mu_);  // cached token + key, null when none
-  bool handshaking_ ABSL_GUARDED_BY(mu_) = false;                // single flight
+  std::shared_ptr<Flight> flight_ ABSL_GUARDED_BY(mu_);          // the handshake under way, if any
 
   std::atomic<uint64_t> handshakes_{0};
   std::atomic<uint64_t> resource_requests_{0};

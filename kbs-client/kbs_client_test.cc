@@ -90,13 +90,75 @@ TEST(KbsClientFakeTest, RequestsHaveTheProtocolShapeAndCredentialsNeverReachMess
   EXPECT_EQ(attest->nonce, "bm9uY2U=");
   EXPECT_EQ(attest->tee_pubkey.size(), 5u);
   EXPECT_EQ(reqs[2].url, "http://kbs.test:8080/kbs/v0/resource/default/key/1");
-  bool cookie = false, bearer = false;
-  for (const auto& [k, v] : reqs[2].headers) {
-    cookie |= k == "Cookie" && v == "kbs-session-id=c0ffee";
-    bearer |= k == "Authorization" && v == "Bearer " + Token(exp);
+  // Credentials travel as secret headers only.
+  ASSERT_NE(reqs[1].SecretHeaderValue("Cookie"), nullptr);
+  EXPECT_EQ(reqs[1].SecretHeaderValue("Cookie")->RevealString(), "kbs-session-id=c0ffee");
+  ASSERT_NE(reqs[2].SecretHeaderValue("Cookie"), nullptr);
+  EXPECT_EQ(reqs[2].SecretHeaderValue("Cookie")->RevealString(), "kbs-session-id=c0ffee");
+  ASSERT_NE(reqs[2].SecretHeaderValue("Authorization"), nullptr);
+  EXPECT_EQ(reqs[2].SecretHeaderValue("Authorization")->RevealString(), "Bearer " + Token(exp));
+  for (const auto& r : reqs) {
+    for (const auto& [k, v] : r.headers) EXPECT_TRUE(k != "Cookie" && k != "Authorization") << k;
   }
-  EXPECT_TRUE(cookie);
-  EXPECT_TRUE(bearer);
+}
+
+// A token too large for a header line is not sent as a bearer token: the session cookie
+// carries the session alone. Without a cookie, the call fails at once naming the size.
+TEST(KbsClientFakeTest, TokenTooLargeForAHeaderLineGoesByCookieOnly) {
+  Harness h;
+  std::string big =
+      StrCat("eyJhbGciOiJFUzI1NiJ9.",
+             Base64UrlEncode(StrCat("{\"exp\":4102444800,\"pad\":\"", std::string(171 * 1024, 'x'), "\"}")), ".c2ln");
+  h.http->Answer(Challenge());
+  h.http->Answer(Resp(200, StrCat("{\"token\":\"", big, "\"}")));
+  h.http->Answer(Resp(404, ""));
+  EXPECT_THAT(h.Get(), StatusIs(absl::StatusCode::kNotFound));
+  auto reqs = h.http->requests();
+  ASSERT_EQ(reqs.size(), 3u);
+  EXPECT_EQ(reqs[2].SecretHeaderValue("Authorization"), nullptr);
+  ASSERT_NE(reqs[2].SecretHeaderValue("Cookie"), nullptr);
+}
+
+// 431 to a request with the bearer token: retried once with the cookie alone; 431 again: the
+// size is named.
+TEST(KbsClientFakeTest, Answer431RetriesWithoutTheBearerTokenThenNamesTheSize) {
+  Harness h;
+  h.http->Answer(Challenge());
+  h.http->Answer(Resp(200, StrCat("{\"token\":\"", Token(4102444800), "\"}")));
+  h.http->Answer(Resp(431, "Request Header Fields Too Large"));
+  auto r = h.Get();
+  EXPECT_THAT(r, StatusIs(absl::StatusCode::kFailedPrecondition, "431"));
+  auto reqs = h.http->requests();
+  ASSERT_EQ(reqs.size(), 4u);
+  EXPECT_NE(reqs[2].SecretHeaderValue("Authorization"), nullptr);
+  EXPECT_EQ(reqs[3].SecretHeaderValue("Authorization"), nullptr);
+  EXPECT_NE(reqs[3].SecretHeaderValue("Cookie"), nullptr);
+}
+
+// Every cookie set by /auth goes back on /attest and on resource requests.
+TEST(KbsClientFakeTest, ExtraCookiesGoBack) {
+  Harness h;
+  h.http->Answer(Resp(200, BuildChallenge("bm9uY2U="),
+                      {{"set-cookie", "kbs-session-id=c0ffee"}, {"set-cookie", "LB=node-7; Path=/"}}));
+  h.http->Answer(Resp(200, StrCat("{\"token\":\"", Token(4102444800), "\"}")));
+  h.http->Answer(Resp(404, ""));
+  EXPECT_THAT(h.Get(), StatusIs(absl::StatusCode::kNotFound));
+  auto reqs = h.http->requests();
+  ASSERT_EQ(reqs.size(), 3u);
+  EXPECT_EQ(reqs[1].SecretHeaderValue("Cookie")->RevealString(), "kbs-session-id=c0ffee; LB=node-7");
+  EXPECT_EQ(reqs[2].SecretHeaderValue("Cookie")->RevealString(), "kbs-session-id=c0ffee; LB=node-7");
+}
+
+// A caller that has departed sends nothing to the broker.
+TEST(KbsClientFakeTest, DepartedCallerSendsNothing) {
+  Harness h;
+  h.http->Answer(absl::UnavailableError("connection refused"));
+  auto departure = std::make_shared<Cancellation>();
+  departure->Cancel();
+  auto r = h.client->GetResource("resource", "default/key/1", std::nullopt,
+                                 CallContext(absl::Now() + absl::Seconds(10), departure));
+  EXPECT_THAT(r, StatusIs(absl::StatusCode::kCancelled));
+  EXPECT_EQ(h.http->requests().size(), 0u);
 }
 
 TEST(KbsClientFakeTest, MalformedHandshakeAnswersAreCleanErrors) {

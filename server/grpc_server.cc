@@ -2,11 +2,16 @@
 
 #include <sys/stat.h>
 
+#include <map>
+#include <thread>
 #include <type_traits>
+#include <vector>
 
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/grpcpp.h>
 
+#include "absl/synchronization/mutex.h"
+#include "common/cancellation.h"
 #include "common/status_macros.h"
 #include "common/strings.h"
 #include "proto/api.grpc.pb.h"
@@ -24,11 +29,103 @@ grpc::Status ToGrpcStatus(const absl::Status& status) {
   return grpc::Status(static_cast<grpc::StatusCode>(wire.code), wire.message);
 }
 
-CallContext ContextOf(const grpc::ServerContext* ctx) {
-  auto deadline = ctx->deadline();
-  if (deadline == std::chrono::system_clock::time_point::max()) return CallContext{};
-  return CallContext{absl::FromChrono(deadline)};
-}
+// Watches the gRPC calls being handled for cancellation (the client gave up, its deadline
+// passed or its connection went away). gRPC's synchronous API has no notification for that, only
+// ServerContext::IsCancelled() (thread-safe), so one thread, started with the first call, polls
+// the calls in flight every kPollInterval while there are any, and fires their Cancellation.
+// Thread-safe; neither copyable nor movable.
+class CancelWatcher {
+ public:
+  static constexpr absl::Duration kPollInterval = absl::Milliseconds(100);
+
+  CancelWatcher() = default;
+  CancelWatcher(const CancelWatcher&) = delete;
+  CancelWatcher& operator=(const CancelWatcher&) = delete;
+  ~CancelWatcher() {
+    std::thread thread;
+    {
+      absl::MutexLock lock(&mu_);
+      stop_ = true;
+      thread.swap(thread_);
+    }
+    if (thread.joinable()) thread.join();
+  }
+
+  uint64_t Add(const grpc::ServerContext* call, std::shared_ptr<Cancellation> cancellation) {
+    absl::MutexLock lock(&mu_);
+    uint64_t id = next_id_++;
+    calls_.emplace(id, Watched{call, std::move(cancellation)});
+    if (!thread_.joinable()) thread_ = std::thread([this] { Run(); });
+    return id;
+  }
+  void Remove(uint64_t id) {
+    absl::MutexLock lock(&mu_);
+    calls_.erase(id);
+  }
+
+ private:
+  struct Watched {
+    const grpc::ServerContext* call;
+    std::shared_ptr<Cancellation> cancellation;
+  };
+
+  void Run() {
+    for (;;) {
+      std::vector<std::shared_ptr<Cancellation>> departed;
+      {
+        absl::MutexLock lock(&mu_);
+        auto stop_or_work = [this]() {
+          mu_.AssertReaderHeld();  // evaluated by absl::Mutex with mu_ held
+          return stop_ || !calls_.empty();
+        };
+        mu_.Await(absl::Condition(&stop_or_work));
+        auto stop = [this]() {
+          mu_.AssertReaderHeld();
+          return stop_;
+        };
+        if (mu_.AwaitWithTimeout(absl::Condition(&stop), kPollInterval)) return;
+        for (auto it = calls_.begin(); it != calls_.end();) {
+          if (it->second.call->IsCancelled()) {
+            departed.push_back(std::move(it->second.cancellation));
+            it = calls_.erase(it);
+          } else {
+            ++it;
+          }
+        }
+      }
+      // Outside mu_: cancellation callbacks take other locks (e.g. the KBS client's).
+      for (auto& c : departed) c->Cancel();
+    }
+  }
+
+  absl::Mutex mu_;
+  std::map<uint64_t, Watched> calls_ ABSL_GUARDED_BY(mu_);
+  uint64_t next_id_ ABSL_GUARDED_BY(mu_) = 0;
+  bool stop_ ABSL_GUARDED_BY(mu_) = false;
+  std::thread thread_ ABSL_GUARDED_BY(mu_);
+};
+
+// One call's CallContext: its deadline, and a Cancellation the watcher fires when the call is
+// cancelled, for as long as this object lives. Neither copyable nor movable.
+class WatchedCall {
+ public:
+  WatchedCall(CancelWatcher& watcher, const grpc::ServerContext* call) : watcher_(watcher) {
+    auto deadline = call->deadline();
+    if (deadline != std::chrono::system_clock::time_point::max()) ctx_.deadline = absl::FromChrono(deadline);
+    auto cancellation = std::make_shared<Cancellation>();
+    ctx_.cancellation = cancellation;
+    id_ = watcher_.Add(call, std::move(cancellation));
+  }
+  ~WatchedCall() { watcher_.Remove(id_); }
+  WatchedCall(const WatchedCall&) = delete;
+  WatchedCall& operator=(const WatchedCall&) = delete;
+  const CallContext& ctx() const { return ctx_; }
+
+ private:
+  CancelWatcher& watcher_;
+  CallContext ctx_;
+  uint64_t id_ = 0;
+};
 
 template <typename Resp>
 grpc::Status Reply(absl::StatusOr<Resp> result, Resp* out) {
@@ -39,77 +136,90 @@ grpc::Status Reply(absl::StatusOr<Resp> result, Resp* out) {
 
 class SealedSecretService final : public api::SealedSecretService::Service {
  public:
-  explicit SealedSecretService(ApiHandlers& h) : h_(h) {}
+  SealedSecretService(ApiHandlers& h, CancelWatcher& w) : h_(h), w_(w) {}
   grpc::Status UnsealSecret(grpc::ServerContext* c, const api::UnsealSecretInput* req,
                             api::UnsealSecretOutput* resp) override {
-    return Reply(h_.UnsealSecret(*req, ContextOf(c)), resp);
+    WatchedCall call(w_, c);
+    return Reply(h_.UnsealSecret(*req, call.ctx()), resp);
   }
 
  private:
   ApiHandlers& h_;
+  CancelWatcher& w_;
 };
 
 class GetResourceService final : public api::GetResourceService::Service {
  public:
-  explicit GetResourceService(ApiHandlers& h) : h_(h) {}
+  GetResourceService(ApiHandlers& h, CancelWatcher& w) : h_(h), w_(w) {}
   grpc::Status GetResource(grpc::ServerContext* c, const api::GetResourceRequest* req,
                            api::GetResourceResponse* resp) override {
-    return Reply(h_.GetResource(*req, ContextOf(c)), resp);
+    WatchedCall call(w_, c);
+    return Reply(h_.GetResource(*req, call.ctx()), resp);
   }
 
  private:
   ApiHandlers& h_;
+  CancelWatcher& w_;
 };
 
 class SecureMountService final : public api::SecureMountService::Service {
  public:
-  explicit SecureMountService(ApiHandlers& h) : h_(h) {}
+  SecureMountService(ApiHandlers& h, CancelWatcher& w) : h_(h), w_(w) {}
   grpc::Status SecureMount(grpc::ServerContext* c, const api::SecureMountRequest* req,
                            api::SecureMountResponse* resp) override {
-    return Reply(h_.SecureMount(*req, ContextOf(c)), resp);
+    WatchedCall call(w_, c);
+    return Reply(h_.SecureMount(*req, call.ctx()), resp);
   }
 
  private:
   ApiHandlers& h_;
+  CancelWatcher& w_;
 };
 
 class ImagePullService final : public api::ImagePullService::Service {
  public:
-  explicit ImagePullService(ApiHandlers& h) : h_(h) {}
+  ImagePullService(ApiHandlers& h, CancelWatcher& w) : h_(h), w_(w) {}
   grpc::Status PullImage(grpc::ServerContext* c, const api::ImagePullRequest* req,
                          api::ImagePullResponse* resp) override {
-    return Reply(h_.PullImage(*req, ContextOf(c)), resp);
+    WatchedCall call(w_, c);
+    return Reply(h_.PullImage(*req, call.ctx()), resp);
   }
 
  private:
   ApiHandlers& h_;
+  CancelWatcher& w_;
 };
 
 class KeyProviderService final : public keyprovider::KeyProviderService::Service {
  public:
-  explicit KeyProviderService(ApiHandlers& h) : h_(h) {}
+  KeyProviderService(ApiHandlers& h, CancelWatcher& w) : h_(h), w_(w) {}
   grpc::Status UnWrapKey(grpc::ServerContext* c, const keyprovider::KeyProviderKeyWrapProtocolInput* req,
                          keyprovider::KeyProviderKeyWrapProtocolOutput* resp) override {
-    return Reply(h_.UnWrapKey(*req, ContextOf(c)), resp);
+    WatchedCall call(w_, c);
+    return Reply(h_.UnWrapKey(*req, call.ctx()), resp);
   }
   grpc::Status WrapKey(grpc::ServerContext* c, const keyprovider::KeyProviderKeyWrapProtocolInput* req,
                        keyprovider::KeyProviderKeyWrapProtocolOutput* resp) override {
-    return Reply(h_.WrapKey(*req, ContextOf(c)), resp);
+    WatchedCall call(w_, c);
+    return Reply(h_.WrapKey(*req, call.ctx()), resp);
   }
 
  private:
   ApiHandlers& h_;
+  CancelWatcher& w_;
 };
 
 class SecureMountExtService final : public ext::SecureMountExtService::Service {
  public:
-  explicit SecureMountExtService(ApiHandlers& h) : h_(h) {}
+  SecureMountExtService(ApiHandlers& h, CancelWatcher& w) : h_(h), w_(w) {}
   grpc::Status Unmount(grpc::ServerContext* c, const ext::UnmountRequest* req, ext::UnmountResponse* resp) override {
-    return Reply(h_.Unmount(*req, ContextOf(c)), resp);
+    WatchedCall call(w_, c);
+    return Reply(h_.Unmount(*req, call.ctx()), resp);
   }
 
  private:
   ApiHandlers& h_;
+  CancelWatcher& w_;
 };
 
 class GrpcServerImpl final : public GrpcServer {
@@ -120,9 +230,16 @@ class GrpcServerImpl final : public GrpcServer {
 
  private:
   GrpcServerImpl(std::string path, ApiHandlers& h)
-      : socket_path_(std::move(path)), sealed_(h), resource_(h), mount_(h), mount_ext_(h), image_(h), keyprovider_(h) {}
+      : socket_path_(std::move(path)),
+        sealed_(h, watcher_),
+        resource_(h, watcher_),
+        mount_(h, watcher_),
+        mount_ext_(h, watcher_),
+        image_(h, watcher_),
+        keyprovider_(h, watcher_) {}
 
   std::string socket_path_;
+  CancelWatcher watcher_;  // outlives the services (declared first, destroyed last)
   SealedSecretService sealed_;
   GetResourceService resource_;
   SecureMountService mount_;

@@ -7,6 +7,10 @@
 // and resident memory than the rest of the daemon (storage/bench/RESULTS.md, "A lean daemon").
 // StartGrpcServer loads the module only when a gRPC socket is configured.
 //
+// A call the client cancels (or whose connection goes away) has its CallContext::cancellation
+// fired within about 100 ms, so a handler waiting on the broker returns and its gRPC thread is
+// released instead of waiting out the broker's timeout.
+//
 // Thread-safe; neither copyable nor movable. Shutdown lets in-flight calls finish (up to the
 // grace period), then removes the socket file.
 #ifndef CDH_SERVER_GRPC_SERVER_H_

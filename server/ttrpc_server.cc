@@ -15,10 +15,6 @@
 namespace cdh {
 namespace {
 
-// Pending connections the kernel queues before accept(); the agent holds one connection, the
-// rest are debugging tools.
-constexpr int kListenBacklog = 128;
-
 absl::StatusOr<int> BindListening(const std::string& path) {
   sockaddr_un addr{};
   addr.sun_family = AF_UNIX;
@@ -33,7 +29,7 @@ absl::StatusOr<int> BindListening(const std::string& path) {
   }
   // Owner-only before listen(): nobody can connect in between.
   absl::Status mode = RestrictSocketMode(path);
-  if (mode.ok() && ::listen(fd, kListenBacklog) != 0) {
+  if (mode.ok() && ::listen(fd, SystemListenBacklog()) != 0) {
     mode = absl::UnavailableError(StrCat("cannot listen on ", path, ": ", std::strerror(errno)));
   }
   if (!mode.ok()) {

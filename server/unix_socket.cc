@@ -1,12 +1,15 @@
 #include "server/unix_socket.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <charconv>
 #include <filesystem>
 
 #include "common/file_util.h"
@@ -58,6 +61,22 @@ absl::Status RestrictSocketMode(const std::string& path) {
     return absl::UnavailableError(StrCat("cannot chmod 0600 ", path, ": ", strerror(errno)));
   }
   return absl::OkStatus();
+}
+
+int SystemListenBacklog() {
+  int backlog = SOMAXCONN;
+  int fd = ::open("/proc/sys/net/core/somaxconn", O_RDONLY | O_CLOEXEC);
+  if (fd >= 0) {
+    char buf[32] = {};
+    ssize_t n = ::read(fd, buf, sizeof(buf) - 1);  // a bounded read: procfs sizes are not to be trusted
+    ::close(fd);
+    if (n > 0) {
+      int value = 0;
+      auto [ptr, ec] = std::from_chars(buf, buf + n, value);
+      if (ec == std::errc() && value > 0) backlog = std::max(backlog, value);
+    }
+  }
+  return backlog;
 }
 
 void RemoveSocketFile(const std::string& path) {

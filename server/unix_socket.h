@@ -18,6 +18,11 @@ absl::Status PrepareSocketPath(const std::string& path);
 // Restricts the bound socket file to its owner (mode 0600). UNAVAILABLE on failure.
 absl::Status RestrictSocketMode(const std::string& path);
 
+// The listen backlog to use: the system maximum, /proc/sys/net/core/somaxconn (the kernel caps
+// any larger value to it), or SOMAXCONN when that cannot be read. Clients that connect in bursts
+// (Go's dialer fails at once with EAGAIN on a full unix-socket backlog) then wait to be accepted.
+int SystemListenBacklog();
+
 // Removes the socket file if it is still a socket. Never fails loudly (called at shutdown).
 void RemoveSocketFile(const std::string& path);
 

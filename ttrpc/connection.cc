@@ -83,7 +83,10 @@ absl::Status Connection::WriteFrame(uint32_t stream_id, MessageType type, std::s
   return status;
 }
 
-void Connection::Shutdown() { ::shutdown(fd_, SHUT_RDWR); }
+void Connection::Shutdown() {
+  ::shutdown(fd_, SHUT_RDWR);
+  Depart();
+}
 
 void Connection::CallStarted() {
   absl::MutexLock lock(&mu_);

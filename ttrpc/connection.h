@@ -11,6 +11,7 @@
 #define CDH_TTRPC_CONNECTION_H_
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string_view>
 
@@ -18,6 +19,7 @@
 #include "absl/status/status.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "common/cancellation.h"
 #include "common/timed_turn.h"
 #include "ttrpc/frame.h"
 
@@ -49,8 +51,14 @@ class Connection {
   // connection is shut down, so the reader sees it closed. UNAVAILABLE, DEADLINE_EXCEEDED.
   absl::Status WriteFrame(uint32_t stream_id, MessageType type, std::string_view data, absl::Duration timeout);
 
-  // Shuts the socket down in both directions; pending and later reads and writes fail.
+  // Shuts the socket down in both directions; pending and later reads and writes fail. The
+  // calls still running on it are cancelled (no answer can reach the peer any more).
   void Shutdown();
+
+  // Fires when the peer has gone (it closed its end entirely, or the connection was shut down):
+  // every call read from this connection carries it in its CallContext.
+  const std::shared_ptr<Cancellation>& departure() const { return departure_; }
+  void Depart() { departure_->Cancel(); }
 
   // Calls read from this connection and not finished yet (the server bounds them): one more
   // when a call is dispatched, one less when it has finished.
@@ -60,6 +68,7 @@ class Connection {
 
  private:
   const int fd_;
+  const std::shared_ptr<Cancellation> departure_ = std::make_shared<Cancellation>();
   FrameDecoder decoder_;  // the reader's own
   TimedTurn write_turn_;  // exclusive right to write one frame, taken within the write timeout
   mutable absl::Mutex mu_;

@@ -6,9 +6,11 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <deque>
+#include <list>
 #include <map>
 #include <string>
 #include <system_error>
@@ -34,6 +36,9 @@ constexpr absl::Duration kLoopWriteTimeout = absl::Milliseconds(200);
 constexpr absl::Duration kAcceptBackoff = absl::Milliseconds(100);
 // Connections accepted per loop iteration at most.
 constexpr int kAcceptBatch = 64;
+// A call that has waited this long in the queue with no worker free makes the pool grow: the
+// workers are then stuck (on the broker, on a slow device), not merely busy.
+constexpr absl::Duration kGrowPoolAfter = absl::Milliseconds(50);
 
 RpcStatus DefaultStatusMapper(const absl::Status& s) {
   return RpcStatus{static_cast<int32_t>(s.code()), std::string(ToStd(s.message()))};
@@ -54,6 +59,7 @@ class Call {
   const Handler* handler = nullptr;
   std::string payload;
   CallContext ctx;
+  absl::Time queued_at;
   // Entry in Impl::timers_ while the deadline is armed; both only touched with Impl::timers_mu_
   // held (an annotation cannot name another class's member).
   bool has_timer = false;
@@ -135,7 +141,7 @@ class Server::Impl {
     Wake();
     if (loop_.joinable()) loop_.join();
     std::deque<std::shared_ptr<Call>> dropped;
-    std::vector<std::thread> workers;
+    std::list<std::thread> workers;
     {
       absl::MutexLock lock(&mu_);
       stop_workers_ = true;
@@ -155,7 +161,7 @@ class Server::Impl {
 
   Stats GetStats() const {
     absl::MutexLock lock(&mu_);
-    return Stats{connections_, active_calls_, static_cast<int>(workers_.size())};
+    return Stats{connections_, active_calls_, live_workers_};
   }
 
  private:
@@ -221,10 +227,11 @@ class Server::Impl {
       fds.push_back(pollfd{poll_listen ? listen_fd : -1, POLLIN, 0});
       for (auto& [fd, st] : conns) {
         bool readable = !draining && !st.eof && HasCapacity(*st.conn);
-        // A descriptor that is not read is left out entirely, so its hang-up cannot spin the loop.
-        fds.push_back(pollfd{readable ? fd : -1, POLLIN, 0});
+        // A descriptor that is not read is still watched for the peer's hang-up (POLLHUP and
+        // POLLERR are always reported); a hang-up removes it from the table, so it cannot spin.
+        fds.push_back(pollfd{fd, static_cast<short>(readable ? POLLIN : 0), 0});
       }
-      absl::Time wake_at = NextTimer();
+      absl::Time wake_at = std::min(NextTimer(), GrowPool());
       // Only an accept pause needs a timed wake-up; a full table waits for a hang-up (a read).
       if (listen_fd >= 0 && accept_paused) wake_at = std::min(wake_at, accept_paused_until);
       int r = ::poll(fds.data(), fds.size(), PollTimeoutMs(wake_at));
@@ -241,7 +248,14 @@ class Server::Impl {
       size_t i = 2;
       for (auto it = conns.begin(); it != conns.end() && i < fds.size(); ++i) {
         bool remove = false;
-        if (fds[i].fd >= 0 && fds[i].revents != 0) remove = OnReadable(it->second);
+        if (fds[i].revents & (POLLHUP | POLLERR)) {
+          // The peer closed its end entirely (a half-close gives POLLIN and EOF only): nobody is
+          // left to answer, so its calls are cancelled and what it sent last is not read.
+          it->second.conn->Depart();
+          remove = true;
+        } else if (fds[i].revents != 0) {
+          remove = OnReadable(it->second);
+        }
         it = remove ? conns.erase(it) : std::next(it);
       }
       if (fds[1].fd >= 0 && (fds[1].revents & POLLIN)) {
@@ -340,6 +354,7 @@ class Server::Impl {
     call->stream_id = h.stream_id;
     call->handler = *handler;
     call->payload = std::move(*request->mutable_payload());
+    call->ctx.cancellation = conn->departure();
     if (request->timeout_nano() > 0) {
       call->ctx.deadline = absl::Now() + absl::Nanoseconds(request->timeout_nano());
       absl::MutexLock lock(&timers_mu_);
@@ -351,6 +366,7 @@ class Server::Impl {
       absl::MutexLock lock(&mu_);
       ++active_calls_;
       active_calls_snapshot_ = active_calls_;
+      call->queued_at = absl::Now();
       queue_.push_back(call);
       if (StartWorkerIfNeededLocked()) {
         work_cv_.Signal();
@@ -364,19 +380,15 @@ class Server::Impl {
   }
 
   // Starts one more worker when the queue holds more calls than idle workers can take and the
-  // pool is below worker_threads. False only when no worker exists at all and none could be
-  // started (the system refused a thread); with at least one worker the queue is served anyway.
+  // pool is below worker_threads (growth beyond that is GrowPool's, for stuck calls only). False
+  // only when no worker exists at all and none could be started (the system refused a thread);
+  // with at least one worker the queue is served anyway.
   bool StartWorkerIfNeededLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-    if (static_cast<int>(queue_.size()) <= idle_workers_ ||
-        static_cast<int>(workers_.size()) >= options_.worker_threads) {
-      return true;
+    if (static_cast<int>(queue_.size()) <= idle_workers_ || live_workers_ >= options_.worker_threads) {
+      return live_workers_ > 0;
     }
-    try {
-      workers_.emplace_back([this] { WorkerMain(); });
-    } catch (const std::system_error& e) {
-      spdlog::error("ttrpc server: cannot start a worker thread ({}); {} running", e.what(), workers_.size());
-    }
-    return !workers_.empty();
+    SpawnWorkerLocked();
+    return live_workers_ > 0;
   }
 
   // A protocol-level answer written by the loop itself.
@@ -417,15 +429,76 @@ class Server::Impl {
     for (auto& call : expired) Answer(*call, absl::DeadlineExceededError("timeout"), "", kLoopWriteTimeout);
   }
 
+  // Starts one more worker. The new one counts as idle until it first waits, so the loop does
+  // not start another for the same queued call.
+  void SpawnWorkerLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    // Join the extra workers that have exited since (they only return after leaving mu_).
+    for (auto it = workers_.begin(); it != workers_.end();) {
+      if (std::find(exited_.begin(), exited_.end(), it->get_id()) != exited_.end()) {
+        it->join();
+        it = workers_.erase(it);
+      } else {
+        ++it;
+      }
+    }
+    exited_.clear();
+    try {
+      workers_.emplace_back([this] { WorkerMain(); });
+    } catch (const std::system_error& e) {
+      spdlog::error("ttrpc server: cannot start a worker thread ({}); {} running", e.what(), live_workers_);
+      return;
+    }
+    ++live_workers_;
+    ++idle_workers_;
+  }
+
+  // The pool grows by one worker per queued call that has waited kGrowPoolAfter with every
+  // worker busy, up to max_worker_threads: calls stuck on the broker then cannot starve calls
+  // that need nothing but the CPU. Returns when to look again.
+  absl::Time GrowPool() {
+    absl::MutexLock lock(&mu_);
+    // Calls no idle worker will take: only these can wait for a worker to come free.
+    size_t uncovered = queue_.size() > static_cast<size_t>(idle_workers_) ? queue_.size() - idle_workers_ : 0;
+    if (uncovered == 0 || live_workers_ >= options_.max_worker_threads) return absl::InfiniteFuture();
+    absl::Time now = absl::Now();
+    size_t waiting_long = 0;
+    for (const auto& call : queue_) {
+      if (now - call->queued_at < kGrowPoolAfter) break;
+      ++waiting_long;
+    }
+    size_t spawn = std::min(waiting_long, uncovered);
+    for (size_t i = 0; i < spawn && live_workers_ < options_.max_worker_threads; ++i) SpawnWorkerLocked();
+    if (spawn > 0) spdlog::debug("ttrpc server: every worker busy, {} workers now", live_workers_);
+    // Look again when the oldest call still queued (if the new workers leave any) waits too long.
+    return std::max(queue_.front()->queued_at, now) + kGrowPoolAfter;
+  }
+
   void WorkerMain() {
+    bool first = true;  // counted as idle by SpawnWorkerLocked
     for (;;) {
       std::shared_ptr<Call> call;
       {
         absl::MutexLock lock(&mu_);
-        ++idle_workers_;
-        while (!stop_workers_ && queue_.empty()) work_cv_.Wait(&mu_);
+        if (!first) ++idle_workers_;
+        first = false;
+        while (!stop_workers_ && queue_.empty()) {
+          // Workers beyond the kept ones leave after worker_idle_timeout without work.
+          bool extra = live_workers_ > options_.worker_threads;
+          if (!extra) {
+            work_cv_.Wait(&mu_);
+          } else if (work_cv_.WaitWithTimeout(&mu_, options_.worker_idle_timeout) && queue_.empty() && !stop_workers_ &&
+                     live_workers_ > options_.worker_threads) {
+            --idle_workers_;
+            --live_workers_;
+            exited_.push_back(std::this_thread::get_id());
+            return;
+          }
+        }
         --idle_workers_;
-        if (stop_workers_) return;
+        if (stop_workers_) {
+          --live_workers_;
+          return;
+        }
         call = std::move(queue_.front());
         queue_.pop_front();
       }
@@ -435,7 +508,8 @@ class Server::Impl {
   }
 
   void RunCall(Call& call) {
-    if (call.answered()) return;  // expired while queued
+    if (call.answered()) return;       // expired while queued
+    if (call.ctx.Cancelled()) return;  // the peer left while the call was queued: nobody to answer
     if (call.ctx.Expired()) {
       Answer(call, absl::DeadlineExceededError("timeout"), "", options_.write_timeout);
       return;
@@ -482,9 +556,12 @@ class Server::Impl {
   absl::CondVar work_cv_;  // queue_ gained a call, or stop_workers_
   absl::CondVar idle_cv_;  // active_calls_ went down
   std::deque<std::shared_ptr<Call>> queue_ ABSL_GUARDED_BY(mu_);
-  // Started on demand by the loop thread, at most options_.worker_threads; joined at shutdown.
-  std::vector<std::thread> workers_ ABSL_GUARDED_BY(mu_);
-  int idle_workers_ ABSL_GUARDED_BY(mu_) = 0;  // workers waiting for a call
+  // Started on demand by the loop thread (worker_threads on first use, more while calls are
+  // stuck, up to max_worker_threads); extra ones exit when idle and are joined later.
+  std::list<std::thread> workers_ ABSL_GUARDED_BY(mu_);       // started, not yet joined
+  std::vector<std::thread::id> exited_ ABSL_GUARDED_BY(mu_);  // returned, to be joined
+  int live_workers_ ABSL_GUARDED_BY(mu_) = 0;
+  int idle_workers_ ABSL_GUARDED_BY(mu_) = 0;  // waiting for work (or starting)
   std::vector<std::shared_ptr<Connection>> pending_adds_ ABSL_GUARDED_BY(mu_);
   int listen_fd_ ABSL_GUARDED_BY(mu_) = -1;
   int active_calls_ ABSL_GUARDED_BY(mu_) = 0;
@@ -502,8 +579,9 @@ class Server::Impl {
 };
 
 absl::StatusOr<std::unique_ptr<Server>> Server::New(ServiceRegistry registry, ServerOptions options) {
-  if (options.worker_threads <= 0 || options.max_connections <= 0 || options.max_in_flight_per_connection <= 0 ||
-      options.max_active_calls <= 0 || options.write_timeout <= absl::ZeroDuration()) {
+  if (options.worker_threads <= 0 || options.max_worker_threads < options.worker_threads ||
+      options.max_connections <= 0 || options.max_in_flight_per_connection <= 0 || options.max_active_calls <= 0 ||
+      options.write_timeout <= absl::ZeroDuration() || options.worker_idle_timeout <= absl::ZeroDuration()) {
     return absl::InvalidArgumentError("ttrpc server limits must be positive");
   }
   auto impl = std::make_unique<Impl>(std::move(registry), std::move(options));

@@ -16,11 +16,19 @@
 //   - unknown service / method: see ServiceRegistry.
 // Every status, handler or protocol, goes through ServerOptions::status_mapper to the wire.
 //
-// Resources are bounded: 1 + worker_threads threads whatever the load (the event loop from the
-// start; workers on first use, one more whenever a call is queued while none is idle, then kept); at most
-// max_connections connections (further clients wait in the listen backlog until one ends); at most
-// max_in_flight_per_connection unfinished calls per connection and max_active_calls in total, beyond which the server
-// stops reading (TCP-style backpressure) instead of queueing.
+// Departed callers: when a peer closes its connection entirely (POLLHUP; a half-close still gets
+// its answers) the connection's Cancellation fires, which every call read from it carries in its
+// CallContext, so handlers waiting on others (the broker) give up at once.
+//
+// Resources are bounded: the event loop from the start; workers on first use, one more whenever a
+// call is queued while none is idle, up to worker_threads, then kept: 1 + worker_threads threads
+// while calls are answered promptly. When every worker is busy and a queued call has waited 50 ms
+// (the workers are stuck, e.g. on a silent broker), the pool grows by a worker per such call, up
+// to max_worker_threads, so calls that need no broker keep answering; workers beyond
+// worker_threads exit after worker_idle_timeout without work. At most max_connections
+// connections (further clients wait in the listen backlog until one ends); at most
+// max_in_flight_per_connection unfinished calls per connection and max_active_calls in total,
+// beyond which the server stops reading (TCP-style backpressure) instead of queueing.
 //
 // Thread-safe. Neither copyable nor movable.
 #ifndef CDH_TTRPC_SERVER_H_
@@ -38,9 +46,12 @@
 namespace cdh::ttrpc {
 
 struct ServerOptions {
-  int worker_threads = 8;
+  int worker_threads = 8;        // kept
+  int max_worker_threads = 256;  // while calls are stuck; >= worker_threads
+  absl::Duration worker_idle_timeout = absl::Seconds(5);
   int max_connections = 256;
-  int max_in_flight_per_connection = 16;
+  // The kata agent has one connection: calls stuck on it must not hold back the others.
+  int max_in_flight_per_connection = 128;
   int max_active_calls = 256;
   // How long a reply may wait for a peer that does not read before the connection is dropped.
   absl::Duration write_timeout = absl::Seconds(10);
@@ -74,7 +85,7 @@ class Server {
   struct Stats {
     int connections = 0;     // connections being read
     int active_calls = 0;    // calls dispatched and not finished
-    int worker_threads = 0;  // workers started so far (<= ServerOptions::worker_threads)
+    int worker_threads = 0;  // workers running (<= ServerOptions::max_worker_threads)
   };
   Stats GetStats() const;
 

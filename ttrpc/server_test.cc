@@ -124,6 +124,36 @@ class ServerTest : public ::testing::Test {
                               })
                     .ok());
   }
+  // Waits for its caller to depart (or its deadline), then counts how it ended.
+  void RegisterStuck() {
+    ASSERT_TRUE(registry_
+                    .Register("test.Echo", "Stuck",
+                              [this](std::string_view, const CallContext& ctx) -> absl::StatusOr<SecretBytes> {
+                                {
+                                  absl::MutexLock lock(&stuck_mu_);
+                                  ++stuck_entered_;
+                                }
+                                bool departed = ctx.cancellation != nullptr &&
+                                                ctx.cancellation->WaitUntil(absl::Now() + absl::Seconds(30));
+                                absl::MutexLock lock(&stuck_mu_);
+                                (departed ? stuck_cancelled_ : stuck_timed_out_) += 1;
+                                return absl::CancelledError("departed");
+                              })
+                    .ok());
+  }
+  void AwaitStuck(int* counter, int n) {
+    absl::MutexLock lock(&stuck_mu_);
+    auto reached = [&]() {
+      stuck_mu_.AssertReaderHeld();
+      return *counter >= n;
+    };
+    EXPECT_TRUE(stuck_mu_.AwaitWithTimeout(absl::Condition(&reached), absl::Seconds(20))) << *counter << " of " << n;
+  }
+  absl::Mutex stuck_mu_;
+  int stuck_entered_ ABSL_GUARDED_BY(stuck_mu_) = 0;
+  int stuck_cancelled_ ABSL_GUARDED_BY(stuck_mu_) = 0;
+  int stuck_timed_out_ ABSL_GUARDED_BY(stuck_mu_) = 0;
+
   void TearDown() override {
     ReleaseOnce();
     if (server_) server_->Shutdown(absl::Seconds(5));
@@ -445,7 +475,59 @@ TEST_F(ServerTest, HalfClosedPeerStillGetsItsAnswer) {
   WaitForIdle();
 }
 
-// Workers start on first use, one per call that finds none idle, never beyond worker_threads.
+// A peer that closes its connection entirely has departed: the calls it left running see their
+// CallContext cancelled at once (not at their deadline).
+TEST_F(ServerTest, DepartedPeerCancelsItsCalls) {
+  RegisterStuck();
+  StartServer();
+  RawPeer p(Connect());
+  for (uint32_t stream : {1u, 3u, 5u}) p.SendRequest(stream, "test.Echo", "Stuck", "");
+  AwaitStuck(&stuck_entered_, 3);
+  p.Close();
+  AwaitStuck(&stuck_cancelled_, 3);
+  {
+    absl::MutexLock lock(&stuck_mu_);
+    EXPECT_EQ(stuck_timed_out_, 0);
+  }
+  WaitForIdle();
+}
+
+// Calls stuck on something slow hold every kept worker; the pool grows so that a call needing
+// only the CPU still answers, and shrinks back once the stuck calls are gone.
+TEST_F(ServerTest, StuckCallsDoNotStarveOtherCalls) {
+  RegisterStuck();
+  ServerOptions o;
+  o.worker_threads = 2;
+  o.max_worker_threads = 32;
+  o.worker_idle_timeout = absl::Milliseconds(200);
+  StartServer(o);
+  RawPeer agent(Connect());  // the kata agent's one connection
+  constexpr uint32_t kStuck = 10;
+  for (uint32_t i = 0; i < kStuck; ++i) agent.SendRequest(2 * i + 1, "test.Echo", "Stuck", "");
+  AwaitStuck(&stuck_entered_, kStuck);
+  EXPECT_GE(server_->GetStats().worker_threads, static_cast<int>(kStuck));
+  // Another call on the same connection, and one on another connection, both answer.
+  agent.SendRequest(101, "test.Echo", "Echo", "same");
+  auto same = agent.ReadReply();
+  ASSERT_TRUE(same.has_value());
+  EXPECT_EQ(same->stream_id, 101u);
+  EXPECT_EQ(same->payload, "echo:same");
+  auto other = Client::FromFd(Connect());
+  EXPECT_THAT(other->Call("test.Echo", "Echo", "other", absl::Seconds(20)), IsOk());
+  agent.Close();
+  AwaitStuck(&stuck_cancelled_, kStuck);
+  // The extra workers leave after the idle timeout (polled: the server's own counter).
+  int workers = 0;
+  for (int i = 0; i < 500; ++i) {
+    workers = server_->GetStats().worker_threads;
+    if (workers == o.worker_threads) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_EQ(workers, o.worker_threads);
+}
+
+// Workers start on first use, one per call that finds none idle, never beyond worker_threads
+// (here also the maximum: no growth for stuck calls, see StuckCallsDoNotStarveOtherCalls).
 TEST_F(ServerTest, WorkersStartOnFirstUseUpToThePoolSize) {
   constexpr int kPool = 3, kCalls = 5;
   absl::Mutex mu;
@@ -463,6 +545,7 @@ TEST_F(ServerTest, WorkersStartOnFirstUseUpToThePoolSize) {
               IsOk());
   ServerOptions o;
   o.worker_threads = kPool;
+  o.max_worker_threads = kPool;
   StartServer(o);
   EXPECT_EQ(server_->GetStats().worker_threads, 0);
   auto c = Client::FromFd(Connect());

@@ -1,8 +1,12 @@
 // End-to-end tests of the real confidential-data-hub binary over ttrpc: both transports from
 // one handler set, interop with Debian's Go ttrpc (a kata-agent-like client), cdh-tool's
 // unseal-dir on the README's main job, and the socket lifecycle.
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
 
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <thread>
@@ -202,6 +206,49 @@ TEST(DaemonTtrpcTest, CdhToolSpeaksBothTransports) {
     EXPECT_EQ(m.exit_code, 1) << m.err;
     EXPECT_THAT(std::string(m.err), ::testing::HasSubstr("UNIMPLEMENTED: Secure Mount failed")) << m.err;
   }
+}
+
+// cdh-tool parses addresses with the daemon's parser: `unix:/abs` and `unix:///abs` reach the
+// daemon over ttrpc, `unix://relative/path` is refused at once with a clear error.
+TEST(DaemonTtrpcTest, CdhToolParsesSocketAddressesAsTheDaemonDoes) {
+  auto d = StartOrDie();
+  ASSERT_NE(d, nullptr);
+  for (const std::string& address : {StrCat("unix:", d->ttrpc_socket()), StrCat("unix://", d->ttrpc_socket())}) {
+    CommandResult g = RunCommand({CdhToolBinary(), "--ttrpc", "--socket", address, "get-resource", kSmallResourceUri});
+    EXPECT_EQ(g.exit_code, 0) << address << ": " << g.err;
+    EXPECT_EQ(g.out, kSmallResource) << address;
+  }
+  absl::Time start = absl::Now();
+  CommandResult bad = RunCommand(
+      {CdhToolBinary(), "--ttrpc", "--socket", "unix://relative/cdh.sock", "get-resource", kSmallResourceUri});
+  EXPECT_NE(bad.exit_code, 0);
+  EXPECT_THAT(bad.err, ::testing::HasSubstr("names a relative path")) << bad.err;
+  EXPECT_LT(absl::Now() - start, absl::Seconds(10)) << "refused at once, not retried until a timeout";
+}
+
+// A burst of connects (Go's dialer gives up at once with EAGAIN on a full unix-socket backlog):
+// every one of a few hundred simultaneous non-blocking connects is accepted into the backlog.
+TEST(DaemonTtrpcTest, BurstOfConnectsFitsTheBacklog) {
+  auto d = StartOrDie();
+  ASSERT_NE(d, nullptr);
+  constexpr int kBurst = 400;
+  std::vector<int> fds;
+  int refused = 0;
+  for (int i = 0; i < kBurst; ++i) {
+    int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    ASSERT_GE(fd, 0);
+    sockaddr_un addr{};
+    addr.sun_family = AF_UNIX;
+    std::strncpy(addr.sun_path, d->ttrpc_socket().c_str(), sizeof(addr.sun_path) - 1);
+    if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) ++refused;
+    fds.push_back(fd);
+  }
+  EXPECT_EQ(refused, 0) << refused << " of " << kBurst << " connects failed (EAGAIN: backlog full)";
+  for (int fd : fds) ::close(fd);
+  // The daemon still answers.
+  CommandResult g = RunCommand({CdhToolBinary(), "--ttrpc", "--socket", StrCat("unix://", d->ttrpc_socket()),
+                                "get-resource", kSmallResourceUri});
+  EXPECT_EQ(g.exit_code, 0) << g.err;
 }
 
 // A live socket is never taken over; a stale one (kill -9) is replaced on restart.

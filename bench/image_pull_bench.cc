@@ -4,7 +4,7 @@
 // ratios — cold pull / standard tools (goal ≤ 0.7), warm pull (every layer cached) / cold pull
 // (goal ≤ 0.05) — and the daemon's peak RSS (VmHWM) during a cold pull of the big image and, in a
 // fresh daemon, of an image a quarter of its size (goal ≤ 64 MiB, not growing with the image).
-// It is not a test and asserts nothing about speed (../shared/STYLE.md, "Tests"). Needs root (the
+// It is not a test and asserts nothing about speed (speed goals are benchmarks, not timed tests). Needs root (the
 // overlay mount, umoci unpack).
 //
 // Usage: image_pull_bench [total_mib=200] [layers=5]

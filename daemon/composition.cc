@@ -80,7 +80,7 @@ std::unique_ptr<image::PullMeasurer> NewPullMeasurer(const CdhConfig& config, Sh
   return std::make_unique<LogPullMeasurer>(std::move(log));
 }
 
-// PullImage (issue 10): `[image]` with the signature policy (image/policy) and the ocicrypt layer
+// PullImage: `[image]` with the signature policy (image/policy) and the ocicrypt layer
 // decryptor (image/ocicrypt), both resolving keys in-process through the daemon's provider.
 std::unique_ptr<ImageService> NewImageService(const CdhConfig& config, resources::ResourceProvider& provider,
                                               resources::KeyUnwrapper& unwrapper, SharedAttestation* shared) {

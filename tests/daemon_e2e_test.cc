@@ -167,7 +167,7 @@ TEST_F(DaemonTest, EveryFailureGetsItsCodeAndANamedReason) {
     api::ImagePullRequest req;
     api::ImagePullResponse resp;
     st = api::ImagePullService::NewStub(Channel())->PullImage(&ctx, req, &resp);
-    // An empty image_url: refused before anything is fetched (PullImage is implemented, issue 10).
+    // An empty image_url: refused before anything is fetched (PullImage is implemented).
     EXPECT_EQ(st.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
     EXPECT_THAT(std::string(st.error_message()), ::testing::HasSubstr("Image Pull error: Illegal image reference"));
   }

@@ -29,6 +29,7 @@
 #include "kbs-client/jwe.h"
 #include "kbs-client/kbs_client.h"
 #include "kbs-dev/kbs_dev_server.h"
+#include "kbs-dev/kbs_server_messages.h"
 #include "resources/cc_kbc_provider.h"
 #include "resources/secret/secret_unsealer.h"
 #include "tests/spec_vectors.h"

@@ -37,7 +37,7 @@ TEST(ConnectionTest, ReadsFramesAsTheyArrive) {
   EXPECT_EQ(c.ReadAvailable(), Connection::ReadResult::kOk);
   auto f1 = c.NextFrame();
   ASSERT_TRUE(f1.has_value());
-  EXPECT_EQ(f1->data, "a");
+  EXPECT_EQ(f1->data.RevealString(), "a");
   EXPECT_FALSE(c.NextFrame().has_value());
   EXPECT_EQ(c.ReadAvailable(), Connection::ReadResult::kWouldBlock);
   ASSERT_EQ(::write(p.fds[1], two.data() + 15, two.size() - 15), static_cast<ssize_t>(two.size() - 15));
@@ -81,7 +81,7 @@ TEST(ConnectionTest, WritesWholeFramesFromManyThreads) {
   for (auto& t : ts) t.join();
   d.Append(all);
   while (auto f = d.Next()) {
-    EXPECT_EQ(f->data, body);
+    EXPECT_EQ(f->data.RevealString(), body);
     ++got;
   }
   EXPECT_EQ(got, kThreads * kFrames);

@@ -102,7 +102,7 @@ TEST(FrameDecoderTest, OversizeFrameIsSkippedAndStreamStaysInSync) {
   ASSERT_TRUE(next.has_value());
   EXPECT_FALSE(next->oversize);
   EXPECT_EQ(next->header.stream_id, 9u);
-  EXPECT_EQ(next->data, "next");
+  EXPECT_EQ(next->data.RevealString(), "next");
   EXPECT_TRUE(d.AtFrameBoundary());
 }
 
@@ -127,7 +127,7 @@ TEST(FrameDecoderTest, CustomLimit) {
   EXPECT_TRUE(a->oversize);
   auto b = d.Next();
   ASSERT_TRUE(b.has_value());
-  EXPECT_EQ(b->data, "1234");
+  EXPECT_EQ(b->data.RevealString(), "1234");
 }
 
 TEST(FrameDecoderTest, BufferStaysBoundedAcrossManyFrames) {

@@ -68,7 +68,7 @@ class RawPeer {
     auto f = Read();
     if (!f) return std::nullopt;
     EXPECT_EQ(f->header.type, static_cast<uint8_t>(MessageType::kResponse));
-    auto r = DecodeResponse(f->data);
+    auto r = DecodeResponse(f->data.RevealString());
     EXPECT_THAT(r, IsOk());
     return Reply{f->header.stream_id, ToAbslStatus(*r), r->payload()};
   }
@@ -248,7 +248,7 @@ TEST_F(ServerTest, CallsOnOneConnectionAreMultiplexed) {
   EXPECT_EQ(rel->RevealString(), "released");
   auto w = waiting.get();
   ASSERT_THAT(w, IsOk());
-  EXPECT_EQ(*w, "waited");
+  EXPECT_EQ(w->RevealString(), "waited");
 }
 
 TEST_F(ServerTest, RepliesCarryTheRequestStreamId) {
@@ -389,7 +389,7 @@ TEST_F(ServerTest, ShutdownLetsCallsInFlightFinish) {
   ReleaseOnce();
   auto w = waiting.get();
   ASSERT_THAT(w, IsOk());
-  EXPECT_EQ(*w, "waited");
+  EXPECT_EQ(w->RevealString(), "waited");
   stopping.get();
   // After shutdown no new connection is served.
   int fds[2];
@@ -458,7 +458,7 @@ TEST_F(ServerTest, ClientsBeyondTheConnectionLimitWaitForASlot) {
   a->reset();  // a slot frees up
   auto r = waiting.get();
   ASSERT_THAT(r, IsOk());
-  EXPECT_EQ(*r, "echo:b");
+  EXPECT_EQ(r->RevealString(), "echo:b");
 }
 
 // A client that half-closes after its request (shutdown(SHUT_WR)) still gets its answer.
@@ -552,7 +552,7 @@ TEST_F(ServerTest, WorkersStartOnFirstUseUpToThePoolSize) {
   ASSERT_THAT(c->Call("test.Echo", "Echo", "x"), IsOk());
   EXPECT_EQ(server_->GetStats().worker_threads, 1);
 
-  std::vector<std::future<absl::StatusOr<std::string>>> calls;
+  std::vector<std::future<absl::StatusOr<SecretBytes>>> calls;
   for (int i = 0; i < kCalls; ++i) {
     calls.push_back(std::async(std::launch::async, [&] { return c->Call("test.Echo", "Gather", ""); }));
   }
@@ -568,7 +568,7 @@ TEST_F(ServerTest, WorkersStartOnFirstUseUpToThePoolSize) {
   for (auto& f : calls) {
     auto r = f.get();
     ASSERT_THAT(r, IsOk());
-    EXPECT_EQ(*r, "gathered");
+    EXPECT_EQ(r->RevealString(), "gathered");
   }
   EXPECT_EQ(server_->GetStats().worker_threads, kPool);
 }

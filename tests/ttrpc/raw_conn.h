@@ -60,7 +60,7 @@ class RawConn {
     absl::Time deadline = absl::Now() + timeout;
     for (;;) {
       if (auto f = decoder_.Next()) {
-        auto r = ttrpc::DecodeResponse(f->data);
+        auto r = ttrpc::DecodeResponse(f->data.RevealString());
         if (f->header.type != static_cast<uint8_t>(ttrpc::MessageType::kResponse) || !r.ok()) return std::nullopt;
         return Reply{f->header.stream_id, ttrpc::ToAbslStatus(*r), r->payload()};
       }

@@ -13,6 +13,21 @@ mkdir -p /run/mnt
 mkdir -p "$CDH_RUN/base/luks-headers"
 hdr="$CDH_RUN/base/luks-headers/$(printf '%s' "$TAMPER" | base64 -w0 | tr '+/' '-_' | tr -d '=').header"
 head -c 16777216 "$CARRY" >"$hdr"
+# The data hub binds a detached header to its device for this boot only (device number, the
+# kernel's disk sequence number, size: storage/block_device_driver.h); a header that turns up in
+# another boot is discarded. The test carries it across a reboot only so the host can tamper
+# with the disk in between, so it binds the header to the same disk again, in the driver's format.
+/usr/bin/python3 - "$TAMPER" "$hdr.binding" <<'PYEOF'
+import fcntl, os, struct, sys
+dev, out = sys.argv[1], sys.argv[2]
+fd = os.open(dev, os.O_RDONLY)
+size = struct.unpack("Q", fcntl.ioctl(fd, 0x80081272, b"\0" * 8))[0]  # BLKGETSIZE64
+seq = struct.unpack("Q", fcntl.ioctl(fd, 0x80081280, b"\0" * 8))[0]  # BLKGETDISKSEQ
+rdev = os.fstat(fd).st_rdev
+with open(out, "w") as f:
+    f.write(f"cdh-luks2-header-binding v1 blk:{rdev} diskseq {seq} size {size}\n")
+os.chmod(out, 0o600)
+PYEOF
 size=$(dd if="$CARRY" bs=1 skip=$((20 << 20)) count=16 2>/dev/null | sed 's/^0*//')
 start_daemon || { fail daemon_start "see the console"; exit 1; }
 mount_vol /run/mnt/tamper devicePath="$TAMPER" sourceType=encrypted targetType=device key="file://$D/kempty"

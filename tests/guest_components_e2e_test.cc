@@ -227,6 +227,8 @@ TEST_F(GuestComponentsTest, RestPolicyAllowsAndRefusesByRuleAndCallerCgroup) {
   EXPECT_THAT(log, HasSubstr("serving by the [rest_api] policy"));
 }
 
+// The joined entry points wait as cdh-role-wait (pid and command line kept), exit with the daemon's
+// status, and a killed one leaves its role served.
 TEST_F(GuestComponentsTest, EntryPointsExitWithTheDaemonAndARoleIsServedOnce) {
   ASSERT_NO_FATAL_FAILURE(LaunchAll());
   // A second data hub entry point: the running daemon already serves that role.
@@ -243,9 +245,12 @@ TEST_F(GuestComponentsTest, EntryPointsExitWithTheDaemonAndARoleIsServedOnce) {
     std::string cmdline = ReadFile(StrCat("/proc/", pid, "/cmdline"));
     EXPECT_EQ(cmdline.substr(0, cmdline.find('\0')), i == 1 ? DaemonBinary() : RoleBinary("api-server-rest"));
   }
+  // Killing a waiting entry point ends that process only: the daemon keeps serving its role.
+  children_[2]->Signal(SIGTERM);
+  EXPECT_EQ(children_[2]->Wait(absl::Seconds(15)), std::optional<int>(-1));
+  EXPECT_EQ(Get("/info").status, 200);
   EXPECT_EQ(children_[0]->Stop(absl::Seconds(15)), 0);
   EXPECT_EQ(children_[1]->Wait(absl::Seconds(15)), std::optional<int>(0));
-  EXPECT_EQ(children_[2]->Wait(absl::Seconds(15)), std::optional<int>(0));
   EXPECT_NE(access(AaSocket().c_str(), F_OK), 0);
   EXPECT_NE(access(CdhSocket().c_str(), F_OK), 0);
 }

@@ -6,7 +6,9 @@
 # clang-format (the -Wthread-safety check, scripts/thread_safety_check.sh; scripts/format.sh), and
 # for PullImage libarchive/zstd/zlib plus a real registry and image tools for the tests
 # (docker-registry, skopeo, umoci, htpasswd from apache2-utils), GPGME + GnuPG (signedBy image
-# signatures) and libyaml (registries.d sigstore configuration).
+# signatures) and libyaml (registries.d sigstore configuration); libclang-rt-14-dev for libFuzzer and
+# the sanitizer runtimes (scripts/fuzz.sh) and fuzzer/FuzzedDataProvider.h, which the fuzz
+# targets' replay build (fuzz/) needs under gcc too.
 # NO_RECOMMENDS: the guest-kernel tests (tests/guest): qemu, Debian's kernel and a static busybox
 # for the initramfs, installed without recommends (qemu's pull in a desktop's worth).
 set -euo pipefail
@@ -23,7 +25,7 @@ PACKAGES=(
   python3 python3-cryptography curl gnuplot-nox dmsetup iproute2
   docker-registry skopeo umoci apache2-utils libarchive-dev libzstd-dev zlib1g-dev
   libgpgme-dev gnupg libyaml-dev
-  clang clang-format
+  clang clang-format libclang-rt-14-dev
 )
 NO_RECOMMENDS=(qemu-system-x86 linux-image-amd64 busybox-static)
 missing=() missing_nr=()

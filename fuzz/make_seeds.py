@@ -114,6 +114,38 @@ def main():
     numbered("image_policy", "payload", raw_literals("image/policy/signature_payload_test.cc"), b"\1")
     numbered("image_policy", "lookaside", raw_literals("image/policy/lookaside_config_test.cc"), b"\2")
     numbered("image_manifest", "test", raw_literals("image/manifest_test.cc"))
+    # An encrypted layer (ocicrypt, provider attestation-agent) whose packet the fuzz KMS opens.
+    packet = json.dumps({"kid": "kbs:///default/key/layer", "wrapped_data": base64.b64encode(b"wrapped-layer-key").decode(),
+                         "iv": base64.b64encode(b"\0" * 12).decode(), "wrap_type": "A256GCM"}).encode()
+    pubopts = json.dumps({"cipher": "AES_256_CTR_HMAC_SHA256", "hmac": base64.b64encode(b"h" * 32).decode(),
+                          "cipheroptions": {}}).encode()
+    write("image_manifest", "encrypted", json.dumps({
+        "schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
+        "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "size": 2,
+                   "digest": "sha256:" + hashlib.sha256(b"{}").hexdigest()},
+        "layers": [{"mediaType": "application/vnd.oci.image.layer.v1.tar+gzip+encrypted", "size": 10,
+                    "digest": "sha256:" + hashlib.sha256(b"layer").hexdigest(),
+                    "annotations": {"org.opencontainers.image.enc.keys.provider.attestation-agent":
+                                    base64.b64encode(packet).decode(),
+                                    "org.opencontainers.image.enc.pubopts": base64.b64encode(pubopts).decode()}}]}))
+
+    # SecureMount options: pairs from the known keys (FuzzedDataProvider: the pair count, each
+    # key choice and index are read from the end, strings from the front).
+    keys = ["sourceType", "targetType", "encryptionType", "key", "deviceId", "devicePath", "mkfsOpts",
+            "filesystemType", "dataIntegrity", "mapperName"]
+
+    def mount(name, pairs):
+        front, back = b"", b""
+        for k, v in pairs:
+            front += v.encode().replace(b"\\", b"\\\\") + b"\\n"
+            back = bytes([keys.index(k), 1]) + back  # read from the end: bool (1), then the key index
+        write("secure_mount_options", name, front + back + bytes([len(pairs)]))
+    base = [("deviceId", "8:0"), ("sourceType", "empty"), ("encryptionType", "luks2"), ("targetType", "fileSystem")]
+    mount("empty-luks2", base + [("key", "kbs:///default/key/1")])
+    mount("integrity-mkfs", base + [("key", "sealed.abc.def.ghi"), ("dataIntegrity", "true"),
+                                    ("mkfsOpts", "-O ^has_journal -E stride=8 -m 0")])
+    mount("encrypted-device", [("devicePath", "/dev/vdb"), ("sourceType", "encrypted"), ("targetType", "device"),
+                               ("key", "file:///run/key.bin"), ("mapperName", "vol1")])
     numbered("registry", "config", raw_literals("image/registry_config_test.cc"), b"\0")
     numbered("registry", "auth", raw_literals("image/registry_auth_test.cc"), b"\1")
 

@@ -53,7 +53,7 @@ void ServeManifest(FuzzedDataProvider& in) {
   const ImageReference& repo = Images()[3];
   const std::string tag =
       in.ConsumeBool() ? "v1" : "sha256:2c26b46b68ffc68ff99b453c1d30413413422d706483bfa0f98a5e886266e7ae";
-  (void)client->GetManifest(repo, tag, absl::InfiniteFuture());
+  (void)client->GetManifest(repo, tag, CallContext{});
 }
 
 }  // namespace

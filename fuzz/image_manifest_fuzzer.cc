@@ -44,7 +44,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (manifest.ok()) {
     for (const Descriptor& layer : manifest->layers) {
       (void)LayerCompressionOf(layer.media_type);
-      if (ocicrypt.decryptor.IsEncrypted(layer)) (void)ocicrypt.decryptor.Open(layer, CallContext{});
+      if (ocicrypt.decryptor.IsEncrypted(layer)) (void)ocicrypt.decryptor.Open(layer, cdh::CallContext{});
     }
   }
   (void)ParseImageConfig(input);

@@ -30,14 +30,20 @@ std::optional<std::string> Authorization(const http::HttpRequest& r) {
   return std::string(v->RevealString());
 }
 
-TEST(OciRegistryRedirectTest, BearerTokenThenCrossHostRedirectWithoutCredentials) {
-  http::FakeHttpClient http;
-  const std::string blob = "layer bytes";
-  const Digest digest = Digest::Sha256Of(std::string_view(blob));
+// A blob request answered with a Bearer challenge, the token, a redirect to another host, and
+// the blob from there.
+void AnswerBearerChallengeThenRedirect(http::FakeHttpClient& http, const std::string& blob) {
   http.Answer(Response(401, {{"www-authenticate", R"(Bearer realm="https://auth.example/token",service="reg")"}}));
   http.Answer(Response(200, {}, R"({"token":"tok-123"})"));
   http.Answer(Response(307, {{"location", "https://cdn.example/blobs/x?sig=abc"}}));
   http.Answer(Response(200, {}, blob));
+}
+
+TEST(OciRegistryRedirectTest, BearerTokenThenCrossHostRedirectWithoutCredentials) {
+  http::FakeHttpClient http;
+  const std::string blob = "layer bytes";
+  const Digest digest = Digest::Sha256Of(std::string_view(blob));
+  AnswerBearerChallengeThenRedirect(http, blob);
   OciRegistryClientOptions options;
   options.registry = "reg.example";
   options.credentials = RegistryCredentials{"alice", SecretBytes::FromString("s3cret")};
@@ -87,10 +93,7 @@ TEST(OciRegistryRedirectTest, EveryExchangeCarriesTheCallersCancellation) {
   http::FakeHttpClient http;
   const std::string blob = "layer bytes";
   const Digest digest = Digest::Sha256Of(std::string_view(blob));
-  http.Answer(Response(401, {{"www-authenticate", R"(Bearer realm="https://auth.example/token",service="reg")"}}));
-  http.Answer(Response(200, {}, R"({"token":"tok-123"})"));
-  http.Answer(Response(307, {{"location", "https://cdn.example/blobs/x?sig=abc"}}));
-  http.Answer(Response(200, {}, blob));
+  AnswerBearerChallengeThenRedirect(http, blob);
   auto client = OciRegistryClient::New(http, {"reg.example", false, std::nullopt});
   ASSERT_TRUE(client.ok());
   auto departure = std::make_shared<Cancellation>();

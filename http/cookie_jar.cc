@@ -22,6 +22,16 @@ std::string DefaultPath(std::string_view request_path) {
   return std::string(request_path.substr(0, last));
 }
 
+// RFC 6265bis §5.6 steps 6-7 (as libcurl): a name or value with a control character other than
+// HTAB is refused. Such a cookie would otherwise go back in a Cookie header with a line break or
+// NUL in it, which the HTTP client refuses: every later request of the session would fail.
+bool HasControlCharacter(std::string_view s) {
+  return std::any_of(s.begin(), s.end(), [](char c) {
+    const auto u = static_cast<unsigned char>(c);
+    return (u < 0x20 && u != '\t') || u == 0x7f;
+  });
+}
+
 }  // namespace
 
 bool CookiePathMatches(std::string_view request_path, std::string_view cookie_path) {
@@ -38,8 +48,8 @@ void CookieJar::Update(HttpResponse& response, std::string_view request_path) {
     std::string_view pair = text.substr(0, semi);
     size_t eq = pair.find('=');
     std::string_view name = eq == std::string_view::npos ? std::string_view() : Trim(pair.substr(0, eq));
-    if (!name.empty()) {
-      std::string_view value = Trim(pair.substr(eq + 1));
+    std::string_view value = name.empty() ? std::string_view() : Trim(pair.substr(eq + 1));
+    if (!name.empty() && !HasControlCharacter(name) && !HasControlCharacter(value)) {
       std::string path = DefaultPath(request_path);
       bool remove = false;
       std::string_view attrs = semi == std::string_view::npos ? std::string_view() : text.substr(semi + 1);

@@ -6,6 +6,8 @@
 // What is kept: every `name=value` of every Set-Cookie, a later one replacing an earlier one of
 // the same name and path; `Path` (default: the directory of the request path, §5.1.4) and
 // path-matching (§5.1.4). A cookie is removed when the server deletes it (`Max-Age` <= 0).
+// A Set-Cookie whose name or value holds a control character other than HTAB is ignored
+// (RFC 6265bis §5.6, as libcurl): it could not be sent back.
 // Deviations, on purpose: `Expires` and a positive `Max-Age` are not enforced against the
 // guest's clock (a guest clock may be skewed; the jar lives only as long as one broker session,
 // which ends on 401 or at the token's expiry); `Domain` is ignored (one origin); `Secure` and

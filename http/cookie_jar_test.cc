@@ -57,5 +57,16 @@ TEST(CookieJarTest, PathMatchingFollowsRfc6265) {
   EXPECT_FALSE(CookiePathMatches("/kb", "/kbs"));
 }
 
+// A cookie whose name or value holds a control character (here a CR, as a fuzzer found) could
+// not go back in a Cookie header: it is ignored, and the session's other cookies still go back.
+TEST(CookieJarTest, IgnoresCookiesWithControlCharacters) {
+  CookieJar jar;
+  auto r = WithCookies({std::string("kbs-session\rid=0123abcd; Path=/kbs/v0"), std::string("a=b\x01c"),
+                        std::string("nul=a\0b", 7), "kbs-session-id=c0ffee", "tab=a\tb"});
+  jar.Update(r, "/kbs/v0/auth");
+  EXPECT_EQ(jar.size(), 2u);
+  EXPECT_EQ(jar.HeaderFor("/kbs/v0/attest").RevealString(), "kbs-session-id=c0ffee; tab=a\tb");
+}
+
 }  // namespace
 }  // namespace cdh::http

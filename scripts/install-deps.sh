@@ -4,10 +4,11 @@
 # The toolchain and libraries of the build, plus CLI11/spdlog (our CLI and logging),
 # libcryptsetup/fuse3 (SecureMount), the Go ttrpc packages (interop tests), clang with its
 # sanitizer runtimes, lld and llvm-symbolizer (scripts/sanitize.sh, which also runs the
-# -Wthread-safety check), clang-format (scripts/format.sh), and
-# for PullImage libarchive/zstd/zlib plus a real registry and image tools for the tests
-# (docker-registry, skopeo, umoci, htpasswd from apache2-utils), GPGME + GnuPG (signedBy image
-# signatures) and libyaml (registries.d sigstore configuration).
+# -Wthread-safety check; libclang-rt-14-dev also brings libFuzzer for scripts/fuzz.sh and
+# fuzzer/FuzzedDataProvider.h, which the fuzz targets' replay build (fuzz/) needs under gcc too),
+# clang-format (scripts/format.sh), and for PullImage libarchive/zstd/zlib plus a real registry and
+# image tools for the tests (docker-registry, skopeo, umoci, htpasswd from apache2-utils), GPGME +
+# GnuPG (signedBy image signatures) and libyaml (registries.d sigstore configuration).
 # NO_RECOMMENDS: the guest-kernel tests (tests/guest): qemu, Debian's kernel and a static busybox
 # for the initramfs, installed without recommends (qemu's pull in a desktop's worth).
 set -euo pipefail

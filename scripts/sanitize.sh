@@ -25,7 +25,7 @@ RUNS=("$@")
 [ "${#RUNS[@]}" -gt 0 ] || RUNS=(asan tsan)
 
 # The tests of the concurrent parts, by binary (each test carries its binary's name as a label).
-TSAN_TESTS=(ttrpc_test kbs_client_test common_test fuse_block_image_test block_device_driver_test)
+TSAN_TESTS=(ttrpc_test kbs_client_test kbs_dev_test common_test fuse_block_image_test block_device_driver_test)
 
 phase_start=0
 phase() { phase_start=$SECONDS; echo "sanitize: $1"; }

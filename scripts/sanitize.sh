@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The test suite under clang's sanitizers (run by scripts/test.sh after the gcc build and ctest):
-#   asan  ASan+UBSan: the whole tree with its tests (build-asan), also compiled with
-#         -Wthread-safety -Werror=thread-safety, so one clang build both checks every lock
+#   asan  ASan+UBSan: the whole tree with its tests and fuzz targets (build-asan), also compiled
+#         with -Wthread-safety -Werror=thread-safety, so one clang build both checks every lock
 #         annotation and runs `ctest -LE guest` (the qemu guest tests stay with the gcc run).
 #   tsan  TSan: only the tests of the concurrent parts (build-tsan): the ttrpc server and client,
 #         the KBS client's token single-flight and cancellation, common/ (cancellation, the
@@ -25,16 +25,18 @@ RUNS=("$@")
 [ "${#RUNS[@]}" -gt 0 ] || RUNS=(asan tsan)
 
 # The tests of the concurrent parts, by binary (each test carries its binary's name as a label).
-TSAN_TESTS=(ttrpc_test kbs_client_test common_test fuse_block_image_test block_device_driver_test)
+TSAN_TESTS=(ttrpc_test kbs_client_test kbs_dev_test common_test fuse_block_image_test block_device_driver_test)
 
 phase_start=0
 phase() { phase_start=$SECONDS; echo "sanitize: $1"; }
 phase_done() { echo "sanitize: $1 took $((SECONDS - phase_start)) s"; }
 
-# Configures `dir` with clang, lld, -O1 and line tables, for the sanitizers in $1.
+# Configures `dir` with clang, lld, -O1 and line tables, for the sanitizers in $2; further
+# cmake arguments follow $3, the extra compiler flags.
 configure() {
   local dir=$1 sanitize=$2 extra_flags=$3
-  CC=clang CXX=clang++ cmake -S . -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=None \
+  shift 3
+  CC=clang CXX=clang++ cmake -S . -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=None "$@" \
     -DCDH_BUILD_TESTS=ON -DCDH_BUILD_BENCHMARKS=OFF -DCDH_SANITIZE="$sanitize" \
     -DCMAKE_CXX_FLAGS="-O1 -gline-tables-only $extra_flags" \
     -DCMAKE_EXE_LINKER_FLAGS=-fuse-ld=lld -DCMAKE_SHARED_LINKER_FLAGS=-fuse-ld=lld >/dev/null
@@ -56,7 +58,9 @@ check_reports() {
 run_asan() {
   local dir=build-asan reports
   phase "ASan+UBSan build (with -Wthread-safety)"
-  configure "$dir" address,undefined "-Wthread-safety -Werror=thread-safety"
+  # CDH_FUZZ: the libFuzzer targets (fuzz/) are built in the same tree and their corpus replays
+  # run with the other tests under ASan+UBSan.
+  configure "$dir" address,undefined "-Wthread-safety -Werror=thread-safety" -DCDH_FUZZ=ON
   cmake --build "$dir" -j "$JOBS"
   phase_done "ASan+UBSan build"
   [ "$BUILD_ONLY" -eq 0 ] || return 0

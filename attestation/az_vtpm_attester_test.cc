@@ -12,7 +12,7 @@
 #include "attestation/fake_paravisor.h"
 #include "attestation/fake_tee_reports.h"
 #include "attestation/tpm/esys_tpm.h"
-#include "attestation/tpm/swtpm_rig.h"
+#include "attestation/tpm/swtpm_fixture.h"
 #include "attestation/tpm/tpm_structures.h"
 #include "common/base64.h"
 #include "common/json.h"
@@ -27,16 +27,12 @@ namespace {
 using ::cdh::testing::IsOk;
 using ::cdh::testing::StatusIs;
 
-class AzVtpmTest : public ::testing::Test {
+class AzVtpmTest : public SwtpmFixture {
  protected:
+  AzVtpmTest() : SwtpmFixture(kAzureVtpmAkHandle) {}
   void SetUp() override {
-    auto rig = SwtpmRig::Start();
-    ASSERT_THAT(rig, IsOk());
-    rig_ = std::move(rig).value();
-    auto tpm = EsysTpm::Open(rig_->tcti());
-    ASSERT_THAT(tpm, IsOk());
-    ASSERT_TRUE((*tpm)->ProvisionRsaAk(kAzureVtpmAkHandle).ok());
-    tpm_ = std::move(tpm).value();
+    SwtpmFixture::SetUp();
+    if (HasFatalFailure()) return;
     auto imds = HttpImdsClient::New(imds_.url());
     ASSERT_THAT(imds, IsOk());
     imds_client_ = std::move(imds).value();
@@ -50,8 +46,6 @@ class AzVtpmTest : public ::testing::Test {
   }
 
   FakeImds imds_;
-  std::unique_ptr<SwtpmRig> rig_;
-  std::shared_ptr<EsysTpm> tpm_;
   std::shared_ptr<ImdsClient> imds_client_;
 };
 

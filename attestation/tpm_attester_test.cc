@@ -5,7 +5,7 @@
 #include "absl/strings/escaping.h"
 #include "attestation/tee_platform.h"
 #include "attestation/tpm/esys_tpm.h"
-#include "attestation/tpm/swtpm_rig.h"
+#include "attestation/tpm/swtpm_fixture.h"
 #include "attestation/tpm/tpm_structures.h"
 #include "common/base64.h"
 #include "common/testing/status_matchers.h"
@@ -21,24 +21,7 @@ using ::cdh::testing::StatusIs;
 
 using absl::StatusCode;
 
-class TpmTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    auto rig = SwtpmRig::Start();
-    ASSERT_THAT(rig, IsOk());
-    rig_ = std::move(rig).value();
-    auto tpm = EsysTpm::Open(rig_->tcti());
-    ASSERT_THAT(tpm, IsOk());
-    tpm_ = std::move(tpm).value();
-    ASSERT_THAT(tpm_->ProvisionRsaAk(kDefaultTpmAkHandle), IsOk());
-  }
-  void TearDown() override {
-    tpm_.reset();
-    rig_.reset();
-  }
-  std::unique_ptr<SwtpmRig> rig_;
-  std::shared_ptr<EsysTpm> tpm_;
-};
+using TpmTest = SwtpmFixture;
 
 // Report data of every length a caller may pass, checked the way the Trustee verifier does.
 TEST_F(TpmTest, EvidenceVerifiesForEveryReportDataLength) {

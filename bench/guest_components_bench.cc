@@ -1,23 +1,24 @@
-// guest_components_bench: resident memory and threads of ONE daemon serving the attestation agent,
-// the data hub and the REST front (launched as the kata agent launches the three), next to the sum
-// for three separate daemons of ours, one per role — idle, and after 1,000 mixed calls in the same
-// run. Prints figures and the single/separate ratios; asserts nothing.
+// guest_components_bench: memory and threads of ONE daemon serving the attestation agent, the data
+// hub and the REST front (launched as the kata agent launches the three, tests/guest_launch.h),
+// next to three separate daemons of ours, one per role — idle, and after 1,000 mixed calls in the
+// same run. Every process of each set-up is counted: the single daemon's figures include its two
+// joined entry points (which wait as cdh-role-wait, daemon/role_wait.c). Memory is counted two
+// ways, from /proc/<pid>/smaps_rollup: RSS (each process's resident pages, shared ones counted in
+// every process that maps them) and PSS (shared pages divided among the processes mapping them,
+// so a sum over processes is what they take together). Prints figures and the single/separate
+// ratios; asserts nothing.
 //
 // Calls (the same list in both set-ups): one third GetResource over the data hub's ttrpc, one
 // third the attestation agent's GetEvidence over ttrpc (every tenth a GetToken("kbs")), one third
 // GET /cdh/resource over REST. Limitation of the comparison: a REST-only daemon has no data hub in
 // its process to forward to, so in the separate set-up the REST calls are answered 404 at once — a
 // real separate REST front would also hold a ttrpc client, so the separate sum is a lower bound.
-// The single daemon's figures include its two idle entry-point processes.
 //
 // Usage: guest_components_bench [calls=1000]
-#include <netinet/in.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <chrono>
 #include <cstdio>
-#include <fstream>
 #include <thread>
 
 #include "common/strings.h"
@@ -26,6 +27,7 @@
 #include "http/curl_http_client.h"
 #include "proto/api.pb.h"
 #include "proto/attestation_agent.pb.h"
+#include "tests/guest_launch.h"
 #include "tests/kbs_dev_process.h"
 #include "tests/test_util.h"
 #include "ttrpc/client.h"
@@ -37,43 +39,30 @@ using cdh::testing::ChildProcess;
 
 struct Usage {
   long rss_kib = 0;
+  long pss_kib = 0;
   int threads = 0;
+  Usage& operator+=(const Usage& o) {
+    rss_kib += o.rss_kib;
+    pss_kib += o.pss_kib;
+    threads += o.threads;
+    return *this;
+  }
 };
+
+long Field(const std::string& text, const std::string& name) {
+  size_t at = text.find("\n" + name);
+  if (at == std::string::npos) return 0;
+  return std::stol(text.substr(at + name.size() + 1));
+}
 
 Usage Measure(pid_t pid) {
   Usage u;
-  std::ifstream in(StrCat("/proc/", std::to_string(pid), "/status"));
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.rfind("VmRSS:", 0) == 0) u.rss_kib = std::stol(line.substr(6));
-    if (line.rfind("Threads:", 0) == 0) u.threads = std::stoi(line.substr(8));
-  }
+  std::string rollup = "\n" + cdh::testing::ReadFile(StrCat("/proc/", pid, "/smaps_rollup"));
+  u.rss_kib = Field(rollup, "Rss:");
+  u.pss_kib = Field(rollup, "Pss:");
+  std::string status = "\n" + cdh::testing::ReadFile(StrCat("/proc/", pid, "/status"));
+  u.threads = static_cast<int>(Field(status, "Threads:"));
   return u;
-}
-
-int FreePort() {
-  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
-  socklen_t len = sizeof(addr);
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  ::close(fd);
-  return ntohs(addr.sin_port);
-}
-
-bool WaitFor(const std::function<bool()>& ready) {
-  for (int i = 0; i < 3000; ++i) {
-    if (ready()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  return false;
-}
-
-std::string RoleBinary(const std::string& role) {
-  std::string daemon = cdh::testing::DaemonBinary();
-  return daemon.substr(0, daemon.rfind('/') + 1) + role;
 }
 
 // One set-up: the processes, and where each role listens.
@@ -88,46 +77,27 @@ bool Launch(const cdh::testing::TempDir& dir, const std::string& kbs_url, bool s
   std::string aa_dir = dir.path() + (separate ? "/aa" : "/one");
   std::string cdh_dir = dir.path() + (separate ? "/cdh" : "/one");
   std::string rest_dir = dir.path() + (separate ? "/rest" : "/one");
-  s.aa_socket = aa_dir + "/run/attestation-agent/attestation-agent.sock";
-  s.cdh_socket = cdh_dir + "/run/cdh.sock";
-  std::string aa_toml =
+  cdh::testing::GuestLaunch launch;
+  launch.aa_socket = s.aa_socket = aa_dir + "/run/attestation-agent/attestation-agent.sock";
+  launch.cdh_socket = s.cdh_socket = cdh_dir + "/run/cdh.sock";
+  launch.aa_config =
       dir.Write(StrCat(separate ? "sep" : "one", "/aa.toml"),
                 StrCat("[token_configs.kbs]\nurl = \"", kbs_url, "\"\n[attestation]\ntee = \"sample\"\n"));
-  std::string cdh_toml =
+  launch.cdh_config =
       dir.Write(StrCat(separate ? "sep" : "one", "/cdh.toml"),
                 StrCat("socket = \"unix://", s.cdh_socket, "\"\ngrpc_socket = \"\"\n[kbc]\nname = \"cc_kbc\"\nurl = \"",
                        kbs_url, "\"\n[attestation]\ntee = \"sample\"\n[paths]\nbase_dir = \"", cdh_dir, "/base\"\n"));
-  std::string log = dir.File(separate ? "separate.log" : "single.log");
-  auto start = [&](std::vector<std::string> argv) {
-    auto child = ChildProcess::Start(argv, {.log_path = log});
-    if (child.ok()) s.processes.push_back(std::move(*child));
-    return child.ok();
-  };
-  if (!start({RoleBinary("attestation-agent"), "--attestation_sock", "unix://" + s.aa_socket, "-c", aa_toml}))
-    return false;
-  if (!WaitFor([&] { return access(s.aa_socket.c_str(), F_OK) == 0; })) return false;
-  if (!start({cdh::testing::DaemonBinary(), "-c", cdh_toml, "--kernel-cmdline", "/dev/null"})) return false;
-  if (!WaitFor([&] { return access(s.cdh_socket.c_str(), F_OK) == 0; })) return false;
-  s.rest_port = FreePort();
-  if (!start({RoleBinary("api-server-rest"), "--features", "all", "--bind", StrCat("127.0.0.1:", s.rest_port),
-              "--cdh_addr", StrCat("unix://", rest_dir, "/run/cdh.sock")})) {
-    return false;
-  }
-  auto http = std::move(cdh::http::CurlHttpClient::New({})).value();
-  return WaitFor([&] {
-    auto r =
-        http->Send({"GET", StrCat("http://127.0.0.1:", s.rest_port, "/info"), {}, ""}, absl::Now() + absl::Seconds(5));
-    return r.ok() && r->status == 200;
-  });
+  launch.rest_cdh_socket = rest_dir + "/run/cdh.sock";
+  launch.rest_port = s.rest_port = cdh::testing::FreeLoopbackPort();
+  launch.log_path = dir.File(separate ? "separate.log" : "single.log");
+  absl::Status launched = cdh::testing::LaunchAsKata(launch, s.processes);
+  if (!launched.ok()) std::fprintf(stderr, "launch: %s\n", std::string(launched.message()).c_str());
+  return launched.ok();
 }
 
 Usage Total(const Setup& s) {
   Usage total;
-  for (const auto& p : s.processes) {
-    Usage u = Measure(p->pid());
-    total.rss_kib += u.rss_kib;
-    total.threads += u.threads;
-  }
+  for (const auto& p : s.processes) total += Measure(p->pid());
   return total;
 }
 
@@ -206,17 +176,23 @@ int main(int argc, char** argv) {
     Stop(s);
   }
   std::printf("guest components: one daemon for three roles vs three daemons of ours (%d mixed calls)\n", calls);
-  std::printf("%-28s %12s %9s %12s %9s\n", "", "idle RSS KiB", "threads", "busy RSS KiB", "threads");
-  std::printf("%-28s %12ld %9d %12ld %9d\n", "one daemon (+2 entry points)", idle[0].rss_kib, idle[0].threads,
-              busy[0].rss_kib, busy[0].threads);
-  std::printf("%-28s %12ld %9d %12ld %9d\n", "  of which the daemon", daemon_idle.rss_kib, daemon_idle.threads,
-              daemon_busy.rss_kib, daemon_busy.threads);
-  std::printf("%-28s %12ld %9d %12ld %9d\n", "three daemons (sum)", idle[1].rss_kib, idle[1].threads, busy[1].rss_kib,
-              busy[1].threads);
-  std::printf(
-      "ratio one/three: idle RSS %.2f, threads %.2f; after calls RSS %.2f, threads %.2f\n",
-      static_cast<double>(idle[0].rss_kib) / idle[1].rss_kib, static_cast<double>(idle[0].threads) / idle[1].threads,
-      static_cast<double>(busy[0].rss_kib) / busy[1].rss_kib, static_cast<double>(busy[0].threads) / busy[1].threads);
+  std::printf("%-30s %9s %9s %7s %9s %9s %7s\n", "", "idle RSS", "idle PSS", "threads", "busy RSS", "busy PSS",
+              "threads");
+  auto row = [](const char* name, const Usage& i, const Usage& b) {
+    std::printf("%-30s %9ld %9ld %7d %9ld %9ld %7d\n", name, i.rss_kib, i.pss_kib, i.threads, b.rss_kib, b.pss_kib,
+                b.threads);
+  };
+  row("one daemon + 2 entry points", idle[0], busy[0]);
+  row("  of which the daemon", daemon_idle, daemon_busy);
+  row("three daemons (sum)", idle[1], busy[1]);
+  std::printf("(KiB; every process of each set-up counted)\n");
+  auto ratio = [](long a, long b) { return static_cast<double>(a) / static_cast<double>(b); };
+  std::printf("ratio one/three idle:        RSS %.2f  PSS %.2f  threads %.2f\n",
+              ratio(idle[0].rss_kib, idle[1].rss_kib), ratio(idle[0].pss_kib, idle[1].pss_kib),
+              ratio(idle[0].threads, idle[1].threads));
+  std::printf("ratio one/three after calls: RSS %.2f  PSS %.2f  threads %.2f\n",
+              ratio(busy[0].rss_kib, busy[1].rss_kib), ratio(busy[0].pss_kib, busy[1].pss_kib),
+              ratio(busy[0].threads, busy[1].threads));
   std::printf("failed calls: one daemon %d, three daemons %d (REST calls of the REST-only daemon: 404, expected)\n",
               failed[0], failed[1]);
   std::printf("kbs-dev handshakes in total: %d\n", kbs.Stats().value("attest", -1));

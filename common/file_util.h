@@ -39,6 +39,10 @@ absl::Status WriteFileAtomic(const std::string& path, std::string_view bytes, un
 // Creates `dir` and its parents with `mode` for the ones it creates. UNAVAILABLE on failure.
 absl::Status MakeDirs(const std::string& dir, unsigned mode);
 
+// The directory of the running executable (/proc/self/exe) with a trailing '/', where the files
+// installed beside the daemon live (cdh-grpc.so, cdh-role-wait); "" when /proc is unreadable.
+std::string ExecutableDirectory();
+
 }  // namespace cdh
 
 #endif  // CDH_COMMON_FILE_UTIL_H_

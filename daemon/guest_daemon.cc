@@ -54,6 +54,7 @@ absl::StatusOr<std::pair<std::string, int>> ParseBind(std::string_view bind) {
 json RoleRequestToJson(const AaRoleRequest& r) {
   return {{"role", kAaRole},
           {"socket", r.socket.uri()},
+          {"grpc_address", OptionalToJson(r.grpc_address)},
           {"config", OptionalToJson(r.config_path)},
           {"initdata_toml", OptionalToJson(r.initdata_toml)},
           {"initdata_digest", OptionalToJson(r.initdata_digest)}};
@@ -77,6 +78,8 @@ absl::Status GuestDaemon::AddRole(const json& request) {
     AaRoleRequest r;
     CDH_ASSIGN_OR_RETURN(std::string socket, StringFromJson(request, "socket"));
     CDH_ASSIGN_OR_RETURN(r.socket, UnixSocketAddress::Parse(socket));
+    CDH_ASSIGN_OR_RETURN(r.grpc_address, OptionalFromJson(request, "grpc_address"));
+    if (r.grpc_address.has_value()) CDH_RETURN_IF_ERROR(ParseBind(*r.grpc_address).status());
     CDH_ASSIGN_OR_RETURN(r.config_path, OptionalFromJson(request, "config"));
     CDH_ASSIGN_OR_RETURN(r.initdata_toml, OptionalFromJson(request, "initdata_toml"));
     CDH_ASSIGN_OR_RETURN(r.initdata_digest, OptionalFromJson(request, "initdata_digest"));
@@ -104,7 +107,9 @@ absl::Status GuestDaemon::AddRole(const json& request) {
 
 absl::Status GuestDaemon::AddAttestationAgent(const AaRoleRequest& request) {
   absl::MutexLock roles(&roles_mu_);
-  if (aa_ttrpc_ != nullptr) return absl::FailedPreconditionError("this daemon already serves the attestation agent");
+  if (aa_handlers_ != nullptr) {
+    return absl::FailedPreconditionError("this daemon already serves the attestation agent");
+  }
   AaConfig config;
   if (request.config_path.has_value()) {
     CDH_ASSIGN_OR_RETURN(std::string text, ReadFileBounded(*request.config_path, kMaxConfigSize));
@@ -112,7 +117,7 @@ absl::Status GuestDaemon::AddAttestationAgent(const AaRoleRequest& request) {
   }
   for (const std::string& w : config.warnings) spdlog::warn("attestation-agent: {}", w);
   // Refuse next to a live agent before attesting (a stale socket file is removed).
-  CDH_RETURN_IF_ERROR(PrepareSocketPath(request.socket.path()));
+  if (!request.grpc_address.has_value()) CDH_RETURN_IF_ERROR(PrepareSocketPath(request.socket.path()));
 
   // The init data the kata agent hands over (attesters.md §5.3): the TOML wins over a digest, as
   // upstream; either is bound before anything is served, and a mismatch stops the role.
@@ -155,9 +160,15 @@ absl::Status GuestDaemon::AddAttestationAgent(const AaRoleRequest& request) {
     spdlog::info("attestation-agent: init data checked");
   }
   auto handlers = std::make_unique<AaHandlers>(*agent);
-  CDH_ASSIGN_OR_RETURN(aa_ttrpc_, TtrpcServer::Start(request.socket.path(), handlers->BuildMethodTable()));
-  spdlog::info("attestation-agent: serving attestation_agent.AttestationAgentService (ttrpc) on {}",
-               request.socket.uri());
+  if (request.grpc_address.has_value()) {
+    CDH_ASSIGN_OR_RETURN(aa_grpc_, StartAaGrpcServer(*request.grpc_address, *handlers));
+    spdlog::info("attestation-agent: serving attestation_agent.AttestationAgentService (gRPC) on {}",
+                 *request.grpc_address);
+  } else {
+    CDH_ASSIGN_OR_RETURN(aa_ttrpc_, TtrpcServer::Start(request.socket.path(), handlers->BuildMethodTable()));
+    spdlog::info("attestation-agent: serving attestation_agent.AttestationAgentService (ttrpc) on {}",
+                 request.socket.uri());
+  }
   agent_ = std::move(agent);
   aa_handlers_ = std::move(handlers);
   absl::MutexLock lock(&mu_);
@@ -256,9 +267,11 @@ void GuestDaemon::Shutdown(absl::Duration grace) {
   if (rest_ != nullptr) rest_->Shutdown();
   // The transports drain at the same time, each for at most the grace period.
   GrpcServer* grpc = grpc_.get();
+  GrpcServer* aa_grpc = aa_grpc_.get();
   TtrpcServer* aa = aa_ttrpc_.get();
-  std::thread grpc_stop([grpc, grace] {
+  std::thread grpc_stop([grpc, aa_grpc, grace] {
     if (grpc != nullptr) grpc->Shutdown(grace);
+    if (aa_grpc != nullptr) aa_grpc->Shutdown(grace);
   });
   std::thread aa_stop([aa, grace] {
     if (aa != nullptr) aa->Shutdown(grace);

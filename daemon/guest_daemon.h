@@ -5,7 +5,8 @@
 //
 // Roles are added one at a time, in any order, each from the command line of its own entry point
 // (daemon/main.cc; the launch mechanism is in daemon/role_control.h and the README):
-//   AddAttestationAgent  attestation_agent.AttestationAgentService over ttrpc on its socket (0600)
+//   AddAttestationAgent  attestation_agent.AttestationAgentService over ttrpc on its socket (0600),
+//                        or over gRPC on a TCP address (upstream's grpc-aa)
 //   AddDataHub           the CDH API over ttrpc (and gRPC when configured), as before
 //   AddRestFront         the REST front (server/rest_front.h), policy from the data hub's
 //                        `[rest_api]` when that role is served
@@ -46,7 +47,10 @@ inline constexpr char kDefaultAaSocket[] =
 
 // What an entry point asks for: its command line, parsed (paths absolute) by the entry point.
 struct AaRoleRequest {
+  // --attestation_sock: a unix:// address serves ttrpc (upstream's ttrpc-aa); "host:port" in
+  // `grpc_address` serves gRPC on TCP instead (upstream's grpc-aa; needs cdh-grpc.so).
   UnixSocketAddress socket = *UnixSocketAddress::Parse(kDefaultAaSocket);
+  std::optional<std::string> grpc_address;
   std::optional<std::string> config_path;
   std::optional<std::string> initdata_toml;    // --initdata-toml: bound, and sent to the broker
   std::optional<std::string> initdata_digest;  // --initdata-digest (standard base64): bound only
@@ -102,6 +106,7 @@ class GuestDaemon : public RestBackends {
   std::unique_ptr<AttestationAgent> agent_ ABSL_GUARDED_BY(roles_mu_);
   std::unique_ptr<AaHandlers> aa_handlers_ ABSL_GUARDED_BY(roles_mu_);
   std::unique_ptr<TtrpcServer> aa_ttrpc_ ABSL_GUARDED_BY(roles_mu_);
+  std::unique_ptr<GrpcServer> aa_grpc_ ABSL_GUARDED_BY(roles_mu_);
   // The REST front; it reads the policy through this pointer for its whole life.
   std::unique_ptr<RestPolicy> served_policy_ ABSL_GUARDED_BY(roles_mu_);
   std::unique_ptr<RestFront> rest_ ABSL_GUARDED_BY(roles_mu_);

@@ -108,13 +108,20 @@ std::optional<Invocation> ParseDataHub(int argc, char** argv, int& exit_code) {
                     cdh::ControlSocketPath(cdh::DirName(config->socket.path()))};
 }
 
-// upstream ttrpc-aa's flags (guest-components attestation-agent/src/bin/ttrpc-aa.rs).
+// upstream ttrpc-aa's and grpc-aa's flags (guest-components attestation-agent/attestation-agent/
+// src/bin/ttrpc-aa.rs, grpc-aa/main.rs): a unix:// --attestation_sock is ttrpc-aa's, a host:port
+// one grpc-aa's. --control-dir is ours.
 std::optional<Invocation> ParseAttestationAgent(int argc, char** argv, int& exit_code) {
   CLI::App app{"Attestation Agent: TEE evidence, broker tokens and runtime measurement for the guest.", cdh::kAaRole};
   std::string socket = cdh::kDefaultAaSocket;
-  std::string config_path, initdata_digest, initdata_toml;
+  std::string config_path, initdata_digest, initdata_toml, control_dir;
   bool show_version = false;
-  app.add_option("-a,--attestation_sock", socket, "Attestation ttRPC unix socket address")->capture_default_str();
+  app.add_option("-a,--attestation_sock", socket,
+                 "unix:///path: serve ttRPC there; host:port (e.g. 127.0.0.1:50002): serve gRPC there")
+      ->capture_default_str();
+  app.add_option("--control-dir", control_dir,
+                 "Directory of the daemon's control socket (default: two levels above a unix "
+                 "--attestation_sock; /run/confidential-containers for a host:port one)");
   app.add_option("-c,--config-file", config_path, "Configuration file (aa.toml)");
   app.add_option("-i,--initdata-digest", initdata_digest, "Init-data digest to check (standard base64)");
   app.add_option("-t,--initdata-toml", initdata_toml, "Init-data TOML file to check and send to the broker");
@@ -131,17 +138,22 @@ std::optional<Invocation> ParseAttestationAgent(int argc, char** argv, int& exit
     return std::nullopt;
   }
   cdh::AaRoleRequest request;
-  auto address = cdh::UnixSocketAddress::Parse(socket);
-  if (!address.ok()) {
-    exit_code = Fail(cdh::kAaRole, "bad --attestation_sock", address.status());
-    return std::nullopt;
+  if (socket.starts_with("unix:")) {
+    auto address = cdh::UnixSocketAddress::Parse(socket);
+    if (!address.ok()) {
+      exit_code = Fail(cdh::kAaRole, "bad --attestation_sock", address.status());
+      return std::nullopt;
+    }
+    request.socket = *address;
+    if (control_dir.empty()) control_dir = cdh::DirName(cdh::DirName(address->path()));
+  } else {
+    request.grpc_address = socket;
+    if (control_dir.empty()) control_dir = "/run/confidential-containers";
   }
-  request.socket = *address;
   if (!config_path.empty()) request.config_path = Absolute(config_path);
   if (!initdata_toml.empty()) request.initdata_toml = Absolute(initdata_toml);
   if (!initdata_digest.empty()) request.initdata_digest = initdata_digest;
-  return Invocation{cdh::kAaRole, cdh::RoleRequestToJson(request),
-                    cdh::ControlSocketPath(cdh::DirName(cdh::DirName(address->path())))};
+  return Invocation{cdh::kAaRole, cdh::RoleRequestToJson(request), cdh::ControlSocketPath(Absolute(control_dir))};
 }
 
 // upstream api-server-rest's flags (guest-components api-server-rest/src/main.rs).
@@ -211,8 +223,10 @@ int main(int argc, char** argv) {
   if (joined->has_value()) {
     pthread_sigmask(SIG_UNBLOCK, &signals, nullptr);  // a signal ends this entry point only
     spdlog::info("{}: served by the running daemon ({})", invocation->role, invocation->control_socket);
-    cdh::WaitForDaemonExit(**joined);
-    return 0;
+    spdlog::default_logger()->flush();
+    absl::Status exec = cdh::ExecRoleWaiter(**joined, argv);  // returns only when it fails
+    spdlog::warn("{}: waiting in this process: {}", invocation->role, std::string(exec.message()));
+    return cdh::WaitForDaemonExit(**joined);
   }
 
   // No daemon: this process becomes it.

@@ -11,6 +11,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "common/file_util.h"
 #include "common/json.h"
 #include "common/status_macros.h"
 #include "common/strings.h"
@@ -108,7 +109,11 @@ RoleControlServer::~RoleControlServer() {
   while (::write(wake_write_, &byte, 1) < 0 && errno == EINTR) {
   }
   if (thread_.joinable()) thread_.join();
-  for (int fd : joined_) ::close(fd);
+  const char orderly_stop = 0;
+  for (int fd : joined_) {
+    WriteAll(fd, std::string_view(&orderly_stop, 1));
+    ::close(fd);
+  }
   ::close(listen_fd_);
   ::close(wake_read_);
   ::close(wake_write_);
@@ -196,14 +201,31 @@ absl::StatusOr<std::optional<int>> JoinDaemon(const std::string& path, const nlo
   return std::optional<int>(fd);
 }
 
-void WaitForDaemonExit(int fd) {
-  char buf[256];
-  while (true) {
-    ssize_t n = ::recv(fd, buf, sizeof(buf), 0);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) break;
-  }
+int WaitForDaemonExit(int fd) {
+  unsigned char status = 0;
+  ssize_t n;
+  do {
+    n = ::recv(fd, &status, 1, 0);
+  } while (n < 0 && errno == EINTR);
   ::close(fd);
+  return n == 1 ? status : 1;
+}
+
+absl::Status ExecRoleWaiter(int fd, char** argv) {
+  constexpr int kWaiterFd = 3;  // daemon/role_wait.c
+  std::string waiter = StrCat(ExecutableDirectory(), kRoleWaiterFile);
+  if (::access(waiter.c_str(), X_OK) != 0) {
+    return absl::FailedPreconditionError(StrCat(waiter, " is missing or not executable"));
+  }
+  if (fd == kWaiterFd) {
+    if (::fcntl(fd, F_SETFD, 0) != 0) return absl::UnavailableError("cannot pass the control connection");
+  } else if (::dup2(fd, kWaiterFd) != kWaiterFd) {  // the duplicate is not close-on-exec
+    return absl::UnavailableError("cannot pass the control connection");
+  }
+  ::execv(waiter.c_str(), argv);
+  int e = errno;
+  if (fd != kWaiterFd) ::close(kWaiterFd);
+  return absl::FailedPreconditionError(StrCat("cannot run ", waiter, ": ", std::strerror(e)));
 }
 
 }  // namespace cdh

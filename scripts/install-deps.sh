@@ -2,13 +2,13 @@
 # Installs every Debian 12 package the build, the tests and the demo need.
 # Idempotent: apt-get skips what is already installed. Needs root (or sudo).
 # The toolchain and libraries of the build, plus CLI11/spdlog (our CLI and logging),
-# libcryptsetup/fuse3 (SecureMount), the Go ttrpc packages (interop tests), clang and
-# clang-format (the -Wthread-safety check, scripts/thread_safety_check.sh; scripts/format.sh), and
-# for PullImage libarchive/zstd/zlib plus a real registry and image tools for the tests
-# (docker-registry, skopeo, umoci, htpasswd from apache2-utils), GPGME + GnuPG (signedBy image
-# signatures) and libyaml (registries.d sigstore configuration); libclang-rt-14-dev for libFuzzer and
-# the sanitizer runtimes (scripts/fuzz.sh) and fuzzer/FuzzedDataProvider.h, which the fuzz
-# targets' replay build (fuzz/) needs under gcc too.
+# libcryptsetup/fuse3 (SecureMount), the Go ttrpc packages (interop tests), clang with its
+# sanitizer runtimes, lld and llvm-symbolizer (scripts/sanitize.sh, which also runs the
+# -Wthread-safety check; libclang-rt-14-dev also brings libFuzzer for scripts/fuzz.sh and
+# fuzzer/FuzzedDataProvider.h, which the fuzz targets' replay build (fuzz/) needs under gcc too),
+# clang-format (scripts/format.sh), and for PullImage libarchive/zstd/zlib plus a real registry and
+# image tools for the tests (docker-registry, skopeo, umoci, htpasswd from apache2-utils), GPGME +
+# GnuPG (signedBy image signatures) and libyaml (registries.d sigstore configuration).
 # NO_RECOMMENDS: the guest-kernel tests (tests/guest): qemu, Debian's kernel and a static busybox
 # for the initramfs, installed without recommends (qemu's pull in a desktop's worth).
 set -euo pipefail
@@ -25,7 +25,7 @@ PACKAGES=(
   python3 python3-cryptography curl gnuplot-nox dmsetup iproute2
   docker-registry skopeo umoci apache2-utils libarchive-dev libzstd-dev zlib1g-dev
   libgpgme-dev gnupg libyaml-dev
-  clang clang-format libclang-rt-14-dev
+  clang clang-format libclang-rt-14-dev lld llvm
 )
 NO_RECOMMENDS=(qemu-system-x86 linux-image-amd64 busybox-static)
 missing=() missing_nr=()

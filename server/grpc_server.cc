@@ -15,6 +15,7 @@
 #include "common/status_macros.h"
 #include "common/strings.h"
 #include "proto/api.grpc.pb.h"
+#include "proto/attestation_agent.grpc.pb.h"
 #include "proto/cdh_ext.grpc.pb.h"
 #include "proto/keyprovider.grpc.pb.h"
 #include "server/grpc_request_interceptor.h"
@@ -222,6 +223,62 @@ class SecureMountExtService final : public ext::SecureMountExtService::Service {
   CancelWatcher& w_;
 };
 
+// attestation_agent.AttestationAgentService, from the AaHandlers the ttrpc service uses.
+class AttestationAgentService final : public attestation_agent::AttestationAgentService::Service {
+ public:
+  AttestationAgentService(AaHandlers& h, CancelWatcher& w) : h_(h), w_(w) {}
+  grpc::Status GetEvidence(grpc::ServerContext* c, const attestation_agent::GetEvidenceRequest* req,
+                           attestation_agent::GetEvidenceResponse* resp) override {
+    WatchedCall call(w_, c);
+    return Reply(h_.GetEvidence(*req, call.ctx()), resp);
+  }
+  grpc::Status GetAdditionalEvidence(grpc::ServerContext* c, const attestation_agent::GetAdditionalEvidenceRequest* req,
+                                     attestation_agent::GetEvidenceResponse* resp) override {
+    WatchedCall call(w_, c);
+    return Reply(h_.GetAdditionalEvidence(*req, call.ctx()), resp);
+  }
+  grpc::Status GetToken(grpc::ServerContext* c, const attestation_agent::GetTokenRequest* req,
+                        attestation_agent::GetTokenResponse* resp) override {
+    WatchedCall call(w_, c);
+    return Reply(h_.GetToken(*req, call.ctx()), resp);
+  }
+  grpc::Status ExtendRuntimeMeasurement(grpc::ServerContext* c,
+                                        const attestation_agent::ExtendRuntimeMeasurementRequest* req,
+                                        attestation_agent::ExtendRuntimeMeasurementResponse* resp) override {
+    WatchedCall call(w_, c);
+    return Reply(h_.ExtendRuntimeMeasurement(*req, call.ctx()), resp);
+  }
+  grpc::Status BindInitData(grpc::ServerContext* c, const attestation_agent::BindInitDataRequest* req,
+                            attestation_agent::BindInitDataResponse* resp) override {
+    WatchedCall call(w_, c);
+    return Reply(h_.BindInitData(*req, call.ctx()), resp);
+  }
+  grpc::Status GetTeeType(grpc::ServerContext* c, const attestation_agent::GetTeeTypeRequest* req,
+                          attestation_agent::GetTeeTypeResponse* resp) override {
+    WatchedCall call(w_, c);
+    return Reply(h_.GetTeeType(*req, call.ctx()), resp);
+  }
+  grpc::Status GetAdditionalTees(grpc::ServerContext* c, const attestation_agent::GetAdditionalTeesRequest* req,
+                                 attestation_agent::GetAdditionalTeesResponse* resp) override {
+    WatchedCall call(w_, c);
+    return Reply(h_.GetAdditionalTees(*req, call.ctx()), resp);
+  }
+
+ private:
+  AaHandlers& h_;
+  CancelWatcher& w_;
+};
+
+// The message limits and interceptors both servers use.
+void ConfigureBuilder(grpc::ServerBuilder& builder) {
+  // The ttrpc limit (cdh-api.md §3.3) also bounds gRPC messages, so both transports agree.
+  builder.SetMaxReceiveMessageSize(4 << 20);
+  builder.SetMaxSendMessageSize(4 << 20);
+  std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> interceptors;
+  interceptors.push_back(NewUndecodableRequestInterceptorFactory());
+  builder.experimental().SetInterceptorCreators(std::move(interceptors));
+}
+
 class GrpcServerImpl final : public GrpcServer {
  public:
   static absl::StatusOr<std::unique_ptr<GrpcServer>> Start(const std::string& socket_path, ApiHandlers& handlers);
@@ -264,12 +321,7 @@ absl::StatusOr<std::unique_ptr<GrpcServer>> GrpcServerImpl::Start(const std::str
   builder.RegisterService(&impl->mount_ext_);
   builder.RegisterService(&impl->image_);
   builder.RegisterService(&impl->keyprovider_);
-  // The ttrpc limit (cdh-api.md §3.3) also bounds gRPC messages, so both transports agree.
-  builder.SetMaxReceiveMessageSize(4 << 20);
-  builder.SetMaxSendMessageSize(4 << 20);
-  std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> interceptors;
-  interceptors.push_back(NewUndecodableRequestInterceptorFactory());
-  builder.experimental().SetInterceptorCreators(std::move(interceptors));
+  ConfigureBuilder(builder);
   // Create the socket file owner-only from the start; chmod again below in case gRPC ignored it.
   mode_t old_umask = umask(0177);
   impl->server_ = builder.BuildAndStart();
@@ -290,6 +342,42 @@ void GrpcServerImpl::Shutdown(absl::Duration grace) {
   RemoveSocketFile(socket_path_);
 }
 
+// The attestation agent on a TCP address (upstream grpc-aa's `--attestation_sock host:port`).
+class AaGrpcServerImpl final : public GrpcServer {
+ public:
+  static absl::StatusOr<std::unique_ptr<GrpcServer>> Start(const std::string& address, AaHandlers& handlers) {
+    grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+    std::unique_ptr<AaGrpcServerImpl> impl(new AaGrpcServerImpl(handlers));
+    grpc::ServerBuilder builder;
+    int bound_port = 0;
+    // A second agent on a live port must fail to bind, not share it (gRPC sets SO_REUSEPORT by default).
+    builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
+    builder.AddListeningPort(address, grpc::InsecureServerCredentials(), &bound_port);
+    builder.RegisterService(&impl->service_);
+    ConfigureBuilder(builder);
+    impl->server_ = builder.BuildAndStart();
+    if (impl->server_ == nullptr || bound_port == 0) {
+      impl->stopped_ = true;
+      return absl::UnavailableError(StrCat("gRPC could not listen on ", address));
+    }
+    return std::unique_ptr<GrpcServer>(std::move(impl));
+  }
+  ~AaGrpcServerImpl() override { Shutdown(absl::Seconds(5)); }
+  void Shutdown(absl::Duration grace) override {
+    if (stopped_) return;
+    stopped_ = true;
+    server_->Shutdown(absl::ToChronoTime(absl::Now() + grace));
+    server_->Wait();
+  }
+
+ private:
+  explicit AaGrpcServerImpl(AaHandlers& h) : service_(h, watcher_) {}
+  CancelWatcher watcher_;  // outlives the service (declared first, destroyed last)
+  AttestationAgentService service_;
+  std::unique_ptr<grpc::Server> server_;
+  bool stopped_ = false;
+};
+
 }  // namespace
 }  // namespace cdh
 
@@ -299,3 +387,9 @@ extern "C" __attribute__((visibility("default"))) void cdh_grpc_server_start(
   *out = cdh::GrpcServerImpl::Start(*socket_path, *handlers);
 }
 static_assert(std::is_same_v<decltype(&cdh_grpc_server_start), cdh::GrpcModuleEntry>);
+
+extern "C" __attribute__((visibility("default"))) void cdh_grpc_aa_server_start(
+    const std::string* address, cdh::AaHandlers* handlers, absl::StatusOr<std::unique_ptr<cdh::GrpcServer>>* out) {
+  *out = cdh::AaGrpcServerImpl::Start(*address, *handlers);
+}
+static_assert(std::is_same_v<decltype(&cdh_grpc_aa_server_start), cdh::GrpcAaModuleEntry>);

@@ -21,6 +21,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "server/aa_handlers.h"
 #include "server/api_handlers.h"
 
 namespace cdh {
@@ -39,13 +40,25 @@ class GrpcServer {
 // the socket; UNAVAILABLE if gRPC cannot bind.
 absl::StatusOr<std::unique_ptr<GrpcServer>> StartGrpcServer(const std::string& socket_path, ApiHandlers& handlers);
 
+// The attestation agent over gRPC, as upstream's `grpc-aa` (guest-components
+// attestation-agent/attestation-agent/src/bin/grpc-aa/): attestation_agent.AttestationAgentService
+// on `address`, "host:port" (TCP, upstream's form, default 127.0.0.1:50002 there), from the same
+// handlers as the ttrpc service, with server reflection. `handlers` must outlive the server.
+// Codes as StartGrpcServer's (UNAVAILABLE when gRPC cannot bind the address). A GetToken token is
+// copied into protobuf's string for gRPC to serialise after the handler returns; unlike on ttrpc
+// it is not wiped afterwards.
+absl::StatusOr<std::unique_ptr<GrpcServer>> StartAaGrpcServer(const std::string& address, AaHandlers& handlers);
+
 // The module's interface, for server/grpc_loader.cc and the module only: file name (looked up in
-// the directory of the running executable) and the one exported entry point, which starts a
-// server as described above and stores the result in `*out`.
+// the directory of the running executable) and the exported entry points, which start a server
+// as described above and store the result in `*out`.
 inline constexpr char kGrpcModuleFile[] = "cdh-grpc.so";
 inline constexpr char kGrpcModuleEntry[] = "cdh_grpc_server_start";
 using GrpcModuleEntry = void (*)(const std::string* socket_path, ApiHandlers* handlers,
                                  absl::StatusOr<std::unique_ptr<GrpcServer>>* out);
+inline constexpr char kGrpcAaModuleEntry[] = "cdh_grpc_aa_server_start";
+using GrpcAaModuleEntry = void (*)(const std::string* address, AaHandlers* handlers,
+                                   absl::StatusOr<std::unique_ptr<GrpcServer>>* out);
 
 }  // namespace cdh
 

@@ -396,12 +396,15 @@ absl::Status BlockDeviceDriver::TearDown(Volume& v, bool lazy) {
       }
       // Shutdown with files still open: detach lazily. The plaintext device stays in use until
       // those files close, so it must not be stopped here (a FUSE loop cannot end while the
-      // loop device holds its file, and joining it would hang the daemon's exit). It is left to
-      // the process exit, which closes /dev/fuse and so aborts the connection.
+      // loop device holds its file, and joining it would hang the daemon's exit): it is
+      // abandoned, and ends when its last user goes or the process exits (data_path.h).
       umount2(v.mount_point.c_str(), MNT_DETACH);
       v.mounted = false;
-      if (v.open) v.open.release()->Abandon();  // intentionally leaked; see above
-      v.device_fd = -1;                         // likewise kept open until exit
+      if (v.open) {
+        v.open->Abandon();
+        v.open.reset();
+      }
+      v.device_fd = -1;  // the abandoned data path may still read it: kept open until exit
       return absl::OkStatus();
     }
     v.mounted = false;

@@ -29,8 +29,10 @@ class OpenVolume {
   // Removes the device. Whatever used it (a mount) must be gone. Idempotent.
   virtual absl::Status Close() = 0;
   // Shutdown while the device is still in use (a lazily detached, busy mount): detach what can
-  // be detached without waiting and leave the rest to the process exit. The object must then be
-  // leaked, not destroyed.
+  // be detached without waiting and hand the rest to the kernel (a deferred removal) or to its
+  // own threads (the userspace data path), which end it when the last user goes or the process
+  // exits. Never waits; the object can then be destroyed. The request's device_fd must stay
+  // open until the process exits.
   virtual void Abandon() = 0;
 };
 

@@ -1,6 +1,7 @@
 #define FUSE_USE_VERSION 312
 #include "storage/fuse_block_image.h"
 
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -12,6 +13,7 @@
 
 #include "common/strings.h"
 #include "storage/aligned_buffer.h"
+#include "storage/process.h"
 
 namespace cdh::storage {
 namespace {
@@ -166,14 +168,36 @@ absl::StatusOr<std::unique_ptr<FuseBlockImage>> FuseBlockImage::StartWithEngine(
     return absl::UnavailableError(StrCat("FUSE mount on ", options.mount_dir, " failed (is /dev/fuse available?)"));
   }
   FuseBlockImage* raw = image.get();
-  image->loop_thread_ = std::thread([raw] {
-    fuse_loop_config* cfg = fuse_loop_cfg_create();
-    fuse_loop_cfg_set_max_threads(cfg, 8);
-    fuse_loop_cfg_set_idle_threads(cfg, 4);
-    fuse_loop_mt(raw->fuse_, cfg);
-    fuse_loop_cfg_destroy(cfg);
-  });
+  image->loop_thread_ = std::thread([raw] { raw->Serve(); });
   return image;
+}
+
+void FuseBlockImage::Serve() {
+  fuse_loop_config* cfg = fuse_loop_cfg_create();
+  fuse_loop_cfg_set_max_threads(cfg, 8);
+  fuse_loop_cfg_set_idle_threads(cfg, 4);
+  fuse_loop_mt(fuse_, cfg);
+  fuse_loop_cfg_destroy(cfg);
+  std::unique_ptr<XtsEngine> engine;
+  {
+    absl::MutexLock l(&state_mu_);
+    loop_ended_ = true;
+    if (!abandoned_) return;  // Stop() joins this thread and ends the session
+    engine = std::move(abandoned_engine_);
+  }
+  { absl::MutexLock wait_for_abandon(&stop_mu_); }  // Abandon() has let go of the image
+  // Abandoned, and the kernel has ended the session: no thread reads /dev/fuse any more, so
+  // fuse_unmount only closes it (the mount is gone already). Nothing else refers to `this`.
+  fuse_unmount(fuse_);
+  fuse_destroy(fuse_);
+  fuse_ = nullptr;
+  delete this;  // loop_thread_ is detached; Stop() finds stopped_ set
+}
+
+void FuseBlockImage::DetachMount() {
+  if (umount2(options_.mount_dir.c_str(), MNT_DETACH) == 0 || errno == EINVAL || errno == ENOENT) return;
+  // Mounted by fusermount3 for an unprivileged process: unmount the same way.
+  (void)RunProgram({"fusermount3", "-u", "-z", "-q", options_.mount_dir});
 }
 
 FuseBlockImage::~FuseBlockImage() { Stop(); }
@@ -182,12 +206,37 @@ void FuseBlockImage::Stop() {
   absl::MutexLock l(&stop_mu_);
   if (stopped_ || fuse_ == nullptr) return;
   stopped_ = true;
-  // Ending the session makes the loop's read on /dev/fuse fail, so the loop returns.
+  // Unmount first: the kernel then ends the connection, every session thread's read of
+  // /dev/fuse fails (ENODEV) and the loop returns. Only after the join is /dev/fuse closed
+  // (fuse_unmount), so no thread still reads a descriptor being closed (or, worse, reused).
   fuse_exit(fuse_);
-  fuse_unmount(fuse_);
+  DetachMount();
   if (loop_thread_.joinable()) loop_thread_.join();
+  fuse_unmount(fuse_);
   fuse_destroy(fuse_);
   fuse_ = nullptr;
+}
+
+void FuseBlockImage::Abandon(std::unique_ptr<FuseBlockImage> image, std::unique_ptr<XtsEngine> engine) {
+  if (image == nullptr) return;
+  FuseBlockImage* raw = image.get();
+  {
+    absl::MutexLock stop_lock(&raw->stop_mu_);
+    if (!raw->stopped_ && raw->fuse_ != nullptr) {
+      absl::MutexLock state_lock(&raw->state_mu_);
+      if (!raw->loop_ended_) {
+        raw->stopped_ = true;
+        raw->abandoned_ = true;
+        raw->abandoned_engine_ = std::move(engine);
+        // The loop thread owns the image from here (Serve); it ends when the session does.
+        raw->DetachMount();
+        raw->loop_thread_.detach();
+        image.release();
+        return;
+      }
+    }
+  }
+  image.reset();  // stopped already, or the session has ended: an ordinary stop, before the engine goes
 }
 
 int FuseBlockImage::ReadAligned(uint64_t offset, size_t size, uint8_t* out) {

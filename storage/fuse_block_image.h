@@ -10,7 +10,7 @@
 // The file is opened with FUSE direct I/O: no second page cache under the filesystem's own.
 // Not copyable or movable; thread-safe (FUSE serves requests on several threads). Stop() (or
 // the destructor) unmounts and joins the FUSE loop; whatever sits on top (loop device, ext4)
-// must be gone first.
+// must be gone first. Abandon() is the shutdown for an image still in use.
 #ifndef CDH_STORAGE_FUSE_BLOCK_IMAGE_H_
 #define CDH_STORAGE_FUSE_BLOCK_IMAGE_H_
 
@@ -55,6 +55,12 @@ class FuseBlockImage {
   bool read_only() const { return options_.read_only; }
   // Unmounts the FUSE filesystem and joins its threads. Idempotent.
   void Stop();
+  // Shutdown while something still uses the image (a loop device under a lazily detached, busy
+  // mount): detaches the mount from the namespace now and hands `image` and the `engine` it was
+  // started with to its own FUSE loop thread, which keeps serving the remaining users and frees
+  // both once the kernel ends the session (when the last user has gone, or at process exit).
+  // options.device_fd must stay open until then. Never waits. A stopped image is just destroyed.
+  static void Abandon(std::unique_ptr<FuseBlockImage> image, std::unique_ptr<XtsEngine> engine);
 
   // Plaintext I/O on the segment (also what the FUSE callbacks call). Return bytes done or -errno.
   int Read(uint64_t offset, size_t size, uint8_t* out);
@@ -66,14 +72,23 @@ class FuseBlockImage {
   FuseBlockImage(const FuseBlockImageOptions& options, XtsEngine* engine) : options_(options), engine_(engine) {}
   int ReadAligned(uint64_t offset, size_t size, uint8_t* out);
   int WriteAligned(uint64_t offset, size_t size, const uint8_t* in);
+  // The body of loop_thread_: serves until the session ends, then frees an abandoned image.
+  void Serve();
+  // Takes the mount out of the namespace (lazily), which ends the FUSE session once nothing
+  // holds the filesystem any more.
+  void DetachMount();
 
   const FuseBlockImageOptions options_;
   XtsEngine* const engine_;
   absl::Mutex unaligned_mu_;  // serialises read-modify-write of partial sectors
-  ::fuse* fuse_ = nullptr;    // set by New before the loop starts; read-only afterwards
+  ::fuse* fuse_ = nullptr;    // set by New before the loop starts; then only Stop or Serve (abandoned) end it
   std::thread loop_thread_;
-  absl::Mutex stop_mu_;
+  absl::Mutex stop_mu_;  // held through Stop and Abandon; taken before state_mu_
   bool stopped_ ABSL_GUARDED_BY(stop_mu_) = false;
+  absl::Mutex state_mu_;  // what the loop thread and the stopping thread tell each other
+  bool loop_ended_ ABSL_GUARDED_BY(state_mu_) = false;
+  bool abandoned_ ABSL_GUARDED_BY(state_mu_) = false;
+  std::unique_ptr<XtsEngine> abandoned_engine_ ABSL_GUARDED_BY(state_mu_);  // freed with an abandoned image
 };
 
 }  // namespace cdh::storage

@@ -39,7 +39,9 @@ class KernelVolume : public OpenVolume {
   ~KernelVolume() override { (void)Close(); }
   const std::string& device_path() const override { return path_; }
   void Abandon() override {
-    if (!name_.empty()) Deactivate(name_, CRYPT_DEACTIVATE_DEFERRED);
+    if (name_.empty()) return;
+    Deactivate(name_, CRYPT_DEACTIVATE_DEFERRED);  // the kernel removes it when its last user goes
+    name_.clear();
   }
   absl::Status Close() override {
     if (name_.empty()) return absl::OkStatus();

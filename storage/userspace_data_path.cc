@@ -1,6 +1,5 @@
 // UserspaceDataPath: XtsEngine + FuseBlockImage + LoopDevice (see data_path.h).
 #include <fcntl.h>
-#include <sys/mount.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -32,10 +31,18 @@ class UserspaceVolume : public OpenVolume {
   const std::string& device_path() const override { return device_path_; }
 
   void Abandon() override {
-    // The FUSE mount leaves the namespace now; its connection lives on (served by our threads)
-    // until the process exits and closes /dev/fuse, and the autoclear loop device goes when its
-    // last user closes.
-    if (!fuse_dir_.empty()) umount2(fuse_dir_.c_str(), MNT_DETACH);
+    // The autoclear loop device goes when its last user (the busy mount) does; the FUSE image
+    // leaves the namespace now and serves that user on its own threads until the session ends.
+    if (loop_) {
+      loop_->Release();
+      loop_.reset();
+    }
+    if (image_) FuseBlockImage::Abandon(std::move(image_), std::move(engine_));
+    engine_.reset();
+    if (!fuse_dir_.empty()) {
+      rmdir(fuse_dir_.c_str());
+      fuse_dir_.clear();
+    }
   }
 
   absl::Status Close() override {

@@ -6,6 +6,7 @@
 // of /run (tests/guest_components/kata_launch_test.sh runs kata's exact paths in a namespace).
 // The `sample` attester stands in for a TEE: none exists on a test machine.
 #include <netinet/in.h>
+#include <signal.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -15,6 +16,7 @@
 #include <chrono>
 #include <thread>
 
+#include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
 
 #include "common/json.h"
@@ -23,7 +25,10 @@
 #include "common/testing/status_matchers.h"
 #include "common/testing/temp_dir.h"
 #include "http/curl_http_client.h"
+#include "proto/attestation_agent.grpc.pb.h"
+#include "tests/guest_launch.h"
 #include "tests/kbs_dev_process.h"
+#include "tests/proto/reflection_client.grpc.pb.h"
 #include "tests/spec_vectors.h"
 #include "tests/test_util.h"
 
@@ -32,23 +37,11 @@ namespace {
 
 using ::testing::HasSubstr;
 
-// A loopback port nobody listens on right now.
-int FreePort() {
-  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
-  socklen_t len = sizeof(addr);
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  ::close(fd);
-  return ntohs(addr.sin_port);
-}
-
-// The daemon binary under another role's name (the build links it next to the daemon).
-std::string RoleBinary(const std::string& role) {
-  std::string daemon = DaemonBinary();
-  return daemon.substr(0, daemon.rfind('/') + 1) + role;
+// The executable a process runs now (/proc/<pid>/exe); "" when it is gone.
+std::string ExePath(pid_t pid) {
+  char buf[4096];
+  ssize_t n = ::readlink(StrCat("/proc/", pid, "/exe").c_str(), buf, sizeof(buf));
+  return n > 0 ? std::string(buf, static_cast<size_t>(n)) : "";
 }
 
 std::string OwnCgroup() {
@@ -86,34 +79,29 @@ class GuestComponentsTest : public ::testing::Test {
     children_.push_back(std::move(*child));
     return children_.back().get();
   }
-  // kata's wait_for_path_to_exist, in finer steps (the socket appears in another process).
-  bool WaitFor(const std::function<bool()>& ready) {
-    for (int i = 0; i < 3000; ++i) {  // 30 s
-      if (ready()) return true;
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    }
-    return false;
+
+  std::string AaToml() {
+    return dir_.Write("initdata/aa.toml", StrCat("[token_configs.kbs]\nurl = \"", kbs_->url(),
+                                                 "\"\n[eventlog_config]\nenable_eventlog = true\n", "log_path = \"",
+                                                 dir_.File("eventlog"), "\"\n", "[attestation]\ntee = \"sample\"\n"));
   }
 
-  // Launches the three as the kata agent does. `rest_api` is appended to cdh.toml.
+  // Launches the three as the kata agent does (tests/guest_launch.h). `rest_api` is appended to cdh.toml.
   void LaunchAll(const std::string& rest_api = "") {
-    std::string aa_toml =
-        dir_.Write("initdata/aa.toml", StrCat("[token_configs.kbs]\nurl = \"", kbs_->url(),
-                                              "\"\n[eventlog_config]\nenable_eventlog = true\n", "log_path = \"",
-                                              dir_.File("eventlog"), "\"\n", "[attestation]\ntee = \"sample\"\n"));
-    std::string cdh_toml =
+    GuestLaunch launch;
+    launch.aa_socket = AaSocket();
+    launch.aa_config = AaToml();
+    launch.cdh_socket = CdhSocket();
+    launch.cdh_config =
         dir_.Write("initdata/cdh.toml",
                    StrCat("socket = \"unix://", CdhSocket(), "\"\ngrpc_socket = \"\"\n[kbc]\nname = \"cc_kbc\"\n",
                           "url = \"", kbs_->url(), "\"\n[attestation]\ntee = \"sample\"\n[paths]\nbase_dir = \"",
                           dir_.File("base"), "\"\n", rest_api));
-    Spawn({RoleBinary("attestation-agent"), "--attestation_sock", "unix://" + AaSocket(), "-c", aa_toml});
-    ASSERT_TRUE(WaitFor([&] { return access(AaSocket().c_str(), F_OK) == 0; })) << Log();
-    Spawn({DaemonBinary(), "-c", cdh_toml, "--kernel-cmdline", "/dev/null"});
-    ASSERT_TRUE(WaitFor([&] { return access(CdhSocket().c_str(), F_OK) == 0; })) << Log();
-    port_ = FreePort();
-    Spawn({RoleBinary("api-server-rest"), "--features", "all", "--bind", StrCat("127.0.0.1:", port_), "--cdh_addr",
-           "unix://" + CdhSocket()});
-    ASSERT_TRUE(WaitFor([&] { return Get("/info").status == 200; })) << Log();
+    launch.rest_cdh_socket = CdhSocket();
+    launch.rest_port = port_ = FreeLoopbackPort();
+    launch.log_path = dir_.File("daemon.log");
+    ASSERT_THAT(LaunchAsKata(launch, children_), IsOk()) << Log();
+    ASSERT_TRUE(WaitUntil([&] { return Get("/info").status == 200; })) << Log();
   }
 
   http::HttpResponse Send(const std::string& method, const std::string& path, const std::string& body = "") {
@@ -239,6 +227,8 @@ TEST_F(GuestComponentsTest, RestPolicyAllowsAndRefusesByRuleAndCallerCgroup) {
   EXPECT_THAT(log, HasSubstr("serving by the [rest_api] policy"));
 }
 
+// The joined entry points wait as cdh-role-wait (pid and command line kept), exit with the daemon's
+// status, and a killed one leaves its role served.
 TEST_F(GuestComponentsTest, EntryPointsExitWithTheDaemonAndARoleIsServedOnce) {
   ASSERT_NO_FATAL_FAILURE(LaunchAll());
   // A second data hub entry point: the running daemon already serves that role.
@@ -248,11 +238,159 @@ TEST_F(GuestComponentsTest, EntryPointsExitWithTheDaemonAndARoleIsServedOnce) {
   EXPECT_THAT(again.err, HasSubstr("already serves the data hub"));
   // The daemon is the first entry point; stopping it ends the others, and removes the sockets.
   ASSERT_EQ(children_.size(), 3u);
+  // The joined entry points wait as cdh-role-wait, keeping the pid and command line kata started.
+  for (int i : {1, 2}) {
+    pid_t pid = children_[i]->pid();
+    EXPECT_TRUE(WaitUntil([&] { return ExePath(pid).ends_with("/cdh-role-wait"); })) << ExePath(pid);
+    std::string cmdline = ReadFile(StrCat("/proc/", pid, "/cmdline"));
+    EXPECT_EQ(cmdline.substr(0, cmdline.find('\0')), i == 1 ? DaemonBinary() : RoleBinary("api-server-rest"));
+  }
+  // Killing a waiting entry point ends that process only: the daemon keeps serving its role.
+  children_[2]->Signal(SIGTERM);
+  EXPECT_EQ(children_[2]->Wait(absl::Seconds(15)), std::optional<int>(-1));
+  EXPECT_EQ(Get("/info").status, 200);
   EXPECT_EQ(children_[0]->Stop(absl::Seconds(15)), 0);
   EXPECT_EQ(children_[1]->Wait(absl::Seconds(15)), std::optional<int>(0));
-  EXPECT_EQ(children_[2]->Wait(absl::Seconds(15)), std::optional<int>(0));
   EXPECT_NE(access(AaSocket().c_str(), F_OK), 0);
   EXPECT_NE(access(CdhSocket().c_str(), F_OK), 0);
+}
+
+// A daemon that dies (SIGKILL: no orderly stop) ends its waiting entry points with status 1.
+TEST_F(GuestComponentsTest, EntryPointsExitWithOneWhenTheDaemonDies) {
+  ASSERT_NO_FATAL_FAILURE(LaunchAll());
+  ASSERT_TRUE(WaitUntil([&] { return ExePath(children_[2]->pid()).ends_with("/cdh-role-wait"); }));
+  ::kill(children_[0]->pid(), SIGKILL);
+  EXPECT_EQ(children_[1]->Wait(absl::Seconds(15)), std::optional<int>(1));
+  EXPECT_EQ(children_[2]->Wait(absl::Seconds(15)), std::optional<int>(1));
+}
+
+// upstream's grpc-aa: `--attestation_sock host:port` serves attestation_agent.AttestationAgentService
+// over gRPC on TCP (from the same handlers as ttrpc), with reflection. A data hub entry point then
+// joins the same daemon (--control-dir) and shares its KBS session.
+TEST_F(GuestComponentsTest, AttestationAgentOverGrpcOnTcp) {
+  int port = FreeLoopbackPort();
+  Spawn({RoleBinary("attestation-agent"), "--attestation_sock", StrCat("127.0.0.1:", port), "-c", AaToml(),
+         "--control-dir", Run()});
+  auto channel = grpc::CreateChannel(StrCat("127.0.0.1:", port), grpc::InsecureChannelCredentials());
+  ASSERT_TRUE(channel->WaitForConnected(std::chrono::system_clock::now() + std::chrono::seconds(30))) << Log();
+  auto stub = attestation_agent::AttestationAgentService::NewStub(channel);
+  auto ctx = [](grpc::ClientContext& c) {
+    c.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(50));
+  };
+  {
+    grpc::ClientContext c;
+    ctx(c);
+    attestation_agent::GetTeeTypeResponse resp;
+    ASSERT_THAT(stub->GetTeeType(&c, {}, &resp), IsOk());
+    EXPECT_EQ(resp.tee(), "sample");
+  }
+  {
+    grpc::ClientContext c;
+    ctx(c);
+    attestation_agent::GetAdditionalTeesResponse resp;
+    ASSERT_THAT(stub->GetAdditionalTees(&c, {}, &resp), IsOk());
+    EXPECT_EQ(resp.additional_tees_size(), 0);
+  }
+  {
+    grpc::ClientContext c;
+    ctx(c);
+    attestation_agent::GetEvidenceRequest req;
+    req.set_runtimedata("xyz");
+    attestation_agent::GetEvidenceResponse resp;
+    ASSERT_THAT(stub->GetEvidence(&c, req, &resp), IsOk());
+    EXPECT_THAT(resp.evidence(), HasSubstr("\"report_data\":\"eHl6\""));
+  }
+  {
+    grpc::ClientContext c;
+    ctx(c);
+    attestation_agent::GetEvidenceRequest req;
+    req.set_runtimedata(std::string(65, 'x'));
+    attestation_agent::GetEvidenceResponse resp;
+    EXPECT_EQ(stub->GetEvidence(&c, req, &resp).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  }
+  {
+    grpc::ClientContext c;
+    ctx(c);
+    attestation_agent::GetAdditionalEvidenceRequest req;
+    req.set_runtimedata("xyz");
+    attestation_agent::GetEvidenceResponse resp;
+    ASSERT_THAT(stub->GetAdditionalEvidence(&c, req, &resp), IsOk());
+    EXPECT_EQ(resp.evidence(), "");
+  }
+  {
+    grpc::ClientContext c;
+    ctx(c);
+    attestation_agent::ExtendRuntimeMeasurementRequest req;
+    req.set_domain("example.org");
+    req.set_operation("Launch");
+    req.set_content("x");
+    attestation_agent::ExtendRuntimeMeasurementResponse resp;
+    ASSERT_THAT(stub->ExtendRuntimeMeasurement(&c, req, &resp), IsOk());
+    EXPECT_EQ(resp.result(), attestation_agent::NOT_SUPPORTED);  // the sample TEE
+  }
+  {
+    grpc::ClientContext c;
+    ctx(c);
+    attestation_agent::BindInitDataRequest req;
+    req.set_digest(std::string(32, '\0'));
+    attestation_agent::BindInitDataResponse resp;
+    EXPECT_THAT(stub->BindInitData(&c, req, &resp), IsOk());
+  }
+  {
+    grpc::ClientContext c;
+    ctx(c);
+    attestation_agent::GetTokenRequest req;
+    req.set_tokentype("no-such-type");
+    attestation_agent::GetTokenResponse resp;
+    EXPECT_EQ(stub->GetToken(&c, req, &resp).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  }
+  {
+    grpc::ClientContext c;
+    ctx(c);
+    attestation_agent::GetTokenRequest req;
+    req.set_tokentype("kbs");
+    attestation_agent::GetTokenResponse resp;
+    ASSERT_THAT(stub->GetToken(&c, req, &resp), IsOk());
+    auto token = ParseJson(resp.token(), "token");
+    ASSERT_THAT(token.status(), IsOk());
+    ASSERT_TRUE((*token)["token"].is_string());
+    auto r = http_->Send({"GET",
+                          kbs_->url() + "/kbs/v0/resource/default/key/1",
+                          {{"Authorization", "Bearer " + (*token)["token"].get<std::string>()}},
+                          ""},
+                         absl::Now() + absl::Seconds(30));
+    ASSERT_THAT(r.status(), IsOk());
+    EXPECT_EQ(r->status, 200);  // the broker accepts the token
+  }
+  {
+    // Reflection (`grpcurl -plaintext 127.0.0.1:<port> list`).
+    auto reflection = grpc::reflection::v1alpha::ServerReflection::NewStub(channel);
+    grpc::ClientContext c;
+    ctx(c);
+    auto stream = reflection->ServerReflectionInfo(&c);
+    grpc::reflection::v1alpha::ServerReflectionRequest req;
+    req.set_list_services("");
+    ASSERT_TRUE(stream->Write(req));
+    grpc::reflection::v1alpha::ServerReflectionResponse resp;
+    ASSERT_TRUE(stream->Read(&resp));
+    std::vector<std::string> names;
+    for (const auto& service : resp.list_services_response().service()) names.push_back(service.name());
+    EXPECT_THAT(names, ::testing::Contains("attestation_agent.AttestationAgentService"));
+    stream->WritesDone();
+  }
+  // The data hub joins the same daemon and fetches with the session GetToken attested.
+  std::string cdh_toml = dir_.Write(
+      "initdata/cdh.toml",
+      StrCat("socket = \"unix://", CdhSocket(), "\"\ngrpc_socket = \"\"\n[kbc]\nname = \"cc_kbc\"\n", "url = \"",
+             kbs_->url(), "\"\n[attestation]\ntee = \"sample\"\n[paths]\nbase_dir = \"", dir_.File("base"), "\"\n"));
+  Spawn({DaemonBinary(), "-c", cdh_toml, "--kernel-cmdline", "/dev/null"});
+  ASSERT_TRUE(WaitUntil([&] { return access(CdhSocket().c_str(), F_OK) == 0; })) << Log();
+  CommandResult got =
+      RunCommand({CdhToolBinary(), "--ttrpc", "--socket", CdhSocket(), "get-resource", "kbs:///default/key/1"});
+  EXPECT_EQ(got.exit_code, 0) << got.err;
+  EXPECT_THAT(got.out, HasSubstr("dataset-key-bytes"));
+  EXPECT_EQ(Handshakes(), 1) << Log();
+  EXPECT_THAT(Log(), HasSubstr("(gRPC) on 127.0.0.1:"));
 }
 
 }  // namespace

@@ -5,11 +5,15 @@
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
 
+#include "attestation/runtime_measurement.h"
 #include "attestation/tpm/esys_tpm.h"
-#include "attestation/tpm/swtpm_rig.h"
+#include "attestation/tpm/swtpm_fixture.h"
 #include "attestation/tpm_attester.h"
 #include "attestation/verifier/evidence_verifier.h"
 #include "common/base64.h"
+#include "common/json.h"
+#include "common/strings.h"
+#include "common/testing/process.h"
 #include "common/testing/status_matchers.h"
 #include "crypto/hash.h"
 #include "http/curl_http_client.h"
@@ -17,6 +21,7 @@
 #include "kbs-dev/kbs_dev_server.h"
 #include "proto/api.grpc.pb.h"
 #include "tests/daemon_fixture.h"
+#include "tests/guest_launch.h"
 #include "tests/test_util.h"
 
 namespace cdh::testing {
@@ -53,17 +58,12 @@ class TamperingAttester : public Attester {
   Mode mode_;
 };
 
-class TpmKbsE2eTest : public ::testing::Test {
+class TpmKbsE2eTest : public attestation::SwtpmFixture {
  protected:
   void SetUp() override {
-    auto rig = attestation::SwtpmRig::Start();
-    ASSERT_THAT(rig, IsOk());
-    rig_ = std::move(rig).value();
-    {
-      auto tpm = attestation::EsysTpm::Open(rig_->tcti());
-      ASSERT_THAT(tpm, IsOk());
-      ASSERT_TRUE((*tpm)->ProvisionRsaAk(attestation::kDefaultTpmAkHandle).ok());
-    }  // swtpm serves one connection at a time: close ours
+    SwtpmFixture::SetUp();
+    if (HasFatalFailure()) return;
+    CloseTpm();  // the daemon and FetchWith open their own
     kbsdev::KbsDevOptions options;
     options.resource_dir = dir_.path() + "/kbs-resources";
     options.insecure_admin = true;
@@ -97,7 +97,6 @@ class TpmKbsE2eTest : public ::testing::Test {
   }
 
   TempDir dir_;
-  std::unique_ptr<attestation::SwtpmRig> rig_;
   std::unique_ptr<kbsdev::KbsDevServer> kbs_;
 };
 
@@ -172,6 +171,77 @@ TEST_F(TpmKbsE2eTest, GenuineClientSucceedsTamperedStaleOrWrongPcrsDenied) {
     EXPECT_GT(kbs_->stats().attest_failed, failed_before) << static_cast<int>(mode);
   }
   EXPECT_EQ(kbs_->stats().attest, 1u);  // only the genuine client got a token
+}
+
+// The attestation agent (upstream's ttrpc-aa entry point) with the `tpm` attester on swtpm, and the
+// REST front joined to it: Debian's Go ttrpc client calls every method (tests/go/src/aainterop).
+// The answers are the TPM's: GetTeeType `tpm`; the evidence verifies as a TPM quote over the
+// client's runtime data (kbs-dev's development verifier); ExtendRuntimeMeasurement answers OK and,
+// as upstream's tpm attester, extends the sha256 PCR (init_pcr 23 here: swtpm refuses 17-22 at
+// locality 0) with the event's digest, and the event log replays to it; GetToken("kbs") comes from
+// a TPM-attested session that kbs-dev accepts. GET /aa/evidence gives the same kind of evidence.
+TEST_F(TpmKbsE2eTest, AttestationAgentWithTpmAttesterAnswersEveryMethod) {
+  std::string run = dir_.path() + "/run";
+  std::string aa_socket = run + "/attestation-agent/attestation-agent.sock";
+  std::string eventlog = dir_.File("eventlog");
+  std::string aa_toml = dir_.Write(
+      "aa.toml", StrCat("[token_configs.kbs]\nurl = \"", kbs_->url(), "\"\n[eventlog_config]\nenable_eventlog = true\n",
+                        "init_pcr = 23\nlog_path = \"", eventlog, "\"\n[attestation]\ntee = \"tpm\"\ntpm_tcti = \"",
+                        rig_->tcti(), "\"\ntpm_ak_handle = \"0x81010002\"\n"));
+  std::string log = dir_.File("daemon.log");
+  std::vector<std::unique_ptr<ChildProcess>> processes;
+  auto aa = ChildProcess::Start(
+      {RoleBinary("attestation-agent"), "--attestation_sock", "unix://" + aa_socket, "-c", aa_toml}, {.log_path = log});
+  ASSERT_THAT(aa.status(), IsOk());
+  processes.push_back(std::move(*aa));
+  ASSERT_TRUE(WaitUntil([&] { return access(aa_socket.c_str(), F_OK) == 0; })) << ReadFile(log);
+  int port = FreeLoopbackPort();
+  auto rest = ChildProcess::Start({RoleBinary("api-server-rest"), "--features", "attestation", "--bind",
+                                   StrCat("127.0.0.1:", port), "--cdh_addr", StrCat("unix://", run, "/cdh.sock")},
+                                  {.log_path = log});
+  ASSERT_THAT(rest.status(), IsOk());
+  processes.push_back(std::move(*rest));
+  auto http = std::move(http::CurlHttpClient::New({})).value();
+  auto get = [&](const std::string& path) {
+    auto r = http->Send({"GET", StrCat("http://127.0.0.1:", port, path), {}, ""}, absl::Now() + absl::Seconds(30));
+    return r.ok() ? *r : http::HttpResponse{};
+  };
+  ASSERT_TRUE(WaitUntil([&] { return get("/info").status == 200; })) << ReadFile(log);
+
+  std::string evidence_file = dir_.File("evidence.json");
+  CommandResult client = RunCommand({CDH_AA_INTEROP_PATH, "-sock", aa_socket, "-tee", "tpm", "-kbs-url", kbs_->url(),
+                                     "-measurement", "0", "-evidence-out", evidence_file});
+  EXPECT_EQ(client.exit_code, 0) << client.out << client.err << ReadFile(log);
+  EXPECT_EQ(kbs_->stats().attest, 1u);  // GetToken: one TPM-attested handshake
+
+  // GetEvidence: a TPM quote over the runtime data, as the broker checks it.
+  auto verifier = attestation::NewTpmVerifier();
+  auto evidence = ParseJson(ReadFile(evidence_file), "evidence");
+  ASSERT_THAT(evidence.status(), IsOk());
+  EXPECT_THAT(verifier->Verify(*evidence, "aainterop-runtime-data", std::nullopt), IsOk());
+  EXPECT_THAT(verifier->Verify(*evidence, "other-runtime-data", std::nullopt),
+              StatusIs(absl::StatusCode::kUnauthenticated));
+  // REST: GET /aa/evidence, the same attester.
+  http::HttpResponse r = get("/aa/evidence?runtime_data=rest-runtime-data");
+  ASSERT_EQ(r.status, 200) << r.body;
+  auto rest_evidence = ParseJson(r.body, "evidence");
+  ASSERT_THAT(rest_evidence.status(), IsOk());
+  EXPECT_THAT(verifier->Verify(*rest_evidence, "rest-runtime-data", std::nullopt), IsOk());
+  EXPECT_EQ(get("/info").body.find("\"tee\":\"tpm\"") != std::string::npos, true);
+
+  // ExtendRuntimeMeasurement landed in PCR 23, and the event log replays to it.
+  EXPECT_EQ(processes[0]->Stop(absl::Seconds(15)), 0);  // the daemon; the REST entry point exits with it
+  EXPECT_EQ(processes[1]->Wait(absl::Seconds(15)), std::optional<int>(0));
+  auto tpm = attestation::EsysTpm::Open(rig_->tcti());
+  ASSERT_THAT(tpm, IsOk());
+  auto pcrs = (*tpm)->ReadPcrs();
+  ASSERT_THAT(pcrs, IsOk());
+  EXPECT_NE((*pcrs)[23], std::string(32, '\0'));
+  auto replayed = attestation::ReplayAael(crypto::HashAlgorithm::kSha256, ReadFile(eventlog));
+  ASSERT_THAT(replayed, IsOk());
+  ASSERT_EQ(replayed->count(23), 1u);
+  EXPECT_EQ(replayed->at(23), (*pcrs)[23]);
+  EXPECT_THAT(ReadFile(eventlog), ::testing::HasSubstr("aainterop.example Check {\"k\":\"v\"}"));
 }
 
 }  // namespace

@@ -8,7 +8,7 @@
 #include "attestation/fake_paravisor.h"
 #include "attestation/fake_tee_reports.h"
 #include "attestation/tpm/esys_tpm.h"
-#include "attestation/tpm/swtpm_rig.h"
+#include "attestation/tpm/swtpm_fixture.h"
 #include "attestation/tpm_attester.h"
 #include "common/base64.h"
 #include "common/testing/status_matchers.h"
@@ -29,19 +29,8 @@ std::string FlipByte(const std::string& b64, size_t at) {
   return Base64StdEncode(raw);
 }
 
-class VerifierTest : public ::testing::Test {
+class VerifierTest : public SwtpmFixture {
  protected:
-  void SetUp() override {
-    auto rig = SwtpmRig::Start();
-    ASSERT_THAT(rig, IsOk());
-    rig_ = std::move(rig).value();
-    auto tpm = EsysTpm::Open(rig_->tcti());
-    ASSERT_THAT(tpm, IsOk());
-    tpm_ = std::move(tpm).value();
-    ASSERT_THAT(tpm_->ProvisionRsaAk(kDefaultTpmAkHandle), IsOk());
-  }
-  std::unique_ptr<SwtpmRig> rig_;
-  std::shared_ptr<EsysTpm> tpm_;
   const std::string nonce_ = crypto::Hash(crypto::HashAlgorithm::kSha384, "runtime data");
 };
 

@@ -4,94 +4,33 @@
 // codes and payloads of UnsealSecret, GetResource, a bad SecureMount and unknown
 // methods/services, and exits non-zero on the first mismatch.
 //
-// Built offline in GOPATH mode (GO111MODULE=off, GOPATH=<this dir's parent>:/usr/share/gocode),
+// Built offline in GOPATH mode (GO111MODULE=off, GOPATH=<this dir's parent>:/usr/share/gocode), with tests/go/src/ttrpcwire,
 // against Debian's golang-github-containerd-ttrpc-dev (tests/ttrpc/CMakeLists.txt). Messages are encoded by hand (field numbers of
 // cdh-api.md §2.1) and passed through ttrpc's gogo codec as raw bytes.
 package main
 
 import (
 	"bytes"
-	"context"
-	"encoding/hex"
 	"flag"
 	"fmt"
 	"net"
 	"os"
 	"strings"
 	"sync"
-	"time"
 
 	"github.com/containerd/ttrpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+	"ttrpcwire"
 )
-
-// rawMsg carries already-serialized protobuf bytes through ttrpc's codec.
-type rawMsg struct{ b []byte }
-
-func (m *rawMsg) Reset()                   { m.b = nil }
-func (m *rawMsg) String() string           { return hex.EncodeToString(m.b) }
-func (m *rawMsg) ProtoMessage()            {}
-func (m *rawMsg) Marshal() ([]byte, error) { return m.b, nil }
-func (m *rawMsg) Unmarshal(p []byte) error { m.b = append([]byte(nil), p...); return nil }
-
-func appendVarint(b []byte, v uint64) []byte {
-	for v >= 0x80 {
-		b = append(b, byte(v)|0x80)
-		v >>= 7
-	}
-	return append(b, byte(v))
-}
-
-// bytesField encodes one length-delimited field.
-func bytesField(num int, v []byte) []byte {
-	b := appendVarint(nil, uint64(num<<3|2))
-	b = appendVarint(b, uint64(len(v)))
-	return append(b, v...)
-}
 
 // field1 returns the bytes of field 1 (length-delimited) of a message, or nil.
 func field1(msg []byte) ([]byte, error) {
-	var out []byte
-	for i := 0; i < len(msg); {
-		key, n := readVarint(msg[i:])
-		if n == 0 {
-			return nil, fmt.Errorf("bad varint")
-		}
-		i += n
-		switch key & 7 {
-		case 0:
-			_, n = readVarint(msg[i:])
-			if n == 0 {
-				return nil, fmt.Errorf("bad varint")
-			}
-			i += n
-		case 2:
-			l, n := readVarint(msg[i:])
-			if n == 0 || i+n+int(l) > len(msg) {
-				return nil, fmt.Errorf("bad length")
-			}
-			i += n
-			if key>>3 == 1 {
-				out = msg[i : i+int(l)]
-			}
-			i += int(l)
-		default:
-			return nil, fmt.Errorf("unexpected wire type %d", key&7)
-		}
+	f, err := ttrpcwire.Fields(msg)
+	if err != nil {
+		return nil, err
 	}
-	return out, nil
-}
-
-func readVarint(b []byte) (uint64, int) {
-	var v uint64
-	for i := 0; i < len(b) && i < 10; i++ {
-		v |= uint64(b[i]&0x7f) << (7 * uint(i))
-		if b[i] < 0x80 {
-			return v, i + 1
-		}
-	}
-	return 0, 0
+	return ttrpcwire.BytesOf(f, 1), nil
 }
 
 type checker struct {
@@ -105,15 +44,8 @@ func (c *checker) fail(format string, a ...interface{}) {
 	c.failures = append(c.failures, fmt.Sprintf(format, a...))
 }
 
-// agentTimeout is the kata agent's agent.cdh_api_timeout default (cdh-api.md §14).
-const agentTimeout = 50 * time.Second
-
 func call(client *ttrpc.Client, service, method string, req []byte) ([]byte, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), agentTimeout)
-	defer cancel()
-	resp := &rawMsg{}
-	err := client.Call(ctx, service, method, &rawMsg{b: req}, resp)
-	return resp.b, err
+	return ttrpcwire.Call(client, service, method, req)
 }
 
 // expectOK calls and compares field 1 of the reply with want.
@@ -197,21 +129,21 @@ func main() {
 		checks := []func(){
 			func() {
 				c.expectOK(client, "UnsealSecret", "api.SealedSecretService", "UnsealSecret",
-					bytesField(1, sealed), plaintext)
+					ttrpcwire.BytesField(1, sealed), plaintext)
 			},
 			func() {
 				c.expectOK(client, "GetResource", "api.GetResourceService", "GetResource",
-					bytesField(1, []byte(*resourceURI)), resource)
+					ttrpcwire.BytesField(1, []byte(*resourceURI)), resource)
 			},
 			func() {
 				// A bad SecureMount: a volume type nobody implements.
-				req := append(bytesField(1, []byte("no-such-volume-type")), bytesField(4, []byte("/tmp/cdhinterop-never-mounted"))...)
+				req := append(ttrpcwire.BytesField(1, []byte("no-such-volume-type")), ttrpcwire.BytesField(4, []byte("/tmp/cdhinterop-never-mounted"))...)
 				c.expectCode(client, "SecureMount(bad)", "api.SecureMountService", "SecureMount", req,
 					codes.Code(*badMountCode), "Secure Mount failed")
 			},
 			func() {
 				c.expectCode(client, "UnsealSecret(junk)", "api.SealedSecretService", "UnsealSecret",
-					bytesField(1, []byte("sealed.not-a-jws")), codes.Code(*badUnsealCode), "Unseal Secret failed")
+					ttrpcwire.BytesField(1, []byte("sealed.not-a-jws")), codes.Code(*badUnsealCode), "Unseal Secret failed")
 			},
 			func() {
 				c.expectCode(client, "unknown method", "api.GetResourceService", "NoSuchMethod", nil, codes.Unimplemented, "NoSuchMethod")
@@ -223,7 +155,7 @@ func main() {
 		if *missingURI != "" {
 			checks = append(checks, func() {
 				c.expectCode(client, "GetResource(missing)", "api.GetResourceService", "GetResource",
-					bytesField(1, []byte(*missingURI)), codes.Code(*missingCode), "Get Resource failed")
+					ttrpcwire.BytesField(1, []byte(*missingURI)), codes.Code(*missingCode), "Get Resource failed")
 			})
 		}
 		for _, f := range checks {

@@ -9,6 +9,16 @@
 #include "crypto/hash.h"
 
 namespace cdh::attestation {
+namespace {
+
+// OK while the caller waits for the answer; CANCELLED or DEADLINE_EXCEEDED otherwise.
+absl::Status CheckLive(const CallContext& ctx, std::string_view name) {
+  if (ctx.Cancelled()) return absl::CancelledError(StrCat(name, ": abandoned, the caller departed"));
+  if (ctx.Expired()) return absl::DeadlineExceededError(StrCat(name, ": deadline exceeded"));
+  return absl::OkStatus();
+}
+
+}  // namespace
 
 std::string Base64UrlPaddedEncode(std::string_view bytes) {
   std::string s = Base64UrlEncode(bytes);
@@ -27,13 +37,20 @@ absl::StatusOr<nlohmann::json> AzVtpmAttester::GetEvidence(std::string_view repo
         StrCat(name, ": report data is ", report_data.size(), " bytes; it must be 1..", kMaxReportData));
   }
   absl::MutexLock lock(&mu_);
-  if (ctx.Expired()) return absl::DeadlineExceededError(StrCat(name, ": deadline exceeded"));
+  // TPM commands cannot be interrupted once sent; a departed or late caller is turned away before
+  // each step that waits (the NV write, the HCL refresh, IMDS — which the departure also aborts
+  // in flight — and the quote).
+  CDH_RETURN_IF_ERROR(CheckLive(ctx, name));
   absl::Status w = tpm_->NvWriteDefining(kHclReportDataNvIndex, report_data);
   if (!w.ok()) return Annotate(w, StrCat(name, ": writing report data to NV 0x01400002"));
   if (delay_ > absl::ZeroDuration()) {
     if (ctx.Remaining() < delay_)
       return absl::DeadlineExceededError(StrCat(name, ": deadline too short for the HCL refresh"));
-    std::this_thread::sleep_for(std::chrono::nanoseconds(absl::ToInt64Nanoseconds(delay_)));
+    if (ctx.cancellation == nullptr) {
+      absl::SleepFor(delay_);
+    } else if (ctx.cancellation->WaitUntil(absl::Now() + delay_)) {
+      return absl::CancelledError(StrCat(name, ": abandoned during the HCL refresh, the caller departed"));
+    }
   }
   absl::StatusOr<std::string> hcl = tpm_->NvRead(kHclReportNvIndex);
   if (!hcl.ok()) return Annotate(hcl.status(), StrCat(name, ": reading the HCL report from NV 0x01400001"));
@@ -54,6 +71,7 @@ absl::StatusOr<nlohmann::json> AzVtpmAttester::GetEvidence(std::string_view repo
     if (!vcek.ok()) return Annotate(vcek.status(), StrCat(name, ": VCEK from IMDS"));
     evidence["vcek"] = Base64UrlPaddedEncode(*vcek);
   }
+  CDH_RETURN_IF_ERROR(CheckLive(ctx, name));
   absl::StatusOr<ConsistentQuote> q = QuoteWithPcrs(*tpm_, kAzureVtpmAkHandle, report_data);
   if (!q.ok()) return Annotate(q.status(), name);
   nlohmann::json pcrs = nlohmann::json::array();

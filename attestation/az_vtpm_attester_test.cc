@@ -3,11 +3,16 @@
 // run here.
 #include "attestation/az_vtpm_attester.h"
 
+#include <arpa/inet.h>
 #include <httplib.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <thread>
 
 #include "absl/strings/escaping.h"
+#include "absl/synchronization/notification.h"
 #include "attestation/fake_imds.h"
 #include "attestation/fake_paravisor.h"
 #include "attestation/fake_tee_reports.h"
@@ -16,6 +21,7 @@
 #include "attestation/tpm/tpm_structures.h"
 #include "common/base64.h"
 #include "common/json.h"
+#include "common/strings.h"
 #include "common/testing/status_matchers.h"
 #include "crypto/hash.h"
 #include "crypto/rsa_pkcs1.h"
@@ -122,6 +128,56 @@ TEST_F(AzVtpmTest, ImdsDownIsUnavailableNamingTheUrl) {
   auto ev = attester.GetEvidence("x", CallContext::WithTimeout(absl::Seconds(10)));
   EXPECT_THAT(ev, StatusIs(absl::StatusCode::kUnavailable)) << ev.status();
   EXPECT_THAT(std::string(ev.status().message()), ::testing::HasSubstr("127.0.0.1:1/acc/tdquote")) << ev.status();
+}
+
+// A caller that departs while the attester waits for the paravisor's HCL refresh is answered
+// CANCELLED at once, not after the delay.
+TEST_F(AzVtpmTest, DepartedCallerStopsTheHclRefreshWait) {
+  AzVtpmAttester attester(HclReportType::kTdx, Paravisor(HclReportType::kTdx), imds_client_, absl::Seconds(60));
+  auto departure = std::make_shared<Cancellation>();
+  absl::StatusOr<nlohmann::json> ev = absl::UnknownError("not run");
+  absl::Notification returned;
+  std::thread caller([&] {
+    ev = attester.GetEvidence("x", CallContext{absl::Now() + absl::Seconds(120), departure});
+    returned.Notify();
+  });
+  departure->Cancel();
+  EXPECT_TRUE(returned.WaitForNotificationWithTimeout(absl::Seconds(20)));
+  caller.join();
+  EXPECT_THAT(ev, StatusIs(absl::StatusCode::kCancelled, "departed"));
+}
+
+// A caller that departs while IMDS holds its request without answering (a socket that is
+// listened on and never served) is answered CANCELLED at once, not at its deadline.
+TEST_F(AzVtpmTest, DepartedCallerAbandonsASilentImds) {
+  int listener = socket(AF_INET, SOCK_STREAM, 0);
+  ASSERT_GE(listener, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof(addr);
+  ASSERT_EQ(bind(listener, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+  ASSERT_EQ(listen(listener, 8), 0);  // connections complete in the backlog; nobody reads them
+  ASSERT_EQ(getsockname(listener, reinterpret_cast<sockaddr*>(&addr), &len), 0);
+  auto silent = HttpImdsClient::New(StrCat("http://127.0.0.1:", ntohs(addr.sin_port)));
+  ASSERT_THAT(silent, IsOk());
+  AzVtpmAttester attester(HclReportType::kTdx, Paravisor(HclReportType::kTdx), std::move(silent).value(),
+                          absl::ZeroDuration());
+  auto departure = std::make_shared<Cancellation>();
+  absl::StatusOr<nlohmann::json> ev = absl::UnknownError("not run");
+  absl::Notification returned;
+  std::thread caller([&] {
+    ev = attester.GetEvidence("x", CallContext{absl::Now() + absl::Seconds(120), departure});
+    returned.Notify();
+  });
+  // The request is under way once the connection sits in the backlog; cancelling earlier is
+  // answered CANCELLED too, before the request.
+  absl::SleepFor(absl::Milliseconds(200));
+  departure->Cancel();
+  EXPECT_TRUE(returned.WaitForNotificationWithTimeout(absl::Seconds(20)));
+  caller.join();
+  close(listener);
+  EXPECT_THAT(ev, StatusIs(absl::StatusCode::kCancelled, "departed"));
 }
 
 TEST(HclReportTest, NegativeTable) {

@@ -47,6 +47,7 @@ absl::StatusOr<std::unique_ptr<HttpImdsClient>> HttpImdsClient::New(std::string 
 
 absl::StatusOr<http::HttpResponse> HttpImdsClient::Exchange(http::HttpRequest request, const CallContext& ctx) {
   request.headers.emplace_back("Metadata", "true");
+  request.cancellation = ctx.cancellation;
   absl::StatusOr<http::HttpResponse> response = http_->Send(request, ctx.deadline);
   if (!response.ok() && response.status().code() == absl::StatusCode::kResourceExhausted) {
     return absl::InvalidArgumentError(StrCat(request.method, " ", request.url, ": response too large"));

@@ -28,6 +28,9 @@ absl::StatusOr<nlohmann::json> TpmAttester::GetEvidence(std::string_view report_
                                              kMaxReportDataInput, " are accepted (resized to ", kReportDataSize,
                                              " bytes of quote qualifying data)"));
   }
+  // A TPM command in flight cannot be interrupted (TSS2 waits for the TPM's answer); a departed
+  // or late caller is turned away before the quote starts.
+  if (ctx.Cancelled()) return absl::CancelledError("tpm: abandoned, the caller departed");
   if (ctx.Expired()) return absl::DeadlineExceededError("tpm: deadline exceeded");
   std::string qualifying(report_data.substr(0, kReportDataSize));
   qualifying.resize(kReportDataSize, '\0');

@@ -231,7 +231,7 @@ int PhaseAbandoned(int abandoned) {
   }
   Snapshot peak = Take(pid);
   double secs = std::chrono::duration<double>(Clock::now() - start).count();
-  // Settle: cancellation is noticed within about a second, extra ttrpc workers leave after 5 s.
+  // Settle: extra ttrpc workers leave after 5 s without work.
   std::this_thread::sleep_for(std::chrono::seconds(10));
   Snapshot settled = Take(pid);
   Print("daemon before:", before);

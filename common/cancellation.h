@@ -4,9 +4,9 @@
 // watches it through CallContext and gives up promptly with CANCELLED, so a departed caller
 // holds no thread, connection or lock for longer than it takes to notice.
 //
-// Waiting code either polls cancelled() (libcurl's progress callback), waits with WaitUntil
-// (backoffs), or registers a callback with CancelCallback that wakes its own wait (an
-// absl::Mutex condition is re-evaluated when the callback locks and unlocks that mutex).
+// Waiting code either polls cancelled(), waits with WaitUntil (backoffs), or registers a callback with CancelCallback
+// that wakes its own wait (an absl::Mutex condition is re-evaluated when the callback locks and unlocks that mutex; the
+// HTTP client calls curl_multi_wakeup).
 //
 // Thread-safe; neither copyable nor movable (shared through std::shared_ptr).
 #ifndef CDH_COMMON_CANCELLATION_H_

@@ -7,6 +7,7 @@
 #include <memory>
 
 #include "common/base64.h"
+#include "common/call_context.h"
 #include "fuzz/fuzz_util.h"
 #include "image/manifest.h"
 #include "image/ocicrypt/ocicrypt_layer_decryptor.h"
@@ -44,7 +45,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (manifest.ok()) {
     for (const Descriptor& layer : manifest->layers) {
       (void)LayerCompressionOf(layer.media_type);
-      if (ocicrypt.decryptor.IsEncrypted(layer)) (void)ocicrypt.decryptor.Open(layer, absl::InfiniteFuture());
+      if (ocicrypt.decryptor.IsEncrypted(layer)) (void)ocicrypt.decryptor.Open(layer, cdh::CallContext{});
     }
   }
   (void)ParseImageConfig(input);

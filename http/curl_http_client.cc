@@ -17,12 +17,53 @@ namespace {
 constexpr size_t kMaxIdleHandles = 8;
 constexpr size_t kMaxHeaderBytes = 64 << 10;
 
-// libcurl's progress callback: a non-zero return abandons the transfer
-// (CURLE_ABORTED_BY_CALLBACK). libcurl calls it at least about once a second, also while the
-// connection is silent, which bounds how late a departed caller is noticed.
-int OnProgress(void* user, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
-  const auto* cancellation = static_cast<const Cancellation*>(user);
-  return cancellation->cancelled() ? 1 : 0;
+// An easy handle and the multi handle it runs in. The pair is kept together because the
+// multi handle holds the connection cache: returning both to the pool keeps connections for
+// the next request, as curl_easy_perform's hidden multi handle would. Driving the transfer
+// through our own multi handle lets a departing caller wake the wait at once
+// (curl_multi_wakeup) instead of at libcurl's next progress callback, up to a second later.
+struct Transfer {
+  CURL* easy = nullptr;
+  CURLM* multi = nullptr;
+};
+
+void FreeTransfer(Transfer* t) {
+  if (t == nullptr) return;
+  if (t->easy != nullptr) curl_easy_cleanup(t->easy);
+  if (t->multi != nullptr) curl_multi_cleanup(t->multi);
+  delete t;
+}
+
+// Runs the transfer of `t` to its end, or until `cancellation` fires:
+// CURLE_ABORTED_BY_CALLBACK then, as a progress callback's abort would give.
+CURLcode RunTransfer(Transfer& t, const Cancellation* cancellation) {
+  if (cancellation != nullptr && cancellation->cancelled()) return CURLE_ABORTED_BY_CALLBACK;
+  if (curl_multi_add_handle(t.multi, t.easy) != CURLM_OK) return CURLE_FAILED_INIT;
+  CURLcode rc = CURLE_FAILED_INIT;
+  {
+    CancelCallback wake(cancellation, [multi = t.multi] { curl_multi_wakeup(multi); });
+    bool done = false;
+    while (!done) {
+      int running = 0;
+      if (curl_multi_perform(t.multi, &running) != CURLM_OK) break;
+      int queued = 0;
+      while (CURLMsg* message = curl_multi_info_read(t.multi, &queued)) {
+        if (message->msg == CURLMSG_DONE && message->easy_handle == t.easy) {
+          rc = message->data.result;
+          done = true;
+        }
+      }
+      if (done) break;
+      if (cancellation != nullptr && cancellation->cancelled()) {
+        rc = CURLE_ABORTED_BY_CALLBACK;
+        break;
+      }
+      // libcurl shortens the wait to its own timers (timeouts, retries); a wakeup ends it early.
+      if (curl_multi_poll(t.multi, nullptr, 0, 1000, nullptr) != CURLM_OK) break;
+    }
+  }
+  curl_multi_remove_handle(t.multi, t.easy);
+  return rc;
 }
 
 struct Sink {
@@ -141,7 +182,7 @@ absl::StatusOr<std::unique_ptr<CurlHttpClient>> CurlHttpClient::New(CurlHttpClie
 
 CurlHttpClient::~CurlHttpClient() {
   absl::MutexLock lock(&mu_);
-  for (void* h : idle_) curl_easy_cleanup(static_cast<CURL*>(h));
+  for (void* h : idle_) FreeTransfer(static_cast<Transfer*>(h));
 }
 
 void* CurlHttpClient::TakeHandle() {
@@ -153,7 +194,12 @@ void* CurlHttpClient::TakeHandle() {
       return h;
     }
   }
-  return curl_easy_init();
+  auto* t = new Transfer{curl_easy_init(), curl_multi_init()};
+  if (t->easy == nullptr || t->multi == nullptr) {
+    FreeTransfer(t);
+    return nullptr;
+  }
+  return t;
 }
 
 void CurlHttpClient::ReturnHandle(void* handle) {
@@ -161,7 +207,7 @@ void CurlHttpClient::ReturnHandle(void* handle) {
   if (idle_.size() < kMaxIdleHandles) {
     idle_.push_back(handle);
   } else {
-    curl_easy_cleanup(static_cast<CURL*>(handle));
+    FreeTransfer(static_cast<Transfer*>(handle));
   }
 }
 
@@ -188,8 +234,9 @@ absl::StatusOr<HttpResponse> CurlHttpClient::Perform(const HttpRequest& request,
   bool deadline_bound = stream != nullptr || remaining < options_.request_timeout;
   absl::Duration timeout = stream != nullptr ? remaining : std::min(remaining, options_.request_timeout);
 
-  CURL* curl = static_cast<CURL*>(TakeHandle());
-  if (curl == nullptr) return absl::InternalError("curl_easy_init failed");
+  auto* transfer = static_cast<Transfer*>(TakeHandle());
+  if (transfer == nullptr) return absl::InternalError("curl_easy_init failed");
+  CURL* curl = transfer->easy;
   curl_easy_reset(curl);  // keeps the connection cache
 
   std::unique_ptr<curl_slist, SlistDeleter> headers;
@@ -224,7 +271,7 @@ absl::StatusOr<HttpResponse> CurlHttpClient::Perform(const HttpRequest& request,
                " bytes exceed the limit of ", options_.max_request_header_bytes, " bytes"));
   }
   if (!header_status.ok()) {
-    ReturnHandle(curl);
+    ReturnHandle(transfer);
     return header_status;
   }
   // No "Expect: 100-continue" round trip for POST bodies.
@@ -255,11 +302,6 @@ absl::StatusOr<HttpResponse> CurlHttpClient::Perform(const HttpRequest& request,
     curl_easy_setopt(curl, CURLOPT_PROXY, proxy.c_str());  // "" disables proxies, environment included
     curl_easy_setopt(curl, CURLOPT_NOPROXY, options_.no_proxy.empty() ? nullptr : options_.no_proxy.c_str());
   }
-  if (request.cancellation != nullptr) {
-    curl_easy_setopt(curl, CURLOPT_XFERINFOFUNCTION, OnProgress);
-    curl_easy_setopt(curl, CURLOPT_XFERINFODATA, request.cancellation.get());
-    curl_easy_setopt(curl, CURLOPT_NOPROGRESS, 0L);
-  }
   curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, OnBody);
   curl_easy_setopt(curl, CURLOPT_WRITEDATA, &sink);
   curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, OnHeader);
@@ -283,7 +325,7 @@ absl::StatusOr<HttpResponse> CurlHttpClient::Perform(const HttpRequest& request,
     curl_easy_setopt(curl, CURLOPT_HTTPGET, 1L);
   }
 
-  CURLcode rc = curl_easy_perform(curl);
+  CURLcode rc = RunTransfer(*transfer, request.cancellation.get());
   long status = 0;
   curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
   curl_easy_setopt(curl, CURLOPT_HTTPHEADER, nullptr);
@@ -292,9 +334,9 @@ absl::StatusOr<HttpResponse> CurlHttpClient::Perform(const HttpRequest& request,
   // whenever it likes, and after a transport failure its state is unknown. Cleaning the handle
   // closes its connections.
   if (rc == CURLE_OK && status >= 200 && status <= 399) {
-    ReturnHandle(curl);
+    ReturnHandle(transfer);
   } else {
-    curl_easy_cleanup(curl);
+    FreeTransfer(transfer);
   }
   std::string what = StrCat(request.method, " ", request.url.substr(0, request.url.find('?')));
   switch (rc) {

@@ -21,8 +21,8 @@
 //   max_request_header_bytes is refused before it is sent (RESOURCE_EXHAUSTED naming both
 //   sizes) rather than answered 431 by the server (nginx and Apache accept 8 KiB per header line by
 //   default).
-// - A request's `cancellation` is checked from libcurl's progress callback, so a departed caller's
-//   exchange ends within about a second (CANCELLED).
+// - A request's `cancellation` wakes the transfer's wait (curl_multi_wakeup), so a departed
+//   caller's exchange ends at once (CANCELLED) and its connection is closed.
 // Thread-safe; neither copyable nor movable.
 #ifndef CDH_HTTP_CURL_HTTP_CLIENT_H_
 #define CDH_HTTP_CURL_HTTP_CLIENT_H_
@@ -81,7 +81,7 @@ class CurlHttpClient : public HttpClient {
 
   const CurlHttpClientOptions options_;
   absl::Mutex mu_;
-  std::vector<void*> idle_ ABSL_GUARDED_BY(mu_);  // CURL* easy handles with live connections
+  std::vector<void*> idle_ ABSL_GUARDED_BY(mu_);  // Transfer* (easy + multi handle) with live connections
 };
 
 }  // namespace cdh::http

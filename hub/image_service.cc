@@ -180,7 +180,7 @@ absl::StatusOr<ImageService::Built*> ImageService::Build(const CallContext& ctx)
 absl::StatusOr<std::string> ImageService::Pull(std::string_view image_url, std::string_view bundle_path,
                                                const CallContext& ctx) {
   CDH_ASSIGN_OR_RETURN(Built * built, Build(ctx));
-  return built->puller->Pull(image_url, bundle_path, ctx.deadline);
+  return built->puller->Pull(image_url, bundle_path, ctx);
 }
 
 }  // namespace cdh

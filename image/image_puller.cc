@@ -90,16 +90,16 @@ class SourceRegistryClient : public RegistryClient {
       : requested_name_(requested.Name()), source_(source), client_(client) {}
 
   absl::StatusOr<FetchedManifest> GetManifest(const ImageReference& repo, std::string_view tag_or_digest,
-                                              absl::Time deadline) override {
-    return client_.GetManifest(Map(repo), tag_or_digest, deadline);
+                                              const CallContext& ctx) override {
+    return client_.GetManifest(Map(repo), tag_or_digest, ctx);
   }
   absl::StatusOr<std::string> GetBlob(const ImageReference& repo, const Digest& digest, int64_t max_bytes,
-                                      absl::Time deadline) override {
-    return client_.GetBlob(Map(repo), digest, max_bytes, deadline);
+                                      const CallContext& ctx) override {
+    return client_.GetBlob(Map(repo), digest, max_bytes, ctx);
   }
   absl::Status StreamBlob(const ImageReference& repo, const Digest& digest, int64_t expected_size, const BlobSink& sink,
-                          absl::Time deadline) override {
-    return client_.StreamBlob(Map(repo), digest, expected_size, sink, deadline);
+                          const CallContext& ctx) override {
+    return client_.StreamBlob(Map(repo), digest, expected_size, sink, ctx);
   }
 
  private:
@@ -170,14 +170,14 @@ absl::StatusOr<std::unique_ptr<ImagePuller>> ImagePuller::New(ImagePullerOptions
 }
 
 absl::StatusOr<std::string> ImagePuller::Pull(std::string_view image_url, std::string_view bundle_path,
-                                              absl::Time deadline) {
-  if (absl::Now() >= deadline) return absl::DeadlineExceededError("deadline exceeded before the pull started");
-  return PullInner(image_url, bundle_path, deadline);
+                                              const CallContext& ctx) {
+  if (ctx.Expired()) return absl::DeadlineExceededError("deadline exceeded before the pull started");
+  return PullInner(image_url, bundle_path, ctx);
 }
 
 absl::Status ImagePuller::FetchLayer(RegistryClient& client, const ImageReference& ref, const Descriptor& layer,
                                      const Digest& diff_id, std::unique_ptr<LayerStreamDecryptor> decrypt,
-                                     const std::string& staging, absl::Time deadline) {
+                                     const std::string& staging, const CallContext& ctx) {
   CDH_ASSIGN_OR_RETURN(LayerCompression compression, LayerCompressionOf(DecryptedMediaType(layer.media_type)));
   int root_fd = open(staging.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (root_fd < 0) return absl::InternalError("cannot open staging directory");
@@ -211,7 +211,7 @@ absl::Status ImagePuller::FetchLayer(RegistryClient& client, const ImageReferenc
         }
         return queue.Push(std::string(reinterpret_cast<const char*>(chunk.data()), chunk.size()));
       },
-      deadline);
+      ctx);
   // The unpacker sees the end of the stream only after the blob digest and the HMAC were checked,
   // so it cannot report success for bytes that failed either.
   if (download.ok() && decrypt) download = decrypt->Finish();
@@ -234,37 +234,37 @@ absl::Status ImagePuller::FetchLayer(RegistryClient& client, const ImageReferenc
 
 absl::StatusOr<std::string> ImagePuller::EnsureLayer(RegistryClient& client, const ImageReference& ref,
                                                      const Descriptor& layer, const Digest& diff_id,
-                                                     absl::Time deadline) {
+                                                     const CallContext& ctx) {
   // The key release happens on every pull, cached or not (spec §1.8).
   std::unique_ptr<LayerStreamDecryptor> decrypt;
   if (decryptor_.IsEncrypted(layer)) {
-    CDH_ASSIGN_OR_RETURN(decrypt, decryptor_.Open(layer, deadline));
+    CDH_ASSIGN_OR_RETURN(decrypt, decryptor_.Open(layer, ctx));
   }
   for (int attempt = 0; attempt < 2; ++attempt) {
-    CDH_ASSIGN_OR_RETURN(LayerStore::Acquired acquired, store_->Acquire(diff_id, deadline));
+    CDH_ASSIGN_OR_RETURN(LayerStore::Acquired acquired, store_->Acquire(diff_id, ctx));
     if (!acquired.path.empty()) return acquired.path;
     if (!acquired.lease) continue;
     layers_downloaded_.fetch_add(1);
     CDH_RETURN_IF_ERROR(
-        FetchLayer(client, ref, layer, diff_id, std::move(decrypt), acquired.lease->staging_dir(), deadline));
+        FetchLayer(client, ref, layer, diff_id, std::move(decrypt), acquired.lease->staging_dir(), ctx));
     return acquired.lease->Commit();
   }
   return absl::InternalError("layer cache did not settle");
 }
 
 absl::StatusOr<ImagePuller::Resolved> ImagePuller::PullFrom(const ImageReference& requested, const PullSource& source,
-                                                            absl::Time deadline) {
+                                                            const CallContext& ctx) {
   const ImageReference& ref = source.reference;
   CDH_ASSIGN_OR_RETURN(std::shared_ptr<RegistryClient> client, registries_.ClientFor(source));
 
   // 1. The manifest (through the index when the tag names one), digest-checked by the client.
-  CDH_ASSIGN_OR_RETURN(FetchedManifest top, client->GetManifest(ref, ref.TagOrDigest(), deadline));
+  CDH_ASSIGN_OR_RETURN(FetchedManifest top, client->GetManifest(ref, ref.TagOrDigest(), ctx));
   CDH_ASSIGN_OR_RETURN(ManifestKind kind, ClassifyManifest(top.bytes, top.media_type));
   FetchedManifest platform_manifest = std::move(top);
   if (kind == ManifestKind::kIndex) {
     CDH_ASSIGN_OR_RETURN(ImageIndex index, ParseImageIndex(platform_manifest.bytes));
     CDH_ASSIGN_OR_RETURN(Descriptor chosen, SelectPlatform(index, options_.platform));
-    CDH_ASSIGN_OR_RETURN(platform_manifest, client->GetManifest(ref, chosen.digest.String(), deadline));
+    CDH_ASSIGN_OR_RETURN(platform_manifest, client->GetManifest(ref, chosen.digest.String(), ctx));
     CDH_ASSIGN_OR_RETURN(ManifestKind nested, ClassifyManifest(platform_manifest.bytes, platform_manifest.media_type));
     if (nested != ManifestKind::kImageManifest) {
       return absl::UnimplementedError("failed to pull image manifest: nested image index");
@@ -278,11 +278,10 @@ absl::StatusOr<ImagePuller::Resolved> ImagePuller::PullFrom(const ImageReference
   // 2. The policy, on every pull and before any layer (spec §1.8, §5.7): scopes and identities
   // for the reference the caller asked for, signatures from the location the image comes from.
   SourceRegistryClient source_client(requested, ref, *client);
-  CDH_RETURN_IF_ERROR(verifier_.Verify(requested, platform_manifest.digest, source_client, deadline));
+  CDH_RETURN_IF_ERROR(verifier_.Verify(requested, platform_manifest.digest, source_client, ctx));
 
   // 3. The config.
-  CDH_ASSIGN_OR_RETURN(std::string config_bytes,
-                       client->GetBlob(ref, manifest.config.digest, kMaxConfigBytes, deadline));
+  CDH_ASSIGN_OR_RETURN(std::string config_bytes, client->GetBlob(ref, manifest.config.digest, kMaxConfigBytes, ctx));
   CDH_ASSIGN_OR_RETURN(ImageConfig config, ParseImageConfig(config_bytes));
   if (config.os != "linux") {
     return absl::FailedPreconditionError(StrCat("unsupport OS image: `", Sanitize(config.os), "`"));
@@ -302,7 +301,7 @@ absl::StatusOr<ImagePuller::Resolved> ImagePuller::PullFrom(const ImageReference
   for (const auto& [diff_id, index] : unique) {
     slots.Acquire();
     workers.emplace_back([&, diff_id = diff_id, index = index] {
-      auto r = EnsureLayer(*client, ref, manifest.layers[index], diff_id, deadline);
+      auto r = EnsureLayer(*client, ref, manifest.layers[index], diff_id, ctx);
       slots.Release();
       absl::MutexLock lock(&results_mu);
       results.emplace(diff_id, std::move(r));
@@ -323,7 +322,7 @@ absl::StatusOr<ImagePuller::Resolved> ImagePuller::PullFrom(const ImageReference
 }
 
 absl::StatusOr<std::string> ImagePuller::PullInner(std::string_view image_url, std::string_view bundle_path,
-                                                   absl::Time deadline) {
+                                                   const CallContext& ctx) {
   CDH_ASSIGN_OR_RETURN(ImageReference requested, ImageReference::Parse(image_url));
   if (!IsCleanAbsolutePath(bundle_path)) {
     return absl::InvalidArgumentError("bundle_path must be an absolute path without `.`, `..`, `,` or `:`");
@@ -340,7 +339,7 @@ absl::StatusOr<std::string> ImagePuller::PullInner(std::string_view image_url, s
   std::vector<std::string> failures;
   absl::Status last;
   for (const PullSource& source : sources) {
-    auto r = PullFrom(requested, source, deadline);
+    auto r = PullFrom(requested, source, ctx);
     if (r.ok()) {
       if (source.kind == PullSource::Kind::kMirror || source.kind == PullSource::Kind::kRemapped) {
         spdlog::info("image: {} pulled from {} ({})", Sanitize(requested.String(), 256),
@@ -357,14 +356,14 @@ absl::StatusOr<std::string> ImagePuller::PullInner(std::string_view image_url, s
                    source.plain_http ? ", plain HTTP" : "", Sanitize(ToStd(last.message()), 512));
     }
     // The deadline is the caller's, not the location's: no other location can do better.
-    if (last.code() == absl::StatusCode::kDeadlineExceeded || absl::Now() >= deadline) break;
+    if (last.code() == absl::StatusCode::kDeadlineExceeded || ctx.Expired()) break;
   }
   if (!resolved) {
     return absl::Status(last.code(),
                         StrCat("Failed to pull image ", Sanitize(image_url, 256),
                                " from all mirror/mapping locations or original location: ", StrJoin(failures, "\n")));
   }
-  if (absl::Now() >= deadline) return absl::DeadlineExceededError("deadline exceeded");
+  if (ctx.Expired()) return absl::DeadlineExceededError("deadline exceeded");
 
   // 5. The bundle: rootfs as an overlay of the layers, then config.json.
   std::vector<std::string>& lower = resolved->lower;  // topmost first

@@ -38,6 +38,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "common/call_context.h"
 #include "image/descriptor.h"
 #include "image/image_verifier.h"
 #include "image/layer_decryptor.h"
@@ -97,7 +98,7 @@ class ImagePuller {
 
   // Pulls `image_url` into `bundle_path` (absolute) and returns the manifest digest
   // ("sha256:<hex>" of the platform manifest unpacked).
-  absl::StatusOr<std::string> Pull(std::string_view image_url, std::string_view bundle_path, absl::Time deadline);
+  absl::StatusOr<std::string> Pull(std::string_view image_url, std::string_view bundle_path, const CallContext& ctx);
 
   // Layers downloaded (not served from the cache) since start, for tests and benchmarks.
   int64_t layers_downloaded() const { return layers_downloaded_.load(); }
@@ -121,15 +122,16 @@ class ImagePuller {
     std::vector<std::string> lower;
   };
 
-  absl::StatusOr<std::string> PullInner(std::string_view image_url, std::string_view bundle_path, absl::Time deadline);
+  absl::StatusOr<std::string> PullInner(std::string_view image_url, std::string_view bundle_path,
+                                        const CallContext& ctx);
   // Resolves, verifies and fetches `requested` from `source`; nothing is mounted.
-  absl::StatusOr<Resolved> PullFrom(const ImageReference& requested, const PullSource& source, absl::Time deadline);
+  absl::StatusOr<Resolved> PullFrom(const ImageReference& requested, const PullSource& source, const CallContext& ctx);
   // The layer with `diff_id` in the cache (fetched if needed); its directory.
   absl::StatusOr<std::string> EnsureLayer(RegistryClient& client, const ImageReference& ref, const Descriptor& layer,
-                                          const Digest& diff_id, absl::Time deadline);
+                                          const Digest& diff_id, const CallContext& ctx);
   absl::Status FetchLayer(RegistryClient& client, const ImageReference& ref, const Descriptor& layer,
                           const Digest& diff_id, std::unique_ptr<LayerStreamDecryptor> decrypt,
-                          const std::string& staging, absl::Time deadline);
+                          const std::string& staging, const CallContext& ctx);
 
   const ImagePullerOptions options_;
   RegistryClientFactory& registries_;

@@ -35,7 +35,7 @@ using testing::StatusIs;
 // Refuses every image, counting the calls (stands in for a policy; image/policy/ has the real one).
 class DenyAll : public ImageVerifier {
  public:
-  absl::Status Verify(const ImageReference& ref, const Digest&, RegistryClient&, absl::Time) override {
+  absl::Status Verify(const ImageReference& ref, const Digest&, RegistryClient&, const CallContext&) override {
     ++calls;
     return absl::PermissionDeniedError("Image policy rejected: Denied by policy: rejected by test");
   }
@@ -107,7 +107,7 @@ class ImagePullerTest : public ::testing::Test {
   }
 
   absl::StatusOr<std::string> Pull(const std::string& image, const std::string& bundle) {
-    return puller_->Pull(image, bundle, absl::Now() + absl::Seconds(120));
+    return puller_->Pull(image, bundle, CallContext::WithTimeout(absl::Seconds(120)));
   }
 
   bool IsMounted(const std::string& dir) {
@@ -330,7 +330,7 @@ TEST_F(ImagePullerTest, ErrorCodes) {
   EXPECT_THAT(exists.status(), StatusIs(absl::StatusCode::kFailedPrecondition));
   EXPECT_FALSE(IsMounted(bundle + "/rootfs"));
   // An expired deadline.
-  auto late = puller_->Pull(registry_->host() + "/test/app:v1", Bundle(), absl::Now() - absl::Seconds(1));
+  auto late = puller_->Pull(registry_->host() + "/test/app:v1", Bundle(), CallContext{absl::Now() - absl::Seconds(1)});
   EXPECT_THAT(late.status(), StatusIs(absl::StatusCode::kDeadlineExceeded)) << late.status();
 }
 

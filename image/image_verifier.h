@@ -15,6 +15,7 @@
 
 #include "absl/status/status.h"
 #include "absl/time/time.h"
+#include "common/call_context.h"
 #include "image/digest.h"
 #include "image/reference.h"
 #include "image/registry_client.h"
@@ -30,14 +31,14 @@ class ImageVerifier {
   // image came from (a mirror or remapped location answers for `requested`'s repository, with
   // that location's scheme and credentials).
   virtual absl::Status Verify(const ImageReference& requested, const Digest& manifest_digest, RegistryClient& registry,
-                              absl::Time deadline) = 0;
+                              const CallContext& ctx) = 0;
 };
 
 // Accepts every image: upstream's behaviour when no policy is configured (spec §5.6).
 // Thread-safe; stateless.
 class AllowAllImageVerifier : public ImageVerifier {
  public:
-  absl::Status Verify(const ImageReference&, const Digest&, RegistryClient&, absl::Time) override {
+  absl::Status Verify(const ImageReference&, const Digest&, RegistryClient&, const CallContext&) override {
     return absl::OkStatus();
   }
 };

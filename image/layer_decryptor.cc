@@ -19,7 +19,7 @@ std::string DecryptedMediaType(const std::string& media_type) {
 }
 
 absl::StatusOr<std::unique_ptr<LayerStreamDecryptor>> RefuseEncryptedLayerDecryptor::Open(const Descriptor& layer,
-                                                                                          absl::Time) {
+                                                                                          const CallContext&) {
   return absl::UnimplementedError(
       StrCat("Failed to decrypt layer ", layer.digest.String(), ": encrypted layers are not supported by this build"));
 }

@@ -19,6 +19,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "common/call_context.h"
 #include "image/descriptor.h"
 
 namespace cdh::image {
@@ -44,7 +45,8 @@ class LayerDecryptor {
   virtual ~LayerDecryptor() = default;
   // True for the `+encrypted` layer media types (spec §7.1).
   virtual bool IsEncrypted(const Descriptor& layer) const = 0;
-  virtual absl::StatusOr<std::unique_ptr<LayerStreamDecryptor>> Open(const Descriptor& layer, absl::Time deadline) = 0;
+  virtual absl::StatusOr<std::unique_ptr<LayerStreamDecryptor>> Open(const Descriptor& layer,
+                                                                     const CallContext& ctx) = 0;
 };
 
 // The media type of an encrypted layer once decrypted: `media_type` without "+encrypted"
@@ -58,7 +60,7 @@ bool IsEncryptedMediaType(const std::string& media_type);
 class RefuseEncryptedLayerDecryptor : public LayerDecryptor {
  public:
   bool IsEncrypted(const Descriptor& layer) const override { return IsEncryptedMediaType(layer.media_type); }
-  absl::StatusOr<std::unique_ptr<LayerStreamDecryptor>> Open(const Descriptor& layer, absl::Time deadline) override;
+  absl::StatusOr<std::unique_ptr<LayerStreamDecryptor>> Open(const Descriptor& layer, const CallContext& ctx) override;
 };
 
 }  // namespace cdh::image

@@ -109,12 +109,22 @@ bool LayerStore::VerifyCached(const Digest& diff_id) {
   return false;
 }
 
-absl::StatusOr<LayerStore::Acquired> LayerStore::Acquire(const Digest& diff_id, absl::Time deadline) {
+absl::StatusOr<LayerStore::Acquired> LayerStore::Acquire(const Digest& diff_id, const CallContext& ctx) {
+  // A departing caller wakes the wait below: locking and unlocking mu_ re-evaluates its
+  // condition. Registered before mu_ is taken (the callback takes mu_ under the cancellation's
+  // own lock; registering under mu_ would order the two locks both ways).
+  const Cancellation* departure = ctx.cancellation.get();
+  CancelCallback wake(departure, [this] { absl::MutexLock relock(&mu_); });
   {
     absl::MutexLock lock(&mu_);
-    auto free = [this, &diff_id]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return !in_flight_.count(diff_id); };
-    if (!mu_.AwaitWithDeadline(absl::Condition(&free), deadline)) {
+    auto free = [this, &diff_id, departure]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+      return !in_flight_.count(diff_id) || (departure != nullptr && departure->cancelled());
+    };
+    if (!mu_.AwaitWithDeadline(absl::Condition(&free), ctx.deadline)) {
       return absl::DeadlineExceededError("deadline exceeded waiting for a concurrent download of the same layer");
+    }
+    if (in_flight_.count(diff_id)) {
+      return absl::CancelledError("abandoned waiting for a concurrent download of the same layer: the caller departed");
     }
     in_flight_[diff_id] = true;
   }

@@ -23,6 +23,7 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "common/call_context.h"
 #include "image/digest.h"
 
 namespace cdh::image {
@@ -61,7 +62,7 @@ class LayerStore {
   };
   // Either the cached layer or a lease; waits while another caller holds the lease for the same
   // diff_id. DEADLINE_EXCEEDED when `deadline` passes while waiting.
-  absl::StatusOr<Acquired> Acquire(const Digest& diff_id, absl::Time deadline);
+  absl::StatusOr<Acquired> Acquire(const Digest& diff_id, const CallContext& ctx);
 
   std::string LayerPath(const Digest& diff_id) const;
   const std::string& work_dir() const { return work_dir_; }

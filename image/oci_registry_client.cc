@@ -177,7 +177,7 @@ std::optional<SecretBytes> OciRegistryClient::CachedAuthorization(const std::str
 
 absl::StatusOr<std::optional<SecretBytes>> OciRegistryClient::Authenticate(const ImageReference& repo,
                                                                            const std::vector<std::string>& challenges,
-                                                                           absl::Time deadline) {
+                                                                           const CallContext& ctx) {
   for (const std::string& header : challenges) {
     Challenge c = ParseChallenge(header);
     if (c.scheme == "basic") {
@@ -196,8 +196,9 @@ absl::StatusOr<std::optional<SecretBytes>> OciRegistryClient::Authenticate(const
       StrAppend(&url, "&service=", PercentEncode(service->second));
     }
     http::HttpRequest request{"GET", url, {}, ""};
+    request.cancellation = ctx.cancellation;
     if (options_.credentials) request.secret_headers.push_back({"Authorization", BasicAuthorization()});
-    CDH_ASSIGN_OR_RETURN(http::HttpResponse response, http_.Send(request, deadline));
+    CDH_ASSIGN_OR_RETURN(http::HttpResponse response, http_.Send(request, ctx.deadline));
     if (response.status != 200) {
       // Upstream swallows a failed token request and goes on anonymously (spec §3.6 step 5); the
       // retried request's 401 then reports it.
@@ -235,17 +236,18 @@ absl::StatusOr<std::optional<SecretBytes>> OciRegistryClient::Authenticate(const
 
 absl::StatusOr<http::HttpResponse> OciRegistryClient::GetFollowingRedirects(
     const std::string& first_url, const Headers& headers, const std::optional<SecretBytes>& authorization,
-    const http::HttpBodySink* sink, absl::Time deadline) {
+    const http::HttpBodySink* sink, const CallContext& ctx) {
   std::string url = first_url;
   const std::string origin = OriginOf(BaseUrl());
   for (int hop = 0; hop <= kMaxRedirects; ++hop) {
     http::HttpRequest request{"GET", url, headers, ""};
+    request.cancellation = ctx.cancellation;
     // Credentials go to the registry only, never to another host a redirect names.
     if (authorization && OriginOf(url) == origin) {
       request.secret_headers.push_back({"Authorization", authorization->Clone()});
     }
     absl::StatusOr<http::HttpResponse> response =
-        sink != nullptr ? http_.SendStreaming(request, *sink, deadline) : http_.Send(request, deadline);
+        sink != nullptr ? http_.SendStreaming(request, *sink, ctx.deadline) : http_.Send(request, ctx.deadline);
     if (!response.ok()) {
       absl::Status st = response.status();
       if (st.code() == absl::StatusCode::kFailedPrecondition) {
@@ -273,20 +275,20 @@ absl::StatusOr<http::HttpResponse> OciRegistryClient::GetFollowingRedirects(
 
 absl::StatusOr<http::HttpResponse> OciRegistryClient::Get(const ImageReference& repo, const std::string& path,
                                                           Headers headers, const http::HttpBodySink* sink,
-                                                          absl::Time deadline) {
+                                                          const CallContext& ctx) {
   std::string url = StrCat(BaseUrl(), "/v2/", repo.repository(), path);
   std::optional<SecretBytes> authorization = CachedAuthorization(repo.repository());
-  CDH_ASSIGN_OR_RETURN(http::HttpResponse response, GetFollowingRedirects(url, headers, authorization, sink, deadline));
+  CDH_ASSIGN_OR_RETURN(http::HttpResponse response, GetFollowingRedirects(url, headers, authorization, sink, ctx));
   if (response.status != 401) return response;
   auto challenges = response.HeaderValues("www-authenticate");
-  CDH_ASSIGN_OR_RETURN(std::optional<SecretBytes> fresh, Authenticate(repo, challenges, deadline));
+  CDH_ASSIGN_OR_RETURN(std::optional<SecretBytes> fresh, Authenticate(repo, challenges, ctx));
   if (!fresh) return response;
   authorization = std::move(fresh);
-  return GetFollowingRedirects(url, headers, authorization, sink, deadline);
+  return GetFollowingRedirects(url, headers, authorization, sink, ctx);
 }
 
 absl::StatusOr<FetchedManifest> OciRegistryClient::GetManifest(const ImageReference& repo,
-                                                               std::string_view tag_or_digest, absl::Time deadline) {
+                                                               std::string_view tag_or_digest, const CallContext& ctx) {
   std::optional<Digest> by_digest;
   if (tag_or_digest.find(':') != std::string_view::npos) {
     CDH_ASSIGN_OR_RETURN(by_digest, Digest::Parse(tag_or_digest));
@@ -305,7 +307,7 @@ absl::StatusOr<FetchedManifest> OciRegistryClient::GetManifest(const ImageRefere
     return absl::OkStatus();
   };
   CDH_ASSIGN_OR_RETURN(http::HttpResponse response,
-                       Get(repo, path, {{"Accept", media_type::kManifestAccept}}, &sink, deadline));
+                       Get(repo, path, {{"Accept", media_type::kManifestAccept}}, &sink, ctx));
   std::string url = StrCat(BaseUrl(), "/v2/", repo.repository(), path);
   if (response.status != 200) return StatusForHttp(response, "failed to pull image manifest", url);
   FetchedManifest out;
@@ -331,7 +333,7 @@ absl::StatusOr<FetchedManifest> OciRegistryClient::GetManifest(const ImageRefere
 }
 
 absl::StatusOr<std::string> OciRegistryClient::GetBlob(const ImageReference& repo, const Digest& digest,
-                                                       int64_t max_bytes, absl::Time deadline) {
+                                                       int64_t max_bytes, const CallContext& ctx) {
   std::string body;
   CDH_RETURN_IF_ERROR(StreamBlob(
       repo, digest, -1,
@@ -342,12 +344,12 @@ absl::StatusOr<std::string> OciRegistryClient::GetBlob(const ImageReference& rep
         body.append(reinterpret_cast<const char*>(chunk.data()), chunk.size());
         return absl::OkStatus();
       },
-      deadline));
+      ctx));
   return body;
 }
 
 absl::Status OciRegistryClient::StreamBlob(const ImageReference& repo, const Digest& digest, int64_t expected_size,
-                                           const BlobSink& sink, absl::Time deadline) {
+                                           const BlobSink& sink, const CallContext& ctx) {
   DigestHasher hasher(digest.algorithm());
   http::HttpBodySink counting = [&](std::span<const uint8_t> chunk) -> absl::Status {
     if (expected_size >= 0 && static_cast<int64_t>(hasher.size() + chunk.size()) > expected_size) {
@@ -358,7 +360,7 @@ absl::Status OciRegistryClient::StreamBlob(const ImageReference& repo, const Dig
     return sink(chunk);
   };
   std::string path = StrCat("/blobs/", digest.String());
-  CDH_ASSIGN_OR_RETURN(http::HttpResponse response, Get(repo, path, {}, &counting, deadline));
+  CDH_ASSIGN_OR_RETURN(http::HttpResponse response, Get(repo, path, {}, &counting, ctx));
   if (response.status != 200) {
     return StatusForHttp(response, "failed to pull blob", StrCat(BaseUrl(), "/v2/", repo.repository(), path));
   }

@@ -24,6 +24,7 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
+#include "common/call_context.h"
 #include "http/http_client.h"
 #include "image/registry_auth.h"
 #include "image/registry_client.h"
@@ -45,11 +46,11 @@ class OciRegistryClient : public RegistryClient {
   OciRegistryClient& operator=(const OciRegistryClient&) = delete;
 
   absl::StatusOr<FetchedManifest> GetManifest(const ImageReference& repo, std::string_view tag_or_digest,
-                                              absl::Time deadline) override;
+                                              const CallContext& ctx) override;
   absl::StatusOr<std::string> GetBlob(const ImageReference& repo, const Digest& digest, int64_t max_bytes,
-                                      absl::Time deadline) override;
+                                      const CallContext& ctx) override;
   absl::Status StreamBlob(const ImageReference& repo, const Digest& digest, int64_t expected_size, const BlobSink& sink,
-                          absl::Time deadline) override;
+                          const CallContext& ctx) override;
 
   // Tokens fetched from a realm so far (for tests asserting token reuse).
   int token_fetches() const;
@@ -61,14 +62,14 @@ class OciRegistryClient : public RegistryClient {
   // One GET with authentication and redirects. With `sink`, a 2xx body goes there.
   absl::StatusOr<http::HttpResponse> Get(const ImageReference& repo, const std::string& path,
                                          std::vector<std::pair<std::string, std::string>> headers,
-                                         const http::HttpBodySink* sink, absl::Time deadline);
+                                         const http::HttpBodySink* sink, const CallContext& ctx);
   absl::StatusOr<http::HttpResponse> GetFollowingRedirects(
       const std::string& url, const std::vector<std::pair<std::string, std::string>>& headers,
-      const std::optional<SecretBytes>& authorization, const http::HttpBodySink* sink, absl::Time deadline);
+      const std::optional<SecretBytes>& authorization, const http::HttpBodySink* sink, const CallContext& ctx);
   // Answers a 401 challenge; the Authorization value to retry with, or nullopt (no way to auth).
   absl::StatusOr<std::optional<SecretBytes>> Authenticate(const ImageReference& repo,
                                                           const std::vector<std::string>& challenges,
-                                                          absl::Time deadline);
+                                                          const CallContext& ctx);
   std::optional<SecretBytes> CachedAuthorization(const std::string& repository);
   std::string BaseUrl() const;
   SecretBytes BasicAuthorization() const;

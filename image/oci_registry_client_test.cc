@@ -27,7 +27,7 @@ using testing::LocalRegistry;
 using testing::RegistryAuth;
 using testing::TempDir;
 
-absl::Time Deadline() { return absl::Now() + absl::Seconds(60); }
+CallContext Deadline() { return CallContext::WithTimeout(absl::Seconds(60)); }
 
 class RegistryClientTest : public ::testing::Test {
  protected:

@@ -44,7 +44,7 @@ TEST(OciRegistryRedirectTest, BearerTokenThenCrossHostRedirectWithoutCredentials
   auto client = OciRegistryClient::New(http, std::move(options));
   ASSERT_TRUE(client.ok());
   auto ref = *ImageReference::Parse("reg.example/team/app:v1");
-  auto got = (*client)->GetBlob(ref, digest, 1 << 20, absl::InfiniteFuture());
+  auto got = (*client)->GetBlob(ref, digest, 1 << 20, CallContext{});
   ASSERT_TRUE(got.ok()) << got.status();
   EXPECT_EQ(*got, blob);
 
@@ -64,21 +64,42 @@ TEST(OciRegistryRedirectTest, RedirectLoopsAndBadDigestsFail) {
   http.Answer(Response(302, {{"location", "/v2/app/blobs/elsewhere"}}));  // repeats forever
   auto client = OciRegistryClient::New(http, {"reg.example", false, std::nullopt});
   auto ref = *ImageReference::Parse("reg.example/app:v1");
-  auto loop = (*client)->GetBlob(ref, Digest::Sha256Of(std::string_view("x")), 100, absl::InfiniteFuture());
+  auto loop = (*client)->GetBlob(ref, Digest::Sha256Of(std::string_view("x")), 100, CallContext{});
   EXPECT_THAT(loop.status(), StatusIs(absl::StatusCode::kUnavailable)) << loop.status();
 
   http::FakeHttpClient http2;
   http2.Answer(Response(200, {}, "tampered"));
   auto client2 = OciRegistryClient::New(http2, {"reg.example", false, std::nullopt});
-  auto bad = (*client2)->GetBlob(ref, Digest::Sha256Of(std::string_view("original")), 100, absl::InfiniteFuture());
+  auto bad = (*client2)->GetBlob(ref, Digest::Sha256Of(std::string_view("original")), 100, CallContext{});
   EXPECT_THAT(bad.status(), StatusIs(absl::StatusCode::kDataLoss));
   // A manifest whose Docker-Content-Digest disagrees with its body.
   http::FakeHttpClient http3;
   http3.Answer(Response(200, {{"docker-content-digest", Digest::Sha256Of(std::string_view("{}")).String()}},
                         R"({"schemaVersion":2})"));
   auto client3 = OciRegistryClient::New(http3, {"reg.example", false, std::nullopt});
-  EXPECT_THAT((*client3)->GetManifest(ref, "v1", absl::InfiniteFuture()).status(),
-              StatusIs(absl::StatusCode::kDataLoss));
+  EXPECT_THAT((*client3)->GetManifest(ref, "v1", CallContext{}).status(), StatusIs(absl::StatusCode::kDataLoss));
+}
+
+// Every exchange of a pull carries the caller's cancellation — the registry, its token
+// endpoint and a redirect's storage back-end alike — so a departed caller's download stops
+// (http/http_client.h: CANCELLED) instead of running to its deadline.
+TEST(OciRegistryRedirectTest, EveryExchangeCarriesTheCallersCancellation) {
+  http::FakeHttpClient http;
+  const std::string blob = "layer bytes";
+  const Digest digest = Digest::Sha256Of(std::string_view(blob));
+  http.Answer(Response(401, {{"www-authenticate", R"(Bearer realm="https://auth.example/token",service="reg")"}}));
+  http.Answer(Response(200, {}, R"({"token":"tok-123"})"));
+  http.Answer(Response(307, {{"location", "https://cdn.example/blobs/x?sig=abc"}}));
+  http.Answer(Response(200, {}, blob));
+  auto client = OciRegistryClient::New(http, {"reg.example", false, std::nullopt});
+  ASSERT_TRUE(client.ok());
+  auto departure = std::make_shared<Cancellation>();
+  auto got = (*client)->GetBlob(*ImageReference::Parse("reg.example/team/app:v1"), digest, 1 << 20,
+                                CallContext{absl::InfiniteFuture(), departure});
+  ASSERT_TRUE(got.ok()) << got.status();
+  auto requests = http.requests();
+  ASSERT_EQ(requests.size(), 4u);
+  for (const auto& r : requests) EXPECT_EQ(r.cancellation, departure) << r.url;
 }
 
 }  // namespace

@@ -29,6 +29,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "common/call_context.h"
 #include "image/digest.h"
 #include "image/reference.h"
 
@@ -51,12 +52,12 @@ class RegistryClient {
   // The manifest of `repo` (registry + repository; its own tag/digest is ignored) at
   // `tag_or_digest` ("v1" or "sha256:<hex>"), with the four-type Accept header of spec §3.2.
   virtual absl::StatusOr<FetchedManifest> GetManifest(const ImageReference& repo, std::string_view tag_or_digest,
-                                                      absl::Time deadline) = 0;
+                                                      const CallContext& ctx) = 0;
 
   // A small blob (configs, signature payloads), read whole and digest-checked.
   // RESOURCE_EXHAUSTED when it is larger than `max_bytes`.
   virtual absl::StatusOr<std::string> GetBlob(const ImageReference& repo, const Digest& digest, int64_t max_bytes,
-                                              absl::Time deadline) = 0;
+                                              const CallContext& ctx) = 0;
 
   // A blob of any size delivered to `sink` in chunks as it arrives (layers). The blob is hashed
   // as it streams; DATA_LOSS is returned after the last chunk when it does not match `digest`
@@ -64,8 +65,8 @@ class RegistryClient {
   // as untrusted until StreamBlob returns OK. The default implementation reads the blob with
   // GetBlob and hands it over in one chunk (enough for fakes).
   virtual absl::Status StreamBlob(const ImageReference& repo, const Digest& digest, int64_t expected_size,
-                                  const BlobSink& sink, absl::Time deadline) {
-    auto blob = GetBlob(repo, digest, expected_size >= 0 ? expected_size : (int64_t{64} << 20), deadline);
+                                  const BlobSink& sink, const CallContext& ctx) {
+    auto blob = GetBlob(repo, digest, expected_size >= 0 ? expected_size : (int64_t{64} << 20), ctx);
     if (!blob.ok()) return blob.status();
     return sink(std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(blob->data()), blob->size()));
   }

@@ -1,6 +1,8 @@
 // FakeResourceProvider: an in-memory ResourceProvider for tests (a fake shipped as library code,
 // as tink ships FakeKmsClient). Resources are keyed by ResourcePath() ("repo/type/tag"); a missing key
-// answers NOT_FOUND; `FailWith` makes every call return a given status. Counts calls.
+// answers NOT_FOUND; `FailWith` makes every call return a given status; a call whose caller has
+// departed (CallContext::cancellation fired) answers CANCELLED, as the broker client does. Counts
+// calls.
 // Thread-safe.
 #ifndef CDH_RESOURCES_FAKE_RESOURCE_PROVIDER_H_
 #define CDH_RESOURCES_FAKE_RESOURCE_PROVIDER_H_
@@ -30,9 +32,10 @@ class FakeResourceProvider : public ResourceProvider {
     return calls_;
   }
 
-  absl::StatusOr<SecretBytes> GetResource(const ResourceUri& uri, const CallContext&) override {
+  absl::StatusOr<SecretBytes> GetResource(const ResourceUri& uri, const CallContext& ctx) override {
     absl::MutexLock lock(&mu_);
     ++calls_;
+    if (ctx.Cancelled()) return absl::CancelledError("fake: the caller departed");
     if (!failure_.ok()) return failure_;
     auto it = resources_.find(uri.ResourcePath());
     if (it == resources_.end()) return absl::NotFoundError(StrCat("fake: resource not found: ", uri.ToString()));

@@ -378,6 +378,16 @@ TEST_F(GuestComponentsTest, AttestationAgentOverGrpcOnTcp) {
     EXPECT_THAT(names, ::testing::Contains("attestation_agent.AttestationAgentService"));
     stream->WritesDone();
   }
+  // A second agent: through the same control socket the daemon refuses it (role already served);
+  // as a daemon of its own it cannot bind the live port (no SO_REUSEPORT sharing).
+  CommandResult again = RunCommand({RoleBinary("attestation-agent"), "--attestation_sock", StrCat("127.0.0.1:", port),
+                                    "-c", AaToml(), "--control-dir", Run()});
+  EXPECT_EQ(again.exit_code, 1);
+  EXPECT_THAT(again.err, HasSubstr("already serves the attestation agent"));
+  again = RunCommand({RoleBinary("attestation-agent"), "--attestation_sock", StrCat("127.0.0.1:", port), "-c", AaToml(),
+                      "--control-dir", dir_.File("elsewhere")});
+  EXPECT_EQ(again.exit_code, 1);
+  EXPECT_THAT(again.err, HasSubstr("gRPC could not listen on 127.0.0.1:"));
   // The data hub joins the same daemon and fetches with the session GetToken attested.
   std::string cdh_toml = dir_.Write(
       "initdata/cdh.toml",

@@ -111,7 +111,7 @@ std::string UnwrapInput(const std::string& packet_bytes) {
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<LayerStreamDecryptor>> OcicryptLayerDecryptor::Open(const Descriptor& layer,
-                                                                                   absl::Time deadline) {
+                                                                                   const CallContext& ctx) {
   if (!IsEncrypted(layer))
     return Invalid(layer, StrCat("media type `", Sanitize(layer.media_type, 96), "` is not encrypted"));
   CDH_ASSIGN_OR_RETURN(PubOpts pubopts, ParsePubOpts(layer));
@@ -135,7 +135,7 @@ absl::StatusOr<std::unique_ptr<LayerStreamDecryptor>> OcicryptLayerDecryptor::Op
       last = Invalid(layer, "a key-provider recipient is not standard base64");
       continue;
     }
-    auto key = unwrapper_.UnwrapLayerKey(UnwrapInput(*packet), CallContext{deadline});
+    auto key = unwrapper_.UnwrapLayerKey(UnwrapInput(*packet), ctx);
     if (!key.ok()) {
       last = key.status();
       if (last.code() == absl::StatusCode::kDeadlineExceeded) break;

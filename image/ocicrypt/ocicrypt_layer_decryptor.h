@@ -34,6 +34,7 @@
 
 #include <memory>
 
+#include "common/call_context.h"
 #include "image/layer_decryptor.h"
 #include "resources/image/key_unwrapper.h"
 
@@ -53,7 +54,7 @@ class OcicryptLayerDecryptor : public LayerDecryptor {
   OcicryptLayerDecryptor& operator=(const OcicryptLayerDecryptor&) = delete;
 
   bool IsEncrypted(const Descriptor& layer) const override { return IsEncryptedMediaType(layer.media_type); }
-  absl::StatusOr<std::unique_ptr<LayerStreamDecryptor>> Open(const Descriptor& layer, absl::Time deadline) override;
+  absl::StatusOr<std::unique_ptr<LayerStreamDecryptor>> Open(const Descriptor& layer, const CallContext& ctx) override;
 
  private:
   resources::KeyUnwrapper& unwrapper_;

@@ -72,7 +72,7 @@ class OcicryptTest : public ::testing::Test {
 
   // Streams `ciphertext` in `chunk`-byte pieces; returns Finish()'s status and the plaintext.
   absl::Status Decrypt(const Descriptor& layer, const std::string& ciphertext, size_t chunk, std::string& plain) {
-    auto stream = decryptor_.Open(layer, absl::InfiniteFuture());
+    auto stream = decryptor_.Open(layer, CallContext{});
     if (!stream.ok()) return stream.status();
     for (size_t off = 0; off < ciphertext.size(); off += chunk) {
       absl::Status s = (*stream)->Update(U8(ciphertext).subspan(off, std::min(chunk, ciphertext.size() - off)), plain);
@@ -105,7 +105,7 @@ TEST_F(OcicryptTest, MediaTypes) {
   EXPECT_FALSE(decryptor_.IsEncrypted(plain));
   EXPECT_EQ(DecryptedMediaType("application/vnd.oci.image.layer.v1.tar+zstd+encrypted"),
             "application/vnd.oci.image.layer.v1.tar+zstd");
-  EXPECT_THAT(decryptor_.Open(plain, absl::InfiniteFuture()).status(), StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(decryptor_.Open(plain, CallContext{}).status(), StatusIs(absl::StatusCode::kInvalidArgument));
 }
 
 TEST_F(OcicryptTest, CiphertextBitFlipsAreDataLossAtFinish) {
@@ -161,13 +161,21 @@ TEST_F(OcicryptTest, WrongKekIsPermissionDenied) {
 
 TEST_F(OcicryptTest, BrokerErrorsKeepTheirCode) {
   kbs_.FailWith(absl::UnavailableError("broker down"));
-  EXPECT_THAT(decryptor_.Open(layer_, absl::InfiniteFuture()).status(), StatusIs(absl::StatusCode::kUnavailable));
+  EXPECT_THAT(decryptor_.Open(layer_, CallContext{}).status(), StatusIs(absl::StatusCode::kUnavailable));
   kbs_.FailWith(absl::OkStatus());
   resources::FakeResourceProvider empty;
   resources::KmsRegistry kms = KbsOnlyRegistry(empty);
   resources::KeyUnwrapper unwrapper(kms);
   OcicryptLayerDecryptor decryptor(unwrapper);
-  EXPECT_THAT(decryptor.Open(layer_, absl::InfiniteFuture()).status(), StatusIs(absl::StatusCode::kNotFound));
+  EXPECT_THAT(decryptor.Open(layer_, CallContext{}).status(), StatusIs(absl::StatusCode::kNotFound));
+}
+
+// The caller's CallContext reaches the broker: a departed caller's layer key is not fetched.
+TEST_F(OcicryptTest, DepartedCallerIsCancelled) {
+  auto departed = std::make_shared<Cancellation>();
+  departed->Cancel();
+  EXPECT_THAT(decryptor_.Open(layer_, CallContext{absl::InfiniteFuture(), departed}).status(),
+              StatusIs(absl::StatusCode::kCancelled));
 }
 
 TEST_F(OcicryptTest, MalformedAnnotations) {
@@ -205,7 +213,7 @@ TEST_F(OcicryptTest, MalformedAnnotations) {
   for (const Case& c : cases) {
     Descriptor layer = layer_;
     c.mutate(layer);
-    EXPECT_THAT(decryptor_.Open(layer, absl::InfiniteFuture()).status(), StatusIs(c.code)) << c.name;
+    EXPECT_THAT(decryptor_.Open(layer, CallContext{}).status(), StatusIs(c.code)) << c.name;
   }
 }
 
@@ -222,7 +230,7 @@ TEST_F(OcicryptTest, AnotherProviderNameAndASecondRecipientWork) {
 }
 
 TEST_F(OcicryptTest, UpdateAfterFinishIsRefused) {
-  auto stream = decryptor_.Open(layer_, absl::InfiniteFuture());
+  auto stream = decryptor_.Open(layer_, CallContext{});
   ASSERT_TRUE(stream.ok());
   std::string plain;
   ASSERT_TRUE((*stream)->Update(U8(kat_.ciphertext), plain).ok());

@@ -79,13 +79,13 @@ class OcicryptRegistryTest : public ::testing::Test {
   // Decrypts every layer of enc/app:<tag>; returns the first error and the plaintext digests.
   absl::Status DecryptAll(const std::string& tag, std::vector<std::string>& plain_digests) {
     auto ref = *ImageReference::Parse(registry_->host() + "/enc/app:" + tag);
-    auto fetched = client_->GetManifest(ref, tag, absl::Now() + absl::Seconds(30));
+    auto fetched = client_->GetManifest(ref, tag, CallContext::WithTimeout(absl::Seconds(30)));
     if (!fetched.ok()) return fetched.status();
     auto manifest = ParseImageManifest(fetched->bytes);
     if (!manifest.ok()) return manifest.status();
     for (const Descriptor& layer : manifest->layers) {
       EXPECT_TRUE(decryptor_.IsEncrypted(layer)) << layer.media_type;
-      auto stream = decryptor_.Open(layer, absl::Now() + absl::Seconds(30));
+      auto stream = decryptor_.Open(layer, CallContext::WithTimeout(absl::Seconds(30)));
       if (!stream.ok()) return stream.status();
       DigestHasher hasher;
       std::string plain;
@@ -97,7 +97,7 @@ class OcicryptRegistryTest : public ::testing::Test {
             hasher.Update(plain);
             return s;
           },
-          absl::Now() + absl::Seconds(30));
+          CallContext::WithTimeout(absl::Seconds(30)));
       if (!st.ok()) return st;
       if (absl::Status s = (*stream)->Finish(); !s.ok()) return s;
       plain_digests.push_back(hasher.Finish().String());

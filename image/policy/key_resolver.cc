@@ -7,11 +7,11 @@
 
 namespace cdh::image {
 
-absl::StatusOr<std::string> ResourceKeyResolver::ReadKey(std::string_view key_path, absl::Time deadline) {
+absl::StatusOr<std::string> ResourceKeyResolver::ReadKey(std::string_view key_path, const CallContext& ctx) {
   if (resources::ResourceUri::HasKbsScheme(key_path)) {
     auto uri = resources::ResourceUri::Parse(key_path);
     if (!uri.ok()) return uri.status();
-    auto bytes = provider_.GetResource(*uri, CallContext{deadline});
+    auto bytes = provider_.GetResource(*uri, ctx);
     if (!bytes.ok()) return bytes.status();
     if (bytes->size() > kMaxKeySize) {
       return absl::InvalidArgumentError(StrCat("key ", uri->ToString(), " is larger than ", kMaxKeySize, " bytes"));

@@ -17,6 +17,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "common/call_context.h"
 #include "resources/resource_provider.h"
 
 namespace cdh::image {
@@ -28,7 +29,7 @@ class KeyResolver {
 
   virtual ~KeyResolver() = default;
   // The key bytes (public keys: not secret).
-  virtual absl::StatusOr<std::string> ReadKey(std::string_view key_path, absl::Time deadline) = 0;
+  virtual absl::StatusOr<std::string> ReadKey(std::string_view key_path, const CallContext& ctx) = 0;
 };
 
 // The daemon's resolver: `kbs` URIs through `provider` (which must outlive it), files locally.
@@ -39,7 +40,7 @@ class ResourceKeyResolver : public KeyResolver {
   ResourceKeyResolver(const ResourceKeyResolver&) = delete;
   ResourceKeyResolver& operator=(const ResourceKeyResolver&) = delete;
 
-  absl::StatusOr<std::string> ReadKey(std::string_view key_path, absl::Time deadline) override;
+  absl::StatusOr<std::string> ReadKey(std::string_view key_path, const CallContext& ctx) override;
 
  private:
   resources::ResourceProvider& provider_;

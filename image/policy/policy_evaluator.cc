@@ -80,7 +80,7 @@ std::string PolicyEvaluator::Describe() const {
 }
 
 absl::Status PolicyEvaluator::Verify(const ImageReference& requested, const Digest& manifest_digest,
-                                     RegistryClient& registry, absl::Time deadline) {
+                                     RegistryClient& registry, const CallContext& ctx) {
   if (!policy_.has_value()) return absl::OkStatus();
   Policy::Selection selection = policy_->RequirementsFor(requested);
   const std::string image = requested.String();
@@ -88,7 +88,7 @@ absl::Status PolicyEvaluator::Verify(const ImageReference& requested, const Dige
                Sanitize(selection.scope, 128), TypesOf(*selection.requirements));
   std::vector<Digest> candidates;  // filled on first use by a signature requirement
   for (const PolicyRequirement& req : *selection.requirements) {
-    absl::Status s = Evaluate(req, requested, manifest_digest, registry, deadline, candidates);
+    absl::Status s = Evaluate(req, requested, manifest_digest, registry, ctx, candidates);
     if (s.ok()) continue;
     if (s.code() != absl::StatusCode::kPermissionDenied) {
       return Annotate(s, StrCat("Image policy: evaluating `", req.TypeName(), "` for ", Sanitize(image, 256)));
@@ -106,9 +106,10 @@ absl::Status PolicyEvaluator::Verify(const ImageReference& requested, const Dige
 
 absl::StatusOr<std::vector<Digest>> PolicyEvaluator::CandidateDigests(const ImageReference& image,
                                                                       const Digest& manifest_digest,
-                                                                      RegistryClient& registry, absl::Time deadline) {
+                                                                      RegistryClient& registry,
+                                                                      const CallContext& ctx) {
   std::vector<Digest> out = {manifest_digest};
-  auto top = registry.GetManifest(image, image.TagOrDigest(), deadline);
+  auto top = registry.GetManifest(image, image.TagOrDigest(), ctx);
   if (!top.ok()) {
     if (IsFetchFailure(top.status())) return top.status();
     return out;  // the platform digest alone
@@ -119,13 +120,13 @@ absl::StatusOr<std::vector<Digest>> PolicyEvaluator::CandidateDigests(const Imag
   return out;
 }
 
-absl::StatusOr<std::string> PolicyEvaluator::KeyBytes(const KeySource& source, absl::Time deadline) {
+absl::StatusOr<std::string> PolicyEvaluator::KeyBytes(const KeySource& source, const CallContext& ctx) {
   if (source.kind == KeySource::Kind::kData) return source.value;
   {
     absl::MutexLock lock(&mu_);
     if (auto it = key_cache_.find(source.value); it != key_cache_.end()) return it->second;
   }
-  auto bytes = keys_->ReadKey(source.value, deadline);
+  auto bytes = keys_->ReadKey(source.value, ctx);
   if (!bytes.ok()) return Annotate(bytes.status(), StrCat("reading the policy's key `", Sanitize(source.value), "`"));
   absl::MutexLock lock(&mu_);
   key_cache_.emplace(source.value, *bytes);
@@ -133,7 +134,7 @@ absl::StatusOr<std::string> PolicyEvaluator::KeyBytes(const KeySource& source, a
 }
 
 absl::Status PolicyEvaluator::Evaluate(const PolicyRequirement& req, const ImageReference& image,
-                                       const Digest& manifest_digest, RegistryClient& registry, absl::Time deadline,
+                                       const Digest& manifest_digest, RegistryClient& registry, const CallContext& ctx,
                                        std::vector<Digest>& candidates) {
   switch (req.type) {
     case PolicyRequirement::Type::kInsecureAcceptAnything:
@@ -145,13 +146,13 @@ absl::Status PolicyEvaluator::Evaluate(const PolicyRequirement& req, const Image
       break;
   }
   if (candidates.empty()) {
-    CDH_ASSIGN_OR_RETURN(candidates, CandidateDigests(image, manifest_digest, registry, deadline));
+    CDH_ASSIGN_OR_RETURN(candidates, CandidateDigests(image, manifest_digest, registry, ctx));
   }
-  if (req.type == PolicyRequirement::Type::kSignedBy) return VerifySignedBy(req, image, candidates, deadline);
+  if (req.type == PolicyRequirement::Type::kSignedBy) return VerifySignedBy(req, image, candidates, ctx);
 
   std::vector<crypto::SignaturePublicKey> keys;
   for (const KeySource& source : req.keys) {
-    CDH_ASSIGN_OR_RETURN(std::string pem, KeyBytes(source, deadline));
+    CDH_ASSIGN_OR_RETURN(std::string pem, KeyBytes(source, ctx));
     auto key = crypto::SignaturePublicKey::FromPem(pem);
     if (!key.ok()) {
       return Annotate(key.status(), source.kind == KeySource::Kind::kPath
@@ -166,17 +167,20 @@ absl::Status PolicyEvaluator::Evaluate(const PolicyRequirement& req, const Image
         "checked, only its digest (as image-rs does)",
         Sanitize(image.String(), 256));
   }
-  return VerifySigstoreSigned(keys, req.signed_identity, image, candidates, registry, deadline);
+  return VerifySigstoreSigned(keys, req.signed_identity, image, candidates, registry, ctx);
 }
 
-absl::StatusOr<std::optional<std::string>> PolicyEvaluator::ReadLookaside(const std::string& url, absl::Time deadline) {
+absl::StatusOr<std::optional<std::string>> PolicyEvaluator::ReadLookaside(const std::string& url,
+                                                                          const CallContext& ctx) {
   if (url.starts_with("file://")) {
     auto bytes = ReadFileBounded(url.substr(7), kMaxSignaturePayloadSize);
     if (bytes.status().code() == absl::StatusCode::kNotFound) return std::nullopt;
     if (!bytes.ok()) return bytes.status();
     return std::optional<std::string>(*std::move(bytes));
   }
-  auto response = options_.lookaside_http->Send({"GET", url, {}, ""}, deadline);
+  http::HttpRequest request{"GET", url, {}, ""};
+  request.cancellation = ctx.cancellation;
+  auto response = options_.lookaside_http->Send(request, ctx.deadline);
   if (!response.ok()) return response.status();
   if (response->status == 404) return std::nullopt;
   if (response->status >= 500) {
@@ -192,7 +196,7 @@ absl::StatusOr<std::optional<std::string>> PolicyEvaluator::ReadLookaside(const 
 }
 
 absl::Status PolicyEvaluator::VerifySignedBy(const PolicyRequirement& req, const ImageReference& image,
-                                             const std::vector<Digest>& candidates, absl::Time deadline) {
+                                             const std::vector<Digest>& candidates, const CallContext& ctx) {
   std::optional<std::string> base = lookaside_.BaseUrlFor(image);
   if (!base.has_value()) {
     return absl::PermissionDeniedError(
@@ -206,7 +210,7 @@ absl::Status PolicyEvaluator::VerifySignedBy(const PolicyRequirement& req, const
   }
   std::vector<std::string> key_bytes;
   for (const KeySource& source : req.keys) {
-    CDH_ASSIGN_OR_RETURN(std::string bytes, KeyBytes(source, deadline));
+    CDH_ASSIGN_OR_RETURN(std::string bytes, KeyBytes(source, ctx));
     key_bytes.push_back(std::move(bytes));
   }
   auto ring = GpgKeyring::New(key_bytes, options_.gnupg_parent_dir);
@@ -215,8 +219,8 @@ absl::Status PolicyEvaluator::VerifySignedBy(const PolicyRequirement& req, const
   std::string reason = StrCat("no signature found in the lookaside for ", image.Name());
   for (const Digest& digest : candidates) {
     for (int n = 1; n <= kMaxLookasideSignatures; ++n) {
-      if (absl::Now() >= deadline) return absl::DeadlineExceededError("verifying simple signatures");
-      auto signature = ReadLookaside(LookasideConfig::SignatureUrl(*base, image, digest, n), deadline);
+      if (ctx.Expired()) return absl::DeadlineExceededError("verifying simple signatures");
+      auto signature = ReadLookaside(LookasideConfig::SignatureUrl(*base, image, digest, n), ctx);
       if (!signature.ok()) {
         if (IsFetchFailure(signature.status())) return Annotate(signature.status(), "reading the signature lookaside");
         reason =

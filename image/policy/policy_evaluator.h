@@ -44,6 +44,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
+#include "common/call_context.h"
 #include "http/http_client.h"
 #include "image/image_verifier.h"
 #include "image/policy/key_resolver.h"
@@ -78,7 +79,7 @@ class PolicyEvaluator : public ImageVerifier {
   PolicyEvaluator& operator=(const PolicyEvaluator&) = delete;
 
   absl::Status Verify(const ImageReference& requested, const Digest& manifest_digest, RegistryClient& registry,
-                      absl::Time deadline) override;
+                      const CallContext& ctx) override;
 
   // One line describing the policy in force, for the log ("no policy: every image is accepted",
   // or the scopes and default requirement types).
@@ -89,15 +90,15 @@ class PolicyEvaluator : public ImageVerifier {
                   PolicyEvaluatorOptions options);
 
   absl::Status Evaluate(const PolicyRequirement& req, const ImageReference& image, const Digest& manifest_digest,
-                        RegistryClient& registry, absl::Time deadline, std::vector<Digest>& candidates);
+                        RegistryClient& registry, const CallContext& ctx, std::vector<Digest>& candidates);
   absl::StatusOr<std::vector<Digest>> CandidateDigests(const ImageReference& image, const Digest& manifest_digest,
-                                                       RegistryClient& registry, absl::Time deadline);
-  absl::StatusOr<std::string> KeyBytes(const KeySource& source, absl::Time deadline);
+                                                       RegistryClient& registry, const CallContext& ctx);
+  absl::StatusOr<std::string> KeyBytes(const KeySource& source, const CallContext& ctx);
   // One lookaside signature: its bytes, or nullopt when there is no such file (the end of the
   // signature-<n> sequence).
-  absl::StatusOr<std::optional<std::string>> ReadLookaside(const std::string& url, absl::Time deadline);
+  absl::StatusOr<std::optional<std::string>> ReadLookaside(const std::string& url, const CallContext& ctx);
   absl::Status VerifySignedBy(const PolicyRequirement& req, const ImageReference& image,
-                              const std::vector<Digest>& candidates, absl::Time deadline);
+                              const std::vector<Digest>& candidates, const CallContext& ctx);
 
   const std::optional<Policy> policy_;
   std::unique_ptr<KeyResolver> owned_keys_;  // set by the owning New

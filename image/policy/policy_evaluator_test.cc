@@ -53,7 +53,7 @@ class PolicyEvaluatorTest : public ::testing::Test {
   }
 
   absl::Status Verify(const std::string& image, const Digest& digest) {
-    return evaluator_->Verify(*ImageReference::Parse(image), digest, registry_, absl::InfiniteFuture());
+    return evaluator_->Verify(*ImageReference::Parse(image), digest, registry_, CallContext{});
   }
 
   resources::FakeResourceProvider kbs_;
@@ -147,10 +147,9 @@ TEST(PolicyEvaluatorNoPolicyTest, AcceptsEverythingWithoutFetching) {
   InMemoryRegistry registry;
   auto evaluator = PolicyEvaluator::NewWithoutPolicy();
   EXPECT_THAT(evaluator->Describe(), HasSubstr("No `image_security_policy` given"));
-  EXPECT_TRUE(evaluator
-                  ->Verify(*ImageReference::Parse("busybox"), Digest::Sha256Of(std::string("x")), registry,
-                           absl::InfiniteFuture())
-                  .ok());
+  EXPECT_TRUE(
+      evaluator->Verify(*ImageReference::Parse("busybox"), Digest::Sha256Of(std::string("x")), registry, CallContext{})
+          .ok());
   EXPECT_EQ(registry.manifest_gets(), 0);
 }
 
@@ -165,7 +164,7 @@ TEST(PolicyEvaluatorNewTest, OwnsItsKeyResolverWhenGivenOne) {
   Digest d = registry.PutManifest("quay.io/ns/app", "latest", "{}");
   std::string payload = CosignPayload("quay.io/ns/app", d.String());
   PutSignatures(registry, "quay.io/ns/app", d, {{payload, Base64StdEncode(key.SignDer(payload))}});
-  EXPECT_TRUE((*evaluator)->Verify(*ImageReference::Parse("quay.io/ns/app"), d, registry, absl::InfiniteFuture()).ok());
+  EXPECT_TRUE((*evaluator)->Verify(*ImageReference::Parse("quay.io/ns/app"), d, registry, CallContext{}).ok());
   EXPECT_THAT(PolicyEvaluator::New("{}", std::unique_ptr<KeyResolver>()).status(),
               StatusIs(absl::StatusCode::kInvalidArgument));
 }

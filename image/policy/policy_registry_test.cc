@@ -107,9 +107,9 @@ class PolicyRegistryTest : public ::testing::Test {
   absl::Status Pull(PolicyEvaluator& evaluator, const std::string& repo) {
     auto ref = ImageReference::Parse(registry_->host() + "/" + repo + ":latest");
     EXPECT_TRUE(ref.ok());
-    auto manifest = client_->GetManifest(*ref, "latest", absl::Now() + absl::Seconds(30));
+    auto manifest = client_->GetManifest(*ref, "latest", CallContext::WithTimeout(absl::Seconds(30)));
     if (!manifest.ok()) return manifest.status();
-    return evaluator.Verify(*ref, manifest->digest, *client_, absl::Now() + absl::Seconds(30));
+    return evaluator.Verify(*ref, manifest->digest, *client_, CallContext::WithTimeout(absl::Seconds(30)));
   }
 
   static inline TempDir* dir_ = nullptr;
@@ -208,9 +208,9 @@ TEST_F(PolicyRegistryTest, SignedByWithSkopeoSignatures) {
   // (default signedIdentity matchRepoDigestOrExact).
   auto tag = ImageReference::Parse(host + "/gpg/app:other");
   ASSERT_TRUE(builder_->Push("app", host + "/gpg/app:other").ok());
-  auto manifest = client_->GetManifest(*tag, "other", absl::Now() + absl::Seconds(30));
+  auto manifest = client_->GetManifest(*tag, "other", CallContext::WithTimeout(absl::Seconds(30)));
   ASSERT_TRUE(manifest.ok());
-  ExpectDenied((*evaluator)->Verify(*tag, manifest->digest, *client_, absl::Now() + absl::Seconds(30)),
+  ExpectDenied((*evaluator)->Verify(*tag, manifest->digest, *client_, CallContext::WithTimeout(absl::Seconds(30))),
                "signed identity does not match (matchRepoDigestOrExact)");
 }
 
@@ -219,7 +219,7 @@ TEST_F(PolicyRegistryTest, UnreachableRegistryIsUnavailable) {
       Policy(R"([{"type":"sigstoreSigned","keyPath":"kbs:///default/cosign-public-key/test"}])"), resolver_);
   ASSERT_TRUE(evaluator.ok());
   auto ref = ImageReference::Parse(registry_->host() + "/signed/app:latest");
-  auto manifest = client_->GetManifest(*ref, "latest", absl::Now() + absl::Seconds(30));
+  auto manifest = client_->GetManifest(*ref, "latest", CallContext::WithTimeout(absl::Seconds(30)));
   ASSERT_TRUE(manifest.ok());
   // A client for a port nothing listens on.
   auto dead = *OciRegistryClient::New(*http_, {"127.0.0.1:1", true, std::nullopt});
@@ -227,7 +227,7 @@ TEST_F(PolicyRegistryTest, UnreachableRegistryIsUnavailable) {
   auto policy = PolicyEvaluator::New(
       R"({"default":[{"type":"sigstoreSigned","keyPath":"kbs:///default/cosign-public-key/test"}]})", resolver_);
   ASSERT_TRUE(policy.ok());
-  EXPECT_THAT((*policy)->Verify(*dead_ref, manifest->digest, *dead, absl::Now() + absl::Seconds(30)),
+  EXPECT_THAT((*policy)->Verify(*dead_ref, manifest->digest, *dead, CallContext::WithTimeout(absl::Seconds(30))),
               StatusIs(absl::StatusCode::kUnavailable));
 }
 

@@ -98,7 +98,7 @@ class SignedByTest : public ::testing::Test {
   }
 
   absl::Status Verify(PolicyEvaluator& e, const std::string& image = std::string(kRepo) + ":gpg") {
-    return e.Verify(*ImageReference::Parse(image), digest_, registry_, absl::InfiniteFuture());
+    return e.Verify(*ImageReference::Parse(image), digest_, registry_, CallContext{});
   }
 
   void ExpectDenied(const std::string& reason, const std::string& image = std::string(kRepo) + ":gpg") {
@@ -206,8 +206,7 @@ TEST_F(SignedByTest, HttpLookaside) {
   // Another repository has no signature there: 404 ends the search.
   Digest other = registry_.PutManifest("127.0.0.1:5000/test/other", "gpg", "{}");
   absl::Status denied =
-      (*evaluator)
-          ->Verify(*ImageReference::Parse("127.0.0.1:5000/test/other:gpg"), other, registry_, absl::InfiniteFuture());
+      (*evaluator)->Verify(*ImageReference::Parse("127.0.0.1:5000/test/other:gpg"), other, registry_, CallContext{});
   EXPECT_THAT(denied, StatusIs(absl::StatusCode::kPermissionDenied)) << denied;
   EXPECT_THAT(std::string(denied.message()), HasSubstr("no signature found")) << denied;
   server.stop();

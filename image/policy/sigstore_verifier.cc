@@ -80,7 +80,7 @@ std::string SigstoreAttachmentTag(const Digest& digest) {
 absl::Status VerifySigstoreSigned(const std::vector<crypto::SignaturePublicKey>& keys,
                                   const std::optional<SignedIdentity>& identity, const ImageReference& image,
                                   const std::vector<Digest>& candidate_digests, RegistryClient& registry,
-                                  absl::Time deadline) {
+                                  const CallContext& ctx) {
   // The most informative reason why nothing was accepted: later stages override earlier ones.
   std::string reason = "no sigstore signature found";
   int stage = 0;
@@ -92,7 +92,7 @@ absl::Status VerifySigstoreSigned(const std::vector<crypto::SignaturePublicKey>&
   };
   for (const Digest& candidate : candidate_digests) {
     const std::string tag = SigstoreAttachmentTag(candidate);
-    auto manifest = registry.GetManifest(image, tag, deadline);
+    auto manifest = registry.GetManifest(image, tag, ctx);
     if (!manifest.ok()) {
       if (manifest.status().code() == absl::StatusCode::kNotFound) {
         note(0, StrCat("no sigstore signature found (tag `", tag, "` does not exist)"));
@@ -115,7 +115,7 @@ absl::Status VerifySigstoreSigned(const std::vector<crypto::SignaturePublicKey>&
         note(2, "a signature layer has a malformed digest");
         continue;
       }
-      auto payload = registry.GetBlob(image, *layer_digest, kMaxSignaturePayloadSize, deadline);
+      auto payload = registry.GetBlob(image, *layer_digest, kMaxSignaturePayloadSize, ctx);
       if (!payload.ok()) {
         if (IsFetchFailure(payload.status())) return Annotate(payload.status(), "fetching a signature payload");
         note(2, StrCat("signature payload ", layer.digest, ": ", ToStd(payload.status().message())));

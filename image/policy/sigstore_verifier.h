@@ -28,6 +28,7 @@
 
 #include "absl/status/status.h"
 #include "absl/time/time.h"
+#include "common/call_context.h"
 #include "crypto/signature_public_key.h"
 #include "image/digest.h"
 #include "image/policy/policy.h"
@@ -52,7 +53,7 @@ std::string SigstoreAttachmentTag(const Digest& digest);
 absl::Status VerifySigstoreSigned(const std::vector<crypto::SignaturePublicKey>& keys,
                                   const std::optional<SignedIdentity>& identity, const ImageReference& image,
                                   const std::vector<Digest>& candidate_digests, RegistryClient& registry,
-                                  absl::Time deadline);
+                                  const CallContext& ctx);
 
 }  // namespace cdh::image
 

@@ -36,7 +36,7 @@ class SigstoreVerifierTest : public ::testing::Test {
   CosignLayer Good() { return Signed(CosignPayload(kName, digest_.String()), key_); }
 
   absl::Status Run(std::optional<SignedIdentity> identity = std::nullopt) {
-    return VerifySigstoreSigned(keys_, identity, image_, {digest_}, registry_, absl::InfiniteFuture());
+    return VerifySigstoreSigned(keys_, identity, image_, {digest_}, registry_, CallContext{});
   }
 
   void ExpectDenied(const std::vector<CosignLayer>& layers, const std::string& reason,

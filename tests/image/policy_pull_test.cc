@@ -133,7 +133,7 @@ class PolicyPullTest : public ::testing::Test {
     return bundles_.back();
   }
   absl::StatusOr<std::string> Pull(const std::string& image, const std::string& bundle) {
-    return puller_->Pull(image, bundle, absl::Now() + absl::Seconds(120));
+    return puller_->Pull(image, bundle, CallContext::WithTimeout(absl::Seconds(120)));
   }
   bool IsMounted(const std::string& dir) {
     std::ifstream in("/proc/self/mountinfo");

@@ -154,7 +154,7 @@ class RegistryMirrorTest : public ::testing::Test {
     return bundles_.back();
   }
   absl::StatusOr<std::string> Pull(const std::string& repo_and_tag, const std::string& bundle) {
-    return puller_->Pull(origin_->host() + "/" + repo_and_tag, bundle, absl::Now() + absl::Seconds(120));
+    return puller_->Pull(origin_->host() + "/" + repo_and_tag, bundle, CallContext::WithTimeout(absl::Seconds(120)));
   }
 
   static inline TempDir* dir_ = nullptr;

@@ -51,7 +51,7 @@ class InMemoryRegistry : public RegistryClient {
   }
 
   absl::StatusOr<FetchedManifest> GetManifest(const ImageReference& repo, std::string_view tag_or_digest,
-                                              absl::Time) override {
+                                              const CallContext&) override {
     absl::MutexLock lock(&mu_);
     ++manifest_gets_;
     if (!failure_.ok()) return failure_;
@@ -62,7 +62,7 @@ class InMemoryRegistry : public RegistryClient {
   }
 
   absl::StatusOr<std::string> GetBlob(const ImageReference&, const Digest& digest, int64_t max_bytes,
-                                      absl::Time) override {
+                                      const CallContext&) override {
     absl::MutexLock lock(&mu_);
     if (!failure_.ok()) return failure_;
     auto it = blobs_.find(digest.String());

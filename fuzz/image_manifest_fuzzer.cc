@@ -7,6 +7,7 @@
 #include <memory>
 
 #include "common/base64.h"
+#include "common/call_context.h"
 #include "fuzz/fuzz_util.h"
 #include "image/manifest.h"
 #include "image/ocicrypt/ocicrypt_layer_decryptor.h"

@@ -9,8 +9,8 @@
 //   JSON mode: the JSON area text; the harness builds both binary headers around it (as
 //              cryptsetup writes them) and pads the keyslot area with zeros;
 //   raw mode:  the metadata region itself (both headers and the keyslot area).
-// The keyslot area limit is 1 MiB here instead of 128 MiB, so padding stays cheap; seeds are
-// made with `cryptsetup luksFormat --luks2-keyslots-size 1m`.
+// The keyslot area limit is 256 KiB here instead of 128 MiB, so padding stays cheap; seeds are
+// made with `cryptsetup luksFormat --luks2-keyslots-size 256k`.
 #include <cstring>
 #include <string>
 
@@ -22,7 +22,7 @@ namespace {
 
 constexpr size_t kBinaryHeaderSize = 4096;
 constexpr size_t kChecksumOffset = 448;
-constexpr size_t kKeyslotArea = 1 << 20;
+constexpr size_t kKeyslotArea = 256 << 10;
 
 void PutU64Be(std::string& s, size_t off, uint64_t v) {
   for (int i = 7; i >= 0; --i) s[off + 7 - i] = static_cast<char>(v >> (8 * i));

@@ -207,7 +207,7 @@ def luks2_seeds():
             with open(keyfile, "wb") as f:
                 f.write(b"fuzz-seed-passphrase")
             cmd = ["cryptsetup", "luksFormat", "--batch-mode", "--type", "luks2", "--cipher", "aes-xts-plain64",
-                   "--luks2-metadata-size", "16k", "--luks2-keyslots-size", "1m", "--pbkdf-force-iterations", "1000",
+                   "--luks2-metadata-size", "16k", "--luks2-keyslots-size", "256k", "--pbkdf-force-iterations", "1000",
                    "--key-file", keyfile] + extra + [img]
             if "--pbkdf" not in extra:
                 cmd[cmd.index("--pbkdf-force-iterations"):cmd.index("--pbkdf-force-iterations") + 2] = [

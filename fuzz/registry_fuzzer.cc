@@ -9,6 +9,7 @@
 //     digest check all see hostile input.
 #include <fuzzer/FuzzedDataProvider.h>
 
+#include "common/call_context.h"
 #include "common/json.h"
 #include "fuzz/fuzz_util.h"
 #include "http/fake_http_client.h"
@@ -53,7 +54,7 @@ void ServeManifest(FuzzedDataProvider& in) {
   const ImageReference& repo = Images()[3];
   const std::string tag =
       in.ConsumeBool() ? "v1" : "sha256:2c26b46b68ffc68ff99b453c1d30413413422d706483bfa0f98a5e886266e7ae";
-  (void)client->GetManifest(repo, tag, CallContext{});
+  (void)client->GetManifest(repo, tag, cdh::CallContext{});
 }
 
 }  // namespace

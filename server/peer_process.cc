@@ -83,13 +83,26 @@ absl::StatusOr<pid_t> SocketOwner(uint64_t inode, const std::string& proc_root) 
 absl::StatusOr<std::string> ProcessCgroup(pid_t pid, const std::string& proc_root) {
   std::ifstream in(StrCat(proc_root, "/", std::to_string(pid), "/cgroup"));
   if (!in) return absl::NotFoundError("process is gone");
-  std::string line, all;
+  // Each line is "<id>:<controllers>:<path>". On a hybrid cgroup v1/v2 host the unified line
+  // is often "0::/" while the v1 hierarchies carry the container's path: the v1 paths count then.
+  std::string line, unified, v1_paths;
+  bool has_unified = false;
   while (std::getline(in, line)) {
-    if (line.starts_with("0::")) return line.substr(3);
-    if (!all.empty()) all += ';';
-    all += line;
+    if (line.starts_with("0::")) {
+      has_unified = true;
+      unified = line.substr(3);
+      continue;
+    }
+    size_t second = line.find(':', line.find(':') + 1);
+    if (second == std::string::npos) continue;
+    std::string_view path = std::string_view(line).substr(second + 1);
+    if (path.empty() || path == "/") continue;
+    if (!v1_paths.empty()) v1_paths += ';';
+    v1_paths += path;
   }
-  return all;
+  if (has_unified && (unified != "/" || v1_paths.empty())) return unified;
+  if (!v1_paths.empty()) return v1_paths;
+  return std::string("/");
 }
 
 }  // namespace cdh

@@ -26,8 +26,9 @@ absl::StatusOr<uint64_t> TcpSocketInode(std::string_view client_ip, int client_p
 // NOT_FOUND when none.
 absl::StatusOr<pid_t> SocketOwner(uint64_t inode, const std::string& proc_root = "/proc");
 
-// The cgroup path of `pid`: the unified hierarchy's line ("0::<path>") of /proc/<pid>/cgroup, else
-// the whole file joined with ';'. NOT_FOUND when the process is gone.
+// The cgroup path of `pid` from /proc/<pid>/cgroup: the unified hierarchy's path ("0::<path>");
+// when that is "/" or absent (a hybrid or v1-only host), the v1 hierarchies' paths other than "/"
+// joined with ';'; "/" when no hierarchy has another. NOT_FOUND when the process is gone.
 absl::StatusOr<std::string> ProcessCgroup(pid_t pid, const std::string& proc_root = "/proc");
 
 }  // namespace cdh

@@ -186,6 +186,14 @@ class Router {
 
   void Resource(const httplib::Request& req, httplib::Response& res, std::string_view resource_path,
                 ApiHandlers& handlers) {
+    // The path has been percent-decoded once (by the HTTP server); a '%' left in it would be
+    // decoded again by the broker, so the policy would judge one path and the broker serve
+    // another (`signing%252Dkey` → `signing%2Dkey` here → `signing-key` at the broker).
+    // Resource paths never need a '%': refuse it rather than guess which form is meant.
+    if (resource_path.find('%') != std::string_view::npos) {
+      spdlog::warn("rest: resource path with a percent-encoded character refused: {}", Sanitize(resource_path, 256));
+      return Text(res, 400, "BAD REQUEST: percent-encoded characters in the resource path");
+    }
     if (!Allowed(req, res, StrCat("resource:", resource_path))) return;
     api::GetResourceRequest r;
     r.set_resourcepath(StrCat("kbs:///", resource_path));

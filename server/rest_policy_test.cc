@@ -2,8 +2,13 @@
 // selectors, default). The policy in use by the real daemon: tests/guest_components_e2e_test.cc.
 #include "server/rest_policy.h"
 
+#include <filesystem>
+#include <fstream>
+
 #include "common/json.h"
+#include "common/strings.h"
 #include "common/testing/status_matchers.h"
+#include "common/testing/temp_dir.h"
 #include "gtest/gtest.h"
 #include "server/peer_process.h"
 
@@ -72,6 +77,30 @@ TEST(PeerProcessTest, OwnCgroupAndMissingConnection) {
   EXPECT_THAT(TcpSocketInode("127.0.0.1", 1, "127.0.0.1", 2), StatusIs(StatusCode::kNotFound));
   EXPECT_THAT(TcpSocketInode("not-an-ip", 1, "127.0.0.1", 2), StatusIs(StatusCode::kInvalidArgument));
   EXPECT_THAT(SocketOwner(0xffffffffffULL), StatusIs(StatusCode::kNotFound));
+}
+
+// /proc/<pid>/cgroup as three kinds of host write it: the container's path is found on each.
+TEST(PeerProcessTest, CgroupPathOnUnifiedHybridAndV1Hosts) {
+  cdh::testing::TempDir proc;
+  auto write = [&](int pid, const std::string& content) {
+    std::filesystem::create_directories(StrCat(proc.path(), "/", pid));
+    std::ofstream(StrCat(proc.path(), "/", pid, "/cgroup")) << content;
+  };
+  write(1, "0::/kubepods/pod1/cri-containerd-4f2a\n");
+  write(2, "12:memory:/kubepods/pod2/cri-containerd-77aa\n4:cpu,cpuacct:/kubepods/pod2/cri-containerd-77aa\n0::/\n");
+  write(3, "5:memory:/docker/abc\n1:name=systemd:/docker/abc\n");
+  write(4, "4:memory:/\n0::/\n");
+  EXPECT_EQ(ProcessCgroup(1, proc.path()).value_or(""), "/kubepods/pod1/cri-containerd-4f2a");
+  EXPECT_EQ(ProcessCgroup(2, proc.path()).value_or(""),
+            "/kubepods/pod2/cri-containerd-77aa;/kubepods/pod2/cri-containerd-77aa");
+  EXPECT_EQ(ProcessCgroup(3, proc.path()).value_or(""), "/docker/abc;/docker/abc");
+  EXPECT_EQ(ProcessCgroup(4, proc.path()).value_or(""), "/");
+  EXPECT_THAT(ProcessCgroup(5, proc.path()), StatusIs(StatusCode::kNotFound));
+  // A hybrid host's caller matches a rule naming its container.
+  RestPolicy policy = Parse(
+      R"({"default": "deny", "rules": [{"name": "app", "cgroup": "cri-containerd-77aa", "routes": ["resource:*"]}]})");
+  EXPECT_EQ(policy.Refusal("resource:default/key/1", *ProcessCgroup(2, proc.path())), std::nullopt);
+  EXPECT_EQ(policy.Refusal("resource:default/key/1", *ProcessCgroup(1, proc.path())), "default");
 }
 
 }  // namespace

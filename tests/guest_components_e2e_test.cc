@@ -214,6 +214,12 @@ TEST_F(GuestComponentsTest, RestPolicyAllowsAndRefusesByRuleAndCallerCgroup) {
   r = Get("/cdh/resource/default/key/2");
   EXPECT_EQ(r.status, 403);
   EXPECT_EQ(r.body, "Forbidden by rule `no-second-key`");
+  // Encoded twice, `2` would pass the policy as `%32` (allowed by `keys`) and reach the broker,
+  // which decodes it again: a '%' left after the server's decoding is refused.
+  r = Get("/cdh/resource/default/key/%25322");
+  EXPECT_EQ(r.status, 400);
+  EXPECT_THAT(r.body, HasSubstr("percent-encoded"));
+  EXPECT_EQ(r.body.find("second-key"), std::string::npos);
   r = Get("/cdh/resource/default/sealed-secret/test");
   EXPECT_EQ(r.status, 403);
   EXPECT_EQ(r.body, "Forbidden by rule `default`");

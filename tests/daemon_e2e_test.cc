@@ -247,6 +247,21 @@ TEST_F(DaemonTest, ClientStartedBeforeTheDaemonWaitsForIt) {
   EXPECT_EQ(early.out, "unsealed_secret");
 }
 
+// No daemon comes up within the client's timeout: UNAVAILABLE naming the socket and the system's
+// reason, over gRPC as over ttrpc (gRPC alone would only say "Deadline Exceeded").
+TEST_F(DaemonTest, ClientWithoutADaemonSaysWhyItCannotConnect) {
+  for (bool ttrpc : {false, true}) {
+    std::vector<std::string> argv = {CdhToolBinary(), "--socket", "unix://" + dir_.path() + "/none.sock", "--timeout",
+                                     "1"};
+    if (ttrpc) argv.push_back("--ttrpc");
+    argv.insert(argv.end(), {"get-resource", "kbs:///default/sealed-secret/test"});
+    CommandResult r = RunCommand(argv);
+    EXPECT_NE(r.exit_code, 0) << ttrpc;
+    EXPECT_THAT(r.err, ::testing::HasSubstr("UNAVAILABLE")) << ttrpc;
+    EXPECT_THAT(r.err, ::testing::HasSubstr("none.sock: No such file or directory")) << ttrpc;
+  }
+}
+
 TEST_F(DaemonTest, SigtermShutsDownGracefullyAndRemovesTheSocket) {
   auto daemon = Start(config_);
   daemon->Signal(SIGTERM);

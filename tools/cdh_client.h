@@ -16,6 +16,7 @@
 #include "common/secret_bytes.h"
 #include "common/unix_socket_address.h"
 #include "proto/api.pb.h"
+#include "ttrpc/client.h"
 
 namespace cdh::tool {
 
@@ -40,9 +41,18 @@ class CdhClient {
 absl::StatusOr<std::unique_ptr<CdhClient>> NewTtrpcCdhClient(const UnixSocketAddress& address,
                                                              absl::Duration connect_wait = absl::ZeroDuration());
 
-// A CdhClient over gRPC (cdh-api.md §3.5). Calls wait for the daemon to be ready within their
-// timeout (gRPC wait_for_ready), then UNAVAILABLE.
-absl::StatusOr<std::unique_ptr<CdhClient>> NewGrpcCdhClient(const UnixSocketAddress& address);
+// A CdhClient over gRPC (cdh-api.md §3.5). The socket is first connected to plainly, with the
+// same retries as over ttrpc, so a socket that does not come up within `connect_wait` answers
+// UNAVAILABLE naming the path and the system's reason (and a socket this user may not open
+// PERMISSION_DENIED at once) instead of a bare DEADLINE_EXCEEDED; calls then also wait for the
+// daemon to be ready within their timeout (gRPC wait_for_ready).
+absl::StatusOr<std::unique_ptr<CdhClient>> NewGrpcCdhClient(const UnixSocketAddress& address,
+                                                            absl::Duration connect_wait = absl::ZeroDuration());
+
+// Connects to `address` plainly, retrying UNAVAILABLE with backoff (50 ms doubling to 1 s) for up
+// to `connect_wait`; the last error otherwise.
+absl::StatusOr<std::unique_ptr<ttrpc::Client>> ConnectWithRetry(const UnixSocketAddress& address,
+                                                                absl::Duration connect_wait);
 
 }  // namespace cdh::tool
 

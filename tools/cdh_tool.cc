@@ -95,7 +95,8 @@ int main(int argc, char** argv) {
   if (!address.ok()) return Fail("--socket", address.status());
   absl::Duration timeout = absl::Seconds(timeout_s);
   // Both wait (within the timeout) for a daemon that is not listening yet.
-  auto client = use_ttrpc ? cdh::tool::NewTtrpcCdhClient(*address, timeout) : cdh::tool::NewGrpcCdhClient(*address);
+  auto client =
+      use_ttrpc ? cdh::tool::NewTtrpcCdhClient(*address, timeout) : cdh::tool::NewGrpcCdhClient(*address, timeout);
   if (!client.ok()) return Fail("connecting to the data hub", client.status());
 
   if (unseal->parsed()) {

@@ -88,7 +88,12 @@ class GrpcCdhClient : public CdhClient {
 
 }  // namespace
 
-absl::StatusOr<std::unique_ptr<CdhClient>> NewGrpcCdhClient(const UnixSocketAddress& address) {
+absl::StatusOr<std::unique_ptr<CdhClient>> NewGrpcCdhClient(const UnixSocketAddress& address,
+                                                            absl::Duration connect_wait) {
+  // A plain connection first: it fails with the system's reason where gRPC would only time out.
+  absl::StatusOr<std::unique_ptr<ttrpc::Client>> probe = ConnectWithRetry(address, connect_wait);
+  if (!probe.ok()) return probe.status();
+  probe->reset();
   std::string target = "unix:" + address.path();  // gRPC's name syntax for a unix socket path
   return std::make_unique<GrpcCdhClient>(grpc::CreateChannel(target, grpc::InsecureChannelCredentials()));
 }

@@ -75,20 +75,25 @@ class TtrpcCdhClient : public CdhClient {
 
 }  // namespace
 
-absl::StatusOr<std::unique_ptr<CdhClient>> NewTtrpcCdhClient(const UnixSocketAddress& address,
-                                                             absl::Duration connect_wait) {
-  const std::string& path = address.path();
+absl::StatusOr<std::unique_ptr<ttrpc::Client>> ConnectWithRetry(const UnixSocketAddress& address,
+                                                                absl::Duration connect_wait) {
   absl::Time deadline = absl::Now() + connect_wait;
   absl::Duration backoff = absl::Milliseconds(50);
   for (;;) {
-    absl::StatusOr<std::unique_ptr<ttrpc::Client>> client = ttrpc::Client::Connect(path);
-    if (client.ok()) return std::make_unique<TtrpcCdhClient>(std::move(*client));
-    if (client.status().code() != absl::StatusCode::kUnavailable || absl::Now() + backoff > deadline) {
-      return client.status();
+    absl::StatusOr<std::unique_ptr<ttrpc::Client>> client = ttrpc::Client::Connect(address.path());
+    if (client.ok() || client.status().code() != absl::StatusCode::kUnavailable || absl::Now() + backoff > deadline) {
+      return client;
     }
     absl::SleepFor(backoff);
     backoff = std::min(backoff * 2, absl::Seconds(1));
   }
+}
+
+absl::StatusOr<std::unique_ptr<CdhClient>> NewTtrpcCdhClient(const UnixSocketAddress& address,
+                                                             absl::Duration connect_wait) {
+  absl::StatusOr<std::unique_ptr<ttrpc::Client>> client = ConnectWithRetry(address, connect_wait);
+  if (!client.ok()) return client.status();
+  return std::make_unique<TtrpcCdhClient>(std::move(*client));
 }
 
 }  // namespace cdh::tool

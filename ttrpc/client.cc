@@ -148,7 +148,10 @@ absl::StatusOr<std::unique_ptr<Client>> Client::Connect(const std::string& path)
   if (::connect(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof(addr)) != 0) {
     int e = errno;
     ::close(fd);
-    return absl::UnavailableError(StrCat("cannot connect to ", path, ": ", std::strerror(e)));
+    std::string message = StrCat("cannot connect to ", path, ": ", std::strerror(e));
+    // Waiting cannot fix a socket this user may not open.
+    if (e == EACCES || e == EPERM) return absl::PermissionDeniedError(message);
+    return absl::UnavailableError(message);
   }
   return FromFd(fd);
 }

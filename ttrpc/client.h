@@ -20,7 +20,8 @@ namespace cdh::ttrpc {
 class Client {
  public:
   // Connects to the unix socket at `path` (a filesystem path, no "unix://"). UNAVAILABLE when
-  // nothing listens there, INVALID_ARGUMENT when the path is too long for a socket address.
+  // nothing listens there (or no socket exists yet), PERMISSION_DENIED when this user may not
+  // connect to it, INVALID_ARGUMENT when the path is too long for a socket address.
   static absl::StatusOr<std::unique_ptr<Client>> Connect(const std::string& path);
   // Uses an already-connected stream socket (takes ownership).
   static std::unique_ptr<Client> FromFd(int fd);

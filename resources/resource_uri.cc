@@ -33,6 +33,10 @@ bool ResourceUri::HasKbsScheme(std::string_view text) {
 }
 
 absl::StatusOr<ResourceUri> ResourceUri::Parse(std::string_view uri) {
+  if (uri.size() > kMaxLength) {
+    return absl::InvalidArgumentError(
+        StrCat("resource URI is ", uri.size(), " bytes; at most ", kMaxLength, " are accepted"));
+  }
   size_t sep = uri.find("://");
   if (sep == std::string_view::npos) {
     return absl::InvalidArgumentError("resource URI must start with `kbs://` or `kbs+<plugin>://`");

@@ -21,7 +21,12 @@ namespace cdh::resources {
 
 class ResourceUri {
  public:
-  // INVALID_ARGUMENT with a message naming what is wrong (scheme, empty plugin, empty or
+  // Longest URI accepted, in bytes: well above any repository/type/tag path, well below the
+  // request-line limits of HTTP servers (a longer one would fail at the broker, 414, with the
+  // reason lost behind the URI in the message).
+  static constexpr size_t kMaxLength = 2048;
+
+  // INVALID_ARGUMENT with a message naming what is wrong (length, scheme, empty plugin, empty or
   // dot segment, bad character, fragment). The message quotes at most the scheme, never the
   // whole input.
   static absl::StatusOr<ResourceUri> Parse(std::string_view uri);

@@ -51,6 +51,14 @@ INSTANTIATE_TEST_SUITE_P(Table, ResourceUriRejectTest,
                                            "kbs+PK CS:///r/t/g", "kbs://host name/r/t/g", "sealed.abc.def.ghi",
                                            "KBS:///r/t/g"));
 
+// A URI over the limit is refused for its length, before the broker would refuse it (414).
+TEST(ResourceUriTest, LengthIsBounded) {
+  std::string longest = "kbs:///default/key/" + std::string(ResourceUri::kMaxLength - 19, 'a');
+  ASSERT_EQ(longest.size(), ResourceUri::kMaxLength);
+  EXPECT_THAT(ResourceUri::Parse(longest), IsOk());
+  EXPECT_THAT(ResourceUri::Parse(longest + "a"), StatusIs(absl::StatusCode::kInvalidArgument, "2049 bytes"));
+}
+
 TEST(ResourceUriTest, HasKbsScheme) {
   EXPECT_TRUE(ResourceUri::HasKbsScheme("kbs:///a/b/c"));
   EXPECT_TRUE(ResourceUri::HasKbsScheme("kbs+x:///a"));

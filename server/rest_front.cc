@@ -92,7 +92,7 @@ class Router {
       if (cg.ok()) {
         cgroup = *cg;
       } else {
-        spdlog::warn("rest: cannot identify the caller of {} ({}); no cgroup rule matches it", Sanitize(route),
+        spdlog::warn("rest: cannot identify the caller of {} ({}); cgroup-scoped deny rules apply to it, cgroup-scoped allow rules do not", Sanitize(route),
                      ToStd(cg.status().message()));
       }
     }

@@ -79,10 +79,12 @@ absl::StatusOr<RestPolicy> RestPolicy::Parse(const json& table) {
 std::optional<std::string> RestPolicy::Refusal(std::string_view route,
                                                const std::optional<std::string>& caller_cgroup) const {
   for (const Rule& rule : rules_) {
-    if (rule.cgroup.has_value() &&
-        (!caller_cgroup.has_value() || caller_cgroup->find(*rule.cgroup) == std::string::npos)) {
-      continue;
-    }
+    // An unidentified caller is not known to be outside a rule's cgroup: it matches the deny
+    // rules that name one (fail closed) and none of the allow rules.
+    const bool in_cgroup =
+        !rule.cgroup.has_value() ||
+        (caller_cgroup.has_value() ? caller_cgroup->find(*rule.cgroup) != std::string::npos : !rule.allow);
+    if (!in_cgroup) continue;
     for (const std::string& pattern : rule.routes) {
       if (Matches(pattern, route)) return rule.allow ? std::nullopt : std::optional<std::string>(rule.name);
     }

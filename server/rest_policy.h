@@ -15,7 +15,8 @@
 // "aa:aael". A pattern is exact, or a prefix when it ends in `*`. Rules are tried in order; the
 // first whose cgroup and a route match decides. The caller's cgroup (/proc/<pid>/cgroup of the
 // process owning the client's TCP socket, server/peer_process.h) is looked up only when a rule
-// names one; a caller that cannot be identified matches no cgroup rule.
+// names one; a caller that cannot be identified (it left, or its address cannot be traced, e.g.
+// IPv6) matches every deny rule that names a cgroup and no allow rule that does (fail closed).
 //
 // Copyable value type; thread-safe for concurrent const use.
 #ifndef CDH_SERVER_REST_POLICY_H_

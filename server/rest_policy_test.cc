@@ -46,8 +46,20 @@ TEST(RestPolicyTest, FirstMatchingRuleDecidesThenTheDefault) {
   EXPECT_EQ(p.Refusal("resource:other/a/1", std::nullopt), "default");
   EXPECT_EQ(p.Refusal("aa:token", std::string("/kubepods/pod-a/c1")), std::nullopt);
   EXPECT_EQ(p.Refusal("aa:token", std::string("/kubepods/pod-b/c1")), "deny-pod-b");
-  EXPECT_EQ(p.Refusal("aa:token", std::nullopt), "default");  // an unidentified caller matches no cgroup rule
+  // An unidentified caller matches no cgroup-scoped allow rule, and every cgroup-scoped deny rule.
+  EXPECT_EQ(p.Refusal("aa:token", std::nullopt), "deny-pod-b");
   EXPECT_EQ(p.Refusal("aa:aael", std::string("/kubepods/pod-a/c1")), "default");
+}
+
+// With an open default, a deny rule scoped to a cgroup still refuses a caller that cannot be
+// identified (its address not traceable, or it left): it might be in that cgroup.
+TEST(RestPolicyTest, UnidentifiedCallerFailsClosedOnCgroupDenyRules) {
+  RestPolicy p = Parse(R"({"rules": [
+      {"name": "no-keys-for-pod-b", "cgroup": "pod-b", "routes": ["resource:default/key/*"], "effect": "deny"}]})");
+  EXPECT_EQ(p.Refusal("resource:default/key/1", std::string("/kubepods/pod-a/c1")), std::nullopt);
+  EXPECT_EQ(p.Refusal("resource:default/key/1", std::string("/kubepods/pod-b/c1")), "no-keys-for-pod-b");
+  EXPECT_EQ(p.Refusal("resource:default/key/1", std::nullopt), "no-keys-for-pod-b");
+  EXPECT_EQ(p.Refusal("resource:default/other/1", std::nullopt), std::nullopt);
 }
 
 TEST(RestPolicyTest, MalformedPoliciesAreRefusedNamingTheKey) {

@@ -25,6 +25,7 @@
 #include "http/curl_http_client.h"
 #include "image/layer_codecs.h"
 #include "server/grpc_server.h"
+#include "server/rest_front.h"
 
 namespace {
 
@@ -49,6 +50,7 @@ int CheckModules() {
       {cdh::kStorageModuleFile, cdh::kStorageModuleNewDriver, "SecureMount block-device"},
       {cdh::attestation::kTpmModuleFile, cdh::attestation::kTpmModuleOpen, "TPM attesters"},
       {cdh::image::kImageModuleFile, cdh::image::kImageModuleUnpackTar, "image layers (PullImage)"},
+      {cdh::kRestModuleFile, cdh::kRestModuleStart, "the REST front (api-server-rest)"},
   };
   int failed = 0;
   for (const Module& m : modules) {
@@ -105,9 +107,10 @@ std::optional<Invocation> ParseDataHub(int argc, char** argv, int& exit_code) {
       ->capture_default_str();
   app.add_flag("-V,--version", show_version, "Print the version and exit");
   bool check_modules = false;
-  app.add_flag("--check-modules", check_modules,
-               "Load every module installed beside the daemon (gRPC, libcurl, storage, TPM, image layers) and exit: 0 "
-               "when all load");
+  app.add_flag(
+      "--check-modules", check_modules,
+      "Load every module installed beside the daemon (gRPC, libcurl, storage, TPM, image layers, REST) and exit: 0 "
+      "when all load");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

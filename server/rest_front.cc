@@ -2,6 +2,8 @@
 
 #include <httplib.h>
 
+#include <thread>
+
 #include <spdlog/spdlog.h>
 
 #include "common/base64.h"
@@ -92,8 +94,10 @@ class Router {
       if (cg.ok()) {
         cgroup = *cg;
       } else {
-        spdlog::warn("rest: cannot identify the caller of {} ({}); cgroup-scoped deny rules apply to it, cgroup-scoped allow rules do not", Sanitize(route),
-                     ToStd(cg.status().message()));
+        spdlog::warn(
+            "rest: cannot identify the caller of {} ({}); cgroup-scoped deny rules apply to it, cgroup-scoped allow "
+            "rules do not",
+            Sanitize(route), ToStd(cg.status().message()));
       }
     }
     std::optional<std::string> rule = policy_->Refusal(route, cgroup);
@@ -210,6 +214,21 @@ class Router {
   const bool attestation_;
 };
 
+// The front on cpp-httplib: a server and the thread that runs its accept loop.
+class HttplibRestFront : public RestFront {
+ public:
+  ~HttplibRestFront() override { Shutdown(); }
+  int port() const override { return port_; }
+  void Shutdown() override {
+    if (server_ != nullptr) server_->stop();
+    if (thread_.joinable()) thread_.join();
+  }
+
+  std::unique_ptr<httplib::Server> server_;
+  std::thread thread_;
+  int port_ = 0;
+};
+
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<RestFront>> RestFront::Start(RestFrontOptions options, RestBackends& backends,
@@ -224,7 +243,7 @@ absl::StatusOr<std::unique_ptr<RestFront>> RestFront::Start(RestFrontOptions opt
       inet_pton(AF_INET6, options.host.c_str(), &probe6) != 1) {
     return absl::InvalidArgumentError(StrCat("bind address `", Sanitize(options.host), "` is not an IP address"));
   }
-  std::unique_ptr<RestFront> front(new RestFront());
+  auto front = std::make_unique<HttplibRestFront>();
   front->server_ = std::make_unique<httplib::Server>();
   httplib::Server& server = *front->server_;
   int threads = std::max(1, options.threads);
@@ -247,14 +266,7 @@ absl::StatusOr<std::unique_ptr<RestFront>> RestFront::Start(RestFrontOptions opt
     front->port_ = options.port;
   }
   front->thread_ = std::thread([&server] { server.listen_after_bind(); });
-  return front;
-}
-
-RestFront::~RestFront() { Shutdown(); }
-
-void RestFront::Shutdown() {
-  if (server_ != nullptr) server_->stop();
-  if (thread_.joinable()) thread_.join();
+  return std::unique_ptr<RestFront>(std::move(front));
 }
 
 }  // namespace cdh

@@ -27,21 +27,22 @@
 //
 // Thread-safe; neither copyable nor movable. Shutdown stops accepting and waits for the
 // in-flight requests.
+//
+// cpp-httplib (and through it libssl and brotli; its static initialiser loads OpenSSL's error
+// strings) sits behind a link-time seam, RestFront::Start: every binary links the front itself
+// (server/rest_front.cc); the daemon links server/rest_front_deferred.cc, which loads the module
+// cdh-rest.so beside it when the REST role starts, so a daemon that never serves REST never maps
+// them. FAILED_PRECONDITION naming the file when that module cannot be loaded.
 #ifndef CDH_SERVER_REST_FRONT_H_
 #define CDH_SERVER_REST_FRONT_H_
 
 #include <memory>
 #include <string>
-#include <thread>
 
 #include "absl/status/statusor.h"
 #include "server/aa_handlers.h"
 #include "server/api_handlers.h"
 #include "server/rest_policy.h"
-
-namespace httplib {
-class Server;
-}
 
 namespace cdh {
 
@@ -69,19 +70,19 @@ class RestFront {
   // when the address cannot be bound. `backends` and `policy` (may be null: open) must outlive it.
   static absl::StatusOr<std::unique_ptr<RestFront>> Start(RestFrontOptions options, RestBackends& backends,
                                                           const RestPolicy* policy);
-  ~RestFront();
-  RestFront(const RestFront&) = delete;
-  RestFront& operator=(const RestFront&) = delete;
+  virtual ~RestFront() = default;  // Shutdown()
 
-  int port() const { return port_; }
-  void Shutdown();
-
- private:
-  RestFront() = default;
-  std::unique_ptr<httplib::Server> server_;
-  std::thread thread_;
-  int port_ = 0;
+  virtual int port() const = 0;
+  virtual void Shutdown() = 0;
 };
+
+// The module cdh-rest.so (server/rest_front_module.cc), for the deferred side and the module only:
+// file name (beside the executable) and its entry point, which runs the RestFront::Start of
+// server/rest_front.cc and stores the result in `*out`.
+inline constexpr char kRestModuleFile[] = "cdh-rest.so";
+inline constexpr char kRestModuleStart[] = "cdh_rest_front_start";
+using RestModuleStart = void (*)(RestFrontOptions* options, RestBackends* backends, const RestPolicy* policy,
+                                 absl::StatusOr<std::unique_ptr<RestFront>>* out);
 
 }  // namespace cdh
 

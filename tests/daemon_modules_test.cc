@@ -23,7 +23,8 @@ namespace {
 
 using ::testing::HasSubstr;
 
-constexpr const char* kModules[] = {"cdh-grpc.so", "cdh-curl.so", "cdh-storage.so", "cdh-tpm.so", "cdh-image.so"};
+constexpr const char* kModules[] = {"cdh-grpc.so", "cdh-curl.so",  "cdh-storage.so",
+                                    "cdh-tpm.so",  "cdh-image.so", "cdh-rest.so"};
 
 std::string Maps(pid_t pid) {
   std::ifstream f("/proc/" + std::to_string(pid) + "/maps");
@@ -52,8 +53,8 @@ TEST(DaemonModulesTest, IdleDaemonHasNotMappedTheLibrariesBehindItsModules) {
   const std::string maps = Maps((*daemon)->pid());
   ASSERT_THAT(maps, HasSubstr("libstdc++"));  // the maps were read
   for (const char* library :
-       {"libcurl", "libgrpc", "libcryptsetup", "libfuse3", "libtss2-esys", "libarchive", "libzstd", "cdh-grpc.so",
-        "cdh-curl.so", "cdh-storage.so", "cdh-tpm.so", "cdh-image.so"}) {
+       {"libcurl", "libgrpc", "libcryptsetup", "libfuse3", "libtss2-esys", "libarchive", "libzstd", "libcpp-httplib",
+        "libssl", "cdh-grpc.so", "cdh-curl.so", "cdh-storage.so", "cdh-tpm.so", "cdh-image.so", "cdh-rest.so"}) {
     EXPECT_THAT(maps, ::testing::Not(HasSubstr(library)));
   }
 }

@@ -13,7 +13,8 @@
 //                                         file read, JWE encryption) and of the client's JWE
 //                                         decryption
 //
-// `kbs_benchmark <N>` runs only N warm GetResource calls (for `perf record`).
+// `kbs_benchmark <N>` runs only 2N warm GetResource calls: N timed one by one, then N for the CPU
+// split (for `perf record`, and for comparing builds run after one another).
 #include <httplib.h>
 #include <unistd.h>
 
@@ -284,6 +285,7 @@ int Run(int warm_only_calls) {
     Print("GetResource, token reused (ours), alone", warm_only_calls, Measure(warm_only_calls, [&] {
             return warm->GetResource("resource", "default/key/1", std::nullopt, ctx()).ok();
           }));
+    PrintCpuSplit(*warm, warm_only_calls);
     (*server)->Stop();
     std::filesystem::remove_all(dir);
     return 0;

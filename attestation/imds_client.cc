@@ -34,7 +34,7 @@ absl::StatusOr<std::unique_ptr<HttpImdsClient>> HttpImdsClient::New(std::string 
   options.max_response_bytes = kMaxResponseBytes;
   options.explicit_proxies = true;  // and none configured: IMDS is never reached through a proxy
   options.user_agent = "cdh-imds-client/0.1";
-  CDH_ASSIGN_OR_RETURN(std::unique_ptr<http::CurlHttpClient> http, http::CurlHttpClient::New(std::move(options)));
+  CDH_ASSIGN_OR_RETURN(std::unique_ptr<http::HttpClient> http, http::NewHttpClient(std::move(options)));
   return New(std::move(base_url), std::move(http));
 }
 

@@ -53,12 +53,8 @@ absl::StatusOr<std::shared_ptr<Tpm>> TeePlatform::OpenTpm() const {
   if (open_tpm) return open_tpm(tcti);
   // A lost connection (TPM service restart, TCTI reset) is reopened by the next call.
   CDH_ASSIGN_OR_RETURN(std::unique_ptr<ReconnectingTpm> tpm,
-                       ReconnectingTpm::Open([tcti]() -> absl::StatusOr<std::shared_ptr<Tpm>> {
-                         CDH_ASSIGN_OR_RETURN(std::unique_ptr<EsysTpm> esys, EsysTpm::Open(tcti));
-                         // A TPM restarted under us may be waiting for its Startup.
-                         CDH_RETURN_IF_ERROR(esys->StartupIfNeeded());
-                         return std::shared_ptr<Tpm>(std::move(esys));
-                       }));
+                       // A TPM restarted under us may be waiting for its Startup: OpenStartedEsysTpm.
+                       ReconnectingTpm::Open([tcti]() { return OpenStartedEsysTpm(tcti); }));
   return std::shared_ptr<Tpm>(std::move(tpm));
 }
 

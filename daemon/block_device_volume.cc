@@ -48,23 +48,9 @@ class BlockDeviceVolume : public VolumeDriver {
   std::unique_ptr<storage::BlockDeviceDriver> driver_;
 };
 
-// auto: the kernel path wherever device-mapper is (every kata guest), else userspace. A path
-// named in the configuration must be available: a startup error, not a failure at first mount.
-absl::StatusOr<std::unique_ptr<storage::DataPath>> ChooseDataPath(DataPathChoice choice,
-                                                                  const std::string& runtime_dir) {
-  const bool kernel =
-      choice == DataPathChoice::kKernel || (choice == DataPathChoice::kAuto && storage::KernelDataPathAvailable());
-  if (kernel) {
-    if (!storage::KernelDataPathAvailable()) {
-      return absl::FailedPreconditionError(
-          "config key `secure_mount.data_path` = \"kernel\": device-mapper is not available (/dev/mapper/control)");
-    }
-    return storage::NewKernelDataPath();
-  }
-  if (choice == DataPathChoice::kUserspace && !storage::UserspaceDataPathAvailable()) {
-    return absl::FailedPreconditionError(
-        "config key `secure_mount.data_path` = \"userspace\": /dev/fuse or /dev/loop-control is not available");
-  }
+absl::StatusOr<std::unique_ptr<storage::DataPath>> NewDataPath(DataPathChoice choice, const std::string& runtime_dir) {
+  CDH_ASSIGN_OR_RETURN(DataPathChoice resolved, ResolveDataPath(choice));
+  if (resolved == DataPathChoice::kKernel) return storage::NewKernelDataPath();
   return storage::NewUserspaceDataPath({.runtime_dir = runtime_dir, .engine_threads = 2});
 }
 
@@ -78,7 +64,7 @@ absl::StatusOr<std::unique_ptr<VolumeDriver>> NewBlockDeviceVolumeDriver(const C
   dc.header_dir = config.LuksHeadersDir();
   dc.runtime_dir = config.base_dir + "/storage";
   CDH_ASSIGN_OR_RETURN(std::unique_ptr<storage::DataPath> path,
-                       ChooseDataPath(config.secure_mount_data_path, dc.runtime_dir));
+                       NewDataPath(config.secure_mount_data_path, dc.runtime_dir));
   spdlog::info("secure mount: block-device uses the {} data path (secure_mount.data_path = \"{}\")", path->name(),
                DataPathChoiceName(config.secure_mount_data_path));
   CDH_ASSIGN_OR_RETURN(auto driver, storage::BlockDeviceDriver::New(dc, std::move(path), resolver.get()));

@@ -14,11 +14,17 @@
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include "attestation/tpm/esys_tpm.h"
 #include "common/file_util.h"
+#include "common/module_loader.h"
+#include "daemon/block_device_volume.h"
 #include "daemon/composition.h"
 #include "daemon/config.h"
 #include "daemon/guest_daemon.h"
 #include "daemon/role_control.h"
+#include "http/curl_http_client.h"
+#include "image/layer_codecs.h"
+#include "server/grpc_server.h"
 
 namespace {
 
@@ -27,6 +33,35 @@ constexpr size_t kMaxConfigSize = 1 << 20;
 // How long an entry point waits for the daemon to start its role (attesting, fetching startup
 // credentials); the kata agent itself gives each process launch_process_timeout.
 constexpr absl::Duration kJoinTimeout = absl::Seconds(120);
+
+// --check-modules: loads every module installed beside the daemon (common/module_loader.h), as a
+// call needing it would, so that a guest image with a module missing, or from another build,
+// fails when it is built rather than at the first call that needs the module. 0 when all load.
+int CheckModules() {
+  struct Module {
+    const char* file;
+    const char* entry;
+    const char* what;
+  };
+  const Module modules[] = {
+      {cdh::kGrpcModuleFile, cdh::kGrpcModuleEntry, "gRPC (grpc_socket, grpc-aa)"},
+      {cdh::http::kCurlModuleFile, cdh::http::kCurlModuleNewClient, "HTTP (cc_kbc, image pulls, Azure IMDS)"},
+      {cdh::kStorageModuleFile, cdh::kStorageModuleNewDriver, "SecureMount block-device"},
+      {cdh::attestation::kTpmModuleFile, cdh::attestation::kTpmModuleOpen, "TPM attesters"},
+      {cdh::image::kImageModuleFile, cdh::image::kImageModuleUnpackTar, "image layers (PullImage)"},
+  };
+  int failed = 0;
+  for (const Module& m : modules) {
+    absl::StatusOr<void*> entry = cdh::ModuleSymbol(m.file, m.entry, m.what);
+    if (entry.ok()) {
+      std::cout << m.file << ": loaded (" << m.what << ")\n";
+    } else {
+      std::cout << m.file << ": " << entry.status().message() << "\n";
+      ++failed;
+    }
+  }
+  return failed == 0 ? 0 : 1;
+}
 
 std::map<std::string, std::string> ReadEnvironment() {
   std::map<std::string, std::string> env;
@@ -49,7 +84,7 @@ int Fail(std::string_view role, const std::string& what, const absl::Status& sta
 }
 
 // The request and the control socket of this entry point, from its command line; std::nullopt
-// after --help/--version (`exit_code` set).
+// after --help/--version/--check-modules (`exit_code` set).
 struct Invocation {
   std::string role;
   nlohmann::json request;
@@ -69,10 +104,18 @@ std::optional<Invocation> ParseDataHub(int argc, char** argv, int& exit_code) {
                  "Kernel command line to read agent.aa_kbc_params and cdh.kbs_resources from")
       ->capture_default_str();
   app.add_flag("-V,--version", show_version, "Print the version and exit");
+  bool check_modules = false;
+  app.add_flag("--check-modules", check_modules,
+               "Load every module installed beside the daemon (gRPC, libcurl, storage, TPM, image layers) and exit: 0 "
+               "when all load");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     exit_code = app.exit(e);
+    return std::nullopt;
+  }
+  if (check_modules) {
+    exit_code = CheckModules();
     return std::nullopt;
   }
   if (show_version) {

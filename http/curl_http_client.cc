@@ -9,7 +9,6 @@
 
 #include "common/secret_bytes.h"
 #include "common/strings.h"
-#include "crypto/x509.h"
 
 namespace cdh::http {
 namespace {
@@ -131,52 +130,10 @@ bool HeaderIsSafe(std::string_view s) {
 
 }  // namespace
 
-absl::Status CheckHttpUrl(std::string_view url, std::initializer_list<std::string_view> schemes,
-                          std::string_view what) {
-  auto invalid = [&](std::string_view why) {
-    return absl::InvalidArgumentError(StrCat(what, " `", Sanitize(url, 96), "` ", why));
-  };
-  std::unique_ptr<CURLU, decltype(&curl_url_cleanup)> parsed(curl_url(), curl_url_cleanup);
-  if (parsed == nullptr) return absl::InternalError("curl_url failed");
-  std::string text(url);
-  if (curl_url_set(parsed.get(), CURLUPART_URL, text.c_str(), 0) != CURLUE_OK) {
-    return invalid("is not a valid absolute URL");
-  }
-  auto part = [&](CURLUPart which) -> std::optional<std::string> {
-    char* value = nullptr;
-    if (curl_url_get(parsed.get(), which, &value, 0) != CURLUE_OK || value == nullptr) return std::nullopt;
-    std::string out(value);
-    curl_free(value);
-    return out;
-  };
-  std::optional<std::string> scheme = part(CURLUPART_SCHEME);
-  bool allowed = false;
-  for (std::string_view s : schemes) allowed |= scheme.has_value() && AsciiToLower(*scheme) == s;
-  if (!allowed) {
-    std::string list;
-    for (std::string_view s : schemes) list += StrCat(list.empty() ? "" : " or ", s, "://");
-    return invalid(StrCat("must start with ", list));
-  }
-  std::optional<std::string> host = part(CURLUPART_HOST);
-  if (!host.has_value() || host->empty()) return invalid("has no host");
-  if (part(CURLUPART_USER).has_value()) return invalid("must not carry user info");
-  return absl::OkStatus();
-}
-
 absl::StatusOr<std::unique_ptr<CurlHttpClient>> CurlHttpClient::New(CurlHttpClientOptions options) {
   static const CURLcode global = curl_global_init(CURL_GLOBAL_DEFAULT);
   if (global != CURLE_OK) return absl::InternalError("libcurl initialisation failed");
-  if (!options.ca_pem.empty()) {
-    auto count = crypto::CountPemCertificates(options.ca_pem);
-    if (!count.ok()) return absl::InvalidArgumentError(StrCat("CA certificates: ", ToStd(count.status().message())));
-  }
-  if (!options.extra_ca_pem.empty()) {
-    if (!options.ca_pem.empty()) return absl::InvalidArgumentError("ca_pem and extra_ca_pem are exclusive");
-    auto count = crypto::CountPemCertificates(options.extra_ca_pem);
-    if (!count.ok()) {
-      return absl::InvalidArgumentError(StrCat("extra root certificates: ", ToStd(count.status().message())));
-    }
-  }
+  if (absl::Status valid = ValidateCurlHttpClientOptions(options); !valid.ok()) return valid;
   return std::unique_ptr<CurlHttpClient>(new CurlHttpClient(std::move(options)));
 }
 

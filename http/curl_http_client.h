@@ -60,6 +60,19 @@ struct CurlHttpClientOptions {
 // no user info. INVALID_ARGUMENT naming `what` otherwise.
 absl::Status CheckHttpUrl(std::string_view url, std::initializer_list<std::string_view> schemes, std::string_view what);
 
+// The checks of CurlHttpClient::New that need no libcurl: INVALID_ARGUMENT when `ca_pem` or
+// `extra_ca_pem` is set but holds no parseable certificate, or both are set.
+absl::Status ValidateCurlHttpClientOptions(const CurlHttpClientOptions& options);
+
+// The HttpClient the daemon's components use for outbound HTTP(S): a CurlHttpClient. In every
+// binary but the daemon it is CurlHttpClient::New (http/curl_factory.cc). The daemon links
+// http/curl_deferred.cc instead: it checks `options` at once (ValidateCurlHttpClientOptions) and
+// loads libcurl, through the module cdh-curl.so beside it, only at the client's first exchange,
+// so a daemon that starts and idles never maps libcurl and its dependencies. That exchange fails
+// with FAILED_PRECONDITION when the module cannot be loaded. Codes otherwise as
+// CurlHttpClient::New. CheckHttpUrl, which uses libcurl's URL parser, is split the same way.
+absl::StatusOr<std::unique_ptr<HttpClient>> NewHttpClient(CurlHttpClientOptions options);
+
 class CurlHttpClient : public HttpClient {
  public:
   // INVALID_ARGUMENT when `ca_pem` is set but holds no parseable
@@ -83,6 +96,16 @@ class CurlHttpClient : public HttpClient {
   absl::Mutex mu_;
   std::vector<void*> idle_ ABSL_GUARDED_BY(mu_);  // Transfer* (easy + multi handle) with live connections
 };
+
+// The module cdh-curl.so (http/curl_module.cc), for http/curl_deferred.cc and the module only:
+// file name (looked up beside the executable) and entry points, which run NewHttpClient and
+// CheckHttpUrl of http/curl_factory.cc and store the result in `*out`.
+inline constexpr char kCurlModuleFile[] = "cdh-curl.so";
+inline constexpr char kCurlModuleNewClient[] = "cdh_curl_new_client";
+using CurlModuleNewClient = void (*)(CurlHttpClientOptions* options, absl::StatusOr<std::unique_ptr<HttpClient>>* out);
+inline constexpr char kCurlModuleCheckUrl[] = "cdh_curl_check_url";
+using CurlModuleCheckUrl = void (*)(std::string_view url, const std::initializer_list<std::string_view>* schemes,
+                                    std::string_view what, absl::Status* out);
 
 }  // namespace cdh::http
 

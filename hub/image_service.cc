@@ -74,7 +74,7 @@ absl::StatusOr<SecretBytes> ReadImageResource(resources::ResourceProvider& provi
 }
 
 struct ImageService::Built {
-  std::unique_ptr<http::CurlHttpClient> http;
+  std::unique_ptr<http::HttpClient> http;
   std::unique_ptr<image::DefaultRegistryClientFactory> registries;
   std::unique_ptr<image::ImageVerifier> verifier;
   std::unique_ptr<image::LayerDecryptor> decryptor;
@@ -158,7 +158,7 @@ absl::StatusOr<ImageService::Built*> ImageService::Build(const CallContext& ctx)
   http_options.http_proxy = config_.http_proxy;
   http_options.no_proxy = config_.no_proxy;
   for (const std::string& pem : config_.extra_root_certificates) StrAppend(&http_options.extra_ca_pem, pem, "\n");
-  auto http = http::CurlHttpClient::New(std::move(http_options));
+  auto http = http::NewHttpClient(std::move(http_options));
   if (!http.ok()) return ClientError(http.status());
   built->http = std::move(*http);
   built->registries =

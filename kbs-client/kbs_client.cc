@@ -408,7 +408,7 @@ absl::StatusOr<std::unique_ptr<KbsClient>> NewCurlKbsClient(const KbsConnectionC
   http_options.ca_pem = connection.kbs_cert_pem;
   http_options.request_timeout = connection.request_timeout;
   http_options.max_response_bytes = connection.max_response_bytes;
-  auto http = http::CurlHttpClient::New(std::move(http_options));
+  auto http = http::NewHttpClient(std::move(http_options));
   if (!http.ok()) return Annotate(http.status(), "kbc.kbs_cert");
   options.url = connection.url;
   return KbsClient::New(std::move(options), std::move(http).value(), std::move(attester));

@@ -117,13 +117,4 @@ class KernelDataPath : public DataPath {
 
 std::unique_ptr<DataPath> NewKernelDataPath() { return std::make_unique<KernelDataPath>(); }
 
-bool KernelDataPathAvailable() {
-  // The node alone proves nothing: libdevmapper creates it on first use even when the kernel
-  // has no device-mapper (then opening it fails with ENODEV).
-  const int fd = open("/dev/mapper/control", O_RDWR | O_CLOEXEC);
-  if (fd < 0) return false;
-  close(fd);
-  return true;
-}
-
 }  // namespace cdh::storage

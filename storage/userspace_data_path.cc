@@ -123,11 +123,4 @@ std::unique_ptr<DataPath> NewUserspaceDataPath(UserspaceDataPathOptions options)
   return std::make_unique<UserspaceDataPath>(std::move(options));
 }
 
-bool UserspaceDataPathAvailable() {
-  const int fd = open("/dev/fuse", O_RDWR | O_CLOEXEC);
-  if (fd < 0) return false;
-  close(fd);
-  return access("/dev/loop-control", F_OK) == 0;
-}
-
 }  // namespace cdh::storage

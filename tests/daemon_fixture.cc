@@ -91,6 +91,7 @@ bool Daemon::WaitForSocket(const std::string& socket_path, absl::Duration timeou
 absl::StatusOr<std::unique_ptr<TestDaemon>> TestDaemon::Start(TestDaemonOptions options) {
   std::unique_ptr<TestDaemon> d(new TestDaemon());
   if (d->dir().empty()) return absl::UnavailableError("no temp directory");
+  d->binary_ = options.binary.empty() ? DaemonBinary() : options.binary;
   std::string resources = StrCat(
       "{\"default/signing-key/sealed-secret\":\"", Base64StdEncode(kKataPublicJwk), "\",",
       "\"default/sealed-secret/test\":\"", Base64StdEncode(kFixturePlaintext), "\",", "\"default/key/1\":\"",
@@ -110,8 +111,9 @@ absl::StatusOr<std::unique_ptr<TestDaemon>> TestDaemon::Start(TestDaemonOptions 
 }
 
 absl::Status TestDaemon::Spawn() {
-  auto child = ChildProcess::Start(DaemonArgv(config_path()),
-                                   {.env = MinimalEnvironment(), .log_path = dir_.File("daemon.log")});
+  std::vector<std::string> argv = DaemonArgv(config_path());
+  argv[0] = binary_;
+  auto child = ChildProcess::Start(argv, {.env = MinimalEnvironment(), .log_path = dir_.File("daemon.log")});
   if (!child.ok()) return child.status();
   child_ = std::move(child).value();
   return WaitReady(absl::Seconds(20));

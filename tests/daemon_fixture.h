@@ -64,6 +64,7 @@ struct TestDaemonOptions {
   bool grpc = true;                  // also serve gRPC (grpc_socket); off keeps thread counts steady
   bool big_resource = false;         // add kbs:///default/big/1
   std::string extra_resources_json;  // extra "key":"base64" members, comma-led (",\"a/b/c\":\"...\"")
+  std::string binary;                // the daemon executable; empty: the one built with the tests
 };
 
 class TestDaemon {
@@ -101,6 +102,7 @@ class TestDaemon {
  private:
   TestDaemon() : dir_("cdh-e2e") {}
   absl::Status Spawn();
+  std::string binary_;
   absl::Status WaitReady(absl::Duration timeout);
 
   TempDir dir_;

@@ -54,6 +54,21 @@ class EsysTpm : public Tpm {
   std::unique_ptr<Impl> impl_;
 };
 
+// EsysTpm::Open and StartupIfNeeded as one step, the connection the attesters use
+// (TeePlatform::OpenTpm); the codes of both. Link-time seam (attestation/CMakeLists.txt): every
+// binary but the daemon links EsysTpm itself (tpm2-tss linked in, attestation/tpm/esys_tpm_open.cc).
+// The daemon links attestation/tpm/esys_tpm_deferred.cc instead, which loads the module
+// cdh-tpm.so beside it (EsysTpm and tpm2-tss) at the first TPM connection, so a daemon on a TEE
+// without a TPM never maps tpm2-tss; FAILED_PRECONDITION when that module cannot be loaded.
+absl::StatusOr<std::shared_ptr<Tpm>> OpenStartedEsysTpm(const std::string& tcti);
+
+// The module cdh-tpm.so (attestation/tpm/tpm_module.cc), for the deferred opener and the module
+// only: file name (beside the executable) and its entry point, which runs the OpenStartedEsysTpm of
+// attestation/tpm/esys_tpm_open.cc and stores the result in `*out`.
+inline constexpr char kTpmModuleFile[] = "cdh-tpm.so";
+inline constexpr char kTpmModuleOpen[] = "cdh_tpm_open_started";
+using TpmModuleOpen = void (*)(const std::string* tcti, absl::StatusOr<std::shared_ptr<Tpm>>* out);
+
 }  // namespace cdh::attestation
 
 #endif  // CDH_ATTESTATION_TPM_ESYS_TPM_H_

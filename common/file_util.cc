@@ -54,10 +54,16 @@ absl::Status ReadBoundedInto(const std::string& path, size_t max_bytes, Buffer& 
   constexpr size_t kChunk = 16384;
   // One byte more than the limit is read, to notice a file that grew past it after the stat.
   const size_t limit = max_bytes == SIZE_MAX ? max_bytes : max_bytes + 1;
-  out.reserve(std::min(static_cast<size_t>(st.st_size) + 1, limit));
+  // The stat's size plus one byte (the read that sees the end of the file) fills the buffer
+  // reserved here; reads grow it further only for a file that grew since the stat. Asking for a
+  // whole chunk at once would grow and zero a small file's buffer to the chunk size, and a
+  // SecretBytes wipes every byte it ever held when it is freed.
+  const size_t expected = std::min(static_cast<size_t>(st.st_size) + 1, limit);
+  out.reserve(expected);
   while (true) {
     size_t have = out.size();
     size_t want = std::min(kChunk, limit - have);
+    if (have < expected) want = std::min(want, expected - have);
     out.resize(have + want);
     ssize_t n = read(fd, WritableData(out) + have, want);
     if (n < 0 && errno == EINTR) {

@@ -33,6 +33,23 @@ TEST(FileUtilTest, ReadBoundedRefusesLargeAndMissingAndDirectories) {
   EXPECT_THAT(ReadFileBounded(dir.path(), 100), StatusIs(absl::StatusCode::kInvalidArgument));
 }
 
+// Reads are sized by the stat (plus one byte to see the end), then by 16 KiB chunks: every size
+// around those boundaries comes back whole.
+TEST(FileUtilTest, ReadsWholeFilesOfEverySizeAroundTheChunk) {
+  TempDir dir("cdh-fileutil");
+  for (size_t size : {0, 1, 32, 16383, 16384, 16385, 40000}) {
+    std::string content(size, '\0');
+    for (size_t i = 0; i < size; ++i) content[i] = static_cast<char>('a' + i % 26);
+    ASSERT_THAT(WriteFileAtomic(dir.File("f"), content, 0600), IsOk());
+    auto text = ReadFileBounded(dir.File("f"), size);
+    ASSERT_THAT(text, IsOk()) << size;
+    EXPECT_EQ(*text, content) << size;
+    auto secret = ReadSecretFile(dir.File("f"), 1 << 20);
+    ASSERT_THAT(secret, IsOk()) << size;
+    EXPECT_EQ(secret->RevealString(), content) << size;
+  }
+}
+
 // A FIFO where a file is expected must be refused at once, not block the reader forever.
 TEST(FileUtilTest, FifoIsRefusedWithoutBlocking) {
   TempDir dir("cdh-fileutil");

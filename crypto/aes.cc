@@ -3,6 +3,7 @@
 #include <openssl/evp.h>
 
 #include "common/strings.h"
+#include "crypto/evp_algorithms.h"
 #include "crypto/openssl_util.h"
 
 namespace cdh::crypto {
@@ -27,9 +28,10 @@ absl::StatusOr<SecretBytes> Aes256GcmDecrypt(const SecretBytes& key, std::string
     return absl::InvalidArgumentError(StrCat("AES-GCM tag must be 16 bytes, got ", tag.size()));
   }
   EvpCipherCtxPtr ctx(EVP_CIPHER_CTX_new());
-  if (!ctx || EVP_DecryptInit_ex(ctx.get(), EVP_aes_256_gcm(), nullptr, nullptr, nullptr) != 1 ||
+  const EVP_CIPHER* gcm = Aes256GcmCipher();
+  if (!ctx || gcm == nullptr || EVP_DecryptInit_ex2(ctx.get(), gcm, nullptr, nullptr, nullptr) != 1 ||
       EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_SET_IVLEN, static_cast<int>(iv.size()), nullptr) != 1 ||
-      EVP_DecryptInit_ex(ctx.get(), nullptr, nullptr, key.Reveal().data(), U8(iv)) != 1) {
+      EVP_DecryptInit_ex2(ctx.get(), nullptr, key.Reveal().data(), U8(iv), nullptr) != 1) {
     return OpenSslError("AES-GCM init");
   }
   int len = 0;
@@ -58,9 +60,10 @@ absl::StatusOr<GcmCiphertext> Aes256GcmEncrypt(const SecretBytes& key, std::stri
   if (auto s = CheckKey(key); !s.ok()) return s;
   if (iv.empty() || iv.size() > 128) return absl::InvalidArgumentError("AES-GCM IV must be 1..128 bytes");
   EvpCipherCtxPtr ctx(EVP_CIPHER_CTX_new());
-  if (!ctx || EVP_EncryptInit_ex(ctx.get(), EVP_aes_256_gcm(), nullptr, nullptr, nullptr) != 1 ||
+  const EVP_CIPHER* gcm = Aes256GcmCipher();
+  if (!ctx || gcm == nullptr || EVP_EncryptInit_ex2(ctx.get(), gcm, nullptr, nullptr, nullptr) != 1 ||
       EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_SET_IVLEN, static_cast<int>(iv.size()), nullptr) != 1 ||
-      EVP_EncryptInit_ex(ctx.get(), nullptr, nullptr, key.Reveal().data(), U8(iv)) != 1) {
+      EVP_EncryptInit_ex2(ctx.get(), nullptr, key.Reveal().data(), U8(iv), nullptr) != 1) {
     return OpenSslError("AES-GCM init");
   }
   int len = 0;

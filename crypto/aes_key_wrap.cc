@@ -2,6 +2,7 @@
 
 #include <openssl/evp.h>
 
+#include "crypto/evp_algorithms.h"
 #include "crypto/openssl_util.h"
 
 namespace cdh::crypto {
@@ -12,8 +13,9 @@ constexpr size_t kMaxWrappedKey = 4096;
 absl::StatusOr<EvpCipherCtxPtr> NewCtx(const SecretBytes& kek, bool encrypt) {
   if (kek.size() != 32) return absl::InvalidArgumentError("AES-256 key wrap: KEK must be 32 bytes");
   EvpCipherCtxPtr ctx(EVP_CIPHER_CTX_new());
-  if (!ctx ||
-      EVP_CipherInit_ex(ctx.get(), EVP_aes_256_wrap(), nullptr, kek.Reveal().data(), nullptr, encrypt ? 1 : 0) != 1) {
+  const EVP_CIPHER* wrap = Aes256WrapCipher();
+  if (!ctx || wrap == nullptr ||
+      EVP_CipherInit_ex2(ctx.get(), wrap, kek.Reveal().data(), nullptr, encrypt ? 1 : 0, nullptr) != 1) {
     return OpenSslError("AES-256 key wrap init");
   }
   return ctx;

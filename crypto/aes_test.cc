@@ -1,9 +1,15 @@
 #include "crypto/aes.h"
 
+#include <atomic>
+#include <thread>
+#include <vector>
+
 #include <gtest/gtest.h>
 
 #include "absl/strings/escaping.h"
 #include "common/testing/status_matchers.h"
+#include "crypto/aes_key_wrap.h"
+#include "crypto/hash.h"
 
 namespace cdh::crypto {
 namespace {
@@ -27,6 +33,38 @@ TEST(AesGcmTest, KnownAnswer) {
   ASSERT_THAT(ct, IsOk());
   EXPECT_EQ(ct->ciphertext, Hex("cea7403d4d606b6e074ec5d3baf39d18"));
   EXPECT_EQ(ct->tag, Hex("d0d1c8a799996bf0265b98b5d48ab919"));
+}
+
+// AES-GCM, AES key wrap and SHA-256 use algorithm objects fetched once per process
+// (evp_algorithms.h) and shared by every thread: threads racing to the first use and using them
+// at once must all get the known answers.
+TEST(AesGcmTest, ConcurrentUseOfTheSharedAlgorithms) {
+  constexpr int kThreads = 8;
+  constexpr int kRounds = 200;
+  std::atomic<int> wrong{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&] {
+      for (int i = 0; i < kRounds; ++i) {
+        SecretBytes key(32);
+        auto ct = Aes256GcmEncrypt(key, std::string(12, '\0'), std::string(16, '\0'), "");
+        if (!ct.ok() || ct->ciphertext != Hex("cea7403d4d606b6e074ec5d3baf39d18") ||
+            ct->tag != Hex("d0d1c8a799996bf0265b98b5d48ab919")) {
+          ++wrong;
+        }
+        auto pt = ct.ok() ? Aes256GcmDecrypt(key, std::string(12, '\0'), ct->ciphertext, ct->tag, "")
+                          : absl::StatusOr<SecretBytes>(absl::InternalError("no ciphertext"));
+        if (!pt.ok() || pt->RevealString() != std::string(16, '\0')) ++wrong;
+        auto wrapped = Aes256KeyWrap(Key(1), Key(7));
+        auto unwrapped = wrapped.ok() ? Aes256KeyUnwrap(Key(1), *wrapped)
+                                      : absl::StatusOr<SecretBytes>(absl::InternalError("no wrapped key"));
+        if (!unwrapped.ok() || unwrapped->RevealString() != Key(7).RevealString()) ++wrong;
+        if (HexEncode(Sha256("abc")) != "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad") ++wrong;
+      }
+    });
+  }
+  for (std::thread& th : threads) th.join();
+  EXPECT_EQ(wrong.load(), 0);
 }
 
 TEST(AesGcmTest, RoundTripWithAad) {

@@ -3,7 +3,8 @@
 //
 // EcP256PublicKey and EcP256PrivateKey are move-only and thread-safe for concurrent const use.
 // The private scalar lives inside OpenSSL's EVP_PKEY (freed with a wipe) and leaves it only
-// through ToPrivateJwk().
+// through ToPrivateJwk(). Generated keys and imported public keys copy one process-wide,
+// read-only set of P-256 domain parameters instead of building the curve anew for each key.
 #ifndef CDH_CRYPTO_EC_P256_H_
 #define CDH_CRYPTO_EC_P256_H_
 

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include "absl/strings/escaping.h"
 #include "common/base64.h"
 #include "common/testing/status_matchers.h"
 #include "tests/spec_vectors.h"
@@ -96,6 +97,36 @@ TEST(EcP256Test, RejectsMalformedJwks) {
     auto key = EcP256PublicKey::FromJwk(c.jwk);
     EXPECT_THAT(key, StatusIs(absl::StatusCode::kInvalidArgument)) << c.what;
   }
+}
+
+// Coordinates are 32-byte strings, so they can encode values at or above the field prime p;
+// such a point is not a P-256 point even if its coordinates reduced mod p would be.
+TEST(EcP256Test, RejectsCoordinatesOutsideTheField) {
+  const std::string p = absl::HexStringToBytes("ffffffff00000001000000000000000000000000ffffffffffffffffffffffff");
+  auto valid = EcP256PublicKey::FromJwk(nlohmann::json::parse(kKataPublicJwk));
+  ASSERT_THAT(valid, IsOk());
+  EXPECT_THAT(EcP256PublicKey::FromCoordinates(p, valid->Y()), StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(EcP256PublicKey::FromCoordinates(valid->X(), p), StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(EcP256PublicKey::FromCoordinates(std::string(32, '\xff'), std::string(32, '\xff')),
+              StatusIs(absl::StatusCode::kInvalidArgument));
+  // (0, 0) would be the point at infinity in some encodings; it is not on the curve.
+  EXPECT_THAT(EcP256PublicKey::FromCoordinates(std::string(32, '\0'), std::string(32, '\0')),
+              StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(EcP256PublicKey::FromCoordinates(valid->X(), valid->Y()), IsOk());
+}
+
+// The public point read back from a key (one encoded-point query) is the one it was made from.
+TEST(EcP256Test, CoordinatesRoundTrip) {
+  auto key = EcP256PrivateKey::Generate();
+  ASSERT_THAT(key, IsOk());
+  nlohmann::json jwk = key->ToPublicJwk();
+  EcP256PublicKey pub = key->PublicKey();
+  EXPECT_EQ(Base64UrlEncode(pub.X()), jwk["x"]);
+  EXPECT_EQ(Base64UrlEncode(pub.Y()), jwk["y"]);
+  auto again = EcP256PublicKey::FromCoordinates(pub.X(), pub.Y());
+  ASSERT_THAT(again, IsOk());
+  EXPECT_EQ(again->X(), pub.X());
+  EXPECT_EQ(again->Y(), pub.Y());
 }
 
 TEST(EcP256Test, RejectsPrivateKeyNotMatchingPublic) {

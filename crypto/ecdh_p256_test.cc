@@ -1,6 +1,12 @@
 // Known-answer tests for ECDH P-256 and the Concat KDF from kbs-protocol.md §3.6.
 #include "crypto/ecdh_p256.h"
 
+#include <atomic>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
 #include "absl/strings/escaping.h"
 #include "common/base64.h"
 #include "common/testing/status_matchers.h"
@@ -56,6 +62,63 @@ TEST(EcdhP256Test, EphemeralSideDerivesTheSameSecret) {
   ASSERT_THAT(z, IsOk());
   EXPECT_EQ(HexEncode(std::string(z->RevealString())),
             "e46bf65496a96cd9a5df83634954d75eb0248bfba2314e9fcd45e10155a505da");
+}
+
+// Key generation and public-key import share one process-wide P-256 domain-parameter key
+// (ec_p256.cc), and kbs-dev verifies every token with one shared public key: many threads at
+// once must still get fresh, distinct keys that agree, and the shared keys must keep working.
+TEST(EcdhP256Test, ConcurrentKeyGenerationImportAndAgreement) {
+  auto tee = EcP256PrivateKey::FromJwk(TeeJwk());
+  ASSERT_THAT(tee, IsOk());
+  auto epk = EcP256PublicKey::FromJwk(EpkJwk());
+  ASSERT_THAT(epk, IsOk());
+  auto signer = EcP256PrivateKey::Generate();
+  ASSERT_THAT(signer, IsOk());
+  EcP256PublicKey verifier = signer->PublicKey();
+  auto signature = signer->SignEs256("token");
+  ASSERT_THAT(signature, IsOk());
+
+  constexpr int kThreads = 8;
+  constexpr int kRounds = 40;
+  std::atomic<int> failures{0};
+  std::vector<std::vector<std::string>> public_xs(kThreads);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kRounds; ++i) {
+        auto a = EcP256PrivateKey::Generate();
+        auto b = EcP256PrivateKey::Generate();
+        if (!a.ok() || !b.ok()) {
+          ++failures;
+          continue;
+        }
+        auto a_pub = EcP256PublicKey::FromJwk(a->ToPublicJwk());
+        auto b_pub = EcP256PublicKey::FromJwk(b->ToPublicJwk());
+        if (!a_pub.ok() || !b_pub.ok()) {
+          ++failures;
+          continue;
+        }
+        auto ab = EcdhP256(*a, *b_pub);
+        auto ba = EcdhP256(*b, *a_pub);
+        if (!ab.ok() || !ba.ok() || ab->RevealString() != ba->RevealString()) ++failures;
+        // The shared keys, used by every thread at once.
+        auto z = EcdhP256(*tee, *epk);
+        if (!z.ok() || HexEncode(std::string(z->RevealString())) !=
+                           "e46bf65496a96cd9a5df83634954d75eb0248bfba2314e9fcd45e10155a505da") {
+          ++failures;
+        }
+        if (!verifier.VerifyEs256("token", *signature).ok()) ++failures;
+        if (verifier.VerifyEs256("token!", *signature).ok()) ++failures;
+        public_xs[t].push_back(a_pub->X());
+        public_xs[t].push_back(b_pub->X());
+      }
+    });
+  }
+  for (std::thread& th : threads) th.join();
+  EXPECT_EQ(failures.load(), 0);
+  std::set<std::string> distinct;
+  for (const auto& xs : public_xs) distinct.insert(xs.begin(), xs.end());
+  EXPECT_EQ(distinct.size(), static_cast<size_t>(2 * kThreads * kRounds)) << "every generated key is fresh";
 }
 
 TEST(ConcatKdfTest, RejectsBadLengths) {

@@ -7,6 +7,7 @@
 
 #include "absl/strings/escaping.h"
 #include "common/strings.h"
+#include "crypto/evp_algorithms.h"
 #include "crypto/openssl_util.h"
 
 namespace cdh::crypto {
@@ -44,21 +45,30 @@ size_t HashSize(HashAlgorithm alg) {
   return 0;
 }
 
-std::string Hash(HashAlgorithm alg, std::string_view data) {
-  const EVP_MD* md = alg == HashAlgorithm::kSha256   ? EVP_sha256()
-                     : alg == HashAlgorithm::kSha384 ? EVP_sha384()
-                                                     : EVP_sha512();
-  unsigned char out[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  EVP_Digest(data.data(), data.size(), out, &len, md, nullptr);
-  return std::string(reinterpret_cast<char*>(out), len);
+namespace {
+
+// The fetched implementation (evp_algorithms.h), or OpenSSL's legacy handle should the fetch
+// have failed: hashing has no error path, and the legacy handle resolves the same algorithm.
+const EVP_MD* MdFor(HashAlgorithm alg) {
+  switch (alg) {
+    case HashAlgorithm::kSha256:
+      return Sha256Md() != nullptr ? Sha256Md() : EVP_sha256();
+    case HashAlgorithm::kSha384:
+      return Sha384Md() != nullptr ? Sha384Md() : EVP_sha384();
+    case HashAlgorithm::kSha512:
+      return Sha512Md() != nullptr ? Sha512Md() : EVP_sha512();
+  }
+  return EVP_sha512();
 }
 
-namespace {
-const EVP_MD* MdFor(HashAlgorithm alg) {
-  return alg == HashAlgorithm::kSha256 ? EVP_sha256() : alg == HashAlgorithm::kSha384 ? EVP_sha384() : EVP_sha512();
-}
 }  // namespace
+
+std::string Hash(HashAlgorithm alg, std::string_view data) {
+  unsigned char out[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  EVP_Digest(data.data(), data.size(), out, &len, MdFor(alg), nullptr);
+  return std::string(reinterpret_cast<char*>(out), len);
+}
 
 struct StreamingHash::Ctx {
   EvpMdCtxPtr md;
@@ -89,7 +99,8 @@ std::string Sha256(std::string_view data) { return Hash(HashAlgorithm::kSha256, 
 SecretBytes Sha256Secret(const SecretBytes& data) {
   SecretBytes out(32);
   unsigned int len = 0;
-  EVP_Digest(data.Reveal().data(), data.size(), out.RevealMutable().data(), &len, EVP_sha256(), nullptr);
+  EVP_Digest(data.Reveal().data(), data.size(), out.RevealMutable().data(), &len, MdFor(HashAlgorithm::kSha256),
+             nullptr);
   return out;
 }
 

@@ -82,6 +82,25 @@ TEST(JweRoundTripTest, GeneratedKeysBothAlgorithms) {
   }
 }
 
+// The broker draws CEK and IV fresh for every answer (one random draw split in two): two answers
+// of the same secret to the same key share no IV, no wrapped key and no ciphertext.
+TEST(JweRoundTripTest, EveryEncryptionDrawsAFreshCekAndIv) {
+  auto key = TeeKey::Generate(TeeKeyAlgorithm::kEcP256);
+  ASSERT_THAT(key, IsOk());
+  SecretBytes secret = SecretBytes::FromString(std::string(32, 's'));
+  auto first = EncryptJwe(secret, key->PublicJwk());
+  auto second = EncryptJwe(secret, key->PublicJwk());
+  ASSERT_THAT(first, IsOk());
+  ASSERT_THAT(second, IsOk());
+  nlohmann::json a = *ParseJson(*first, "a");
+  nlohmann::json b = *ParseJson(*second, "b");
+  EXPECT_EQ(Base64UrlDecode(a["iv"].get<std::string>())->size(), 12u);
+  for (const char* member : {"iv", "encrypted_key", "ciphertext", "tag"}) EXPECT_NE(a[member], b[member]) << member;
+  auto pt = DecryptJwe(*second, *key);
+  ASSERT_THAT(pt, IsOk());
+  EXPECT_TRUE(pt->Equals(secret.Reveal()));
+}
+
 // The AAD is the received `protected` string, whatever JSON text it encodes.
 TEST(JweK5Test, HeaderWithSpacesUnsortedKeysOrNewlineDecrypts) {
   auto rewrites = std::vector<std::function<std::string(const std::string&)>>{

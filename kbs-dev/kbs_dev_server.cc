@@ -146,7 +146,7 @@ absl::StatusOr<std::unique_ptr<KbsDevServer>> KbsDevServer::Start(KbsDevOptions 
 }
 
 KbsDevServer::KbsDevServer(KbsDevOptions options, crypto::EcP256PrivateKey signer)
-    : options_(std::move(options)), signer_(std::move(signer)) {}
+    : options_(std::move(options)), signer_(std::move(signer)), verifier_(signer_.PublicKey()) {}
 
 KbsDevServer::~KbsDevServer() { Stop(); }
 
@@ -377,7 +377,7 @@ absl::StatusOr<nlohmann::json> KbsDevServer::VerifiedClaims(const httplib::Reque
   std::vector<std::string_view> parts = StrSplit(token, '.');
   if (parts.size() != 3) return absl::UnauthenticatedError("Token Verifier error");
   auto sig = Base64UrlDecode(parts[2]);
-  if (!sig.ok() || !signer_.PublicKey().VerifyEs256(StrCat(parts[0], ".", parts[1]), *sig).ok()) {
+  if (!sig.ok() || !verifier_.VerifyEs256(StrCat(parts[0], ".", parts[1]), *sig).ok()) {
     return absl::UnauthenticatedError("Token Verifier error");
   }
   auto payload = Base64UrlDecode(parts[1]);

@@ -125,6 +125,9 @@ class KbsDevServer {
 
   const KbsDevOptions options_;
   const crypto::EcP256PrivateKey signer_;  // ephemeral token signing key
+  // Its public half, made once: Trustee's token verifier also loads its key at start and only
+  // verifies per request.
+  const crypto::EcP256PublicKey verifier_;
   std::unique_ptr<httplib::Server> server_;
   std::thread thread_;
   int port_ = 0;

@@ -80,19 +80,10 @@ absl::StatusOr<std::string> EncryptJwe(const SecretBytes& plaintext, const nlohm
   CDH_ASSIGN_OR_RETURN(std::string kty, GetString(tee_pubkey, "kty", "tee-pubkey"));
   CDH_ASSIGN_OR_RETURN(std::string alg, GetString(tee_pubkey, "alg", "tee-pubkey"));
 
-  SecretBytes cek;
-  if (options.cek) {
-    cek = SecretBytes::FromString(*options.cek);
-  } else {
-    CDH_ASSIGN_OR_RETURN(cek, crypto::RandomBytes(kCekSize));
-  }
-  std::string iv;
-  if (options.iv) {
-    iv = *options.iv;
-  } else {
-    CDH_ASSIGN_OR_RETURN(SecretBytes r, crypto::RandomBytes(kIvSize));
-    iv = std::string(r.RevealString());
-  }
+  // The CEK and the IV come from one draw of the random generator (one DRBG call, not two).
+  CDH_ASSIGN_OR_RETURN(SecretBytes random, crypto::RandomBytes(kCekSize + kIvSize));
+  SecretBytes cek = options.cek ? SecretBytes::FromString(*options.cek) : SecretBytes(random.Reveal().first(kCekSize));
+  std::string iv = options.iv ? *options.iv : std::string(random.RevealString().substr(kCekSize));
   if (cek.size() != kCekSize || iv.size() != kIvSize) {
     return absl::InvalidArgumentError("JWE: CEK must be 32 bytes and IV 12 bytes");
   }

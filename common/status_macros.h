@@ -31,7 +31,10 @@ namespace cdh {
 inline absl::Status Annotate(const absl::Status& status, std::string_view context) {
   if (status.ok()) return status;
   absl::string_view m = status.message();
-  return absl::Status(status.code(), std::string(context) + ": " + std::string(m.data(), m.size()));
+  absl::Status out(status.code(), std::string(context) + ": " + std::string(m.data(), m.size()));
+  // Payloads (e.g. the module-load mark, common/module_loader.h) travel with the status.
+  status.ForEachPayload([&out](absl::string_view url, const absl::Cord& payload) { out.SetPayload(url, payload); });
+  return out;
 }
 
 }  // namespace cdh

@@ -9,6 +9,7 @@
 #include "common/status_macros.h"
 #include "common/strings.h"
 #include "daemon/block_device_volume.h"
+#include "storage/block_device_options.h"
 
 namespace cdh {
 namespace {
@@ -22,6 +23,8 @@ class DeferredBlockDeviceVolume : public VolumeDriver {
       : config_(config), unsealer_(unsealer), provider_(provider) {}
 
   absl::Status Mount(const SecureMountParams& params, const CallContext& ctx) override {
+    // Malformed options get their INVALID_ARGUMENT whether or not the module can be loaded.
+    CDH_RETURN_IF_ERROR(storage::ParseBlockDeviceOptions(params.options).status());
     CDH_ASSIGN_OR_RETURN(VolumeDriver * driver, Driver());
     return driver->Mount(params, ctx);
   }

@@ -9,6 +9,7 @@
 #include <iostream>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include <CLI/CLI.hpp>
 #include <spdlog/sinks/stdout_color_sinks.h>
@@ -44,26 +45,33 @@ constexpr absl::Duration kJoinTimeout = absl::Seconds(120);
 int CheckModules() {
   struct Module {
     const char* file;
-    const char* entry;
+    std::vector<const char*> entries;  // every entry point the daemon resolves in it
     const char* what;
   };
   const Module modules[] = {
-      {cdh::kGrpcModuleFile, cdh::kGrpcModuleEntry, "gRPC (grpc_socket, grpc-aa)"},
-      {cdh::http::kCurlModuleFile, cdh::http::kCurlModuleNewClient, "HTTP (cc_kbc, image pulls, Azure IMDS)"},
-      {cdh::kStorageModuleFile, cdh::kStorageModuleNewDriver, "SecureMount block-device"},
-      {cdh::attestation::kTpmModuleFile, cdh::attestation::kTpmModuleOpen, "TPM attesters"},
-      {cdh::image::kImageModuleFile, cdh::image::kImageModuleUnpackTar, "image layers (PullImage)"},
-      {cdh::kRestModuleFile, cdh::kRestModuleStart, "the REST front (api-server-rest)"},
+      {cdh::kGrpcModuleFile, {cdh::kGrpcModuleEntry, cdh::kGrpcAaModuleEntry}, "gRPC (grpc_socket, grpc-aa)"},
+      {cdh::http::kCurlModuleFile,
+       {cdh::http::kCurlModuleNewClient, cdh::http::kCurlModuleCheckUrl},
+       "HTTP (cc_kbc, image pulls, Azure IMDS)"},
+      {cdh::kStorageModuleFile, {cdh::kStorageModuleNewDriver}, "SecureMount block-device"},
+      {cdh::attestation::kTpmModuleFile, {cdh::attestation::kTpmModuleOpen}, "TPM attesters"},
+      {cdh::image::kImageModuleFile,
+       {cdh::image::kImageModuleUnpackTar, cdh::image::kImageModuleNewDecoder},
+       "image layers (PullImage)"},
+      {cdh::kRestModuleFile, {cdh::kRestModuleStart}, "the REST front (api-server-rest)"},
   };
   int failed = 0;
   for (const Module& m : modules) {
     const absl::Time start = absl::Now();
-    absl::StatusOr<void*> entry = cdh::ModuleSymbol(m.file, m.entry, m.what);
-    if (entry.ok()) {
+    absl::Status loaded;
+    for (const char* entry : m.entries) {
+      if (loaded = cdh::ModuleSymbol(m.file, entry, m.what).status(); !loaded.ok()) break;
+    }
+    if (loaded.ok()) {
       // What the first call needing the module pays once for loading it.
       std::cout << m.file << ": loaded in " << absl::FormatDuration(absl::Now() - start) << " (" << m.what << ")\n";
     } else {
-      std::cout << m.file << ": " << entry.status().message() << "\n";
+      std::cout << m.file << ": " << loaded.message() << "\n";
       ++failed;
     }
   }

@@ -5,6 +5,7 @@
 #include "absl/time/clock.h"
 #include "common/base64.h"
 #include "common/json.h"
+#include "common/module_loader.h"
 #include "common/status_macros.h"
 #include "common/strings.h"
 #include "image/manifest.h"
@@ -250,7 +251,7 @@ absl::StatusOr<http::HttpResponse> OciRegistryClient::GetFollowingRedirects(
         sink != nullptr ? http_.SendStreaming(request, *sink, ctx.deadline) : http_.Send(request, ctx.deadline);
     if (!response.ok()) {
       absl::Status st = response.status();
-      if (st.code() == absl::StatusCode::kFailedPrecondition) {
+      if (st.code() == absl::StatusCode::kFailedPrecondition && !IsModuleLoadFailure(st)) {
         return absl::UnavailableError(
             StrCat("TLS verification of ", UrlForMessage(url), " failed; check [image] extra_root_certificates"));
       }

@@ -4,6 +4,7 @@
 #include <chrono>
 
 #include "absl/time/clock.h"
+#include "common/module_loader.h"
 #include "common/status_macros.h"
 #include "common/strings.h"
 #include "http/cookie_jar.h"
@@ -139,7 +140,9 @@ absl::StatusOr<http::HttpResponse> KbsClient::Exchange(const http::HttpRequest& 
     auto r = http_->Send(request, ctx.deadline);
     if (r.ok() && r->status < 500) return r;
     if (!r.ok() && r.status().code() == absl::StatusCode::kFailedPrecondition) {
-      return Annotate(r.status(), "KBS (TLS: check kbc.kbs_cert)");  // only TLS failures carry this code
+      // A TLS failure, or libcurl's module missing (the daemon, common/module_loader.h).
+      if (IsModuleLoadFailure(r.status())) return Annotate(r.status(), "KBS");
+      return Annotate(r.status(), "KBS (TLS: check kbc.kbs_cert)");
     }
     if (!r.ok() && r.status().code() != absl::StatusCode::kUnavailable) return Annotate(r.status(), "KBS");
     last = r.ok() ? UnexpectedStatus(what, *r) : Annotate(r.status(), "KBS unreachable");

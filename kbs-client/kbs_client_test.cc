@@ -3,8 +3,10 @@
 // messages). The sample attester stands in for a TEE.
 #include "kbs-client/kbs_client.h"
 
+#include "absl/strings/cord.h"
 #include "attestation/sample_attester.h"
 #include "common/base64.h"
+#include "common/module_loader.h"
 #include "common/strings.h"
 #include "common/testing/status_matchers.h"
 #include "gtest/gtest.h"
@@ -57,6 +59,22 @@ TEST(KbsClientFakeTest, BackoffStopsAtTheCallersDeadline) {
   // Tries at 0 ms and 50 ms; the next backoff (100 ms) would pass the 120 ms deadline.
   EXPECT_EQ(h.http->requests().size(), 2u);
   EXPECT_LT(absl::Now() - t0, absl::Milliseconds(120));
+}
+
+// In the daemon, libcurl is a module (common/module_loader.h); a missing one is reported as such,
+// not as a TLS failure, although both are FAILED_PRECONDITION.
+TEST(KbsClientFakeTest, MissingHttpModuleIsNotReportedAsTls) {
+  Harness h;
+  absl::Status missing = absl::FailedPreconditionError("HTTP support (libcurl) cannot be loaded; install cdh-curl.so");
+  missing.SetPayload(kModuleLoadFailure, absl::Cord("1"));
+  h.http->Answer(missing);
+  auto r = h.Get();
+  EXPECT_THAT(r, StatusIs(absl::StatusCode::kFailedPrecondition, ::testing::HasSubstr("cdh-curl.so")));
+  EXPECT_THAT(std::string(r.status().message()), ::testing::Not(::testing::HasSubstr("TLS")));
+  Harness tls;
+  tls.http->Answer(absl::FailedPreconditionError("certificate verify failed"));
+  EXPECT_THAT(tls.Get(),
+              StatusIs(absl::StatusCode::kFailedPrecondition, ::testing::HasSubstr("TLS: check kbc.kbs_cert")));
 }
 
 TEST(KbsClientFakeTest, CallBudgetBoundsACallWithoutDeadline) {

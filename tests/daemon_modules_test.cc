@@ -4,6 +4,7 @@
 // with FAILED_PRECONDITION naming the missing file.
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <sstream>
 
 #include <gtest/gtest.h>
@@ -96,10 +97,21 @@ TEST(DaemonModulesTest, WithoutItsModulesOnlyTheCallsThatNeedThemFail) {
 
   api::SecureMountRequest mount;
   mount.set_volume_type("block-device");
-  (*mount.mutable_options())["devicePath"] = dir.File("no-device");
+  // Well-formed options (malformed ones are refused before the module is needed).
+  for (const auto& [k, v] : std::map<std::string, std::string>{{"devicePath", dir.File("no-device")},
+                                                               {"sourceType", "encrypted"},
+                                                               {"encryptionType", "luks2"},
+                                                               {"targetType", "fileSystem"},
+                                                               {"key", "kbs:///default/luks/vol"}}) {
+    (*mount.mutable_options())[k] = v;
+  }
   mount.set_mount_point(dir.File("mnt"));
   reply = (*client)->Call("api.SecureMountService", "SecureMount", mount.SerializeAsString(), absl::Seconds(30));
   EXPECT_THAT(reply, StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("cdh-storage.so")));
+  api::SecureMountRequest malformed = mount;
+  malformed.mutable_options()->erase("sourceType");
+  reply = (*client)->Call("api.SecureMountService", "SecureMount", malformed.SerializeAsString(), absl::Seconds(30));
+  EXPECT_THAT(reply, StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("sourceType")));
   // The daemon is still there and still serves.
   reply = (*client)->Call("api.SealedSecretService", "UnsealSecret", unseal.SerializeAsString(), absl::Seconds(30));
   EXPECT_THAT(reply, IsOk());

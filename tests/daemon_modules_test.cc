@@ -34,6 +34,14 @@ std::string Maps(pid_t pid) {
   return s.str();
 }
 
+// The fixture daemon serving ttrpc only (gRPC needs its module), from `binary` ("" = the built one).
+absl::StatusOr<std::unique_ptr<TestDaemon>> StartTtrpcOnly(const std::string& binary = "") {
+  TestDaemonOptions options;
+  options.grpc = false;
+  options.binary = binary;
+  return TestDaemon::Start(options);
+}
+
 TEST(DaemonModulesTest, EveryModuleLoadsBesideTheDaemon) {
   CommandResult r = RunCommand({DaemonBinary(), "--check-modules"});
   EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
@@ -41,9 +49,7 @@ TEST(DaemonModulesTest, EveryModuleLoadsBesideTheDaemon) {
 }
 
 TEST(DaemonModulesTest, IdleDaemonHasNotMappedTheLibrariesBehindItsModules) {
-  TestDaemonOptions options;
-  options.grpc = false;
-  auto daemon = TestDaemon::Start(options);
+  auto daemon = StartTtrpcOnly();
   ASSERT_THAT(daemon, IsOk());
   auto client = ttrpc::Client::Connect((*daemon)->ttrpc_socket());
   ASSERT_THAT(client, IsOk());
@@ -73,10 +79,7 @@ TEST(DaemonModulesTest, WithoutItsModulesOnlyTheCallsThatNeedThemFail) {
     EXPECT_THAT(r.out, HasSubstr(StrCat("install ", module, " beside the daemon")));
   }
 
-  TestDaemonOptions options;
-  options.grpc = false;
-  options.binary = binary;
-  auto daemon = TestDaemon::Start(options);
+  auto daemon = StartTtrpcOnly(binary);
   ASSERT_THAT(daemon, IsOk());
   auto client = ttrpc::Client::Connect((*daemon)->ttrpc_socket());
   ASSERT_THAT(client, IsOk());
